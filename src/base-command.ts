@@ -1,0 +1,81 @@
+import {Command, Flags, type Interfaces} from '@oclif/core'
+import {AppError, CancelledError, EXIT} from './core/errors.js'
+import {loadConfigJson, type LoadedConfigJson} from './core/config/config-file.js'
+import {resolvePoolsFile, type Resolved} from './core/config/resolve.js'
+import {SettingsStore} from './core/config/settings.js'
+import {PoolStore} from './core/pools/store.js'
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    'pools-file': Flags.string({
+      aliases: ['provider-pools-file'],
+      description: 'provider_pools.json to use (see "Which pool file" in the README for the fallback order)',
+      helpGroup: 'GLOBAL',
+    }),
+    config: Flags.string({description: 'config.json to read (default: ./config.json when present)', helpGroup: 'GLOBAL'}),
+    'no-color': Flags.boolean({description: 'Disable colour (also NO_COLOR=1)', helpGroup: 'GLOBAL'}),
+  }
+
+  protected flags!: CommandFlags<T>
+  protected args!: CommandArgs<T>
+  private configJsonCache: LoadedConfigJson | undefined
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as CommandFlags<T>
+    this.args = args as CommandArgs<T>
+  }
+
+  protected settings(): SettingsStore {
+    return new SettingsStore(this.config.configDir)
+  }
+
+  protected async configJson(): Promise<LoadedConfigJson> {
+    this.configJsonCache ??= await loadConfigJson(this.flags.config)
+    return this.configJsonCache
+  }
+
+  protected async poolsFile(): Promise<Resolved<string>> {
+    return resolvePoolsFile(this.flags['pools-file'], {
+      env: process.env,
+      configJson: await this.configJson(),
+      settings: this.settings().all(),
+      cwd: process.cwd(),
+    })
+  }
+
+  protected async poolStore(): Promise<PoolStore> {
+    return new PoolStore((await this.poolsFile()).value)
+  }
+
+  protected interactive(): boolean {
+    return Boolean(process.stdin.isTTY && process.stdout.isTTY)
+  }
+
+  /** Every failure leaves here: one clear message (or a JSON error object), the documented exit code, no stack. */
+  protected override async catch(error: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<never> {
+    if (error.constructor?.name === 'ExitError') throw error
+    const exit = error instanceof AppError ? error.exit : (error.oclif?.exit ?? EXIT.failure)
+    const suggestions = error instanceof AppError ? error.suggestions : []
+    const code = error instanceof AppError ? (error.code ?? null) : exit === EXIT.usage ? 'usage' : 'error'
+    const message = error instanceof AppError ? error.message : error.message.replace(/\n\s*See more help with --help$/, '')
+    if (this.jsonEnabled()) {
+      process.stdout.write(`${JSON.stringify({error: {message, code, exit, suggestions}}, null, 2)}\n`)
+    } else {
+      const hints = [...suggestions, ...(exit === EXIT.usage && !(error instanceof CancelledError) ? [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`] : [])]
+      process.stderr.write(`Error: ${message}\n${hints.map((hint) => `  › ${hint}\n`).join('')}`)
+      if (process.env.DEBUG?.includes('aiclient') && error.stack) process.stderr.write(`${error.stack}\n`)
+    }
+    return this.exit(exit)
+  }
+}

@@ -1,0 +1,71 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../base-command.js'
+import {parseProviderType} from '../../core/pools/operations.js'
+import {shortUuid} from '../../core/pools/lookup.js'
+import {persistedState} from '../../core/pools/state.js'
+import type {PoolInstance} from '../../core/pools/types.js'
+import {maskSecrets} from '../../core/secrets.js'
+import {relativeTime} from '../../core/text.js'
+import {renderTable} from '../../ui/table.js'
+import {STATE_STYLE, dim} from '../../ui/theme.js'
+
+export default class PoolList extends BaseCommand<typeof PoolList> {
+  static override summary = 'List the instances in the pool'
+  static override description =
+    'Shows every instance with its state (healthy, cooling, unhealthy, disabled), counters and last error. Secrets are always masked. --json prints the full instances, each with its type and computed state.'
+  static override examples = [
+    '<%= config.bin %> pool list',
+    '<%= config.bin %> pool list --type claude-custom',
+    "<%= config.bin %> pool list --json | jq '.[] | select(.state != \"healthy\") | .uuid'",
+  ]
+  static override enableJsonFlag = true
+  static override flags = {
+    type: Flags.string({description: 'only this provider type'}),
+  }
+
+  async run() {
+    const type = this.flags.type === undefined ? undefined : parseProviderType(this.flags.type)
+    const store = await this.poolStore()
+    const snapshot = await store.read()
+    const now = Date.now()
+    const instances = snapshot.instances.filter((i) => !type || i.type === type)
+    if (!this.jsonEnabled()) {
+      if (instances.length === 0) {
+        this.log(`No instances in ${store.file}${type ? ` of type ${type}` : ''}. Add one with \`aiclient pool add\`.`)
+      } else {
+        this.log(renderInstances(instances, now, process.stdout.columns ?? 120))
+      }
+    }
+    return instances.map((i) => ({type: i.type, state: persistedState(i, now), ...maskSecrets(i.raw)}))
+  }
+}
+
+function renderInstances(instances: PoolInstance[], now: number, width: number): string {
+  return renderTable(
+    instances,
+    [
+      {header: 'TYPE', value: (i) => i.type},
+      {header: 'NAME', value: (i) => i.name ?? '-', flexible: true},
+      {header: 'UUID', value: (i) => shortUuid(i.uuid)},
+      {
+        header: 'STATE',
+        value: (i) => {
+          const state = persistedState(i, now)
+          const reason = state === 'unhealthy' && i.lastErrorReason ? `: ${i.lastErrorReason}` : ''
+          return `${STATE_STYLE[state].symbol} ${state}${reason}`
+        },
+        color: (i, text) => STATE_STYLE[persistedState(i, now)].paint(text),
+      },
+      {header: 'REQUESTS', value: (i) => String(i.usageCount)},
+      {header: 'ERRORS', value: (i) => String(i.errorCount)},
+      {header: 'LAST USED', value: (i) => relativeTime(i.lastUsed, now)},
+      {
+        header: 'LAST ERROR',
+        value: (i) => (i.lastErrorTime ? `${relativeTime(i.lastErrorTime, now)}${i.lastErrorReason ? ` (${i.lastErrorReason})` : ''}` : '-'),
+        color: (_i, text) => dim(text),
+        flexible: true,
+      },
+    ],
+    width,
+  )
+}

@@ -1,0 +1,40 @@
+import {readFile} from 'node:fs/promises'
+import {resolve} from 'node:path'
+import {AppError} from '../errors.js'
+import {parseJsonFile} from '../pools/parse.js'
+
+/** The AIClient-2-API `config.json` keys aiclient understands; other keys are ignored. */
+export interface ConfigJson {
+  PROVIDER_POOLS_FILE_PATH?: string
+  MODEL_PROVIDER?: string
+  REQUIRED_API_KEY?: string
+  SERVER_PORT?: number
+  HOST?: string
+  [key: string]: unknown
+}
+
+export interface LoadedConfigJson {
+  file: string | null
+  values: ConfigJson
+}
+
+/**
+ * Reads `--config FILE` (which must exist) or `./config.json` (which may not). Relative paths inside it are
+ * relative to the file's directory, so the values are returned with that directory.
+ */
+export async function loadConfigJson(explicit: string | undefined, cwd = process.cwd()): Promise<LoadedConfigJson> {
+  const file = resolve(cwd, explicit ?? 'config.json')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' && explicit === undefined) return {file: null, values: {}}
+    throw new AppError(`Cannot read the config file ${file}: ${code === 'ENOENT' ? 'it does not exist' : code}.`, {code: 'bad_config'})
+  }
+  const values = parseJsonFile(text, file)
+  if (!values || typeof values !== 'object' || Array.isArray(values)) {
+    throw new AppError(`${file}: the top level must be a JSON object.`, {code: 'bad_config'})
+  }
+  return {file, values: values as ConfigJson}
+}

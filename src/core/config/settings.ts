@@ -1,0 +1,79 @@
+import Conf from 'conf'
+import {UsageError} from '../errors.js'
+import {PROVIDER_TYPES} from '../pools/types.js'
+import {nearest} from '../text.js'
+
+/** User settings, the lowest layer of configuration above the built-in defaults. */
+export interface Settings {
+  poolsFile?: string
+  host?: string
+  port?: number
+  modelProvider?: string
+  apiKey?: string
+}
+
+interface SettingSpec {
+  description: string
+  parse: (value: string) => string | number
+  secret?: boolean
+}
+
+export const SETTING_SPECS: Record<keyof Settings, SettingSpec> = {
+  poolsFile: {description: 'provider_pools.json used when no flag, env var or config.json names one', parse: (v) => v},
+  host: {description: 'address `serve` listens on', parse: (v) => v},
+  port: {
+    description: 'port `serve` listens on',
+    parse: (v) => {
+      const port = Number(v)
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`port must be a whole number from 0 to 65535, not "${v}".`)
+      return port
+    },
+  },
+  modelProvider: {
+    description: 'default provider type for requests that do not choose one',
+    parse: (v) => {
+      if (!(PROVIDER_TYPES as readonly string[]).includes(v)) throw new UsageError(`Unknown provider type "${v}". Valid types: ${PROVIDER_TYPES.join(', ')}.`)
+      return v
+    },
+  },
+  apiKey: {description: 'API key clients must send to `serve`', parse: (v) => v, secret: true},
+}
+
+export const SETTING_KEYS = Object.keys(SETTING_SPECS) as (keyof Settings)[]
+
+export function parseSettingKey(key: string): keyof Settings {
+  if ((SETTING_KEYS as string[]).includes(key)) return key as keyof Settings
+  const guess = nearest(key, SETTING_KEYS)
+  throw new UsageError(`Unknown setting "${key}".${guess ? ` Did you mean "${guess}"?` : ''}`, {
+    suggestions: [`Settings: ${SETTING_KEYS.join(', ')}.`],
+  })
+}
+
+export class SettingsStore {
+  private readonly conf: Conf<Settings>
+
+  constructor(configDir: string) {
+    // conf writes atomically; 0600 because the API key may live here.
+    this.conf = new Conf<Settings>({projectName: 'aiclient', cwd: configDir, configName: 'settings', configFileMode: 0o600})
+  }
+
+  get path(): string {
+    return this.conf.path
+  }
+
+  all(): Settings {
+    return {...this.conf.store}
+  }
+
+  get<K extends keyof Settings>(key: K): Settings[K] {
+    return this.conf.get(key)
+  }
+
+  set(key: keyof Settings, raw: string): void {
+    this.conf.set(key, SETTING_SPECS[key].parse(raw))
+  }
+
+  delete(key: keyof Settings): void {
+    this.conf.delete(key)
+  }
+}

@@ -1,0 +1,173 @@
+import {randomUUID} from 'node:crypto'
+import {readFile} from 'node:fs/promises'
+import {resolve} from 'node:path'
+import {AppError, UsageError} from '../errors.js'
+import {parseJsonFile} from './parse.js'
+import {TYPE_FIELDS} from './fields.js'
+import {findInstance} from './lookup.js'
+import {isValidUrl, toInstance} from './schema.js'
+import type {PoolStore} from './store.js'
+import {PROVIDER_TYPES, isProviderType, type PoolDocument, type PoolInstance, type ProviderType, type RawInstance} from './types.js'
+import {nearest} from '../text.js'
+
+export function parseProviderType(input: string): ProviderType {
+  if (isProviderType(input)) return input
+  const guess = nearest(input, PROVIDER_TYPES)
+  throw new UsageError(`Unknown provider type "${input}".${guess ? ` Did you mean "${guess}"?` : ''}`, {
+    code: 'unknown_type',
+    suggestions: [`Valid types: ${PROVIDER_TYPES.join(', ')}.`],
+  })
+}
+
+export interface NewInstance {
+  type: ProviderType
+  key?: string
+  baseUrl?: string
+  credsFile?: string
+  projectId?: string
+  name?: string
+  checkModel?: string
+  disabled?: boolean
+  allowDuplicate?: boolean
+}
+
+/** Checks what can be checked without the lock, then appends under it; returns the stored instance. */
+export async function addInstance(store: PoolStore, input: NewInstance, newUuid: () => string = randomUUID): Promise<PoolInstance> {
+  const fields = TYPE_FIELDS[input.type]
+  const raw: RawInstance = {}
+  if (fields.keyField) {
+    if (!input.key) throw new UsageError(`${input.type} needs an API key: pass --key KEY, --key - (stdin) or set AICLIENT_KEY.`, {code: 'missing_flag'})
+    raw[fields.keyField] = input.key
+  } else if (input.key) {
+    throw new UsageError(`${input.type} takes no --key; it uses a credential file (--creds-file).`, {code: 'conflicting_flags'})
+  }
+  if (fields.credsField) {
+    if (!input.credsFile) {
+      throw new UsageError(`${input.type} needs --creds-file FILE.`, {
+        code: 'missing_flag',
+        suggestions: [`Create one with \`${fields.loginCommand} --add-to-pool\`.`],
+      })
+    }
+    const credsFile = resolve(input.credsFile)
+    await checkCredentialFile(credsFile, fields.loginCommand!)
+    raw[fields.credsField] = credsFile
+  } else if (input.credsFile) {
+    throw new UsageError(`${input.type} takes no --creds-file; it uses an API key (--key).`, {code: 'conflicting_flags'})
+  }
+  if (input.projectId !== undefined) {
+    if (input.type !== 'gemini-cli-oauth') throw new UsageError('--project-id is only for gemini-cli-oauth.', {code: 'conflicting_flags'})
+    raw.PROJECT_ID = input.projectId
+  }
+  const baseUrl = input.baseUrl ?? fields.defaultBaseUrl
+  if (baseUrl !== undefined) {
+    if (!isValidUrl(baseUrl)) throw new UsageError(`--base-url "${baseUrl}" is not an http(s) URL.`, {code: 'invalid_url'})
+    raw[fields.baseUrlField] = baseUrl
+  }
+  if (input.name !== undefined) raw.customName = input.name
+  raw.checkModelName = input.checkModel ?? null
+  raw.uuid = newUuid()
+  raw.isHealthy = true
+  if (input.disabled) raw.isDisabled = true
+  raw.lastUsed = null
+  raw.usageCount = 0
+  raw.errorCount = 0
+  raw.lastErrorTime = null
+
+  await store.update((doc) => {
+    const list = listFor(doc, input.type)
+    if (fields.keyField && !input.allowDuplicate && list.some((item) => item[fields.keyField!] === input.key)) {
+      throw new UsageError(`That ${fields.keyField} is already in the ${input.type} pool.`, {
+        code: 'duplicate_key',
+        suggestions: ['Pass --allow-duplicate to add it again anyway.'],
+      })
+    }
+    if (input.name && list.some((item) => item.customName === input.name)) {
+      throw new UsageError(`An ${input.type} instance named "${input.name}" already exists.`, {code: 'duplicate_name'})
+    }
+    list.push(raw)
+    return true
+  })
+  return toInstance(input.type, raw, store.dir)
+}
+
+async function checkCredentialFile(file: string, loginCommand: string): Promise<void> {
+  const suggestion = `Log in first: \`${loginCommand} --output ${file}\`.`
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code})`
+    throw new AppError(`Credential file ${file} ${why}.`, {code: 'bad_credentials_file', suggestions: [suggestion]})
+  }
+  let parsed: unknown
+  try {
+    parsed = parseJsonFile(text, file)
+  } catch (error) {
+    throw new AppError(`Credential file ${(error as Error).message.replace(/ The file was not changed\.$/, '')}`, {
+      code: 'bad_credentials_file',
+      suggestions: [suggestion],
+    })
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new AppError(`Credential file ${file} does not hold a JSON object.`, {code: 'bad_credentials_file', suggestions: [suggestion]})
+  }
+}
+
+function listFor(doc: PoolDocument, type: ProviderType): RawInstance[] {
+  if (!Array.isArray(doc[type])) doc[type] = []
+  return doc[type] as RawInstance[]
+}
+
+/** Selects instances by an optional reference and type; with neither, all of them. */
+function select(instances: PoolInstance[], ref: string | undefined, type: ProviderType | undefined): PoolInstance[] {
+  const pool = type ? instances.filter((i) => i.type === type) : instances
+  return ref === undefined ? pool : [findInstance(pool, ref)]
+}
+
+function rawByUuid(doc: PoolDocument, instance: PoolInstance): RawInstance | undefined {
+  const list = doc[instance.type]
+  return Array.isArray(list) ? (list as RawInstance[]).find((raw) => raw.uuid === instance.uuid) : undefined
+}
+
+/** Finds the target in the current file (under the lock) and changes it there; returns the changed instances. */
+async function modify(
+  store: PoolStore,
+  ref: string | undefined,
+  type: ProviderType | undefined,
+  change: (raw: RawInstance, doc: PoolDocument, instance: PoolInstance) => void,
+): Promise<PoolInstance[]> {
+  const {result} = await store.update((doc, snapshot) => {
+    const targets = select(snapshot.instances, ref, type)
+    for (const target of targets) change(rawByUuid(doc, target)!, doc, target)
+    return targets.length > 0 ? targets.map((t) => toInstance(t.type, rawByUuid(doc, t) ?? t.raw, store.dir)) : false
+  })
+  return result === false ? [] : result
+}
+
+export function removeInstance(store: PoolStore, ref: string, type?: ProviderType): Promise<PoolInstance[]> {
+  return modify(store, ref, type, (raw, doc, instance) => {
+    const list = doc[instance.type] as RawInstance[]
+    list.splice(list.indexOf(raw), 1)
+  })
+}
+
+export function setDisabled(store: PoolStore, ref: string, disabled: boolean, type?: ProviderType): Promise<PoolInstance[]> {
+  return modify(store, ref, type, (raw) => {
+    raw.isDisabled = disabled
+  })
+}
+
+export function resetInstances(store: PoolStore, ref: string | undefined, type?: ProviderType): Promise<PoolInstance[]> {
+  return modify(store, ref, type, (raw) => {
+    raw.isHealthy = true
+    raw.errorCount = 0
+    if ('lastErrorReason' in raw) raw.lastErrorReason = null
+  })
+}
+
+/** Resolves the instance a command names, for confirmation prompts before a change. */
+export async function resolveInstance(store: PoolStore, ref: string, type?: ProviderType): Promise<PoolInstance> {
+  const {instances} = await store.read()
+  return select(instances, ref, type)[0]!
+}

@@ -1,0 +1,43 @@
+export const PROVIDER_TYPES = [
+  'openai-custom',
+  'claude-custom',
+  'gemini-cli-oauth',
+  'claude-kiro-oauth',
+  'openai-qwen-oauth',
+] as const
+
+export type ProviderType = (typeof PROVIDER_TYPES)[number]
+
+export function isProviderType(value: string): value is ProviderType {
+  return (PROVIDER_TYPES as readonly string[]).includes(value)
+}
+
+/** One instance as it is stored: every field the file holds, known or not. */
+export type RawInstance = Record<string, unknown>
+
+/** The pool file's top level: provider type → instances, plus whatever else the user keeps there. */
+export type PoolDocument = Record<string, unknown>
+
+export interface InstanceStatus {
+  isHealthy: boolean
+  isDisabled: boolean
+  usageCount: number
+  errorCount: number
+  lastUsed: string | null
+  lastErrorTime: string | null
+  lastHealthCheckTime: string | null
+  /** Why the instance was last marked unhealthy (auth, server, network, …), kept for `pool list`. */
+  lastErrorReason: string | null
+}
+
+/** An instance as the rest of the program sees it: status fields filled in, credential paths absolute. */
+export interface PoolInstance extends InstanceStatus {
+  type: ProviderType
+  uuid: string
+  name: string | null
+  checkModelName: string | null
+  /** The stored object, untouched; credential paths here are as the user wrote them. */
+  raw: RawInstance
+  /** Credential file path resolved against the pool file's directory, for the OAuth types. */
+  credsFile: string | null
+}

@@ -1,0 +1,40 @@
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({length: b.length + 1}, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1))
+      diagonal = above
+    }
+  }
+  return row[b.length]!
+}
+
+/** The closest candidate, when it is close enough to be a plausible typo. */
+export function nearest(input: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of candidates) {
+    const distance = candidate.startsWith(input) || candidate.includes(input) ? 1 : editDistance(input, candidate)
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return bestDistance <= Math.max(3, Math.floor(input.length / 2)) ? best : undefined
+}
+
+/** "12s ago", "3m ago", "2h ago", "5d ago"; "never" for null. */
+export function relativeTime(iso: string | null, now: number): string {
+  if (!iso) return 'never'
+  const then = Date.parse(iso)
+  if (Number.isNaN(then)) return iso
+  const seconds = Math.round((now - then) / 1000)
+  const future = seconds < 0
+  const abs = Math.abs(seconds)
+  const span =
+    abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.floor(abs / 60)}m` : abs < 86_400 ? `${Math.floor(abs / 3600)}h` : `${Math.floor(abs / 86_400)}d`
+  return future ? `in ${span}` : `${span} ago`
+}

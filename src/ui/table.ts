@@ -1,0 +1,45 @@
+import chalk from 'chalk'
+
+export interface Column<Row> {
+  header: string
+  value: (row: Row) => string
+  color?: (row: Row, text: string) => string
+  /** Shrunk first when the table is wider than the terminal. */
+  flexible?: boolean
+}
+
+const ELLIPSIS = '…'
+
+export function truncate(text: string, width: number): string {
+  if (width <= 0) return ''
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}${ELLIPSIS}`
+}
+
+/** A plain-text table that fits `maxWidth` by shrinking the flexible columns; colour is applied after padding. */
+export function renderTable<Row>(rows: Row[], columns: Column<Row>[], maxWidth = 120): string {
+  const cells = rows.map((row) => columns.map((column) => column.value(row)))
+  const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((r) => r[i]!.length)))
+  const gap = 2
+  let overflow = widths.reduce((a, b) => a + b, 0) + gap * (columns.length - 1) - maxWidth
+  for (let i = columns.length - 1; i >= 0 && overflow > 0; i--) {
+    if (!columns[i]!.flexible) continue
+    const shrink = Math.min(overflow, widths[i]! - Math.max(6, columns[i]!.header.length))
+    if (shrink > 0) {
+      widths[i]! -= shrink
+      overflow -= shrink
+    }
+  }
+  const line = (texts: string[], colorize: (i: number, text: string) => string) =>
+    texts
+      .map((text, i) => colorize(i, truncate(text, widths[i]!).padEnd(i === texts.length - 1 ? 0 : widths[i]!)))
+      .join(' '.repeat(gap))
+      .trimEnd()
+  const header = line(columns.map((c) => c.header), (_i, text) => chalk.bold(text))
+  const body = rows.map((row, r) =>
+    line(cells[r]!, (i, text) => {
+      const color = columns[i]!.color
+      return color ? color(row, text) : text
+    }),
+  )
+  return [header, ...body].join('\n')
+}

@@ -1,0 +1,258 @@
+import {spawn} from 'node:child_process'
+import {mkdir, readFile, stat, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {BIN, EXAMPLE_POOLS, runCli, tempDir, type CliResult} from '../helpers/cli.js'
+
+const PLANTED = 'sk-planted-SECRET-9f8e7d6c5b4a3210'
+
+let dir: string
+let cleanup: () => Promise<void>
+let pools: string
+
+beforeEach(async () => {
+  ;({dir, cleanup} = await tempDir())
+  pools = join(dir, 'provider_pools.json')
+  const doc = JSON.parse(await readFile(EXAMPLE_POOLS, 'utf8'))
+  doc['openai-custom'][0].OPENAI_API_KEY = PLANTED
+  await writeFile(pools, JSON.stringify(doc, null, 2))
+})
+afterEach(async () => cleanup())
+
+const cli = (args: string[], extra: {env?: Record<string, string>; stdin?: string} = {}) => runCli(args, {cwd: dir, ...extra})
+
+function expectNoSecret(result: CliResult): void {
+  expect(result.stdout).not.toContain(PLANTED)
+  expect(result.stderr).not.toContain(PLANTED)
+}
+
+describe('pool commands', () => {
+  it('add prints a uuid, writes 0600, and --json prints the masked instance', async () => {
+    const plain = await cli(['pool', 'add', 'openai-custom', '--key', 'sk-fresh-0123456789abcdef', '--name', 'fresh'])
+    expect(plain.code).toBe(0)
+    expect(plain.stdout.trim()).toMatch(/^[0-9a-f-]{36}$/)
+    expect((await stat(pools)).mode & 0o777).toBe(0o600)
+    const json = await cli(['pool', 'add', 'claude-custom', '--json'], {env: {AICLIENT_KEY: 'sk-ant-fromenv-0123456789'}})
+    expect(json.code).toBe(0)
+    const payload = JSON.parse(json.stdout)
+    expect(payload).toMatchObject({type: 'claude-custom', CLAUDE_BASE_URL: 'https://api.anthropic.com', isHealthy: true})
+    expect(payload.CLAUDE_API_KEY).not.toContain('fromenv')
+    expect(JSON.parse(await readFile(pools, 'utf8'))['claude-custom'][1].CLAUDE_API_KEY).toBe('sk-ant-fromenv-0123456789')
+  })
+
+  it('add --key - reads the key from stdin', async () => {
+    const result = await cli(['pool', 'add', 'openai-custom', '--key', '-', '--json'], {stdin: 'sk-stdin-0123456789abcdef\n'})
+    expect(result.code).toBe(0)
+    const doc = JSON.parse(await readFile(pools, 'utf8'))
+    expect(doc['openai-custom'][2].OPENAI_API_KEY).toBe('sk-stdin-0123456789abcdef')
+  })
+
+  it('20 concurrent add processes yield 20 new instances and valid JSON', async () => {
+    const results = await Promise.all(
+      Array.from({length: 20}, (_, i) => cli(['pool', 'add', 'openai-custom', '--key', `sk-concurrent-${i}-0123456789`])),
+    )
+    for (const result of results) expect(result.code, result.stderr).toBe(0)
+    const doc = JSON.parse(await readFile(pools, 'utf8'))
+    const keys = doc['openai-custom'].map((i: {OPENAI_API_KEY: string}) => i.OPENAI_API_KEY)
+    for (let i = 0; i < 20; i++) expect(keys).toContain(`sk-concurrent-${i}-0123456789`)
+    expect(doc['openai-custom']).toHaveLength(22)
+    const uuids = new Set(results.map((r) => r.stdout.trim()))
+    expect(uuids.size).toBe(20)
+  }, 60_000)
+
+  describe('failures leave the file byte-for-byte unchanged', () => {
+    const cases: Array<{name: string; setup?: () => Promise<string[]>; args: () => string[]; exit: number; message: RegExp}> = [
+      {
+        name: 'malformed JSON',
+        setup: async () => {
+          await writeFile(pools, '{\n  "openai-custom": [\n    {"uuid": "x" "OPENAI_API_KEY": "' + PLANTED + '"}\n  ]\n}\n')
+          return []
+        },
+        args: () => ['pool', 'add', 'openai-custom', '--key', 'sk-another-0123456789'],
+        exit: 1,
+        message: /provider_pools\.json:3:\d+: invalid JSON/,
+      },
+      {
+        name: 'a wrong field type',
+        setup: async () => {
+          const doc = JSON.parse(await readFile(pools, 'utf8'))
+          doc['claude-custom'][0].isHealthy = 'yes'
+          await writeFile(pools, JSON.stringify(doc))
+          return []
+        },
+        args: () => ['pool', 'list'],
+        exit: 1,
+        message: /claude-custom\[0\]\.isHealthy: must be true or false/,
+      },
+      {name: 'an unknown type', args: () => ['pool', 'add', 'openai-cutsom', '--key', 'k'], exit: 2, message: /Unknown provider type "openai-cutsom". Did you mean "openai-custom"\?/},
+      {name: 'a missing required flag', args: () => ['pool', 'add', 'openai-custom'], exit: 2, message: /needs an API key/},
+      {name: 'a bad URL', args: () => ['pool', 'add', 'openai-custom', '--key', 'sk-x-0123456789abc', '--base-url', 'localhost:99'], exit: 2, message: /is not an http\(s\) URL/},
+      {
+        name: 'a duplicate key',
+        args: () => ['pool', 'add', 'openai-custom', '--key', PLANTED],
+        exit: 2,
+        message: /already in the openai-custom pool[\s\S]*--allow-duplicate/,
+      },
+      {
+        name: 'an unreadable file',
+        setup: async () => {
+          await mkdir(join(dir, 'adir'))
+          return ['--pools-file', join(dir, 'adir')]
+        },
+        args: () => ['pool', 'list'],
+        exit: 1,
+        message: /Cannot read .*adir: it is a directory/,
+      },
+      {
+        name: 'a credential file that does not parse',
+        setup: async () => {
+          await writeFile(join(dir, 'qwen.json'), '{"access_token": "tok",')
+          return []
+        },
+        args: () => ['pool', 'add', 'openai-qwen-oauth', '--creds-file', join(dir, 'qwen.json')],
+        exit: 1,
+        message: /Credential file .*qwen\.json:1:\d+: invalid JSON[\s\S]*aiclient auth login qwen/,
+      },
+      {name: 'remove without a TTY or --force', args: () => ['pool', 'remove', '2f579c65'], exit: 2, message: /Re-run with --force/},
+    ]
+    for (const c of cases) {
+      it(c.name, async () => {
+        const extra = (await c.setup?.()) ?? []
+        const before = await readFile(pools)
+        const result = await cli([...c.args(), ...extra])
+        expect(result.code, result.stderr).toBe(c.exit)
+        expect(result.stderr).toMatch(c.message)
+        expect(result.stderr).not.toMatch(/\n\s+at /)
+        expectNoSecret(result)
+        expect((await readFile(pools)).equals(before)).toBe(true)
+        const json = await cli([...c.args(), ...extra, '--json'])
+        expect(json.code).toBe(c.exit)
+        expect(JSON.parse(json.stdout).error.message).toMatch(new RegExp(c.message.source.split('[\\s\\S]')[0]!))
+        expectNoSecret(json)
+        expect((await readFile(pools)).equals(before)).toBe(true)
+      })
+    }
+  })
+
+  it('never prints the planted key: list, list --json, enable/disable/reset/remove', async () => {
+    const runs = [
+      await cli(['pool', 'list']),
+      await cli(['pool', 'list', '--json']),
+      await cli(['pool', 'list', '--type', 'openai-custom', '--json']),
+      await cli(['pool', 'disable', '2f579c65', '--json']),
+      await cli(['pool', 'enable', '2f579c65']),
+      await cli(['pool', 'reset', '--json']),
+      await cli(['pool', 'remove', '2f579c65', '--force', '--json']),
+    ]
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(0)
+      expectNoSecret(run)
+    }
+    const listed = JSON.parse(runs[1]!.stdout)
+    expect(listed).toHaveLength(6)
+    expect(listed[0]).toMatchObject({type: 'openai-custom', state: 'healthy', uuid: '2f579c65-d3c5-41b1-9985-9f6e3d7bf39c'})
+    expect(listed[0].OPENAI_API_KEY).toMatch(/^sk-…3210$/)
+    expect(JSON.parse(runs[3]!.stdout)).toMatchObject({isDisabled: true})
+    expect(JSON.parse(runs[6]!.stdout).removed.uuid).toBe('2f579c65-d3c5-41b1-9985-9f6e3d7bf39c')
+    expect(JSON.parse(await readFile(pools, 'utf8'))['openai-custom']).toHaveLength(1)
+  })
+
+  it('list shows states and relative times in a table without colour when piped', async () => {
+    const doc = JSON.parse(await readFile(pools, 'utf8'))
+    doc['claude-custom'][0] = {...doc['claude-custom'][0], isHealthy: false, lastErrorReason: 'auth', errorCount: 3, lastErrorTime: new Date(Date.now() - 120_000).toISOString()}
+    doc['openai-custom'][1].isDisabled = true
+    doc['openai-custom'][0].lastUsed = new Date(Date.now() - 5_000).toISOString()
+    await writeFile(pools, JSON.stringify(doc))
+    const result = await cli(['pool', 'list'])
+    expect(result.stdout).toMatch(/TYPE\s+NAME\s+UUID\s+STATE\s+REQUESTS\s+ERRORS\s+LAST USED\s+LAST ERROR/)
+    expect(result.stdout).toMatch(/claude-custom\s+-\s+bb87047a\s+✖ unhealthy: auth\s+0\s+3\s+never\s+2m ago \(auth\)/)
+    expect(result.stdout).toMatch(/openai-custom\s+-\s+e284628d\s+○ disabled/)
+    expect(result.stdout).toMatch(/2f579c65\s+● healthy\s+0\s+0\s+[4-6]s ago/)
+    expect(result.stdout).not.toContain('\u001b[')
+  })
+
+  it('stores credential paths absolute and accepts uuid prefixes of 6+ characters', async () => {
+    await writeFile(join(dir, 'kiro.json'), JSON.stringify({accessToken: 'a', refreshToken: 'r'}))
+    const added = await runCli(['pool', 'add', 'claude-kiro-oauth', '--creds-file', 'kiro.json', '--json'], {cwd: dir})
+    expect(added.code, added.stderr).toBe(0)
+    expect(JSON.parse(added.stdout).KIRO_OAUTH_CREDS_FILE_PATH).toBe(join(dir, 'kiro.json'))
+    const short = await cli(['pool', 'disable', '2f579c'])
+    expect(short.code).toBe(0)
+    const tooShort = await cli(['pool', 'disable', '2f57'])
+    expect(tooShort.code).toBe(2)
+    expect(tooShort.stderr).toMatch(/at least 6 characters/)
+  })
+
+  it('remove asks in a terminal; answering no changes nothing, yes removes', async () => {
+    // A pseudo-terminal through `script` makes stdin and stdout TTYs, as for a person at the keyboard.
+    const run = (answer: string) =>
+      new Promise<string>((resolve) => {
+        const child = spawn('script', ['-qec', `${process.execPath} ${BIN} pool remove 2f579c65`, '/dev/null'], {
+          cwd: dir,
+          env: {PATH: process.env.PATH, HOME: dir, AICLIENT_CONFIG_DIR: join(dir, '.cfg'), TERM: 'dumb'},
+        })
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString()
+          if (out.includes('[y/N]')) child.stdin.write(`${answer}\r`)
+        })
+        child.on('close', (code) => resolve(`${out}\nEXIT:${code}`))
+      })
+    const no = await run('n')
+    expect(no).toMatch(/Remove openai-custom 2f579c65/)
+    expect(no).toMatch(/EXIT:130/)
+    expect(JSON.parse(await readFile(pools, 'utf8'))['openai-custom']).toHaveLength(2)
+    const yes = await run('y')
+    expect(yes).toMatch(/Removed openai-custom/)
+    expect(yes).toMatch(/EXIT:0/)
+    expect(JSON.parse(await readFile(pools, 'utf8'))['openai-custom']).toHaveLength(1)
+  })
+})
+
+describe('which pool file', () => {
+  it('follows flag → AICLIENT_POOLS_FILE → config.json → user setting → ./provider_pools.json', async () => {
+    const path = async (env: Record<string, string> = {}, args: string[] = []) =>
+      JSON.parse((await cli(['config', 'path', '--json', ...args], {env})).stdout) as {poolsFile: string; poolsFileSource: string}
+    expect(await path()).toMatchObject({poolsFile: pools, poolsFileSource: 'default'})
+    expect((await cli(['config', 'set', 'poolsFile', 'from-settings.json'])).code).toBe(0)
+    expect(await path()).toMatchObject({poolsFile: join(dir, 'from-settings.json'), poolsFileSource: 'settings'})
+    await mkdir(join(dir, 'cfg'))
+    await writeFile(join(dir, 'cfg', 'config.json'), JSON.stringify({PROVIDER_POOLS_FILE_PATH: 'from-config.json', MODEL_PROVIDER: 'openai-custom'}))
+    expect(await path({}, ['--config', join(dir, 'cfg', 'config.json')])).toMatchObject({poolsFile: join(dir, 'cfg', 'from-config.json'), poolsFileSource: 'config.json'})
+    await writeFile(join(dir, 'config.json'), JSON.stringify({PROVIDER_POOLS_FILE_PATH: 'cwd-config.json'}))
+    expect(await path()).toMatchObject({poolsFile: join(dir, 'cwd-config.json'), poolsFileSource: 'config.json'})
+    expect(await path({AICLIENT_POOLS_FILE: join(dir, 'env.json')})).toMatchObject({poolsFile: join(dir, 'env.json'), poolsFileSource: 'env'})
+    expect(await path({AICLIENT_POOLS_FILE: join(dir, 'env.json')}, ['--provider-pools-file', 'flag.json'])).toMatchObject({
+      poolsFile: join(dir, 'flag.json'),
+      poolsFileSource: 'flag',
+    })
+  })
+
+  it('config get/set/list validate keys and mask the API key', async () => {
+    expect((await cli(['config', 'set', 'port', 'eighty'])).code).toBe(2)
+    const typo = await cli(['config', 'set', 'prot', '80'])
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toMatch(/Did you mean "port"/)
+    expect((await cli(['config', 'set', 'apiKey', PLANTED])).code).toBe(0)
+    const listed = await cli(['config', 'list', '--json'])
+    expectNoSecret(listed)
+    expect(JSON.parse(listed.stdout).find((r: {key: string}) => r.key === 'apiKey').value).toMatch(/…3210$/)
+    expectNoSecret(await cli(['config', 'get', 'apiKey']))
+    expect((await cli(['config', 'get', 'port'])).code).toBe(1)
+  })
+})
+
+describe('help', () => {
+  it('lists the topics, and every command shows examples', async () => {
+    const root = await cli(['--help'])
+    expect(root.stdout).toMatch(/TOPICS[\s\S]*pool/)
+    expect(root.stdout).toMatch(/config/)
+    const manifest = JSON.parse(await readFile(new URL('../../oclif.manifest.json', import.meta.url), 'utf8'))
+    for (const id of Object.keys(manifest.commands)) {
+      const help = await cli([...id.split(':'), '-h'])
+      expect(help.code, id).toBe(0)
+      expect(help.stdout, id).toMatch(/EXAMPLES\n\s+\$ aiclient/)
+      expect(help.stdout, id).toMatch(/DESCRIPTION/)
+    }
+  }, 60_000)
+})

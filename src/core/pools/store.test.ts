@@ -129,7 +129,7 @@ describe('PoolStore', () => {
   it('lists the candidates for an ambiguous prefix', async () => {
     const file = join(dir, 'pools.json')
     await writeFile(file, JSON.stringify({'openai-custom': [{uuid: 'abcdef-1'}, {uuid: 'abcdef-2'}]}))
-    await expect(setDisabled(new PoolStore(file), 'abcdef')).rejects.toThrow(/matches 2 instances:\n.*abcdef-1.*\n.*abcdef-2/)
+    await expect(setDisabled(new PoolStore(file), 'abcdef', true)).rejects.toThrow(/matches 2 instances:\n.*abcdef-1.*\n.*abcdef-2/)
   })
 
   it('reports an unreadable pool file without touching it', async () => {

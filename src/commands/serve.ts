@@ -1,0 +1,85 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../base-command.js'
+import {AppError} from '../core/errors.js'
+import {createLineWriter, formatRecord} from '../core/log.js'
+import {resolveServeSettings} from '../core/server/options.js'
+import {startProxy, type RunningProxy} from '../core/server/start.js'
+import {startDemoLoad} from '../demo/load.js'
+import {startDemoUpstreams, type DemoUpstreams} from '../demo/upstreams.js'
+
+export default class Serve extends BaseCommand<typeof Serve> {
+  static override summary = 'Run the proxy: one OpenAI/Anthropic/Gemini endpoint over the whole pool'
+  static override description = `Listens on http://127.0.0.1:3000 (by default) for OpenAI chat completions, Anthropic messages and Gemini generateContent requests, and sends each to a healthy instance of the pool, failing over to another when one breaks. Statistics are written back to the pool file; edits made with \`aiclient pool …\` while it runs take effect within a second.
+
+The provider type of a request comes from a path prefix (/claude-custom/v1/messages), the Model-Provider header, a "type:" prefix on the model name, the default (--model-provider), or the only type in the pool. Ctrl-C stops accepting, lets running requests finish (up to 10 s), saves statistics and exits 0.`
+  static override examples = [
+    '<%= config.bin %> serve',
+    '<%= config.bin %> serve --port 8080 --model-provider claude-custom',
+    'AICLIENT_API_KEY=choose-a-secret <%= config.bin %> serve --host 0.0.0.0',
+    '<%= config.bin %> serve --demo',
+  ]
+  static override flags = {
+    host: Flags.string({description: 'address to listen on (config.json HOST; default 127.0.0.1)'}),
+    port: Flags.integer({description: 'port to listen on, 0 for any free port (config.json SERVER_PORT; default 3000)', min: 0, max: 65_535}),
+    'model-provider': Flags.string({description: 'default provider type for requests that do not choose one (config.json MODEL_PROVIDER)'}),
+    'api-key': Flags.string({description: 'key clients must send (env AICLIENT_API_KEY, config.json REQUIRED_API_KEY)'}),
+    demo: Flags.boolean({description: 'serve bundled local fake upstreams from a throwaway pool file (no keys needed)'}),
+    'demo-load': Flags.integer({description: 'with --demo: send this many requests per second of demo traffic', min: 1, dependsOn: ['demo']}),
+  }
+
+  async run(): Promise<void> {
+    const settings = resolveServeSettings(
+      {host: this.flags.host, port: this.flags.port, modelProvider: this.flags['model-provider'], apiKey: this.flags['api-key']},
+      process.env,
+      (await this.configJson()).values,
+      this.settings().all(),
+    )
+    let demo: DemoUpstreams | undefined
+    if (this.flags.demo) {
+      demo = await startDemoUpstreams(this.flags['pools-file'])
+      settings.defaultType ??= 'openai-custom'
+    }
+    const poolsFile = demo?.poolsFile ?? (await this.poolsFile()).value
+    const log = createLineWriter(process.stdout)
+    const warn = createLineWriter(process.stderr)
+    let proxy: RunningProxy
+    try {
+      proxy = await startProxy({
+        ...settings,
+        poolsFile,
+        onRecord: (record) => log(formatRecord(record)),
+        onWarning: (message) => warn(`warning: ${message}`),
+      })
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EADDRINUSE') throw new AppError(`Port ${settings.port} on ${settings.host} is already in use.`, {suggestions: ['Pick another with --port (0 picks a free one).']})
+      if (code === 'EADDRNOTAVAIL') throw new AppError(`Cannot listen on ${settings.host}: no such address on this machine.`)
+      throw error
+    } finally {
+      if (!proxy! && demo) await demo.close()
+    }
+    const counts = proxy.state.types().map((type) => `${type}: ${proxy.state.list(type).length}`)
+    this.log(`aiclient listening on ${proxy.url} — ${counts.length > 0 ? counts.join(', ') : 'no instances yet'} (pool file ${poolsFile})${settings.apiKey ? '; API key required' : ''}`)
+    if (demo) this.log(`demo: fake upstreams ${demo.fakes.map((f) => `${f.name} ${f.url}`).join(', ')}; try:\n  curl ${proxy.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`)
+    const load = demo && this.flags['demo-load'] ? startDemoLoad(proxy.url, this.flags['demo-load'], settings.apiKey) : undefined
+    await waitForShutdown()
+    this.log('Shutting down: finishing running requests and saving statistics…')
+    await load?.stop()
+    await proxy.stop()
+    await demo?.close()
+  }
+}
+
+/** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
+function waitForShutdown(): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      process.once('SIGINT', () => process.exit(130))
+      resolve()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+}

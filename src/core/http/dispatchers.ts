@@ -1,0 +1,58 @@
+import {Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher} from 'undici'
+
+export interface Timeouts {
+  connectMs: number
+  headersMs: number
+  /** Longest gap between two body chunks (a stalled stream). */
+  idleMs: number
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = {connectMs: 10_000, headersMs: 60_000, idleMs: 120_000}
+
+/**
+ * One dispatcher per outbound route, reused for every request: the environment's proxy settings
+ * (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, through undici's EnvHttpProxyAgent) by default, or an instance's own
+ * PROXY_URL. Each keeps a keep-alive connection pool per upstream origin.
+ */
+export class Dispatchers {
+  private readonly byProxy = new Map<string, Dispatcher>()
+
+  constructor(
+    readonly timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    private readonly connections = 256,
+  ) {}
+
+  get(proxyUrl?: string | null): Dispatcher {
+    const key = proxyUrl ?? ''
+    let dispatcher = this.byProxy.get(key)
+    if (!dispatcher) {
+      const options = {
+        connect: {timeout: this.timeouts.connectMs},
+        headersTimeout: this.timeouts.headersMs,
+        bodyTimeout: this.timeouts.idleMs,
+        connections: this.connections,
+        pipelining: 1,
+        keepAliveTimeout: 4_000,
+      }
+      dispatcher = proxyUrl ? new ProxyAgent({uri: proxyUrl, ...options}) : hasProxyEnv() ? new EnvHttpProxyAgent(options) : new Agent(options)
+      this.byProxy.set(key, dispatcher)
+    }
+    return dispatcher
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.byProxy.values()].map((d) => d.close().catch(() => {})))
+    this.byProxy.clear()
+  }
+
+  /** For shutdown: drop connections of requests that are still running. */
+  async destroy(): Promise<void> {
+    await Promise.all([...this.byProxy.values()].map((d) => d.destroy().catch(() => {})))
+    this.byProxy.clear()
+  }
+}
+
+function hasProxyEnv(): boolean {
+  const env = process.env
+  return Boolean(env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy)
+}

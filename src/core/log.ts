@@ -1,0 +1,39 @@
+import type {Writable} from 'node:stream'
+import type {RequestRecord} from './proxy/proxy.js'
+
+/**
+ * Collects lines and writes them once per event-loop turn: a busy server makes one write call per batch
+ * instead of one per request, and logging never sits between an upstream read and the client write.
+ */
+export function createLineWriter(stream: Writable): (line: string) => void {
+  let buffer: string[] = []
+  let scheduled = false
+  const flush = () => {
+    scheduled = false
+    const text = buffer.join('')
+    buffer = []
+    stream.write(text)
+  }
+  return (line) => {
+    buffer.push(`${line}\n`)
+    if (!scheduled) {
+      scheduled = true
+      setImmediate(flush)
+    }
+  }
+}
+
+/** One line per request: time, route, provider type, instance, status, duration (and attempts when > 1). */
+export function formatRecord(record: RequestRecord): string {
+  const parts = [
+    new Date(record.time).toISOString(),
+    record.route,
+    record.type,
+    record.instance ?? '-',
+    String(record.status),
+    `${record.ms}ms`,
+  ]
+  if (record.attempts > 1) parts.push(`attempts=${record.attempts}`)
+  if (record.error) parts.push(`error="${record.error.replaceAll('"', "'")}"`)
+  return parts.join(' ')
+}

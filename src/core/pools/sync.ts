@@ -1,0 +1,133 @@
+import {unwatchFile, watchFile, type Stats} from 'node:fs'
+import {errorMessage} from '../errors.js'
+import type {OwnedField, PoolState} from './runtime.js'
+import type {PoolStore} from './store.js'
+import {PROVIDER_TYPES, type PoolDocument, type RawInstance} from './types.js'
+
+export interface PoolSyncOptions {
+  /** Longest time a change waits before it is written; changes in that time share one write. */
+  flushDelayMs?: number
+  /** How often the file is checked for edits made by other processes. */
+  pollMs?: number
+  onWarning?: (message: string) => void
+  onReload?: () => void
+}
+
+/**
+ * Keeps PoolState and provider_pools.json in step while `serve` runs: outside edits are picked up within a
+ * poll interval, and statistics are written at most `flushDelayMs` after they change, merged into whatever
+ * the file holds at that moment. A file that stops parsing is reported and left alone until it is fixed.
+ */
+export class PoolSync {
+  private timer: NodeJS.Timeout | undefined
+  private flushing: Promise<void> | undefined
+  private lastText: string | null = null
+  private brokenReported: string | null = null
+  private readonly flushDelayMs: number
+  private readonly pollMs: number
+  private readonly onDirty = () => this.schedule()
+  private readonly onFileChange = (current: Stats, previous: Stats) => {
+    if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino) void this.reload()
+  }
+
+  constructor(
+    private readonly store: PoolStore,
+    private readonly state: PoolState,
+    private readonly options: PoolSyncOptions = {},
+  ) {
+    this.flushDelayMs = options.flushDelayMs ?? 1000
+    this.pollMs = options.pollMs ?? 250
+  }
+
+  /** Loads the file (throwing if it cannot be used) and starts watching it. */
+  async start(): Promise<void> {
+    const snapshot = await this.store.read()
+    this.lastText = snapshot.text
+    this.state.sync(snapshot.instances)
+    this.state.on('dirty', this.onDirty)
+    watchFile(this.store.file, {interval: this.pollMs, persistent: false}, this.onFileChange)
+  }
+
+  async reload(): Promise<void> {
+    try {
+      const snapshot = await this.store.read()
+      if (this.brokenReported) this.options.onWarning?.(`${this.store.file} is readable again; changes from it are applied.`)
+      this.brokenReported = null
+      if (snapshot.text === this.lastText) return
+      this.lastText = snapshot.text
+      this.state.sync(snapshot.instances)
+      this.options.onReload?.()
+    } catch (error) {
+      const message = errorMessage(error)
+      if (this.brokenReported !== message) {
+        this.brokenReported = message
+        this.options.onWarning?.(`${message} Serving with the last good pool; statistics are kept in memory until the file is fixed.`)
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      void this.flush()
+    }, this.flushDelayMs)
+    this.timer.unref()
+  }
+
+  /** Writes the pending changes now; one write at a time, later changes wait for the next. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing
+    const changes = this.state.drain()
+    if (changes.size === 0) return
+    this.flushing = (async () => {
+      try {
+        const {snapshot} = await this.store.update((doc) => applyChanges(doc, changes))
+        this.lastText = snapshot.text
+        this.state.committed(changes)
+      } catch (error) {
+        this.state.restore(changes)
+        const message = errorMessage(error)
+        if (this.brokenReported !== message) {
+          this.brokenReported = message
+          this.options.onWarning?.(`Could not save statistics: ${message} Retrying.`)
+        }
+        this.schedule()
+      }
+    })()
+    try {
+      await this.flushing
+    } finally {
+      this.flushing = undefined
+    }
+  }
+
+  async stop(): Promise<void> {
+    unwatchFile(this.store.file, this.onFileChange)
+    this.state.off('dirty', this.onDirty)
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    await this.flush()
+  }
+}
+
+function applyChanges(doc: PoolDocument, changes: ReturnType<PoolState['drain']>): boolean {
+  const byId = new Map<string, RawInstance>()
+  for (const type of PROVIDER_TYPES) {
+    const list = doc[type]
+    if (Array.isArray(list)) for (const raw of list as RawInstance[]) byId.set(`${type}/${String(raw.uuid)}`, raw)
+  }
+  for (const [id, change] of changes) {
+    const raw = byId.get(id)
+    // Removed by someone else since: its statistics go with it.
+    if (!raw) continue
+    if (change.usage) raw.usageCount = (typeof raw.usageCount === 'number' ? raw.usageCount : 0) + change.usage
+    if (change.errors) raw.errorCount = (typeof raw.errorCount === 'number' ? raw.errorCount : 0) + change.errors
+    for (const [field, value] of Object.entries(change.fields) as [OwnedField, unknown][]) {
+      // Do not add empty optional fields to instances that never had them.
+      if (value === null && !(field in raw)) continue
+      raw[field] = value
+    }
+  }
+  return true
+}

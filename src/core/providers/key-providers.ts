@@ -1,0 +1,77 @@
+import type {Dispatchers} from '../http/dispatchers.js'
+import type {PoolInstance} from '../pools/types.js'
+import type {CallContext, ProviderAdapter, UpstreamCall} from './types.js'
+
+const JSON_TYPE = 'application/json'
+
+function stringField(instance: PoolInstance, field: string): string | undefined {
+  const value = instance.raw[field]
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '')
+}
+
+function proxyOf(instance: PoolInstance): string | undefined {
+  return stringField(instance, 'PROXY_URL')
+}
+
+/** `openai-custom`: any OpenAI-compatible endpoint; the base includes `/v1`. */
+export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
+  const base = (instance: PoolInstance) => trimSlash(stringField(instance, 'OPENAI_BASE_URL') ?? 'https://api.openai.com/v1')
+  const call = (instance: PoolInstance, path: string): UpstreamCall => ({
+    url: `${base(instance)}${path}`,
+    headers: {authorization: `Bearer ${stringField(instance, 'OPENAI_API_KEY') ?? ''}`, 'content-type': JSON_TYPE, accept: JSON_TYPE},
+    dispatcher: dispatchers.get(proxyOf(instance)),
+  })
+  return {
+    type: 'openai-custom',
+    protocol: 'openai',
+    prepare: async (instance) => call(instance, '/chat/completions'),
+    modelsCall: async (instance) => call(instance, '/models'),
+    modelIds: dataIds,
+  }
+}
+
+/** Anthropic's base may be given with or without `/v1` (AIClient-2-API examples omit it). */
+export function anthropicBase(url: string): string {
+  const trimmed = trimSlash(url)
+  return trimmed.endsWith('/v1') ? trimmed : `${trimmed}/v1`
+}
+
+/** `claude-custom`: the Anthropic Messages API with an API key. */
+export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
+  const call = (instance: PoolInstance, path: string, ctx?: CallContext): UpstreamCall => {
+    const headers: Record<string, string> = {
+      'x-api-key': stringField(instance, 'CLAUDE_API_KEY') ?? '',
+      'anthropic-version': '2023-06-01',
+      'content-type': JSON_TYPE,
+      accept: JSON_TYPE,
+    }
+    // Anthropic clients choose the API version and beta features; others get the stable version.
+    if (ctx?.clientProtocol === 'anthropic') {
+      const version = ctx.clientHeaders['anthropic-version']
+      const beta = ctx.clientHeaders['anthropic-beta']
+      if (typeof version === 'string') headers['anthropic-version'] = version
+      if (beta) headers['anthropic-beta'] = Array.isArray(beta) ? beta.join(',') : beta
+    }
+    return {
+      url: `${anthropicBase(stringField(instance, 'CLAUDE_BASE_URL') ?? 'https://api.anthropic.com')}${path}`,
+      headers,
+      dispatcher: dispatchers.get(proxyOf(instance)),
+    }
+  }
+  return {
+    type: 'claude-custom',
+    protocol: 'anthropic',
+    prepare: async (instance, ctx) => call(instance, '/messages', ctx),
+    modelsCall: async (instance) => call(instance, '/models'),
+    modelIds: dataIds,
+  }
+}
+
+function dataIds(body: unknown): string[] {
+  const data = (body as {data?: unknown})?.data
+  return Array.isArray(data) ? data.map((m) => (m as {id?: unknown}).id).filter((id): id is string => typeof id === 'string') : []
+}

@@ -1,0 +1,81 @@
+/** What an upstream answer or failure means for the request and for the instance (upstreams.md §9). */
+export type Outcome =
+  | {kind: 'success'}
+  /** The request itself is wrong: pass the answer through, never count it against the instance. */
+  | {kind: 'client_fault'}
+  | {kind: 'rate_limited'; retryAfterMs: number | null}
+  | {kind: 'quota'; retryAfterMs: number | null}
+  | {kind: 'auth'}
+  | {kind: 'server'; status: number}
+  | {kind: 'network'; code: string}
+  | {kind: 'timeout'; phase: 'connect' | 'headers' | 'body'}
+
+type Headers = Record<string, string | string[] | undefined>
+
+const CLIENT_FAULTS = new Set([400, 404, 405, 413, 415, 422])
+const TRANSIENT = new Set([408, 409, 425, 499, 529])
+
+export function classifyStatus(status: number, headers: Headers, now: number): Outcome {
+  if (status < 400) return {kind: 'success'}
+  if (status === 429) return {kind: 'rate_limited', retryAfterMs: retryAfterMs(headers, now)}
+  if (status === 401 || status === 403) return {kind: 'auth'}
+  if (status === 402) return {kind: 'quota', retryAfterMs: retryAfterMs(headers, now)}
+  if (status >= 500 || TRANSIENT.has(status)) return {kind: 'server', status}
+  if (CLIENT_FAULTS.has(status)) return {kind: 'client_fault'}
+  return {kind: 'client_fault'}
+}
+
+/** Network-level failures from undici, by error code. */
+export function classifyError(error: unknown): Outcome {
+  const code = (error as {code?: string}).code ?? 'UNKNOWN'
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return {kind: 'timeout', phase: 'connect'}
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return {kind: 'timeout', phase: 'headers'}
+  if (code === 'UND_ERR_BODY_TIMEOUT') return {kind: 'timeout', phase: 'body'}
+  return {kind: 'network', code}
+}
+
+/** Whether another instance may be tried for the same request. */
+export function isRetryable(outcome: Outcome): boolean {
+  return outcome.kind !== 'success' && outcome.kind !== 'client_fault'
+}
+
+/** Whether the failure counts toward the instance's error streak (`errorCount`). */
+export function isCounted(outcome: Outcome): boolean {
+  return outcome.kind === 'server' || outcome.kind === 'network' || outcome.kind === 'timeout'
+}
+
+export function describeOutcome(outcome: Outcome): string {
+  switch (outcome.kind) {
+    case 'success':
+      return 'ok'
+    case 'client_fault':
+      return 'client error'
+    case 'rate_limited':
+      return 'rate limited'
+    case 'quota':
+      return 'quota exhausted'
+    case 'auth':
+      return 'auth'
+    case 'server':
+      return `server error ${outcome.status}`
+    case 'network':
+      return `network error ${outcome.code}`
+    case 'timeout':
+      return `${outcome.phase} timeout`
+  }
+}
+
+/** Honours `retry-after-ms`, then `Retry-After` as seconds or an HTTP date. */
+export function retryAfterMs(headers: Headers, now: number): number | null {
+  const ms = first(headers['retry-after-ms'])
+  if (ms !== undefined && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.ceil(Number(ms))
+  const value = first(headers['retry-after'])?.trim()
+  if (!value) return null
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000)
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? null : Math.max(0, date - now)
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}

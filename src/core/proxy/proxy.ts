@@ -1,0 +1,342 @@
+import type {IncomingHttpHeaders, ServerResponse} from 'node:http'
+import {request, type Dispatcher} from 'undici'
+import {CodecError} from '../codecs/errors.js'
+import type {IRRequest} from '../codecs/ir.js'
+import type {Protocol, ProtocolCodec} from '../codecs/types.js'
+import {errorMessage} from '../errors.js'
+import type {LiveInstance, PoolState} from '../pools/runtime.js'
+import type {ProviderType} from '../pools/types.js'
+import type {ProviderAdapter} from '../providers/types.js'
+import {SSE_HEADERS, sendError, write} from '../server/respond.js'
+import {classifyError, classifyStatus, describeOutcome, isCounted, type Outcome} from './classify.js'
+
+export interface ClientCall {
+  route: string
+  protocol: Protocol
+  type: ProviderType
+  /** The request body exactly as received. */
+  body: Buffer
+  json: Record<string, unknown>
+  /** The model the upstream should see; differs from the body's when a `type:` prefix was removed. */
+  model: string
+  modelRewritten: boolean
+  stream: boolean
+  headers: IncomingHttpHeaders
+}
+
+export interface RequestRecord {
+  time: number
+  route: string
+  protocol: Protocol
+  type: ProviderType
+  instance: string | null
+  model: string
+  status: number
+  ms: number
+  attempts: number
+  stream: boolean
+  error?: string
+}
+
+export interface ProxyDeps {
+  state: PoolState
+  adapters: Partial<Record<ProviderType, ProviderAdapter>>
+  codecs: Record<Protocol, ProtocolCodec>
+  now: () => number
+  maxAttempts: number
+  onDropped?: (field: string) => void
+}
+
+type Attempt =
+  | {done: true; status: number; error?: string}
+  | {done: false; outcome: Outcome; message: string}
+
+export function instanceLabel(live: LiveInstance): string {
+  return live.config.name ?? live.config.uuid.slice(0, 8)
+}
+
+/**
+ * Serves one client request from the pool: pick an instance, send, and on a retryable failure before the
+ * first byte reached the client, try the next (never the same one twice). The request body is converted
+ * from the original for every attempt's protocol, or passed through as bytes when the protocols match.
+ */
+export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: ServerResponse): Promise<RequestRecord> {
+  const started = deps.now()
+  const clientCodec = deps.codecs[call.protocol]
+  const adapter = deps.adapters[call.type]
+  const record = (status: number, instance: LiveInstance | null, attempts: number, error?: string): RequestRecord => ({
+    time: started,
+    route: call.route,
+    protocol: call.protocol,
+    type: call.type,
+    instance: instance ? instanceLabel(instance) : null,
+    model: call.model,
+    status,
+    ms: deps.now() - started,
+    attempts,
+    stream: call.stream,
+    ...(error === undefined ? {} : {error}),
+  })
+  if (!adapter) {
+    sendError(res, clientCodec, 501, `Provider type ${call.type} is not supported by this server yet.`)
+    return record(501, null, 0)
+  }
+
+  let upstreamBody: string | Buffer
+  try {
+    upstreamBody = buildUpstreamBody(call, adapter.protocol, deps)
+  } catch (error) {
+    const status = error instanceof CodecError ? error.status : 400
+    sendError(res, clientCodec, status, errorMessage(error))
+    return record(status, null, 0, errorMessage(error))
+  }
+
+  const abort = new AbortController()
+  const onClose = () => {
+    if (!res.writableFinished) abort.abort()
+  }
+  res.on('close', onClose)
+  const tried = new Set<string>()
+  let lastFailure: string | undefined
+  let last: LiveInstance | null = null
+  try {
+    while (tried.size < deps.maxAttempts) {
+      const live = deps.state.select(call.type, tried)
+      if (!live) break
+      tried.add(live.id)
+      last = live
+      deps.state.begin(live)
+      let attempt: Attempt
+      try {
+        attempt = await attemptOnce(deps, call, adapter, live, upstreamBody, res, abort.signal)
+      } finally {
+        deps.state.end(live)
+      }
+      if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
+      if (abort.signal.aborted) return record(499, live, tried.size, 'client closed the connection')
+      lastFailure = `${instanceLabel(live)}: ${attempt.message}`
+    }
+    return answerUnavailable(deps, call, clientCodec, res, tried, lastFailure, (status, error) => record(status, last, tried.size, error))
+  } finally {
+    res.off('close', onClose)
+  }
+}
+
+function buildUpstreamBody(call: ClientCall, upstream: Protocol, deps: ProxyDeps): string | Buffer {
+  if (call.protocol === upstream) return call.modelRewritten ? JSON.stringify({...call.json, model: call.model}) : call.body
+  const ir: IRRequest = deps.codecs[call.protocol].decodeRequest(call.json, {model: call.model, stream: call.stream, onDropped: deps.onDropped})
+  ir.model = call.model
+  return JSON.stringify(deps.codecs[upstream].encodeRequest(ir, {onDropped: deps.onDropped}))
+}
+
+async function attemptOnce(
+  deps: ProxyDeps,
+  call: ClientCall,
+  adapter: ProviderAdapter,
+  live: LiveInstance,
+  body: string | Buffer,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<Attempt> {
+  const sentAt = deps.now()
+  let response: Dispatcher.ResponseData
+  try {
+    const upstream = await adapter.prepare(live.config, {stream: call.stream, model: call.model, clientProtocol: call.protocol, clientHeaders: call.headers})
+    response = await request(upstream.url, {method: 'POST', headers: upstream.headers, body, dispatcher: upstream.dispatcher, signal})
+  } catch (error) {
+    if (signal.aborted) return {done: true, status: 499, error: 'client closed the connection'}
+    return fail(deps, live, classifyError(error), errorMessage(error))
+  }
+  const outcome = classifyStatus(response.statusCode, response.headers, deps.now())
+  if (outcome.kind === 'client_fault') return relayClientFault(deps, call, adapter, response, res)
+  if (outcome.kind !== 'success') {
+    const detail = await readErrorDetail(response)
+    return fail(deps, live, outcome, `${response.statusCode} ${detail}`.trim())
+  }
+  const latency = deps.now() - sentAt
+  return call.stream ? relayStream(deps, call, adapter, live, response, res, latency) : relayJson(deps, call, adapter, live, response, res, latency)
+}
+
+function fail(deps: ProxyDeps, live: LiveInstance, outcome: Outcome, message: string): Attempt {
+  switch (outcome.kind) {
+    case 'rate_limited':
+      deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.defaultCooldownMs, 'rate limited')
+      break
+    case 'quota':
+      deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.maxCooldownMs, 'quota exhausted')
+      break
+    case 'auth':
+      deps.state.markUnhealthy(live, 'auth')
+      break
+    default:
+      if (isCounted(outcome)) deps.state.failed(live, describeOutcome(outcome))
+  }
+  return {done: false, outcome, message: `${describeOutcome(outcome)}${message ? ` (${message})` : ''}`}
+}
+
+const ERROR_DETAIL_LIMIT = 300
+
+/** A short, secret-free hint from an upstream error body, for the log and the final error message. */
+async function readErrorDetail(response: Dispatcher.ResponseData): Promise<string> {
+  const text = await response.body.text().catch(() => '')
+  try {
+    const parsed = JSON.parse(text) as {error?: {message?: unknown} | string; message?: unknown}
+    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message)
+    if (typeof message === 'string') return message.slice(0, ERROR_DETAIL_LIMIT)
+  } catch {
+    // Not JSON: HTML error pages and the like say nothing useful.
+  }
+  return ''
+}
+
+const RELAYED_HEADERS = ['content-type', 'retry-after', 'x-request-id', 'request-id']
+
+async function relayClientFault(
+  deps: ProxyDeps,
+  call: ClientCall,
+  adapter: ProviderAdapter,
+  response: Dispatcher.ResponseData,
+  res: ServerResponse,
+): Promise<Attempt> {
+  const status = response.statusCode
+  if (call.protocol === adapter.protocol) {
+    const bytes = Buffer.from(await response.body.arrayBuffer())
+    const headers: Record<string, string> = {'content-length': String(bytes.length)}
+    for (const name of RELAYED_HEADERS) {
+      const value = response.headers[name]
+      if (typeof value === 'string') headers[name] = value
+    }
+    res.writeHead(status, headers)
+    res.end(bytes)
+    return {done: true, status}
+  }
+  const detail = await readErrorDetail(response)
+  sendError(res, deps.codecs[call.protocol], status, detail || `The upstream rejected the request (${status}).`)
+  return {done: true, status, error: detail}
+}
+
+async function relayJson(
+  deps: ProxyDeps,
+  call: ClientCall,
+  adapter: ProviderAdapter,
+  live: LiveInstance,
+  response: Dispatcher.ResponseData,
+  res: ServerResponse,
+  latency: number,
+): Promise<Attempt> {
+  let bytes: Buffer
+  try {
+    bytes = Buffer.from(await response.body.arrayBuffer())
+  } catch (error) {
+    return fail(deps, live, classifyError(error), errorMessage(error))
+  }
+  let out: Buffer | string = bytes
+  if (call.protocol !== adapter.protocol) {
+    try {
+      const ir = deps.codecs[adapter.protocol].decodeResponse(JSON.parse(bytes.toString('utf8')), {onDropped: deps.onDropped})
+      out = JSON.stringify(deps.codecs[call.protocol].encodeResponse(ir, {onDropped: deps.onDropped}))
+    } catch (error) {
+      return fail(deps, live, {kind: 'server', status: 502}, `unreadable response: ${errorMessage(error)}`)
+    }
+  }
+  res.writeHead(200, {'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-aiclient-instance': instanceLabel(live)})
+  res.end(out)
+  deps.state.succeeded(live, latency)
+  return {done: true, status: 200}
+}
+
+async function relayStream(
+  deps: ProxyDeps,
+  call: ClientCall,
+  adapter: ProviderAdapter,
+  live: LiveInstance,
+  response: Dispatcher.ResponseData,
+  res: ServerResponse,
+  latency: number,
+): Promise<Attempt> {
+  const clientCodec = deps.codecs[call.protocol]
+  const transform = streamTransform(deps, call, adapter)
+  const chunks = response.body[Symbol.asyncIterator]()
+  // Headers wait for the first upstream bytes, so a stream that dies before sending anything can still fail over.
+  let first: IteratorResult<Buffer>
+  try {
+    first = await chunks.next()
+  } catch (error) {
+    return fail(deps, live, classifyError(error), errorMessage(error))
+  }
+  res.writeHead(200, {...SSE_HEADERS, 'x-aiclient-instance': instanceLabel(live)})
+  let failure: string | undefined
+  try {
+    for (let next = first; !next.done; next = await chunks.next()) {
+      const out = transform.push(next.value)
+      if (out.error) failure ??= out.error
+      if (out.text) await write(res, out.text)
+    }
+    const tail = transform.end()
+    if (tail.error) failure ??= tail.error
+    if (tail.text) await write(res, tail.text)
+  } catch (error) {
+    if (res.destroyed) return {done: true, status: 499, error: 'client closed the connection'}
+    failure = `stream interrupted: ${errorMessage(error)}`
+    const outcome = classifyError(error)
+    deps.state.failed(live, describeOutcome(outcome))
+    if (!res.destroyed) res.end(clientCodec.streamErrorEvent(`Upstream stream failed: ${errorMessage(error)}`, 502))
+    return {done: true, status: 200, error: failure}
+  }
+  res.end()
+  if (failure) deps.state.failed(live, 'error in stream')
+  else deps.state.succeeded(live, latency)
+  return failure ? {done: true, status: 200, error: failure} : {done: true, status: 200}
+}
+
+interface StreamTransform {
+  push(chunk: Buffer): {text: string | Buffer; error?: string}
+  end(): {text: string; error?: string}
+}
+
+function streamTransform(deps: ProxyDeps, call: ClientCall, adapter: ProviderAdapter): StreamTransform {
+  if (call.protocol === adapter.protocol) return {push: (chunk) => ({text: chunk}), end: () => ({text: ''})}
+  const decoder = deps.codecs[adapter.protocol].createStreamDecoder({onDropped: deps.onDropped})
+  const encoder = deps.codecs[call.protocol].createStreamEncoder({
+    model: call.model,
+    includeUsage: Boolean((call.json.stream_options as {include_usage?: unknown} | undefined)?.include_usage),
+    onDropped: deps.onDropped,
+  })
+  const convert = (events: ReturnType<typeof decoder.push>, finish: boolean) => {
+    const error = events.find((e) => e.type === 'error')
+    let text = encoder.encode(events)
+    if (finish) text += encoder.finish()
+    return error && error.type === 'error' ? {text, error: error.message} : {text}
+  }
+  return {push: (chunk) => convert(decoder.push(chunk), false), end: () => convert(decoder.end(), true)}
+}
+
+function answerUnavailable(
+  deps: ProxyDeps,
+  call: ClientCall,
+  codec: ProtocolCodec,
+  res: ServerResponse,
+  tried: ReadonlySet<string>,
+  lastFailure: string | undefined,
+  record: (status: number, error?: string) => RequestRecord,
+): RequestRecord {
+  const {coolingUntil, counts} = deps.state.unavailability(call.type, new Set())
+  const total = counts.healthy + counts.cooling + counts.unhealthy + counts.disabled
+  if (lastFailure && counts.healthy > 0) {
+    const message = `All ${tried.size} attempts failed; last: ${lastFailure}.`
+    sendError(res, codec, 502, message)
+    return record(502, message)
+  }
+  if (counts.healthy === 0 && coolingUntil !== null) {
+    const seconds = Math.max(1, Math.ceil((coolingUntil - deps.now()) / 1000))
+    const message = `All ${call.type} instances are cooling down after rate limits; retry in ${seconds}s.`
+    sendError(res, codec, 429, message, {'retry-after': String(seconds)})
+    return record(429, message)
+  }
+  const message =
+    total === 0
+      ? `No ${call.type} instances are configured. Add one with \`aiclient pool add ${call.type}\`.`
+      : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled${lastFailure ? `; last failure: ${lastFailure}` : ''}.`
+  sendError(res, codec, 503, message)
+  return record(503, message)
+}

@@ -1,0 +1,27 @@
+import {createHash, timingSafeEqual} from 'node:crypto'
+import type {IncomingHttpHeaders} from 'node:http'
+
+/** The key a client presented, in any of the forms the three SDKs use. */
+export function presentedKey(headers: IncomingHttpHeaders, query: URLSearchParams): string | undefined {
+  const authorization = headers.authorization
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim())
+    if (match) return match[1]
+  }
+  for (const name of ['x-api-key', 'x-goog-api-key'] as const) {
+    const value = headers[name]
+    if (typeof value === 'string' && value !== '') return value
+  }
+  return query.get('key') ?? undefined
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+
+/** Compares digests so the time taken says nothing about how much of the key was right, or its length. */
+export function keyMatches(presented: string | undefined, expected: string): boolean {
+  return timingSafeEqual(digest(presented ?? ''), digest(expected)) && presented !== undefined
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
+}

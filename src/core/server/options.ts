@@ -1,0 +1,98 @@
+import type {ConfigJson} from '../config/config-file.js'
+import type {Settings} from '../config/settings.js'
+import {UsageError} from '../errors.js'
+import {DEFAULT_TIMEOUTS, type Timeouts} from '../http/dispatchers.js'
+import {DEFAULT_HEALTH_POLICY, type HealthPolicy} from '../pools/runtime.js'
+import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
+import {isLoopbackHost} from './auth.js'
+import {DEFAULT_BODY_LIMIT} from './server.js'
+
+export interface ServeFlags {
+  host?: string
+  port?: number
+  modelProvider?: string
+  apiKey?: string
+}
+
+export interface ServeSettings {
+  host: string
+  port: number
+  defaultType: ProviderType | undefined
+  apiKey: string | undefined
+  maxAttempts: number
+  policy: HealthPolicy
+  timeouts: Timeouts
+  shutdownGraceMs: number
+  bodyLimitBytes: number
+}
+
+/** config.json keys for the pool's behaviour, with their defaults; each is documented in the README. */
+export const TUNABLES = {
+  RETRY_MAX_ATTEMPTS: 3,
+  ERROR_THRESHOLD: DEFAULT_HEALTH_POLICY.errorThreshold,
+  ERROR_WINDOW_SECONDS: DEFAULT_HEALTH_POLICY.errorWindowMs / 1000,
+  DEFAULT_COOLDOWN_SECONDS: DEFAULT_HEALTH_POLICY.defaultCooldownMs / 1000,
+  MAX_COOLDOWN_SECONDS: DEFAULT_HEALTH_POLICY.maxCooldownMs / 1000,
+  CONNECT_TIMEOUT_SECONDS: DEFAULT_TIMEOUTS.connectMs / 1000,
+  HEADERS_TIMEOUT_SECONDS: DEFAULT_TIMEOUTS.headersMs / 1000,
+  STREAM_IDLE_TIMEOUT_SECONDS: DEFAULT_TIMEOUTS.idleMs / 1000,
+  SHUTDOWN_GRACE_SECONDS: 10,
+  REQUEST_BODY_LIMIT_MB: DEFAULT_BODY_LIMIT / 1024 / 1024,
+} as const
+
+function tunable(config: ConfigJson, key: keyof typeof TUNABLES): number {
+  const value = config[key]
+  if (value === undefined) return TUNABLES[key]
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`config.json: ${key} must be a positive number, not ${JSON.stringify(value)}.`, {code: 'bad_config'})
+  }
+  return value
+}
+
+/** flag → environment → config.json → user settings → default, for everything `serve` needs. */
+export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, config: ConfigJson, settings: Settings): ServeSettings {
+  const host = flags.host ?? stringOf(config.HOST) ?? settings.host ?? '127.0.0.1'
+  const port = flags.port ?? numberOf(config.SERVER_PORT, 'SERVER_PORT') ?? settings.port ?? 3000
+  const apiKey = flags.apiKey ?? (env.AICLIENT_API_KEY || undefined) ?? stringOf(config.REQUIRED_API_KEY) ?? settings.apiKey
+  const typeName = flags.modelProvider ?? stringOf(config.MODEL_PROVIDER) ?? settings.modelProvider
+  if (typeName !== undefined && !isProviderType(typeName)) {
+    throw new UsageError(`Unknown provider type "${typeName}" for the default type. Valid types: ${PROVIDER_TYPES.join(', ')}.`, {code: 'unknown_type'})
+  }
+  if (!isLoopbackHost(host) && !apiKey) {
+    throw new UsageError(`Refusing to listen on ${host} without an API key: anyone who can reach it could spend your accounts.`, {
+      code: 'needs_api_key',
+      suggestions: ['Set one with --api-key, AICLIENT_API_KEY or REQUIRED_API_KEY in config.json, or listen on 127.0.0.1.'],
+    })
+  }
+  return {
+    host,
+    port,
+    defaultType: typeName as ProviderType | undefined,
+    apiKey,
+    maxAttempts: Math.max(1, Math.round(tunable(config, 'RETRY_MAX_ATTEMPTS'))),
+    policy: {
+      errorThreshold: Math.max(1, Math.round(tunable(config, 'ERROR_THRESHOLD'))),
+      errorWindowMs: tunable(config, 'ERROR_WINDOW_SECONDS') * 1000,
+      defaultCooldownMs: tunable(config, 'DEFAULT_COOLDOWN_SECONDS') * 1000,
+      maxCooldownMs: tunable(config, 'MAX_COOLDOWN_SECONDS') * 1000,
+    },
+    timeouts: {
+      connectMs: tunable(config, 'CONNECT_TIMEOUT_SECONDS') * 1000,
+      headersMs: tunable(config, 'HEADERS_TIMEOUT_SECONDS') * 1000,
+      idleMs: tunable(config, 'STREAM_IDLE_TIMEOUT_SECONDS') * 1000,
+    },
+    shutdownGraceMs: tunable(config, 'SHUTDOWN_GRACE_SECONDS') * 1000,
+    bodyLimitBytes: Math.round(tunable(config, 'REQUEST_BODY_LIMIT_MB') * 1024 * 1024),
+  }
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+function numberOf(value: unknown, key: string): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 0 || number > 65_535) throw new UsageError(`config.json: ${key} must be a port number.`, {code: 'bad_config'})
+  return number
+}

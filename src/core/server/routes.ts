@@ -1,0 +1,53 @@
+import type {Protocol} from '../codecs/types.js'
+import {isProviderType, type ProviderType} from '../pools/types.js'
+
+export type Route =
+  | {kind: 'chat'; protocol: Protocol; model?: string; stream?: boolean}
+  | {kind: 'count_tokens'}
+  | {kind: 'models'; protocol: Protocol | 'auto'}
+  | {kind: 'health'}
+
+export interface ParsedPath {
+  route: Route | undefined
+  /** The provider type named by a path prefix (`/claude-custom/v1/messages`). */
+  typePrefix?: ProviderType
+  /** A first path segment that looks like a prefix but names no known type. */
+  unknownPrefix?: string
+}
+
+const GEMINI_CALL = /^\/v1beta\/models\/([^/]+):(generateContent|streamGenerateContent)$/
+
+function match(method: string, path: string): Route | undefined {
+  if (method === 'POST') {
+    if (path === '/v1/chat/completions' || path === '/chat/completions') return {kind: 'chat', protocol: 'openai'}
+    if (path === '/v1/messages') return {kind: 'chat', protocol: 'anthropic'}
+    if (path === '/v1/messages/count_tokens') return {kind: 'count_tokens'}
+    const gemini = GEMINI_CALL.exec(path)
+    if (gemini) return {kind: 'chat', protocol: 'gemini', model: decodeURIComponent(gemini[1]!), stream: gemini[2] === 'streamGenerateContent'}
+  }
+  if (method === 'GET') {
+    if (path === '/v1/models' || path === '/models') return {kind: 'models', protocol: 'auto'}
+    if (path === '/v1beta/models') return {kind: 'models', protocol: 'gemini'}
+    if (path === '/health') return {kind: 'health'}
+  }
+  return undefined
+}
+
+export function parsePath(method: string, pathname: string): ParsedPath {
+  const direct = match(method, pathname)
+  if (direct) return {route: direct}
+  const slash = pathname.indexOf('/', 1)
+  if (slash > 1) {
+    const first = decodeURIComponent(pathname.slice(1, slash))
+    const rest = match(method, pathname.slice(slash))
+    if (rest && rest.kind !== 'health') return isProviderType(first) ? {route: rest, typePrefix: first} : {route: rest, unknownPrefix: first}
+  }
+  return {route: undefined}
+}
+
+/** The protocol a route's errors are shaped in when the route itself does not say. */
+export function protocolForPath(pathname: string): Protocol {
+  if (pathname.includes('/v1beta/')) return 'gemini'
+  if (pathname.includes('/messages')) return 'anthropic'
+  return 'openai'
+}

@@ -1,0 +1,5 @@
+export * from './fake-server.js'
+export * from './openai-fake.js'
+export * from './anthropic-fake.js'
+export * from './gemini-fake.js'
+export * from './sse.js'

@@ -1,0 +1,83 @@
+import {readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {Agent, request} from 'undici'
+import {resolveServeSettings} from '../../src/core/server/options.js'
+import {startProxy, type RunningProxy, type StartOptions} from '../../src/core/server/start.js'
+import type {RequestRecord} from '../../src/core/proxy/proxy.js'
+import type {FakeUpstream} from '../../src/fakes/index.js'
+import {tempDir} from './cli.js'
+
+export interface TestProxy extends RunningProxy {
+  poolsFile: string
+  records: RequestRecord[]
+  warnings: string[]
+  dir: string
+  readPool(): Promise<Record<string, Array<Record<string, unknown>>>>
+  cleanup(): Promise<void>
+}
+
+export function openaiInstance(fake: FakeUpstream, name: string, key = `sk-${name}-0123456789abcdef`): Record<string, unknown> {
+  return {OPENAI_API_KEY: key, OPENAI_BASE_URL: fake.baseUrl, customName: name, uuid: `${name}-uuid-0000`, isHealthy: true, usageCount: 0, errorCount: 0}
+}
+
+export function claudeInstance(fake: FakeUpstream, name: string, key = `sk-ant-${name}-0123456789`): Record<string, unknown> {
+  return {CLAUDE_API_KEY: key, CLAUDE_BASE_URL: fake.baseUrl, customName: name, uuid: `${name}-uuid-0000`, isHealthy: true, usageCount: 0, errorCount: 0}
+}
+
+/** Starts the real proxy on 127.0.0.1:0 over a pool file written from `doc`. */
+export async function startTestProxy(doc: Record<string, unknown>, overrides: Partial<StartOptions> & {config?: Record<string, unknown>} = {}): Promise<TestProxy> {
+  const {dir, cleanup} = await tempDir()
+  const poolsFile = join(dir, 'provider_pools.json')
+  await writeFile(poolsFile, JSON.stringify(doc, null, 2))
+  const records: RequestRecord[] = []
+  const warnings: string[] = []
+  const settings = resolveServeSettings({host: '127.0.0.1', port: 0}, {}, (overrides.config ?? {}) as never, {})
+  const proxy = await startProxy({
+    ...settings,
+    poolsFile,
+    flushDelayMs: 100,
+    pollMs: 50,
+    onRecord: (r) => records.push(r),
+    onWarning: (w) => warnings.push(w),
+    ...overrides,
+  })
+  return {
+    ...proxy,
+    poolsFile,
+    records,
+    warnings,
+    dir,
+    readPool: async () => JSON.parse(await readFile(poolsFile, 'utf8')),
+    cleanup: async () => {
+      await proxy.stop()
+      await cleanup()
+    },
+  }
+}
+
+export const testAgent = new Agent({keepAliveTimeout: 10, keepAliveMaxTimeout: 10})
+
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{status: number; headers: Record<string, unknown>; text: string; json: () => any}> {
+  const response = await request(url, {
+    method: 'POST',
+    headers: {'content-type': 'application/json', ...headers},
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    dispatcher: testAgent,
+  })
+  const text = await response.body.text()
+  return {status: response.statusCode, headers: response.headers, text, json: () => JSON.parse(text)}
+}
+
+export async function get(url: string, headers: Record<string, string> = {}): Promise<{status: number; text: string; json: () => any}> {
+  const response = await request(url, {method: 'GET', headers, dispatcher: testAgent})
+  const text = await response.body.text()
+  return {status: response.statusCode, text, json: () => JSON.parse(text)}
+}
+
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}

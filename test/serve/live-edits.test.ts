@@ -20,6 +20,9 @@ it('pool add and pool disable from another process take effect within a second, 
   proxy = await startTestProxy({'openai-custom': [openaiInstance(first, 'first')], notes: 'kept'}, {flushDelayMs: 1000, pollMs: 250})
   const chat = () => post(`${proxy!.url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
   for (let i = 0; i < 5; i++) expect((await chat()).status).toBe(200)
+  const servedAt = Date.now()
+  await waitFor(async () => (await proxy!.readPool())['openai-custom']![0]!.usageCount === 5, 2000, 'statistics on disk')
+  expect(Date.now() - servedAt).toBeLessThan(1500)
 
   const added = await runCli(['pool', 'add', 'openai-custom', '--key', 'sk-second-0123456789abcdef', '--base-url', second.baseUrl, '--name', 'second', '--pools-file', proxy.poolsFile], {cwd: proxy.dir})
   expect(added.code, added.stderr).toBe(0)

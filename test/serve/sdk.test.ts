@@ -1,8 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
-import {claudeInstance, openaiInstance, startTestProxy, type TestProxy} from '../helpers/proxy.js'
+import {parseSse, startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
 
 let openaiFake: FakeUpstream
 let anthropicFake: FakeUpstream
@@ -119,5 +119,25 @@ it('rejects a client without the key in its own protocol', async () => {
   await expect(badAnthropic.messages.create({model: 'm', max_tokens: 5, messages: [{role: 'user', content: 'x'}]})).rejects.toMatchObject({
     status: 401,
     error: {type: 'error', error: {type: 'authentication_error'}},
+  })
+})
+
+describe.each(['openai-custom', 'claude-custom'])('Gemini REST client over %s', (type) => {
+  it('generateContent answers with the upstream text, finish reason and usage', async () => {
+    const r = await post(`${proxy.url}/${type}/v1beta/models/gemini-test:generateContent`, {contents: [{role: 'user', parts: [{text: 'Hello'}]}]}, {'x-goog-api-key': 'client-secret-key'})
+    expect(r.status).toBe(200)
+    const body = r.json()
+    expect(body.candidates[0].content).toEqual({role: 'model', parts: [{text: reply.text}]})
+    expect(body.candidates[0].finishReason).toBe('STOP')
+    expect(body.usageMetadata).toMatchObject({promptTokenCount: 21, candidatesTokenCount: 13, totalTokenCount: 34})
+  })
+
+  it('streamGenerateContent?alt=sse streams data: objects that reassemble the text', async () => {
+    const r = await post(`${proxy.url}/${type}/v1beta/models/gemini-test:streamGenerateContent?alt=sse&key=client-secret-key`, {contents: [{role: 'user', parts: [{text: 'Hello'}]}]})
+    expect(r.status).toBe(200)
+    const chunks = parseSse(r.text).events.map((e) => JSON.parse(e.data))
+    expect(chunks.map((c) => c.candidates?.[0]?.content?.parts?.map((p: {text?: string}) => p.text ?? '').join('') ?? '').join('')).toBe(reply.text)
+    expect(chunks.at(-1).candidates[0].finishReason).toBe('STOP')
+    expect(chunks.at(-1).usageMetadata).toMatchObject({promptTokenCount: 21, candidatesTokenCount: 13})
   })
 })

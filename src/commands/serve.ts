@@ -51,12 +51,11 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
         onWarning: (message) => warn(`warning: ${message}`),
       })
     } catch (error) {
+      await demo?.close()
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'EADDRINUSE') throw new AppError(`Port ${settings.port} on ${settings.host} is already in use.`, {suggestions: ['Pick another with --port (0 picks a free one).']})
       if (code === 'EADDRNOTAVAIL') throw new AppError(`Cannot listen on ${settings.host}: no such address on this machine.`)
       throw error
-    } finally {
-      if (!proxy! && demo) await demo.close()
     }
     const counts = proxy.state.types().map((type) => `${type}: ${proxy.state.list(type).length}`)
     this.log(`aiclient listening on ${proxy.url} — ${counts.length > 0 ? counts.join(', ') : 'no instances yet'} (pool file ${poolsFile})${settings.apiKey ? '; API key required' : ''}`)

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {AppError} from '../core/errors.js'
-import {createLineWriter, formatRecord} from '../core/log.js'
+import {createLineWriter, formatPoolEvent, formatRecord} from '../core/log.js'
+import type {PoolEvent} from '../core/pools/runtime.js'
 import {resolveServeSettings} from '../core/server/options.js'
 import {startProxy, type RunningProxy} from '../core/server/start.js'
 import {startDemoLoad} from '../demo/load.js'
@@ -23,13 +24,23 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
     port: Flags.integer({description: 'port to listen on, 0 for any free port (config.json SERVER_PORT; default 3000)', min: 0, max: 65_535}),
     'model-provider': Flags.string({description: 'default provider type for requests that do not choose one (config.json MODEL_PROVIDER)'}),
     'api-key': Flags.string({description: 'key clients must send (env AICLIENT_API_KEY, config.json REQUIRED_API_KEY)'}),
+    'health-check-interval': Flags.integer({
+      description: 'also probe healthy instances every N seconds (config.json HEALTH_CHECK_INTERVAL_SECONDS; default 0 = off, probes spend quota)',
+      min: 0,
+    }),
     demo: Flags.boolean({description: 'serve bundled local fake upstreams from a throwaway pool file (no keys needed)'}),
     'demo-load': Flags.integer({description: 'with --demo: send this many requests per second of demo traffic', min: 1, dependsOn: ['demo']}),
   }
 
   async run(): Promise<void> {
     const settings = resolveServeSettings(
-      {host: this.flags.host, port: this.flags.port, modelProvider: this.flags['model-provider'], apiKey: this.flags['api-key']},
+      {
+        host: this.flags.host,
+        port: this.flags.port,
+        modelProvider: this.flags['model-provider'],
+        apiKey: this.flags['api-key'],
+        healthCheckIntervalSeconds: this.flags['health-check-interval'],
+      },
       process.env,
       (await this.configJson()).values,
       this.settings().all(),
@@ -57,6 +68,10 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
       if (code === 'EADDRNOTAVAIL') throw new AppError(`Cannot listen on ${settings.host}: no such address on this machine.`)
       throw error
     }
+    proxy.state.on('event', (event: PoolEvent) => {
+      const line = formatPoolEvent(event, Date.now())
+      if (line) log(line)
+    })
     const counts = proxy.state.types().map((type) => `${type}: ${proxy.state.list(type).length}`)
     this.log(`aiclient listening on ${proxy.url} — ${counts.length > 0 ? counts.join(', ') : 'no instances yet'} (pool file ${poolsFile})${settings.apiKey ? '; API key required' : ''}`)
     if (demo) this.log(`demo: fake upstreams ${demo.fakes.map((f) => `${f.name} ${f.url}`).join(', ')}; try:\n  curl ${proxy.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`)

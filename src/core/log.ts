@@ -1,4 +1,5 @@
 import type {Writable} from 'node:stream'
+import type {PoolEvent} from './pools/runtime.js'
 import type {RequestRecord} from './proxy/proxy.js'
 
 /**
@@ -36,4 +37,15 @@ export function formatRecord(record: RequestRecord): string {
   if (record.attempts > 1) parts.push(`attempts=${record.attempts}`)
   if (record.error) parts.push(`error="${record.error.replaceAll('"', "'")}"`)
   return parts.join(' ')
+}
+
+/** Health changes and probe results as log lines: time, "health", type, instance, new state and why. */
+export function formatPoolEvent(event: PoolEvent, now: number): string | undefined {
+  if (event.type === 'changed') return undefined
+  const live = event.instance
+  const name = live.config.name ?? live.config.uuid.slice(0, 8)
+  const time = new Date(now).toISOString()
+  if (event.type === 'probe') return `${time} probe ${live.config.type} ${name} ${event.healthy ? 'ok' : `failed: ${event.reason ?? 'unknown'}`}`
+  const until = event.state === 'cooling' ? ` until ${new Date(live.cooldownUntil).toISOString()}` : ''
+  return `${time} health ${live.config.type} ${name} ${event.state}${event.reason ? ` (${event.reason})` : ''}${until}`
 }

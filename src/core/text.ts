@@ -38,3 +38,17 @@ export function relativeTime(iso: string | null, now: number): string {
     abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.floor(abs / 60)}m` : abs < 86_400 ? `${Math.floor(abs / 3600)}h` : `${Math.floor(abs / 86_400)}d`
   return future ? `in ${span}` : `${span} ago`
 }
+
+/** "15s", "1500ms", "2m", "1h" or a bare number of seconds → milliseconds; undefined when unreadable. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim())
+  if (!match) return undefined
+  const value = Number(match[1])
+  const unit = match[2] ?? 's'
+  return Math.round(value * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[unit]!)
+}
+
+/** Whether an environment flag such as CI is set to a true value ("false" and "0" are not). */
+export function envFlag(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false'
+}

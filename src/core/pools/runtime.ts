@@ -19,7 +19,7 @@ export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
 }
 
 /** Fields `serve` owns and writes back; everything else in the file belongs to the user and the CLI. */
-export type OwnedField = 'isHealthy' | 'lastErrorReason' | 'cooldownUntil' | 'lastUsed' | 'lastErrorTime'
+export type OwnedField = 'isHealthy' | 'lastErrorReason' | 'cooldownUntil' | 'lastUsed' | 'lastErrorTime' | 'lastHealthCheckTime'
 
 export interface LiveInstance {
   readonly id: string
@@ -34,9 +34,12 @@ export interface LiveInstance {
   errorCount: number
   lastUsed: string | null
   lastErrorTime: string | null
+  lastHealthCheckTime: string | null
   /** Timestamps of recent counted errors, for the sliding window. */
   recentErrors: number[]
   latencies: number[]
+  /** A half-open trial request is running: the cooldown ended and this one request tests the water. */
+  trial: boolean
   /** Counter increments not yet written to the file, and the owned fields changed since the last write. */
   pending: {usage: number; errors: number; fields: Set<OwnedField>}
   /** The file's isHealthy as last seen, to tell an outside `pool reset` from our own writes. */
@@ -46,6 +49,7 @@ export interface LiveInstance {
 export type PoolEvent =
   | {type: 'health'; instance: LiveInstance; state: InstanceStateName; reason: string | null}
   | {type: 'changed'}
+  | {type: 'probe'; instance: LiveInstance; healthy: boolean; reason: string | null}
 
 const LATENCY_SAMPLES = 64
 
@@ -98,8 +102,10 @@ export class PoolState extends EventEmitter {
       errorCount: config.errorCount,
       lastUsed: config.lastUsed,
       lastErrorTime: config.lastErrorTime,
+      lastHealthCheckTime: config.lastHealthCheckTime,
       recentErrors: [],
       latencies: [],
+      trial: false,
       pending: {usage: 0, errors: 0, fields: new Set()},
       diskHealthy: config.isHealthy,
     }
@@ -143,7 +149,10 @@ export class PoolState extends EventEmitter {
     return 'healthy'
   }
 
-  /** Next usable instance of the type in round-robin order, skipping those already tried for this request. */
+  /**
+   * Next usable instance of the type in round-robin order, skipping those already tried for this request. An
+   * instance whose cooldown has just ended gets one trial request; the others pass it by until that one answers.
+   */
   select(type: ProviderType, exclude: ReadonlySet<string>): LiveInstance | undefined {
     const list = this.byType.get(type)
     if (!list || list.length === 0) return undefined
@@ -153,6 +162,9 @@ export class PoolState extends EventEmitter {
       const index = (start + step) % list.length
       const live = list[index]!
       if (exclude.has(live.id) || this.stateOf(live, now) !== 'healthy') continue
+      const halfOpen = live.cooldownUntil !== 0
+      if (halfOpen && live.trial) continue
+      live.trial = halfOpen
       this.cursors.set(type, index + 1)
       return live
     }
@@ -179,6 +191,7 @@ export class PoolState extends EventEmitter {
 
   end(live: LiveInstance): void {
     live.inFlight = Math.max(0, live.inFlight - 1)
+    live.trial = false
   }
 
   succeeded(live: LiveInstance, latencyMs: number): void {
@@ -189,6 +202,8 @@ export class PoolState extends EventEmitter {
     live.recentErrors = []
     live.latencies.push(latencyMs)
     if (live.latencies.length > LATENCY_SAMPLES) live.latencies.shift()
+    // The half-open trial went through: full traffic again.
+    if (live.trial) this.setCooldown(live, 0, null)
     this.changed()
   }
 
@@ -225,9 +240,19 @@ export class PoolState extends EventEmitter {
   }
 
   cool(live: LiveInstance, durationMs: number, reason: string): void {
+    live.trial = false
     const ms = Math.min(Math.max(durationMs, 0), this.policy.maxCooldownMs)
     this.setCooldown(live, this.now() + ms, reason)
     this.changed()
+  }
+
+  /** A probe's verdict while serving: success brings the instance back, failure is only noted. */
+  probed(live: LiveInstance, healthy: boolean, reason: string | null): void {
+    live.lastHealthCheckTime = new Date(this.now()).toISOString()
+    live.pending.fields.add('lastHealthCheckTime')
+    this.emit('event', {type: 'probe', instance: live, healthy, reason} satisfies PoolEvent)
+    if (healthy) this.markHealthy(live)
+    else this.changed()
   }
 
   private setCooldown(live: LiveInstance, until: number, reason: string | null): void {
@@ -290,6 +315,8 @@ export class PoolState extends EventEmitter {
         return live.lastUsed
       case 'lastErrorTime':
         return live.lastErrorTime
+      case 'lastHealthCheckTime':
+        return live.lastHealthCheckTime
     }
   }
 }

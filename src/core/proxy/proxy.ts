@@ -322,21 +322,21 @@ function answerUnavailable(
 ): RequestRecord {
   const {coolingUntil, counts} = deps.state.unavailability(call.type, new Set())
   const total = counts.healthy + counts.cooling + counts.unhealthy + counts.disabled
-  if (lastFailure && counts.healthy > 0) {
-    const message = `All ${tried.size} attempts failed; last: ${lastFailure}.`
-    sendError(res, codec, 502, message)
-    return record(502, message)
-  }
   if (counts.healthy === 0 && coolingUntil !== null) {
     const seconds = Math.max(1, Math.ceil((coolingUntil - deps.now()) / 1000))
     const message = `All ${call.type} instances are cooling down after rate limits; retry in ${seconds}s.`
     sendError(res, codec, 429, message, {'retry-after': String(seconds)})
     return record(429, message)
   }
+  if (lastFailure) {
+    const message = `${tried.size === 1 ? 'The only attempt' : `All ${tried.size} attempts`} failed; last: ${lastFailure}.`
+    sendError(res, codec, 502, message)
+    return record(502, message)
+  }
   const message =
     total === 0
       ? `No ${call.type} instances are configured. Add one with \`aiclient pool add ${call.type}\`.`
-      : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled${lastFailure ? `; last failure: ${lastFailure}` : ''}.`
+      : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled.`
   sendError(res, codec, 503, message)
   return record(503, message)
 }

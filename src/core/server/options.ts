@@ -1,6 +1,7 @@
 import type {ConfigJson} from '../config/config-file.js'
 import type {Settings} from '../config/settings.js'
 import {UsageError} from '../errors.js'
+import {DEFAULT_MONITOR, type MonitorOptions} from '../health/monitor.js'
 import {DEFAULT_TIMEOUTS, type Timeouts} from '../http/dispatchers.js'
 import {DEFAULT_HEALTH_POLICY, type HealthPolicy} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
@@ -12,6 +13,7 @@ export interface ServeFlags {
   port?: number
   modelProvider?: string
   apiKey?: string
+  healthCheckIntervalSeconds?: number
 }
 
 export interface ServeSettings {
@@ -24,6 +26,7 @@ export interface ServeSettings {
   timeouts: Timeouts
   shutdownGraceMs: number
   bodyLimitBytes: number
+  monitor: MonitorOptions
 }
 
 /** config.json keys for the pool's behaviour, with their defaults; each is documented in the README. */
@@ -38,6 +41,9 @@ export const TUNABLES = {
   STREAM_IDLE_TIMEOUT_SECONDS: DEFAULT_TIMEOUTS.idleMs / 1000,
   SHUTDOWN_GRACE_SECONDS: 10,
   REQUEST_BODY_LIMIT_MB: DEFAULT_BODY_LIMIT / 1024 / 1024,
+  HEALTH_PROBE_INITIAL_SECONDS: DEFAULT_MONITOR.initialDelayMs / 1000,
+  HEALTH_PROBE_MAX_SECONDS: DEFAULT_MONITOR.maxDelayMs / 1000,
+  HEALTH_CHECK_TIMEOUT_SECONDS: DEFAULT_MONITOR.timeoutMs / 1000,
 } as const
 
 function tunable(config: ConfigJson, key: keyof typeof TUNABLES): number {
@@ -83,7 +89,33 @@ export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, 
     },
     shutdownGraceMs: tunable(config, 'SHUTDOWN_GRACE_SECONDS') * 1000,
     bodyLimitBytes: Math.round(tunable(config, 'REQUEST_BODY_LIMIT_MB') * 1024 * 1024),
+    monitor: {
+      initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
+      maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,
+      timeoutMs: tunable(config, 'HEALTH_CHECK_TIMEOUT_SECONDS') * 1000,
+      healthyIntervalMs: healthyInterval(flags.healthCheckIntervalSeconds, config) * 1000,
+      cheap: config.HEALTH_CHECK_CHEAP === true,
+      defaultModels: checkModels(config.HEALTH_CHECK_MODELS),
+    },
   }
+}
+
+/** Periodic probes of healthy instances: off unless asked for, because every probe spends quota. */
+function healthyInterval(flag: number | undefined, config: ConfigJson): number {
+  const value = flag ?? config.HEALTH_CHECK_INTERVAL_SECONDS ?? 0
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(`config.json: HEALTH_CHECK_INTERVAL_SECONDS must be a number of seconds ≥ 0 (0 = off).`, {code: 'bad_config'})
+  }
+  return value
+}
+
+function checkModels(value: unknown): Partial<Record<ProviderType, string>> {
+  if (value === undefined) return {}
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('config.json: HEALTH_CHECK_MODELS must map provider types to model names.', {code: 'bad_config'})
+  for (const [type, model] of Object.entries(value)) {
+    if (!isProviderType(type) || typeof model !== 'string') throw new UsageError(`config.json: HEALTH_CHECK_MODELS.${type} must be a model name for a known provider type.`, {code: 'bad_config'})
+  }
+  return value as Partial<Record<ProviderType, string>>
 }
 
 function stringOf(value: unknown): string | undefined {

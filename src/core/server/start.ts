@@ -1,12 +1,11 @@
 import type {AddressInfo} from 'node:net'
 import {codecs} from '../codecs/index.js'
+import {HealthMonitor} from '../health/monitor.js'
 import {Dispatchers} from '../http/dispatchers.js'
 import {PoolState} from '../pools/runtime.js'
 import {PoolStore} from '../pools/store.js'
 import {PoolSync} from '../pools/sync.js'
-import type {ProviderType} from '../pools/types.js'
-import {claudeCustom, openAICustom} from '../providers/key-providers.js'
-import type {ProviderAdapter} from '../providers/types.js'
+import {createAdapters} from '../providers/index.js'
 import type {RequestRecord} from '../proxy/proxy.js'
 import type {ServeSettings} from './options.js'
 import {ProxyServer} from './server.js'
@@ -31,10 +30,6 @@ export interface RunningProxy {
   stop(): Promise<void>
 }
 
-export function createAdapters(dispatchers: Dispatchers): Partial<Record<ProviderType, ProviderAdapter>> {
-  return {'openai-custom': openAICustom(dispatchers), 'claude-custom': claudeCustom(dispatchers)}
-}
-
 export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const now = options.now ?? Date.now
   const store = new PoolStore(options.poolsFile)
@@ -42,9 +37,11 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const sync = new PoolSync(store, state, {flushDelayMs: options.flushDelayMs, pollMs: options.pollMs, onWarning: options.onWarning})
   await sync.start()
   const dispatchers = new Dispatchers(options.timeouts)
+  const adapters = createAdapters(dispatchers)
+  const monitor = new HealthMonitor(state, adapters, options.monitor)
   const server = new ProxyServer({
     state,
-    adapters: createAdapters(dispatchers),
+    adapters,
     codecs,
     apiKey: options.apiKey,
     defaultType: options.defaultType,
@@ -61,6 +58,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     await sync.stop()
     throw error
   }
+  monitor.start()
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   let stopping: Promise<void> | undefined
   return {
@@ -72,6 +70,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     stop: () =>
       (stopping ??= (async () => {
         await server.close(options.shutdownGraceMs)
+        await monitor.stop()
         await dispatchers.destroy()
         await sync.stop()
       })()),

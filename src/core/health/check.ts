@@ -1,0 +1,114 @@
+import type {PoolStore} from '../pools/store.js'
+import {findInstance} from '../pools/lookup.js'
+import type {PoolInstance, ProviderType, RawInstance} from '../pools/types.js'
+import type {Adapters} from '../providers/index.js'
+import {probeInstance, type ProbeOptions, type ProbeReason, type ProbeResult} from './probe.js'
+
+export interface CheckEntry {
+  uuid: string
+  type: ProviderType
+  name: string | null
+  healthy: boolean
+  state: 'healthy' | 'unhealthy' | 'cooling' | 'skipped'
+  reason: ProbeReason | null
+  status: number | null
+  latencyMs: number | null
+  model: string | null
+  error: string | null
+}
+
+export interface CheckOptions extends ProbeOptions {
+  refs?: string[]
+  type?: ProviderType
+  concurrency: number
+  /** Cooldown recorded for a rate limit that named no end. */
+  defaultCooldownMs?: number
+  onStart?: (instance: PoolInstance) => void
+  onResult?: (entry: CheckEntry) => void
+}
+
+/** Which instances a check covers: the named ones, else those of the type, else all, in file order. */
+export function selectForCheck(instances: PoolInstance[], refs: string[] | undefined, type: ProviderType | undefined): PoolInstance[] {
+  const pool = type ? instances.filter((i) => i.type === type) : instances
+  if (!refs || refs.length === 0) return pool
+  const chosen = new Map(refs.map((ref) => findInstance(pool, ref)).map((i) => [`${i.type}/${i.uuid}`, i]))
+  return [...chosen.values()]
+}
+
+function entryOf(instance: PoolInstance, probe: ProbeResult | null, skipReason?: string): CheckEntry {
+  return {
+    uuid: instance.uuid,
+    type: instance.type,
+    name: instance.name,
+    healthy: probe?.healthy ?? false,
+    state: probe?.state ?? 'skipped',
+    reason: probe?.reason ?? null,
+    status: probe?.status ?? null,
+    latencyMs: probe?.latencyMs ?? null,
+    model: probe?.model ?? null,
+    error: probe?.error ?? skipReason ?? null,
+  }
+}
+
+/**
+ * Probes the selected enabled instances, at most `concurrency` at a time, then records every result in the pool
+ * file in one locked write. Disabled instances are reported as skipped and never contacted.
+ */
+export async function runChecks(store: PoolStore, adapters: Adapters, options: CheckOptions): Promise<CheckEntry[]> {
+  const now = options.now ?? Date.now
+  const {instances} = await store.read()
+  const targets = selectForCheck(instances, options.refs, options.type)
+  const entries: CheckEntry[] = new Array(targets.length)
+  const probes = new Map<string, ProbeResult>()
+  let next = 0
+  const worker = async () => {
+    while (next < targets.length) {
+      const index = next++
+      const instance = targets[index]!
+      const adapter = adapters[instance.type]
+      if (instance.isDisabled || !adapter) {
+        entries[index] = entryOf(instance, null, instance.isDisabled ? 'disabled' : `no probe for ${instance.type} in this version`)
+      } else {
+        options.onStart?.(instance)
+        const probe = await probeInstance(adapter, instance, options)
+        probes.set(`${instance.type}/${instance.uuid}`, probe)
+        entries[index] = entryOf(instance, probe)
+      }
+      options.onResult?.(entries[index]!)
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(options.concurrency, targets.length))}, worker))
+  if (probes.size > 0) await store.update((doc) => recordProbes(doc, probes, now(), options.defaultCooldownMs ?? 30_000))
+  return entries
+}
+
+export function applyProbe(raw: RawInstance, probe: ProbeResult, now: number, defaultCooldownMs: number): void {
+  const time = new Date(now).toISOString()
+  raw.lastHealthCheckTime = time
+  if (probe.healthy) {
+    raw.isHealthy = true
+    raw.errorCount = 0
+    if ('lastErrorReason' in raw) raw.lastErrorReason = null
+    if ('cooldownUntil' in raw) raw.cooldownUntil = null
+    return
+  }
+  raw.lastErrorReason = probe.reason
+  raw.lastErrorTime = time
+  if (probe.state === 'cooling') {
+    // A rate limit says nothing about the key being bad: the instance rests instead of being marked unhealthy.
+    raw.cooldownUntil = new Date(now + (probe.retryAfterMs ?? defaultCooldownMs)).toISOString()
+    return
+  }
+  raw.isHealthy = false
+  raw.errorCount = (typeof raw.errorCount === 'number' ? raw.errorCount : 0) + 1
+}
+
+function recordProbes(doc: Record<string, unknown>, probes: Map<string, ProbeResult>, now: number, defaultCooldownMs: number): boolean {
+  for (const [id, probe] of probes) {
+    const slash = id.indexOf('/')
+    const list = doc[id.slice(0, slash)]
+    const raw = Array.isArray(list) ? (list as RawInstance[]).find((r) => r.uuid === id.slice(slash + 1)) : undefined
+    if (raw) applyProbe(raw, probe, now, defaultCooldownMs)
+  }
+  return true
+}

@@ -1,0 +1,98 @@
+import {afterEach, describe, expect, it} from 'vitest'
+import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
+
+let fakes: FakeUpstream[] = []
+let proxy: TestProxy | undefined
+
+afterEach(async () => {
+  await proxy?.cleanup()
+  proxy = undefined
+  await Promise.all(fakes.map((f) => f.close()))
+  fakes = []
+})
+
+const chat = () => post(`${proxy!.url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
+const probeConfig = {HEALTH_PROBE_INITIAL_SECONDS: 0.3, HEALTH_PROBE_MAX_SECONDS: 1}
+
+describe('health inside serve', () => {
+  it('an instance unhealthy in the file is probed after start and comes back when its upstream recovers', async () => {
+    let down = true
+    const fake = await startOpenAIFake({name: 'rec', script: {handler: () => (down ? {kind: 'status', status: 503} : undefined)}})
+    const other = await startOpenAIFake({name: 'other'})
+    fakes = [fake, other]
+    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fake, 'rec'), isHealthy: false, lastErrorReason: 'server'}, openaiInstance(other, 'other')]}, {config: probeConfig})
+    const live = () => proxy!.state.list('openai-custom')[0]!
+    await waitFor(() => fake.count >= 1, 2000, 'the first probe')
+    expect(live().healthy).toBe(false)
+    down = false
+    const recoveredAt = Date.now()
+    await waitFor(() => live().healthy, 3000, 'recovery')
+    // The probe interval doubles from 0.3 s; recovery comes at the next probe, well within the 1 s cap.
+    expect(Date.now() - recoveredAt).toBeLessThan(1500)
+    await waitFor(async () => (await proxy!.readPool())['openai-custom']![0]!.isHealthy === true, 2000, 'persisted recovery')
+    for (let i = 0; i < 4; i++) await chat()
+    expect(fake.completed).toBeGreaterThanOrEqual(3)
+  })
+
+  it('an instance that fails in traffic is probed and brought back', async () => {
+    let broken = true
+    const fake = await startOpenAIFake({name: 'flip', script: {handler: () => (broken ? {kind: 'status', status: 500} : undefined)}})
+    fakes = [fake]
+    proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'flip')]}, {config: probeConfig, maxAttempts: 1})
+    for (let i = 0; i < 3; i++) expect((await chat()).status).toBe(502)
+    expect(proxy.state.list('openai-custom')[0]!.healthy).toBe(false)
+    expect((await chat()).status).toBe(503)
+    broken = false
+    await waitFor(() => proxy!.state.list('openai-custom')[0]!.healthy, 3000, 'recovery')
+    expect((await chat()).status).toBe(200)
+  })
+
+  it('never probes a disabled instance', async () => {
+    const fake = await startOpenAIFake({name: 'off'})
+    fakes = [fake]
+    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fake, 'off'), isHealthy: false, isDisabled: true}]}, {config: {...probeConfig, HEALTH_CHECK_INTERVAL_SECONDS: 0.2}})
+    await new Promise((r) => setTimeout(r, 1200))
+    expect(fake.count).toBe(0)
+  })
+
+  it('probes healthy instances only when a periodic interval is set', async () => {
+    const fake = await startOpenAIFake({name: 'on'})
+    fakes = [fake]
+    proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'on')]}, {config: {...probeConfig, HEALTH_CHECK_INTERVAL_SECONDS: 0.2}})
+    await waitFor(() => fake.count >= 2, 2000, 'periodic probes')
+    expect(fake.requests[0]!.body).toMatchObject({max_tokens: 1})
+  })
+
+  it('a cooled-down instance takes a single trial request before full traffic', async () => {
+    let phase: 'limit' | 'trial' | 'open' = 'limit'
+    const cooled = await startOpenAIFake({
+      name: 'cooled',
+      script: {
+        handler: () => {
+          if (phase === 'limit') return {kind: 'status', status: 429, retryAfter: 1}
+          if (phase === 'trial') {
+            phase = 'open'
+            return {kind: 'delay', ms: 400, then: {kind: 'reply'}}
+          }
+          return undefined
+        },
+      },
+    })
+    const steady = await startOpenAIFake({name: 'steady'})
+    fakes = [cooled, steady]
+    proxy = await startTestProxy({'openai-custom': [openaiInstance(cooled, 'cooled'), openaiInstance(steady, 'steady')]})
+    expect((await chat()).status).toBe(200)
+    expect(cooled.count).toBe(1)
+    phase = 'trial'
+    await new Promise((r) => setTimeout(r, 1050))
+    // Ten requests at once: exactly one goes to the instance whose cooldown just ended.
+    const burst = await Promise.all(Array.from({length: 10}, () => chat()))
+    expect(burst.every((r) => r.status === 200)).toBe(true)
+    expect(cooled.count).toBe(2)
+    expect(steady.completed).toBe(10)
+    // The trial succeeded: traffic is shared again.
+    for (let i = 0; i < 4; i++) await chat()
+    expect(cooled.count).toBe(4)
+  })
+})

@@ -1,11 +1,14 @@
 import {Flags} from '@oclif/core'
+import {EventEmitter} from 'node:events'
 import {BaseCommand} from '../base-command.js'
 import {AppError} from '../core/errors.js'
 import {createLineWriter, formatPoolEvent, formatRecord} from '../core/log.js'
 import type {PoolEvent} from '../core/pools/runtime.js'
 import {resolveServeSettings} from '../core/server/options.js'
 import {startProxy, type RunningProxy} from '../core/server/start.js'
+import {envFlag} from '../core/text.js'
 import {startDemoLoad} from '../demo/load.js'
+import {renderBoard} from '../ui/board/render.js'
 import {startDemoUpstreams, type DemoUpstreams} from '../demo/upstreams.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
@@ -28,6 +31,7 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
       description: 'also probe healthy instances every N seconds (config.json HEALTH_CHECK_INTERVAL_SECONDS; default 0 = off, probes spend quota)',
       min: 0,
     }),
+    watch: Flags.boolean({char: 'w', description: 'show a live status board instead of log lines (needs a terminal; falls back to logs without one or with CI set)'}),
     demo: Flags.boolean({description: 'serve bundled local fake upstreams from a throwaway pool file (no keys needed)'}),
     'demo-load': Flags.integer({description: 'with --demo: send this many requests per second of demo traffic', min: 1, dependsOn: ['demo']}),
   }
@@ -51,14 +55,16 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
       settings.defaultType ??= 'openai-custom'
     }
     const poolsFile = demo?.poolsFile ?? (await this.poolsFile()).value
-    const log = createLineWriter(process.stdout)
-    const warn = createLineWriter(process.stderr)
+    const feed = new EventEmitter()
+    const board = this.flags.watch && process.stdout.isTTY && process.stdin.isTTY && !envFlag(process.env.CI)
+    const log = board ? (line: string) => void feed.emit('log', line) : createLineWriter(process.stdout)
+    const warn = board ? (line: string) => void feed.emit('message', line) : createLineWriter(process.stderr)
     let proxy: RunningProxy
     try {
       proxy = await startProxy({
         ...settings,
         poolsFile,
-        onRecord: (record) => log(formatRecord(record)),
+        onRecord: board ? (record) => feed.emit('record', record) : (record) => log(formatRecord(record)),
         onWarning: (message) => warn(`warning: ${message}`),
       })
     } catch (error) {
@@ -70,13 +76,17 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
     }
     proxy.state.on('event', (event: PoolEvent) => {
       const line = formatPoolEvent(event, Date.now())
-      if (line) log(line)
+      if (line) (board ? warn : log)(line)
     })
     const counts = proxy.state.types().map((type) => `${type}: ${proxy.state.list(type).length}`)
     this.log(`aiclient listening on ${proxy.url} — ${counts.length > 0 ? counts.join(', ') : 'no instances yet'} (pool file ${poolsFile})${settings.apiKey ? '; API key required' : ''}`)
-    if (demo) this.log(`demo: fake upstreams ${demo.fakes.map((f) => `${f.name} ${f.url}`).join(', ')}; try:\n  curl ${proxy.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`)
+    if (demo && !board) this.log(`demo: fake upstreams ${demo.fakes.map((f) => `${f.name} ${f.url}`).join(', ')}; try:\n  curl ${proxy.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`)
     const load = demo && this.flags['demo-load'] ? startDemoLoad(proxy.url, this.flags['demo-load'], settings.apiKey) : undefined
-    await waitForShutdown()
+    let quitFromBoard: () => void = () => {}
+    const boardQuit = new Promise<void>((resolve) => (quitFromBoard = resolve))
+    const view = board ? renderBoard(proxy, feed, () => quitFromBoard()) : undefined
+    await Promise.race([waitForShutdown(), boardQuit])
+    view?.unmount()
     this.log('Shutting down: finishing running requests and saving statistics…')
     await load?.stop()
     await proxy.stop()

@@ -93,6 +93,11 @@ export class HealthMonitor {
     else if (live.healthy) this.state.markUnhealthy(live, result.reason ?? 'probe failed')
   }
 
+  /** Probes one instance at once (the board's "check now"), whatever its state; records the result. */
+  probeNow(live: LiveInstance): Promise<ProbeResult | undefined> {
+    return this.probe(live)
+  }
+
   private probe(live: LiveInstance): Promise<ProbeResult | undefined> {
     const current = this.state.get(live.id)
     const adapter = this.adapters[live.config.type]

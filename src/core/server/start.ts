@@ -26,6 +26,8 @@ export interface RunningProxy {
   state: PoolState
   sync: PoolSync
   store: PoolStore
+  monitor: HealthMonitor
+  startedAt: number
   /** Graceful: stop accepting, drain, save statistics. */
   stop(): Promise<void>
 }
@@ -67,6 +69,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     state,
     sync,
     store,
+    monitor,
+    startedAt: now(),
     stop: () =>
       (stopping ??= (async () => {
         await server.close(options.shutdownGraceMs)

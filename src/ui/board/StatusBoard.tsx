@@ -1,0 +1,161 @@
+import {Box, Text} from 'ink'
+import type {ProviderType} from '../../core/pools/types.js'
+import type {RequestRecord} from '../../core/proxy/proxy.js'
+import {relativeTime} from '../../core/text.js'
+import {truncate} from '../table.js'
+import {STATE_STYLE} from '../theme.js'
+import type {BoardData, InstanceRowData} from './model.js'
+
+export interface StatusBoardProps {
+  data: BoardData
+  width: number
+  height: number
+  selected: string | null
+  filter: ProviderType | null
+  help: boolean
+}
+
+const MIN_RECENT = 3
+
+const STATE_COLOR = {healthy: 'green', cooling: 'yellow', unhealthy: 'red', disabled: 'gray'} as const
+
+export const KEYS_HELP = [
+  ['↑/↓', 'select an instance'],
+  ['d', 'disable or enable the selected instance'],
+  ['c', 'check the selected instance now'],
+  ['r', 'reset the selected instance (healthy, errors 0)'],
+  ['f', 'filter by provider type (cycles)'],
+  ['?', 'show or hide this help'],
+  ['q, Ctrl-C', 'quit (finishes running requests, saves statistics)'],
+] as const
+
+function duration(ms: number): string {
+  const s = Math.floor(ms / 1000)
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`
+}
+
+/** Fixed-width columns after the name; the name and state columns share what the terminal leaves. */
+const COLUMNS = [
+  {header: 'STATE', width: 15},
+  {header: 'INFL', width: 4},
+  {header: 'REQS', width: 6},
+  {header: 'ERRS', width: 5},
+  {header: 'ERR%', width: 4},
+  {header: 'P50', width: 6},
+  {header: 'LAST', width: 7},
+  {header: 'TOKEN', width: 8},
+] as const
+
+function cells(row: InstanceRowData, now: number): string[] {
+  return [
+    `${STATE_STYLE[row.state].symbol} ${row.stateText}`,
+    String(row.inFlight),
+    String(row.requests),
+    String(row.errors),
+    row.errorRate === null ? '-' : `${Math.round(row.errorRate * 100)}%`,
+    row.p50Ms === null ? '-' : milliseconds(row.p50Ms),
+    row.lastUsed ? relativeTime(row.lastUsed, now) : '-',
+    row.token ?? '-',
+  ]
+}
+
+const MIN_NAME = 15
+const MAX_NAME = 32
+const MAX_STATE = 28
+
+function line(name: string, values: readonly string[], width: number): string {
+  const fixed = COLUMNS.reduce((sum, c) => sum + c.width + 1, 0)
+  const spare = Math.max(0, width - fixed - 2 - MIN_NAME)
+  // Wide terminals first show whole state reasons ("unhealthy: re-login needed…"), then longer names.
+  const stateWidth = COLUMNS[0].width + Math.min(spare, MAX_STATE - COLUMNS[0].width)
+  const nameWidth = Math.min(MAX_NAME, Math.max(8, width - fixed - 2 - (stateWidth - COLUMNS[0].width)))
+  const widths = COLUMNS.map((c, i) => (i === 0 ? stateWidth : c.width))
+  const parts = values.map((v, i) => truncate(v, widths[i]!).padEnd(widths[i]!))
+  return truncate(`${truncate(name, nameWidth).padEnd(nameWidth)} ${parts.join(' ')}`.trimEnd(), width - 2)
+}
+
+function milliseconds(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`
+}
+
+function recentLine(r: RequestRecord, width: number): string {
+  const time = new Date(r.time).toISOString().slice(11, 19)
+  const text = `${time} ${r.protocol} → ${r.type}/${r.instance ?? '-'} ${r.model} ${r.status} ${r.ms}ms${r.stream ? ' stream' : ''}${r.attempts > 1 ? ` (${r.attempts} tries)` : ''}`
+  return truncate(text, width)
+}
+
+/** The whole `serve --watch` screen for one moment; everything it shows comes in through props. */
+export function StatusBoard({data, width, height, selected, filter, help}: StatusBoardProps) {
+  const rows = filter ? data.rows.filter((r) => r.type === filter) : data.rows
+  // Type headings take a line each; keep the selected instance in view by scrolling the list.
+  const lines: Array<{kind: 'type'; type: ProviderType; healthy: number; total: number} | {kind: 'row'; row: InstanceRowData}> = []
+  for (const row of rows) {
+    const last = lines.at(-1)
+    if (!last || (last.kind === 'row' ? last.row.type : last.type) !== row.type) {
+      const ofType = rows.filter((r) => r.type === row.type)
+      lines.push({kind: 'type', type: row.type, healthy: ofType.filter((r) => r.state === 'healthy').length, total: ofType.length})
+    }
+    lines.push({kind: 'row', row})
+  }
+  // One line short of the terminal: Ink redraws a frame as tall as the screen by clearing it, which flickers.
+  const available = Math.max(4, height - 1 - 4)
+  const wanted = help ? KEYS_HELP.length : Math.max(lines.length, 1)
+  const listHeight = Math.max(1, Math.min(wanted, available - MIN_RECENT))
+  const recentCount = available - listHeight
+  const selectedLine = Math.max(0, lines.findIndex((l) => l.kind === 'row' && l.row.id === selected))
+  const first = Math.min(Math.max(0, selectedLine - listHeight + 1), Math.max(0, lines.length - listHeight))
+  const visible = lines.slice(first, first + listHeight)
+  const header = `aiclient ${data.url}  up ${duration(data.now - data.startedAt)}  ${data.requestsPerSecond.toFixed(1)} req/s  total ${data.total}  errors ${data.failed}`
+  const footer = `↑↓ select  d disable/enable  c check  r reset  f filter: ${filter ?? 'all'}  ? help  q quit`
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold wrap="truncate">
+        {truncate(header, width)}
+      </Text>
+      {help ? (
+        <Box flexDirection="column" height={listHeight + 1} overflow="hidden">
+          <Text bold>Keys</Text>
+          {KEYS_HELP.map(([key, text]) => (
+            <Text key={key} wrap="truncate">
+              {truncate(`  ${key.padEnd(10)} ${text}`, width)}
+            </Text>
+          ))}
+        </Box>
+      ) : (
+        <Box flexDirection="column" height={listHeight + 1} overflow="hidden">
+          <Text dimColor wrap="truncate">
+            {`  ${line('NAME', COLUMNS.map((c) => c.header), width)}`}
+          </Text>
+          {visible.length === 0 ? <Text dimColor>{`  no instances${filter ? ` of type ${filter}` : ''}`}</Text> : null}
+          {visible.map((l) =>
+            l.kind === 'type' ? (
+              <Text key={`type:${l.type}`} bold wrap="truncate">
+                {truncate(`${l.type} (${l.healthy}/${l.total} healthy)`, width)}
+              </Text>
+            ) : (
+              <Text key={l.row.id} color={STATE_COLOR[l.row.state]} inverse={l.row.id === selected} wrap="truncate">
+                {`${l.row.id === selected ? '›' : ' '} ${line(l.row.name, cells(l.row, data.now), width)}`}
+              </Text>
+            ),
+          )}
+        </Box>
+      )}
+      <Text wrap="truncate">
+        <Text bold>Recent requests</Text>
+        {data.message ? <Text color="yellow">{`  ${truncate(data.message, Math.max(0, width - 17))}`}</Text> : null}
+      </Text>
+      <Box flexDirection="column" height={recentCount} overflow="hidden">
+        {data.recent.slice(-recentCount).map((r, i) => (
+          <Text key={`${r.time}-${i}`} color={r.status >= 500 || r.error ? 'red' : r.status >= 400 ? 'yellow' : undefined} wrap="truncate">
+            {recentLine(r, width)}
+          </Text>
+        ))}
+      </Box>
+      <Text dimColor wrap="truncate">
+        {truncate(footer, width)}
+      </Text>
+    </Box>
+  )
+}

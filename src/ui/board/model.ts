@@ -1,0 +1,73 @@
+import type {InstanceStateName} from '../../core/pools/state.js'
+import type {LiveInstance, PoolState} from '../../core/pools/runtime.js'
+import type {ProviderType} from '../../core/pools/types.js'
+import type {RequestRecord} from '../../core/proxy/proxy.js'
+
+export interface InstanceRowData {
+  id: string
+  type: ProviderType
+  name: string
+  state: InstanceStateName
+  /** "cooling 12s", "unhealthy: auth", … */
+  stateText: string
+  inFlight: number
+  requests: number
+  errors: number
+  /** Errors as a share of all outcomes, 0–1; null before the first outcome. */
+  errorRate: number | null
+  p50Ms: number | null
+  lastUsed: string | null
+  /** For OAuth types: when the access token expires (or why refreshing fails). */
+  token: string | null
+}
+
+export interface BoardData {
+  url: string
+  startedAt: number
+  now: number
+  requestsPerSecond: number
+  total: number
+  failed: number
+  rows: InstanceRowData[]
+  recent: RequestRecord[]
+  message: string | null
+}
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : Math.round((sorted[middle - 1]! + sorted[middle]!) / 2)
+}
+
+function stateText(state: InstanceStateName, live: LiveInstance, now: number): string {
+  if (state === 'cooling') return `cooling ${Math.max(1, Math.ceil((live.cooldownUntil - now) / 1000))}s`
+  if (state === 'unhealthy') return live.reason ? `unhealthy: ${live.reason}` : 'unhealthy'
+  return state
+}
+
+export type TokenInfo = (live: LiveInstance) => string | null
+
+/** Rows for the board, in pool-file order, grouped by type in the order types first appear. */
+export function buildRows(state: PoolState, now: number, tokenInfo: TokenInfo = () => null): InstanceRowData[] {
+  return state.types().flatMap((type) =>
+    state.list(type).map((live) => {
+      const s = state.stateOf(live, now)
+      const outcomes = live.usageCount + live.errorCount
+      return {
+        id: live.id,
+        type,
+        name: live.config.name ?? live.config.uuid.slice(0, 8),
+        state: s,
+        stateText: stateText(s, live, now),
+        inFlight: live.inFlight,
+        requests: live.usageCount,
+        errors: live.errorCount,
+        errorRate: outcomes === 0 ? null : live.errorCount / outcomes,
+        p50Ms: median(live.latencies),
+        lastUsed: live.lastUsed,
+        token: tokenInfo(live),
+      }
+    }),
+  )
+}

@@ -1,0 +1,81 @@
+import type {EventEmitter} from 'node:events'
+import {useEffect, useRef, useState} from 'react'
+import type {PoolState} from '../../core/pools/runtime.js'
+import type {RequestRecord} from '../../core/proxy/proxy.js'
+import {buildRows, type BoardData, type TokenInfo} from './model.js'
+
+export interface BoardSources {
+  state: PoolState
+  /** Emits 'record' (RequestRecord) and 'message' (string) events. */
+  feed: EventEmitter
+  url: string
+  startedAt: number
+  now?: () => number
+  tokenInfo?: TokenInfo
+}
+
+const RATE_WINDOW_MS = 5_000
+
+/**
+ * Subscribes to the pool and the request feed, and hands the board a new snapshot at most once per
+ * `intervalMs` — however many requests arrive, the terminal is redrawn at most ~10 times a second.
+ */
+export function useBoardData(sources: BoardSources, intervalMs = 100, keepRecent = 50): BoardData {
+  const now = sources.now ?? Date.now
+  const recent = useRef<RequestRecord[]>([])
+  const times = useRef<number[]>([])
+  const totals = useRef({total: 0, failed: 0})
+  const message = useRef<string | null>(null)
+  const snapshot = () => ({
+    url: sources.url,
+    startedAt: sources.startedAt,
+    now: now(),
+    requestsPerSecond: times.current.filter((t) => now() - t < RATE_WINDOW_MS).length / (RATE_WINDOW_MS / 1000),
+    ...totals.current,
+    rows: buildRows(sources.state, now(), sources.tokenInfo),
+    recent: [...recent.current],
+    message: message.current,
+  })
+  const [data, setData] = useState<BoardData>(snapshot)
+  useEffect(() => {
+    let dirty = false
+    const onRecord = (record: RequestRecord) => {
+      recent.current.push(record)
+      if (recent.current.length > keepRecent) recent.current.shift()
+      times.current.push(record.time)
+      const cutoff = now() - RATE_WINDOW_MS
+      while (times.current.length > 0 && times.current[0]! < cutoff) times.current.shift()
+      totals.current.total++
+      if (record.status >= 500 || record.error) totals.current.failed++
+      dirty = true
+    }
+    const onMessage = (text: string) => {
+      message.current = text
+      dirty = true
+    }
+    const onPool = () => {
+      dirty = true
+    }
+    sources.feed.on('record', onRecord)
+    sources.feed.on('message', onMessage)
+    sources.state.on('event', onPool)
+    sources.state.on('dirty', onPool)
+    // Counters such as uptime and cooldown seconds move without events; a quiet board still ticks once a second.
+    let sinceRedraw = 0
+    const timer = setInterval(() => {
+      sinceRedraw += intervalMs
+      if (!dirty && sinceRedraw < 1000) return
+      dirty = false
+      sinceRedraw = 0
+      setData(snapshot())
+    }, intervalMs)
+    return () => {
+      clearInterval(timer)
+      sources.feed.off('record', onRecord)
+      sources.feed.off('message', onMessage)
+      sources.state.off('event', onPool)
+      sources.state.off('dirty', onPool)
+    }
+  }, [sources])
+  return data
+}

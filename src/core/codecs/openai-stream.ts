@@ -1,0 +1,175 @@
+import {newId} from './ids.js'
+import type {IRStopReason, IRStreamEvent, IRUsage} from './ir.js'
+import {decodeOpenAIStreamError, openAIStreamErrorEvent} from './openai-errors.js'
+import {decodeFinishReason, decodeOpenAIUsage, encodeFinishReason, encodeOpenAIUsage} from './openai-response.js'
+import {createSseParser, formatSse} from './sse.js'
+import {BlockSequencer} from './stream-state.js'
+import type {CodecOptions, StreamDecoder, StreamEncoder, StreamEncoderOptions} from './types.js'
+import {asArray, asNumber, asObject, asString, isObject, type JsonObject} from './values.js'
+
+export function createOpenAIStreamDecoder(opts: CodecOptions = {}): StreamDecoder {
+  const drop = opts.onDropped ?? (() => {})
+  const sse = createSseParser()
+  const seq = new BlockSequencer()
+  // OpenAI tool-call index → the IR block and id it opened.
+  const calls = new Map<number, {id: string; index: number}>()
+  let lastCall = 0
+  let finish: IRStopReason | undefined
+  let usage: IRUsage | undefined
+
+  function onData(data: string): void {
+    if (seq.done) return
+    if (data.trim() === '[DONE]') return complete()
+    let chunk: unknown
+    try {
+      chunk = JSON.parse(data)
+    } catch {
+      return drop('unparseable stream chunk')
+    }
+    if (!isObject(chunk)) return
+    if (chunk.error !== undefined && chunk.error !== null) return seq.fail(decodeOpenAIStreamError(chunk.error))
+    seq.start(asString(chunk.id), asString(chunk.model))
+    // Usage may come in its own `choices: []` chunk (include_usage) or, with some servers, in the last choice chunk.
+    if (isObject(chunk.usage)) usage = decodeOpenAIUsage(chunk.usage)
+    const choice = asArray(chunk.choices).map(asObject).find((entry) => (asNumber(entry.index) ?? 0) === 0)
+    if (choice) onChoice(choice)
+    else if (finish !== undefined && usage !== undefined) complete()
+  }
+
+  function onChoice(choice: JsonObject): void {
+    const delta = asObject(choice.delta)
+    const reasoning = asString(delta.reasoning_content) ?? asString(delta.reasoning)
+    if (reasoning) seq.push({type: 'thinking_delta', index: seq.ensure('thinking'), text: reasoning})
+    const content = asString(delta.content)
+    if (content) seq.push({type: 'text_delta', index: seq.ensure('text'), text: content})
+    for (const call of asArray(delta.tool_calls)) onToolCall(asObject(call))
+    const reason = asString(choice.finish_reason)
+    if (reason) {
+      seq.close()
+      finish = decodeFinishReason(reason, calls.size > 0)
+    }
+  }
+
+  function onToolCall(fragment: JsonObject): void {
+    const fn = asObject(fragment.function)
+    const id = asString(fragment.id)
+    const name = asString(fn.name)
+    const key = asNumber(fragment.index) ?? (id === undefined ? lastCall : calls.size)
+    lastCall = key
+    let call = calls.get(key)
+    // Some servers number every parallel call 0; a fragment with a new id and a name starts another call.
+    if (!call || (id !== undefined && name !== undefined && id !== call.id)) {
+      const callId = id ?? newId('call_')
+      call = {id: callId, index: seq.begin('tool_call', {id: callId, name: name ?? ''})}
+      calls.set(key, call)
+    } else if (seq.openIndex !== call.index) return drop('interleaved tool call arguments')
+    const args = asString(fn.arguments)
+    if (args) seq.push({type: 'tool_input_delta', index: call.index, json: args})
+  }
+
+  function complete(): void {
+    seq.end(finish ?? (calls.size > 0 ? 'tool_use' : 'end_turn'), usage)
+  }
+
+  return {
+    push(chunk) {
+      for (const event of sse.push(chunk)) onData(event.data)
+      return seq.take()
+    },
+    end() {
+      for (const event of sse.end()) onData(event.data)
+      // A missing [DONE] after a finish_reason is a common quirk, not a truncation.
+      if (finish !== undefined) complete()
+      else seq.truncated()
+      return seq.take()
+    },
+  }
+}
+
+export function createOpenAIStreamEncoder(opts: StreamEncoderOptions): StreamEncoder {
+  const drop = opts.onDropped ?? (() => {})
+  const created = Math.floor(Date.now() / 1000)
+  const usageField = opts.includeUsage ? {usage: null} : {}
+  // IR block index → position of the call among this message's tool calls, and whether arguments were sent.
+  const calls = new Map<number, {index: number; hasArguments: boolean}>()
+  let id = opts.id
+  let started = false
+  let closed = false
+
+  function frame(body: JsonObject): string {
+    return formatSse(JSON.stringify({id, object: 'chat.completion.chunk', created, model: opts.model, ...body}))
+  }
+
+  function chunk(delta: JsonObject, finishReason: string | null = null): string {
+    return frame({choices: [{index: 0, delta, finish_reason: finishReason}], ...usageField})
+  }
+
+  function start(upstreamId?: string): string {
+    if (started) return ''
+    started = true
+    id ??= upstreamId ?? newId('chatcmpl-')
+    return chunk({role: 'assistant', content: ''})
+  }
+
+  function end(reason: IRStopReason, usage: IRUsage | undefined): string {
+    closed = true
+    let out = start() + chunk({}, encodeFinishReason(reason))
+    if (opts.includeUsage) {
+      out += frame({choices: [], usage: encodeOpenAIUsage(usage ?? {inputTokens: 0, outputTokens: 0})})
+    }
+    return `${out}data: [DONE]\n\n`
+  }
+
+  function argumentsChunk(block: number, json: string): string {
+    const call = calls.get(block)
+    if (!call) return ''
+    call.hasArguments = true
+    return chunk({tool_calls: [{index: call.index, function: {arguments: json}}]})
+  }
+
+  function encodeOne(event: IRStreamEvent): string {
+    switch (event.type) {
+      case 'message_start':
+        return start(event.id)
+      case 'block_start': {
+        if (event.kind === 'redacted_thinking') drop('redacted_thinking')
+        if (event.kind !== 'tool_call') return start()
+        const index = calls.size
+        calls.set(event.index, {index, hasArguments: false})
+        const fn = {name: event.name ?? '', arguments: ''}
+        return start() + chunk({tool_calls: [{index, id: event.id ?? newId('call_'), type: 'function', function: fn}]})
+      }
+      case 'text_delta':
+        return start() + chunk({content: event.text})
+      case 'thinking_delta':
+        return start() + chunk({reasoning_content: event.text})
+      case 'tool_input_delta':
+        return argumentsChunk(event.index, event.json)
+      case 'signature_delta':
+        drop('signature')
+        return ''
+      case 'block_stop':
+        // Clients parse the concatenated arguments, and '' is not JSON.
+        return calls.get(event.index)?.hasArguments === false ? argumentsChunk(event.index, '{}') : ''
+      case 'message_end':
+        return end(event.stopReason, event.usage)
+      case 'error':
+        closed = true
+        return openAIStreamErrorEvent(event.message, event.status)
+    }
+  }
+
+  return {
+    encode(events) {
+      let out = ''
+      for (const event of events) {
+        if (closed) break
+        out += encodeOne(event)
+      }
+      return out
+    },
+    finish() {
+      return closed ? '' : end('end_turn', undefined)
+    },
+  }
+}

@@ -66,6 +66,8 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
         poolsFile,
         onRecord: board ? (record) => feed.emit('record', record) : (record) => log(formatRecord(record)),
         onWarning: (message) => warn(`warning: ${message}`),
+        // Fields a conversion cannot carry are dropped silently unless asked: they are expected, not errors.
+        onDropped: process.env.DEBUG?.includes('aiclient') ? (field) => warn(`debug: dropped ${field} in conversion`) : undefined,
       })
     } catch (error) {
       await demo?.close()

@@ -97,3 +97,22 @@ describe('other endpoints', () => {
     expect(r.json()).toMatchObject({type: 'error', error: {type: 'request_too_large'}})
   })
 })
+
+describe('count_tokens', () => {
+  it('asks an Anthropic upstream, and estimates for others', async () => {
+    const body = {model: 'm', system: 'Be brief.', messages: [{role: 'user', content: 'x'.repeat(400)}]}
+    const upstream = await post(`${proxy.url}/claude-custom/v1/messages/count_tokens`, body, {'anthropic-version': '2023-06-01'})
+    expect(upstream.status).toBe(200)
+    expect(upstream.headers['x-aiclient-token-count']).toBe('upstream')
+    expect(anthropic.requests.at(-1)!.route).toBe('count_tokens')
+    expect(upstream.json().input_tokens).toEqual(expect.any(Number))
+    const estimated = await post(`${proxy.url}/openai-custom/v1/messages/count_tokens`, body)
+    expect(estimated.status).toBe(200)
+    expect(estimated.headers['x-aiclient-token-count']).toBe('estimate')
+    // (9 + 400 characters) / 4, rounded up
+    expect(estimated.json()).toEqual({input_tokens: 103})
+    const bad = await post(`${proxy.url}/openai-custom/v1/messages/count_tokens`, {messages: []})
+    expect(bad.status).toBe(400)
+    expect(bad.json()).toMatchObject({type: 'error', error: {type: 'invalid_request_error'}})
+  })
+})

@@ -67,6 +67,7 @@ export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
     protocol: 'anthropic',
     prepare: async (instance, ctx) => call(instance, '/messages', ctx),
     modelsCall: async (instance) => call(instance, '/models'),
+    countTokensCall: async (instance, ctx) => call(instance, '/messages/count_tokens', ctx),
     modelIds: dataIds,
   }
 }

@@ -24,6 +24,8 @@ export interface ProviderAdapter {
   readonly protocol: Protocol
   prepare(instance: PoolInstance, ctx: CallContext): Promise<UpstreamCall>
   modelsCall(instance: PoolInstance): Promise<UpstreamCall>
+  /** Where the upstream counts input tokens, when it can (Anthropic's count_tokens). */
+  countTokensCall?(instance: PoolInstance, ctx: CallContext): Promise<UpstreamCall>
   /** Extracts model ids from the upstream's model-list answer. */
   modelIds(body: unknown): string[]
 }

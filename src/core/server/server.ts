@@ -7,6 +7,8 @@ import type {PoolState} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {FALLBACK_MODELS} from '../providers/models.js'
 import type {ProviderAdapter} from '../providers/types.js'
+import {CodecError} from '../codecs/errors.js'
+import {estimateInputTokens} from '../proxy/estimate.js'
 import {proxyRequest, type RequestRecord} from '../proxy/proxy.js'
 import {keyMatches, presentedKey} from './auth.js'
 import {sendError, sendJson} from './respond.js'
@@ -130,14 +132,9 @@ export class ProxyServer {
   }
 
   private async chat(req: IncomingMessage, res: ServerResponse, route: Route, typePrefix: ProviderType | undefined, body: Buffer): Promise<void> {
-    if (route.kind !== 'chat') throw new HttpError(501, 'Token counting is not available yet.')
-    let json: Record<string, unknown>
-    try {
-      json = JSON.parse(body.toString('utf8')) as Record<string, unknown>
-    } catch (error) {
-      throw new HttpError(400, `The request body is not valid JSON: ${errorMessage(error)}`)
-    }
-    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new HttpError(400, 'The request body must be a JSON object.')
+    const json = parseJsonBody(body)
+    if (route.kind === 'count_tokens') return this.countTokens(req, res, typePrefix, body, json)
+    if (route.kind !== 'chat') throw new HttpError(404, 'Unknown route.')
     const rawModel = route.model ?? json.model
     if (typeof rawModel !== 'string' || rawModel === '') throw new HttpError(400, 'The request has no "model".')
     const {type, model} = this.resolveType(req, typePrefix, rawModel)
@@ -164,6 +161,39 @@ export class ProxyServer {
       res,
     )
     this.options.onRecord?.(record)
+  }
+
+  /**
+   * Anthropic's count_tokens: asked of an upstream that can count (claude-custom), otherwise estimated from the
+   * request (characters / 4). The `x-aiclient-token-count` header says which.
+   */
+  private async countTokens(req: IncomingMessage, res: ServerResponse, typePrefix: ProviderType | undefined, body: Buffer, json: Record<string, unknown>): Promise<void> {
+    if (typeof json.model !== 'string' || json.model === '') throw new HttpError(400, 'The request has no "model".')
+    const {type, model} = this.resolveType(req, typePrefix, json.model)
+    const adapter = this.options.adapters[type]
+    const live = this.options.state.select(type, new Set())
+    if (adapter?.countTokensCall && live) {
+      try {
+        const call = await adapter.countTokensCall(live.config, {stream: false, model, clientProtocol: 'anthropic', clientHeaders: req.headers})
+        const upstreamBody = model === json.model ? body : JSON.stringify({...json, model})
+        const response = await request(call.url, {method: 'POST', headers: call.headers, body: upstreamBody, dispatcher: call.dispatcher, signal: AbortSignal.timeout(30_000)})
+        const answer = await response.body.text()
+        if (response.statusCode === 200) {
+          res.writeHead(200, {'content-type': 'application/json', 'x-aiclient-token-count': 'upstream'})
+          res.end(answer)
+          return
+        }
+      } catch {
+        // Counting is advisory: fall through to the estimate rather than fail the client.
+      }
+    }
+    let ir
+    try {
+      ir = this.options.codecs.anthropic.decodeRequest(json)
+    } catch (error) {
+      throw new HttpError(error instanceof CodecError ? error.status : 400, errorMessage(error))
+    }
+    sendJson(res, 200, {input_tokens: estimateInputTokens(ir)}, {'x-aiclient-token-count': 'estimate'})
   }
 
   /** Path prefix → Model-Provider header → `TYPE:` model prefix → configured default → the only configured type. */
@@ -227,6 +257,17 @@ export class ProxyServer {
     }
     return {status: 'ok', uptimeSeconds: Math.round((this.now() - this.started) / 1000), types}
   }
+}
+
+function parseJsonBody(body: Buffer): Record<string, unknown> {
+  let json: unknown
+  try {
+    json = JSON.parse(body.toString('utf8'))
+  } catch (error) {
+    throw new HttpError(400, `The request body is not valid JSON: ${errorMessage(error)}`)
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new HttpError(400, 'The request body must be a JSON object.')
+  return json as Record<string, unknown>
 }
 
 function unknownType(name: string, where: string): HttpError {

@@ -3,8 +3,9 @@ import {codecs} from '../codecs/index.js'
 import type {IRRequest} from '../codecs/ir.js'
 import {errorMessage} from '../errors.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
-import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
-import {classifyError, classifyStatus, retryAfterMs} from '../proxy/classify.js'
+import {TokenError} from '../oauth/errors.js'
+import type {ProviderAdapter} from '../providers/types.js'
+import {classifyError, classifyStatus} from '../proxy/classify.js'
 
 export type ProbeReason = 'auth' | 'rate_limited' | 'quota' | 'server' | 'network' | 'timeout' | 'model_not_found'
 
@@ -47,8 +48,8 @@ export function probeModel(instance: PoolInstance, options: ProbeOptions): strin
 }
 
 /** The smallest generation the upstream's protocol allows: one user word, one output token. */
-function probeBody(adapter: ProviderAdapter, model: string): string {
-  const ir: IRRequest = {
+function probeRequest(model: string): IRRequest {
+  return {
     model,
     system: [],
     messages: [{role: 'user', content: [{type: 'text', text: 'ping'}]}],
@@ -58,12 +59,38 @@ function probeBody(adapter: ProviderAdapter, model: string): string {
     includeUsage: false,
     maxTokens: 1,
   }
+}
+
+async function probeBody(adapter: ProviderAdapter, instance: PoolInstance, model: string, stream: boolean): Promise<string> {
+  const ir = probeRequest(model)
+  if (adapter.encodeBody) return adapter.encodeBody(instance, {clientProtocol: adapter.protocol, clientJson: {}, ir: () => ir, model, stream})
   return JSON.stringify(codecs[adapter.protocol].encodeRequest(ir))
+}
+
+/** Sends one probe; for an upstream that only streams, the stream must also finish without an error. */
+async function sendProbe(adapter: ProviderAdapter, instance: PoolInstance, model: string | null, signal: AbortSignal) {
+  if (model === null) {
+    const call = await adapter.modelsCall(instance)
+    const response = await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal})
+    return {status: response.statusCode, headers: response.headers, text: await response.body.text()}
+  }
+  const stream = Boolean(adapter.alwaysStreams)
+  const call = await adapter.prepare(instance, {stream, model, clientProtocol: adapter.protocol, clientHeaders: {}})
+  const body = await probeBody(adapter, instance, model, stream)
+  const response = await request(call.url, {method: 'POST', headers: call.headers, body, dispatcher: call.dispatcher, signal})
+  if (!stream || response.statusCode >= 400) return {status: response.statusCode, headers: response.headers, text: await response.body.text()}
+  const decoder = adapter.createStreamDecoder?.() ?? codecs[adapter.protocol].createStreamDecoder()
+  const events = []
+  for await (const chunk of response.body) events.push(...decoder.push(chunk as Buffer))
+  events.push(...decoder.end())
+  const failure = events.find((e) => e.type === 'error')
+  return failure?.type === 'error' ? {status: failure.status, headers: {}, text: JSON.stringify({message: failure.message})} : {status: response.statusCode, headers: response.headers, text: ''}
 }
 
 /**
  * Asks one instance whether it works, within a hard deadline. A 400/422 means the upstream read the request
- * with our credentials, so the key works even if that model dislikes a one-token probe.
+ * with our credentials, so the key works even if that model dislikes a one-token probe. OAuth instances get one
+ * token refresh after a 401, as in serving; a login that is gone is reported as `auth`.
  */
 export async function probeInstance(adapter: ProviderAdapter, instance: PoolInstance, options: ProbeOptions): Promise<ProbeResult> {
   const now = options.now ?? Date.now
@@ -81,18 +108,17 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
   })
   const signal = AbortSignal.timeout(options.timeoutMs)
   try {
-    let call: UpstreamCall
-    let response
-    if (cheap) {
-      call = await adapter.modelsCall(instance)
-      response = await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal})
-    } else {
-      call = await adapter.prepare(instance, {stream: false, model: model!, clientProtocol: adapter.protocol, clientHeaders: {}})
-      response = await request(call.url, {method: 'POST', headers: call.headers, body: probeBody(adapter, model!), dispatcher: call.dispatcher, signal})
+    if (cheap && adapter.cheapProbe) {
+      await adapter.cheapProbe(instance, signal)
+      return result({healthy: true, state: 'healthy', reason: null})
     }
-    const status = response.statusCode
-    const text = await response.body.text()
-    const outcome = classifyStatus(status, response.headers, now())
+    let answer = await sendProbe(adapter, instance, model, signal)
+    if ((answer.status === 401 || answer.status === 403) && adapter.refresh) {
+      await adapter.refresh(instance)
+      answer = await sendProbe(adapter, instance, model, signal)
+    }
+    const {status, text} = answer
+    const outcome = adapter.classify?.(status, answer.headers, text, now()) ?? classifyStatus(status, answer.headers, now())
     const error = status >= 400 ? `${status} ${upstreamMessage(text)}`.trim() : null
     switch (outcome.kind) {
       case 'success':
@@ -102,17 +128,21 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
         return result({healthy: true, state: 'healthy', reason: null, status, error: `${error} (the credentials were accepted)`})
       case 'rate_limited': {
         const quota = /insufficient_quota|quota/i.test(text)
-        return result({healthy: false, state: 'cooling', reason: quota ? 'quota' : 'rate_limited', status, error, retryAfterMs: retryAfterMs(response.headers, now())})
+        return result({healthy: false, state: 'cooling', reason: quota ? 'quota' : 'rate_limited', status, error, retryAfterMs: outcome.retryAfterMs})
       }
       case 'quota':
         return result({healthy: false, state: 'cooling', reason: 'quota', status, error, retryAfterMs: outcome.retryAfterMs})
       case 'auth':
-        return result({healthy: false, state: 'unhealthy', reason: 'auth', status, error})
+        return result({healthy: false, state: 'unhealthy', reason: 'auth', status, error: outcome.reason ? `${error}: ${outcome.reason}` : error})
       default:
         return result({healthy: false, state: 'unhealthy', reason: 'server', status, error})
     }
   } catch (error) {
     if (signal.aborted) return result({healthy: false, state: 'unhealthy', reason: 'timeout', error: `no answer within ${options.timeoutMs} ms`})
+    if (error instanceof TokenError) {
+      const relogin = error.kind === 'relogin_needed'
+      return result({healthy: false, state: 'unhealthy', reason: relogin ? 'auth' : 'network', error: error.message})
+    }
     const outcome = classifyError(error)
     const reason: ProbeReason = outcome.kind === 'timeout' ? 'timeout' : 'network'
     return result({healthy: false, state: 'unhealthy', reason, error: networkMessage(error)})

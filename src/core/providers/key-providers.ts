@@ -28,6 +28,7 @@ export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
   return {
     type: 'openai-custom',
     protocol: 'openai',
+    passthrough: true,
     prepare: async (instance) => call(instance, '/chat/completions'),
     modelsCall: async (instance) => call(instance, '/models'),
     modelIds: dataIds,
@@ -65,6 +66,7 @@ export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
   return {
     type: 'claude-custom',
     protocol: 'anthropic',
+    passthrough: true,
     prepare: async (instance, ctx) => call(instance, '/messages', ctx),
     modelsCall: async (instance) => call(instance, '/models'),
     countTokensCall: async (instance, ctx) => call(instance, '/messages/count_tokens', ctx),

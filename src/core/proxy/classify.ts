@@ -5,7 +5,8 @@ export type Outcome =
   | {kind: 'client_fault'}
   | {kind: 'rate_limited'; retryAfterMs: number | null}
   | {kind: 'quota'; retryAfterMs: number | null}
-  | {kind: 'auth'}
+  /** Credentials refused; `reason` overrides "auth" where the upstream said more (suspended, licence missing…). */
+  | {kind: 'auth'; reason?: string}
   | {kind: 'server'; status: number}
   | {kind: 'network'; code: string}
   | {kind: 'timeout'; phase: 'connect' | 'headers' | 'body'}

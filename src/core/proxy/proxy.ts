@@ -1,12 +1,14 @@
 import type {IncomingHttpHeaders, ServerResponse} from 'node:http'
 import {request, type Dispatcher} from 'undici'
 import {CodecError} from '../codecs/errors.js'
-import type {IRRequest} from '../codecs/ir.js'
+import {StreamFailure, collectStream} from '../codecs/collect.js'
+import type {IRRequest, IRResponse, IRStreamEvent} from '../codecs/ir.js'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
 import type {LiveInstance, PoolState} from '../pools/runtime.js'
 import type {ProviderType} from '../pools/types.js'
-import type {ProviderAdapter} from '../providers/types.js'
+import {TokenError} from '../oauth/errors.js'
+import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
 import {SSE_HEADERS, sendError, write} from '../server/respond.js'
 import {classifyError, classifyStatus, describeOutcome, isCounted, type Outcome} from './classify.js'
 
@@ -78,13 +80,13 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
     ...(error === undefined ? {} : {error}),
   })
   if (!adapter) {
-    sendError(res, clientCodec, 501, `Provider type ${call.type} is not supported by this server yet.`)
+    sendError(res, clientCodec, 501, `Provider type ${call.type} is not supported by this server.`)
     return record(501, null, 0)
   }
 
-  let upstreamBody: string | Buffer
+  let bodies: BodySource
   try {
-    upstreamBody = buildUpstreamBody(call, adapter.protocol, deps)
+    bodies = bodySource(call, adapter, deps)
   } catch (error) {
     const status = error instanceof CodecError ? error.status : 400
     sendError(res, clientCodec, status, errorMessage(error))
@@ -108,7 +110,12 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
       deps.state.begin(live)
       let attempt: Attempt
       try {
-        attempt = await attemptOnce(deps, call, adapter, live, upstreamBody, res, abort.signal)
+        attempt = await attemptInstance(deps, call, adapter, live, bodies, res, abort.signal)
+      } catch (error) {
+        // A conversion the target cannot carry: the client's request is at fault, whichever instance serves it.
+        if (!(error instanceof CodecError)) throw error
+        sendError(res, clientCodec, error.status, error.message)
+        attempt = {done: true, status: error.status, error: error.message}
       } finally {
         deps.state.end(live)
       }
@@ -122,11 +129,58 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
   }
 }
 
-function buildUpstreamBody(call: ClientCall, upstream: Protocol, deps: ProxyDeps): string | Buffer {
-  if (call.protocol === upstream) return call.modelRewritten ? JSON.stringify({...call.json, model: call.model}) : call.body
-  const ir: IRRequest = deps.codecs[call.protocol].decodeRequest(call.json, {model: call.model, stream: call.stream, onDropped: deps.onDropped})
-  ir.model = call.model
-  return JSON.stringify(deps.codecs[upstream].encodeRequest(ir, {onDropped: deps.onDropped}))
+/** Where each attempt's upstream body comes from: shared by all attempts, or built per instance by the adapter. */
+type BodySource = (live: LiveInstance) => Promise<string | Buffer>
+
+function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: ProxyDeps): BodySource {
+  let ir: IRRequest | undefined
+  const decode = (): IRRequest => {
+    if (!ir) {
+      ir = deps.codecs[call.protocol].decodeRequest(call.json, {model: call.model, stream: call.stream, onDropped: deps.onDropped})
+      ir.model = call.model
+    }
+    return ir
+  }
+  if (adapter.encodeBody) {
+    const encode = adapter.encodeBody.bind(adapter)
+    // Decode up front so a malformed request is a 400 before any instance is chosen.
+    if (call.protocol !== adapter.protocol) decode()
+    const input = {clientProtocol: call.protocol, clientJson: call.json, ir: decode, model: call.model, stream: call.stream}
+    return (live) => encode(live.config, input)
+  }
+  let body: string | Buffer
+  if (call.protocol === adapter.protocol) body = call.modelRewritten ? JSON.stringify({...call.json, model: call.model}) : call.body
+  else body = JSON.stringify(deps.codecs[adapter.protocol].encodeRequest(decode(), {onDropped: deps.onDropped}))
+  return async () => body
+}
+
+/** One instance: send, and after a 401 from an OAuth upstream refresh the token and send once more. */
+async function attemptInstance(
+  deps: ProxyDeps,
+  call: ClientCall,
+  adapter: ProviderAdapter,
+  live: LiveInstance,
+  bodies: BodySource,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<Attempt> {
+  const attempt = await attemptOnce(deps, call, adapter, live, bodies, res, signal, Boolean(adapter.refresh))
+  if (attempt.done || attempt.outcome.kind !== 'auth' || !adapter.refresh || signal.aborted) return attempt
+  try {
+    await adapter.refresh(live.config)
+  } catch (error) {
+    return tokenFailure(deps, live, error)
+  }
+  return attemptOnce(deps, call, adapter, live, bodies, res, signal, false)
+}
+
+/** A token that cannot be had: a gone login takes the instance out until a re-login; a token server hiccup counts. */
+function tokenFailure(deps: ProxyDeps, live: LiveInstance, error: unknown): Attempt {
+  if (error instanceof TokenError && error.kind === 'relogin_needed') {
+    deps.state.markUnhealthy(live, error.message)
+    return {done: false, outcome: {kind: 'auth'}, message: error.message}
+  }
+  return fail(deps, live, {kind: 'network', code: 'TOKEN_REFRESH'}, errorMessage(error))
 }
 
 async function attemptOnce(
@@ -134,27 +188,39 @@ async function attemptOnce(
   call: ClientCall,
   adapter: ProviderAdapter,
   live: LiveInstance,
-  body: string | Buffer,
+  bodies: BodySource,
   res: ServerResponse,
   signal: AbortSignal,
+  mayRefresh: boolean,
 ): Promise<Attempt> {
   const sentAt = deps.now()
+  let upstream: UpstreamCall
+  let body: string | Buffer
+  try {
+    upstream = await adapter.prepare(live.config, {stream: call.stream || Boolean(adapter.alwaysStreams), model: call.model, clientProtocol: call.protocol, clientHeaders: call.headers})
+    body = await bodies(live)
+  } catch (error) {
+    if (error instanceof CodecError) throw error
+    return tokenFailure(deps, live, error)
+  }
   let response: Dispatcher.ResponseData
   try {
-    const upstream = await adapter.prepare(live.config, {stream: call.stream, model: call.model, clientProtocol: call.protocol, clientHeaders: call.headers})
     response = await request(upstream.url, {method: 'POST', headers: upstream.headers, body, dispatcher: upstream.dispatcher, signal})
   } catch (error) {
     if (signal.aborted) return {done: true, status: 499, error: 'client closed the connection'}
     return fail(deps, live, classifyError(error), errorMessage(error))
   }
-  const outcome = classifyStatus(response.statusCode, response.headers, deps.now())
-  if (outcome.kind === 'client_fault') return relayClientFault(deps, call, adapter, response, res)
-  if (outcome.kind !== 'success') {
-    const detail = await readErrorDetail(response)
-    return fail(deps, live, outcome, `${response.statusCode} ${detail}`.trim())
+  if (response.statusCode < 400) {
+    const latency = deps.now() - sentAt
+    if (call.stream) return relayStream(deps, call, adapter, live, response, res, latency)
+    return adapter.alwaysStreams ? relayCollected(deps, call, adapter, live, response, res, latency) : relayJson(deps, call, adapter, live, response, res, latency)
   }
-  const latency = deps.now() - sentAt
-  return call.stream ? relayStream(deps, call, adapter, live, response, res, latency) : relayJson(deps, call, adapter, live, response, res, latency)
+  const text = await response.body.text().catch(() => '')
+  const outcome = adapter.classify?.(response.statusCode, response.headers, text, deps.now()) ?? classifyStatus(response.statusCode, response.headers, deps.now())
+  if (outcome.kind === 'client_fault' || outcome.kind === 'success') return relayClientFault(deps, call, adapter, response, text, res)
+  // A 401 the adapter can cure by refreshing is not held against the instance yet.
+  if (outcome.kind === 'auth' && mayRefresh) return {done: false, outcome, message: `${response.statusCode} ${errorDetail(text)}`.trim()}
+  return fail(deps, live, outcome, `${response.statusCode} ${errorDetail(text)}`.trim())
 }
 
 function fail(deps: ProxyDeps, live: LiveInstance, outcome: Outcome, message: string): Attempt {
@@ -166,7 +232,7 @@ function fail(deps: ProxyDeps, live: LiveInstance, outcome: Outcome, message: st
       deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.maxCooldownMs, 'quota exhausted')
       break
     case 'auth':
-      deps.state.markUnhealthy(live, 'auth')
+      deps.state.markUnhealthy(live, outcome.reason ?? 'auth')
       break
     default:
       if (isCounted(outcome)) deps.state.failed(live, describeOutcome(outcome))
@@ -177,8 +243,7 @@ function fail(deps: ProxyDeps, live: LiveInstance, outcome: Outcome, message: st
 const ERROR_DETAIL_LIMIT = 300
 
 /** A short, secret-free hint from an upstream error body, for the log and the final error message. */
-async function readErrorDetail(response: Dispatcher.ResponseData): Promise<string> {
-  const text = await response.body.text().catch(() => '')
+function errorDetail(text: string): string {
   try {
     const parsed = JSON.parse(text) as {error?: {message?: unknown} | string; message?: unknown}
     const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message)
@@ -191,28 +256,37 @@ async function readErrorDetail(response: Dispatcher.ResponseData): Promise<strin
 
 const RELAYED_HEADERS = ['content-type', 'retry-after', 'x-request-id', 'request-id']
 
-async function relayClientFault(
+function relayClientFault(
   deps: ProxyDeps,
   call: ClientCall,
   adapter: ProviderAdapter,
   response: Dispatcher.ResponseData,
+  text: string,
   res: ServerResponse,
-): Promise<Attempt> {
+): Attempt {
   const status = response.statusCode
-  if (call.protocol === adapter.protocol) {
-    const bytes = Buffer.from(await response.body.arrayBuffer())
-    const headers: Record<string, string> = {'content-length': String(bytes.length)}
+  if (call.protocol === adapter.protocol && adapter.passthrough) {
+    const headers: Record<string, string> = {'content-length': String(Buffer.byteLength(text))}
     for (const name of RELAYED_HEADERS) {
       const value = response.headers[name]
       if (typeof value === 'string') headers[name] = value
     }
     res.writeHead(status, headers)
-    res.end(bytes)
+    res.end(text)
     return {done: true, status}
   }
-  const detail = await readErrorDetail(response)
+  const detail = errorDetail(text)
   sendError(res, deps.codecs[call.protocol], status, detail || `The upstream rejected the request (${status}).`)
   return {done: true, status, error: detail}
+}
+
+function decodeUpstream(deps: ProxyDeps, adapter: ProviderAdapter, body: unknown): IRResponse {
+  return adapter.decodeResponse ? adapter.decodeResponse(body) : deps.codecs[adapter.protocol].decodeResponse(body, {onDropped: deps.onDropped})
+}
+
+function sendJsonAnswer(res: ServerResponse, live: LiveInstance, out: string | Buffer): void {
+  res.writeHead(200, {'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-aiclient-instance': instanceLabel(live)})
+  res.end(out)
 }
 
 async function relayJson(
@@ -231,16 +305,54 @@ async function relayJson(
     return fail(deps, live, classifyError(error), errorMessage(error))
   }
   let out: Buffer | string = bytes
-  if (call.protocol !== adapter.protocol) {
+  if (call.protocol !== adapter.protocol || !adapter.passthrough) {
     try {
-      const ir = deps.codecs[adapter.protocol].decodeResponse(JSON.parse(bytes.toString('utf8')), {onDropped: deps.onDropped})
-      out = JSON.stringify(deps.codecs[call.protocol].encodeResponse(ir, {onDropped: deps.onDropped}))
+      const json = JSON.parse(bytes.toString('utf8')) as unknown
+      out =
+        call.protocol === adapter.protocol && adapter.sameProtocol
+          ? JSON.stringify(adapter.sameProtocol.json(json))
+          : JSON.stringify(deps.codecs[call.protocol].encodeResponse(decodeUpstream(deps, adapter, json), {onDropped: deps.onDropped}))
     } catch (error) {
+      if (error instanceof CodecError) throw error
       return fail(deps, live, {kind: 'server', status: 502}, `unreadable response: ${errorMessage(error)}`)
     }
   }
-  res.writeHead(200, {'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-aiclient-instance': instanceLabel(live)})
-  res.end(out)
+  sendJsonAnswer(res, live, out)
+  deps.state.succeeded(live, latency)
+  return {done: true, status: 200}
+}
+
+/** A plain answer for the client from an upstream that only streams: the whole stream, folded. */
+async function relayCollected(
+  deps: ProxyDeps,
+  call: ClientCall,
+  adapter: ProviderAdapter,
+  live: LiveInstance,
+  response: Dispatcher.ResponseData,
+  res: ServerResponse,
+  latency: number,
+): Promise<Attempt> {
+  const decoder = adapter.createStreamDecoder?.() ?? deps.codecs[adapter.protocol].createStreamDecoder({onDropped: deps.onDropped})
+  const events: IRStreamEvent[] = []
+  try {
+    for await (const chunk of response.body) events.push(...decoder.push(chunk as Buffer))
+    events.push(...decoder.end())
+  } catch (error) {
+    return fail(deps, live, classifyError(error), errorMessage(error))
+  }
+  let answer: IRResponse
+  try {
+    answer = collectStream(events, call.model)
+  } catch (error) {
+    const status = error instanceof StreamFailure ? error.status : 502
+    if (status === 429) return fail(deps, live, {kind: 'rate_limited', retryAfterMs: null}, errorMessage(error))
+    if (status < 500) {
+      sendError(res, deps.codecs[call.protocol], status, errorMessage(error))
+      return {done: true, status, error: errorMessage(error)}
+    }
+    return fail(deps, live, {kind: 'server', status}, errorMessage(error))
+  }
+  sendJsonAnswer(res, live, JSON.stringify(deps.codecs[call.protocol].encodeResponse(answer, {onDropped: deps.onDropped})))
   deps.state.succeeded(live, latency)
   return {done: true, status: 200}
 }
@@ -295,14 +407,20 @@ interface StreamTransform {
 }
 
 function streamTransform(deps: ProxyDeps, call: ClientCall, adapter: ProviderAdapter): StreamTransform {
-  if (call.protocol === adapter.protocol) return {push: (chunk) => ({text: chunk}), end: () => ({text: ''})}
-  const decoder = deps.codecs[adapter.protocol].createStreamDecoder({onDropped: deps.onDropped})
+  if (call.protocol === adapter.protocol) {
+    if (adapter.passthrough) return {push: (chunk) => ({text: chunk}), end: () => ({text: ''})}
+    if (adapter.sameProtocol) {
+      const reshape = adapter.sameProtocol.stream()
+      return {push: (chunk) => ({text: reshape.push(chunk)}), end: () => ({text: reshape.end()})}
+    }
+  }
+  const decoder = adapter.createStreamDecoder?.() ?? deps.codecs[adapter.protocol].createStreamDecoder({onDropped: deps.onDropped})
   const encoder = deps.codecs[call.protocol].createStreamEncoder({
     model: call.model,
     includeUsage: Boolean((call.json.stream_options as {include_usage?: unknown} | undefined)?.include_usage),
     onDropped: deps.onDropped,
   })
-  const convert = (events: ReturnType<typeof decoder.push>, finish: boolean) => {
+  const convert = (events: IRStreamEvent[], finish: boolean) => {
     const error = events.find((e) => e.type === 'error')
     let text = encoder.encode(events)
     if (finish) text += encoder.finish()

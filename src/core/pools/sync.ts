@@ -23,6 +23,8 @@ export class PoolSync {
   private flushing: Promise<void> | undefined
   private lastText: string | null = null
   private brokenReported: string | null = null
+  /** The file was there and has gone: serve from memory and write nothing until it is back. */
+  private missing = false
   private readonly flushDelayMs: number
   private readonly pollMs: number
   private readonly onDirty = () => this.schedule()
@@ -51,6 +53,13 @@ export class PoolSync {
   async reload(): Promise<void> {
     try {
       const snapshot = await this.store.read()
+      if (!snapshot.exists && this.lastText !== null) {
+        if (!this.missing) this.options.onWarning?.(`${this.store.file} was deleted. Serving the last known pool; statistics wait in memory until the file is back.`)
+        this.missing = true
+        return
+      }
+      if (this.missing) this.options.onWarning?.(`${this.store.file} is back; its instances are in use.`)
+      this.missing = false
       if (this.brokenReported) this.options.onWarning?.(`${this.store.file} is readable again; changes from it are applied.`)
       this.brokenReported = null
       if (snapshot.text === this.lastText) return
@@ -78,11 +87,19 @@ export class PoolSync {
   /** Writes the pending changes now; one write at a time, later changes wait for the next. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing
+    // Writing now would re-create a deleted file holding only statistics; they keep until it returns.
+    if (this.missing) return this.schedule()
     const changes = this.state.drain()
     if (changes.size === 0) return
     this.flushing = (async () => {
       try {
-        const {snapshot} = await this.store.update((doc) => applyChanges(doc, changes))
+        const {result, snapshot} = await this.store.update((doc, current) => (current.exists || this.lastText === null ? applyChanges(doc, changes) : false))
+        if (result === false) {
+          this.state.restore(changes)
+          void this.reload()
+          this.schedule()
+          return
+        }
         this.lastText = snapshot.text
         this.state.committed(changes)
       } catch (error) {

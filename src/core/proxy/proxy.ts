@@ -46,8 +46,12 @@ export interface ProxyDeps {
   codecs: Record<Protocol, ProtocolCodec>
   now: () => number
   maxAttempts: number
+  /** Largest non-streamed upstream answer held in memory; larger ones fail the attempt. */
+  responseLimitBytes?: number
   onDropped?: (field: string) => void
 }
+
+export const DEFAULT_RESPONSE_LIMIT = 64 * 1024 * 1024
 
 type Attempt =
   | {done: true; status: number; error?: string}
@@ -298,20 +302,15 @@ async function relayJson(
   res: ServerResponse,
   latency: number,
 ): Promise<Attempt> {
-  let bytes: Buffer
-  try {
-    bytes = Buffer.from(await response.body.arrayBuffer())
-  } catch (error) {
-    return fail(deps, live, classifyError(error), errorMessage(error))
-  }
-  let out: Buffer | string = bytes
+  const read = await readAnswer(response, deps.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT)
+  if ('problem' in read) return fail(deps, live, read.outcome ?? {kind: 'server', status: 502}, read.problem)
+  let out: Buffer | string = read.bytes
   if (call.protocol !== adapter.protocol || !adapter.passthrough) {
     try {
-      const json = JSON.parse(bytes.toString('utf8')) as unknown
       out =
         call.protocol === adapter.protocol && adapter.sameProtocol
-          ? JSON.stringify(adapter.sameProtocol.json(json))
-          : JSON.stringify(deps.codecs[call.protocol].encodeResponse(decodeUpstream(deps, adapter, json), {onDropped: deps.onDropped}))
+          ? JSON.stringify(adapter.sameProtocol.json(read.json))
+          : JSON.stringify(deps.codecs[call.protocol].encodeResponse(decodeUpstream(deps, adapter, read.json), {onDropped: deps.onDropped}))
     } catch (error) {
       if (error instanceof CodecError) throw error
       return fail(deps, live, {kind: 'server', status: 502}, `unreadable response: ${errorMessage(error)}`)
@@ -320,6 +319,49 @@ async function relayJson(
   sendJsonAnswer(res, live, out)
   deps.state.succeeded(live, latency)
   return {done: true, status: 200}
+}
+
+type Answer = {bytes: Buffer; json: unknown} | {problem: string; outcome?: Outcome}
+
+/**
+ * Reads a successful plain answer and makes sure it is one: JSON, within the size limit, and not an error
+ * object dressed as a 200 (some OpenAI-compatible servers do that). Anything else fails over.
+ */
+async function readAnswer(response: Dispatcher.ResponseData, limit: number): Promise<Answer> {
+  const type = String(response.headers['content-type'] ?? '')
+  if (type !== '' && !/json/i.test(type)) {
+    await response.body.dump().catch(() => {})
+    return {problem: `answer of type ${type.split(';')[0]} instead of JSON`}
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  try {
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length
+      if (size > limit) {
+        response.body.destroy()
+        return {problem: `answer larger than ${limit} bytes`}
+      }
+      chunks.push(chunk as Buffer)
+    }
+  } catch (error) {
+    return {problem: errorMessage(error), outcome: classifyError(error)}
+  }
+  const bytes = Buffer.concat(chunks, size)
+  let json: unknown
+  try {
+    json = JSON.parse(bytes.toString('utf8'))
+  } catch {
+    return {problem: 'answer is not valid JSON'}
+  }
+  if (isErrorObject(json)) return {problem: `error in a 200 answer: ${errorDetail(bytes.toString('utf8')) || 'no message'}`}
+  return {bytes, json}
+}
+
+function isErrorObject(json: unknown): boolean {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return false
+  const record = json as Record<string, unknown>
+  return 'error' in record && record.error !== null && !('choices' in record) && !('content' in record) && !('candidates' in record) && !('response' in record)
 }
 
 /** A plain answer for the client from an upstream that only streams: the whole stream, folded. */
@@ -369,6 +411,12 @@ async function relayStream(
   const clientCodec = deps.codecs[call.protocol]
   const transform = streamTransform(deps, call, adapter)
   const chunks = response.body[Symbol.asyncIterator]()
+  const type = String(response.headers['content-type'] ?? '')
+  if (/text\/html/i.test(type) || (/json/i.test(type) && !adapter.alwaysStreams)) {
+    // A stream was asked for and a document came back: an error page, or an error object with status 200.
+    const text = await response.body.text().catch(() => '')
+    return fail(deps, live, {kind: 'server', status: 502}, `answer of type ${type.split(';')[0]} instead of a stream${errorDetail(text) ? `: ${errorDetail(text)}` : ''}`)
+  }
   // Headers wait for the first upstream bytes, so a stream that dies before sending anything can still fail over.
   let first: IteratorResult<Buffer>
   try {

@@ -6,6 +6,7 @@ import {DEFAULT_TIMEOUTS, type Timeouts} from '../http/dispatchers.js'
 import {DEFAULT_HEALTH_POLICY, type HealthPolicy} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {isLoopbackHost} from './auth.js'
+import {DEFAULT_RESPONSE_LIMIT} from '../proxy/proxy.js'
 import {DEFAULT_BODY_LIMIT} from './server.js'
 
 export interface ServeFlags {
@@ -26,6 +27,7 @@ export interface ServeSettings {
   timeouts: Timeouts
   shutdownGraceMs: number
   bodyLimitBytes: number
+  responseLimitBytes: number
   monitor: MonitorOptions
 }
 
@@ -41,6 +43,7 @@ export const TUNABLES = {
   STREAM_IDLE_TIMEOUT_SECONDS: DEFAULT_TIMEOUTS.idleMs / 1000,
   SHUTDOWN_GRACE_SECONDS: 10,
   REQUEST_BODY_LIMIT_MB: DEFAULT_BODY_LIMIT / 1024 / 1024,
+  RESPONSE_BODY_LIMIT_MB: DEFAULT_RESPONSE_LIMIT / 1024 / 1024,
   HEALTH_PROBE_INITIAL_SECONDS: DEFAULT_MONITOR.initialDelayMs / 1000,
   HEALTH_PROBE_MAX_SECONDS: DEFAULT_MONITOR.maxDelayMs / 1000,
   HEALTH_CHECK_TIMEOUT_SECONDS: DEFAULT_MONITOR.timeoutMs / 1000,
@@ -89,6 +92,7 @@ export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, 
     },
     shutdownGraceMs: tunable(config, 'SHUTDOWN_GRACE_SECONDS') * 1000,
     bodyLimitBytes: Math.round(tunable(config, 'REQUEST_BODY_LIMIT_MB') * 1024 * 1024),
+    responseLimitBytes: Math.round(tunable(config, 'RESPONSE_BODY_LIMIT_MB') * 1024 * 1024),
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,

@@ -22,6 +22,7 @@ export interface ServerOptions {
   defaultType?: ProviderType
   maxAttempts?: number
   bodyLimitBytes?: number
+  responseLimitBytes?: number
   now?: () => number
   onRecord?: (record: RequestRecord) => void
   onDropped?: (field: string) => void
@@ -145,6 +146,7 @@ export class ProxyServer {
         codecs: this.options.codecs,
         now: this.now,
         maxAttempts: this.options.maxAttempts ?? 3,
+        responseLimitBytes: this.options.responseLimitBytes,
         onDropped: this.options.onDropped,
       },
       {

@@ -49,6 +49,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     defaultType: options.defaultType,
     maxAttempts: options.maxAttempts,
     bodyLimitBytes: options.bodyLimitBytes,
+    responseLimitBytes: options.responseLimitBytes,
     now,
     onRecord: options.onRecord,
     onDropped: options.onDropped,

@@ -1,0 +1,178 @@
+// Kiro's text fragments carry two things that are not answer text (upstreams.md §7.2, §7.4): the reasoning,
+// as `<thinking>…</thinking>` at the very start of the answer when the request asked for thinking, and now
+// and then a tool call written out as `[Called <name> with args: {…}]`. The splitter turns fragments into
+// text, thinking and tool-call pieces, holding back only what could still become a tag or a call, so each
+// character is looked at a bounded number of times.
+import {parseJsonObject, type JsonObject} from '../values.js'
+
+export type TextPiece = {type: 'text' | 'thinking'; text: string} | {type: 'call'; name: string; input: JsonObject}
+
+export interface TextSplitter {
+  push(fragment: string): TextPiece[]
+  // Releases what is held back: before a tool-use or reasoning event, and at the end of the stream. A
+  // `<thinking>` tag is recognised only before the first flush.
+  flush(): TextPiece[]
+}
+
+const OPEN_TAG = '<thinking>'
+const CLOSE_TAG = '</thinking>'
+// The model closes its reasoning with a blank line; a `</thinking>` followed by anything else is the
+// reasoning talking about the tag (AIClient-2-API's rule). At a flush, trailing whitespace also closes it.
+const AFTER_CLOSE = '\n\n'
+const CALL_START = '[Called'
+const CALL_HEADER = /^\[Called\s+[\w.-]+\s+with\s+args:/
+const CALL = /^\[Called\s+([\w.-]+)\s+with\s+args:([\s\S]*)\]$/
+// Text that has not become a call header within this many characters is released as text.
+const MAX_HEADER_LENGTH = 128
+
+interface CallScan {
+  scanned: number
+  depth: number
+  inString: boolean
+  escaped: boolean
+  header: boolean
+}
+
+export function createTextSplitter(): TextSplitter {
+  let phase: 'start' | 'thinking' | 'text' = 'start'
+  let held = ''
+  let stripNewline = false
+  let call: CallScan | undefined
+  let pieces: TextPiece[] = []
+
+  function add(type: 'text' | 'thinking', text: string): void {
+    if (text === '') return
+    const last = pieces.at(-1)
+    if (last?.type === type) last.text += text
+    else pieces.push({type, text})
+  }
+
+  function start(final: boolean): void {
+    const lead = held.trimStart()
+    const undecided = lead === '' || (lead.length < OPEN_TAG.length && OPEN_TAG.startsWith(lead))
+    if (undecided && !final) return
+    if (lead.startsWith(OPEN_TAG)) {
+      held = lead.slice(OPEN_TAG.length)
+      phase = 'thinking'
+      stripNewline = true
+    } else phase = 'text'
+  }
+
+  function thinking(final: boolean): void {
+    if (stripNewline && held !== '') {
+      if (held.startsWith('\n')) held = held.slice(1)
+      stripNewline = false
+    }
+    for (;;) {
+      const at = held.indexOf(CLOSE_TAG)
+      if (at === -1) {
+        const keep = final ? 0 : partialSuffix(held, CLOSE_TAG)
+        add('thinking', held.slice(0, held.length - keep))
+        held = held.slice(held.length - keep)
+        return
+      }
+      const after = held.slice(at + CLOSE_TAG.length)
+      if (after.startsWith(AFTER_CLOSE) || (final && after.trim() === '')) {
+        add('thinking', held.slice(0, at))
+        held = after.startsWith(AFTER_CLOSE) ? after.slice(AFTER_CLOSE.length) : ''
+        phase = 'text'
+        return
+      }
+      if (!final && AFTER_CLOSE.startsWith(after)) {
+        add('thinking', held.slice(0, at))
+        held = held.slice(at)
+        return
+      }
+      add('thinking', held.slice(0, at + CLOSE_TAG.length))
+      held = after
+    }
+  }
+
+  function text(final: boolean): void {
+    for (;;) {
+      if (!call) {
+        const at = held.indexOf(CALL_START)
+        if (at === -1) {
+          const keep = final ? 0 : partialSuffix(held, CALL_START)
+          add('text', held.slice(0, held.length - keep))
+          held = held.slice(held.length - keep)
+          return
+        }
+        add('text', held.slice(0, at))
+        held = held.slice(at)
+        call = {scanned: 0, depth: 0, inString: false, escaped: false, header: false}
+      }
+      call.header ||= CALL_HEADER.test(held)
+      const end = closingBracket(held, call)
+      if (end === -1) {
+        if (!final && (call.header || held.length < MAX_HEADER_LENGTH)) return
+        // Not a call after all, or one that never closed: it is text, and another call may follow.
+        add('text', CALL_START)
+        held = held.slice(CALL_START.length)
+        call = undefined
+        continue
+      }
+      const candidate = held.slice(0, end + 1)
+      const parsed = parseCall(candidate)
+      if (parsed) pieces.push({type: 'call', ...parsed})
+      else add('text', candidate)
+      held = held.slice(end + 1)
+      call = undefined
+    }
+  }
+
+  function run(final: boolean): TextPiece[] {
+    if (phase === 'start') start(final)
+    if (phase === 'thinking') thinking(final)
+    if (phase === 'text') text(final)
+    const out = pieces
+    pieces = []
+    return out
+  }
+
+  return {
+    push(fragment) {
+      held += fragment
+      return run(false)
+    },
+    flush() {
+      const out = run(true)
+      phase = 'text'
+      return out
+    },
+  }
+}
+
+// Brackets inside JSON strings do not count, as in AIClient-2-API's matcher. Resumes where it stopped.
+function closingBracket(text: string, scan: CallScan): number {
+  for (let i = scan.scanned; i < text.length; i++) {
+    const char = text[i]
+    if (scan.inString) {
+      if (scan.escaped) scan.escaped = false
+      else if (char === '\\') scan.escaped = true
+      else if (char === '"') scan.inString = false
+    } else if (char === '"') scan.inString = true
+    else if (char === '[') scan.depth++
+    else if (char === ']' && --scan.depth === 0) {
+      scan.scanned = i + 1
+      return i
+    }
+  }
+  scan.scanned = text.length
+  return -1
+}
+
+function parseCall(text: string): {name: string; input: JsonObject} | undefined {
+  const match = CALL.exec(text)
+  const name = match?.[1]
+  const input = match?.[2] === undefined ? undefined : parseJsonObject(match[2])
+  return name !== undefined && input !== undefined ? {name, input} : undefined
+}
+
+// How many characters at the end of `text` could be the beginning of `token`.
+function partialSuffix(text: string, token: string): number {
+  for (let length = Math.min(token.length - 1, text.length); length > 0; length--) {
+    if (text.endsWith(token.slice(0, length))) return length
+  }
+  return 0
+}

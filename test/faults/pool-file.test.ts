@@ -63,7 +63,7 @@ describe('the pool file while serving', () => {
       const list = (await p.readPool())['openai-custom']!
       return list.reduce((sum, i) => sum + Number(i.usageCount), 0) === 4
     }, 3000, 'the held statistics')
-    expect(p.warnings.some((w) => /readable again/.test(w))).toBe(true)
+    await waitFor(() => p.warnings.some((w) => /usable again/.test(w)), 2000, 'the all-clear')
   })
 
   it('deleted: keeps serving, does not re-create it, and uses it again when it is back', async () => {

@@ -1,5 +1,5 @@
 import {unwatchFile, watchFile, type Stats} from 'node:fs'
-import {errorMessage} from '../errors.js'
+import {AppError, errorMessage} from '../errors.js'
 import type {OwnedField, PoolState} from './runtime.js'
 import type {PoolStore} from './store.js'
 import {PROVIDER_TYPES, type PoolDocument, type RawInstance} from './types.js'
@@ -60,8 +60,9 @@ export class PoolSync {
       }
       if (this.missing) this.options.onWarning?.(`${this.store.file} is back; its instances are in use.`)
       this.missing = false
-      if (this.brokenReported) this.options.onWarning?.(`${this.store.file} is readable again; changes from it are applied.`)
-      this.brokenReported = null
+      // An empty file where a pool was is a write caught half way (or a mistake), not a request to drop every instance.
+      if (isBlank(snapshot.text) && !isBlank(this.lastText)) throw new AppError(`${this.store.file} is empty.`)
+      this.recovered()
       if (snapshot.text === this.lastText) return
       this.lastText = snapshot.text
       this.state.sync(snapshot.instances)
@@ -73,6 +74,16 @@ export class PoolSync {
         this.options.onWarning?.(`${message} Serving with the last good pool; statistics are kept in memory until the file is fixed.`)
       }
     }
+  }
+
+  /** Whether writing statistics into this read of the file is safe: it was not deleted or emptied under us. */
+  private usable(current: {exists: boolean; text: string | null}): boolean {
+    return isBlank(this.lastText) || (current.exists && !isBlank(current.text))
+  }
+
+  private recovered(): void {
+    if (this.brokenReported) this.options.onWarning?.(`${this.store.file} is usable again; statistics are being saved.`)
+    this.brokenReported = null
   }
 
   private schedule(): void {
@@ -93,7 +104,7 @@ export class PoolSync {
     if (changes.size === 0) return
     this.flushing = (async () => {
       try {
-        const {result, snapshot} = await this.store.update((doc, current) => (current.exists || this.lastText === null ? applyChanges(doc, changes) : false))
+        const {result, snapshot} = await this.store.update((doc, current) => (this.usable(current) ? applyChanges(doc, changes) : false))
         if (result === false) {
           this.state.restore(changes)
           void this.reload()
@@ -102,6 +113,7 @@ export class PoolSync {
         }
         this.lastText = snapshot.text
         this.state.committed(changes)
+        this.recovered()
       } catch (error) {
         this.state.restore(changes)
         const message = errorMessage(error)
@@ -126,6 +138,10 @@ export class PoolSync {
     this.timer = undefined
     await this.flush()
   }
+}
+
+function isBlank(text: string | null): boolean {
+  return text === null || text.trim() === ''
 }
 
 function applyChanges(doc: PoolDocument, changes: ReturnType<PoolState['drain']>): boolean {

@@ -1,5 +1,6 @@
 import type {Dispatcher} from 'undici'
 import {CancelledError} from '../errors.js'
+import type {CallbackCheck} from './callback.js'
 import type {CredentialJson} from './credential-file.js'
 import type {OAuthProvider} from './errors.js'
 import type {HttpContext} from './http.js'
@@ -39,6 +40,14 @@ export interface LoginResult {
   expiresAt: Date
   /** An email or account id to show, when the provider tells us one. */
   account: string | null
+}
+
+/** A login waiting for its redirect, which may come from the loopback listener or from a paste. */
+export interface PendingLogin {
+  authUrl: string
+  /** A redirect URL the user pasted; the answer says whether it completed the wait. */
+  submitRedirectUrl(url: string): CallbackCheck
+  result: Promise<LoginResult>
 }
 
 export const realSleep: Sleep = (ms, signal) =>

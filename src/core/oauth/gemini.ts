@@ -1,9 +1,9 @@
 import {AppError} from '../errors.js'
-import {CallbackWaiter, startLoopback, type CallbackCheck} from './callback.js'
+import {CallbackWaiter, startLoopback} from './callback.js'
 import {stringField, type CredentialJson} from './credential-file.js'
 import type {OAuthEndpoints} from './endpoints.js'
 import {OAuthError, rejected} from './errors.js'
-import {httpOf, offerUrl, type FlowContext, type LoginResult} from './flow.js'
+import {httpOf, offerUrl, type FlowContext, type PendingLogin} from './flow.js'
 import {getJson, isOk, objectOf, postForm} from './http.js'
 import {createPkcePair, randomState} from './pkce.js'
 import {refreshReply, UnusableCredentials, type AccessToken, type CredentialSpec} from './token-manager.js'
@@ -31,14 +31,6 @@ export interface GeminiLoginOptions extends FlowContext {
   port?: number
   /** 5 minutes, as gemini-cli. */
   timeoutMs?: number
-}
-
-/** A login waiting for its redirect, which may come from the loopback listener or from a paste. */
-export interface PendingLogin {
-  authUrl: string
-  /** A redirect URL the user pasted; the answer says whether it completed the wait. */
-  submitRedirectUrl(url: string): CallbackCheck
-  result: Promise<LoginResult>
 }
 
 /**

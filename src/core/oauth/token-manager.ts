@@ -128,7 +128,7 @@ export class TokenManager<T extends AccessToken> {
     const usable = token.expiresAt.getTime() > now
     if (usable && this.failure && now - this.failure.at < this.retryAfterFailureMs) return token
     try {
-      return await this.refresh(undefined)
+      return await this.refresh({force: false})
     } catch (error) {
       // A token server hiccup must not take down a token that still works.
       if (error instanceof TokenError && error.kind === 'refresh_failed' && token.expiresAt.getTime() > this.now()) return token
@@ -137,11 +137,12 @@ export class TokenManager<T extends AccessToken> {
   }
 
   /**
-   * For a 401 from the API: a new token, unless another process already replaced the one this process was
-   * using, in which case that one is returned without a refresh.
+   * For a 401 from the API: a new token, unless the file already holds a valid one other than `failedToken`
+   * (another process renewed it), which is then returned without a refresh. `failedToken` defaults to the
+   * token this manager handed out last.
    */
-  forceRefresh(): Promise<T> {
-    return this.refresh(this.cached?.token.token ?? null)
+  forceRefresh(failedToken: string | undefined = this.cached?.token.token): Promise<T> {
+    return this.refresh({force: true, failedToken})
   }
 
   status(): TokenStatus {
@@ -166,15 +167,14 @@ export class TokenManager<T extends AccessToken> {
     return token.expiresAt.getTime() - this.leadMs > now
   }
 
-  /** `stale`: undefined for a refresh because of expiry; for a forced one the token the caller saw fail. */
-  private refresh(stale: string | null | undefined): Promise<T> {
-    this.inflight ??= this.refreshLocked(stale).finally(() => {
+  private refresh(request: {force: boolean; failedToken?: string}): Promise<T> {
+    this.inflight ??= this.refreshLocked(request).finally(() => {
       this.inflight = undefined
     })
     return this.inflight
   }
 
-  private async refreshLocked(stale: string | null | undefined): Promise<T> {
+  private async refreshLocked({force, failedToken}: {force: boolean; failedToken?: string}): Promise<T> {
     try {
       return await withFileLock(
         lockBase(this.file),
@@ -183,8 +183,8 @@ export class TokenManager<T extends AccessToken> {
           const content = await this.readContent()
           const current = this.parse(content)
           const now = this.now()
-          const renewedElsewhere = stale === undefined || current.token !== stale
-          if (this.isFresh(current, now) && renewedElsewhere) return this.remember(current)
+          const usable = force ? failedToken !== undefined && current.token !== failedToken : true
+          if (this.isFresh(current, now) && usable) return this.remember(current)
           const next = await this.spec.refresh(content, {
             file: this.file,
             endpoints: this.options.endpoints ?? resolveEndpoints(),

@@ -2,6 +2,7 @@ import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {AppError} from '../core/errors.js'
+import {newInstanceFields} from '../core/pools/operations.js'
 import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 
 export interface DemoUpstreams {
@@ -32,13 +33,7 @@ export async function startDemoUpstreams(poolsFile?: string): Promise<DemoUpstre
     [keyField]: `demo-key-${fake.name}`,
     [urlField]: fake.baseUrl,
     customName: fake.name,
-    checkModelName: null,
-    uuid,
-    isHealthy: true,
-    lastUsed: null,
-    usageCount: 0,
-    errorCount: 0,
-    lastErrorTime: null,
+    ...newInstanceFields(uuid),
   })
   const doc = {
     'openai-custom': [

@@ -293,6 +293,8 @@ export interface ProtocolAdapter {
   aux(req: RecordedRequest): unknown
   /** Extra headers on every protocol response (request ids) */
   headers(req: RecordedRequest): Record<string, string>
+  /** Forgets state the adapter keeps between requests (an account onboarded meanwhile); called by `reset()` */
+  reset?(): void
 }
 
 export type AdapterFactory = (ctx: {name: string; options: FakeOptions; eol: string}) => ProtocolAdapter
@@ -396,6 +398,7 @@ class FakeServer implements FakeUpstream {
     this.counters = {count: 0, completed: 0, aborted: 0, generations: 0}
     // In place, so references tests took to `script` stay live
     Object.assign(this.script, freshScript(this.options.script))
+    this.adapter.reset?.()
   }
 
   async close(): Promise<void> {

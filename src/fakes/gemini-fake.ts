@@ -14,6 +14,7 @@ import {
   type ErrorReply,
   type FakeOptions,
   type FakeUpstream,
+  type ProtocolAdapter,
   type RecordedRequest,
   type ResolvedReply,
   type StopReason,
@@ -336,129 +337,136 @@ function usageMetadata(r: ResolvedReply): Record<string, number> {
 }
 
 export function startGeminiFake(opts: GeminiFakeOptions = {}): Promise<FakeUpstream> {
-  return startFake({name: 'gemini-fake', eol: '\r\n'}, opts, ({eol}) => {
-    const models = opts.models ?? DEFAULT_MODELS
-    const sse = (req: RecordedRequest): boolean => req.query.alt === 'sse'
-    type Usage = Record<string, number>
-    const response = (req: RecordedRequest, parts: Part[], finish?: string, usage?: Usage): Record<string, unknown> => ({
+  return startFake({name: 'gemini-fake', eol: '\r\n'}, opts, ({eol}) => geminiAdapter(opts, eol))
+}
+
+/** Puts each rendered response body (unary, or one stream element) into an upstream's own envelope */
+export type ResponseWrapper = (req: RecordedRequest, response: Record<string, unknown>) => unknown
+
+/** The public API's adapter; the Code Assist fake reuses it for the Gemini bodies inside its envelope */
+export function geminiAdapter(opts: GeminiFakeOptions, eol: string, wrap: ResponseWrapper = (_req, r) => r): ProtocolAdapter {
+  const models = opts.models ?? DEFAULT_MODELS
+  const sse = (req: RecordedRequest): boolean => req.query.alt === 'sse'
+  type Usage = Record<string, number>
+  const response = (req: RecordedRequest, parts: Part[], finish?: string, usage?: Usage): unknown =>
+    wrap(req, {
       candidates: [{content: {role: 'model', parts}, ...(finish ? {finishReason: finish} : {}), index: 0}],
       ...(usage ? {usageMetadata: usage} : {}),
       modelVersion: req.model,
       responseId: requestTag(req),
     })
-    return {
-      protocol: 'gemini',
-      midStreamStatus: 503,
-      baseUrl: origin => origin,
-      route(req) {
-        // Clients may percent-encode the ':' before the method name
-        const path = decodeURIComponent(req.path)
-        const call = /^\/(v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path)
-        if (req.method === 'POST' && call?.[2] && call[3]) {
-          const method = call[3]
-          return {name: method, generate: method !== 'countTokens', stream: method === 'streamGenerateContent', model: call[2]}
+  return {
+    protocol: 'gemini',
+    midStreamStatus: 503,
+    baseUrl: origin => origin,
+    route(req) {
+      // Clients may percent-encode the ':' before the method name
+      const path = decodeURIComponent(req.path)
+      const call = /^\/(v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path)
+      if (req.method === 'POST' && call?.[2] && call[3]) {
+        const method = call[3]
+        return {name: method, generate: method !== 'countTokens', stream: method === 'streamGenerateContent', model: call[2]}
+      }
+      if (req.method === 'GET' && /^\/(v1beta|v1)\/models$/.test(path)) return {name: 'models', generate: false, stream: false}
+      const one = /^\/(v1beta|v1)\/models\/([^/:]+)$/.exec(path)
+      if (req.method === 'GET' && one?.[2]) return {name: 'model', generate: false, stream: false, model: one[2]}
+      return undefined
+    },
+    credential: req => header(req, 'x-goog-api-key') ?? req.query.key,
+    authenticate(req) {
+      if (!opts.keys) return undefined
+      if (req.key === undefined && header(req, 'authorization')) {
+        return {
+          status: 401,
+          body: geminiError(401, {
+            message:
+              'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+          }),
         }
-        if (req.method === 'GET' && /^\/(v1beta|v1)\/models$/.test(path)) return {name: 'models', generate: false, stream: false}
-        const one = /^\/(v1beta|v1)\/models\/([^/:]+)$/.exec(path)
-        if (req.method === 'GET' && one?.[2]) return {name: 'model', generate: false, stream: false, model: one[2]}
-        return undefined
-      },
-      credential: req => header(req, 'x-goog-api-key') ?? req.query.key,
-      authenticate(req) {
-        if (!opts.keys) return undefined
-        if (req.key === undefined && header(req, 'authorization')) {
-          return {
-            status: 401,
-            body: geminiError(401, {
-              message:
-                'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
-            }),
-          }
+      }
+      if (req.key === undefined) {
+        return {
+          status: 403,
+          body: geminiError(403, {
+            message:
+              "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+          }),
         }
-        if (req.key === undefined) {
-          return {
-            status: 403,
-            body: geminiError(403, {
-              message:
-                "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
-            }),
-          }
+      }
+      if (opts.keys.includes(req.key)) return undefined
+      return invalid('API key not valid. Please pass a valid API key.', [
+        {
+          '@type': `${TYPE}ErrorInfo`,
+          reason: 'API_KEY_INVALID',
+          domain: 'googleapis.com',
+          metadata: {service: 'generativelanguage.googleapis.com'},
+        },
+      ])
+    },
+    validate(req) {
+      if (req.model !== undefined && opts.models && !opts.models.includes(req.model)) {
+        const method = req.route === 'model' ? 'get' : req.route
+        return {
+          status: 404,
+          body: geminiError(404, {
+            message: `models/${req.model} is not found for API version v1beta, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`,
+          }),
         }
-        if (opts.keys.includes(req.key)) return undefined
-        return invalid('API key not valid. Please pass a valid API key.', [
-          {
-            '@type': `${TYPE}ErrorInfo`,
-            reason: 'API_KEY_INVALID',
-            domain: 'googleapis.com',
-            metadata: {service: 'generativelanguage.googleapis.com'},
-          },
-        ])
-      },
-      validate(req) {
-        if (req.model !== undefined && opts.models && !opts.models.includes(req.model)) {
-          const method = req.route === 'model' ? 'get' : req.route
-          return {
-            status: 404,
-            body: geminiError(404, {
-              message: `models/${req.model} is not found for API version v1beta, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`,
-            }),
-          }
-        }
-        if (req.method !== 'POST') return undefined
-        const body: unknown = req.body
-        if (!isRecord(body)) return invalid('Invalid JSON payload received. Unexpected token.')
-        const strict = opts.acceptUnknownFields !== true
-        if (req.route !== 'countTokens') return checkRequest(body, strict)
-        const top = strict ? unknownField(body, FIELDS.countTokens, '') : undefined
-        const inner = field(body, 'generateContentRequest')
-        return top ?? checkRequest(isRecord(inner) ? inner : {contents: field(body, 'contents')}, strict, 'CountTokensRequest')
-      },
-      error(_req, status, o: ErrorOptions = {}) {
-        // Google states the retry hint in the body, not in a retry-after header
-        const details = o.retryAfter === undefined ? [] : [{'@type': `${TYPE}RetryInfo`, retryDelay: `${o.retryAfter}s`}]
-        const overrides = {...(o.message === undefined ? {} : {message: o.message}), ...(details.length ? {details} : {})}
-        return {status, body: geminiError(status, overrides)}
-      },
-      notFound: req => ({status: 404, body: geminiError(404, {message: `Method not found: ${req.method} ${req.path}`})}),
-      conversation,
-      unary(req, r) {
-        return response(req, chunks(r, s => (s === '' ? [] : [s])).flat(), FINISH[r.stopReason], usageMetadata(r))
-      },
-      events(req, r) {
-        const all = chunks(r, s => splitCodePoints(s, r.chunkSize))
-        const partial = {promptTokenCount: r.usage.input, totalTokenCount: r.usage.input}
-        const bodies = all.map((parts, i) =>
-          i === all.length - 1 ? response(req, parts, FINISH[r.stopReason], usageMetadata(r)) : response(req, parts, undefined, partial),
-        )
-        if (sse(req)) return bodies.map(b => sseFrame(b, eol))
-        // Without alt=sse the API streams one JSON array, element by element
-        return [...bodies.map((b, i) => `${i === 0 ? '[' : ',\r\n'}${JSON.stringify(b)}`), ']']
-      },
-      streamError(req, e, written) {
-        if (sse(req)) return [sseFrame(e.body, eol)]
-        return [`${written === 0 ? '[' : ',\r\n'}${JSON.stringify(e.body)}]`]
-      },
-      streamContentType: req => (sse(req) ? 'text/event-stream' : 'application/json'),
-      aux(req) {
-        if (req.route === 'countTokens') return {totalTokens: inputTokens(countedRequest(req.body as Record<string, unknown>))}
-        const entry = (id: string): Record<string, unknown> => ({
-          name: `models/${id}`,
-          version: '001',
-          displayName: id.replace(/^gemini-/, 'Gemini ').replace(/-/g, ' '),
-          description: `Fake ${id}`,
-          inputTokenLimit: 1048576,
-          outputTokenLimit: 65536,
-          supportedGenerationMethods: ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'],
-          temperature: 1,
-          topP: 0.95,
-          topK: 64,
-          maxTemperature: 2,
-          thinking: true,
-        })
-        if (req.route === 'model') return entry(req.model ?? '')
-        return {models: models.map(entry)}
-      },
-      headers: () => ({}),
-    }
-  })
+      }
+      if (req.method !== 'POST') return undefined
+      const body: unknown = req.body
+      if (!isRecord(body)) return invalid('Invalid JSON payload received. Unexpected token.')
+      const strict = opts.acceptUnknownFields !== true
+      if (req.route !== 'countTokens') return checkRequest(body, strict)
+      const top = strict ? unknownField(body, FIELDS.countTokens, '') : undefined
+      const inner = field(body, 'generateContentRequest')
+      return top ?? checkRequest(isRecord(inner) ? inner : {contents: field(body, 'contents')}, strict, 'CountTokensRequest')
+    },
+    error(_req, status, o: ErrorOptions = {}) {
+      // Google states the retry hint in the body, not in a retry-after header
+      const details = o.retryAfter === undefined ? [] : [{'@type': `${TYPE}RetryInfo`, retryDelay: `${o.retryAfter}s`}]
+      const overrides = {...(o.message === undefined ? {} : {message: o.message}), ...(details.length ? {details} : {})}
+      return {status, body: geminiError(status, overrides)}
+    },
+    notFound: req => ({status: 404, body: geminiError(404, {message: `Method not found: ${req.method} ${req.path}`})}),
+    conversation,
+    unary(req, r) {
+      return response(req, chunks(r, s => (s === '' ? [] : [s])).flat(), FINISH[r.stopReason], usageMetadata(r))
+    },
+    events(req, r) {
+      const all = chunks(r, s => splitCodePoints(s, r.chunkSize))
+      const partial = {promptTokenCount: r.usage.input, totalTokenCount: r.usage.input}
+      const bodies = all.map((parts, i) =>
+        i === all.length - 1 ? response(req, parts, FINISH[r.stopReason], usageMetadata(r)) : response(req, parts, undefined, partial),
+      )
+      if (sse(req)) return bodies.map(b => sseFrame(b, eol))
+      // Without alt=sse the API streams one JSON array, element by element
+      return [...bodies.map((b, i) => `${i === 0 ? '[' : ',\r\n'}${JSON.stringify(b)}`), ']']
+    },
+    streamError(req, e, written) {
+      if (sse(req)) return [sseFrame(e.body, eol)]
+      return [`${written === 0 ? '[' : ',\r\n'}${JSON.stringify(e.body)}]`]
+    },
+    streamContentType: req => (sse(req) ? 'text/event-stream' : 'application/json'),
+    aux(req) {
+      if (req.route === 'countTokens') return {totalTokens: inputTokens(countedRequest(req.body as Record<string, unknown>))}
+      const entry = (id: string): Record<string, unknown> => ({
+        name: `models/${id}`,
+        version: '001',
+        displayName: id.replace(/^gemini-/, 'Gemini ').replace(/-/g, ' '),
+        description: `Fake ${id}`,
+        inputTokenLimit: 1048576,
+        outputTokenLimit: 65536,
+        supportedGenerationMethods: ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'],
+        temperature: 1,
+        topP: 0.95,
+        topK: 64,
+        maxTemperature: 2,
+        thinking: true,
+      })
+      if (req.route === 'model') return entry(req.model ?? '')
+      return {models: models.map(entry)}
+    },
+    headers: () => ({}),
+  }
 }

@@ -13,6 +13,7 @@ import {
   type ErrorReply,
   type FakeOptions,
   type FakeUpstream,
+  type ProtocolAdapter,
   type RecordedRequest,
   type ResolvedReply,
   type StopReason,
@@ -229,120 +230,123 @@ function usage(r: ResolvedReply): Record<string, unknown> {
 }
 
 export function startOpenAIFake(opts: OpenAIFakeOptions = {}): Promise<FakeUpstream> {
+  return startFake({name: 'openai-fake'}, opts, ({eol}) => openAIAdapter(opts, eol))
+}
+
+/** The Chat Completions adapter; OpenAI-compatible upstreams (the Qwen portal fake) build on it */
+export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAdapter {
   const created = Math.floor(Date.now() / 1000)
-  return startFake({name: 'openai-fake'}, opts, ({eol}) => {
-    const callId = (req: RecordedRequest, i: number): string => `call_${requestTag(req)}_${i}`
-    return {
-      protocol: 'openai',
-      midStreamStatus: 500,
-      baseUrl: origin => `${origin}/v1`,
-      route(req) {
-        if (req.method === 'POST' && req.path === '/v1/chat/completions') {
-          const body = isRecord(req.body) ? req.body : {}
-          const model = typeof body.model === 'string' ? body.model : undefined
-          return {name: 'chat.completions', generate: true, stream: body.stream === true, model}
-        }
-        if (req.method === 'GET' && req.path === '/v1/models') return {name: 'models', generate: false, stream: false}
-        const one = /^\/v1\/models\/([^/]+)$/.exec(req.path)
-        if (req.method === 'GET' && one?.[1]) return {name: 'model', generate: false, stream: false, model: decodeURIComponent(one[1])}
-        return undefined
-      },
-      credential: bearer,
-      authenticate(req) {
-        if (!opts.keys) return undefined
-        if (req.key === undefined) {
-          return {
-            status: 401,
-            body: openAIError(401, {
-              message:
-                "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-              code: null,
-            }),
-          }
-        }
-        if (opts.keys.includes(req.key)) return undefined
-        const shown = `${req.key.slice(0, 3)}*****${req.key.slice(-4)}`
+  const callId = (req: RecordedRequest, i: number): string => `call_${requestTag(req)}_${i}`
+  return {
+    protocol: 'openai',
+    midStreamStatus: 500,
+    baseUrl: origin => `${origin}/v1`,
+    route(req) {
+      if (req.method === 'POST' && req.path === '/v1/chat/completions') {
+        const body = isRecord(req.body) ? req.body : {}
+        const model = typeof body.model === 'string' ? body.model : undefined
+        return {name: 'chat.completions', generate: true, stream: body.stream === true, model}
+      }
+      if (req.method === 'GET' && req.path === '/v1/models') return {name: 'models', generate: false, stream: false}
+      const one = /^\/v1\/models\/([^/]+)$/.exec(req.path)
+      if (req.method === 'GET' && one?.[1]) return {name: 'model', generate: false, stream: false, model: decodeURIComponent(one[1])}
+      return undefined
+    },
+    credential: bearer,
+    authenticate(req) {
+      if (!opts.keys) return undefined
+      if (req.key === undefined) {
         return {
           status: 401,
           body: openAIError(401, {
-            message: `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+            message:
+              "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            code: null,
           }),
         }
-      },
-      validate(req) {
-        if (req.route === 'chat.completions') return validateChat(req, opts.models)
-        const models = opts.models ?? DEFAULT_MODELS
-        if (req.route === 'model' && !models.includes(req.model ?? '')) {
-          return {
-            status: 404,
-            body: openAIError(404, {message: `The model '${req.model}' does not exist`, param: 'model'}),
-          }
-        }
-        return undefined
-      },
-      error(_req, status, o: ErrorOptions = {}) {
-        const headers: Record<string, string> = o.retryAfter === undefined ? {} : {'retry-after': String(o.retryAfter)}
-        // The real text repeats the delay; without a scripted delay it must not invent one clients could parse
-        const hinted = status === 429 && o.retryAfter !== undefined
-        const message = o.message ?? (hinted ? `Rate limit reached for requests. Please try again in ${o.retryAfter}s.` : undefined)
-        return {status, body: openAIError(status, message === undefined ? {} : {message}), headers}
-      },
-      notFound: req => ({status: 404, body: openAIError(404, {message: `Invalid URL (${req.method} ${req.path})`, code: null})}),
-      conversation,
-      unary(req, r) {
-        const message: Record<string, unknown> = {
-          role: 'assistant',
-          content: r.text === '' && r.toolCalls.length > 0 ? null : r.text,
-          refusal: null,
-        }
-        if (r.thinking) message.reasoning_content = r.thinking.text
-        if (r.toolCalls.length > 0) {
-          message.tool_calls = r.toolCalls.map((c, i) => ({
-            id: c.id ?? callId(req, i),
-            type: 'function',
-            function: {name: c.name, arguments: JSON.stringify(c.arguments)},
-          }))
-        }
+      }
+      if (opts.keys.includes(req.key)) return undefined
+      const shown = `${req.key.slice(0, 3)}*****${req.key.slice(-4)}`
+      return {
+        status: 401,
+        body: openAIError(401, {
+          message: `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        }),
+      }
+    },
+    validate(req) {
+      if (req.route === 'chat.completions') return validateChat(req, opts.models)
+      const models = opts.models ?? DEFAULT_MODELS
+      if (req.route === 'model' && !models.includes(req.model ?? '')) {
         return {
-          id: `chatcmpl-${requestTag(req)}`,
-          object: 'chat.completion',
-          created,
-          model: req.model,
-          choices: [{index: 0, message, logprobs: null, finish_reason: FINISH[r.stopReason]}],
-          usage: usage(r),
-          system_fingerprint: 'fp_fake',
+          status: 404,
+          body: openAIError(404, {message: `The model '${req.model}' does not exist`, param: 'model'}),
         }
-      },
-      events(req, r) {
-        const includeUsage = isRecord(req.body.stream_options) && req.body.stream_options.include_usage === true
-        const base = {id: `chatcmpl-${requestTag(req)}`, object: 'chat.completion.chunk', created, model: req.model}
-        const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
-          sseFrame(
-            {...base, choices: [{index: 0, delta, finish_reason: finish}], ...(includeUsage ? {usage: null} : {})},
-            eol,
-          )
-        const events = [chunk({role: 'assistant', content: ''})]
-        for (const piece of splitCodePoints(r.thinking?.text ?? '', r.chunkSize)) events.push(chunk({reasoning_content: piece}))
-        for (const piece of splitCodePoints(r.text, r.chunkSize)) events.push(chunk({content: piece}))
-        for (const [index, c] of r.toolCalls.entries()) {
-          const id = c.id ?? callId(req, index)
-          events.push(chunk({tool_calls: [{index, id, type: 'function', function: {name: c.name, arguments: ''}}]}))
-          for (const piece of splitCodePoints(JSON.stringify(c.arguments), r.chunkSize)) {
-            events.push(chunk({tool_calls: [{index, function: {arguments: piece}}]}))
-          }
+      }
+      return undefined
+    },
+    error(_req, status, o: ErrorOptions = {}) {
+      const headers: Record<string, string> = o.retryAfter === undefined ? {} : {'retry-after': String(o.retryAfter)}
+      // The real text repeats the delay; without a scripted delay it must not invent one clients could parse
+      const hinted = status === 429 && o.retryAfter !== undefined
+      const message = o.message ?? (hinted ? `Rate limit reached for requests. Please try again in ${o.retryAfter}s.` : undefined)
+      return {status, body: openAIError(status, message === undefined ? {} : {message}), headers}
+    },
+    notFound: req => ({status: 404, body: openAIError(404, {message: `Invalid URL (${req.method} ${req.path})`, code: null})}),
+    conversation,
+    unary(req, r) {
+      const message: Record<string, unknown> = {
+        role: 'assistant',
+        content: r.text === '' && r.toolCalls.length > 0 ? null : r.text,
+        refusal: null,
+      }
+      if (r.thinking) message.reasoning_content = r.thinking.text
+      if (r.toolCalls.length > 0) {
+        message.tool_calls = r.toolCalls.map((c, i) => ({
+          id: c.id ?? callId(req, i),
+          type: 'function',
+          function: {name: c.name, arguments: JSON.stringify(c.arguments)},
+        }))
+      }
+      return {
+        id: `chatcmpl-${requestTag(req)}`,
+        object: 'chat.completion',
+        created,
+        model: req.model,
+        choices: [{index: 0, message, logprobs: null, finish_reason: FINISH[r.stopReason]}],
+        usage: usage(r),
+        system_fingerprint: 'fp_fake',
+      }
+    },
+    events(req, r) {
+      const includeUsage = isRecord(req.body.stream_options) && req.body.stream_options.include_usage === true
+      const base = {id: `chatcmpl-${requestTag(req)}`, object: 'chat.completion.chunk', created, model: req.model}
+      const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
+        sseFrame(
+          {...base, choices: [{index: 0, delta, finish_reason: finish}], ...(includeUsage ? {usage: null} : {})},
+          eol,
+        )
+      const events = [chunk({role: 'assistant', content: ''})]
+      for (const piece of splitCodePoints(r.thinking?.text ?? '', r.chunkSize)) events.push(chunk({reasoning_content: piece}))
+      for (const piece of splitCodePoints(r.text, r.chunkSize)) events.push(chunk({content: piece}))
+      for (const [index, c] of r.toolCalls.entries()) {
+        const id = c.id ?? callId(req, index)
+        events.push(chunk({tool_calls: [{index, id, type: 'function', function: {name: c.name, arguments: ''}}]}))
+        for (const piece of splitCodePoints(JSON.stringify(c.arguments), r.chunkSize)) {
+          events.push(chunk({tool_calls: [{index, function: {arguments: piece}}]}))
         }
-        events.push(chunk({}, FINISH[r.stopReason]))
-        if (includeUsage) events.push(sseFrame({...base, choices: [], usage: usage(r)}, eol))
-        if (!opts.omitDone) events.push(`data: [DONE]${eol}${eol}`)
-        return events
-      },
-      streamError: (_req, e) => [sseFrame(e.body, eol)],
-      aux(req) {
-        const entry = (id: string): Record<string, unknown> => ({id, object: 'model', created: 1721172741, owned_by: 'system'})
-        if (req.route === 'model') return entry(req.model ?? '')
-        return {object: 'list', data: (opts.models ?? DEFAULT_MODELS).map(entry)}
-      },
-      headers: req => ({'x-request-id': `req_${requestTag(req)}`}),
-    }
-  })
+      }
+      events.push(chunk({}, FINISH[r.stopReason]))
+      if (includeUsage) events.push(sseFrame({...base, choices: [], usage: usage(r)}, eol))
+      if (!opts.omitDone) events.push(`data: [DONE]${eol}${eol}`)
+      return events
+    },
+    streamError: (_req, e) => [sseFrame(e.body, eol)],
+    aux(req) {
+      const entry = (id: string): Record<string, unknown> => ({id, object: 'model', created: 1721172741, owned_by: 'system'})
+      if (req.route === 'model') return entry(req.model ?? '')
+      return {object: 'list', data: (opts.models ?? DEFAULT_MODELS).map(entry)}
+    },
+    headers: req => ({'x-request-id': `req_${requestTag(req)}`}),
+  }
 }

@@ -1,40 +1,44 @@
-import {execFile} from 'node:child_process'
+import {execFile, execFileSync} from 'node:child_process'
+import {rm} from 'node:fs/promises'
 import {promisify} from 'node:util'
 
 const run = promisify(execFile)
 
-/** A real terminal for the built CLI: tmux runs it, the test reads the screen and types keys. */
-export class TmuxSession {
-  private constructor(readonly name: string) {}
-
-  static async start(command: string, options: {cwd: string; env?: Record<string, string>; width?: number; height?: number}): Promise<TmuxSession> {
-    const name = `aiclient-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-    const env = Object.entries({CI: 'false', TERM: 'xterm-256color', ...options.env}).flatMap(([k, v]) => ['-e', `${k}=${v}`])
-    await run('tmux', ['new-session', '-d', '-s', name, '-x', String(options.width ?? 100), '-y', String(options.height ?? 30), '-c', options.cwd, ...env, `${command}; echo EXIT:$?; sleep 60`])
-    return new TmuxSession(name)
+export const hasTmux = (() => {
+  try {
+    execFileSync('tmux', ['-V'], {stdio: 'ignore'})
+    return true
+  } catch {
+    return false
   }
+})()
 
-  async screen(): Promise<string> {
-    const {stdout} = await run('tmux', ['capture-pane', '-p', '-t', this.name])
-    return stdout
-  }
-
-  async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs
-    let last = ''
-    while (Date.now() < deadline) {
-      last = await this.screen()
-      if (pattern.test(last)) return last
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    throw new Error(`Timed out waiting for ${pattern} on the screen:\n${last}`)
-  }
-
-  async keys(...keys: string[]): Promise<void> {
-    await run('tmux', ['send-keys', '-t', this.name, ...keys])
-  }
-
-  async kill(): Promise<void> {
-    await run('tmux', ['kill-session', '-t', this.name]).catch(() => {})
+/** A command in its own tmux server (own socket), so tests never touch a user's sessions; CI=false so Ink draws. */
+export async function startTmux(command: string, env: Record<string, string>, size = {width: 100, height: 24}) {
+  const socket = `aiclient-oauth-${process.pid}-${Date.now()}`
+  // The server takes its environment from the first client: keep vitest's (NODE_ENV=test, …) out of the CLI.
+  const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args], {env: {PATH: process.env.PATH}})
+  const envArgs = Object.entries({CI: 'false', ...env}).flatMap(([key, value]) => ['-e', `${key}=${value}`])
+  await tmux('new-session', '-d', '-s', 'main', '-x', String(size.width), '-y', String(size.height), ...envArgs, command)
+  await tmux('set-option', '-t', 'main', 'remain-on-exit', 'on')
+  const socketPath = (await tmux('display-message', '-p', '#{socket_path}')).stdout.trim()
+  const capture = async () => (await tmux('capture-pane', '-p', '-J', '-t', 'main')).stdout
+  return {
+    capture,
+    async waitFor(test: (screen: string) => boolean, timeoutMs = 10_000): Promise<string> {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const screen = await capture()
+        if (test(screen)) return screen
+        if (Date.now() > deadline) throw new Error(`tmux screen never matched:\n${screen}`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    },
+    sendKeys: (...keys: string[]) => tmux('send-keys', '-t', 'main', ...keys),
+    async kill() {
+      await tmux('kill-server').catch(() => {})
+      // tmux leaves the socket file behind.
+      await rm(socketPath, {force: true})
+    },
   }
 }

@@ -2,7 +2,7 @@ import {join} from 'node:path'
 import {afterEach, expect, it} from 'vitest'
 import {startFakeQwenOAuth, type FakeQwenOAuth} from '../../src/fakes/oauth/index.js'
 import {BIN, tempDir} from '../helpers/cli.js'
-import {hasTmux, startTmux} from './helpers/tmux.js'
+import {hasTmux, startTmux} from '../helpers/tmux.js'
 
 let fake: FakeQwenOAuth | undefined
 const cleanups: Array<() => Promise<unknown>> = []

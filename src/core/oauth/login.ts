@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {resolve} from 'node:path'
 import {TYPE_FIELDS} from '../pools/fields.js'
+import {newInstanceFields} from '../pools/operations.js'
 import type {PoolStore} from '../pools/store.js'
 import type {ProviderType, RawInstance} from '../pools/types.js'
 import {mergeLogin, readCredentialJson, writeCredentialJson} from './credential-file.js'
@@ -60,7 +61,7 @@ export async function addLoginToPool(
     if (login.projectId) raw.PROJECT_ID = login.projectId
     if (login.account && !list.some((r) => r.customName === login.account)) raw.customName = login.account
     const uuid = newUuid()
-    Object.assign(raw, {checkModelName: null, uuid, isHealthy: true, lastUsed: null, usageCount: 0, errorCount: 0, lastErrorTime: null})
+    Object.assign(raw, newInstanceFields(uuid))
     list.push(raw)
     return {uuid, created: true}
   })

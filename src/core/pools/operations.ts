@@ -19,6 +19,11 @@ export function parseProviderType(input: string): ProviderType {
   })
 }
 
+/** The status fields every new instance is written with, explicitly, as in the AIClient-2-API example. */
+export function newInstanceFields(uuid: string, checkModelName: string | null = null): RawInstance {
+  return {checkModelName, uuid, isHealthy: true, lastUsed: null, usageCount: 0, errorCount: 0, lastErrorTime: null}
+}
+
 export interface NewInstance {
   type: ProviderType
   key?: string
@@ -64,14 +69,8 @@ export async function addInstance(store: PoolStore, input: NewInstance, newUuid:
     raw[fields.baseUrlField] = baseUrl
   }
   if (input.name !== undefined) raw.customName = input.name
-  raw.checkModelName = input.checkModel ?? null
-  raw.uuid = newUuid()
-  raw.isHealthy = true
+  Object.assign(raw, newInstanceFields(newUuid(), input.checkModel ?? null))
   if (input.disabled) raw.isDisabled = true
-  raw.lastUsed = null
-  raw.usageCount = 0
-  raw.errorCount = 0
-  raw.lastErrorTime = null
 
   await store.update((doc) => {
     const list = listFor(doc, input.type)

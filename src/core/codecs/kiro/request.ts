@@ -46,9 +46,8 @@ const UNFORWARDED = [
   'user',
 ] as const
 
-// Like Bedrock, Kiro refuses tool uses or results in a conversation that defines no tools; this stands in
-// when the client offered none (or only dropped ones) but the history has them. Without tool traffic no
-// placeholder is sent, so a plain chat does not advertise a tool.
+// AIClient-2-API sends this whenever no tool remains, presumably because Kiro, like Bedrock, refuses tool uses
+// and results in a conversation that defines no tools. It is sent only then: a plain chat does not need it.
 const PLACEHOLDER_TOOL = {
   toolSpecification: {
     name: 'no_tool_available',
@@ -168,8 +167,8 @@ function userTurn(blocks: IRContentBlock[], drop: DropHandler): Turn {
   return turn
 }
 
-// Earlier reasoning goes back as the `<thinking>` text Kiro itself answers with; signed and redacted
-// thinking cannot be verified by Kiro and carry no readable text.
+// Earlier reasoning goes back as the `<thinking>` text Kiro itself answers with (a signature means nothing
+// to Kiro); redacted thinking has no readable text to send.
 function assistantTurn(blocks: IRContentBlock[], names: ToolNames, drop: DropHandler): Turn {
   const turn = newTurn('assistant')
   let thinking = ''
@@ -246,7 +245,11 @@ function encodeTools(tools: IRTool[], names: ToolNames, drop: DropHandler): Json
     // Claude insists on an object schema; JSON Schema lets OpenAI and Gemini clients leave `type` out.
     const schema = tool.parameters.type === undefined ? {type: 'object', ...tool.parameters} : tool.parameters
     encoded.push({
-      toolSpecification: {name: names.toKiro(tool.name), description: description(tool, drop), inputSchema: {json: schema}},
+      toolSpecification: {
+        name: names.toKiro(tool.name),
+        description: description(tool, drop),
+        inputSchema: {json: schema},
+      },
     })
   }
   return encoded

@@ -66,6 +66,7 @@ function exceptionStatus(type: string): number {
 
 function describe(payload: unknown): string {
   if (typeof payload === 'string') return payload
+  if (payload === null) return 'no details'
   return asString(asObject(payload).message) ?? JSON.stringify(payload)
 }
 
@@ -250,7 +251,8 @@ export function createKiroStreamDecoder(opts: KiroStreamOptions = {}): StreamDec
     const uncached = asNumber(reported.uncachedInputTokens)
     const window = kiroContextWindow(opts.model)
     const estimated = contextPercent === undefined ? 0 : Math.round((window * contextPercent) / 100) - outputTokens
-    const inputTokens = uncached === undefined ? Math.max(0, estimated) : uncached + (cacheRead ?? 0) + (cacheWrite ?? 0)
+    const inputTokens =
+      uncached === undefined ? Math.max(0, estimated) : uncached + (cacheRead ?? 0) + (cacheWrite ?? 0)
     return compact({inputTokens, outputTokens, cachedInputTokens: cacheRead, cacheCreationInputTokens: cacheWrite})
   }
 

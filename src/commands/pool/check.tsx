@@ -48,7 +48,7 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
     const label = (i: {type: ProviderType; name: string | null; uuid: string}) => `${i.type} ${shortUuid(i.uuid)}${i.name ? ` ${i.name}` : ''}`
     let entries: CheckEntry[]
     try {
-      entries = await runChecks(store, createAdapters(dispatchers), {
+      entries = await runChecks(store, createAdapters(dispatchers, store), {
         refs: refs.length > 0 ? refs : undefined,
         type,
         timeoutMs,

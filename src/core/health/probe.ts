@@ -1,10 +1,10 @@
 import {request} from 'undici'
 import {codecs} from '../codecs/index.js'
 import type {IRRequest} from '../codecs/ir.js'
-import {errorMessage} from '../errors.js'
+import {AppError, errorMessage} from '../errors.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
-import type {ProviderAdapter} from '../providers/types.js'
+import type {AttemptBody, ProviderAdapter} from '../providers/types.js'
 import {classifyError, classifyStatus} from '../proxy/classify.js'
 
 export type ProbeReason = 'auth' | 'rate_limited' | 'quota' | 'server' | 'network' | 'timeout' | 'model_not_found'
@@ -61,25 +61,28 @@ function probeRequest(model: string): IRRequest {
   }
 }
 
-async function probeBody(adapter: ProviderAdapter, instance: PoolInstance, model: string, stream: boolean): Promise<string> {
+async function probeBody(adapter: ProviderAdapter, instance: PoolInstance, model: string, stream: boolean): Promise<AttemptBody> {
   const ir = probeRequest(model)
-  if (adapter.encodeBody) return adapter.encodeBody(instance, {clientProtocol: adapter.protocol, clientJson: {}, ir: () => ir, model, stream})
-  return JSON.stringify(codecs[adapter.protocol].encodeRequest(ir))
+  // The IR stands in for the client, so the adapter converts instead of wrapping a client body.
+  const clientProtocol = adapter.protocol === 'openai' ? 'anthropic' : 'openai'
+  if (adapter.encodeBody) return adapter.encodeBody(instance, {clientProtocol, clientJson: {}, ir: () => ir, model, stream})
+  return {body: JSON.stringify(codecs[adapter.protocol].encodeRequest(ir))}
 }
 
 /** Sends one probe; for an upstream that only streams, the stream must also finish without an error. */
 async function sendProbe(adapter: ProviderAdapter, instance: PoolInstance, model: string | null, signal: AbortSignal) {
   if (model === null) {
+    if (!adapter.modelsCall) throw new AppError(`${instance.type} has no free probe; run the check without --cheap.`)
     const call = await adapter.modelsCall(instance)
     const response = await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal})
     return {status: response.statusCode, headers: response.headers, text: await response.body.text()}
   }
   const stream = Boolean(adapter.alwaysStreams)
   const call = await adapter.prepare(instance, {stream, model, clientProtocol: adapter.protocol, clientHeaders: {}})
-  const body = await probeBody(adapter, instance, model, stream)
-  const response = await request(call.url, {method: 'POST', headers: call.headers, body, dispatcher: call.dispatcher, signal})
+  const attempt = await probeBody(adapter, instance, model, stream)
+  const response = await request(call.url, {method: 'POST', headers: call.headers, body: attempt.body, dispatcher: call.dispatcher, signal})
   if (!stream || response.statusCode >= 400) return {status: response.statusCode, headers: response.headers, text: await response.body.text()}
-  const decoder = adapter.createStreamDecoder?.() ?? codecs[adapter.protocol].createStreamDecoder()
+  const decoder = attempt.createStreamDecoder?.() ?? adapter.createStreamDecoder?.() ?? codecs[adapter.protocol].createStreamDecoder()
   const events = []
   for await (const chunk of response.body) events.push(...decoder.push(chunk as Buffer))
   events.push(...decoder.end())

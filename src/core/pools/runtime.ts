@@ -239,9 +239,10 @@ export class PoolState extends EventEmitter {
     this.changed()
   }
 
-  cool(live: LiveInstance, durationMs: number, reason: string): void {
+  /** Rests an instance; `capped` false for a quota whose reset time the upstream named (next day, next month). */
+  cool(live: LiveInstance, durationMs: number, reason: string, capped = true): void {
     live.trial = false
-    const ms = Math.min(Math.max(durationMs, 0), this.policy.maxCooldownMs)
+    const ms = capped ? Math.min(Math.max(durationMs, 0), this.policy.maxCooldownMs) : Math.max(durationMs, 0)
     this.setCooldown(live, this.now() + ms, reason)
     this.changed()
   }

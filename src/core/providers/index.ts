@@ -1,10 +1,30 @@
 import type {Dispatchers} from '../http/dispatchers.js'
-import type {ProviderType} from '../pools/types.js'
+import type {PoolStore} from '../pools/store.js'
+import type {PoolInstance, ProviderType, RawInstance} from '../pools/types.js'
 import {claudeCustom, openAICustom} from './key-providers.js'
+import {geminiCodeAssist, kiroOAuth, qwenOAuth} from './oauth-providers.js'
 import type {ProviderAdapter} from './types.js'
 
 export type Adapters = Partial<Record<ProviderType, ProviderAdapter>>
 
-export function createAdapters(dispatchers: Dispatchers): Adapters {
-  return {'openai-custom': openAICustom(dispatchers), 'claude-custom': claudeCustom(dispatchers)}
+/** Every provider type's adapter; a discovered Code Assist project is written back to its pool entry. */
+export function createAdapters(dispatchers: Dispatchers, store?: PoolStore): Adapters {
+  const oauth = {dispatchers, rememberProject: store ? (instance: PoolInstance, project: string) => rememberProject(store, instance, project) : undefined}
+  return {
+    'openai-custom': openAICustom(dispatchers),
+    'claude-custom': claudeCustom(dispatchers),
+    'gemini-cli-oauth': geminiCodeAssist(oauth),
+    'claude-kiro-oauth': kiroOAuth(oauth),
+    'openai-qwen-oauth': qwenOAuth(oauth),
+  }
+}
+
+async function rememberProject(store: PoolStore, instance: PoolInstance, project: string): Promise<void> {
+  await store.update((doc) => {
+    const list = doc[instance.type]
+    const raw = Array.isArray(list) ? (list as RawInstance[]).find((r) => r.uuid === instance.uuid) : undefined
+    if (!raw || raw.PROJECT_ID === project) return false
+    raw.PROJECT_ID = project
+    return true
+  })
 }

@@ -29,6 +29,12 @@ export interface BodyInput {
   stream: boolean
 }
 
+/** One attempt's upstream body, and for upstreams whose answers depend on it, the matching stream decoder. */
+export interface AttemptBody {
+  body: string
+  createStreamDecoder?: () => StreamDecoder
+}
+
 /** Turns the bytes of a same-protocol stream into what the client expects (Code Assist's `{response}` unwrap). */
 export interface ByteTransform {
   push(chunk: Uint8Array): string
@@ -46,7 +52,7 @@ export interface ProviderAdapter {
   readonly alwaysStreams?: boolean
   prepare(instance: PoolInstance, ctx: CallContext): Promise<UpstreamCall>
   /** The body for one attempt on this instance; without it the proxy converts once for every attempt. */
-  encodeBody?(instance: PoolInstance, input: BodyInput): Promise<string>
+  encodeBody?(instance: PoolInstance, input: BodyInput): Promise<AttemptBody>
   decodeResponse?(body: unknown): IRResponse
   createStreamDecoder?(): StreamDecoder
   /** For clients of `protocol` when `passthrough` is false: answers reshaped without a trip through the IR. */
@@ -59,9 +65,10 @@ export interface ProviderAdapter {
   tokenStatus?(instance: PoolInstance): TokenStatus | null
   /** A free probe for `pool check --cheap`: proves the credentials without a generation. */
   cheapProbe?(instance: PoolInstance, signal: AbortSignal): Promise<void>
-  modelsCall(instance: PoolInstance): Promise<UpstreamCall>
+  /** The upstream's model list, where it has one (Code Assist and Kiro have none: the built-in list serves). */
+  modelsCall?(instance: PoolInstance): Promise<UpstreamCall>
   /** Extracts model ids from the upstream's model-list answer. */
-  modelIds(body: unknown): string[]
+  modelIds?(body: unknown): string[]
   /** Where the upstream counts input tokens, when it can (Anthropic's count_tokens). */
   countTokensCall?(instance: PoolInstance, ctx: CallContext): Promise<UpstreamCall>
 }

@@ -3,8 +3,8 @@ export type Outcome =
   | {kind: 'success'}
   /** The request itself is wrong: pass the answer through, never count it against the instance. */
   | {kind: 'client_fault'}
-  | {kind: 'rate_limited'; retryAfterMs: number | null}
-  | {kind: 'quota'; retryAfterMs: number | null}
+  | {kind: 'rate_limited'; retryAfterMs: number | null; reason?: string}
+  | {kind: 'quota'; retryAfterMs: number | null; reason?: string}
   /** Credentials refused; `reason` overrides "auth" where the upstream said more (suspended, licence missing…). */
   | {kind: 'auth'; reason?: string}
   | {kind: 'server'; status: number}

@@ -3,7 +3,7 @@ import {request, type Dispatcher} from 'undici'
 import {CodecError} from '../codecs/errors.js'
 import {StreamFailure, collectStream} from '../codecs/collect.js'
 import type {IRRequest, IRResponse, IRStreamEvent} from '../codecs/ir.js'
-import type {Protocol, ProtocolCodec} from '../codecs/types.js'
+import type {Protocol, ProtocolCodec, StreamDecoder} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
 import type {LiveInstance, PoolState} from '../pools/runtime.js'
 import type {ProviderType} from '../pools/types.js'
@@ -134,7 +134,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
 }
 
 /** Where each attempt's upstream body comes from: shared by all attempts, or built per instance by the adapter. */
-type BodySource = (live: LiveInstance) => Promise<string | Buffer>
+type BodySource = (live: LiveInstance) => Promise<{body: string | Buffer; createStreamDecoder?: () => StreamDecoder}>
 
 function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: ProxyDeps): BodySource {
   let ir: IRRequest | undefined
@@ -155,7 +155,8 @@ function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: ProxyDeps)
   let body: string | Buffer
   if (call.protocol === adapter.protocol) body = call.modelRewritten ? JSON.stringify({...call.json, model: call.model}) : call.body
   else body = JSON.stringify(deps.codecs[adapter.protocol].encodeRequest(decode(), {onDropped: deps.onDropped}))
-  return async () => body
+  const shared = {body}
+  return async () => shared
 }
 
 /** One instance: send, and after a 401 from an OAuth upstream refresh the token and send once more. */
@@ -199,25 +200,27 @@ async function attemptOnce(
 ): Promise<Attempt> {
   const sentAt = deps.now()
   let upstream: UpstreamCall
-  let body: string | Buffer
+  let attemptBody: Awaited<ReturnType<BodySource>>
   try {
     upstream = await adapter.prepare(live.config, {stream: call.stream || Boolean(adapter.alwaysStreams), model: call.model, clientProtocol: call.protocol, clientHeaders: call.headers})
-    body = await bodies(live)
+    attemptBody = await bodies(live)
   } catch (error) {
     if (error instanceof CodecError) throw error
     return tokenFailure(deps, live, error)
   }
   let response: Dispatcher.ResponseData
   try {
-    response = await request(upstream.url, {method: 'POST', headers: upstream.headers, body, dispatcher: upstream.dispatcher, signal})
+    response = await request(upstream.url, {method: 'POST', headers: upstream.headers, body: attemptBody.body, dispatcher: upstream.dispatcher, signal})
   } catch (error) {
     if (signal.aborted) return {done: true, status: 499, error: 'client closed the connection'}
     return fail(deps, live, classifyError(error), errorMessage(error))
   }
   if (response.statusCode < 400) {
     const latency = deps.now() - sentAt
-    if (call.stream) return relayStream(deps, call, adapter, live, response, res, latency)
-    return adapter.alwaysStreams ? relayCollected(deps, call, adapter, live, response, res, latency) : relayJson(deps, call, adapter, live, response, res, latency)
+    const decoder = () =>
+      attemptBody.createStreamDecoder?.() ?? adapter.createStreamDecoder?.() ?? deps.codecs[adapter.protocol].createStreamDecoder({onDropped: deps.onDropped})
+    if (call.stream) return relayStream(deps, call, adapter, live, response, res, latency, decoder)
+    return adapter.alwaysStreams ? relayCollected(deps, call, live, response, res, latency, decoder()) : relayJson(deps, call, adapter, live, response, res, latency)
   }
   const text = await response.body.text().catch(() => '')
   const outcome = adapter.classify?.(response.statusCode, response.headers, text, deps.now()) ?? classifyStatus(response.statusCode, response.headers, deps.now())
@@ -230,10 +233,10 @@ async function attemptOnce(
 function fail(deps: ProxyDeps, live: LiveInstance, outcome: Outcome, message: string): Attempt {
   switch (outcome.kind) {
     case 'rate_limited':
-      deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.defaultCooldownMs, 'rate limited')
+      deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.defaultCooldownMs, outcome.reason ?? 'rate limited')
       break
     case 'quota':
-      deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.maxCooldownMs, 'quota exhausted')
+      deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.maxCooldownMs, outcome.reason ?? 'quota exhausted', outcome.retryAfterMs === null)
       break
     case 'auth':
       deps.state.markUnhealthy(live, outcome.reason ?? 'auth')
@@ -368,13 +371,12 @@ function isErrorObject(json: unknown): boolean {
 async function relayCollected(
   deps: ProxyDeps,
   call: ClientCall,
-  adapter: ProviderAdapter,
   live: LiveInstance,
   response: Dispatcher.ResponseData,
   res: ServerResponse,
   latency: number,
+  decoder: StreamDecoder,
 ): Promise<Attempt> {
-  const decoder = adapter.createStreamDecoder?.() ?? deps.codecs[adapter.protocol].createStreamDecoder({onDropped: deps.onDropped})
   const events: IRStreamEvent[] = []
   try {
     for await (const chunk of response.body) events.push(...decoder.push(chunk as Buffer))
@@ -407,9 +409,10 @@ async function relayStream(
   response: Dispatcher.ResponseData,
   res: ServerResponse,
   latency: number,
+  decoder: () => StreamDecoder,
 ): Promise<Attempt> {
   const clientCodec = deps.codecs[call.protocol]
-  const transform = streamTransform(deps, call, adapter)
+  const transform = streamTransform(deps, call, adapter, decoder)
   const chunks = response.body[Symbol.asyncIterator]()
   const type = String(response.headers['content-type'] ?? '')
   if (/text\/html/i.test(type) || (/json/i.test(type) && !adapter.alwaysStreams)) {
@@ -454,7 +457,7 @@ interface StreamTransform {
   end(): {text: string; error?: string}
 }
 
-function streamTransform(deps: ProxyDeps, call: ClientCall, adapter: ProviderAdapter): StreamTransform {
+function streamTransform(deps: ProxyDeps, call: ClientCall, adapter: ProviderAdapter, createDecoder: () => StreamDecoder): StreamTransform {
   if (call.protocol === adapter.protocol) {
     if (adapter.passthrough) return {push: (chunk) => ({text: chunk}), end: () => ({text: ''})}
     if (adapter.sameProtocol) {
@@ -462,7 +465,7 @@ function streamTransform(deps: ProxyDeps, call: ClientCall, adapter: ProviderAda
       return {push: (chunk) => ({text: reshape.push(chunk)}), end: () => ({text: reshape.end()})}
     }
   }
-  const decoder = adapter.createStreamDecoder?.() ?? deps.codecs[adapter.protocol].createStreamDecoder({onDropped: deps.onDropped})
+  const decoder = createDecoder()
   const encoder = deps.codecs[call.protocol].createStreamEncoder({
     model: call.model,
     includeUsage: Boolean((call.json.stream_options as {include_usage?: unknown} | undefined)?.include_usage),

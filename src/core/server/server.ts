@@ -234,7 +234,7 @@ export class ProxyServer {
   private async modelsOf(type: ProviderType): Promise<string[]> {
     const adapter = this.options.adapters[type]
     const live = this.options.state.select(type, new Set())
-    if (adapter && live) {
+    if (adapter?.modelsCall && adapter.modelIds && live) {
       try {
         const call = await adapter.modelsCall(live.config)
         const response = await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal: AbortSignal.timeout(10_000)})

@@ -39,7 +39,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const sync = new PoolSync(store, state, {flushDelayMs: options.flushDelayMs, pollMs: options.pollMs, onWarning: options.onWarning})
   await sync.start()
   const dispatchers = new Dispatchers(options.timeouts)
-  const adapters = createAdapters(dispatchers)
+  const adapters = createAdapters(dispatchers, store)
   const monitor = new HealthMonitor(state, adapters, options.monitor)
   const server = new ProxyServer({
     state,

@@ -1,0 +1,205 @@
+import {randomUUID} from 'node:crypto'
+import {arch, platform} from 'node:os'
+import {createCodeAssistStreamDecoder, createUnwrappingSseTransform, decodeCodeAssistResponse, encodeCodeAssistRequest, unwrapResponse, wrapGeminiBody} from '../codecs/code-assist/index.js'
+import {googleRetryHint, nextMonthStartUtc, nextShanghaiMidnight} from '../codecs/google-retry.js'
+import {createKiroStreamDecoder, encodeKiroRequest, kiroModelId} from '../codecs/kiro/index.js'
+import type {Dispatchers} from '../http/dispatchers.js'
+import {resolveEndpoints, withRegion, type OAuthEndpoints} from '../oauth/endpoints.js'
+import {discoverGeminiProject} from '../oauth/gemini-project.js'
+import {geminiCredentialSpec} from '../oauth/gemini.js'
+import {kiroCredentialSpec} from '../oauth/kiro.js'
+import {qwenApiBaseUrl, qwenCredentialSpec} from '../oauth/qwen.js'
+import {tokenManagers, type AccessToken, type CredentialSpec, type TokenManager} from '../oauth/token-manager.js'
+import type {PoolInstance} from '../pools/types.js'
+import {retryAfterMs, type Outcome} from '../proxy/classify.js'
+import type {ProviderAdapter} from './types.js'
+
+export interface OAuthAdapterOptions {
+  dispatchers: Dispatchers
+  env?: NodeJS.ProcessEnv
+  /** Called once a Code Assist project has been discovered, to keep it in the pool entry. */
+  rememberProject?: (instance: PoolInstance, project: string) => Promise<void>
+}
+
+const JSON_TYPE = 'application/json'
+const USER_AGENT = `aiclient (${platform()}; ${arch()})`
+
+function field(instance: PoolInstance, name: string): string | undefined {
+  const value = instance.raw[name]
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+function proxyOf(instance: PoolInstance): string | undefined {
+  return field(instance, 'PROXY_URL')
+}
+
+/** The credential file's token manager and the endpoints this instance uses (its own fields, then AICLIENT_*). */
+function credentials<T extends AccessToken>(spec: CredentialSpec<T>, instance: PoolInstance, options: OAuthAdapterOptions): {manager: TokenManager<T>; endpoints: OAuthEndpoints} {
+  if (!instance.credsFile) throw new Error(`${instance.type} instance ${instance.uuid} has no credential file.`)
+  const endpoints = resolveEndpoints(options.env ?? process.env, instance.raw)
+  const manager = tokenManagers.get(spec, instance.credsFile, {endpoints, dispatcher: options.dispatchers.get(proxyOf(instance))})
+  return {manager, endpoints}
+}
+
+function text(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as {error?: {message?: unknown} | string; message?: unknown}
+    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message)
+    return typeof message === 'string' ? message : body
+  } catch {
+    return body
+  }
+}
+
+/** Shared by the three: refresh after a 401, token state for the board and `pool list`, a token check as free probe. */
+function tokenHooks<T extends AccessToken>(spec: CredentialSpec<T>, options: OAuthAdapterOptions) {
+  return {
+    refresh: async (instance: PoolInstance) => void (await credentials(spec, instance, options).manager.forceRefresh()),
+    tokenStatus: (instance: PoolInstance) => (instance.credsFile ? credentials(spec, instance, options).manager.status() : null),
+    cheapProbe: async (instance: PoolInstance) => void (await credentials(spec, instance, options).manager.getAccessToken()),
+  }
+}
+
+/** `openai-qwen-oauth`: the Qwen Code portal, OpenAI-compatible, at the account's `resource_url`. */
+export function qwenOAuth(options: OAuthAdapterOptions): ProviderAdapter {
+  const call = async (instance: PoolInstance, path: string) => {
+    const {manager, endpoints} = credentials(qwenCredentialSpec, instance, options)
+    const token = await manager.getAccessToken()
+    const base = qwenApiBaseUrl(token.resourceUrl, endpoints.QWEN_BASE_URL)
+    // The headers qwen-code sends: the portal serves OAuth accounts only to requests that carry them.
+    const agent = `QwenCode/0.1.0 (${platform()}; ${arch()})`
+    return {
+      url: `${base}${path}`,
+      headers: {
+        authorization: `Bearer ${token.token}`,
+        'content-type': JSON_TYPE,
+        accept: JSON_TYPE,
+        'user-agent': agent,
+        'x-dashscope-cachecontrol': 'enable',
+        'x-dashscope-useragent': agent,
+        'x-dashscope-authtype': 'qwen-oauth',
+      },
+      dispatcher: options.dispatchers.get(proxyOf(instance)),
+    }
+  }
+  return {
+    type: 'openai-qwen-oauth',
+    protocol: 'openai',
+    passthrough: true,
+    prepare: (instance) => call(instance, '/chat/completions'),
+    modelsCall: (instance) => call(instance, '/models'),
+    modelIds: (body) => ((body as {data?: Array<{id?: unknown}>})?.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string'),
+    classify: (status, _headers, body, now): Outcome | undefined => {
+      if ((status === 403 || status === 429) && /insufficient_quota|quota_exceeded|quota exceeded/i.test(body)) {
+        return {kind: 'quota', retryAfterMs: nextShanghaiMidnight(now) - now, reason: `quota exhausted until 00:00 Asia/Shanghai: ${text(body)}`}
+      }
+      return undefined
+    },
+    ...tokenHooks(qwenCredentialSpec, options),
+  }
+}
+
+/** `gemini-cli-oauth`: Google Code Assist `v1internal`, the Gemini API inside a `{model, project, request}` envelope. */
+export function geminiCodeAssist(options: OAuthAdapterOptions): ProviderAdapter {
+  const projects = new Map<string, Promise<string>>()
+  const projectFor = (instance: PoolInstance, token: string, base: string): Promise<string> => {
+    const known = field(instance, 'PROJECT_ID')
+    if (known) return Promise.resolve(known)
+    let pending = projects.get(instance.uuid)
+    if (!pending) {
+      pending = discoverGeminiProject({baseUrl: base, accessToken: token, dispatcher: options.dispatchers.get(proxyOf(instance))}).then(async ({projectId}) => {
+        await options.rememberProject?.(instance, projectId)
+        return projectId
+      })
+      // A failed discovery is retried by the next request rather than remembered.
+      pending.catch(() => projects.delete(instance.uuid))
+      projects.set(instance.uuid, pending)
+    }
+    return pending
+  }
+  return {
+    type: 'gemini-cli-oauth',
+    protocol: 'gemini',
+    passthrough: false,
+    async prepare(instance, ctx) {
+      const {manager, endpoints} = credentials(geminiCredentialSpec, instance, options)
+      const token = await manager.getAccessToken()
+      return {
+        url: `${endpoints.GEMINI_BASE_URL}/v1internal:${ctx.stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+        headers: {authorization: `Bearer ${token.token}`, 'content-type': JSON_TYPE, 'user-agent': USER_AGENT},
+        dispatcher: options.dispatchers.get(proxyOf(instance)),
+      }
+    },
+    async encodeBody(instance, input) {
+      const {manager, endpoints} = credentials(geminiCredentialSpec, instance, options)
+      const project = await projectFor(instance, (await manager.getAccessToken()).token, endpoints.GEMINI_BASE_URL)
+      const target = {model: input.model, project}
+      const body = input.clientProtocol === 'gemini' ? wrapGeminiBody(input.clientJson as never, target) : encodeCodeAssistRequest(input.ir(), target)
+      return {body: JSON.stringify(body)}
+    },
+    decodeResponse: (body) => decodeCodeAssistResponse(body),
+    createStreamDecoder: () => createCodeAssistStreamDecoder(),
+    sameProtocol: {json: unwrapResponse, stream: () => createUnwrappingSseTransform()},
+    classify: (status, headers, body, now): Outcome | undefined => {
+      if (status === 429) {
+        const hint = googleRetryHint(body, now)
+        const delay = hint.delayMs ?? retryAfterMs(headers, now)
+        const reason = hint.reason ? `${hint.terminal ? 'quota exhausted' : 'rate limited'} (${hint.reason})` : undefined
+        return hint.terminal ? {kind: 'quota', retryAfterMs: delay, reason} : {kind: 'rate_limited', retryAfterMs: delay, reason}
+      }
+      // Licence missing, project not set up, account validation: the account needs its owner's attention.
+      if (status === 403) return {kind: 'auth', reason: `needs attention: ${text(body).slice(0, 200)}`}
+      return undefined
+    },
+    ...tokenHooks(geminiCredentialSpec, options),
+  }
+}
+
+/** `claude-kiro-oauth`: CodeWhisperer's generateAssistantResponse, answered as an AWS event stream. */
+export function kiroOAuth(options: OAuthAdapterOptions): ProviderAdapter {
+  return {
+    type: 'claude-kiro-oauth',
+    protocol: 'anthropic',
+    passthrough: false,
+    alwaysStreams: true,
+    async prepare(instance) {
+      const {manager, endpoints} = credentials(kiroCredentialSpec, instance, options)
+      const token = await manager.getAccessToken()
+      return {
+        url: `${withRegion(endpoints.KIRO_BASE_URL, token.region)}/generateAssistantResponse`,
+        headers: {
+          authorization: `Bearer ${token.token}`,
+          'content-type': JSON_TYPE,
+          accept: 'application/vnd.amazon.eventstream',
+          'amz-sdk-invocation-id': randomUUID(),
+          'amz-sdk-request': 'attempt=1; max=1',
+          // One stable, honest agent per instance: never a rotated fingerprint or another product's name.
+          'user-agent': field(instance, 'KIRO_USER_AGENT') ?? USER_AGENT,
+        },
+        dispatcher: options.dispatchers.get(proxyOf(instance)),
+      }
+    },
+    async encodeBody(instance, input) {
+      const token = await credentials(kiroCredentialSpec, instance, options).manager.getAccessToken()
+      const overrides = instance.raw.KIRO_MODEL_MAP && typeof instance.raw.KIRO_MODEL_MAP === 'object' ? (instance.raw.KIRO_MODEL_MAP as Record<string, string>) : undefined
+      const {body, toolNameMap} = encodeKiroRequest(input.ir(), {
+        conversationId: randomUUID(),
+        modelId: kiroModelId(input.model, overrides),
+        // Only social logins carry a profile; builder-id requests are refused with one.
+        ...(token.authMethod === 'social' && token.profileArn ? {profileArn: token.profileArn} : {}),
+      })
+      return {body: JSON.stringify(body), createStreamDecoder: () => createKiroStreamDecoder({model: input.model, toolNameMap})}
+    },
+    classify: (status, headers, body, now): Outcome | undefined => {
+      const message = text(body)
+      if (status === 402) return {kind: 'quota', retryAfterMs: nextMonthStartUtc(now) - now, reason: `monthly limit reached: ${message.slice(0, 200)}`}
+      if (status === 403) {
+        if (/(token|authoriz)/i.test(message) && /(expired|invalid)/i.test(message)) return {kind: 'auth'}
+        if (/suspend|terms|quota|not authorized/i.test(message)) return {kind: 'auth', reason: `account refused: ${message.slice(0, 200)}`}
+      }
+      if (status === 429) return {kind: 'rate_limited', retryAfterMs: retryAfterMs(headers, now)}
+      return undefined
+    },
+    ...tokenHooks(kiroCredentialSpec, options),
+  }
+}

@@ -12,7 +12,11 @@ import {
   type KiroFakeUpstream,
 } from '../../src/fakes/index.js'
 import {startFakeGoogleOAuth, startFakeKiroAuthService, startFakeQwenOAuth, type FakeGoogleOAuth, type FakeKiroAuthService, type FakeQwenOAuth} from '../../src/fakes/oauth/index.js'
-import {tempDir} from '../helpers/cli.js'
+import {runChecks} from '../../src/core/health/check.js'
+import {Dispatchers} from '../../src/core/http/dispatchers.js'
+import {PoolStore} from '../../src/core/pools/store.js'
+import {createAdapters} from '../../src/core/providers/index.js'
+import {runCli, tempDir} from '../helpers/cli.js'
 import {TIME, WEATHER, anthropicToolConversation, geminiToolConversation, openaiToolConversation} from '../helpers/conversations.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
 
@@ -253,5 +257,37 @@ describe('one pool holding all five types', () => {
       await openai.close()
       await anthropic.close()
     }
+  })
+})
+
+describe('pool check and pool list for OAuth instances', () => {
+  it('probes each with a one-token generation, or with --cheap only the token; list shows token expiry', async () => {
+    const file = join(dir, 'check-pools.json')
+    const doc = oauthPool() as Record<string, Array<Record<string, unknown>>>
+    doc['gemini-cli-oauth']![0]!.PROJECT_ID = 'fake-project-123'
+    await writeFile(file, JSON.stringify(doc))
+    const store = new PoolStore(file)
+    const dispatchers = new Dispatchers()
+    try {
+      const entries = await runChecks(store, createAdapters(dispatchers, store), {timeoutMs: 5000, concurrency: 3})
+      expect(entries.map((e) => [e.type, e.state])).toEqual([
+        ['gemini-cli-oauth', 'healthy'],
+        ['claude-kiro-oauth', 'healthy'],
+        ['openai-qwen-oauth', 'healthy'],
+      ])
+      const calls = portal.count + codeAssist.count + kiro.count
+      const cheap = await runChecks(store, createAdapters(dispatchers, store), {timeoutMs: 5000, concurrency: 3, cheap: true})
+      expect(cheap.every((e) => e.healthy)).toBe(true)
+      expect(portal.count + codeAssist.count + kiro.count).toBe(calls)
+    } finally {
+      await dispatchers.destroy()
+    }
+    const listed = await runCli(['pool', 'list', '--json', '--pools-file', file], {cwd: dir})
+    const tokens = JSON.parse(listed.stdout).map((i: {token: {state: string; expiresAt: string}}) => i.token)
+    expect(tokens.map((t: {state: string}) => t.state)).toEqual(['valid', 'valid', 'valid'])
+    expect(Date.parse(tokens[0].expiresAt)).toBeGreaterThan(Date.now())
+    const table = await runCli(['pool', 'list', '--pools-file', file], {cwd: dir})
+    expect(table.stdout).toMatch(/TOKEN/)
+    expect(table.stdout).toMatch(/valid until \d\d:\d\dZ \(in (59|60)m\)/)
   })
 })

@@ -4,6 +4,7 @@ import {parseProviderType} from '../../core/pools/operations.js'
 import {shortUuid} from '../../core/pools/lookup.js'
 import {persistedState} from '../../core/pools/state.js'
 import type {PoolInstance} from '../../core/pools/types.js'
+import {describeToken, readTokenSummary, type TokenSummary} from '../../core/oauth/token-summary.js'
 import {maskSecrets} from '../../core/secrets.js'
 import {relativeTime} from '../../core/text.js'
 import {renderTable} from '../../ui/table.js'
@@ -29,18 +30,21 @@ export default class PoolList extends BaseCommand<typeof PoolList> {
     const snapshot = await store.read()
     const now = Date.now()
     const instances = snapshot.instances.filter((i) => !type || i.type === type)
+    const tokens = await Promise.all(instances.map((i) => readTokenSummary(i, now)))
     if (!this.jsonEnabled()) {
       if (instances.length === 0) {
         this.log(`No instances in ${store.file}${type ? ` of type ${type}` : ''}. Add one with \`aiclient pool add\`.`)
       } else {
-        this.log(renderInstances(instances, now, process.stdout.columns ?? 120))
+        this.log(renderInstances(instances, tokens, now, process.stdout.columns ?? 120))
       }
     }
-    return instances.map((i) => ({type: i.type, state: persistedState(i, now), ...maskSecrets(i.raw)}))
+    return instances.map((i, n) => ({type: i.type, state: persistedState(i, now), ...(tokens[n] ? {token: tokens[n]} : {}), ...maskSecrets(i.raw)}))
   }
 }
 
-function renderInstances(instances: PoolInstance[], now: number, width: number): string {
+function renderInstances(instances: PoolInstance[], tokens: Array<TokenSummary | null>, now: number, width: number): string {
+  const tokenOf = new Map(instances.map((instance, n) => [instance, tokens[n]]))
+  const tokenColumn = tokens.some((t) => t !== null)
   return renderTable(
     instances,
     [
@@ -65,6 +69,12 @@ function renderInstances(instances: PoolInstance[], now: number, width: number):
         color: (_i, text) => dim(text),
         flexible: true,
       },
+      ...(tokenColumn
+        ? [{header: 'TOKEN', value: (i: PoolInstance) => {
+            const token = tokenOf.get(i)
+            return token ? describeToken(token, now) : '-'
+          }, flexible: true}]
+        : []),
     ],
     width,
   )

@@ -5,7 +5,7 @@ import {Dispatchers} from '../http/dispatchers.js'
 import {PoolState} from '../pools/runtime.js'
 import {PoolStore} from '../pools/store.js'
 import {PoolSync} from '../pools/sync.js'
-import {createAdapters} from '../providers/index.js'
+import {createAdapters, type Adapters} from '../providers/index.js'
 import type {RequestRecord} from '../proxy/proxy.js'
 import type {ServeSettings} from './options.js'
 import {ProxyServer} from './server.js'
@@ -27,6 +27,7 @@ export interface RunningProxy {
   sync: PoolSync
   store: PoolStore
   monitor: HealthMonitor
+  adapters: Adapters
   startedAt: number
   /** Graceful: stop accepting, drain, save statistics. */
   stop(): Promise<void>
@@ -71,6 +72,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     sync,
     store,
     monitor,
+    adapters,
     startedAt: now(),
     stop: () =>
       (stopping ??= (async () => {

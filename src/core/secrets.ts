@@ -36,3 +36,17 @@ function maskValue(value: unknown, key: string | undefined): unknown {
   }
   return value
 }
+
+/** The secret values an instance holds (API keys and the like), for scrubbing text that came from its upstream. */
+export function secretValues(raw: Record<string, unknown>): string[] {
+  return Object.entries(raw)
+    .filter(([key, value]) => SECRET_FIELD_PATTERN.test(key) && typeof value === 'string' && value.length >= 8)
+    .map(([, value]) => value as string)
+}
+
+/** Replaces every occurrence of the given secrets with their masked form: upstreams sometimes echo the key back. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(maskSecret(secret))
+  return out
+}

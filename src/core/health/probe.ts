@@ -4,6 +4,7 @@ import type {IRRequest} from '../codecs/ir.js'
 import {AppError, errorMessage} from '../errors.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
+import {redact, secretValues} from '../secrets.js'
 import type {AttemptBody, ProviderAdapter} from '../providers/types.js'
 import {classifyError, classifyStatus} from '../proxy/classify.js'
 
@@ -122,7 +123,7 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
     }
     const {status, text} = answer
     const outcome = adapter.classify?.(status, answer.headers, text, now()) ?? classifyStatus(status, answer.headers, now())
-    const error = status >= 400 ? `${status} ${upstreamMessage(text)}`.trim() : null
+    const error = status >= 400 ? redact(`${status} ${upstreamMessage(text)}`.trim(), secretValues(instance.raw)) : null
     switch (outcome.kind) {
       case 'success':
         return result({healthy: true, state: 'healthy', reason: null, status})

@@ -8,6 +8,7 @@ import {errorMessage} from '../errors.js'
 import type {LiveInstance, PoolState} from '../pools/runtime.js'
 import type {ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
+import {redact, secretValues} from '../secrets.js'
 import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
 import {SSE_HEADERS, sendError, write} from '../server/respond.js'
 import {classifyError, classifyStatus, describeOutcome, isCounted, type Outcome} from './classify.js'
@@ -224,13 +225,14 @@ async function attemptOnce(
   }
   const text = await response.body.text().catch(() => '')
   const outcome = adapter.classify?.(response.statusCode, response.headers, text, deps.now()) ?? classifyStatus(response.statusCode, response.headers, deps.now())
-  if (outcome.kind === 'client_fault' || outcome.kind === 'success') return relayClientFault(deps, call, adapter, response, text, res)
+  if (outcome.kind === 'client_fault' || outcome.kind === 'success') return relayClientFault(deps, call, adapter, response, redact(text, secretValues(live.config.raw)), res)
   // A 401 the adapter can cure by refreshing is not held against the instance yet.
-  if (outcome.kind === 'auth' && mayRefresh) return {done: false, outcome, message: `${response.statusCode} ${errorDetail(text)}`.trim()}
+  if (outcome.kind === 'auth' && mayRefresh) return {done: false, outcome, message: redact(`${response.statusCode} ${errorDetail(text)}`.trim(), secretValues(live.config.raw))}
   return fail(deps, live, outcome, `${response.statusCode} ${errorDetail(text)}`.trim())
 }
 
-function fail(deps: ProxyDeps, live: LiveInstance, outcome: Outcome, message: string): Attempt {
+function fail(deps: ProxyDeps, live: LiveInstance, outcome: Outcome, upstreamMessage: string): Attempt {
+  const message = redact(upstreamMessage, secretValues(live.config.raw))
   switch (outcome.kind) {
     case 'rate_limited':
       deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.defaultCooldownMs, outcome.reason ?? 'rate limited')

@@ -28,6 +28,7 @@ export interface ServeSettings {
   shutdownGraceMs: number
   bodyLimitBytes: number
   responseLimitBytes: number
+  clientHeadersTimeoutMs: number
   monitor: MonitorOptions
 }
 
@@ -44,6 +45,7 @@ export const TUNABLES = {
   SHUTDOWN_GRACE_SECONDS: 10,
   REQUEST_BODY_LIMIT_MB: DEFAULT_BODY_LIMIT / 1024 / 1024,
   RESPONSE_BODY_LIMIT_MB: DEFAULT_RESPONSE_LIMIT / 1024 / 1024,
+  CLIENT_HEADERS_TIMEOUT_SECONDS: 60,
   HEALTH_PROBE_INITIAL_SECONDS: DEFAULT_MONITOR.initialDelayMs / 1000,
   HEALTH_PROBE_MAX_SECONDS: DEFAULT_MONITOR.maxDelayMs / 1000,
   HEALTH_CHECK_TIMEOUT_SECONDS: DEFAULT_MONITOR.timeoutMs / 1000,
@@ -93,6 +95,7 @@ export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, 
     shutdownGraceMs: tunable(config, 'SHUTDOWN_GRACE_SECONDS') * 1000,
     bodyLimitBytes: Math.round(tunable(config, 'REQUEST_BODY_LIMIT_MB') * 1024 * 1024),
     responseLimitBytes: Math.round(tunable(config, 'RESPONSE_BODY_LIMIT_MB') * 1024 * 1024),
+    clientHeadersTimeoutMs: tunable(config, 'CLIENT_HEADERS_TIMEOUT_SECONDS') * 1000,
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,

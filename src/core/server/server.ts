@@ -23,6 +23,8 @@ export interface ServerOptions {
   maxAttempts?: number
   bodyLimitBytes?: number
   responseLimitBytes?: number
+  /** How long a client may take to send its request headers (slowloris protection). */
+  headersTimeoutMs?: number
   now?: () => number
   onRecord?: (record: RequestRecord) => void
   onDropped?: (field: string) => void
@@ -56,7 +58,10 @@ export class ProxyServer {
   constructor(private readonly options: ServerOptions) {
     this.now = options.now ?? Date.now
     this.started = this.now()
-    this.server = createServer({keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000}, (req, res) => {
+    const headersTimeout = options.headersTimeoutMs ?? 60_000
+    // Node checks its timeouts on this interval; a short one makes short timeouts exact.
+    const connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4)))
+    this.server = createServer({keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout, connectionsCheckingInterval}, (req, res) => {
       const work = this.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) sendJson(res, 500, {error: {message: `Internal error: ${errorMessage(error)}`}})
         else res.destroy()

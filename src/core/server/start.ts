@@ -51,6 +51,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     maxAttempts: options.maxAttempts,
     bodyLimitBytes: options.bodyLimitBytes,
     responseLimitBytes: options.responseLimitBytes,
+    headersTimeoutMs: options.clientHeadersTimeoutMs,
     now,
     onRecord: options.onRecord,
     onDropped: options.onDropped,

@@ -1,0 +1,125 @@
+import {connect, type Socket} from 'node:net'
+import {request} from 'undici'
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {tempDir} from '../helpers/cli.js'
+import {claudeInstance, openaiInstance, post, startTestProxy, testAgent, waitFor, type TestProxy} from '../helpers/proxy.js'
+import {startServeProcess} from '../helpers/serve-process.js'
+
+const unhandled: unknown[] = []
+const onUnhandled = (reason: unknown) => unhandled.push(reason)
+let openai: FakeUpstream
+let anthropic: FakeUpstream
+let proxy: TestProxy
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled)
+  openai = await startOpenAIFake({name: 'oa', paceMs: 20})
+  anthropic = await startAnthropicFake({name: 'an'})
+  proxy = await startTestProxy(
+    {'openai-custom': [openaiInstance(openai, 'oa')], 'claude-custom': [claudeInstance(anthropic, 'an')]},
+    {config: {CLIENT_HEADERS_TIMEOUT_SECONDS: 0.5}},
+  )
+})
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled)
+  await proxy.cleanup()
+  await openai.close()
+  await anthropic.close()
+})
+afterEach(() => expect(unhandled).toEqual([]))
+
+const stillServes = async () => expect((await post(`${proxy.url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'ok?'}]})).status).toBe(200)
+
+describe('malformed requests get a 4xx in the client protocol', () => {
+  const cases: Array<[string, string, unknown, number, RegExp]> = [
+    ['wrong type for model', '/openai-custom/v1/chat/completions', {model: 5, messages: []}, 400, /The request has no/],
+    ['wrong type for messages, converted', '/claude-custom/v1/chat/completions', {model: 'm', messages: 'hello'}, 400, /messages/],
+    ['wrong type for messages, passed through', '/claude-custom/v1/messages', {model: 'm', max_tokens: 5, messages: 'hello'}, 400, /messages/],
+    ['missing messages, converted', '/openai-custom/v1/messages', {model: 'm', max_tokens: 5}, 400, /messages/],
+    ['missing max_tokens, passed through', '/claude-custom/v1/messages', {model: 'm', messages: [{role: 'user', content: 'x'}]}, 400, /max_tokens/],
+    ['a JSON array', '/openai-custom/v1/chat/completions', [1, 2], 400, /JSON object/],
+    ['Gemini contents of the wrong shape', '/openai-custom/v1beta/models/m:generateContent', {contents: 'hi'}, 400, /contents/],
+  ]
+  for (const [name, path, body, status, message] of cases) {
+    it(name, async () => {
+      const answer = await post(`${proxy.url}${path}`, body)
+      expect(answer.status).toBe(status)
+      expect(answer.text).toMatch(message)
+      expect(proxy.state.list().every((l) => l.errorCount === 0)).toBe(true)
+    })
+  }
+})
+
+describe('hostile clients', () => {
+  it('headers sent too slowly get 408 and the connection closed', async () => {
+    const socket = connect(Number(new URL(proxy.url).port), '127.0.0.1')
+    await new Promise((r) => socket.once('connect', r))
+    socket.write('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n')
+    let answer = ''
+    socket.on('data', (d) => (answer += d.toString()))
+    const started = Date.now()
+    await new Promise((r) => socket.once('close', r))
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(answer).toMatch(/^HTTP\/1\.1 408/)
+    await stillServes()
+  })
+
+  it('aborts at every phase leave the server serving and nothing counted', async () => {
+    const port = Number(new URL(proxy.url).port)
+    // While the body is still being sent.
+    const partial = connect(port, '127.0.0.1')
+    await new Promise((r) => partial.once('connect', r))
+    partial.write('POST /openai-custom/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"model":"m","mess')
+    await new Promise((r) => setTimeout(r, 50))
+    partial.destroy()
+    // After the request, before the answer; and in the middle of a stream.
+    for (const waitMs of [5, 120]) {
+      const controller = new AbortController()
+      const pending = request(`${proxy.url}/openai-custom/v1/chat/completions`, {
+        method: 'POST',
+        headers: {'content-type': 'application/json'},
+        body: JSON.stringify({model: 'm', stream: true, messages: [{role: 'user', content: 'x'.repeat(100)}]}),
+        dispatcher: testAgent,
+        signal: controller.signal,
+      })
+      setTimeout(() => controller.abort(), waitMs)
+      await pending.then((r) => r.body.text()).catch(() => undefined)
+    }
+    await waitFor(() => proxy.state.list('openai-custom')[0]!.inFlight === 0, 3000, 'in-flight to drain')
+    expect(proxy.state.list().every((l) => l.errorCount === 0)).toBe(true)
+    await stillServes()
+  })
+})
+
+describe('many idle connections', () => {
+  it('2,000 idle keep-alive connections: still serving, memory back near its baseline once they go', async () => {
+    const fake = await startOpenAIFake({name: 'up'})
+    const {dir, cleanup} = await tempDir()
+    const serve = await startServeProcess(dir, {'openai-custom': [openaiInstance(fake, 'up')]})
+    const sockets: Socket[] = []
+    try {
+      const port = Number(new URL(serve.url).port)
+      const baseline = await serve.rssMb()
+      for (let i = 0; i < 2000; i++) {
+        const socket = connect(port, '127.0.0.1')
+        socket.on('error', () => {})
+        sockets.push(socket)
+        if (i % 200 === 199) await new Promise((r) => setTimeout(r, 20))
+      }
+      await Promise.all(sockets.map((s) => (s.readyState === 'open' ? undefined : new Promise((r) => s.once('connect', r)))))
+      const answer = await post(`${serve.url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
+      expect(answer.status).toBe(200)
+      const loaded = await serve.rssMb()
+      for (const socket of sockets) socket.destroy()
+      await new Promise((r) => setTimeout(r, 1500))
+      const after = await serve.rssMb()
+      expect(after - baseline).toBeLessThan(Math.max(30, (loaded - baseline) * 0.8))
+      expect(await serve.stop()).toBe(0)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await fake.close()
+      await cleanup()
+    }
+  }, 30_000)
+})

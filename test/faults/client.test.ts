@@ -93,14 +93,14 @@ describe('hostile clients', () => {
 })
 
 describe('many idle connections', () => {
-  it('2,000 idle keep-alive connections: still serving, memory back near its baseline once they go', async () => {
+  it('2,000 idle keep-alive connections: still serving, and memory back to its baseline once they go', async () => {
     const fake = await startOpenAIFake({name: 'up'})
     const {dir, cleanup} = await tempDir()
     const serve = await startServeProcess(dir, {'openai-custom': [openaiInstance(fake, 'up')]})
     const sockets: Socket[] = []
-    try {
-      const port = Number(new URL(serve.url).port)
-      const baseline = await serve.rssMb()
+    const port = Number(new URL(serve.url).port)
+    // One round of 2,000 idle connections, a request while they are open, then all of them closed.
+    const round = async () => {
       for (let i = 0; i < 2000; i++) {
         const socket = connect(port, '127.0.0.1')
         socket.on('error', () => {})
@@ -108,13 +108,16 @@ describe('many idle connections', () => {
         if (i % 200 === 199) await new Promise((r) => setTimeout(r, 20))
       }
       await Promise.all(sockets.map((s) => (s.readyState === 'open' ? undefined : new Promise((r) => s.once('connect', r)))))
-      const answer = await post(`${serve.url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
-      expect(answer.status).toBe(200)
-      const loaded = await serve.rssMb()
-      for (const socket of sockets) socket.destroy()
-      await new Promise((r) => setTimeout(r, 1500))
-      const after = await serve.rssMb()
-      expect(after - baseline).toBeLessThan(Math.max(30, (loaded - baseline) * 0.8))
+      expect((await post(`${serve.url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})).status).toBe(200)
+      for (const socket of sockets.splice(0)) socket.destroy()
+      await new Promise((r) => setTimeout(r, 1000))
+      return serve.rssMb()
+    }
+    try {
+      // V8 keeps memory it once grew to: the baseline is taken after a first round, and a second must not add to it.
+      const baseline = await round()
+      const after = await round()
+      expect(after).toBeLessThan(baseline * 1.1)
       expect(await serve.stop()).toBe(0)
     } finally {
       for (const socket of sockets) socket.destroy()

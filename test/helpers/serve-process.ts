@@ -13,13 +13,19 @@ export interface ServeProcess {
 }
 
 /** `aiclient serve` as its own process, so its memory can be measured apart from the test's. */
-export async function startServeProcess(dir: string, pools: unknown, config: Record<string, unknown> = {}, args: string[] = []): Promise<ServeProcess> {
+export async function startServeProcess(
+  dir: string,
+  pools: unknown,
+  config: Record<string, unknown> = {},
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<ServeProcess> {
   const poolsFile = join(dir, 'provider_pools.json')
   await writeFile(poolsFile, JSON.stringify(pools))
   await writeFile(join(dir, 'config.json'), JSON.stringify(config))
   const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--pools-file', poolsFile, ...args], {
     cwd: dir,
-    env: {PATH: process.env.PATH, HOME: dir, AICLIENT_CONFIG_DIR: join(dir, 'cfg')},
+    env: {PATH: process.env.PATH, HOME: dir, AICLIENT_CONFIG_DIR: join(dir, 'cfg'), ...env},
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

@@ -4,6 +4,7 @@
 // writes stream events as strings, which cannot carry binary frames cut at any byte. Frames come from the
 // codec's encodeFrame, whose bytes the codec tests pin to the reference's worked example.
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import {seededRandom} from './random.js'
 import type {AddressInfo} from 'node:net'
 
 import {encodeFrame, type KiroFrame} from '../core/codecs/kiro/eventstream.js'
@@ -294,18 +295,6 @@ function corrupt(frame: Uint8Array, part: FramePart): Uint8Array {
   return damaged
 }
 
-// mulberry32: tiny and seedable, so a failing split pattern can be replayed
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 type Split = NonNullable<KiroFakeOptions['splitBytes']>
 
 function writeSizes(split: Split): () => number {
@@ -314,7 +303,7 @@ function writeSizes(split: Split): () => number {
     let i = 0
     return () => split[i++ % split.length] ?? 1
   }
-  const random = seeded(split.seed)
+  const random = seededRandom(split.seed)
   const max = split.max ?? 64
   return () => 1 + Math.floor(random() * max)
 }

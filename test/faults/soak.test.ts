@@ -1,21 +1,9 @@
 import {Agent, request} from 'undici'
 import {afterAll, beforeAll, expect, it} from 'vitest'
-import {parseSse, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../../src/fakes/index.js'
+import {parseSse, seededRandom, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../../src/fakes/index.js'
 import {tempDir} from '../helpers/cli.js'
 import {claudeInstance, openaiInstance} from '../helpers/proxy.js'
 import {startServeProcess, type ServeProcess} from '../helpers/serve-process.js'
-
-/** mulberry32: a small seeded generator, so a failing soak can be replayed exactly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const SEED = Number(process.env.AICLIENT_SOAK_SEED ?? 20261127)
 const TOTAL = Number(process.env.AICLIENT_SOAK_TOTAL ?? 10_000)
@@ -49,8 +37,8 @@ let cleanup: () => Promise<void>
 
 beforeAll(async () => {
   fakes = await Promise.all([
-    ...[1, 2, 3, 4].map((i) => startOpenAIFake({name: `oa${i}`, script: {handler: faults(random(SEED + i))}})),
-    ...[5, 6].map((i) => startAnthropicFake({name: `an${i}`, script: {handler: faults(random(SEED + i))}})),
+    ...[1, 2, 3, 4].map((i) => startOpenAIFake({name: `oa${i}`, script: {handler: faults(seededRandom(SEED + i))}})),
+    ...[5, 6].map((i) => startAnthropicFake({name: `an${i}`, script: {handler: faults(seededRandom(SEED + i))}})),
   ])
   const tmp = await tempDir()
   cleanup = tmp.cleanup
@@ -74,7 +62,7 @@ afterAll(async () => {
 type Kind = 'valid' | 'invalid'
 
 it(`soak: ${TOTAL} seeded mixed requests with random upstream faults — no crash, no proxy-made 5xx, stable memory`, async () => {
-  const rng = random(SEED)
+  const rng = seededRandom(SEED)
   const agent = new Agent({connections: CONCURRENCY, keepAliveTimeout: 1000})
   const statuses = new Map<number, number>()
   const proxyMade: string[] = []

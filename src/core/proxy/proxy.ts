@@ -115,7 +115,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
       deps.state.begin(live)
       let attempt: Attempt
       try {
-        attempt = await attemptInstance(deps, call, adapter, live, bodies, res, abort.signal)
+        attempt = await attemptInstance({deps, call, adapter, live, bodies, res, signal: abort.signal})
       } catch (error) {
         // A conversion the target cannot carry: the client's request is at fault, whichever instance serves it.
         if (!(error instanceof CodecError)) throw error
@@ -160,24 +160,28 @@ function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: ProxyDeps)
   return async () => shared
 }
 
+/** Everything one attempt on one instance works with. */
+interface AttemptContext {
+  deps: ProxyDeps
+  call: ClientCall
+  adapter: ProviderAdapter
+  live: LiveInstance
+  bodies: BodySource
+  res: ServerResponse
+  signal: AbortSignal
+}
+
 /** One instance: send, and after a 401 from an OAuth upstream refresh the token and send once more. */
-async function attemptInstance(
-  deps: ProxyDeps,
-  call: ClientCall,
-  adapter: ProviderAdapter,
-  live: LiveInstance,
-  bodies: BodySource,
-  res: ServerResponse,
-  signal: AbortSignal,
-): Promise<Attempt> {
-  const attempt = await attemptOnce(deps, call, adapter, live, bodies, res, signal, Boolean(adapter.refresh))
+async function attemptInstance(ctx: AttemptContext): Promise<Attempt> {
+  const {adapter, live, signal} = ctx
+  const attempt = await attemptOnce(ctx, Boolean(adapter.refresh))
   if (attempt.done || attempt.outcome.kind !== 'auth' || !adapter.refresh || signal.aborted) return attempt
   try {
     await adapter.refresh(live.config)
   } catch (error) {
-    return tokenFailure(deps, live, error)
+    return tokenFailure(ctx.deps, live, error)
   }
-  return attemptOnce(deps, call, adapter, live, bodies, res, signal, false)
+  return attemptOnce(ctx, false)
 }
 
 /** A token that cannot be had: a gone login takes the instance out until a re-login; a token server hiccup counts. */
@@ -189,16 +193,8 @@ function tokenFailure(deps: ProxyDeps, live: LiveInstance, error: unknown): Atte
   return fail(deps, live, {kind: 'network', code: 'TOKEN_REFRESH'}, errorMessage(error))
 }
 
-async function attemptOnce(
-  deps: ProxyDeps,
-  call: ClientCall,
-  adapter: ProviderAdapter,
-  live: LiveInstance,
-  bodies: BodySource,
-  res: ServerResponse,
-  signal: AbortSignal,
-  mayRefresh: boolean,
-): Promise<Attempt> {
+async function attemptOnce(ctx: AttemptContext, mayRefresh: boolean): Promise<Attempt> {
+  const {deps, call, adapter, live, bodies, res, signal} = ctx
   const sentAt = deps.now()
   let upstream: UpstreamCall
   let attemptBody: Awaited<ReturnType<BodySource>>

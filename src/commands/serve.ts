@@ -7,9 +7,7 @@ import type {PoolEvent} from '../core/pools/runtime.js'
 import {resolveServeSettings} from '../core/server/options.js'
 import {startProxy, type RunningProxy} from '../core/server/start.js'
 import {envFlag} from '../core/text.js'
-import {startDemoLoad} from '../demo/load.js'
-import {renderBoard} from '../ui/board/render.js'
-import {startDemoUpstreams, type DemoUpstreams} from '../demo/upstreams.js'
+import type {DemoUpstreams} from '../demo/upstreams.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Run the proxy: one OpenAI/Anthropic/Gemini endpoint over the whole pool'
@@ -51,6 +49,8 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
     )
     let demo: DemoUpstreams | undefined
     if (this.flags.demo) {
+      // Loaded only when used: the fakes, and below Ink and React, would otherwise sit in every server's memory.
+      const {startDemoUpstreams} = await import('../demo/upstreams.js')
       demo = await startDemoUpstreams(this.flags['pools-file'])
       settings.defaultType ??= 'openai-custom'
     }
@@ -83,10 +83,10 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
     const counts = proxy.state.types().map((type) => `${type}: ${proxy.state.list(type).length}`)
     this.log(`aiclient listening on ${proxy.url} — ${counts.length > 0 ? counts.join(', ') : 'no instances yet'} (pool file ${poolsFile})${settings.apiKey ? '; API key required' : ''}`)
     if (demo && !board) this.log(`demo: fake upstreams ${demo.fakes.map((f) => `${f.name} ${f.url}`).join(', ')}; try:\n  curl ${proxy.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`)
-    const load = demo && this.flags['demo-load'] ? startDemoLoad(proxy.url, this.flags['demo-load'], settings.apiKey) : undefined
+    const load = demo && this.flags['demo-load'] ? (await import('../demo/load.js')).startDemoLoad(proxy.url, this.flags['demo-load'], settings.apiKey) : undefined
     let quitFromBoard: () => void = () => {}
     const boardQuit = new Promise<void>((resolve) => (quitFromBoard = resolve))
-    const view = board ? renderBoard(proxy, feed, () => quitFromBoard()) : undefined
+    const view = board ? (await import('../ui/board/render.js')).renderBoard(proxy, feed, () => quitFromBoard()) : undefined
     await Promise.race([waitForShutdown(), boardQuit])
     view?.unmount()
     this.log('Shutting down: finishing running requests and saving statistics…')

@@ -32,7 +32,8 @@ export interface LiveInstance {
   inFlight: number
   usageCount: number
   errorCount: number
-  lastUsed: string | null
+  /** Milliseconds; turned into the file's ISO string only when written, not on every request. */
+  lastUsedAt: number | null
   lastErrorTime: string | null
   lastHealthCheckTime: string | null
   /** Timestamps of recent counted errors, for the sliding window. */
@@ -100,7 +101,7 @@ export class PoolState extends EventEmitter {
       inFlight: 0,
       usageCount: config.usageCount,
       errorCount: config.errorCount,
-      lastUsed: config.lastUsed,
+      lastUsedAt: config.lastUsed === null ? null : Date.parse(config.lastUsed),
       lastErrorTime: config.lastErrorTime,
       lastHealthCheckTime: config.lastHealthCheckTime,
       recentErrors: [],
@@ -197,7 +198,7 @@ export class PoolState extends EventEmitter {
   succeeded(live: LiveInstance, latencyMs: number): void {
     live.usageCount++
     live.pending.usage++
-    live.lastUsed = new Date(this.now()).toISOString()
+    live.lastUsedAt = this.now()
     live.pending.fields.add('lastUsed')
     live.recentErrors = []
     live.latencies.push(latencyMs)
@@ -313,7 +314,7 @@ export class PoolState extends EventEmitter {
       case 'cooldownUntil':
         return live.cooldownUntil > 0 ? new Date(live.cooldownUntil).toISOString() : null
       case 'lastUsed':
-        return live.lastUsed
+        return live.lastUsedAt === null ? null : new Date(live.lastUsedAt).toISOString()
       case 'lastErrorTime':
         return live.lastErrorTime
       case 'lastHealthCheckTime':

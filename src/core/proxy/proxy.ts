@@ -334,21 +334,20 @@ async function readAnswer(response: Dispatcher.ResponseData, limit: number): Pro
     await response.body.dump().catch(() => {})
     return {problem: `answer of type ${type.split(';')[0]} instead of JSON`}
   }
-  const chunks: Buffer[] = []
-  let size = 0
+  const declared = Number(response.headers['content-length'])
+  if (Number.isFinite(declared) && declared > limit) {
+    response.body.destroy()
+    return {problem: `answer larger than ${limit} bytes`}
+  }
+  let bytes: Buffer
   try {
-    for await (const chunk of response.body) {
-      size += (chunk as Buffer).length
-      if (size > limit) {
-        response.body.destroy()
-        return {problem: `answer larger than ${limit} bytes`}
-      }
-      chunks.push(chunk as Buffer)
-    }
+    // A declared length within the limit can be read in one go; only unbounded answers are counted as they come.
+    const read = Number.isFinite(declared) ? Buffer.from(await response.body.arrayBuffer()) : await readLimited(response, limit)
+    if (!read) return {problem: `answer larger than ${limit} bytes`}
+    bytes = read
   } catch (error) {
     return {problem: errorMessage(error), outcome: classifyError(error)}
   }
-  const bytes = Buffer.concat(chunks, size)
   let json: unknown
   try {
     json = JSON.parse(bytes.toString('utf8'))
@@ -357,6 +356,21 @@ async function readAnswer(response: Dispatcher.ResponseData, limit: number): Pro
   }
   if (isErrorObject(json)) return {problem: `error in a 200 answer: ${errorDetail(bytes.toString('utf8')) || 'no message'}`}
   return {bytes, json}
+}
+
+/** The whole body, or undefined (and the body dropped) once it passes the limit. */
+async function readLimited(response: Dispatcher.ResponseData, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of response.body) {
+    size += (chunk as Buffer).length
+    if (size > limit) {
+      response.body.destroy()
+      return undefined
+    }
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks, size)
 }
 
 function isErrorObject(json: unknown): boolean {

@@ -65,7 +65,7 @@ export function buildRows(state: PoolState, now: number, tokenInfo: TokenInfo = 
         errors: live.errorCount,
         errorRate: outcomes === 0 ? null : live.errorCount / outcomes,
         p50Ms: median(live.latencies),
-        lastUsed: live.lastUsed,
+        lastUsed: live.lastUsedAt === null ? null : new Date(live.lastUsedAt).toISOString(),
         token: tokenInfo(live),
       }
     }),

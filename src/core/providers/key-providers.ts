@@ -17,6 +17,19 @@ function proxyOf(instance: PoolInstance): string | undefined {
   return stringField(instance, 'PROXY_URL')
 }
 
+/**
+ * The chat call of an instance, built once per version of its pool entry: a reload replaces the entry object, so
+ * edits are picked up, while every request in between reuses the same URL, headers and dispatcher.
+ */
+function cachedCall(build: (instance: PoolInstance) => UpstreamCall): (instance: PoolInstance) => UpstreamCall {
+  const calls = new WeakMap<PoolInstance, UpstreamCall>()
+  return (instance) => {
+    let call = calls.get(instance)
+    if (!call) calls.set(instance, (call = build(instance)))
+    return call
+  }
+}
+
 /** `openai-custom`: any OpenAI-compatible endpoint; the base includes `/v1`. */
 export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
   const base = (instance: PoolInstance) => trimSlash(stringField(instance, 'OPENAI_BASE_URL') ?? 'https://api.openai.com/v1')
@@ -25,11 +38,12 @@ export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
     headers: {authorization: `Bearer ${stringField(instance, 'OPENAI_API_KEY') ?? ''}`, 'content-type': JSON_TYPE, accept: JSON_TYPE},
     dispatcher: dispatchers.get(proxyOf(instance)),
   })
+  const chat = cachedCall((instance) => call(instance, '/chat/completions'))
   return {
     type: 'openai-custom',
     protocol: 'openai',
     passthrough: true,
-    prepare: async (instance) => call(instance, '/chat/completions'),
+    prepare: async (instance) => chat(instance),
     modelsCall: async (instance) => call(instance, '/models'),
     modelIds: dataIds,
   }
@@ -63,11 +77,13 @@ export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
       dispatcher: dispatchers.get(proxyOf(instance)),
     }
   }
+  const messages = cachedCall((instance) => call(instance, '/messages'))
   return {
     type: 'claude-custom',
     protocol: 'anthropic',
     passthrough: true,
-    prepare: async (instance, ctx) => call(instance, '/messages', ctx),
+    // Anthropic clients bring their own version and beta headers; everyone else shares one prepared call.
+    prepare: async (instance, ctx) => (ctx.clientProtocol === 'anthropic' ? call(instance, '/messages', ctx) : messages(instance)),
     modelsCall: async (instance) => call(instance, '/models'),
     countTokensCall: async (instance, ctx) => call(instance, '/messages/count_tokens', ctx),
     modelIds: dataIds,

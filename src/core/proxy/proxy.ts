@@ -1,3 +1,4 @@
+import {EventEmitter} from 'node:events'
 import type {IncomingHttpHeaders, ServerResponse} from 'node:http'
 import {request, type Dispatcher} from 'undici'
 import {CodecError} from '../codecs/errors.js'
@@ -98,7 +99,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
     return record(status, null, 0, errorMessage(error))
   }
 
-  const abort = new AbortController()
+  const abort = new ClientGone()
   const onClose = () => {
     if (!res.writableFinished) abort.abort()
   }
@@ -115,7 +116,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
       deps.state.begin(live)
       let attempt: Attempt
       try {
-        attempt = await attemptInstance({deps, call, adapter, live, bodies, res, signal: abort.signal})
+        attempt = await attemptInstance({deps, call, adapter, live, bodies, res, signal: abort})
       } catch (error) {
         // A conversion the target cannot carry: the client's request is at fault, whichever instance serves it.
         if (!(error instanceof CodecError)) throw error
@@ -125,7 +126,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
         deps.state.end(live)
       }
       if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
-      if (abort.signal.aborted) return record(499, live, tried.size, 'client closed the connection')
+      if (abort.aborted) return record(499, live, tried.size, 'client closed the connection')
       lastFailure = `${instanceLabel(live)}: ${attempt.message}`
     }
     return answerUnavailable(deps, call, clientCodec, res, tried, lastFailure, (status, error) => record(status, last, tried.size, error))
@@ -160,6 +161,20 @@ function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: ProxyDeps)
   return async () => shared
 }
 
+/**
+ * Fires when the client hangs up, and aborts the upstream request with it. undici takes an EventEmitter as its
+ * signal; that costs a fraction of an AbortController, which every request would otherwise create.
+ */
+class ClientGone extends EventEmitter {
+  aborted = false
+
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.emit('abort')
+  }
+}
+
 /** Everything one attempt on one instance works with. */
 interface AttemptContext {
   deps: ProxyDeps
@@ -168,7 +183,7 @@ interface AttemptContext {
   live: LiveInstance
   bodies: BodySource
   res: ServerResponse
-  signal: AbortSignal
+  signal: ClientGone
 }
 
 /** One instance: send, and after a 401 from an OAuth upstream refresh the token and send once more. */

@@ -30,13 +30,15 @@ export interface ServerOptions {
   onDropped?: (field: string) => void
 }
 
-const CORS_HEADERS = {
+const CORS_HEADERS: Record<string, string> = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, POST, OPTIONS',
   'access-control-allow-headers':
     'authorization, content-type, x-api-key, anthropic-version, anthropic-beta, x-goog-api-key, model-provider, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout, anthropic-dangerous-direct-browser-access',
   'access-control-max-age': '86400',
 }
+
+const CORS_ENTRIES = Object.entries(CORS_HEADERS)
 
 class HttpError extends Error {
   constructor(
@@ -97,7 +99,8 @@ export class ProxyServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value)
+    // Only browsers need CORS, and they always send an Origin.
+    if (req.headers.origin !== undefined) for (const [name, value] of CORS_ENTRIES) res.setHeader(name, value)
     const url = new URL(req.url ?? '/', 'http://localhost')
     if (req.method === 'OPTIONS') {
       res.writeHead(204)
@@ -130,14 +133,14 @@ export class ProxyServer {
         return
       }
       const body = await readBody(req, this.options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT)
-      await this.chat(req, res, parsed.route, parsed.typePrefix, body)
+      await this.chat(req, res, url.pathname, parsed.route, parsed.typePrefix, body)
     } catch (error) {
       if (error instanceof HttpError) sendError(res, codec, error.status, error.message)
       else throw error
     }
   }
 
-  private async chat(req: IncomingMessage, res: ServerResponse, route: Route, typePrefix: ProviderType | undefined, body: Buffer): Promise<void> {
+  private async chat(req: IncomingMessage, res: ServerResponse, pathname: string, route: Route, typePrefix: ProviderType | undefined, body: Buffer): Promise<void> {
     const json = parseJsonBody(body)
     if (route.kind === 'count_tokens') return this.countTokens(req, res, typePrefix, body, json)
     if (route.kind !== 'chat') throw new HttpError(404, 'Unknown route.')
@@ -155,7 +158,7 @@ export class ProxyServer {
         onDropped: this.options.onDropped,
       },
       {
-        route: route.protocol === 'gemini' ? `/v1beta/models/…:${route.stream ? 'streamGenerateContent' : 'generateContent'}` : new URL(req.url ?? '/', 'http://x').pathname,
+        route: route.protocol === 'gemini' ? `/v1beta/models/…:${route.stream ? 'streamGenerateContent' : 'generateContent'}` : pathname,
         protocol: route.protocol,
         type,
         body,

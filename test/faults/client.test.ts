@@ -96,7 +96,8 @@ describe('many idle connections', () => {
   it('2,000 idle keep-alive connections: still serving, and memory back to its baseline once they go', async () => {
     const fake = await startOpenAIFake({name: 'up'})
     const {dir, cleanup} = await tempDir()
-    const serve = await startServeProcess(dir, {'openai-custom': [openaiInstance(fake, 'up')]})
+    // A small old space makes V8 collect instead of growing lazily, so RSS shows what is really kept.
+    const serve = await startServeProcess(dir, {'openai-custom': [openaiInstance(fake, 'up')]}, {}, [], {NODE_OPTIONS: '--max-old-space-size=64'})
     const sockets: Socket[] = []
     const port = Number(new URL(serve.url).port)
     // One round of 2,000 idle connections, a request while they are open, then all of them closed.
@@ -114,10 +115,12 @@ describe('many idle connections', () => {
       return serve.rssMb()
     }
     try {
-      // V8 keeps memory it once grew to: the baseline is taken after a first round, and a second must not add to it.
+      // V8 keeps memory it once grew to and takes a couple of rounds to settle: the baseline is taken after two
+      // rounds, and two more must not add to it (a leak of even 2 KB a connection would add 8 MB).
+      await round()
       const baseline = await round()
-      const after = await round()
-      expect(after).toBeLessThan(baseline * 1.1)
+      const after = [await round(), await round()]
+      expect(Math.max(...after)).toBeLessThan(baseline * 1.1)
       expect(await serve.stop()).toBe(0)
     } finally {
       for (const socket of sockets) socket.destroy()

@@ -19,7 +19,8 @@ export class Dispatchers {
 
   constructor(
     readonly timeouts: Timeouts = DEFAULT_TIMEOUTS,
-    private readonly connections = 256,
+    // Streams hold their connection for as long as the model talks: a low cap queues whole streams behind others.
+    private readonly connections = 4096,
   ) {}
 
   get(proxyUrl?: string | null): Dispatcher {

@@ -25,7 +25,11 @@ function cachedCall(build: (instance: PoolInstance) => UpstreamCall): (instance:
   const calls = new WeakMap<PoolInstance, UpstreamCall>()
   return (instance) => {
     let call = calls.get(instance)
-    if (!call) calls.set(instance, (call = build(instance)))
+    if (!call) {
+      call = build(instance)
+      const url = new URL(call.url)
+      calls.set(instance, (call = {...call, origin: url.origin, path: `${url.pathname}${url.search}`}))
+    }
     return call
   }
 }

@@ -18,6 +18,9 @@ export interface UpstreamCall {
   url: string
   headers: Record<string, string>
   dispatcher: Dispatcher
+  /** `url` split once, for calls prepared ahead: the dispatcher then needs no URL parsing per request. */
+  origin?: string
+  path?: string
 }
 
 export interface BodyInput {

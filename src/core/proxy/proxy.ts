@@ -222,7 +222,11 @@ async function attemptOnce(ctx: AttemptContext, mayRefresh: boolean): Promise<At
   }
   let response: Dispatcher.ResponseData
   try {
-    response = await request(upstream.url, {method: 'POST', headers: upstream.headers, body: attemptBody.body, dispatcher: upstream.dispatcher, signal})
+    const options = {method: 'POST' as const, headers: upstream.headers, body: attemptBody.body, signal}
+    response =
+      upstream.origin && upstream.path
+        ? await upstream.dispatcher.request({...options, origin: upstream.origin, path: upstream.path})
+        : await request(upstream.url, {...options, dispatcher: upstream.dispatcher})
   } catch (error) {
     if (signal.aborted) return {done: true, status: 499, error: 'client closed the connection'}
     return fail(deps, live, classifyError(error), errorMessage(error))

@@ -1,5 +1,5 @@
 import type {Writable} from 'node:stream'
-import type {PoolEvent} from './pools/runtime.js'
+import {instanceLabel, type PoolEvent} from './pools/runtime.js'
 import type {RequestRecord} from './proxy/proxy.js'
 
 /**
@@ -43,7 +43,7 @@ export function formatRecord(record: RequestRecord): string {
 export function formatPoolEvent(event: PoolEvent, now: number): string | undefined {
   if (event.type === 'changed') return undefined
   const live = event.instance
-  const name = live.config.name ?? live.config.uuid.slice(0, 8)
+  const name = instanceLabel(live)
   const time = new Date(now).toISOString()
   if (event.type === 'probe') return `${time} probe ${live.config.type} ${name} ${event.healthy ? 'ok' : `failed: ${event.reason ?? 'unknown'}`}`
   const until = event.state === 'cooling' ? ` until ${new Date(live.cooldownUntil).toISOString()}` : ''

@@ -6,7 +6,7 @@ import type {PoolInstance, ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
 import {redact, secretValues} from '../secrets.js'
 import type {AttemptBody, ProviderAdapter} from '../providers/types.js'
-import {classifyError, classifyStatus} from '../proxy/classify.js'
+import {classifyError, classifyStatus, upstreamErrorMessage} from '../proxy/classify.js'
 
 export type ProbeReason = 'auth' | 'rate_limited' | 'quota' | 'server' | 'network' | 'timeout' | 'model_not_found'
 
@@ -123,7 +123,7 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
     }
     const {status, text} = answer
     const outcome = adapter.classify?.(status, answer.headers, text, now()) ?? classifyStatus(status, answer.headers, now())
-    const error = status >= 400 ? redact(`${status} ${upstreamMessage(text)}`.trim(), secretValues(instance.raw)) : null
+    const error = status >= 400 ? redact(`${status} ${(upstreamErrorMessage(text) ?? '').slice(0, 200)}`.trim(), secretValues(instance.raw)) : null
     switch (outcome.kind) {
       case 'success':
         return result({healthy: true, state: 'healthy', reason: null, status})
@@ -150,16 +150,6 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
     const outcome = classifyError(error)
     const reason: ProbeReason = outcome.kind === 'timeout' ? 'timeout' : 'network'
     return result({healthy: false, state: 'unhealthy', reason, error: networkMessage(error)})
-  }
-}
-
-function upstreamMessage(text: string): string {
-  try {
-    const parsed = JSON.parse(text) as {error?: {message?: unknown} | string; message?: unknown}
-    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message)
-    return typeof message === 'string' ? message.slice(0, 200) : ''
-  } catch {
-    return ''
   }
 }
 

@@ -47,6 +47,11 @@ export interface LiveInstance {
   diskHealthy: boolean
 }
 
+/** How logs, errors and the board name an instance: its name, else the start of its uuid. */
+export function instanceLabel(live: LiveInstance): string {
+  return live.config.name ?? live.config.uuid.slice(0, 8)
+}
+
 export type PoolEvent =
   | {type: 'health'; instance: LiveInstance; state: InstanceStateName; reason: string | null}
   | {type: 'changed'}

@@ -1,20 +1,12 @@
 import type {Dispatchers} from '../http/dispatchers.js'
 import type {PoolInstance} from '../pools/types.js'
+import {dataIds, instanceField, proxyOf} from './instance.js'
 import type {CallContext, ProviderAdapter, UpstreamCall} from './types.js'
 
 const JSON_TYPE = 'application/json'
 
-function stringField(instance: PoolInstance, field: string): string | undefined {
-  const value = instance.raw[field]
-  return typeof value === 'string' && value !== '' ? value : undefined
-}
-
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '')
-}
-
-function proxyOf(instance: PoolInstance): string | undefined {
-  return stringField(instance, 'PROXY_URL')
 }
 
 /**
@@ -36,10 +28,10 @@ function cachedCall(build: (instance: PoolInstance) => UpstreamCall): (instance:
 
 /** `openai-custom`: any OpenAI-compatible endpoint; the base includes `/v1`. */
 export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
-  const base = (instance: PoolInstance) => trimSlash(stringField(instance, 'OPENAI_BASE_URL') ?? 'https://api.openai.com/v1')
+  const base = (instance: PoolInstance) => trimSlash(instanceField(instance, 'OPENAI_BASE_URL') ?? 'https://api.openai.com/v1')
   const call = (instance: PoolInstance, path: string): UpstreamCall => ({
     url: `${base(instance)}${path}`,
-    headers: {authorization: `Bearer ${stringField(instance, 'OPENAI_API_KEY') ?? ''}`, 'content-type': JSON_TYPE, accept: JSON_TYPE},
+    headers: {authorization: `Bearer ${instanceField(instance, 'OPENAI_API_KEY') ?? ''}`, 'content-type': JSON_TYPE, accept: JSON_TYPE},
     dispatcher: dispatchers.get(proxyOf(instance)),
   })
   const chat = cachedCall((instance) => call(instance, '/chat/completions'))
@@ -63,7 +55,7 @@ export function anthropicBase(url: string): string {
 export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
   const call = (instance: PoolInstance, path: string, ctx?: CallContext): UpstreamCall => {
     const headers: Record<string, string> = {
-      'x-api-key': stringField(instance, 'CLAUDE_API_KEY') ?? '',
+      'x-api-key': instanceField(instance, 'CLAUDE_API_KEY') ?? '',
       'anthropic-version': '2023-06-01',
       'content-type': JSON_TYPE,
       accept: JSON_TYPE,
@@ -76,7 +68,7 @@ export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
       if (beta) headers['anthropic-beta'] = Array.isArray(beta) ? beta.join(',') : beta
     }
     return {
-      url: `${anthropicBase(stringField(instance, 'CLAUDE_BASE_URL') ?? 'https://api.anthropic.com')}${path}`,
+      url: `${anthropicBase(instanceField(instance, 'CLAUDE_BASE_URL') ?? 'https://api.anthropic.com')}${path}`,
       headers,
       dispatcher: dispatchers.get(proxyOf(instance)),
     }
@@ -92,9 +84,4 @@ export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
     countTokensCall: async (instance, ctx) => call(instance, '/messages/count_tokens', ctx),
     modelIds: dataIds,
   }
-}
-
-function dataIds(body: unknown): string[] {
-  const data = (body as {data?: unknown})?.data
-  return Array.isArray(data) ? data.map((m) => (m as {id?: unknown}).id).filter((id): id is string => typeof id === 'string') : []
 }

@@ -11,7 +11,8 @@ import {kiroCredentialSpec} from '../oauth/kiro.js'
 import {qwenApiBaseUrl, qwenCredentialSpec} from '../oauth/qwen.js'
 import {tokenManagers, type AccessToken, type CredentialSpec, type TokenManager} from '../oauth/token-manager.js'
 import type {PoolInstance} from '../pools/types.js'
-import {retryAfterMs, type Outcome} from '../proxy/classify.js'
+import {retryAfterMs, upstreamErrorMessage, type Outcome} from '../proxy/classify.js'
+import {dataIds, instanceField, proxyOf} from './instance.js'
 import type {ProviderAdapter} from './types.js'
 
 export interface OAuthAdapterOptions {
@@ -24,15 +25,6 @@ export interface OAuthAdapterOptions {
 const JSON_TYPE = 'application/json'
 const USER_AGENT = `aiclient (${platform()}; ${arch()})`
 
-function field(instance: PoolInstance, name: string): string | undefined {
-  const value = instance.raw[name]
-  return typeof value === 'string' && value !== '' ? value : undefined
-}
-
-function proxyOf(instance: PoolInstance): string | undefined {
-  return field(instance, 'PROXY_URL')
-}
-
 /** The credential file's token manager and the endpoints this instance uses (its own fields, then AICLIENT_*). */
 function credentials<T extends AccessToken>(spec: CredentialSpec<T>, instance: PoolInstance, options: OAuthAdapterOptions): {manager: TokenManager<T>; endpoints: OAuthEndpoints} {
   if (!instance.credsFile) throw new Error(`${instance.type} instance ${instance.uuid} has no credential file.`)
@@ -42,13 +34,7 @@ function credentials<T extends AccessToken>(spec: CredentialSpec<T>, instance: P
 }
 
 function text(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as {error?: {message?: unknown} | string; message?: unknown}
-    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message)
-    return typeof message === 'string' ? message : body
-  } catch {
-    return body
-  }
+  return upstreamErrorMessage(body) ?? body
 }
 
 /** Shared by the three: refresh after a 401, token state for the board and `pool list`, a token check as free probe. */
@@ -88,7 +74,7 @@ export function qwenOAuth(options: OAuthAdapterOptions): ProviderAdapter {
     passthrough: true,
     prepare: (instance) => call(instance, '/chat/completions'),
     modelsCall: (instance) => call(instance, '/models'),
-    modelIds: (body) => ((body as {data?: Array<{id?: unknown}>})?.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string'),
+    modelIds: dataIds,
     classify: (status, _headers, body, now): Outcome | undefined => {
       if ((status === 403 || status === 429) && /insufficient_quota|quota_exceeded|quota exceeded/i.test(body)) {
         return {kind: 'quota', retryAfterMs: nextShanghaiMidnight(now) - now, reason: `quota exhausted until 00:00 Asia/Shanghai: ${text(body)}`}
@@ -103,7 +89,7 @@ export function qwenOAuth(options: OAuthAdapterOptions): ProviderAdapter {
 export function geminiCodeAssist(options: OAuthAdapterOptions): ProviderAdapter {
   const projects = new Map<string, Promise<string>>()
   const projectFor = (instance: PoolInstance, token: string, base: string): Promise<string> => {
-    const known = field(instance, 'PROJECT_ID')
+    const known = instanceField(instance, 'PROJECT_ID')
     if (known) return Promise.resolve(known)
     let pending = projects.get(instance.uuid)
     if (!pending) {
@@ -174,7 +160,7 @@ export function kiroOAuth(options: OAuthAdapterOptions): ProviderAdapter {
           'amz-sdk-invocation-id': randomUUID(),
           'amz-sdk-request': 'attempt=1; max=1',
           // One stable, honest agent per instance: never a rotated fingerprint or another product's name.
-          'user-agent': field(instance, 'KIRO_USER_AGENT') ?? USER_AGENT,
+          'user-agent': instanceField(instance, 'KIRO_USER_AGENT') ?? USER_AGENT,
         },
         dispatcher: options.dispatchers.get(proxyOf(instance)),
       }

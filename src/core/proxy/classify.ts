@@ -80,3 +80,15 @@ export function retryAfterMs(headers: Headers, now: number): number | null {
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
+
+/** The message an upstream put in its error body (OpenAI, Anthropic, Google or bare `{message}` shapes), if any. */
+export function upstreamErrorMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as {error?: {message?: unknown} | string; message?: unknown}
+    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message)
+    return typeof message === 'string' ? message : undefined
+  } catch {
+    // Not JSON: HTML error pages and the like say nothing useful.
+    return undefined
+  }
+}

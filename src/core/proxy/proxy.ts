@@ -6,13 +6,13 @@ import {StreamFailure, collectStream} from '../codecs/collect.js'
 import type {IRRequest, IRResponse, IRStreamEvent} from '../codecs/ir.js'
 import type {Protocol, ProtocolCodec, StreamDecoder} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
-import type {LiveInstance, PoolState} from '../pools/runtime.js'
+import {instanceLabel, type LiveInstance, type PoolState} from '../pools/runtime.js'
 import type {ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
 import {redact, secretValues} from '../secrets.js'
 import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
 import {SSE_HEADERS, sendError, write} from '../server/respond.js'
-import {classifyError, classifyStatus, describeOutcome, isCounted, type Outcome} from './classify.js'
+import {classifyError, classifyStatus, describeOutcome, isCounted, upstreamErrorMessage, type Outcome} from './classify.js'
 
 export interface ClientCall {
   route: string
@@ -58,10 +58,6 @@ export const DEFAULT_RESPONSE_LIMIT = 64 * 1024 * 1024
 type Attempt =
   | {done: true; status: number; error?: string}
   | {done: false; outcome: Outcome; message: string}
-
-export function instanceLabel(live: LiveInstance): string {
-  return live.config.name ?? live.config.uuid.slice(0, 8)
-}
 
 /**
  * Serves one client request from the pool: pick an instance, send, and on a retryable failure before the
@@ -268,14 +264,7 @@ const ERROR_DETAIL_LIMIT = 300
 
 /** A short, secret-free hint from an upstream error body, for the log and the final error message. */
 function errorDetail(text: string): string {
-  try {
-    const parsed = JSON.parse(text) as {error?: {message?: unknown} | string; message?: unknown}
-    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message)
-    if (typeof message === 'string') return message.slice(0, ERROR_DETAIL_LIMIT)
-  } catch {
-    // Not JSON: HTML error pages and the like say nothing useful.
-  }
-  return ''
+  return (upstreamErrorMessage(text) ?? '').slice(0, ERROR_DETAIL_LIMIT)
 }
 
 const RELAYED_HEADERS = ['content-type', 'retry-after', 'x-request-id', 'request-id']

@@ -1,4 +1,5 @@
 import {setDisabled, resetInstances} from '../../core/pools/operations.js'
+import {instanceLabel} from '../../core/pools/runtime.js'
 import type {RunningProxy} from '../../core/server/start.js'
 import type {BoardActions} from './BoardApp.js'
 
@@ -11,7 +12,7 @@ export function boardActions(proxy: RunningProxy, quit: () => void): BoardAction
   }
   const label = (id: string) => {
     const live = find(id)
-    return `${live.config.type} ${live.config.name ?? live.config.uuid.slice(0, 8)}`
+    return `${live.config.type} ${instanceLabel(live)}`
   }
   return {
     async toggleDisabled(id) {

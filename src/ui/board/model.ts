@@ -1,5 +1,5 @@
 import type {InstanceStateName} from '../../core/pools/state.js'
-import type {LiveInstance, PoolState} from '../../core/pools/runtime.js'
+import {instanceLabel, type LiveInstance, type PoolState} from '../../core/pools/runtime.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/proxy.js'
 
@@ -57,7 +57,7 @@ export function buildRows(state: PoolState, now: number, tokenInfo: TokenInfo = 
       return {
         id: live.id,
         type,
-        name: live.config.name ?? live.config.uuid.slice(0, 8),
+        name: instanceLabel(live),
         state: s,
         stateText: stateText(s, live, now),
         inFlight: live.inFlight,

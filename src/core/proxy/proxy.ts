@@ -12,7 +12,8 @@ import {TokenError} from '../oauth/errors.js'
 import {redact} from '../secrets.js'
 import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
 import {SSE_HEADERS, sendError, write} from '../server/respond.js'
-import {classifyError, classifyStatus, describeOutcome, isCounted, upstreamErrorMessage, type Outcome} from './classify.js'
+import type {RequestTimeouts} from '../http/dispatchers.js'
+import {classifyError, classifyStatus, describeOutcome, isCounted, isTimeoutAfterSending, upstreamErrorMessage, type Outcome} from './classify.js'
 import {scrubErrorLines, scrubErrorText} from './scrub.js'
 
 export interface ClientCall {
@@ -51,6 +52,8 @@ export interface ProxyDeps {
   maxAttempts: number
   /** Largest non-streamed upstream answer held in memory; larger ones fail the attempt. */
   responseLimitBytes?: number
+  /** How long each type's upstream may take to answer and may go quiet mid-answer; the dispatcher's own otherwise. */
+  timeouts?: Partial<Record<ProviderType, RequestTimeouts>>
   onDropped?: (field: string) => void
 }
 
@@ -125,6 +128,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
       }
       if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
       if (abort.aborted) return record(499, live, tried.size, 'client closed the connection')
+      if (isTimeoutAfterSending(attempt.outcome)) return answerTimeout(deps, call, clientCodec, res, live, attempt.outcome.phase, (status, error) => record(status, live, tried.size, error))
       lastFailure = `${instanceLabel(live)}: ${attempt.message}`
     }
     return answerUnavailable(deps, call, clientCodec, res, tried, lastFailure, (status, error) => record(status, last, tried.size, error))
@@ -220,7 +224,8 @@ async function attemptOnce(ctx: AttemptContext, mayRefresh: boolean): Promise<At
   }
   let response: Dispatcher.ResponseData
   try {
-    const options = {method: 'POST' as const, headers: upstream.headers, body: attemptBody.body, signal}
+    const limits = deps.timeouts?.[call.type]
+    const options = {method: 'POST' as const, headers: upstream.headers, body: attemptBody.body, signal, headersTimeout: limits?.headersMs, bodyTimeout: limits?.idleMs}
     response =
       upstream.origin && upstream.path
         ? await upstream.dispatcher.request({...options, origin: upstream.origin, path: upstream.path})
@@ -518,6 +523,29 @@ function scrubbingErrors(decoder: StreamDecoder): StreamDecoder {
     return events
   }
   return {push: (chunk) => scrub(decoder.push(chunk)), end: () => scrub(decoder.end())}
+}
+
+/**
+ * The upstream took the request and then ran out of time: it may still be generating (and billing) the answer, so
+ * sending it elsewhere could pay for it twice. The client gets a timeout in its protocol, with the SDKs' own
+ * `x-should-retry: false` so that they do not resend it either.
+ */
+function answerTimeout(
+  deps: ProxyDeps,
+  call: ClientCall,
+  codec: ProtocolCodec,
+  res: ServerResponse,
+  live: LiveInstance,
+  phase: 'headers' | 'body',
+  record: (status: number, error?: string) => RequestRecord,
+): RequestRecord {
+  const limits = deps.timeouts?.[call.type]
+  const waited = phase === 'body' ? limits?.idleMs : limits?.headersMs
+  const within = waited === undefined ? '' : ` for ${waited / 1000} s`
+  const what = phase === 'body' ? `went quiet${within} in the middle of its answer` : `sent no answer${within}`
+  const message = `The upstream (${instanceLabel(live)}) ${what}. The request was not resent, as the upstream may still be working on it.`
+  sendError(res, codec, 504, message, {'x-should-retry': 'false'})
+  return record(504, message)
 }
 
 function answerUnavailable(

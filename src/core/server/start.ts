@@ -54,6 +54,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     maxAttempts: options.maxAttempts,
     bodyLimitBytes: options.bodyLimitBytes,
     responseLimitBytes: options.responseLimitBytes,
+    upstreamTimeouts: options.timeouts.byType,
     headersTimeoutMs: options.clientHeadersTimeoutMs,
     now,
     onRecord: options.onRecord,

@@ -4,7 +4,7 @@ import type {IRRequest} from '../codecs/ir.js'
 import {AppError, errorMessage} from '../errors.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
-import {redact, secretValues} from '../secrets.js'
+import {redact} from '../secrets.js'
 import type {AttemptBody, ProviderAdapter} from '../providers/types.js'
 import {classifyError, classifyStatus, upstreamErrorMessage} from '../proxy/classify.js'
 
@@ -121,9 +121,11 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
       await adapter.refresh(instance)
       answer = await sendProbe(adapter, instance, model, signal)
     }
-    const {status, text} = answer
+    const status = answer.status
+    // Everything said below quotes this text (reasons included), and it goes to the terminal, the log and the pool file.
+    const text = redact(answer.text)
     const outcome = adapter.classify?.(status, answer.headers, text, now()) ?? classifyStatus(status, answer.headers, now())
-    const error = status >= 400 ? redact(`${status} ${(upstreamErrorMessage(text) ?? '').slice(0, 200)}`.trim(), secretValues(instance.raw)) : null
+    const error = status >= 400 ? `${status} ${(upstreamErrorMessage(text) ?? '').slice(0, 200)}`.trim() : null
     switch (outcome.kind) {
       case 'success':
         return result({healthy: true, state: 'healthy', reason: null, status})

@@ -1,13 +1,22 @@
 import {Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher} from 'undici'
 
-export interface Timeouts {
-  connectMs: number
+/** How long an upstream may think: per request, so each provider type can have its own. */
+export interface RequestTimeouts {
+  /** From the request sent to the answer's headers: a non-streamed answer's headers wait for the whole answer. */
   headersMs: number
-  /** Longest gap between two body chunks (a stalled stream). */
+  /** Longest gap between two body chunks (a stalled stream, or a reasoning model thinking before its first token). */
   idleMs: number
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = {connectMs: 10_000, headersMs: 60_000, idleMs: 120_000}
+export interface Timeouts extends RequestTimeouts {
+  connectMs: number
+}
+
+/**
+ * Reasoning models can think for minutes before the first byte of a plain answer (or between two stream events), so
+ * the defaults match the vendors' own SDKs (10 minutes). Only the connection itself is expected to be quick.
+ */
+export const DEFAULT_TIMEOUTS: Timeouts = {connectMs: 10_000, headersMs: 600_000, idleMs: 600_000}
 
 /**
  * One dispatcher per outbound route, reused for every request: the environment's proxy settings

@@ -1,5 +1,6 @@
 import {request, type Dispatcher} from 'undici'
 import {AppError, CancelledError} from '../errors.js'
+import {rememberSecrets, redact, secretValues} from '../secrets.js'
 
 export interface HttpContext {
   dispatcher?: Dispatcher
@@ -30,7 +31,11 @@ async function sendRequest(
   try {
     const response = await request(url, {method, headers: init.headers, body: init.body, signal, dispatcher: ctx.dispatcher})
     const text = await response.body.text()
-    return {status: response.statusCode, text, json: parseJson(text)}
+    const json = parseJson(text)
+    // Tokens and client secrets arrive here first (logins, refreshes, client registrations): from now on no error may quote them.
+    const body = objectOf(json)
+    if (body) rememberSecrets(url, secretValues(body))
+    return {status: response.statusCode, text, json}
   } catch (error) {
     if (ctx.signal?.aborted) throw new CancelledError()
     const why = timeout.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : networkReason(error)
@@ -83,7 +88,8 @@ export function serverSays(reply: HttpReply): string {
     for (const key of ['error_description', 'message', 'Message']) if (typeof body[key] === 'string') parts.push(body[key] as string)
   }
   if (parts.length === 0 && reply.text.trim() !== '') parts.push(truncate(reply.text.trim().replace(/\s+/g, ' '), 300))
-  return `HTTP ${reply.status}${parts.length > 0 ? ` ${[...new Set(parts)].join(': ')}` : ''}`
+  // Token servers quote what they were sent, the refresh token or the client secret included.
+  return redact(`HTTP ${reply.status}${parts.length > 0 ? ` ${[...new Set(parts)].join(': ')}` : ''}`)
 }
 
 export function objectOf(value: unknown): Record<string, unknown> | undefined {

@@ -2,6 +2,7 @@ import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 import type {Dispatcher} from 'undici'
 import {AppError, errorMessage} from '../errors.js'
+import {rememberSecrets, secretValues} from '../secrets.js'
 import {withFileLock, type LockOptions} from '../fs/file-lock.js'
 import {defaultCredentialPath, lockBase, readCredentialJson, writeCredentialJson, type CredentialJson} from './credential-file.js'
 import {resolveEndpoints, type OAuthEndpoints} from './endpoints.js'
@@ -235,6 +236,8 @@ export class TokenManager<T extends AccessToken> {
   }
 
   private parse(content: CredentialJson): T {
+    // Every version of the file passes here, refreshed ones included: its tokens and client secret join those redacted.
+    rememberSecrets(this.file, secretValues(content))
     try {
       return this.spec.read(content)
     } catch (error) {

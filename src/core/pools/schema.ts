@@ -1,5 +1,6 @@
 import {isAbsolute, resolve} from 'node:path'
 import {AppError} from '../errors.js'
+import {rememberSecrets, secretValues} from '../secrets.js'
 import {TYPE_FIELDS} from './fields.js'
 import {PROVIDER_TYPES, type PoolDocument, type PoolInstance, type ProviderType, type RawInstance} from './types.js'
 
@@ -71,6 +72,8 @@ function validateInstance(type: ProviderType, item: unknown, path: string, file:
 
 /** The in-memory view: status fields filled with their defaults, credential paths made absolute. */
 export function toInstance(type: ProviderType, raw: RawInstance, poolDir: string): PoolInstance {
+  // Every instance read from the pool passes here: its keys join the secrets that errors and logs are scrubbed of.
+  rememberSecrets(`${type}/${String(raw.uuid)}`, secretValues(raw))
   const credsField = TYPE_FIELDS[type].credsField
   const credsPath = credsField ? raw[credsField] : undefined
   return {

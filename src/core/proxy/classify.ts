@@ -35,9 +35,17 @@ export function classifyError(error: unknown): Outcome {
   return {kind: 'network', code}
 }
 
+/**
+ * A timeout once the request was sent: the upstream has it and may still be generating (and billing) the answer.
+ * Only a connect timeout means that nothing was sent.
+ */
+export function isTimeoutAfterSending(outcome: Outcome): outcome is {kind: 'timeout'; phase: 'headers' | 'body'} {
+  return outcome.kind === 'timeout' && outcome.phase !== 'connect'
+}
+
 /** Whether another instance may be tried for the same request. */
 export function isRetryable(outcome: Outcome): boolean {
-  return outcome.kind !== 'success' && outcome.kind !== 'client_fault'
+  return outcome.kind !== 'success' && outcome.kind !== 'client_fault' && !isTimeoutAfterSending(outcome)
 }
 
 /** Whether the failure counts toward the instance's error streak (`errorCount`). */

@@ -9,10 +9,12 @@ import {errorMessage} from '../errors.js'
 import {instanceLabel, type LiveInstance, type PoolState} from '../pools/runtime.js'
 import type {ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
-import {redact, secretValues} from '../secrets.js'
+import {redact} from '../secrets.js'
 import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
 import {SSE_HEADERS, sendError, write} from '../server/respond.js'
-import {classifyError, classifyStatus, describeOutcome, isCounted, upstreamErrorMessage, type Outcome} from './classify.js'
+import type {RequestTimeouts} from '../http/dispatchers.js'
+import {classifyError, classifyStatus, describeOutcome, isCounted, isTimeoutAfterSending, upstreamErrorMessage, type Outcome} from './classify.js'
+import {scrubErrorLines, scrubErrorText} from './scrub.js'
 
 export interface ClientCall {
   route: string
@@ -50,6 +52,8 @@ export interface ProxyDeps {
   maxAttempts: number
   /** Largest non-streamed upstream answer held in memory; larger ones fail the attempt. */
   responseLimitBytes?: number
+  /** How long each type's upstream may take to answer and may go quiet mid-answer; the dispatcher's own otherwise. */
+  timeouts?: Partial<Record<ProviderType, RequestTimeouts>>
   onDropped?: (field: string) => void
 }
 
@@ -79,7 +83,8 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
     ms: deps.now() - started,
     attempts,
     stream: call.stream,
-    ...(error === undefined ? {} : {error}),
+    // The record is what the log and the board show: whatever the error quotes, no secret goes with it.
+    ...(error === undefined ? {} : {error: redact(error)}),
   })
   if (!adapter) {
     sendError(res, clientCodec, 501, `Provider type ${call.type} is not supported by this server.`)
@@ -123,6 +128,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
       }
       if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
       if (abort.aborted) return record(499, live, tried.size, 'client closed the connection')
+      if (isTimeoutAfterSending(attempt.outcome)) return answerTimeout(deps, call, clientCodec, res, live, attempt.outcome.phase, (status, error) => record(status, live, tried.size, error))
       lastFailure = `${instanceLabel(live)}: ${attempt.message}`
     }
     return answerUnavailable(deps, call, clientCodec, res, tried, lastFailure, (status, error) => record(status, last, tried.size, error))
@@ -218,7 +224,8 @@ async function attemptOnce(ctx: AttemptContext, mayRefresh: boolean): Promise<At
   }
   let response: Dispatcher.ResponseData
   try {
-    const options = {method: 'POST' as const, headers: upstream.headers, body: attemptBody.body, signal}
+    const limits = deps.timeouts?.[call.type]
+    const options = {method: 'POST' as const, headers: upstream.headers, body: attemptBody.body, signal, headersTimeout: limits?.headersMs, bodyTimeout: limits?.idleMs}
     response =
       upstream.origin && upstream.path
         ? await upstream.dispatcher.request({...options, origin: upstream.origin, path: upstream.path})
@@ -230,29 +237,31 @@ async function attemptOnce(ctx: AttemptContext, mayRefresh: boolean): Promise<At
   if (response.statusCode < 400) {
     const latency = deps.now() - sentAt
     const decoder = () =>
-      attemptBody.createStreamDecoder?.() ?? adapter.createStreamDecoder?.() ?? deps.codecs[adapter.protocol].createStreamDecoder({onDropped: deps.onDropped})
+      scrubbingErrors(attemptBody.createStreamDecoder?.() ?? adapter.createStreamDecoder?.() ?? deps.codecs[adapter.protocol].createStreamDecoder({onDropped: deps.onDropped}))
     if (call.stream) return relayStream(deps, call, adapter, live, response, res, latency, decoder)
     return adapter.alwaysStreams ? relayCollected(deps, call, live, response, res, latency, decoder()) : relayJson(deps, call, adapter, live, response, res, latency)
   }
   const text = await response.body.text().catch(() => '')
   const outcome = adapter.classify?.(response.statusCode, response.headers, text, deps.now()) ?? classifyStatus(response.statusCode, response.headers, deps.now())
-  if (outcome.kind === 'client_fault' || outcome.kind === 'success') return relayClientFault(deps, call, adapter, response, redact(text, secretValues(live.config.raw)), res)
+  if (outcome.kind === 'client_fault' || outcome.kind === 'success') return relayClientFault(deps, call, adapter, response, redact(text), res)
   // A 401 the adapter can cure by refreshing is not held against the instance yet.
-  if (outcome.kind === 'auth' && mayRefresh) return {done: false, outcome, message: redact(`${response.statusCode} ${errorDetail(text)}`.trim(), secretValues(live.config.raw))}
+  if (outcome.kind === 'auth' && mayRefresh) return {done: false, outcome, message: redact(`${response.statusCode} ${errorDetail(text)}`.trim())}
   return fail(deps, live, outcome, `${response.statusCode} ${errorDetail(text)}`.trim())
 }
 
 function fail(deps: ProxyDeps, live: LiveInstance, outcome: Outcome, upstreamMessage: string): Attempt {
-  const message = redact(upstreamMessage, secretValues(live.config.raw))
+  const message = redact(upstreamMessage)
+  // Adapters quote the upstream's error body in their reasons, which go on to the log, the board and the pool file.
+  const reason = 'reason' in outcome && outcome.reason !== undefined ? redact(outcome.reason) : undefined
   switch (outcome.kind) {
     case 'rate_limited':
-      deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.defaultCooldownMs, outcome.reason ?? 'rate limited')
+      deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.defaultCooldownMs, reason ?? 'rate limited')
       break
     case 'quota':
-      deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.maxCooldownMs, outcome.reason ?? 'quota exhausted', outcome.retryAfterMs === null)
+      deps.state.cool(live, outcome.retryAfterMs ?? deps.state.policy.maxCooldownMs, reason ?? 'quota exhausted', outcome.retryAfterMs === null)
       break
     case 'auth':
-      deps.state.markUnhealthy(live, outcome.reason ?? 'auth')
+      deps.state.markUnhealthy(live, reason ?? 'auth')
       break
     default:
       if (isCounted(outcome)) deps.state.failed(live, describeOutcome(outcome))
@@ -474,15 +483,19 @@ async function relayStream(
 
 interface StreamTransform {
   push(chunk: Buffer): {text: string | Buffer; error?: string}
-  end(): {text: string; error?: string}
+  end(): {text: string | Buffer; error?: string}
 }
 
 function streamTransform(deps: ProxyDeps, call: ClientCall, adapter: ProviderAdapter, createDecoder: () => StreamDecoder): StreamTransform {
   if (call.protocol === adapter.protocol) {
-    if (adapter.passthrough) return {push: (chunk) => ({text: chunk}), end: () => ({text: ''})}
+    if (adapter.passthrough) {
+      const lines = scrubErrorLines()
+      return {push: (chunk) => ({text: lines.push(chunk)}), end: () => ({text: lines.end()})}
+    }
     if (adapter.sameProtocol) {
+      // The reshaped text is whole events, so each piece can be checked on its own.
       const reshape = adapter.sameProtocol.stream()
-      return {push: (chunk) => ({text: reshape.push(chunk)}), end: () => ({text: reshape.end()})}
+      return {push: (chunk) => ({text: scrubErrorText(reshape.push(chunk))}), end: () => ({text: scrubErrorText(reshape.end())})}
     }
   }
   const decoder = createDecoder()
@@ -498,6 +511,41 @@ function streamTransform(deps: ProxyDeps, call: ClientCall, adapter: ProviderAda
     return error && error.type === 'error' ? {text, error: error.message} : {text}
   }
   return {push: (chunk) => convert(decoder.push(chunk), false), end: () => convert(decoder.end(), true)}
+}
+
+/** Upstream error events quote the upstream, which may quote the key: scrubbed before they are encoded or logged. */
+function scrubbingErrors(decoder: StreamDecoder): StreamDecoder {
+  const scrub = (events: IRStreamEvent[]): IRStreamEvent[] => {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!
+      if (event.type === 'error') events[i] = {...event, message: redact(event.message)}
+    }
+    return events
+  }
+  return {push: (chunk) => scrub(decoder.push(chunk)), end: () => scrub(decoder.end())}
+}
+
+/**
+ * The upstream took the request and then ran out of time: it may still be generating (and billing) the answer, so
+ * sending it elsewhere could pay for it twice. The client gets a timeout in its protocol, with the SDKs' own
+ * `x-should-retry: false` so that they do not resend it either.
+ */
+function answerTimeout(
+  deps: ProxyDeps,
+  call: ClientCall,
+  codec: ProtocolCodec,
+  res: ServerResponse,
+  live: LiveInstance,
+  phase: 'headers' | 'body',
+  record: (status: number, error?: string) => RequestRecord,
+): RequestRecord {
+  const limits = deps.timeouts?.[call.type]
+  const waited = phase === 'body' ? limits?.idleMs : limits?.headersMs
+  const within = waited === undefined ? '' : ` for ${waited / 1000} s`
+  const what = phase === 'body' ? `went quiet${within} in the middle of its answer` : `sent no answer${within}`
+  const message = `The upstream (${instanceLabel(live)}) ${what}. The request was not resent, as the upstream may still be working on it.`
+  sendError(res, codec, 504, message, {'x-should-retry': 'false'})
+  return record(504, message)
 }
 
 function answerUnavailable(

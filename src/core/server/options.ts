@@ -2,7 +2,7 @@ import type {ConfigJson} from '../config/config-file.js'
 import type {Settings} from '../config/settings.js'
 import {UsageError} from '../errors.js'
 import {DEFAULT_MONITOR, type MonitorOptions} from '../health/monitor.js'
-import {DEFAULT_TIMEOUTS, type Timeouts} from '../http/dispatchers.js'
+import {DEFAULT_TIMEOUTS, type RequestTimeouts, type Timeouts} from '../http/dispatchers.js'
 import {DEFAULT_HEALTH_POLICY, type HealthPolicy} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {isLoopbackHost} from './auth.js'
@@ -24,12 +24,17 @@ export interface ServeSettings {
   apiKey: string | undefined
   maxAttempts: number
   policy: HealthPolicy
-  timeouts: Timeouts
+  timeouts: UpstreamTimeouts
   shutdownGraceMs: number
   bodyLimitBytes: number
   responseLimitBytes: number
   clientHeadersTimeoutMs: number
   monitor: MonitorOptions
+}
+
+/** The dispatchers' timeouts, and the ones each provider type's chat requests get. */
+export interface UpstreamTimeouts extends Timeouts {
+  byType: Record<ProviderType, RequestTimeouts>
 }
 
 /** config.json keys for the pool's behaviour, with their defaults; each is documented in the README. */
@@ -87,11 +92,7 @@ export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, 
       defaultCooldownMs: tunable(config, 'DEFAULT_COOLDOWN_SECONDS') * 1000,
       maxCooldownMs: tunable(config, 'MAX_COOLDOWN_SECONDS') * 1000,
     },
-    timeouts: {
-      connectMs: tunable(config, 'CONNECT_TIMEOUT_SECONDS') * 1000,
-      headersMs: tunable(config, 'HEADERS_TIMEOUT_SECONDS') * 1000,
-      idleMs: tunable(config, 'STREAM_IDLE_TIMEOUT_SECONDS') * 1000,
-    },
+    timeouts: upstreamTimeouts(config),
     shutdownGraceMs: tunable(config, 'SHUTDOWN_GRACE_SECONDS') * 1000,
     bodyLimitBytes: Math.round(tunable(config, 'REQUEST_BODY_LIMIT_MB') * 1024 * 1024),
     responseLimitBytes: Math.round(tunable(config, 'RESPONSE_BODY_LIMIT_MB') * 1024 * 1024),
@@ -105,6 +106,44 @@ export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, 
       defaultModels: checkModels(config.HEALTH_CHECK_MODELS),
     },
   }
+}
+
+/** The per-type timeout keys: seconds for every type, or an object of them by type with an optional `default`. */
+type PerTypeKey = 'HEADERS_TIMEOUT_SECONDS' | 'STREAM_IDLE_TIMEOUT_SECONDS'
+
+export function upstreamTimeouts(config: ConfigJson): UpstreamTimeouts {
+  const headers = secondsPerType(config, 'HEADERS_TIMEOUT_SECONDS')
+  const idle = secondsPerType(config, 'STREAM_IDLE_TIMEOUT_SECONDS')
+  const byType = Object.fromEntries(PROVIDER_TYPES.map((type) => [type, {headersMs: headers[type] * 1000, idleMs: idle[type] * 1000}])) as Record<ProviderType, RequestTimeouts>
+  const all = Object.values(byType)
+  return {
+    connectMs: tunable(config, 'CONNECT_TIMEOUT_SECONDS') * 1000,
+    // Requests that bring no timeouts of their own (model lists, probes, token refreshes) have shorter deadlines anyway.
+    headersMs: Math.max(...all.map((t) => t.headersMs)),
+    idleMs: Math.max(...all.map((t) => t.idleMs)),
+    byType,
+  }
+}
+
+function secondsPerType(config: ConfigJson, key: PerTypeKey): Record<ProviderType, number> {
+  const value = config[key]
+  const hint = `a positive number of seconds for every provider type, or an object of them by type (with an optional "default")`
+  if (value === undefined || typeof value === 'number') {
+    const seconds = tunable(config, key)
+    return Object.fromEntries(PROVIDER_TYPES.map((type) => [type, seconds])) as Record<ProviderType, number>
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`config.json: ${key} must be ${hint}, not ${JSON.stringify(value)}.`, {code: 'bad_config'})
+  const byName = value as Record<string, unknown>
+  for (const [name, seconds] of Object.entries(byName)) {
+    if (name !== 'default' && !isProviderType(name)) {
+      throw new UsageError(`config.json: ${key} names an unknown provider type "${name}". Valid keys: default, ${PROVIDER_TYPES.join(', ')}.`, {code: 'bad_config'})
+    }
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+      throw new UsageError(`config.json: ${key}.${name} must be a positive number of seconds, not ${JSON.stringify(seconds)}.`, {code: 'bad_config'})
+    }
+  }
+  const fallback = (byName.default as number | undefined) ?? TUNABLES[key]
+  return Object.fromEntries(PROVIDER_TYPES.map((type) => [type, (byName[type] as number | undefined) ?? fallback])) as Record<ProviderType, number>
 }
 
 /** Periodic probes of healthy instances: off unless asked for, because every probe spends quota. */

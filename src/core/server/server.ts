@@ -3,6 +3,7 @@ import type {AddressInfo} from 'node:net'
 import {request} from 'undici'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
+import type {RequestTimeouts} from '../http/dispatchers.js'
 import type {PoolState} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {FALLBACK_MODELS} from '../providers/models.js'
@@ -23,6 +24,8 @@ export interface ServerOptions {
   maxAttempts?: number
   bodyLimitBytes?: number
   responseLimitBytes?: number
+  /** Per provider type: how long its upstreams may take to answer and may go quiet mid-answer. */
+  upstreamTimeouts?: Partial<Record<ProviderType, RequestTimeouts>>
   /** How long a client may take to send its request headers (slowloris protection). */
   headersTimeoutMs?: number
   now?: () => number
@@ -155,6 +158,7 @@ export class ProxyServer {
         now: this.now,
         maxAttempts: this.options.maxAttempts ?? 3,
         responseLimitBytes: this.options.responseLimitBytes,
+        timeouts: this.options.upstreamTimeouts,
         onDropped: this.options.onDropped,
       },
       {

@@ -6,6 +6,7 @@ import {PoolState} from '../pools/runtime.js'
 import {PoolStore} from '../pools/store.js'
 import {PoolSync} from '../pools/sync.js'
 import {createAdapters, type Adapters} from '../providers/index.js'
+import {rememberSecrets} from '../secrets.js'
 import type {RequestRecord} from '../proxy/proxy.js'
 import type {ServeSettings} from './options.js'
 import {ProxyServer} from './server.js'
@@ -35,6 +36,8 @@ export interface RunningProxy {
 
 export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const now = options.now ?? Date.now
+  // The clients' key is a secret this process holds like any other: no error or log line may show it.
+  if (options.apiKey) rememberSecrets('serve --api-key', [options.apiKey])
   const store = new PoolStore(options.poolsFile)
   const state = new PoolState(options.policy, now)
   const sync = new PoolSync(store, state, {flushDelayMs: options.flushDelayMs, pollMs: options.pollMs, onWarning: options.onWarning})
@@ -51,6 +54,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     maxAttempts: options.maxAttempts,
     bodyLimitBytes: options.bodyLimitBytes,
     responseLimitBytes: options.responseLimitBytes,
+    upstreamTimeouts: options.timeouts.byType,
     headersTimeoutMs: options.clientHeadersTimeoutMs,
     now,
     onRecord: options.onRecord,

@@ -1,0 +1,45 @@
+import {describe, expect, it} from 'vitest'
+import {PROVIDER_TYPES} from '../pools/types.js'
+import {resolveServeSettings, upstreamTimeouts} from './options.js'
+
+const each = (headersMs: number, idleMs: number) => Object.fromEntries(PROVIDER_TYPES.map((type) => [type, {headersMs, idleMs}]))
+
+describe('upstream timeouts', () => {
+  it('default to ten minutes for every type: reasoning models think before they answer', () => {
+    expect(upstreamTimeouts({})).toEqual({connectMs: 10_000, headersMs: 600_000, idleMs: 600_000, byType: each(600_000, 600_000)})
+  })
+
+  it('take a number as the setting for every type, as HEADERS_TIMEOUT_SECONDS always did', () => {
+    const timeouts = upstreamTimeouts({HEADERS_TIMEOUT_SECONDS: 90, STREAM_IDLE_TIMEOUT_SECONDS: 45, CONNECT_TIMEOUT_SECONDS: 3})
+    expect(timeouts).toEqual({connectMs: 3000, headersMs: 90_000, idleMs: 45_000, byType: each(90_000, 45_000)})
+  })
+
+  it('take an object per type, with an optional default for the types it does not name', () => {
+    const timeouts = upstreamTimeouts({
+      HEADERS_TIMEOUT_SECONDS: {default: 120, 'openai-custom': 1800},
+      STREAM_IDLE_TIMEOUT_SECONDS: {'claude-kiro-oauth': 30},
+    })
+    expect(timeouts.byType['openai-custom']).toEqual({headersMs: 1_800_000, idleMs: 600_000})
+    expect(timeouts.byType['claude-kiro-oauth']).toEqual({headersMs: 120_000, idleMs: 30_000})
+    expect(timeouts.byType['claude-custom']).toEqual({headersMs: 120_000, idleMs: 600_000})
+    // The dispatchers' own setting is the longest, so that no type's requests are cut short by it.
+    expect(timeouts.headersMs).toBe(1_800_000)
+    expect(timeouts.idleMs).toBe(600_000)
+  })
+
+  it('reach the serve settings', () => {
+    const settings = resolveServeSettings({}, {}, {HEADERS_TIMEOUT_SECONDS: {'gemini-cli-oauth': 900}}, {})
+    expect(settings.timeouts.byType['gemini-cli-oauth'].headersMs).toBe(900_000)
+  })
+
+  it.each([
+    [{HEADERS_TIMEOUT_SECONDS: 0}, /HEADERS_TIMEOUT_SECONDS must be a positive number/],
+    [{HEADERS_TIMEOUT_SECONDS: '600'}, /HEADERS_TIMEOUT_SECONDS must be a positive number of seconds for every provider type, or an object/],
+    [{HEADERS_TIMEOUT_SECONDS: [600]}, /HEADERS_TIMEOUT_SECONDS must be a positive number of seconds/],
+    [{STREAM_IDLE_TIMEOUT_SECONDS: {'openai-cusotm': 60}}, /STREAM_IDLE_TIMEOUT_SECONDS names an unknown provider type "openai-cusotm". Valid keys: default, openai-custom/],
+    [{HEADERS_TIMEOUT_SECONDS: {'claude-custom': -1}}, /HEADERS_TIMEOUT_SECONDS.claude-custom must be a positive number of seconds, not -1/],
+    [{HEADERS_TIMEOUT_SECONDS: {default: null}}, /HEADERS_TIMEOUT_SECONDS.default must be a positive number of seconds, not null/],
+  ])('refuse %j with a clear message', (config, message) => {
+    expect(() => upstreamTimeouts(config)).toThrow(message)
+  })
+})

@@ -125,7 +125,7 @@ export function parseOriginList(values: readonly string[], where: string): strin
   for (const value of values.flatMap((entry) => entry.split(',')).map((entry) => entry.trim()).filter(Boolean)) {
     const origin = normalizeOrigin(value)
     if (origin === undefined) {
-      throw new UsageError(`${where}: ${JSON.stringify(value)} is not an origin. Give scheme://host[:port], e.g. http://localhost:5173; "*" and "null" are not accepted, since they name no one page.`, {
+      throw new UsageError(`${where}: ${JSON.stringify(value)} is not an origin. Give scheme://host[:port], e.g. http://localhost:5173; "*" and "null" are not accepted, since neither names a single page.`, {
         code: 'bad_origin',
       })
     }

@@ -20,16 +20,21 @@ export interface Exposure {
 export function exposure(flags: ServeFlags, env: NodeJS.ProcessEnv, configJson: LoadedConfigJson, settings: Settings): Exposure {
   const config = configJson.values
   const warnings: string[] = []
-  const fromFoundFile = (key: string, widens: boolean, how: string): boolean => {
-    if (!widens || configJson.chosen || configJson.file === null) return false
+  /** Whether a widening value comes from a file the user did not name; if so, says so. */
+  const fromFoundFile = (key: string, value: string, how: string): boolean => {
+    if (configJson.chosen || configJson.file === null) return false
     warnings.push(
-      `${configJson.file} sets ${key}, which would open the pool to more clients. Ignored: that file was found in the working directory, not named by you. To allow it, ${how}, or name the file with --config.`,
+      `${configJson.file} sets ${key} to ${value}, which would open the pool to more clients. Ignored: that file was found in the working directory, not named by you. To allow it, ${how}, or name the file with --config ${configJson.file}.`,
     )
     return true
   }
 
   const configHost = configString(config.HOST)
-  const hostIgnored = flags.host === undefined && configHost !== undefined && fromFoundFile('HOST', !isLoopbackName(configHost), `pass --host ${configHost} or run \`aiclient config set host ${configHost}\``)
+  const hostIgnored =
+    flags.host === undefined &&
+    configHost !== undefined &&
+    !isLoopbackName(configHost) &&
+    fromFoundFile('HOST', configHost, `pass --host ${configHost} or run \`aiclient config set host ${configHost}\``)
   const host = flags.host ?? (hostIgnored ? undefined : configHost) ?? settings.host ?? '127.0.0.1'
 
   const userKey = flags.apiKey ?? (env.AICLIENT_API_KEY || undefined)
@@ -52,7 +57,8 @@ export function exposure(flags: ServeFlags, env: NodeJS.ProcessEnv, configJson: 
   else if (env.AICLIENT_CORS_ORIGINS) corsOrigins = parseOriginList([env.AICLIENT_CORS_ORIGINS], 'AICLIENT_CORS_ORIGINS')
   else {
     const configOrigins = originsOf(config.CORS_ORIGINS, `${configJson.file}: CORS_ORIGINS`)
-    const ignored = configOrigins.length > 0 && fromFoundFile('CORS_ORIGINS', true, `pass --cors-origin ${configOrigins.join(',')} or run \`aiclient config set corsOrigins ${configOrigins.join(',')}\``)
+    const list = configOrigins.join(',')
+    const ignored = configOrigins.length > 0 && fromFoundFile('CORS_ORIGINS', list, `pass --cors-origin ${list} or run \`aiclient config set corsOrigins ${list}\``)
     corsOrigins = configOrigins.length > 0 && !ignored ? configOrigins : parseOriginList(settings.corsOrigins ? [settings.corsOrigins] : [], 'the corsOrigins setting')
   }
   return {host, apiKey, corsOrigins, warnings}

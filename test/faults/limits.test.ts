@@ -103,13 +103,13 @@ describe('request bodies', () => {
 
   it('bodies held at once are capped: over it a 503 with retry-after, and the budget comes back', async () => {
     const size = 600 * 1024
-    // Two unfinished bodies: one declared, one chunked.
-    const declared = await open()
-    declared.write(head(size))
-    declared.write('{"model":"m","messages":[')
+    // An unfinished body holding most of its bytes, then a second one that would take the total over 1 MB.
+    const held = await open()
+    held.write(head(size) + '{"model":"m","messages":[' + ' '.repeat(size - 100))
+    await new Promise((resolve) => setTimeout(resolve, 100))
     const over = await open()
-    over.write(head(size))
-    await within(waitFor(() => over.received() !== '', 3000), 3000, 'answer to the declared body')
+    over.write(head(size) + ' '.repeat(size - 1))
+    await within(waitFor(() => over.received() !== '', 3000), 3000, 'answer to the second body')
     expect(statusOf(over.received())).toBe(503)
     expect(over.received()).toMatch(/retry-after: 1/i)
     expect(over.received()).toMatch(/"error":\{"message":"The server is receiving too many request bodies/)
@@ -122,8 +122,13 @@ describe('request bodies', () => {
     }
     await within(waitFor(() => chunked.received() !== '', 3000), 3000, 'answer to the chunked body')
     expect(statusOf(chunked.received())).toBe(503)
+    over.destroy()
+    chunked.destroy()
+    // Headers that only declare a large body hold nothing.
+    const declaring = await open()
+    declaring.write(head(size))
     // The held body goes away with its client; a request of the same size is then served.
-    declared.destroy()
+    held.destroy()
     await new Promise((resolve) => setTimeout(resolve, 50))
     const served = await open()
     const body = chat(size)

@@ -48,13 +48,10 @@ export class BodyReader {
     const busy = () =>
       new HttpError(503, 'The server is receiving too many request bodies at once. Try again in a moment.', {'retry-after': '1'})
     const declared = Number(req.headers['content-length'])
-    if (Number.isFinite(declared)) {
-      const refusal = declared > limitBytes ? tooLarge() : reserve(declared) ? undefined : busy()
-      if (refusal) {
-        // The rest of the body is read and dropped, so the client gets its answer on a connection it can reuse.
-        req.resume()
-        return Promise.reject(refusal)
-      }
+    if (Number.isFinite(declared) && declared > limitBytes) {
+      // The body is read and dropped, so the client gets its answer on a connection it can reuse.
+      req.resume()
+      return Promise.reject(tooLarge())
     }
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = []
@@ -64,6 +61,7 @@ export class BodyReader {
         req.off('data', onData)
         req.off('end', onEnd)
         req.off('error', onError)
+        req.off('close', onClose)
       }
       const fail = (error: unknown) => {
         detach()
@@ -71,10 +69,12 @@ export class BodyReader {
         req.resume()
         reject(error)
       }
+      // Bytes are counted as they arrive, not as declared: headers alone, however large they claim the body is,
+      // cannot take the budget from other clients.
       const onData = (chunk: Buffer) => {
         size += chunk.length
         if (size > limitBytes) fail(tooLarge())
-        else if (size > reserved && !reserve(size)) fail(busy())
+        else if (!reserve(size)) fail(busy())
         else chunks.push(chunk)
       }
       const onEnd = () => {
@@ -82,6 +82,8 @@ export class BodyReader {
         resolve({body: Buffer.concat(chunks, size), release})
       }
       const onError = (error: Error) => fail(error)
+      // A client that leaves mid-body gives its bytes back at once, whether or not an error is emitted for it.
+      const onClose = () => fail(new Error('The client closed the connection before sending the whole body.'))
       // A body trickled a byte at a time would otherwise keep its connection and memory for as long as it likes.
       const timer = setTimeout(
         () => fail(new HttpError(408, `The request body did not arrive within ${timeoutMs / 1000} s.`, {connection: 'close'})),
@@ -90,6 +92,7 @@ export class BodyReader {
       req.on('data', onData)
       req.on('end', onEnd)
       req.on('error', onError)
+      req.on('close', onClose)
     })
   }
 }

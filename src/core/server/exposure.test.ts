@@ -36,6 +36,7 @@ describe('what a config.json may open', () => {
     expect(resolveServeSettings({host: '0.0.0.0'}, {AICLIENT_API_KEY: 'env-key'}, found({REQUIRED_API_KEY: 'repo-key'}), {})).toMatchObject({host: '0.0.0.0', apiKey: 'env-key'})
     expect(resolveServeSettings({}, {}, none, {host: '0.0.0.0', apiKey: 'mine'})).toMatchObject({host: '0.0.0.0', apiKey: 'mine'})
     expect(() => resolveServeSettings({host: '0.0.0.0'}, {}, none, {})).toThrow(/without an API key/)
+    expect(() => resolveServeSettings({apiKey: ''}, {}, none, {})).toThrow(/--api-key is empty/)
   })
 })
 

@@ -37,6 +37,8 @@ export function exposure(flags: ServeFlags, env: NodeJS.ProcessEnv, configJson: 
     fromFoundFile('HOST', configHost, `pass --host ${configHost} or run \`aiclient config set host ${configHost}\``)
   const host = flags.host ?? (hostIgnored ? undefined : configHost) ?? settings.host ?? '127.0.0.1'
 
+  // An empty key (`--api-key "$UNSET"`) would match an empty `?key=` and switch off the Host check: refuse it.
+  if (flags.apiKey === '') throw new UsageError('--api-key is empty. Give the key clients must send, or leave the flag out.', {code: 'needs_api_key'})
   const userKey = flags.apiKey ?? (env.AICLIENT_API_KEY || undefined)
   const configKey = configString(config.REQUIRED_API_KEY)
   const apiKey = userKey ?? configKey ?? settings.apiKey

@@ -108,53 +108,38 @@ export class ProxyServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const target = parseTarget(req.url ?? '/')
-    if (!target) {
+    /** Answers without reading the body, which is drained so that the connection can be reused. */
+    const refuse = (codec: ProtocolCodec, status: number, message: string, headers?: Record<string, string>) => {
       req.resume()
-      sendError(res, this.options.codecs.openai, 400, `The request target ${JSON.stringify(req.url)} is not a valid URL or path.`)
-      return
+      sendError(res, codec, status, message, headers)
     }
+    const target = parseTarget(req.url ?? '/')
+    if (!target) return refuse(this.options.codecs.openai, 400, `The request target ${JSON.stringify(req.url)} is not a valid URL or path.`)
     const {url} = target
     const parsed = parsePath(req.method ?? 'GET', url.pathname)
     const errorProtocol = parsed.route?.kind === 'chat' ? parsed.route.protocol : protocolForPath(url.pathname)
     const codec = this.options.codecs[errorProtocol]
     if (this.connections.refuses(req.socket)) {
-      req.resume()
-      sendError(res, codec, 503, `The server has too many open connections (limit ${this.connections.limit}). Try again in a moment.`, {'retry-after': '1', connection: 'close'})
-      return
+      return refuse(codec, 503, `The server has too many open connections (limit ${this.connections.limit}). Try again in a moment.`, {'retry-after': '1', connection: 'close'})
     }
-    // Before anything else: a refused page or name must not reach an instance, even with a request that needs no preflight.
+    // Before any route: a refused page or name must not reach an instance, even with a request that needs no preflight.
     const access = checkAccess({keyRequired: this.options.apiKey !== undefined, corsOrigins: this.options.corsOrigins ?? []}, req.headers, url, target.absoluteForm)
-    if (!access.allowed) {
-      req.resume()
-      sendError(res, codec, 403, access.message)
-      return
-    }
+    if (!access.allowed) return refuse(codec, 403, access.message)
     for (const [name, value] of Object.entries(access.corsHeaders)) res.setHeader(name, value)
     if (req.method === 'OPTIONS') {
       res.writeHead(204)
       res.end()
       return
     }
-    if (parsed.malformedSegment !== undefined) {
-      req.resume()
-      sendError(res, codec, 400, `The path segment "${parsed.malformedSegment}" has malformed percent-encoding.`)
-      return
-    }
-    if (!parsed.route) {
-      req.resume()
-      sendError(res, codec, 404, `Unknown route ${req.method} ${url.pathname}.`)
-      return
-    }
+    if (parsed.malformedSegment !== undefined) return refuse(codec, 400, `The path segment "${parsed.malformedSegment}" has malformed percent-encoding.`)
+    if (!parsed.route) return refuse(codec, 404, `Unknown route ${req.method} ${url.pathname}.`)
     if (parsed.route.kind === 'health') {
       req.resume()
       sendJson(res, 200, this.health())
       return
     }
     if (this.options.apiKey !== undefined && !keyMatches(presentedKey(req.headers, url.searchParams), this.options.apiKey)) {
-      req.resume()
-      sendError(res, codec, 401, 'Invalid or missing API key. Send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=.')
-      return
+      return refuse(codec, 401, 'Invalid or missing API key. Send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=.')
     }
     try {
       if (parsed.unknownPrefix !== undefined) throw unknownType(parsed.unknownPrefix, 'path prefix')

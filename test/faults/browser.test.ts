@@ -203,7 +203,8 @@ describe('a real browser', () => {
   }
 
   const run = chromium || mustRun ? it : it.skip
-  run(`a page on another loopback origin cannot use a key-less serve, and reaches one that lists it and has a key${chromium ? '' : ' (skipped: chromium is not installed; CI=true makes this test required)'}`, async () => {
+  const why = chromium || mustRun ? '' : ' (skipped: chromium is not installed; with CI=true this test is required)'
+  run(`a page on another loopback origin cannot use a key-less serve, and reaches one that lists it and has a key${why}`, async () => {
     if (!chromium) throw new Error('chromium is not installed (apt-get install chromium); this test is required with CI=true')
     // Positive control, in the same page load: a serve that lists the page's origin and has a key, which the page sends.
     const keyed = await startTestProxy({'openai-custom': [openaiInstance(upstream, 'up')]}, {apiKey: 'page-key-0123456789', corsOrigins: [pageOrigin]})

@@ -25,6 +25,10 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
     port: Flags.integer({description: 'port to listen on, 0 for any free port (config.json SERVER_PORT; default 3000)', min: 0, max: 65_535}),
     'model-provider': Flags.string({description: 'default provider type for requests that do not choose one (config.json MODEL_PROVIDER)'}),
     'api-key': Flags.string({description: 'key clients must send (env AICLIENT_API_KEY, config.json REQUIRED_API_KEY)'}),
+    'cors-origin': Flags.string({
+      description: 'let web pages of this origin call the server, e.g. http://localhost:5173; repeat or separate with commas (env AICLIENT_CORS_ORIGINS, config.json CORS_ORIGINS)',
+      multiple: true,
+    }),
     'health-check-interval': Flags.integer({
       description: 'also probe healthy instances every N seconds (config.json HEALTH_CHECK_INTERVAL_SECONDS; default 0 = off, probes spend quota)',
       min: 0,
@@ -41,12 +45,14 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
         port: this.flags.port,
         modelProvider: this.flags['model-provider'],
         apiKey: this.flags['api-key'],
+        corsOrigins: this.flags['cors-origin'],
         healthCheckIntervalSeconds: this.flags['health-check-interval'],
       },
       process.env,
-      (await this.configJson()).values,
+      await this.configJson(),
       this.settings().all(),
     )
+    for (const warning of settings.warnings) process.stderr.write(`warning: ${warning}\n`)
     let demo: DemoUpstreams | undefined
     if (this.flags.demo) {
       // Loaded only when used: the fakes, and below Ink and React, would otherwise sit in every server's memory.

@@ -31,7 +31,7 @@ export async function startTestProxy(doc: Record<string, unknown>, overrides: Pa
   await writeFile(poolsFile, JSON.stringify(doc, null, 2))
   const records: RequestRecord[] = []
   const warnings: string[] = []
-  const settings = resolveServeSettings({host: '127.0.0.1', port: 0}, {}, (overrides.config ?? {}) as never, {})
+  const settings = resolveServeSettings({host: '127.0.0.1', port: 0}, {}, {file: null, chosen: true, values: (overrides.config ?? {}) as never}, {})
   const proxy = await startProxy({
     ...settings,
     poolsFile,

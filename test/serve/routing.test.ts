@@ -9,7 +9,7 @@ let proxy: TestProxy
 beforeAll(async () => {
   openai = await startOpenAIFake({name: 'oa', models: ['gpt-a', 'gpt-b', 'm']})
   anthropic = await startAnthropicFake({name: 'an'})
-  proxy = await startTestProxy({'openai-custom': [openaiInstance(openai, 'oa')], 'claude-custom': [claudeInstance(anthropic, 'an')]})
+  proxy = await startTestProxy({'openai-custom': [openaiInstance(openai, 'oa')], 'claude-custom': [claudeInstance(anthropic, 'an')]}, {corsOrigins: ['http://localhost:5173']})
 })
 afterAll(async () => {
   await proxy.cleanup()

@@ -15,7 +15,14 @@ export interface ConfigJson {
 
 export interface LoadedConfigJson {
   file: string | null
+  /** Named by the user with --config, rather than found in the working directory. */
+  chosen: boolean
   values: ConfigJson
+}
+
+/** A string setting; an empty one counts as unset. */
+export function configString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined
 }
 
 /**
@@ -29,12 +36,12 @@ export async function loadConfigJson(explicit: string | undefined, cwd = process
     text = await readFile(file, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' && explicit === undefined) return {file: null, values: {}}
+    if (code === 'ENOENT' && explicit === undefined) return {file: null, chosen: false, values: {}}
     throw new AppError(`Cannot read the config file ${file}: ${code === 'ENOENT' ? 'it does not exist' : code}.`, {code: 'bad_config'})
   }
   const values = parseJsonFile(text, file)
   if (!values || typeof values !== 'object' || Array.isArray(values)) {
     throw new AppError(`${file}: the top level must be a JSON object.`, {code: 'bad_config'})
   }
-  return {file, values: values as ConfigJson}
+  return {file, chosen: explicit !== undefined, values: values as ConfigJson}
 }

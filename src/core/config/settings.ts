@@ -2,6 +2,7 @@ import Conf from 'conf'
 import {UsageError} from '../errors.js'
 import {PROVIDER_TYPES} from '../pools/types.js'
 import {nearest} from '../text.js'
+import {parseOriginList} from '../server/access.js'
 
 /** User settings, the lowest layer of configuration above the built-in defaults. */
 export interface Settings {
@@ -10,6 +11,8 @@ export interface Settings {
   port?: number
   modelProvider?: string
   apiKey?: string
+  /** Comma-separated origins whose web pages may call `serve`. */
+  corsOrigins?: string
 }
 
 interface SettingSpec {
@@ -37,6 +40,10 @@ export const SETTING_SPECS: Record<keyof Settings, SettingSpec> = {
     },
   },
   apiKey: {description: 'API key clients must send to `serve`', parse: (v) => v, secret: true},
+  corsOrigins: {
+    description: 'origins (comma-separated) whose web pages may call `serve`, e.g. http://localhost:5173',
+    parse: (v) => parseOriginList([v], 'corsOrigins').join(','),
+  },
 }
 
 export const SETTING_KEYS = Object.keys(SETTING_SPECS) as (keyof Settings)[]

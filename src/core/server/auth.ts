@@ -21,7 +21,3 @@ const digest = (value: string) => createHash('sha256').update(value).digest()
 export function keyMatches(presented: string | undefined, expected: string): boolean {
   return timingSafeEqual(digest(presented ?? ''), digest(expected)) && presented !== undefined
 }
-
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
-}

@@ -1,19 +1,20 @@
-import type {ConfigJson} from '../config/config-file.js'
+import {configString, type ConfigJson, type LoadedConfigJson} from '../config/config-file.js'
 import type {Settings} from '../config/settings.js'
 import {UsageError} from '../errors.js'
 import {DEFAULT_MONITOR, type MonitorOptions} from '../health/monitor.js'
 import {DEFAULT_TIMEOUTS, type RequestTimeouts, type Timeouts} from '../http/dispatchers.js'
 import {DEFAULT_HEALTH_POLICY, type HealthPolicy} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
-import {isLoopbackHost} from './auth.js'
 import {DEFAULT_RESPONSE_LIMIT} from '../proxy/proxy.js'
-import {DEFAULT_BODY_LIMIT} from './server.js'
+import {exposure} from './exposure.js'
+import {DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_BUFFERED_BODY_LIMIT, DEFAULT_MAX_CONNECTIONS} from './server.js'
 
 export interface ServeFlags {
   host?: string
   port?: number
   modelProvider?: string
   apiKey?: string
+  corsOrigins?: string[]
   healthCheckIntervalSeconds?: number
 }
 
@@ -29,7 +30,13 @@ export interface ServeSettings {
   bodyLimitBytes: number
   responseLimitBytes: number
   clientHeadersTimeoutMs: number
+  clientBodyTimeoutMs: number
+  bufferedBodyLimitBytes: number
+  maxConnections: number
+  corsOrigins: string[]
   monitor: MonitorOptions
+  /** Settings that were ignored, each a sentence for stderr. */
+  warnings: string[]
 }
 
 /** The dispatchers' timeouts, and the ones each provider type's chat requests get. */
@@ -51,6 +58,9 @@ export const TUNABLES = {
   REQUEST_BODY_LIMIT_MB: DEFAULT_BODY_LIMIT / 1024 / 1024,
   RESPONSE_BODY_LIMIT_MB: DEFAULT_RESPONSE_LIMIT / 1024 / 1024,
   CLIENT_HEADERS_TIMEOUT_SECONDS: 60,
+  CLIENT_BODY_TIMEOUT_SECONDS: DEFAULT_BODY_TIMEOUT_MS / 1000,
+  MAX_BUFFERED_BODY_MB: DEFAULT_BUFFERED_BODY_LIMIT / 1024 / 1024,
+  MAX_CONNECTIONS: DEFAULT_MAX_CONNECTIONS,
   HEALTH_PROBE_INITIAL_SECONDS: DEFAULT_MONITOR.initialDelayMs / 1000,
   HEALTH_PROBE_MAX_SECONDS: DEFAULT_MONITOR.maxDelayMs / 1000,
   HEALTH_CHECK_TIMEOUT_SECONDS: DEFAULT_MONITOR.timeoutMs / 1000,
@@ -65,20 +75,17 @@ function tunable(config: ConfigJson, key: keyof typeof TUNABLES): number {
   return value
 }
 
-/** flag → environment → config.json → user settings → default, for everything `serve` needs. */
-export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, config: ConfigJson, settings: Settings): ServeSettings {
-  const host = flags.host ?? stringOf(config.HOST) ?? settings.host ?? '127.0.0.1'
+/**
+ * flag → environment → config.json → user settings → default, for everything `serve` needs. What would open the
+ * pool to more clients is taken from a config.json only when the user named it (see exposure.ts).
+ */
+export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, configJson: LoadedConfigJson, settings: Settings): ServeSettings {
+  const config = configJson.values
+  const {host, apiKey, corsOrigins, warnings} = exposure(flags, env, configJson, settings)
   const port = flags.port ?? numberOf(config.SERVER_PORT, 'SERVER_PORT') ?? settings.port ?? 3000
-  const apiKey = flags.apiKey ?? (env.AICLIENT_API_KEY || undefined) ?? stringOf(config.REQUIRED_API_KEY) ?? settings.apiKey
-  const typeName = flags.modelProvider ?? stringOf(config.MODEL_PROVIDER) ?? settings.modelProvider
+  const typeName = flags.modelProvider ?? configString(config.MODEL_PROVIDER) ?? settings.modelProvider
   if (typeName !== undefined && !isProviderType(typeName)) {
     throw new UsageError(`Unknown provider type "${typeName}" for the default type. Valid types: ${PROVIDER_TYPES.join(', ')}.`, {code: 'unknown_type'})
-  }
-  if (!isLoopbackHost(host) && !apiKey) {
-    throw new UsageError(`Refusing to listen on ${host} without an API key: anyone who can reach it could spend your accounts.`, {
-      code: 'needs_api_key',
-      suggestions: ['Set one with --api-key, AICLIENT_API_KEY or REQUIRED_API_KEY in config.json, or listen on 127.0.0.1.'],
-    })
   }
   return {
     host,
@@ -97,6 +104,11 @@ export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, 
     bodyLimitBytes: Math.round(tunable(config, 'REQUEST_BODY_LIMIT_MB') * 1024 * 1024),
     responseLimitBytes: Math.round(tunable(config, 'RESPONSE_BODY_LIMIT_MB') * 1024 * 1024),
     clientHeadersTimeoutMs: tunable(config, 'CLIENT_HEADERS_TIMEOUT_SECONDS') * 1000,
+    clientBodyTimeoutMs: tunable(config, 'CLIENT_BODY_TIMEOUT_SECONDS') * 1000,
+    bufferedBodyLimitBytes: Math.round(tunable(config, 'MAX_BUFFERED_BODY_MB') * 1024 * 1024),
+    maxConnections: Math.max(1, Math.round(tunable(config, 'MAX_CONNECTIONS'))),
+    corsOrigins,
+    warnings,
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,
@@ -162,10 +174,6 @@ function checkModels(value: unknown): Partial<Record<ProviderType, string>> {
     if (!isProviderType(type) || typeof model !== 'string') throw new UsageError(`config.json: HEALTH_CHECK_MODELS.${type} must be a model name for a known provider type.`, {code: 'bad_config'})
   }
   return value as Partial<Record<ProviderType, string>>
-}
-
-function stringOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined
 }
 
 function numberOf(value: unknown, key: string): number | undefined {

@@ -13,6 +13,8 @@ export interface ParsedPath {
   typePrefix?: ProviderType
   /** A first path segment that looks like a prefix but names no known type. */
   unknownPrefix?: string
+  /** A path segment whose %-escapes do not decode (`%E0%A4%A`): the request is malformed. */
+  malformedSegment?: string
 }
 
 const GEMINI_CALL = /^\/v1beta\/models\/([^/]+):(generateContent|streamGenerateContent)$/
@@ -23,7 +25,7 @@ function match(method: string, path: string): Route | undefined {
     if (path === '/v1/messages') return {kind: 'chat', protocol: 'anthropic'}
     if (path === '/v1/messages/count_tokens') return {kind: 'count_tokens'}
     const gemini = GEMINI_CALL.exec(path)
-    if (gemini) return {kind: 'chat', protocol: 'gemini', model: decodeURIComponent(gemini[1]!), stream: gemini[2] === 'streamGenerateContent'}
+    if (gemini) return {kind: 'chat', protocol: 'gemini', model: gemini[1]!, stream: gemini[2] === 'streamGenerateContent'}
   }
   if (method === 'GET') {
     if (path === '/v1/models' || path === '/models') return {kind: 'models', protocol: 'auto'}
@@ -35,14 +37,52 @@ function match(method: string, path: string): Route | undefined {
 
 export function parsePath(method: string, pathname: string): ParsedPath {
   const direct = match(method, pathname)
-  if (direct) return {route: direct}
+  if (direct) return decodeModel({route: direct})
   const slash = pathname.indexOf('/', 1)
   if (slash > 1) {
-    const first = decodeURIComponent(pathname.slice(1, slash))
+    const raw = pathname.slice(1, slash)
+    const first = decodeSegment(raw)
     const rest = match(method, pathname.slice(slash))
-    if (rest && rest.kind !== 'health') return isProviderType(first) ? {route: rest, typePrefix: first} : {route: rest, unknownPrefix: first}
+    if (rest && rest.kind !== 'health') {
+      if (first === undefined) return {route: rest, malformedSegment: raw}
+      return decodeModel(isProviderType(first) ? {route: rest, typePrefix: first} : {route: rest, unknownPrefix: first})
+    }
   }
   return {route: undefined}
+}
+
+/** The model named in a Gemini path, which matching left encoded. */
+function decodeModel(parsed: ParsedPath): ParsedPath {
+  const route = parsed.route
+  if (route?.kind !== 'chat' || route.model === undefined) return parsed
+  const model = decodeSegment(route.model)
+  return model === undefined ? {...parsed, malformedSegment: route.model} : {...parsed, route: {...route, model}}
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The request target as a URL, or undefined when it is not one (`http://[`, `*`). The usual origin-form is read
+ * as a path even when it starts with `//`, which a URL parser would take for a host name.
+ */
+export function parseTarget(target: string): {url: URL; absoluteForm: boolean} | undefined {
+  const absoluteForm = !target.startsWith('/')
+  let url: URL
+  try {
+    url = absoluteForm ? new URL(target) : new URL(`http://localhost${target}`)
+  } catch {
+    return undefined
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined
+  // A base URL with a trailing slash makes `//v1/messages`; such paths mean what they would with one slash.
+  url.pathname = url.pathname.replace(/\/{2,}/g, '/')
+  return {url, absoluteForm}
 }
 
 /** The protocol a route's errors are shaped in when the route itself does not say. */

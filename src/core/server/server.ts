@@ -1,5 +1,5 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import type {AddressInfo, Socket} from 'node:net'
 import {request} from 'undici'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
@@ -11,9 +11,13 @@ import type {ProviderAdapter} from '../providers/types.js'
 import {CodecError} from '../codecs/errors.js'
 import {estimateInputTokens} from '../proxy/estimate.js'
 import {proxyRequest, type RequestRecord} from '../proxy/proxy.js'
+import {checkAccess} from './access.js'
 import {keyMatches, presentedKey} from './auth.js'
+import {BodyReader} from './body.js'
+import {ConnectionCap} from './connections.js'
+import {HttpError} from './http-error.js'
 import {sendError, sendJson} from './respond.js'
-import {parsePath, protocolForPath, type Route} from './routes.js'
+import {parsePath, parseTarget, protocolForPath, type Route} from './routes.js'
 
 export interface ServerOptions {
   state: PoolState
@@ -28,45 +32,49 @@ export interface ServerOptions {
   upstreamTimeouts?: Partial<Record<ProviderType, RequestTimeouts>>
   /** How long a client may take to send its request headers (slowloris protection). */
   headersTimeoutMs?: number
+  /** How long a client may take to send its request body once the headers are in. */
+  bodyTimeoutMs?: number
+  /** Request-body bytes all requests together may hold. */
+  bufferedBodyLimitBytes?: number
+  /** Open client connections served at once; those past it get a 503. */
+  maxConnections?: number
+  /** Origins whose web pages may call the server (see access.ts for who else may). */
+  corsOrigins?: readonly string[]
   now?: () => number
   onRecord?: (record: RequestRecord) => void
   onDropped?: (field: string) => void
 }
 
-const CORS_HEADERS: Record<string, string> = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-allow-headers':
-    'authorization, content-type, x-api-key, anthropic-version, anthropic-beta, x-goog-api-key, model-provider, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout, anthropic-dangerous-direct-browser-access',
-  'access-control-max-age': '86400',
-}
-
-const CORS_ENTRIES = Object.entries(CORS_HEADERS)
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
 export const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024
+export const DEFAULT_BODY_TIMEOUT_MS = 120_000
+export const DEFAULT_BUFFERED_BODY_LIMIT = 100 * 1024 * 1024
+export const DEFAULT_MAX_CONNECTIONS = 4096
 
 export class ProxyServer {
   readonly server: Server
   private readonly inFlight = new Set<Promise<unknown>>()
   private readonly started: number
   private readonly now: () => number
+  private readonly bodies: BodyReader
+  private readonly connections: ConnectionCap
 
   constructor(private readonly options: ServerOptions) {
     this.now = options.now ?? Date.now
     this.started = this.now()
     const headersTimeout = options.headersTimeoutMs ?? 60_000
+    const bodyTimeout = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS
+    this.bodies = new BodyReader({
+      limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+      timeoutMs: bodyTimeout,
+      totalBytes: options.bufferedBodyLimitBytes ?? DEFAULT_BUFFERED_BODY_LIMIT,
+    })
+    this.connections = new ConnectionCap(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)
     // Node checks its timeouts on this interval; a short one makes short timeouts exact.
-    const connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4)))
-    this.server = createServer({keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout, connectionsCheckingInterval}, (req, res) => {
+    const connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(Math.min(headersTimeout, bodyTimeout) / 4)))
+    // The body timeout answers in the client's protocol; Node's request timeout, just after it, also ends bodies
+    // nobody reads (after a 401 or 404) and stands in should the first ever fail.
+    const requestTimeout = headersTimeout + bodyTimeout + 1000
+    this.server = createServer({keepAliveTimeout: 65_000, requestTimeout, headersTimeout, connectionsCheckingInterval}, (req, res) => {
       const work = this.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) sendJson(res, 500, {error: {message: `Internal error: ${errorMessage(error)}`}})
         else res.destroy()
@@ -74,6 +82,7 @@ export class ProxyServer {
       this.inFlight.add(work)
       void work.finally(() => this.inFlight.delete(work))
     })
+    this.server.on('connection', (socket: Socket) => this.connections.admit(socket))
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
@@ -102,31 +111,38 @@ export class ProxyServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Only browsers need CORS, and they always send an Origin.
-    if (req.headers.origin !== undefined) for (const [name, value] of CORS_ENTRIES) res.setHeader(name, value)
-    const url = new URL(req.url ?? '/', 'http://localhost')
+    /** Answers without reading the body, which is drained so that the connection can be reused. */
+    const refuse = (codec: ProtocolCodec, status: number, message: string, headers?: Record<string, string>) => {
+      req.resume()
+      sendError(res, codec, status, message, headers)
+    }
+    const target = parseTarget(req.url ?? '/')
+    if (!target) return refuse(this.options.codecs.openai, 400, `The request target ${JSON.stringify(req.url)} is not a valid URL or path.`)
+    const {url} = target
+    const parsed = parsePath(req.method ?? 'GET', url.pathname)
+    const errorProtocol = parsed.route?.kind === 'chat' ? parsed.route.protocol : protocolForPath(url.pathname)
+    const codec = this.options.codecs[errorProtocol]
+    if (this.connections.refuses(req.socket)) {
+      return refuse(codec, 503, `The server has too many open connections (limit ${this.connections.limit}). Try again in a moment.`, {'retry-after': '1', connection: 'close'})
+    }
+    // Before any route: a refused page or name must not reach an instance, even with a request that needs no preflight.
+    const access = checkAccess({keyRequired: this.options.apiKey !== undefined, corsOrigins: this.options.corsOrigins ?? []}, req.headers, url, target.absoluteForm)
+    if (!access.allowed) return refuse(codec, 403, access.message)
+    for (const [name, value] of Object.entries(access.corsHeaders)) res.setHeader(name, value)
     if (req.method === 'OPTIONS') {
       res.writeHead(204)
       res.end()
       return
     }
-    const parsed = parsePath(req.method ?? 'GET', url.pathname)
-    const errorProtocol = parsed.route?.kind === 'chat' ? parsed.route.protocol : protocolForPath(url.pathname)
-    const codec = this.options.codecs[errorProtocol]
-    if (!parsed.route) {
-      req.resume()
-      sendError(res, codec, 404, `Unknown route ${req.method} ${url.pathname}.`)
-      return
-    }
+    if (parsed.malformedSegment !== undefined) return refuse(codec, 400, `The path segment "${parsed.malformedSegment}" has malformed percent-encoding.`)
+    if (!parsed.route) return refuse(codec, 404, `Unknown route ${req.method} ${url.pathname}.`)
     if (parsed.route.kind === 'health') {
       req.resume()
       sendJson(res, 200, this.health())
       return
     }
     if (this.options.apiKey !== undefined && !keyMatches(presentedKey(req.headers, url.searchParams), this.options.apiKey)) {
-      req.resume()
-      sendError(res, codec, 401, 'Invalid or missing API key. Send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=.')
-      return
+      return refuse(codec, 401, 'Invalid or missing API key. Send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=.')
     }
     try {
       if (parsed.unknownPrefix !== undefined) throw unknownType(parsed.unknownPrefix, 'path prefix')
@@ -135,16 +151,22 @@ export class ProxyServer {
         await this.models(req, res, parsed.route, parsed.typePrefix)
         return
       }
-      const body = await readBody(req, this.options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT)
-      await this.chat(req, res, url.pathname, parsed.route, parsed.typePrefix, body)
+      const {body, release} = await this.bodies.read(req)
+      try {
+        await this.chat(req, res, url.pathname, parsed.route, parsed.typePrefix, body)
+      } finally {
+        release()
+      }
     } catch (error) {
-      if (error instanceof HttpError) sendError(res, codec, error.status, error.message)
+      if (error instanceof HttpError) sendError(res, codec, error.status, error.message, error.headers)
       else throw error
     }
   }
 
   private async chat(req: IncomingMessage, res: ServerResponse, pathname: string, route: Route, typePrefix: ProviderType | undefined, body: Buffer): Promise<void> {
     const json = parseJsonBody(body)
+    // Passed through as sent, a "stream" we read one way and a lenient upstream another breaks the answer.
+    const stream = route.kind === 'chat' && route.stream !== undefined ? route.stream : streamFlag(json)
     if (route.kind === 'count_tokens') return this.countTokens(req, res, typePrefix, body, json)
     if (route.kind !== 'chat') throw new HttpError(404, 'Unknown route.')
     const rawModel = route.model ?? json.model
@@ -169,7 +191,7 @@ export class ProxyServer {
         json,
         model,
         modelRewritten: route.protocol !== 'gemini' && model !== rawModel,
-        stream: route.stream ?? json.stream === true,
+        stream,
         headers: req.headers,
       },
       res,
@@ -284,30 +306,14 @@ function parseJsonBody(body: Buffer): Record<string, unknown> {
   return json as Record<string, unknown>
 }
 
-function unknownType(name: string, where: string): HttpError {
-  return new HttpError(400, `Unknown provider type "${name}" in the ${where}. Valid types: ${PROVIDER_TYPES.join(', ')}.`)
+/** The request's `stream`: a boolean, or absent (`null` too, as OpenAI documents it). */
+function streamFlag(json: Record<string, unknown>): boolean {
+  const value = json.stream
+  if (value === undefined || value === null) return false
+  if (typeof value !== 'boolean') throw new HttpError(400, `"stream" must be true or false, not ${JSON.stringify(value)}.`)
+  return value
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume()
-    return Promise.reject(new HttpError(413, `The request body is larger than the limit of ${limit} bytes.`))
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        req.removeAllListeners('data')
-        req.resume()
-        reject(new HttpError(413, `The request body is larger than the limit of ${limit} bytes.`))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks, size)))
-    req.on('error', reject)
-  })
+function unknownType(name: string, where: string): HttpError {
+  return new HttpError(400, `Unknown provider type "${name}" in the ${where}. Valid types: ${PROVIDER_TYPES.join(', ')}.`)
 }

@@ -28,7 +28,7 @@ describe('upstream timeouts', () => {
   })
 
   it('reach the serve settings', () => {
-    const settings = resolveServeSettings({}, {}, {HEADERS_TIMEOUT_SECONDS: {'gemini-cli-oauth': 900}}, {})
+    const settings = resolveServeSettings({}, {}, {file: null, chosen: false, values: {HEADERS_TIMEOUT_SECONDS: {'gemini-cli-oauth': 900}}}, {})
     expect(settings.timeouts.byType['gemini-cli-oauth'].headersMs).toBe(900_000)
   })
 

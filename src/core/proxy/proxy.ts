@@ -105,11 +105,11 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
   let last: LiveInstance | null = null
   try {
     while (tried.size < deps.maxAttempts) {
-      const live = deps.state.select(call.type, tried)
-      if (!live) break
+      const lease = deps.state.acquire(call.type, tried)
+      if (!lease) break
+      const {live} = lease
       tried.add(live.id)
       last = live
-      deps.state.begin(live)
       let attempt: Attempt
       try {
         attempt = await attemptInstance({deps, call, adapter, live, bodies, res, signal: abort})
@@ -119,7 +119,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
         sendError(res, clientCodec, error.status, error.message)
         attempt = {done: true, status: error.status, error: error.message}
       } finally {
-        deps.state.end(live)
+        deps.state.release(lease)
       }
       if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
       if (abort.aborted) return record(499, live, tried.size, 'client closed the connection')

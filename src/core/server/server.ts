@@ -181,7 +181,8 @@ export class ProxyServer {
     if (typeof json.model !== 'string' || json.model === '') throw new HttpError(400, 'The request has no "model".')
     const {type, model} = this.resolveType(req, typePrefix, json.model)
     const adapter = this.options.adapters[type]
-    const live = this.options.state.select(type, new Set())
+    // A side request records no outcome, so it never takes an instance's half-open trial.
+    const live = this.options.state.pick(type)
     if (adapter?.countTokensCall && live) {
       try {
         const call = await adapter.countTokensCall(live.config, {stream: false, model, clientProtocol: 'anthropic', clientHeaders: req.headers})
@@ -241,7 +242,8 @@ export class ProxyServer {
   /** Asks one healthy instance of the type; falls back to the built-in list when none answers. */
   private async modelsOf(type: ProviderType): Promise<string[]> {
     const adapter = this.options.adapters[type]
-    const live = this.options.state.select(type, new Set())
+    // A side request records no outcome, so it never takes an instance's half-open trial.
+    const live = this.options.state.pick(type)
     if (adapter?.modelsCall && adapter.modelIds && live) {
       try {
         const call = await adapter.modelsCall(live.config)

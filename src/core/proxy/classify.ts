@@ -10,6 +10,8 @@ export type Outcome =
   | {kind: 'server'; status: number}
   | {kind: 'network'; code: string}
   | {kind: 'timeout'; phase: 'connect' | 'headers' | 'body'}
+  /** We aborted the request because its client went away (or the server is stopping): nobody's fault, never counted. */
+  | {kind: 'cancelled'}
 
 type Headers = Record<string, string | string[] | undefined>
 
@@ -29,6 +31,8 @@ export function classifyStatus(status: number, headers: Headers, now: number): O
 /** Network-level failures from undici, by error code. */
 export function classifyError(error: unknown): Outcome {
   const code = (error as {code?: string}).code ?? 'UNKNOWN'
+  // Only the proxy aborts its upstream requests, and only when the client has gone.
+  if (code === 'UND_ERR_ABORTED') return {kind: 'cancelled'}
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return {kind: 'timeout', phase: 'connect'}
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return {kind: 'timeout', phase: 'headers'}
   if (code === 'UND_ERR_BODY_TIMEOUT') return {kind: 'timeout', phase: 'body'}
@@ -37,7 +41,7 @@ export function classifyError(error: unknown): Outcome {
 
 /** Whether another instance may be tried for the same request. */
 export function isRetryable(outcome: Outcome): boolean {
-  return outcome.kind !== 'success' && outcome.kind !== 'client_fault'
+  return outcome.kind !== 'success' && outcome.kind !== 'client_fault' && outcome.kind !== 'cancelled'
 }
 
 /** Whether the failure counts toward the instance's error streak (`errorCount`). */
@@ -63,6 +67,8 @@ export function describeOutcome(outcome: Outcome): string {
       return `network error ${outcome.code}`
     case 'timeout':
       return `${outcome.phase} timeout`
+    case 'cancelled':
+      return 'cancelled by the client'
   }
 }
 

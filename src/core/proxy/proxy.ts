@@ -1,17 +1,19 @@
 import {EventEmitter} from 'node:events'
 import type {IncomingHttpHeaders, ServerResponse} from 'node:http'
+import type {Readable} from 'node:stream'
 import {request, type Dispatcher} from 'undici'
 import {CodecError} from '../codecs/errors.js'
 import {StreamFailure, collectStream} from '../codecs/collect.js'
 import type {IRRequest, IRResponse, IRStreamEvent} from '../codecs/ir.js'
 import type {Protocol, ProtocolCodec, StreamDecoder} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
+import {discard} from '../http/body.js'
 import {instanceLabel, type LiveInstance, type PoolState} from '../pools/runtime.js'
 import type {ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
 import {redact, secretValues} from '../secrets.js'
 import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
-import {SSE_HEADERS, sendError, write} from '../server/respond.js'
+import {SSE_HEADERS, headerValue, sendError, write} from '../server/respond.js'
 import {classifyError, classifyStatus, describeOutcome, isCounted, upstreamErrorMessage, type Outcome} from './classify.js'
 
 export interface ClientCall {
@@ -110,15 +112,18 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
       const {live} = lease
       tried.add(live.id)
       last = live
+      const upstreams: Readable[] = []
       let attempt: Attempt
       try {
-        attempt = await attemptInstance({deps, call, adapter, live, bodies, res, signal: abort})
+        attempt = await attemptInstance({deps, call, adapter, live, bodies, res, signal: abort, upstreams})
       } catch (error) {
         // A conversion the target cannot carry: the client's request is at fault, whichever instance serves it.
         if (!(error instanceof CodecError)) throw error
         sendError(res, clientCodec, error.status, error.message)
         attempt = {done: true, status: error.status, error: error.message}
       } finally {
+        // Whatever happened, an upstream answer not read to its end is closed now, not left generating.
+        for (const body of upstreams) discard(body)
         deps.state.release(lease)
       }
       if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
@@ -180,6 +185,8 @@ interface AttemptContext {
   bodies: BodySource
   res: ServerResponse
   signal: ClientGone
+  /** Every upstream body this attempt opened, closed when the attempt ends. */
+  upstreams: Readable[]
 }
 
 /** One instance: send, and after a 401 from an OAuth upstream refresh the token and send once more. */
@@ -227,6 +234,7 @@ async function attemptOnce(ctx: AttemptContext, mayRefresh: boolean): Promise<At
     if (signal.aborted) return {done: true, status: 499, error: 'client closed the connection'}
     return fail(deps, live, classifyError(error), errorMessage(error))
   }
+  ctx.upstreams.push(response.body)
   if (response.statusCode < 400) {
     const latency = deps.now() - sentAt
     const decoder = () =>
@@ -298,7 +306,7 @@ function decodeUpstream(deps: ProxyDeps, adapter: ProviderAdapter, body: unknown
 }
 
 function sendJsonAnswer(res: ServerResponse, live: LiveInstance, out: string | Buffer): void {
-  res.writeHead(200, {'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-aiclient-instance': instanceLabel(live)})
+  res.writeHead(200, {'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-aiclient-instance': headerValue(instanceLabel(live))})
   res.end(out)
 }
 
@@ -447,7 +455,7 @@ async function relayStream(
   } catch (error) {
     return fail(deps, live, classifyError(error), errorMessage(error))
   }
-  res.writeHead(200, {...SSE_HEADERS, 'x-aiclient-instance': instanceLabel(live)})
+  res.writeHead(200, {...SSE_HEADERS, 'x-aiclient-instance': headerValue(instanceLabel(live))})
   let failure: string | undefined
   try {
     for (let next = first; !next.done; next = await chunks.next()) {

@@ -1,5 +1,6 @@
 import {request, type Dispatcher} from 'undici'
 import {AppError, CancelledError} from '../errors.js'
+import {DEFAULT_ERROR_BODY_LIMIT, readText} from '../http/body.js'
 
 export interface HttpContext {
   dispatcher?: Dispatcher
@@ -27,10 +28,10 @@ async function sendRequest(
   const timeoutMs = ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const timeout = AbortSignal.timeout(timeoutMs)
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout
+  let reply: {status: number; text: string; complete: boolean}
   try {
     const response = await request(url, {method, headers: init.headers, body: init.body, signal, dispatcher: ctx.dispatcher})
-    const text = await response.body.text()
-    return {status: response.statusCode, text, json: parseJson(text)}
+    reply = {status: response.statusCode, ...(await readText(response.body, DEFAULT_ERROR_BODY_LIMIT))}
   } catch (error) {
     if (ctx.signal?.aborted) throw new CancelledError()
     const why = timeout.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : networkReason(error)
@@ -40,6 +41,9 @@ async function sendRequest(
       suggestions: ['Check the network connection and any HTTPS_PROXY setting, then try again.'],
     })
   }
+  // Token and account answers are small; a huge one is broken or hostile, and is not read on.
+  if (!reply.complete) throw new AppError(`${originOf(url)} sent an answer longer than ${DEFAULT_ERROR_BODY_LIMIT / 1024 / 1024} MB (HTTP ${reply.status}).`, {code: 'network_error'})
+  return {status: reply.status, text: reply.text, json: parseJson(reply.text)}
 }
 
 export function postForm(url: string, fields: Record<string, string>, ctx?: HttpContext, headers: Record<string, string> = {}): Promise<HttpReply> {

@@ -1,3 +1,5 @@
+import {EventTooLargeError} from '../codecs/sse.js'
+
 /** What an upstream answer or failure means for the request and for the instance (upstreams.md §9). */
 export type Outcome =
   | {kind: 'success'}
@@ -28,8 +30,9 @@ export function classifyStatus(status: number, headers: Headers, now: number): O
   return {kind: 'client_fault'}
 }
 
-/** Network-level failures from undici, by error code. */
+/** Network-level failures from undici, by error code, and answers the proxy refuses to hold. */
 export function classifyError(error: unknown): Outcome {
+  if (error instanceof EventTooLargeError) return {kind: 'server', status: 502}
   const code = (error as {code?: string}).code ?? 'UNKNOWN'
   // Only the proxy aborts its upstream requests, and only when the client has gone.
   if (code === 'UND_ERR_ABORTED') return {kind: 'cancelled'}

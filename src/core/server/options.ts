@@ -7,6 +7,8 @@ import {DEFAULT_HEALTH_POLICY, type HealthPolicy} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {isLoopbackHost} from './auth.js'
 import {DEFAULT_RESPONSE_LIMIT} from '../proxy/proxy.js'
+import {DEFAULT_EVENT_LIMIT} from '../codecs/sse.js'
+import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import {DEFAULT_BODY_LIMIT} from './server.js'
 
 export interface ServeFlags {
@@ -28,6 +30,8 @@ export interface ServeSettings {
   shutdownGraceMs: number
   bodyLimitBytes: number
   responseLimitBytes: number
+  errorBodyLimitBytes: number
+  streamEventLimitBytes: number
   clientHeadersTimeoutMs: number
   monitor: MonitorOptions
 }
@@ -45,6 +49,8 @@ export const TUNABLES = {
   SHUTDOWN_GRACE_SECONDS: 10,
   REQUEST_BODY_LIMIT_MB: DEFAULT_BODY_LIMIT / 1024 / 1024,
   RESPONSE_BODY_LIMIT_MB: DEFAULT_RESPONSE_LIMIT / 1024 / 1024,
+  ERROR_BODY_LIMIT_MB: DEFAULT_ERROR_BODY_LIMIT / 1024 / 1024,
+  STREAM_EVENT_LIMIT_MB: DEFAULT_EVENT_LIMIT / 1024 / 1024,
   CLIENT_HEADERS_TIMEOUT_SECONDS: 60,
   HEALTH_PROBE_INITIAL_SECONDS: DEFAULT_MONITOR.initialDelayMs / 1000,
   HEALTH_PROBE_MAX_SECONDS: DEFAULT_MONITOR.maxDelayMs / 1000,
@@ -95,6 +101,8 @@ export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, 
     shutdownGraceMs: tunable(config, 'SHUTDOWN_GRACE_SECONDS') * 1000,
     bodyLimitBytes: Math.round(tunable(config, 'REQUEST_BODY_LIMIT_MB') * 1024 * 1024),
     responseLimitBytes: Math.round(tunable(config, 'RESPONSE_BODY_LIMIT_MB') * 1024 * 1024),
+    errorBodyLimitBytes: Math.round(tunable(config, 'ERROR_BODY_LIMIT_MB') * 1024 * 1024),
+    streamEventLimitBytes: Math.round(tunable(config, 'STREAM_EVENT_LIMIT_MB') * 1024 * 1024),
     clientHeadersTimeoutMs: tunable(config, 'CLIENT_HEADERS_TIMEOUT_SECONDS') * 1000,
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,

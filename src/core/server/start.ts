@@ -51,6 +51,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     maxAttempts: options.maxAttempts,
     bodyLimitBytes: options.bodyLimitBytes,
     responseLimitBytes: options.responseLimitBytes,
+    errorBodyLimitBytes: options.errorBodyLimitBytes,
+    streamEventLimitBytes: options.streamEventLimitBytes,
     headersTimeoutMs: options.clientHeadersTimeoutMs,
     now,
     onRecord: options.onRecord,

@@ -55,6 +55,14 @@ export type Behaviour =
   | {kind: 'delay'; ms: number; then: Behaviour}
   /** Exactly these bytes, e.g. an HTML error page, invalid JSON or a 200 carrying an error body */
   | {kind: 'raw'; status: number; headers?: Record<string, string>; body: string | Uint8Array}
+  /** 200 and the headers at once, the answer `ms` later: a model thinking before its first token */
+  | {kind: 'late-body'; ms: number; reply?: ReplySpec}
+  /**
+   * Headers (default 200, text/event-stream), `prefix`, then `bytes` bytes of `x` without a line break, written
+   * only as fast as the reader takes them: an endless SSE line, a huge error body. `written` on the record counts
+   * the bytes the socket accepted
+   */
+  | {kind: 'flood'; bytes: number; status?: number; headers?: Record<string, string>; prefix?: string}
 
 export type Outcome =
   | 'pending' // still open (including hung)
@@ -83,6 +91,8 @@ export interface RecordedRequest {
   status?: number
   behaviour?: Behaviour
   outcome: Outcome
+  /** Body bytes a `flood` got onto the socket */
+  written?: number
 }
 
 export interface FakeScript {
@@ -499,6 +509,19 @@ class FakeServer implements FakeUpstream {
         x.res.writeHead(b.status, b.headers ?? {})
         x.res.end(b.body)
         return
+      case 'flood':
+        return this.flood(x, b)
+      case 'late-body': {
+        if (!route.generate) return this.run({kind: 'reply', reply: b.reply}, x)
+        const reply = resolveReply(b.reply, this.adapter.conversation(x.rec), this.options, this.name)
+        if (route.stream) return this.stream(x, this.adapter.events(x.rec, reply), 'end', b.ms)
+        const bytes = Buffer.from(JSON.stringify(this.adapter.unary(x.rec, reply)), 'utf8')
+        x.res.writeHead(200, {'content-type': 'application/json', 'content-length': String(bytes.length), ...this.adapter.headers(x.rec)})
+        x.res.flushHeaders()
+        await this.wait(x, b.ms)
+        if (this.alive(x)) x.res.end(bytes)
+        return
+      }
       case 'status': {
         const base = this.adapter.error(x.rec, b.status, {message: b.message, retryAfter: b.retryAfter})
         const body = b.body === undefined ? base.body : b.body
@@ -546,11 +569,12 @@ class FakeServer implements FakeUpstream {
     this.drop(x)
   }
 
-  private async stream(x: Exchange, events: string[], end: 'end' | 'cut' = 'end'): Promise<void> {
+  private async stream(x: Exchange, events: string[], end: 'end' | 'cut' = 'end', thinkMs = 0): Promise<void> {
     const contentType = this.adapter.streamContentType?.(x.rec) ?? SSE_HEADERS['content-type']
     x.res.writeHead(200, {...SSE_HEADERS, 'content-type': contentType, ...this.adapter.headers(x.rec)})
     // Real upstreams commit to 200 before the first token; clients see headers even when nothing follows
     x.res.flushHeaders()
+    if (thinkMs > 0) await this.wait(x, thinkMs)
     const eol = this.options.eol ?? '\n'
     for (const [i, event] of events.entries()) {
       if (i > 0 && this.options.paceMs) await this.wait(x, this.options.paceMs)
@@ -561,6 +585,25 @@ class FakeServer implements FakeUpstream {
     if (!this.alive(x)) return
     if (end === 'cut') this.drop(x)
     else x.res.end()
+  }
+
+  private async flood(x: Exchange, b: Extract<Behaviour, {kind: 'flood'}>): Promise<void> {
+    x.res.writeHead(b.status ?? 200, {'content-type': SSE_HEADERS['content-type'], ...b.headers})
+    x.res.flushHeaders()
+    x.rec.written = 0
+    if (b.prefix) await this.write(x, b.prefix)
+    const block = 'x'.repeat(64 * 1024)
+    for (let left = b.bytes; left > 0 && this.alive(x); left -= block.length) {
+      const piece = left < block.length ? block.slice(0, left) : block
+      const accepted = new Promise<void>(resolve =>
+        x.res.write(piece, error => {
+          if (!error) x.rec.written! += piece.length
+          resolve()
+        }),
+      )
+      await Promise.race([accepted, x.closed])
+    }
+    if (this.alive(x)) x.res.end()
   }
 
   /** Resolves once the chunk reached the socket, so a later drop cannot swallow it */

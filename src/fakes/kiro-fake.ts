@@ -30,7 +30,7 @@ import {
 export type FramePart = 'prelude-crc' | 'headers' | 'payload' | 'message-crc'
 
 export type KiroBehaviour =
-  | Exclude<Behaviour, {kind: 'delay'}>
+  | Exclude<Behaviour, {kind: 'delay'} | {kind: 'flood'}>
   | {kind: 'delay'; ms: number; then: KiroBehaviour}
   /** Send every frame, but damage one byte of frame `afterFrames` so its CRC no longer matches */
   | {kind: 'corrupt'; afterFrames: number; part?: FramePart; reply?: ReplySpec}
@@ -428,7 +428,7 @@ class KiroFake implements KiroFakeUpstream {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake')
     // Typed as the shared record while it is one (no Kiro behaviour yet), for the shared helpers
-    const base: RecordedRequest = {
+    const base: RecordedRequest & {behaviour?: undefined} = {
       n: this.requests.length,
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -548,6 +548,8 @@ class KiroFake implements KiroFakeUpstream {
         switch (b.kind) {
           case 'reply':
             return this.stream(x, frames, 'end')
+          case 'late-body':
+            return this.stream(x, frames, 'end', b.ms)
           case 'cut':
             return this.stream(x, frames.slice(0, b.afterEvents), 'drop')
           case 'stream-error': {
@@ -584,9 +586,10 @@ class KiroFake implements KiroFakeUpstream {
     x.res.end(bytes)
   }
 
-  private async stream(x: Exchange, frames: Uint8Array[], end: 'end' | 'drop'): Promise<void> {
+  private async stream(x: Exchange, frames: Uint8Array[], end: 'end' | 'drop', thinkMs = 0): Promise<void> {
     x.res.writeHead(200, {'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': x.tag})
     x.res.flushHeaders()
+    if (thinkMs > 0) await this.wait(x, thinkMs)
     for (const [i, slice] of splitWrites(frames, this.options.splitBytes).entries()) {
       if (i > 0 && this.options.paceMs) await this.wait(x, this.options.paceMs)
       if (!this.alive(x)) return

@@ -5,7 +5,7 @@ import {parseProviderType, resetInstances} from '../../core/pools/operations.js'
 export default class PoolReset extends BaseCommand<typeof PoolReset> {
   static override summary = 'Mark instances healthy and clear their error counters'
   static override description =
-    'Resets one instance (by uuid, uuid prefix or name), every instance of a type (--type), or the whole pool: isHealthy becomes true and errorCount 0.'
+    'Resets one instance (by uuid, uuid prefix or name), every instance of a type (--type), or the whole pool: isHealthy becomes true, errorCount 0, and a rate-limit cooldown ends.'
   static override examples = [
     '<%= config.bin %> pool reset',
     '<%= config.bin %> pool reset --type openai-custom',

@@ -4,12 +4,12 @@ import {newId} from './ids.js'
 import type {IRStopReason, IRStreamEvent, IRUsage} from './ir.js'
 import {createSseParser, formatSse, type SseEvent} from './sse.js'
 import {BlockSequencer} from './stream-state.js'
-import type {CodecOptions, StreamDecoder, StreamEncoder, StreamEncoderOptions} from './types.js'
+import type {StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
 import {asNumber, asObject, asString, isObject, type JsonObject} from './values.js'
 
-export function createAnthropicStreamDecoder(opts: CodecOptions = {}): StreamDecoder {
+export function createAnthropicStreamDecoder(opts: StreamDecoderOptions = {}): StreamDecoder {
   const drop = opts.onDropped ?? (() => {})
-  const sse = createSseParser()
+  const sse = createSseParser(opts.maxEventLength)
   const seq = new BlockSequencer()
   // Upstream block index → IR block index, for the blocks the IR can carry.
   const blocks = new Map<number, number>()

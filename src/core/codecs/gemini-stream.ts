@@ -12,12 +12,12 @@ import {newId} from './ids.js'
 import type {IRStopReason, IRStreamEvent, IRUsage} from './ir.js'
 import {createSseParser, formatSse} from './sse.js'
 import {BlockSequencer} from './stream-state.js'
-import type {CodecOptions, StreamDecoder, StreamEncoder, StreamEncoderOptions} from './types.js'
+import type {StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
 import {asArray, asObject, asString, isObject, parseJsonObject, type JsonObject} from './values.js'
 
-export function createGeminiStreamDecoder(opts: CodecOptions = {}): StreamDecoder {
+export function createGeminiStreamDecoder(opts: StreamDecoderOptions = {}): StreamDecoder {
   const drop = opts.onDropped ?? (() => {})
-  const sse = createSseParser()
+  const sse = createSseParser(opts.maxEventLength)
   const seq = new BlockSequencer()
   let nextCallId: (() => string) | undefined
   let sawToolCall = false

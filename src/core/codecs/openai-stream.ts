@@ -4,12 +4,12 @@ import {decodeOpenAIStreamError, openAIStreamErrorEvent} from './openai-errors.j
 import {decodeFinishReason, decodeOpenAIUsage, encodeFinishReason, encodeOpenAIUsage} from './openai-response.js'
 import {createSseParser, formatSse} from './sse.js'
 import {BlockSequencer} from './stream-state.js'
-import type {CodecOptions, StreamDecoder, StreamEncoder, StreamEncoderOptions} from './types.js'
+import type {StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
 import {asArray, asNumber, asObject, asString, isObject, type JsonObject} from './values.js'
 
-export function createOpenAIStreamDecoder(opts: CodecOptions = {}): StreamDecoder {
+export function createOpenAIStreamDecoder(opts: StreamDecoderOptions = {}): StreamDecoder {
   const drop = opts.onDropped ?? (() => {})
-  const sse = createSseParser()
+  const sse = createSseParser(opts.maxEventLength)
   const seq = new BlockSequencer()
   // OpenAI tool-call index → the IR block and id it opened.
   const calls = new Map<number, {id: string; index: number}>()

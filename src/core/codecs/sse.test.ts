@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest'
-import {createSseParser, formatSse, type SseEvent} from './sse.js'
+import {createCodeAssistStreamDecoder, createUnwrappingSseTransform} from './code-assist/index.js'
+import {codecs} from './index.js'
+import {EventTooLargeError, createSseParser, formatSse, type SseEvent} from './sse.js'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 
@@ -77,6 +79,47 @@ describe('createSseParser', () => {
     expect(events[0]?.data.length).toBe(2_000_000)
     expect(performance.now() - started).toBeLessThan(2_000)
   })
+})
+
+describe('the event limit', () => {
+  const feed = (limit: number, chunks: string[]) => {
+    const parser = createSseParser(limit)
+    return [...chunks.flatMap((chunk) => parser.push(bytes(chunk))), ...parser.end()]
+  }
+
+  it('refuses a line that never ends once it passes the limit, without waiting for more', () => {
+    const parser = createSseParser(1000)
+    parser.push(bytes(`data: ${'x'.repeat(900)}`))
+    expect(() => parser.push(bytes('x'.repeat(200)))).toThrow(EventTooLargeError)
+  })
+
+  it('counts every data line of one event', () => {
+    const lines = Array.from({length: 20}, () => `data: ${'y'.repeat(99)}\n`)
+    expect(() => feed(1000, lines)).toThrow(/longer than the limit/)
+  })
+
+  it('starts counting afresh with each event, so a long stream of small events passes', () => {
+    const events = Array.from({length: 100}, (_, i) => `data: ${String(i).padStart(500, '0')}\n\n`)
+    expect(feed(1000, events)).toHaveLength(100)
+  })
+
+  it('lets an event within the limit through', () => {
+    expect(feed(1000, [`data: ${'z'.repeat(990)}`, '\n\n'])[0]!.data).toHaveLength(990)
+  })
+
+  const decoders: Array<[string, (limit: number) => {push(chunk: Uint8Array): unknown}]> = [
+    ['OpenAI', (limit) => codecs.openai.createStreamDecoder({maxEventLength: limit})],
+    ['Anthropic', (limit) => codecs.anthropic.createStreamDecoder({maxEventLength: limit})],
+    ['Gemini', (limit) => codecs.gemini.createStreamDecoder({maxEventLength: limit})],
+    ['Code Assist', (limit) => createCodeAssistStreamDecoder({maxEventLength: limit})],
+    ['Code Assist unwrapping', (limit) => createUnwrappingSseTransform({maxEventLength: limit})],
+  ]
+  for (const [name, create] of decoders) {
+    it(`bounds the ${name} stream decoder`, () => {
+      const decoder = create(1000)
+      expect(() => decoder.push(bytes(`data: {"text":"${'x'.repeat(2000)}`))).toThrow(EventTooLargeError)
+    })
+  }
 })
 
 describe('formatSse', () => {

@@ -10,15 +10,31 @@ export interface SseParser {
 
 const LINE_BREAK = /\r\n|\r|\n/g
 
+/** Longest event a parser holds by default, in characters (Kiro's frames have the same cap). */
+export const DEFAULT_EVENT_LIMIT = 10 * 1024 * 1024
+
+/**
+ * One event (or one line) grew past the parser's limit. The upstream is broken or hostile: holding more would let
+ * it take all memory, so the stream cannot go on.
+ */
+export class EventTooLargeError extends Error {
+  override name = 'EventTooLargeError'
+
+  constructor(readonly limit: number) {
+    super(`a stream event is longer than the limit of ${+(limit / 1024 / 1024).toFixed(2)} MB`)
+  }
+}
+
 // WHATWG event-stream parsing, restricted to the `event` and `data` fields. Each byte is decoded and scanned
 // once: a partial line is carried over, and a CR at the very end of a chunk remembers to swallow the LF that
-// may start the next one.
-export function createSseParser(): SseParser {
+// may start the next one. What an unfinished event holds is bounded by `maxEventLength` (characters).
+export function createSseParser(maxEventLength = DEFAULT_EVENT_LIMIT): SseParser {
   const decoder = new TextDecoder('utf-8')
   let partial = ''
   let pendingLf = false
   let eventName: string | undefined
   let dataLines: string[] = []
+  let dataLength = 0
   let out: SseEvent[] = []
 
   function dispatch(): void {
@@ -27,6 +43,7 @@ export function createSseParser(): SseParser {
     }
     eventName = undefined
     dataLines = []
+    dataLength = 0
   }
 
   function line(text: string): void {
@@ -36,8 +53,10 @@ export function createSseParser(): SseParser {
     const field = colon < 0 ? text : text.slice(0, colon)
     let value = colon < 0 ? '' : text.slice(colon + 1)
     if (value.startsWith(' ')) value = value.slice(1)
-    if (field === 'data') dataLines.push(value)
-    else if (field === 'event') eventName = value
+    if (field === 'data') {
+      dataLines.push(value)
+      dataLength += value.length + 1
+    } else if (field === 'event') eventName = value
   }
 
   function feed(text: string): void {
@@ -52,6 +71,8 @@ export function createSseParser(): SseParser {
       if (m[0] === '\r' && start === text.length) pendingLf = true
     }
     partial += text.slice(start)
+    // Checked once per read, so an event may pass the limit by at most one read before it is refused.
+    if (partial.length + dataLength > maxEventLength) throw new EventTooLargeError(maxEventLength)
   }
 
   function take(): SseEvent[] {

@@ -10,6 +10,12 @@ export interface CodecOptions {
   onDropped?: DropHandler
 }
 
+export interface StreamDecoderOptions extends CodecOptions {
+  // Longest single event held while it arrives (an SSE event or line, a Kiro frame), in characters or bytes; a
+  // longer SSE event throws EventTooLargeError. Default DEFAULT_EVENT_LIMIT.
+  maxEventLength?: number
+}
+
 export interface DecodeRequestContext extends CodecOptions {
   // Gemini carries model and streaming in the URL, not the body.
   model?: string
@@ -45,7 +51,7 @@ export interface ProtocolCodec {
   encodeRequest(req: IRRequest, opts?: CodecOptions): unknown
   decodeResponse(body: unknown, opts?: CodecOptions): IRResponse
   encodeResponse(res: IRResponse, opts?: CodecOptions): unknown
-  createStreamDecoder(opts?: CodecOptions): StreamDecoder
+  createStreamDecoder(opts?: StreamDecoderOptions): StreamDecoder
   createStreamEncoder(opts: StreamEncoderOptions): StreamEncoder
   errorBody(status: number, message: string): unknown
   streamErrorEvent(message: string, status?: number): string

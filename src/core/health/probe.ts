@@ -1,7 +1,8 @@
-import {request} from 'undici'
+import {request, type Dispatcher} from 'undici'
 import {codecs} from '../codecs/index.js'
-import type {IRRequest} from '../codecs/ir.js'
+import type {IRRequest, IRStreamEvent} from '../codecs/ir.js'
 import {AppError, errorMessage} from '../errors.js'
+import {DEFAULT_ERROR_BODY_LIMIT, readText} from '../http/body.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
 import {redact} from '../secrets.js'
@@ -70,24 +71,29 @@ async function probeBody(adapter: ProviderAdapter, instance: PoolInstance, model
   return {body: JSON.stringify(codecs[adapter.protocol].encodeRequest(ir))}
 }
 
+/** The probe needs the status and at most the start of the body: a long one is cut off and its connection closed. */
+async function answerOf(response: Dispatcher.ResponseData) {
+  return {status: response.statusCode, headers: response.headers, text: (await readText(response.body, DEFAULT_ERROR_BODY_LIMIT)).text}
+}
+
 /** Sends one probe; for an upstream that only streams, the stream must also finish without an error. */
 async function sendProbe(adapter: ProviderAdapter, instance: PoolInstance, model: string | null, signal: AbortSignal) {
   if (model === null) {
     if (!adapter.modelsCall) throw new AppError(`${instance.type} has no free probe; run the check without --cheap.`)
     const call = await adapter.modelsCall(instance)
-    const response = await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal})
-    return {status: response.statusCode, headers: response.headers, text: await response.body.text()}
+    return answerOf(await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal}))
   }
   const stream = Boolean(adapter.alwaysStreams)
   const call = await adapter.prepare(instance, {stream, model, clientProtocol: adapter.protocol, clientHeaders: {}})
   const attempt = await probeBody(adapter, instance, model, stream)
   const response = await request(call.url, {method: 'POST', headers: call.headers, body: attempt.body, dispatcher: call.dispatcher, signal})
-  if (!stream || response.statusCode >= 400) return {status: response.statusCode, headers: response.headers, text: await response.body.text()}
+  if (!stream || response.statusCode >= 400) return answerOf(response)
   const decoder = attempt.createStreamDecoder?.() ?? adapter.createStreamDecoder?.() ?? codecs[adapter.protocol].createStreamDecoder()
-  const events = []
-  for await (const chunk of response.body) events.push(...decoder.push(chunk as Buffer))
-  events.push(...decoder.end())
-  const failure = events.find((e) => e.type === 'error')
+  // Nothing is kept but the first error, and reading stops there (leaving the loop closes the connection).
+  const failureIn = (events: IRStreamEvent[]) => events.find((e) => e.type === 'error')
+  let failure: IRStreamEvent | undefined
+  for await (const chunk of response.body) if ((failure = failureIn(decoder.push(chunk as Buffer)))) break
+  failure ??= failureIn(decoder.end())
   return failure?.type === 'error' ? {status: failure.status, headers: {}, text: JSON.stringify({message: failure.message})} : {status: response.statusCode, headers: response.headers, text: ''}
 }
 
@@ -150,7 +156,7 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
       return result({healthy: false, state: 'unhealthy', reason: relogin ? 'auth' : 'network', error: error.message})
     }
     const outcome = classifyError(error)
-    const reason: ProbeReason = outcome.kind === 'timeout' ? 'timeout' : 'network'
+    const reason: ProbeReason = outcome.kind === 'timeout' ? 'timeout' : outcome.kind === 'server' ? 'server' : 'network'
     return result({healthy: false, state: 'unhealthy', reason, error: networkMessage(error)})
   }
 }

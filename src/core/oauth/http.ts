@@ -1,6 +1,7 @@
 import {request, type Dispatcher} from 'undici'
 import {AppError, CancelledError} from '../errors.js'
 import {rememberSecrets, redact, secretValues} from '../secrets.js'
+import {DEFAULT_ERROR_BODY_LIMIT, readText} from '../http/body.js'
 
 export interface HttpContext {
   dispatcher?: Dispatcher
@@ -28,14 +29,10 @@ async function sendRequest(
   const timeoutMs = ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const timeout = AbortSignal.timeout(timeoutMs)
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout
+  let reply: {status: number; text: string; complete: boolean}
   try {
     const response = await request(url, {method, headers: init.headers, body: init.body, signal, dispatcher: ctx.dispatcher})
-    const text = await response.body.text()
-    const json = parseJson(text)
-    // Tokens and client secrets arrive here first (logins, refreshes, client registrations): from now on no error may quote them.
-    const body = objectOf(json)
-    if (body) rememberSecrets(url, secretValues(body))
-    return {status: response.statusCode, text, json}
+    reply = {status: response.statusCode, ...(await readText(response.body, DEFAULT_ERROR_BODY_LIMIT))}
   } catch (error) {
     if (ctx.signal?.aborted) throw new CancelledError()
     const why = timeout.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : networkReason(error)
@@ -45,6 +42,13 @@ async function sendRequest(
       suggestions: ['Check the network connection and any HTTPS_PROXY setting, then try again.'],
     })
   }
+  // Token and account answers are small; a huge one is broken or hostile, and is not read on.
+  if (!reply.complete) throw new AppError(`${originOf(url)} sent an answer longer than ${DEFAULT_ERROR_BODY_LIMIT / 1024 / 1024} MB (HTTP ${reply.status}).`, {code: 'network_error'})
+  const json = parseJson(reply.text)
+  // Tokens and client secrets arrive here first (logins, refreshes, client registrations): from now on no error may quote them.
+  const body = objectOf(json)
+  if (body) rememberSecrets(url, secretValues(body))
+  return {status: reply.status, text: reply.text, json}
 }
 
 export function postForm(url: string, fields: Record<string, string>, ctx?: HttpContext, headers: Record<string, string> = {}): Promise<HttpReply> {

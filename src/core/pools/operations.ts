@@ -162,6 +162,7 @@ export function resetInstances(store: PoolStore, ref: string | undefined, type?:
     raw.isHealthy = true
     raw.errorCount = 0
     if ('lastErrorReason' in raw) raw.lastErrorReason = null
+    if ('cooldownUntil' in raw) raw.cooldownUntil = null
   })
 }
 

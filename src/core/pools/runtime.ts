@@ -9,6 +9,11 @@ export interface HealthPolicy {
   /** Cooldown after a 429 without a usable Retry-After. */
   defaultCooldownMs: number
   maxCooldownMs: number
+  /**
+   * A half-open trial not released by then is presumed lost, and another request may take one. Leases are
+   * released in a `finally`, so this only guards against a caller that forgets; default 5 minutes.
+   */
+  trialTimeoutMs?: number
 }
 
 export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
@@ -16,6 +21,23 @@ export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
   errorWindowMs: 60_000,
   defaultCooldownMs: 30_000,
   maxCooldownMs: 30 * 60_000,
+}
+
+const DEFAULT_TRIAL_TIMEOUT_MS = 5 * 60_000
+
+/** The half-open trial an instance is running: owned by one lease, presumed lost after `until`. */
+interface Trial {
+  readonly until: number
+}
+
+/**
+ * One request's hold on an instance, from `acquire` to `release`: counted in flight, and the owner of the
+ * instance's half-open trial when it took one. Only the owner's release ends a trial.
+ */
+export interface Lease {
+  readonly live: LiveInstance
+  readonly trial: Trial | null
+  released: boolean
 }
 
 /** Fields `serve` owns and writes back; everything else in the file belongs to the user and the CLI. */
@@ -40,11 +62,12 @@ export interface LiveInstance {
   recentErrors: number[]
   latencies: number[]
   /** A half-open trial request is running: the cooldown ended and this one request tests the water. */
-  trial: boolean
+  trial: Trial | null
   /** Counter increments not yet written to the file, and the owned fields changed since the last write. */
   pending: {usage: number; errors: number; fields: Set<OwnedField>}
-  /** The file's isHealthy as last seen, to tell an outside `pool reset` from our own writes. */
+  /** The file's isHealthy and cooldownUntil as last seen, to tell an outside `pool reset` from our own writes. */
   diskHealthy: boolean
+  diskCooldown: number
 }
 
 /** How logs, errors and the board name an instance: its name, else the start of its uuid. */
@@ -111,14 +134,17 @@ export class PoolState extends EventEmitter {
       lastHealthCheckTime: config.lastHealthCheckTime,
       recentErrors: [],
       latencies: [],
-      trial: false,
+      trial: null,
       pending: {usage: 0, errors: 0, fields: new Set()},
       diskHealthy: config.isHealthy,
+      diskCooldown: parseTime(config.raw.cooldownUntil),
     }
   }
 
   private adopt(live: LiveInstance, config: PoolInstance): void {
     live.config = config
+    // Disabled or enabled by the user: a trial that was running ends with the change.
+    if (live.disabled !== config.isDisabled) live.trial = null
     live.disabled = config.isDisabled
     // Counters on disk plus what we have not written yet; an outside reset to 0 is respected.
     live.usageCount = config.usageCount + live.pending.usage
@@ -130,10 +156,19 @@ export class PoolState extends EventEmitter {
       if (config.isHealthy) {
         live.recentErrors = []
         live.cooldownUntil = 0
+        live.trial = null
       }
       this.emitHealth(live)
     }
     live.diskHealthy = config.isHealthy
+    // A cooldown changed on disk by someone else (`pool reset` clears it) replaces ours, and ends any trial.
+    const diskCooldown = parseTime(config.raw.cooldownUntil)
+    if (diskCooldown !== live.diskCooldown && diskCooldown !== live.cooldownUntil && !live.pending.fields.has('cooldownUntil')) {
+      live.cooldownUntil = diskCooldown
+      live.trial = null
+      this.emitHealth(live)
+    }
+    live.diskCooldown = diskCooldown
   }
 
   list(type?: ProviderType): LiveInstance[] {
@@ -156,10 +191,11 @@ export class PoolState extends EventEmitter {
   }
 
   /**
-   * Next usable instance of the type in round-robin order, skipping those already tried for this request. An
-   * instance whose cooldown has just ended gets one trial request; the others pass it by until that one answers.
+   * Takes the next usable instance of the type in round-robin order for a request, skipping those already tried
+   * for it. An instance whose cooldown has just ended gets one trial request; the others pass it by until that one
+   * answers. The lease must be released when the request is done with the instance, whatever happened.
    */
-  select(type: ProviderType, exclude: ReadonlySet<string>): LiveInstance | undefined {
+  acquire(type: ProviderType, exclude: ReadonlySet<string>): Lease | undefined {
     const list = this.byType.get(type)
     if (!list || list.length === 0) return undefined
     const now = this.now()
@@ -169,12 +205,42 @@ export class PoolState extends EventEmitter {
       const live = list[index]!
       if (exclude.has(live.id) || this.stateOf(live, now) !== 'healthy') continue
       const halfOpen = live.cooldownUntil !== 0
-      if (halfOpen && live.trial) continue
-      live.trial = halfOpen
+      if (halfOpen && this.trialRunning(live, now)) continue
+      const trial = halfOpen ? {until: now + (this.policy.trialTimeoutMs ?? DEFAULT_TRIAL_TIMEOUT_MS)} : null
+      if (trial) live.trial = trial
       this.cursors.set(type, index + 1)
-      return live
+      live.inFlight++
+      return {live, trial, released: false}
     }
     return undefined
+  }
+
+  /** Ends a request's hold on its instance; a trial it owned is over. Safe to call twice. */
+  release(lease: Lease): void {
+    if (lease.released) return
+    lease.released = true
+    const {live} = lease
+    live.inFlight = Math.max(0, live.inFlight - 1)
+    if (lease.trial && live.trial === lease.trial) live.trial = null
+  }
+
+  /**
+   * An instance for a side request (a model list, a token count) that records no outcome: usable and not being
+   * tried out, never the subject of a trial, and not counted in flight.
+   */
+  pick(type: ProviderType): LiveInstance | undefined {
+    const list = this.byType.get(type) ?? []
+    const now = this.now()
+    const start = this.cursors.get(type) ?? 0
+    for (let step = 0; step < list.length; step++) {
+      const live = list[(start + step) % list.length]!
+      if (this.stateOf(live, now) === 'healthy' && !this.trialRunning(live, now)) return live
+    }
+    return undefined
+  }
+
+  private trialRunning(live: LiveInstance, now: number): boolean {
+    return live.trial !== null && live.trial.until > now
   }
 
   /** Why nothing could be selected: the earliest cooldown end when every candidate is only cooling. */
@@ -189,15 +255,6 @@ export class PoolState extends EventEmitter {
       if (state === 'cooling') coolingUntil = Math.min(coolingUntil ?? Infinity, live.cooldownUntil)
     }
     return {coolingUntil, counts}
-  }
-
-  begin(live: LiveInstance): void {
-    live.inFlight++
-  }
-
-  end(live: LiveInstance): void {
-    live.inFlight = Math.max(0, live.inFlight - 1)
-    live.trial = false
   }
 
   succeeded(live: LiveInstance, latencyMs: number): void {
@@ -240,6 +297,7 @@ export class PoolState extends EventEmitter {
     live.reason = null
     live.recentErrors = []
     live.cooldownUntil = 0
+    live.trial = null
     live.pending.fields.add('isHealthy').add('lastErrorReason').add('cooldownUntil')
     this.emitHealth(live)
     this.changed()
@@ -247,7 +305,6 @@ export class PoolState extends EventEmitter {
 
   /** Rests an instance; `capped` false for a quota whose reset time the upstream named (next day, next month). */
   cool(live: LiveInstance, durationMs: number, reason: string, capped = true): void {
-    live.trial = false
     const ms = capped ? Math.min(Math.max(durationMs, 0), this.policy.maxCooldownMs) : Math.max(durationMs, 0)
     this.setCooldown(live, this.now() + ms, reason)
     this.changed()
@@ -262,7 +319,9 @@ export class PoolState extends EventEmitter {
     else this.changed()
   }
 
+  /** A trial belongs to one half-open period: a new cooldown, or none, ends it. */
   private setCooldown(live: LiveInstance, until: number, reason: string | null): void {
+    live.trial = null
     live.cooldownUntil = until
     live.cooldownReason = reason
     live.pending.fields.add('cooldownUntil')
@@ -296,7 +355,9 @@ export class PoolState extends EventEmitter {
   committed(changes: ReturnType<PoolState['drain']>): void {
     for (const [id, change] of changes) {
       const live = this.byId.get(id)
-      if (live && typeof change.fields.isHealthy === 'boolean') live.diskHealthy = change.fields.isHealthy
+      if (!live) continue
+      if (typeof change.fields.isHealthy === 'boolean') live.diskHealthy = change.fields.isHealthy
+      if ('cooldownUntil' in change.fields) live.diskCooldown = parseTime(change.fields.cooldownUntil)
     }
   }
 

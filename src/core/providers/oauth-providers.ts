@@ -124,8 +124,8 @@ export function geminiCodeAssist(options: OAuthAdapterOptions): ProviderAdapter 
       return {body: JSON.stringify(body)}
     },
     decodeResponse: (body) => decodeCodeAssistResponse(body),
-    createStreamDecoder: () => createCodeAssistStreamDecoder(),
-    sameProtocol: {json: unwrapResponse, stream: () => createUnwrappingSseTransform()},
+    createStreamDecoder: (opts) => createCodeAssistStreamDecoder(opts),
+    sameProtocol: {json: unwrapResponse, stream: (opts) => createUnwrappingSseTransform(opts)},
     classify: (status, headers, body, now): Outcome | undefined => {
       if (status === 429) {
         const hint = googleRetryHint(body, now)
@@ -174,7 +174,7 @@ export function kiroOAuth(options: OAuthAdapterOptions): ProviderAdapter {
         // Only social logins carry a profile; builder-id requests are refused with one.
         ...(token.authMethod === 'social' && token.profileArn ? {profileArn: token.profileArn} : {}),
       })
-      return {body: JSON.stringify(body), createStreamDecoder: () => createKiroStreamDecoder({model: input.model, toolNameMap})}
+      return {body: JSON.stringify(body), createStreamDecoder: (opts) => createKiroStreamDecoder({...opts, model: input.model, toolNameMap})}
     },
     classify: (status, headers, body, now): Outcome | undefined => {
       const message = text(body)

@@ -1,7 +1,7 @@
 import type {IncomingHttpHeaders} from 'node:http'
 import type {Dispatcher} from 'undici'
 import type {IRRequest, IRResponse} from '../codecs/ir.js'
-import type {Protocol, StreamDecoder} from '../codecs/types.js'
+import type {Protocol, StreamDecoder, StreamDecoderOptions} from '../codecs/types.js'
 import type {TokenStatus} from '../oauth/token-manager.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
 import type {Outcome} from '../proxy/classify.js'
@@ -35,7 +35,7 @@ export interface BodyInput {
 /** One attempt's upstream body, and for upstreams whose answers depend on it, the matching stream decoder. */
 export interface AttemptBody {
   body: string
-  createStreamDecoder?: () => StreamDecoder
+  createStreamDecoder?: (opts?: StreamDecoderOptions) => StreamDecoder
 }
 
 /** Turns the bytes of a same-protocol stream into what the client expects (Code Assist's `{response}` unwrap). */
@@ -57,9 +57,9 @@ export interface ProviderAdapter {
   /** The body for one attempt on this instance; without it the proxy converts once for every attempt. */
   encodeBody?(instance: PoolInstance, input: BodyInput): Promise<AttemptBody>
   decodeResponse?(body: unknown): IRResponse
-  createStreamDecoder?(): StreamDecoder
+  createStreamDecoder?(opts?: StreamDecoderOptions): StreamDecoder
   /** For clients of `protocol` when `passthrough` is false: answers reshaped without a trip through the IR. */
-  sameProtocol?: {json(body: unknown): unknown; stream(): ByteTransform}
+  sameProtocol?: {json(body: unknown): unknown; stream(opts?: StreamDecoderOptions): ByteTransform}
   /** Upstream-specific meaning of an error answer; undefined falls back to the common status table. */
   classify?(status: number, headers: Record<string, string | string[] | undefined>, body: string, now: number): Outcome | undefined
   /** After a 401: get a new access token so the same instance can be tried once more. */

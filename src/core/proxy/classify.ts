@@ -1,3 +1,5 @@
+import {EventTooLargeError} from '../codecs/sse.js'
+
 /** What an upstream answer or failure means for the request and for the instance (upstreams.md §9). */
 export type Outcome =
   | {kind: 'success'}
@@ -10,6 +12,8 @@ export type Outcome =
   | {kind: 'server'; status: number}
   | {kind: 'network'; code: string}
   | {kind: 'timeout'; phase: 'connect' | 'headers' | 'body'}
+  /** We aborted the request because its client went away (or the server is stopping): nobody's fault, never counted. */
+  | {kind: 'cancelled'}
 
 type Headers = Record<string, string | string[] | undefined>
 
@@ -26,9 +30,12 @@ export function classifyStatus(status: number, headers: Headers, now: number): O
   return {kind: 'client_fault'}
 }
 
-/** Network-level failures from undici, by error code. */
+/** Network-level failures from undici, by error code, and answers the proxy refuses to hold. */
 export function classifyError(error: unknown): Outcome {
+  if (error instanceof EventTooLargeError) return {kind: 'server', status: 502}
   const code = (error as {code?: string}).code ?? 'UNKNOWN'
+  // Only the proxy aborts its upstream requests, and only when the client has gone.
+  if (code === 'UND_ERR_ABORTED') return {kind: 'cancelled'}
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return {kind: 'timeout', phase: 'connect'}
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return {kind: 'timeout', phase: 'headers'}
   if (code === 'UND_ERR_BODY_TIMEOUT') return {kind: 'timeout', phase: 'body'}
@@ -41,11 +48,6 @@ export function classifyError(error: unknown): Outcome {
  */
 export function isTimeoutAfterSending(outcome: Outcome): outcome is {kind: 'timeout'; phase: 'headers' | 'body'} {
   return outcome.kind === 'timeout' && outcome.phase !== 'connect'
-}
-
-/** Whether another instance may be tried for the same request. */
-export function isRetryable(outcome: Outcome): boolean {
-  return outcome.kind !== 'success' && outcome.kind !== 'client_fault' && !isTimeoutAfterSending(outcome)
 }
 
 /** Whether the failure counts toward the instance's error streak (`errorCount`). */
@@ -71,6 +73,8 @@ export function describeOutcome(outcome: Outcome): string {
       return `network error ${outcome.code}`
     case 'timeout':
       return `${outcome.phase} timeout`
+    case 'cancelled':
+      return 'cancelled by the client'
   }
 }
 

@@ -1,17 +1,19 @@
 import {EventEmitter} from 'node:events'
 import type {IncomingHttpHeaders, ServerResponse} from 'node:http'
+import type {Readable} from 'node:stream'
 import {request, type Dispatcher} from 'undici'
 import {CodecError} from '../codecs/errors.js'
 import {StreamFailure, collectStream} from '../codecs/collect.js'
 import type {IRRequest, IRResponse, IRStreamEvent} from '../codecs/ir.js'
-import type {Protocol, ProtocolCodec, StreamDecoder} from '../codecs/types.js'
+import type {Protocol, ProtocolCodec, StreamDecoder, StreamDecoderOptions} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
+import {DEFAULT_ERROR_BODY_LIMIT, discard, readLimited, readText} from '../http/body.js'
 import {instanceLabel, type LiveInstance, type PoolState} from '../pools/runtime.js'
 import type {ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
 import {redact} from '../secrets.js'
-import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
-import {SSE_HEADERS, sendError, write} from '../server/respond.js'
+import type {AttemptBody, ProviderAdapter, UpstreamCall} from '../providers/types.js'
+import {SSE_HEADERS, headerValue, sendError, write} from '../server/respond.js'
 import type {RequestTimeouts} from '../http/dispatchers.js'
 import {classifyError, classifyStatus, describeOutcome, isCounted, isTimeoutAfterSending, upstreamErrorMessage, type Outcome} from './classify.js'
 import {scrubErrorLines, scrubErrorText} from './scrub.js'
@@ -54,6 +56,10 @@ export interface ProxyDeps {
   responseLimitBytes?: number
   /** How long each type's upstream may take to answer and may go quiet mid-answer; the dispatcher's own otherwise. */
   timeouts?: Partial<Record<ProviderType, RequestTimeouts>>
+  /** Largest upstream error body read; a longer one is cut off unread and its connection closed. */
+  errorBodyLimitBytes?: number
+  /** Longest single event of a converted stream; a longer one fails the attempt (DEFAULT_EVENT_LIMIT). */
+  streamEventLimitBytes?: number
   onDropped?: (field: string) => void
 }
 
@@ -110,21 +116,24 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
   let last: LiveInstance | null = null
   try {
     while (tried.size < deps.maxAttempts) {
-      const live = deps.state.select(call.type, tried)
-      if (!live) break
+      const lease = deps.state.acquire(call.type, tried)
+      if (!lease) break
+      const {live} = lease
       tried.add(live.id)
       last = live
-      deps.state.begin(live)
+      const upstreams: Readable[] = []
       let attempt: Attempt
       try {
-        attempt = await attemptInstance({deps, call, adapter, live, bodies, res, signal: abort})
+        attempt = await attemptInstance({deps, call, adapter, live, bodies, res, signal: abort, upstreams})
       } catch (error) {
         // A conversion the target cannot carry: the client's request is at fault, whichever instance serves it.
         if (!(error instanceof CodecError)) throw error
         sendError(res, clientCodec, error.status, error.message)
         attempt = {done: true, status: error.status, error: error.message}
       } finally {
-        deps.state.end(live)
+        // Whatever happened, an upstream answer not read to its end is closed now, not left generating.
+        for (const body of upstreams) discard(body)
+        deps.state.release(lease)
       }
       if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
       if (abort.aborted) return record(499, live, tried.size, 'client closed the connection')
@@ -138,7 +147,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, res: Serve
 }
 
 /** Where each attempt's upstream body comes from: shared by all attempts, or built per instance by the adapter. */
-type BodySource = (live: LiveInstance) => Promise<{body: string | Buffer; createStreamDecoder?: () => StreamDecoder}>
+type BodySource = (live: LiveInstance) => Promise<{body: string | Buffer; createStreamDecoder?: AttemptBody['createStreamDecoder']}>
 
 function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: ProxyDeps): BodySource {
   let ir: IRRequest | undefined
@@ -186,6 +195,8 @@ interface AttemptContext {
   bodies: BodySource
   res: ServerResponse
   signal: ClientGone
+  /** Every upstream body this attempt opened, closed when the attempt ends. */
+  upstreams: Readable[]
 }
 
 /** One instance: send, and after a 401 from an OAuth upstream refresh the token and send once more. */
@@ -231,17 +242,19 @@ async function attemptOnce(ctx: AttemptContext, mayRefresh: boolean): Promise<At
         ? await upstream.dispatcher.request({...options, origin: upstream.origin, path: upstream.path})
         : await request(upstream.url, {...options, dispatcher: upstream.dispatcher})
   } catch (error) {
-    if (signal.aborted) return {done: true, status: 499, error: 'client closed the connection'}
+    if (signal.aborted) return CLIENT_GONE
     return fail(deps, live, classifyError(error), errorMessage(error))
   }
+  ctx.upstreams.push(response.body)
   if (response.statusCode < 400) {
     const latency = deps.now() - sentAt
+    const options = decoderOptions(deps)
     const decoder = () =>
-      scrubbingErrors(attemptBody.createStreamDecoder?.() ?? adapter.createStreamDecoder?.() ?? deps.codecs[adapter.protocol].createStreamDecoder({onDropped: deps.onDropped}))
-    if (call.stream) return relayStream(deps, call, adapter, live, response, res, latency, decoder)
-    return adapter.alwaysStreams ? relayCollected(deps, call, live, response, res, latency, decoder()) : relayJson(deps, call, adapter, live, response, res, latency)
+      scrubbingErrors(attemptBody.createStreamDecoder?.(options) ?? adapter.createStreamDecoder?.(options) ?? deps.codecs[adapter.protocol].createStreamDecoder(options))
+    if (call.stream) return relayStream(ctx, response, latency, decoder)
+    return adapter.alwaysStreams ? relayCollected(ctx, response, latency, decoder()) : relayJson(ctx, response, latency)
   }
-  const text = await response.body.text().catch(() => '')
+  const text = await errorBody(deps, response)
   const outcome = adapter.classify?.(response.statusCode, response.headers, text, deps.now()) ?? classifyStatus(response.statusCode, response.headers, deps.now())
   if (outcome.kind === 'client_fault' || outcome.kind === 'success') return relayClientFault(deps, call, adapter, response, redact(text), res)
   // A 401 the adapter can cure by refreshing is not held against the instance yet.
@@ -269,6 +282,18 @@ function fail(deps: ProxyDeps, live: LiveInstance, outcome: Outcome, upstreamMes
   return {done: false, outcome, message: `${describeOutcome(outcome)}${message ? ` (${message})` : ''}`}
 }
 
+function decoderOptions(deps: ProxyDeps): StreamDecoderOptions {
+  return {onDropped: deps.onDropped, maxEventLength: deps.streamEventLimitBytes}
+}
+
+const CLIENT_GONE: Attempt = {done: true, status: 499, error: 'client closed the connection'}
+
+/** An upstream error body, read up to the limit; '' when it was longer (then it is not read on) or broke off. */
+async function errorBody(deps: ProxyDeps, response: Dispatcher.ResponseData): Promise<string> {
+  const read = await readText(response.body, deps.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT).catch(() => undefined)
+  return read?.complete ? read.text : ''
+}
+
 const ERROR_DETAIL_LIMIT = 300
 
 /** A short, secret-free hint from an upstream error body, for the log and the final error message. */
@@ -287,7 +312,8 @@ function relayClientFault(
   res: ServerResponse,
 ): Attempt {
   const status = response.statusCode
-  if (call.protocol === adapter.protocol && adapter.passthrough) {
+  // An empty body (or one too long to read) is not worth relaying: the client gets an error in its own shape.
+  if (call.protocol === adapter.protocol && adapter.passthrough && text !== '') {
     const headers: Record<string, string> = {'content-length': String(Buffer.byteLength(text))}
     for (const name of RELAYED_HEADERS) {
       const value = response.headers[name]
@@ -307,19 +333,12 @@ function decodeUpstream(deps: ProxyDeps, adapter: ProviderAdapter, body: unknown
 }
 
 function sendJsonAnswer(res: ServerResponse, live: LiveInstance, out: string | Buffer): void {
-  res.writeHead(200, {'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-aiclient-instance': instanceLabel(live)})
+  res.writeHead(200, {'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-aiclient-instance': headerValue(instanceLabel(live))})
   res.end(out)
 }
 
-async function relayJson(
-  deps: ProxyDeps,
-  call: ClientCall,
-  adapter: ProviderAdapter,
-  live: LiveInstance,
-  response: Dispatcher.ResponseData,
-  res: ServerResponse,
-  latency: number,
-): Promise<Attempt> {
+async function relayJson(ctx: AttemptContext, response: Dispatcher.ResponseData, latency: number): Promise<Attempt> {
+  const {deps, call, adapter, live, res} = ctx
   const read = await readAnswer(response, deps.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT)
   if ('problem' in read) return fail(deps, live, read.outcome ?? {kind: 'server', status: 502}, read.problem)
   let out: Buffer | string = read.bytes
@@ -359,7 +378,7 @@ async function readAnswer(response: Dispatcher.ResponseData, limit: number): Pro
   let bytes: Buffer
   try {
     // A declared length within the limit can be read in one go; only unbounded answers are counted as they come.
-    const read = Number.isFinite(declared) ? Buffer.from(await response.body.arrayBuffer()) : await readLimited(response, limit)
+    const read = Number.isFinite(declared) ? Buffer.from(await response.body.arrayBuffer()) : await readLimited(response.body, limit)
     if (!read) return {problem: `answer larger than ${limit} bytes`}
     bytes = read
   } catch (error) {
@@ -375,40 +394,29 @@ async function readAnswer(response: Dispatcher.ResponseData, limit: number): Pro
   return {bytes, json}
 }
 
-/** The whole body, or undefined (and the body dropped) once it passes the limit. */
-async function readLimited(response: Dispatcher.ResponseData, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of response.body) {
-    size += (chunk as Buffer).length
-    if (size > limit) {
-      response.body.destroy()
-      return undefined
-    }
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks, size)
-}
-
 function isErrorObject(json: unknown): boolean {
   if (!json || typeof json !== 'object' || Array.isArray(json)) return false
   const record = json as Record<string, unknown>
   return 'error' in record && record.error !== null && !('choices' in record) && !('content' in record) && !('candidates' in record) && !('response' in record)
 }
 
-/** A plain answer for the client from an upstream that only streams: the whole stream, folded. */
-async function relayCollected(
-  deps: ProxyDeps,
-  call: ClientCall,
-  live: LiveInstance,
-  response: Dispatcher.ResponseData,
-  res: ServerResponse,
-  latency: number,
-  decoder: StreamDecoder,
-): Promise<Attempt> {
+/**
+ * A plain answer for the client from an upstream that only streams: the whole stream, folded, within the size
+ * limit of plain answers. Reading stops at the upstream's first error.
+ */
+async function relayCollected(ctx: AttemptContext, response: Dispatcher.ResponseData, latency: number, decoder: StreamDecoder): Promise<Attempt> {
+  const {deps, call, live, res} = ctx
+  const limit = deps.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT
   const events: IRStreamEvent[] = []
+  let size = 0
   try {
-    for await (const chunk of response.body) events.push(...decoder.push(chunk as Buffer))
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length
+      if (size > limit) return fail(deps, live, {kind: 'server', status: 502}, `answer larger than ${limit} bytes`)
+      const batch = decoder.push(chunk as Buffer)
+      events.push(...batch)
+      if (batch.some((event) => event.type === 'error')) break
+    }
     events.push(...decoder.end())
   } catch (error) {
     return fail(deps, live, classifyError(error), errorMessage(error))
@@ -430,60 +438,68 @@ async function relayCollected(
   return {done: true, status: 200}
 }
 
-async function relayStream(
-  deps: ProxyDeps,
-  call: ClientCall,
-  adapter: ProviderAdapter,
-  live: LiveInstance,
-  response: Dispatcher.ResponseData,
-  res: ServerResponse,
-  latency: number,
-  decoder: () => StreamDecoder,
-): Promise<Attempt> {
+async function relayStream(ctx: AttemptContext, response: Dispatcher.ResponseData, latency: number, decoder: () => StreamDecoder): Promise<Attempt> {
+  const {deps, call, adapter, live, res, signal} = ctx
   const clientCodec = deps.codecs[call.protocol]
   const transform = streamTransform(deps, call, adapter, decoder)
   const chunks = response.body[Symbol.asyncIterator]()
   const type = String(response.headers['content-type'] ?? '')
   if (/text\/html/i.test(type) || (/json/i.test(type) && !adapter.alwaysStreams)) {
     // A stream was asked for and a document came back: an error page, or an error object with status 200.
-    const text = await response.body.text().catch(() => '')
+    const text = await errorBody(deps, response)
     return fail(deps, live, {kind: 'server', status: 502}, `answer of type ${type.split(';')[0]} instead of a stream${errorDetail(text) ? `: ${errorDetail(text)}` : ''}`)
   }
-  // Headers wait for the first upstream bytes, so a stream that dies before sending anything can still fail over.
-  let first: IteratorResult<Buffer>
-  try {
-    first = await chunks.next()
-  } catch (error) {
-    return fail(deps, live, classifyError(error), errorMessage(error))
+  // Reads up to the next piece for the client; null once the upstream has ended. Failures here are the upstream's;
+  // a failure to answer the client is ours and propagates.
+  let ended = false
+  const next = async (): Promise<StreamOutput | null> => {
+    if (ended) return null
+    const chunk = await chunks.next()
+    if (!chunk.done) return transform.push(chunk.value)
+    ended = true
+    return transform.end()
   }
-  res.writeHead(200, {...SSE_HEADERS, 'x-aiclient-instance': instanceLabel(live)})
+  // Headers wait for the first bytes for the client, so a stream that breaks before anything could be relayed (a
+  // reset, an over-long first event) can still fail over.
+  const start = () => {
+    if (!res.headersSent) res.writeHead(200, {...SSE_HEADERS, 'x-aiclient-instance': headerValue(instanceLabel(live))})
+  }
   let failure: string | undefined
-  try {
-    for (let next = first; !next.done; next = await chunks.next()) {
-      const out = transform.push(next.value)
-      if (out.error) failure ??= out.error
-      if (out.text) await write(res, out.text)
+  let out: StreamOutput | null
+  // After an error the upstream reported, nothing more is read: its connection is closed with the attempt.
+  do {
+    try {
+      out = await next()
+    } catch (error) {
+      if (signal.aborted) return CLIENT_GONE
+      if (!res.headersSent) return fail(deps, live, classifyError(error), errorMessage(error))
+      failure = `stream interrupted: ${errorMessage(error)}`
+      const outcome = classifyError(error)
+      deps.state.failed(live, describeOutcome(outcome))
+      if (!res.destroyed) res.end(clientCodec.streamErrorEvent(redact(`Upstream stream failed: ${errorMessage(error)}`), 502))
+      return {done: true, status: 200, error: failure}
     }
-    const tail = transform.end()
-    if (tail.error) failure ??= tail.error
-    if (tail.text) await write(res, tail.text)
-  } catch (error) {
-    if (res.destroyed) return {done: true, status: 499, error: 'client closed the connection'}
-    failure = `stream interrupted: ${errorMessage(error)}`
-    const outcome = classifyError(error)
-    deps.state.failed(live, describeOutcome(outcome))
-    if (!res.destroyed) res.end(clientCodec.streamErrorEvent(`Upstream stream failed: ${errorMessage(error)}`, 502))
-    return {done: true, status: 200, error: failure}
-  }
+    if (out && out.text.length > 0) {
+      start()
+      await write(res, out.text)
+    }
+    failure ??= out?.error
+  } while (out && !out.error)
+  start()
   res.end()
   if (failure) deps.state.failed(live, 'error in stream')
   else deps.state.succeeded(live, latency)
   return failure ? {done: true, status: 200, error: failure} : {done: true, status: 200}
 }
 
+interface StreamOutput {
+  text: string | Buffer
+  error?: string
+}
+
 interface StreamTransform {
-  push(chunk: Buffer): {text: string | Buffer; error?: string}
-  end(): {text: string | Buffer; error?: string}
+  push(chunk: Buffer): StreamOutput
+  end(): StreamOutput
 }
 
 function streamTransform(deps: ProxyDeps, call: ClientCall, adapter: ProviderAdapter, createDecoder: () => StreamDecoder): StreamTransform {
@@ -494,7 +510,7 @@ function streamTransform(deps: ProxyDeps, call: ClientCall, adapter: ProviderAda
     }
     if (adapter.sameProtocol) {
       // The reshaped text is whole events, so each piece can be checked on its own.
-      const reshape = adapter.sameProtocol.stream()
+      const reshape = adapter.sameProtocol.stream(decoderOptions(deps))
       return {push: (chunk) => ({text: scrubErrorText(reshape.push(chunk))}), end: () => ({text: scrubErrorText(reshape.end())})}
     }
   }

@@ -6,6 +6,8 @@ import {DEFAULT_TIMEOUTS, type RequestTimeouts, type Timeouts} from '../http/dis
 import {DEFAULT_HEALTH_POLICY, type HealthPolicy} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {DEFAULT_RESPONSE_LIMIT} from '../proxy/proxy.js'
+import {DEFAULT_EVENT_LIMIT} from '../codecs/sse.js'
+import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import {exposure} from './exposure.js'
 import {DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_BUFFERED_BODY_LIMIT, DEFAULT_MAX_CONNECTIONS} from './server.js'
 
@@ -29,6 +31,8 @@ export interface ServeSettings {
   shutdownGraceMs: number
   bodyLimitBytes: number
   responseLimitBytes: number
+  errorBodyLimitBytes: number
+  streamEventLimitBytes: number
   clientHeadersTimeoutMs: number
   clientBodyTimeoutMs: number
   bufferedBodyLimitBytes: number
@@ -57,6 +61,8 @@ export const TUNABLES = {
   SHUTDOWN_GRACE_SECONDS: 10,
   REQUEST_BODY_LIMIT_MB: DEFAULT_BODY_LIMIT / 1024 / 1024,
   RESPONSE_BODY_LIMIT_MB: DEFAULT_RESPONSE_LIMIT / 1024 / 1024,
+  ERROR_BODY_LIMIT_MB: DEFAULT_ERROR_BODY_LIMIT / 1024 / 1024,
+  STREAM_EVENT_LIMIT_MB: DEFAULT_EVENT_LIMIT / 1024 / 1024,
   CLIENT_HEADERS_TIMEOUT_SECONDS: 60,
   CLIENT_BODY_TIMEOUT_SECONDS: DEFAULT_BODY_TIMEOUT_MS / 1000,
   MAX_BUFFERED_BODY_MB: DEFAULT_BUFFERED_BODY_LIMIT / 1024 / 1024,
@@ -103,6 +109,8 @@ export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, 
     shutdownGraceMs: tunable(config, 'SHUTDOWN_GRACE_SECONDS') * 1000,
     bodyLimitBytes: Math.round(tunable(config, 'REQUEST_BODY_LIMIT_MB') * 1024 * 1024),
     responseLimitBytes: Math.round(tunable(config, 'RESPONSE_BODY_LIMIT_MB') * 1024 * 1024),
+    errorBodyLimitBytes: Math.round(tunable(config, 'ERROR_BODY_LIMIT_MB') * 1024 * 1024),
+    streamEventLimitBytes: Math.round(tunable(config, 'STREAM_EVENT_LIMIT_MB') * 1024 * 1024),
     clientHeadersTimeoutMs: tunable(config, 'CLIENT_HEADERS_TIMEOUT_SECONDS') * 1000,
     clientBodyTimeoutMs: tunable(config, 'CLIENT_BODY_TIMEOUT_SECONDS') * 1000,
     bufferedBodyLimitBytes: Math.round(tunable(config, 'MAX_BUFFERED_BODY_MB') * 1024 * 1024),

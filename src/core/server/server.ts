@@ -1,8 +1,9 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
-import {request} from 'undici'
+import {request, type Dispatcher} from 'undici'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
+import {DEFAULT_ERROR_BODY_LIMIT, discard, readLimited, readText} from '../http/body.js'
 import type {RequestTimeouts} from '../http/dispatchers.js'
 import type {PoolState} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
@@ -10,7 +11,7 @@ import {FALLBACK_MODELS} from '../providers/models.js'
 import type {ProviderAdapter} from '../providers/types.js'
 import {CodecError} from '../codecs/errors.js'
 import {estimateInputTokens} from '../proxy/estimate.js'
-import {proxyRequest, type RequestRecord} from '../proxy/proxy.js'
+import {DEFAULT_RESPONSE_LIMIT, proxyRequest, type RequestRecord} from '../proxy/proxy.js'
 import {checkAccess} from './access.js'
 import {keyMatches, presentedKey} from './auth.js'
 import {BodyReader} from './body.js'
@@ -30,6 +31,8 @@ export interface ServerOptions {
   responseLimitBytes?: number
   /** Per provider type: how long its upstreams may take to answer and may go quiet mid-answer. */
   upstreamTimeouts?: Partial<Record<ProviderType, RequestTimeouts>>
+  errorBodyLimitBytes?: number
+  streamEventLimitBytes?: number
   /** How long a client may take to send its request headers (slowloris protection). */
   headersTimeoutMs?: number
   /** How long a client may take to send its request body once the headers are in. */
@@ -181,6 +184,8 @@ export class ProxyServer {
         maxAttempts: this.options.maxAttempts ?? 3,
         responseLimitBytes: this.options.responseLimitBytes,
         timeouts: this.options.upstreamTimeouts,
+        errorBodyLimitBytes: this.options.errorBodyLimitBytes,
+        streamEventLimitBytes: this.options.streamEventLimitBytes,
         onDropped: this.options.onDropped,
       },
       {
@@ -207,20 +212,24 @@ export class ProxyServer {
     if (typeof json.model !== 'string' || json.model === '') throw new HttpError(400, 'The request has no "model".')
     const {type, model} = this.resolveType(req, typePrefix, json.model)
     const adapter = this.options.adapters[type]
-    const live = this.options.state.select(type, new Set())
+    // A side request records no outcome, so it never takes an instance's half-open trial.
+    const live = this.options.state.pick(type)
     if (adapter?.countTokensCall && live) {
+      let response: Dispatcher.ResponseData | undefined
       try {
         const call = await adapter.countTokensCall(live.config, {stream: false, model, clientProtocol: 'anthropic', clientHeaders: req.headers})
         const upstreamBody = model === json.model ? body : JSON.stringify({...json, model})
-        const response = await request(call.url, {method: 'POST', headers: call.headers, body: upstreamBody, dispatcher: call.dispatcher, signal: AbortSignal.timeout(30_000)})
-        const answer = await response.body.text()
-        if (response.statusCode === 200) {
+        response = await request(call.url, {method: 'POST', headers: call.headers, body: upstreamBody, dispatcher: call.dispatcher, signal: AbortSignal.timeout(30_000)})
+        const answer = await readText(response.body, this.options.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT)
+        if (response.statusCode === 200 && answer.complete) {
           res.writeHead(200, {'content-type': 'application/json', 'x-aiclient-token-count': 'upstream'})
-          res.end(answer)
+          res.end(answer.text)
           return
         }
       } catch {
         // Counting is advisory: fall through to the estimate rather than fail the client.
+      } finally {
+        if (response) discard(response.body)
       }
     }
     let ir
@@ -267,19 +276,24 @@ export class ProxyServer {
   /** Asks one healthy instance of the type; falls back to the built-in list when none answers. */
   private async modelsOf(type: ProviderType): Promise<string[]> {
     const adapter = this.options.adapters[type]
-    const live = this.options.state.select(type, new Set())
+    // A side request records no outcome, so it never takes an instance's half-open trial.
+    const live = this.options.state.pick(type)
     if (adapter?.modelsCall && adapter.modelIds && live) {
+      let response: Dispatcher.ResponseData | undefined
       try {
         const call = await adapter.modelsCall(live.config)
-        const response = await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal: AbortSignal.timeout(10_000)})
+        response = await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal: AbortSignal.timeout(10_000)})
         if (response.statusCode === 200) {
-          const ids = adapter.modelIds(await response.body.json())
+          const bytes = await readLimited(response.body, this.options.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT)
+          const ids = bytes ? adapter.modelIds(JSON.parse(bytes.toString('utf8'))) : []
           if (ids.length > 0) return ids
         } else {
           await response.body.dump()
         }
       } catch {
         // The list is a convenience: an upstream without one still serves chat.
+      } finally {
+        if (response) discard(response.body)
       }
     }
     return FALLBACK_MODELS[type]

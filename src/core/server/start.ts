@@ -55,6 +55,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     bodyLimitBytes: options.bodyLimitBytes,
     responseLimitBytes: options.responseLimitBytes,
     upstreamTimeouts: options.timeouts.byType,
+    errorBodyLimitBytes: options.errorBodyLimitBytes,
+    streamEventLimitBytes: options.streamEventLimitBytes,
     headersTimeoutMs: options.clientHeadersTimeoutMs,
     bodyTimeoutMs: options.clientBodyTimeoutMs,
     bufferedBodyLimitBytes: options.bufferedBodyLimitBytes,

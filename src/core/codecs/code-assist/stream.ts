@@ -1,6 +1,6 @@
 import {createGeminiStreamDecoder} from '../gemini-stream.js'
 import {createSseParser, formatSse, type SseEvent} from '../sse.js'
-import type {CodecOptions, StreamDecoder} from '../types.js'
+import type {StreamDecoder, StreamDecoderOptions} from '../types.js'
 import {isObject} from '../values.js'
 import {unwrapResponse} from './envelope.js'
 
@@ -15,9 +15,9 @@ export interface SseTextTransform {
  * passed on as they are (the public API reports mid-stream errors with the same body), and events whose JSON does
  * not parse skipped, as gemini-cli does.
  */
-export function createUnwrappingSseTransform(opts: CodecOptions = {}): SseTextTransform {
+export function createUnwrappingSseTransform(opts: StreamDecoderOptions = {}): SseTextTransform {
   const drop = opts.onDropped ?? (() => {})
-  const sse = createSseParser()
+  const sse = createSseParser(opts.maxEventLength)
 
   function convert(events: SseEvent[]): string {
     let out = ''
@@ -42,7 +42,7 @@ export function createUnwrappingSseTransform(opts: CodecOptions = {}): SseTextTr
 }
 
 // Reuses the Gemini decoder whole by feeding it the unwrapped text, at the cost of parsing each event twice.
-export function createCodeAssistStreamDecoder(opts: CodecOptions = {}): StreamDecoder {
+export function createCodeAssistStreamDecoder(opts: StreamDecoderOptions = {}): StreamDecoder {
   const transform = createUnwrappingSseTransform(opts)
   const gemini = createGeminiStreamDecoder(opts)
   const encoder = new TextEncoder()

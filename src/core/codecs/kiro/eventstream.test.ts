@@ -130,6 +130,15 @@ describe('createFrameReader', () => {
     expect(frameError(() => createFrameReader().push(huge)).message).toMatch(/frame length 10485761/)
   })
 
+  it('takes a lower cap from the caller (the stream event limit), never a higher one', () => {
+    const frame = encodeFrame(hi)
+    expect(frameError(() => createFrameReader(100).push(frame)).message).toMatch(/frame length 124 is outside 16–100/)
+    expect(createFrameReader(124).push(frame)).toEqual([hi])
+    const huge = new Uint8Array(4)
+    new DataView(huge.buffer).setUint32(0, MAX_FRAME_LENGTH + 1)
+    expect(() => createFrameReader(2 * MAX_FRAME_LENGTH).push(huge)).toThrow(KiroFrameError)
+  })
+
   it('reports bytes left at the end as a stream cut inside a frame', () => {
     const reader = createFrameReader()
     expect(reader.push(bytes.subarray(0, 130))).toEqual([hi])

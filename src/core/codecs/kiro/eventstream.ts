@@ -44,7 +44,9 @@ export interface FrameReader {
   end(): void
 }
 
-export function createFrameReader(): FrameReader {
+// `maxFrameLength` may only lower the cap: a frame above MAX_FRAME_LENGTH is damage, whatever the caller allows.
+export function createFrameReader(maxFrameLength = MAX_FRAME_LENGTH): FrameReader {
+  const maxLength = Math.min(maxFrameLength, MAX_FRAME_LENGTH)
   // Unconsumed reads from `head` on. Bytes are copied only when a frame spans reads, and then once.
   let pending: Uint8Array[] = []
   let head = 0
@@ -108,8 +110,8 @@ export function createFrameReader(): FrameReader {
           if (frameLength === undefined) {
             if (buffered < 4) break
             frameLength = peekLength()
-            if (frameLength < MIN_FRAME_LENGTH || frameLength > MAX_FRAME_LENGTH) {
-              const bounds = `${MIN_FRAME_LENGTH}–${MAX_FRAME_LENGTH}`
+            if (frameLength < MIN_FRAME_LENGTH || frameLength > maxLength) {
+              const bounds = `${MIN_FRAME_LENGTH}–${maxLength}`
               throw new KiroFrameError(`frame length ${frameLength} is outside ${bounds}`)
             }
           }

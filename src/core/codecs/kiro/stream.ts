@@ -5,13 +5,13 @@ import {streamError} from '../errors.js'
 import {newId} from '../ids.js'
 import type {IRStopReason, IRUsage} from '../ir.js'
 import {BlockSequencer} from '../stream-state.js'
-import type {CodecOptions, StreamDecoder} from '../types.js'
+import type {StreamDecoder, StreamDecoderOptions} from '../types.js'
 import {asNumber, asObject, asString, compact, isObject, parseJsonObject, type JsonObject} from '../values.js'
 import {createFrameReader, KiroFrameError, type KiroFrame} from './eventstream.js'
 import {kiroContextWindow} from './models.js'
 import {createTextSplitter, type TextPiece} from './text.js'
 
-export interface KiroStreamOptions extends CodecOptions {
+export interface KiroStreamOptions extends StreamDecoderOptions {
   // The model the client asked for: shown in message_start and choosing the context window of the estimate.
   model?: string
   // Shortened tool name → the client's name, from encodeKiroRequest.
@@ -90,7 +90,7 @@ function unwrap(frame: KiroFrame): {type: string | undefined; payload: JsonObjec
 export function createKiroStreamDecoder(opts: KiroStreamOptions = {}): StreamDecoder {
   const drop = opts.onDropped ?? (() => {})
   const clientNames = new Map(Object.entries(opts.toolNameMap ?? {}))
-  const frames = createFrameReader()
+  const frames = createFrameReader(opts.maxEventLength)
   const seq = new BlockSequencer()
   const splitter = createTextSplitter()
   const id = newId('msg_')

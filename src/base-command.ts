@@ -1,5 +1,6 @@
-import {Command, Flags, type Interfaces} from '@oclif/core'
+import {Command, Flags, ux, type Interfaces} from '@oclif/core'
 import {AppError, CancelledError, EXIT} from './core/errors.js'
+import {escapeForTerminal, escapeJsonText} from './core/escape.js'
 import {loadConfigJson, type LoadedConfigJson} from './core/config/config-file.js'
 import {resolvePoolsFile, type Resolved} from './core/config/resolve.js'
 import {SettingsStore} from './core/config/settings.js'
@@ -61,6 +62,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return new PoolStore((await this.poolsFile()).value)
   }
 
+  // Output carries names, paths and messages from files and servers. Values are escaped where they are inserted
+  // (tables, progress lines); these overrides are the backstop that keeps any escape sequence off the terminal.
+  public override log(message = '', ...args: unknown[]): void {
+    super.log(escapeForTerminal(message), ...args)
+  }
+
+  public override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(escapeForTerminal(message), ...args)
+  }
+
+  protected override logJson(json: unknown): void {
+    ux.stdout(escapeJsonText(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
+  }
+
   protected interactive(): boolean {
     return Boolean(process.stdin.isTTY && process.stdout.isTTY)
   }
@@ -73,11 +88,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const code = error instanceof AppError ? (error.code ?? null) : exit === EXIT.usage ? 'usage' : 'error'
     const message = error instanceof AppError ? error.message : error.message.replace(/\n\s*See more help with --help$/, '')
     if (this.jsonEnabled()) {
-      process.stdout.write(`${JSON.stringify({error: {message, code, exit, suggestions}}, null, 2)}\n`)
+      process.stdout.write(`${escapeJsonText(JSON.stringify({error: {message, code, exit, suggestions}}, null, 2))}\n`)
     } else {
       const hints = [...suggestions, ...(exit === EXIT.usage && !(error instanceof CancelledError) ? [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`] : [])]
-      process.stderr.write(`Error: ${message}\n${hints.map((hint) => `  › ${hint}\n`).join('')}`)
-      if (process.env.DEBUG?.includes('aiclient') && error.stack) process.stderr.write(`${error.stack}\n`)
+      process.stderr.write(escapeForTerminal(`Error: ${message}\n${hints.map((hint) => `  › ${hint}\n`).join('')}`))
+      if (process.env.DEBUG?.includes('aiclient') && error.stack) process.stderr.write(escapeForTerminal(`${error.stack}\n`))
     }
     return this.exit(exit)
   }

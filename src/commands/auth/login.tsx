@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import open from 'open'
 import {BaseCommand} from '../../base-command.js'
 import {AppError, CancelledError, UsageError} from '../../core/errors.js'
+import {escapeControls} from '../../core/escape.js'
 import {Dispatchers} from '../../core/http/dispatchers.js'
 import {defaultCredentialPath, fileExists} from '../../core/oauth/credential-file.js'
 import {resolveEndpoints, type OAuthEndpoints} from '../../core/oauth/endpoints.js'
@@ -91,7 +92,7 @@ An existing credential file is replaced only after a confirmation in a terminal,
       await saveLogin(file, login)
       const projectId = provider === 'gemini' ? (this.flags['project-id'] ?? (await this.discoverProject(login, file, ctx, endpoints))) : null
       const pool = store ? await addLoginToPool(store, {provider, credsFile: file, account: login.account, projectId}) : undefined
-      done = `Signed in to ${LABEL[provider]}${login.account ? ` as ${login.account}` : ''}`
+      done = `Signed in to ${LABEL[provider]}${login.account ? ` as ${escapeControls(login.account)}` : ''}`
       const poolText = pool ? `; ${pool.created ? 'added to' : 'updated in'} ${store!.file} as ${POOL_TYPE[provider]} ${pool.uuid}` : ''
       outcome = {
         summary: `${done}: wrote ${file} (token valid until ${login.expiresAt.toISOString()})${projectId ? `, project ${projectId}` : ''}${poolText}.`,

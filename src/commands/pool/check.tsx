@@ -8,6 +8,7 @@ import {shortUuid} from '../../core/pools/lookup.js'
 import {parseProviderType} from '../../core/pools/operations.js'
 import type {PoolInstance, ProviderType} from '../../core/pools/types.js'
 import {createAdapters} from '../../core/providers/index.js'
+import {escapeControls} from '../../core/escape.js'
 import {envFlag, parseDuration} from '../../core/text.js'
 import {CheckProgress, verdict, type CheckRow} from '../../ui/CheckProgress.js'
 import {renderTable} from '../../ui/table.js'
@@ -59,7 +60,7 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
         onStart: (instance) => progress?.start(instance, label(instance)),
         onResult: (entry) => {
           if (progress) progress.finish(entry, label(entry))
-          else if (!this.jsonEnabled()) this.log(`${STATE_STYLE[entry.state].symbol} ${label(entry)} ${verdict(entry)}${entry.error ? dim(` — ${entry.error}`) : ''}`)
+          else if (!this.jsonEnabled()) this.log(`${STATE_STYLE[entry.state].symbol} ${escapeControls(label(entry))} ${verdict(entry)}${entry.error ? dim(` — ${escapeControls(entry.error)}`) : ''}`)
         },
       })
     } finally {

@@ -1,6 +1,7 @@
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {CancelledError} from '../errors.js'
+import {escapeControls} from '../escape.js'
 import {OAuthError} from './errors.js'
 
 export type CallbackCheck =
@@ -23,7 +24,9 @@ export function checkCallbackUrl(input: string, expectedState: string): Callback
   const error = params.get('error')
   if (error) {
     const description = params.get('error_description')
-    return {ok: false, final: true, message: `The sign-in was not completed: ${error}${description ? ` (${description})` : ''}.`}
+    // Both come from the address bar: shown escaped, they can neither forge a line nor drive the terminal.
+    const said = `${error}${description ? ` (${description})` : ''}`
+    return {ok: false, final: true, message: `The sign-in was not completed: ${escapeControls(said)}.`}
   }
   const code = params.get('code')
   if (!code) return {ok: false, final: false, message: 'The redirect carries no authorization code; it was ignored.'}

@@ -1,5 +1,6 @@
 import {request, type Dispatcher} from 'undici'
 import {AppError, CancelledError} from '../errors.js'
+import {escapeControls} from '../escape.js'
 
 export interface HttpContext {
   dispatcher?: Dispatcher
@@ -68,7 +69,8 @@ export function oauthErrorCode(reply: HttpReply): string | undefined {
 
 /**
  * What the server said, for a user to read: the status plus the error code and description of an OAuth error,
- * the message of a Google API error, or the start of whatever text came back.
+ * the message of a Google API error, or the start of whatever text came back. One line, controls escaped: it is
+ * quoted in messages and on the instance.
  */
 export function serverSays(reply: HttpReply): string {
   const body = objectOf(reply.json)
@@ -83,7 +85,7 @@ export function serverSays(reply: HttpReply): string {
     for (const key of ['error_description', 'message', 'Message']) if (typeof body[key] === 'string') parts.push(body[key] as string)
   }
   if (parts.length === 0 && reply.text.trim() !== '') parts.push(truncate(reply.text.trim().replace(/\s+/g, ' '), 300))
-  return `HTTP ${reply.status}${parts.length > 0 ? ` ${[...new Set(parts)].join(': ')}` : ''}`
+  return `HTTP ${reply.status}${parts.length > 0 ? ` ${escapeControls([...new Set(parts)].join(': '))}` : ''}`
 }
 
 export function objectOf(value: unknown): Record<string, unknown> | undefined {

@@ -18,6 +18,11 @@ export function checkCallbackUrl(input: string, expectedState: string): Callback
     return {ok: false, final: false, message: 'That is not a URL. Paste the whole address from the browser, starting with its scheme.'}
   }
   const params = url.searchParams
+  const keys = [...params.keys()]
+  // RFC 6749 §3.1: no parameter twice. With two states or codes, which one a reader takes is anybody's guess.
+  if (new Set(keys).size !== keys.length) {
+    return {ok: false, final: false, message: 'The redirect repeats a parameter, so it cannot be trusted; it was ignored.'}
+  }
   if (params.get('state') !== expectedState) {
     return {ok: false, final: false, message: 'The redirect does not belong to this login (state mismatch); it was ignored.'}
   }
@@ -110,12 +115,20 @@ export async function startLoopback(options: LoopbackOptions): Promise<string> {
   const host = '127.0.0.1'
   const {waiter} = options
   const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${host}`)
-    if (url.pathname !== options.path) {
+    // Anything may connect to a loopback port. Only the origin form (`/path?query`) can be the browser's
+    // redirect; an absolute (`http://[`), asterisk or empty target is refused here, before any URL parsing.
+    const target = req.url ?? ''
+    if (!target.startsWith('/')) {
+      page(res, 400, 'Bad request', 'This address only receives the sign-in redirect.')
+      return
+    }
+    const query = target.indexOf('?')
+    if ((query === -1 ? target : target.slice(0, query)) !== options.path) {
       page(res, 404, 'Not found', 'This address only receives the sign-in redirect.')
       return
     }
-    const check = waiter.submit(url.href)
+    // The path is ours, so the URL is well formed; the query is judged by the waiter like a pasted URL.
+    const check = waiter.submit(`http://${host}${target}`)
     if (check.ok) page(res, 200, 'Signed in', 'aiclient received the sign-in. You can close this tab and return to the terminal.')
     else page(res, 400, 'Sign-in not accepted', check.message)
   })
@@ -123,6 +136,8 @@ export async function startLoopback(options: LoopbackOptions): Promise<string> {
     server.once('error', reject)
     server.listen(options.port ?? 0, host, () => {
       server.off('error', reject)
+      // A listener failing later (out of file descriptors) ends the login with that error instead of the process.
+      server.on('error', (error) => waiter.fail(error))
       resolve()
     })
   })

@@ -5,6 +5,7 @@ import {loadConfigJson, type LoadedConfigJson} from './core/config/config-file.j
 import {resolvePoolsFile, type Resolved} from './core/config/resolve.js'
 import {SettingsStore} from './core/config/settings.js'
 import {PoolStore} from './core/pools/store.js'
+import {SIGNAL_EXIT, terminatedBy} from './signals.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -83,7 +84,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Every failure leaves here: one clear message (or a JSON error object), the documented exit code, no stack. */
   protected override async catch(error: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<never> {
     if (error.constructor?.name === 'ExitError') throw error
-    const exit = error instanceof AppError ? error.exit : (error.oclif?.exit ?? EXIT.failure)
+    const signal = terminatedBy()
+    // A command cancelled by a signal exits as shells report that signal (130 for Ctrl-C, 143, 129).
+    const exit = signal && error instanceof CancelledError ? SIGNAL_EXIT[signal] : error instanceof AppError ? error.exit : (error.oclif?.exit ?? EXIT.failure)
     const suggestions = error instanceof AppError ? error.suggestions : []
     const code = error instanceof AppError ? (error.code ?? null) : exit === EXIT.usage ? 'usage' : 'error'
     const message = error instanceof AppError ? error.message : error.message.replace(/\n\s*See more help with --help$/, '')

@@ -15,6 +15,7 @@ import {BUILDER_ID_START_URL, KIRO_DEFAULT_REGION, KIRO_NOTICE, loginKiroBuilder
 import {addLoginToPool, POOL_TYPE, saveLogin} from '../../core/oauth/login.js'
 import {loginQwen, QWEN_NOTICE} from '../../core/oauth/qwen.js'
 import {confirm} from '../../prompt.js'
+import {onTermination} from '../../signals.js'
 import {openLoginScreen, type LoginScreenHandle} from '../../ui/auth/screen.js'
 
 const PROVIDERS = ['qwen', 'gemini', 'kiro'] as const
@@ -37,7 +38,7 @@ qwen: device authorization with PKCE; approve the code at the URL shown. Writes 
 gemini: Google sign-in in a browser that comes back to a one-shot listener on 127.0.0.1, then Code Assist project discovery (unless --project-id). With the browser on another machine, paste the address it ends on. Writes ~/.gemini/oauth_creds.json.
 kiro: --method builder-id (default) is an AWS SSO device login; google and github sign in through Kiro's page and end on a kiro:// link that you paste back. Writes ~/.aws/sso/cache/kiro-auth-token.json, the Kiro IDE's own file, so give each further account its own --output.
 
-An existing credential file is replaced only after a confirmation in a terminal, or with --force. Ctrl-C cancels (exit 130) and writes nothing.`
+An existing credential file is replaced only after a confirmation in a terminal, or with --force. Ctrl-C cancels (exit 130) and writes nothing; so do SIGTERM (exit 143) and SIGHUP, a closed terminal (129).`
   static override examples = [
     '<%= config.bin %> auth login qwen',
     '<%= config.bin %> auth login gemini --no-browser --add-to-pool',
@@ -74,9 +75,8 @@ An existing credential file is replaced only after a confirmation in a terminal,
     const controller = new AbortController()
     const cancel = () => controller.abort()
     const screen = await openLoginScreen({live: this.live(), onCancel: cancel})
-    // Once: a second Ctrl-C gets Node's default, an immediate exit.
-    process.once('SIGINT', cancel)
-    process.once('SIGTERM', cancel)
+    // SIGHUP too: a closed terminal cancels like Ctrl-C, writes nothing, and gives the terminal back.
+    const stopWatching = onTermination(cancel)
     const dispatchers = new Dispatchers()
     let done: string | null = null
     let outcome: {summary: string; payload: LoginPayload}
@@ -99,8 +99,7 @@ An existing credential file is replaced only after a confirmation in a terminal,
         payload: {provider, credsFile: file, expiresAt: login.expiresAt.toISOString(), account: login.account, poolUuid: pool?.uuid ?? null},
       }
     } finally {
-      process.off('SIGINT', cancel)
-      process.off('SIGTERM', cancel)
+      stopWatching()
       await screen.close(done)
       await dispatchers.close()
     }

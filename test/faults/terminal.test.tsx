@@ -7,6 +7,7 @@ import {startFakeGoogleOAuth} from '../../src/fakes/oauth/index.js'
 import {buildRows} from '../../src/ui/board/model.js'
 import {StatusBoard} from '../../src/ui/board/StatusBoard.js'
 import {initialLoginView, plainLines, reduceLoginEvent} from '../../src/ui/auth/login-view.js'
+import {LoginScreen} from '../../src/ui/auth/LoginScreen.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 import {openaiInstance, post, startTestProxy} from '../helpers/proxy.js'
 import {startServeProcess} from '../helpers/serve-process.js'
@@ -123,6 +124,18 @@ describe('control characters from clients and upstreams', () => {
     expect(text).toContain('hello\\x1b]52')
     expect(text).toContain('AB\\x9bCD')
     expectInert(text, 'the login screen')
+  })
+
+  it('the login input line shows a paste escaped: a clipboard a web page filled cannot drive the terminal', async () => {
+    const state = reduceLoginEvent(initialLoginView, {type: 'authorize', url: 'https://kiro/login', callback: 'paste', expiresAt: Date.now() + 600_000})
+    const screen = render(<LoginScreen state={state} onCancel={() => {}} onPaste={() => {}} />)
+    await new Promise((r) => setTimeout(r, 20))
+    screen.stdin.write(`kiro://x?code=c\u009b2J\u009d0;owned\u009c\u202e`)
+    await new Promise((r) => setTimeout(r, 20))
+    const frame = screen.lastFrame() ?? ''
+    expect(frame).toContain('kiro://x?code=c\\x9b2J\\x9d0;owned\\x9c\\u202e')
+    expectInert(frame, 'the input line')
+    screen.unmount()
   })
 
   it('auth login gemini: an account name and a provider error from the servers reach the terminal escaped', async () => {

@@ -9,5 +9,13 @@ const noColor =
   (!process.stdout.isTTY && process.env.FORCE_COLOR === undefined)
 if (noColor) process.env.FORCE_COLOR = '0'
 
-const {execute} = await import('@oclif/core')
-await execute({dir: import.meta.url})
+const {flush, handle, run} = await import('@oclif/core')
+const {escapeForTerminal} = await import('../dist/core/escape.js')
+try {
+  await run(argv, import.meta.url)
+  await flush()
+} catch (error) {
+  // What fails before a command runs (an unknown command) is printed by oclif and quotes the command line.
+  if (error instanceof Error) error.message = escapeForTerminal(error.message)
+  await handle(error)
+}

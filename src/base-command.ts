@@ -1,9 +1,11 @@
-import {Command, Flags, type Interfaces} from '@oclif/core'
+import {Command, Flags, ux, type Interfaces} from '@oclif/core'
 import {AppError, CancelledError, EXIT} from './core/errors.js'
+import {escapeForTerminal, escapeJsonText} from './core/escape.js'
 import {loadConfigJson, type LoadedConfigJson} from './core/config/config-file.js'
 import {resolvePoolsFile, type Resolved} from './core/config/resolve.js'
 import {SettingsStore} from './core/config/settings.js'
 import {PoolStore} from './core/pools/store.js'
+import {SIGNAL_EXIT, terminatedBy} from './signals.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -61,6 +63,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return new PoolStore((await this.poolsFile()).value)
   }
 
+  // Output carries names, paths and messages from files and servers. Values are escaped where they are inserted
+  // (tables, progress lines); these overrides are the backstop that keeps any escape sequence off the terminal.
+  public override log(message = '', ...args: unknown[]): void {
+    super.log(escapeForTerminal(message), ...args)
+  }
+
+  public override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(escapeForTerminal(message), ...args)
+  }
+
+  protected override logJson(json: unknown): void {
+    ux.stdout(escapeJsonText(ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})))
+  }
+
   protected interactive(): boolean {
     return Boolean(process.stdin.isTTY && process.stdout.isTTY)
   }
@@ -68,16 +84,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Every failure leaves here: one clear message (or a JSON error object), the documented exit code, no stack. */
   protected override async catch(error: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<never> {
     if (error.constructor?.name === 'ExitError') throw error
-    const exit = error instanceof AppError ? error.exit : (error.oclif?.exit ?? EXIT.failure)
+    const signal = terminatedBy()
+    // A command cancelled by a signal exits as shells report that signal (130 for Ctrl-C, 143, 129).
+    const exit = signal && error instanceof CancelledError ? SIGNAL_EXIT[signal] : error instanceof AppError ? error.exit : (error.oclif?.exit ?? EXIT.failure)
     const suggestions = error instanceof AppError ? error.suggestions : []
     const code = error instanceof AppError ? (error.code ?? null) : exit === EXIT.usage ? 'usage' : 'error'
     const message = error instanceof AppError ? error.message : error.message.replace(/\n\s*See more help with --help$/, '')
     if (this.jsonEnabled()) {
-      process.stdout.write(`${JSON.stringify({error: {message, code, exit, suggestions}}, null, 2)}\n`)
+      process.stdout.write(`${escapeJsonText(JSON.stringify({error: {message, code, exit, suggestions}}, null, 2))}\n`)
     } else {
       const hints = [...suggestions, ...(exit === EXIT.usage && !(error instanceof CancelledError) ? [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`] : [])]
-      process.stderr.write(`Error: ${message}\n${hints.map((hint) => `  › ${hint}\n`).join('')}`)
-      if (process.env.DEBUG?.includes('aiclient') && error.stack) process.stderr.write(`${error.stack}\n`)
+      process.stderr.write(escapeForTerminal(`Error: ${message}\n${hints.map((hint) => `  › ${hint}\n`).join('')}`))
+      if (process.env.DEBUG?.includes('aiclient') && error.stack) process.stderr.write(escapeForTerminal(`${error.stack}\n`))
     }
     return this.exit(exit)
   }

@@ -1,5 +1,6 @@
 import {createInterface} from 'node:readline'
 import {CancelledError} from './core/errors.js'
+import {escapeForTerminal} from './core/escape.js'
 
 /** A y/N question on the terminal; Ctrl-C cancels the command (exit 130). */
 export function confirm(question: string): Promise<boolean> {
@@ -13,7 +14,7 @@ export function confirm(question: string): Promise<boolean> {
     rl.on('close', () => {
       if (!answered) reject(new CancelledError())
     })
-    rl.question(`${question} [y/N] `, (answer) => {
+    rl.question(`${escapeForTerminal(question)} [y/N] `, (answer) => {
       answered = true
       rl.close()
       resolve(/^y(es)?$/i.test(answer.trim()))

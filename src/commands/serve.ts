@@ -7,6 +7,7 @@ import type {PoolEvent} from '../core/pools/runtime.js'
 import {resolveServeSettings} from '../core/server/options.js'
 import {startProxy, type RunningProxy} from '../core/server/start.js'
 import {envFlag} from '../core/text.js'
+import {onTermination} from '../signals.js'
 import type {DemoUpstreams} from '../demo/upstreams.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
@@ -63,6 +64,9 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
     const poolsFile = demo?.poolsFile ?? (await this.poolsFile()).value
     const feed = new EventEmitter()
     const board = this.flags.watch && process.stdout.isTTY && process.stdin.isTTY && !envFlag(process.env.CI)
+    // Watched from here: a signal or a lost terminal during startup shuts down once the server is up. The board
+    // reads keys from stdin, which fails too once the terminal is gone.
+    const shutdown = waitForShutdown(board ? [process.stdout, process.stderr, process.stdin] : [process.stdout, process.stderr])
     const log = board ? (line: string) => void feed.emit('log', line) : createLineWriter(process.stdout)
     const warn = board ? (line: string) => void feed.emit('message', line) : createLineWriter(process.stderr)
     let proxy: RunningProxy
@@ -93,25 +97,23 @@ The provider type of a request comes from a path prefix (/claude-custom/v1/messa
     let quitFromBoard: () => void = () => {}
     const boardQuit = new Promise<void>((resolve) => (quitFromBoard = resolve))
     const view = board ? (await import('../ui/board/render.js')).renderBoard(proxy, feed, () => quitFromBoard()) : undefined
-    await Promise.race([waitForShutdown(), boardQuit])
-    view?.unmount()
-    this.log('Shutting down: finishing running requests and saving statistics…')
-    await load?.stop()
-    await proxy.stop()
-    await demo?.close()
+    await Promise.race([shutdown, boardQuit])
+    try {
+      view?.unmount()
+      this.log('Shutting down: finishing running requests and saving statistics…')
+    } finally {
+      // Whatever happened to the terminal, the statistics are saved.
+      await load?.stop()
+      await proxy.stop()
+      await demo?.close()
+    }
   }
 }
 
-/** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
-function waitForShutdown(): Promise<void> {
-  return new Promise((resolve) => {
-    const onSignal = () => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-      process.once('SIGINT', () => process.exit(130))
-      resolve()
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-  })
+/**
+ * Resolves when serving should end: on SIGINT, SIGTERM or SIGHUP, or when the terminal or log reader is gone
+ * and a write to it fails. All start the same graceful shutdown; a second Ctrl-C exits at once.
+ */
+function waitForShutdown(streams: NodeJS.EventEmitter[]): Promise<void> {
+  return new Promise((resolve) => onTermination(() => resolve(), streams))
 }

@@ -1,10 +1,13 @@
 import type {Writable} from 'node:stream'
+import {escapeControls} from './escape.js'
 import {instanceLabel, type PoolEvent} from './pools/runtime.js'
 import type {RequestRecord} from './proxy/proxy.js'
 
 /**
  * Collects lines and writes them once per event-loop turn: a busy server makes one write call per batch
  * instead of one per request, and logging never sits between an upstream read and the client write.
+ * Every entry is one line: model names, instance names and upstream messages inside it are client or file
+ * controlled, so their control characters are escaped here, where every log line passes.
  */
 export function createLineWriter(stream: Writable): (line: string) => void {
   let buffer: string[] = []
@@ -16,7 +19,7 @@ export function createLineWriter(stream: Writable): (line: string) => void {
     stream.write(text)
   }
   return (line) => {
-    buffer.push(`${line}\n`)
+    buffer.push(`${escapeControls(line)}\n`)
     if (!scheduled) {
       scheduled = true
       setImmediate(flush)

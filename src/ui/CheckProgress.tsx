@@ -1,4 +1,5 @@
 import {Box, Text} from 'ink'
+import {escapeControls} from '../core/escape.js'
 import type {CheckEntry} from '../core/health/check.js'
 import {STATE_STYLE} from './theme.js'
 
@@ -21,12 +22,14 @@ export function CheckProgress({rows, frame}: {rows: CheckRow[]; frame: number}) 
         Checking {rows.length} instance{rows.length === 1 ? '' : 's'} ({done} done)
       </Text>
       {rows.map((row) => {
-        if (row.result === 'waiting') return <Text key={row.key} dimColor>{`  · ${row.label}`}</Text>
-        if (row.result === 'running') return <Text key={row.key}>{`  ${SPINNER[frame % SPINNER.length]} ${row.label}`}</Text>
+        // Labels carry instance names from the pool file.
+        const label = escapeControls(row.label)
+        if (row.result === 'waiting') return <Text key={row.key} dimColor>{`  · ${label}`}</Text>
+        if (row.result === 'running') return <Text key={row.key}>{`  ${SPINNER[frame % SPINNER.length]} ${label}`}</Text>
         const entry = row.result
         return (
           <Text key={row.key} color={COLORS[entry.state]}>
-            {`  ${STATE_STYLE[entry.state].symbol} ${row.label}  ${verdict(entry)}`}
+            {`  ${STATE_STYLE[entry.state].symbol} ${label}  ${verdict(entry)}`}
           </Text>
         )
       })}

@@ -1,4 +1,5 @@
 import chalk from 'chalk'
+import {escapeControls} from '../core/escape.js'
 
 export interface Column<Row> {
   header: string
@@ -15,9 +16,12 @@ export function truncate(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}${ELLIPSIS}`
 }
 
-/** A plain-text table that fits `maxWidth` by shrinking the flexible columns; colour is applied after padding. */
+/**
+ * A plain-text table that fits `maxWidth` by shrinking the flexible columns; colour is applied after padding.
+ * Cells show names and messages from files and upstreams: their control characters are escaped before measuring.
+ */
 export function renderTable<Row>(rows: Row[], columns: Column<Row>[], maxWidth = 120): string {
-  const cells = rows.map((row) => columns.map((column) => column.value(row)))
+  const cells = rows.map((row) => columns.map((column) => escapeControls(column.value(row))))
   const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((r) => r[i]!.length)))
   const gap = 2
   let overflow = widths.reduce((a, b) => a + b, 0) + gap * (columns.length - 1) - maxWidth

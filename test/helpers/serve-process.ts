@@ -1,4 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process'
+import {constants} from 'node:os'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {BIN} from './cli.js'
@@ -8,8 +9,12 @@ export interface ServeProcess {
   output(): string
   /** Resident memory of the serve process, in MB. */
   rssMb(): Promise<number>
-  /** SIGINT, then the exit code. */
-  stop(): Promise<number | null>
+  /** Sends `signal` (SIGINT by default), then the exit status as a shell reports it: 128 + n for signal n. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+  /** The reader of the output goes away, as a closed terminal or a dead pipe reader does. */
+  closeOutput(): void
+  /** The exit status, once the process has ended by itself. */
+  exited: Promise<number | null>
 }
 
 /** `aiclient serve` as its own process, so its memory can be measured apart from the test's. */
@@ -35,7 +40,7 @@ export async function startServeProcess(
   }
   child.stdout!.on('data', keep)
   child.stderr!.on('data', keep)
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(signal ? 128 + constants.signals[signal] : code)))
   const deadline = Date.now() + 15_000
   while (!/http:\/\/127\.0\.0\.1:\d+/.test(output)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start: ${output}`)
@@ -45,9 +50,14 @@ export async function startServeProcess(
     url: /http:\/\/127\.0\.0\.1:\d+/.exec(output)![0],
     output: () => output,
     rssMb: async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
-    stop: async () => {
-      child.kill('SIGINT')
+    stop: async (signal = 'SIGINT') => {
+      child.kill(signal)
       return exited
+    },
+    exited,
+    closeOutput: () => {
+      child.stdout!.destroy()
+      child.stderr!.destroy()
     },
   }
 }

@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import open from 'open'
 import {BaseCommand} from '../../base-command.js'
 import {AppError, CancelledError, UsageError} from '../../core/errors.js'
+import {escapeControls} from '../../core/escape.js'
 import {Dispatchers} from '../../core/http/dispatchers.js'
 import {defaultCredentialPath, fileExists} from '../../core/oauth/credential-file.js'
 import {resolveEndpoints, type OAuthEndpoints} from '../../core/oauth/endpoints.js'
@@ -14,6 +15,7 @@ import {BUILDER_ID_START_URL, KIRO_DEFAULT_REGION, KIRO_NOTICE, loginKiroBuilder
 import {addLoginToPool, POOL_TYPE, saveLogin} from '../../core/oauth/login.js'
 import {loginQwen, QWEN_NOTICE} from '../../core/oauth/qwen.js'
 import {confirm} from '../../prompt.js'
+import {onTermination} from '../../signals.js'
 import {openLoginScreen, type LoginScreenHandle} from '../../ui/auth/screen.js'
 
 const PROVIDERS = ['qwen', 'gemini', 'kiro'] as const
@@ -36,7 +38,7 @@ qwen: device authorization with PKCE; approve the code at the URL shown. Writes 
 gemini: Google sign-in in a browser that comes back to a one-shot listener on 127.0.0.1, then Code Assist project discovery (unless --project-id). With the browser on another machine, paste the address it ends on. Writes ~/.gemini/oauth_creds.json.
 kiro: --method builder-id (default) is an AWS SSO device login; google and github sign in through Kiro's page and end on a kiro:// link that you paste back. Writes ~/.aws/sso/cache/kiro-auth-token.json, the Kiro IDE's own file, so give each further account its own --output.
 
-An existing credential file is replaced only after a confirmation in a terminal, or with --force. Ctrl-C cancels (exit 130) and writes nothing.`
+An existing credential file is replaced only after a confirmation in a terminal, or with --force. Ctrl-C cancels (exit 130) and writes nothing; so do SIGTERM (exit 143) and SIGHUP, a closed terminal (129).`
   static override examples = [
     '<%= config.bin %> auth login qwen',
     '<%= config.bin %> auth login gemini --no-browser --add-to-pool',
@@ -73,9 +75,8 @@ An existing credential file is replaced only after a confirmation in a terminal,
     const controller = new AbortController()
     const cancel = () => controller.abort()
     const screen = await openLoginScreen({live: this.live(), onCancel: cancel})
-    // Once: a second Ctrl-C gets Node's default, an immediate exit.
-    process.once('SIGINT', cancel)
-    process.once('SIGTERM', cancel)
+    // SIGHUP too: a closed terminal cancels like Ctrl-C, writes nothing, and gives the terminal back.
+    const stopWatching = onTermination(cancel)
     const dispatchers = new Dispatchers()
     let done: string | null = null
     let outcome: {summary: string; payload: LoginPayload}
@@ -91,15 +92,14 @@ An existing credential file is replaced only after a confirmation in a terminal,
       await saveLogin(file, login)
       const projectId = provider === 'gemini' ? (this.flags['project-id'] ?? (await this.discoverProject(login, file, ctx, endpoints))) : null
       const pool = store ? await addLoginToPool(store, {provider, credsFile: file, account: login.account, projectId}) : undefined
-      done = `Signed in to ${LABEL[provider]}${login.account ? ` as ${login.account}` : ''}`
+      done = `Signed in to ${LABEL[provider]}${login.account ? ` as ${escapeControls(login.account)}` : ''}`
       const poolText = pool ? `; ${pool.created ? 'added to' : 'updated in'} ${store!.file} as ${POOL_TYPE[provider]} ${pool.uuid}` : ''
       outcome = {
         summary: `${done}: wrote ${file} (token valid until ${login.expiresAt.toISOString()})${projectId ? `, project ${projectId}` : ''}${poolText}.`,
         payload: {provider, credsFile: file, expiresAt: login.expiresAt.toISOString(), account: login.account, poolUuid: pool?.uuid ?? null},
       }
     } finally {
-      process.off('SIGINT', cancel)
-      process.off('SIGTERM', cancel)
+      stopWatching()
       await screen.close(done)
       await dispatchers.close()
     }

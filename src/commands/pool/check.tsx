@@ -8,7 +8,9 @@ import {shortUuid} from '../../core/pools/lookup.js'
 import {parseProviderType} from '../../core/pools/operations.js'
 import type {PoolInstance, ProviderType} from '../../core/pools/types.js'
 import {createAdapters} from '../../core/providers/index.js'
+import {escapeControls} from '../../core/escape.js'
 import {envFlag, parseDuration} from '../../core/text.js'
+import {SIGNAL_EXIT, onTermination, terminatedBy} from '../../signals.js'
 import {CheckProgress, verdict, type CheckRow} from '../../ui/CheckProgress.js'
 import {renderTable} from '../../ui/table.js'
 import {STATE_STYLE, dim} from '../../ui/theme.js'
@@ -17,7 +19,7 @@ export default class PoolCheck extends BaseCommand<typeof PoolCheck> {
   static override summary = 'Probe instances and record which work'
   static override description = `Sends each selected enabled instance a one-token generation (or, with --cheap, a free model-list call), in parallel, each within --timeout. Results are written to the pool file (isHealthy, errorCount reset on success, lastErrorTime, lastHealthCheckTime, lastErrorReason; a rate limit sets cooldownUntil instead of marking the instance unhealthy).
 
-Each instance is classified as healthy, or: auth (401/403), rate_limited (429), quota, server (5xx), network (refused, DNS, reset), timeout, model_not_found (404). Disabled instances are listed as skipped and never contacted. Exit 0 when every checked instance is healthy, 1 when any is not.`
+Each instance is classified as healthy, or: auth (401/403), rate_limited (429), quota, server (5xx), network (refused, DNS, reset), timeout, model_not_found (404). Disabled instances are listed as skipped and never contacted. Exit 0 when every checked instance is healthy, 1 when any is not. Ctrl-C, SIGTERM and SIGHUP stop the check, record the results it has, and exit 130, 143 and 129.`
   static override examples = [
     '<%= config.bin %> pool check',
     '<%= config.bin %> pool check --type claude-custom --cheap',
@@ -46,9 +48,13 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
     const live = this.interactive() && !this.jsonEnabled() && !envFlag(process.env.CI)
     const progress = live ? liveProgress() : undefined
     const label = (i: {type: ProviderType; name: string | null; uuid: string}) => `${i.type} ${shortUuid(i.uuid)}${i.name ? ` ${i.name}` : ''}`
+    // Ctrl-C, SIGTERM or a closed terminal stop the check but keep what it found: probes spend quota.
+    const cancel = new AbortController()
+    const stopWatching = onTermination(() => cancel.abort())
     let entries: CheckEntry[]
     try {
       entries = await runChecks(store, createAdapters(dispatchers, store), {
+        signal: cancel.signal,
         refs: refs.length > 0 ? refs : undefined,
         type,
         timeoutMs,
@@ -59,16 +65,19 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
         onStart: (instance) => progress?.start(instance, label(instance)),
         onResult: (entry) => {
           if (progress) progress.finish(entry, label(entry))
-          else if (!this.jsonEnabled()) this.log(`${STATE_STYLE[entry.state].symbol} ${label(entry)} ${verdict(entry)}${entry.error ? dim(` — ${entry.error}`) : ''}`)
+          else if (!this.jsonEnabled()) this.log(`${STATE_STYLE[entry.state].symbol} ${escapeControls(label(entry))} ${verdict(entry)}${entry.error ? dim(` — ${escapeControls(entry.error)}`) : ''}`)
         },
       })
     } finally {
+      stopWatching()
       progress?.stop()
       await dispatchers.destroy()
     }
     if (live) this.log(`\n${summaryTable(entries)}`)
     if (!this.jsonEnabled()) this.log(summaryLine(entries))
-    if (entries.some((e) => e.state !== 'skipped' && !e.healthy)) process.exitCode = 1
+    const signal = terminatedBy()
+    if (signal) process.exitCode = SIGNAL_EXIT[signal]
+    else if (entries.some((e) => e.state !== 'skipped' && !e.healthy)) process.exitCode = 1
     return entries
   }
 }

@@ -1,3 +1,4 @@
+import {CancelledError} from '../errors.js'
 import type {PoolStore} from '../pools/store.js'
 import {findInstance} from '../pools/lookup.js'
 import type {PoolInstance, ProviderType, RawInstance} from '../pools/types.js'
@@ -25,7 +26,11 @@ export interface CheckOptions extends ProbeOptions {
   defaultCooldownMs?: number
   onStart?: (instance: PoolInstance) => void
   onResult?: (entry: CheckEntry) => void
+  /** Cancels the check: no further probes start, running ones are given up, finished ones are still recorded. */
+  signal?: AbortSignal
 }
+
+const CANCELLED = 'check cancelled'
 
 /** Which instances a check covers: the named ones, else those of the type, else all, in file order. */
 export function selectForCheck(instances: PoolInstance[], refs: string[] | undefined, type: ProviderType | undefined): PoolInstance[] {
@@ -62,7 +67,7 @@ export async function runChecks(store: PoolStore, adapters: Adapters, options: C
   const probes = new Map<string, ProbeResult>()
   let next = 0
   const worker = async () => {
-    while (next < targets.length) {
+    while (next < targets.length && !options.signal?.aborted) {
       const index = next++
       const instance = targets[index]!
       const adapter = adapters[instance.type]
@@ -70,14 +75,19 @@ export async function runChecks(store: PoolStore, adapters: Adapters, options: C
         entries[index] = entryOf(instance, null, instance.isDisabled ? 'disabled' : `no probe for ${instance.type} in this version`)
       } else {
         options.onStart?.(instance)
-        const probe = await probeInstance(adapter, instance, options)
-        probes.set(`${instance.type}/${instance.uuid}`, probe)
-        entries[index] = entryOf(instance, probe)
+        const probe = await probeInstance(adapter, instance, options).catch((error: unknown) => {
+          if (error instanceof CancelledError) return null
+          throw error
+        })
+        if (probe) probes.set(`${instance.type}/${instance.uuid}`, probe)
+        entries[index] = probe ? entryOf(instance, probe) : entryOf(instance, null, CANCELLED)
       }
       options.onResult?.(entries[index]!)
     }
   }
   await Promise.all(Array.from({length: Math.max(1, Math.min(options.concurrency, targets.length))}, worker))
+  // A cancelled check still records what it learnt; the instances it did not reach are reported as skipped.
+  for (let i = 0; i < targets.length; i++) entries[i] ??= entryOf(targets[i]!, null, CANCELLED)
   if (probes.size > 0) await store.update((doc) => recordProbes(doc, probes, now(), options.defaultCooldownMs ?? 30_000))
   return entries
 }

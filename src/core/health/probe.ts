@@ -1,7 +1,7 @@
 import {request, type Dispatcher} from 'undici'
 import {codecs} from '../codecs/index.js'
 import type {IRRequest, IRStreamEvent} from '../codecs/ir.js'
-import {AppError, errorMessage} from '../errors.js'
+import {AppError, CancelledError, errorMessage} from '../errors.js'
 import {DEFAULT_ERROR_BODY_LIMIT, readText} from '../http/body.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
@@ -43,6 +43,8 @@ export interface ProbeOptions {
   /** A free call (a model list) instead of a one-token generation, where the type has one. */
   cheap?: boolean
   now?: () => number
+  /** Gives the probe up (a cancelled check): it then throws CancelledError instead of judging the instance. */
+  signal?: AbortSignal
 }
 
 export function probeModel(instance: PoolInstance, options: ProbeOptions): string {
@@ -116,7 +118,8 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
     model,
     cheap,
   })
-  const signal = AbortSignal.timeout(options.timeoutMs)
+  const deadline = AbortSignal.timeout(options.timeoutMs)
+  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline
   try {
     if (cheap && adapter.cheapProbe) {
       await adapter.cheapProbe(instance, signal)
@@ -150,7 +153,9 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
         return result({healthy: false, state: 'unhealthy', reason: 'server', status, error})
     }
   } catch (error) {
-    if (signal.aborted) return result({healthy: false, state: 'unhealthy', reason: 'timeout', error: `no answer within ${options.timeoutMs} ms`})
+    // A probe given up says nothing about the instance.
+    if (options.signal?.aborted) throw new CancelledError()
+    if (deadline.aborted) return result({healthy: false, state: 'unhealthy', reason: 'timeout', error: `no answer within ${options.timeoutMs} ms`})
     if (error instanceof TokenError) {
       const relogin = error.kind === 'relogin_needed'
       return result({healthy: false, state: 'unhealthy', reason: relogin ? 'auth' : 'network', error: error.message})

@@ -1,6 +1,7 @@
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {CancelledError} from '../errors.js'
+import {escapeControls} from '../escape.js'
 import {OAuthError} from './errors.js'
 
 export type CallbackCheck =
@@ -17,13 +18,20 @@ export function checkCallbackUrl(input: string, expectedState: string): Callback
     return {ok: false, final: false, message: 'That is not a URL. Paste the whole address from the browser, starting with its scheme.'}
   }
   const params = url.searchParams
+  const keys = [...params.keys()]
+  // RFC 6749 §3.1: no parameter twice. With two states or codes, which one a reader takes is anybody's guess.
+  if (new Set(keys).size !== keys.length) {
+    return {ok: false, final: false, message: 'The redirect repeats a parameter, so it cannot be trusted; it was ignored.'}
+  }
   if (params.get('state') !== expectedState) {
     return {ok: false, final: false, message: 'The redirect does not belong to this login (state mismatch); it was ignored.'}
   }
   const error = params.get('error')
   if (error) {
     const description = params.get('error_description')
-    return {ok: false, final: true, message: `The sign-in was not completed: ${error}${description ? ` (${description})` : ''}.`}
+    // Both come from the address bar: shown escaped, they can neither forge a line nor drive the terminal.
+    const said = `${error}${description ? ` (${description})` : ''}`
+    return {ok: false, final: true, message: `The sign-in was not completed: ${escapeControls(said)}.`}
   }
   const code = params.get('code')
   if (!code) return {ok: false, final: false, message: 'The redirect carries no authorization code; it was ignored.'}
@@ -107,12 +115,20 @@ export async function startLoopback(options: LoopbackOptions): Promise<string> {
   const host = '127.0.0.1'
   const {waiter} = options
   const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${host}`)
-    if (url.pathname !== options.path) {
+    // Anything may connect to a loopback port. Only the origin form (`/path?query`) can be the browser's
+    // redirect; an absolute (`http://[`), asterisk or empty target is refused here, before any URL parsing.
+    const target = req.url ?? ''
+    if (!target.startsWith('/')) {
+      page(res, 400, 'Bad request', 'This address only receives the sign-in redirect.')
+      return
+    }
+    const query = target.indexOf('?')
+    if ((query === -1 ? target : target.slice(0, query)) !== options.path) {
       page(res, 404, 'Not found', 'This address only receives the sign-in redirect.')
       return
     }
-    const check = waiter.submit(url.href)
+    // The path is ours, so the URL is well formed; the query is judged by the waiter like a pasted URL.
+    const check = waiter.submit(`http://${host}${target}`)
     if (check.ok) page(res, 200, 'Signed in', 'aiclient received the sign-in. You can close this tab and return to the terminal.')
     else page(res, 400, 'Sign-in not accepted', check.message)
   })
@@ -120,6 +136,8 @@ export async function startLoopback(options: LoopbackOptions): Promise<string> {
     server.once('error', reject)
     server.listen(options.port ?? 0, host, () => {
       server.off('error', reject)
+      // A listener failing later (out of file descriptors) ends the login with that error instead of the process.
+      server.on('error', (error) => waiter.fail(error))
       resolve()
     })
   })

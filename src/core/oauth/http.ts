@@ -2,6 +2,7 @@ import {request, type Dispatcher} from 'undici'
 import {AppError, CancelledError} from '../errors.js'
 import {rememberSecrets, redact, secretValues} from '../secrets.js'
 import {DEFAULT_ERROR_BODY_LIMIT, readText} from '../http/body.js'
+import {escapeControls} from '../escape.js'
 
 export interface HttpContext {
   dispatcher?: Dispatcher
@@ -77,7 +78,8 @@ export function oauthErrorCode(reply: HttpReply): string | undefined {
 
 /**
  * What the server said, for a user to read: the status plus the error code and description of an OAuth error,
- * the message of a Google API error, or the start of whatever text came back.
+ * the message of a Google API error, or the start of whatever text came back. One line, controls escaped: it is
+ * quoted in messages and on the instance.
  */
 export function serverSays(reply: HttpReply): string {
   const body = objectOf(reply.json)
@@ -93,7 +95,7 @@ export function serverSays(reply: HttpReply): string {
   }
   if (parts.length === 0 && reply.text.trim() !== '') parts.push(truncate(reply.text.trim().replace(/\s+/g, ' '), 300))
   // Token servers quote what they were sent, the refresh token or the client secret included.
-  return redact(`HTTP ${reply.status}${parts.length > 0 ? ` ${[...new Set(parts)].join(': ')}` : ''}`)
+  return redact(`HTTP ${reply.status}${parts.length > 0 ? ` ${escapeControls([...new Set(parts)].join(': '))}` : ''}`)
 }
 
 export function objectOf(value: unknown): Record<string, unknown> | undefined {

@@ -1,3 +1,4 @@
+import {escapeControls} from '../escape.js'
 import {UsageError} from '../errors.js'
 import type {PoolInstance} from './types.js'
 
@@ -7,8 +8,9 @@ export function shortUuid(uuid: string): string {
   return uuid.slice(0, 8)
 }
 
+/** For messages: the name is escaped, since it comes from a file anyone may have edited. */
 export function describeInstance(instance: PoolInstance): string {
-  return `${instance.type} ${instance.name ?? shortUuid(instance.uuid)} (${instance.uuid})`
+  return `${instance.type} ${escapeControls(instance.name ?? shortUuid(instance.uuid))} (${escapeControls(instance.uuid)})`
 }
 
 /** Finds one instance by full uuid, name, or a unique uuid prefix of at least six characters. */

@@ -1,5 +1,6 @@
 import {Box, Text, useInput, useStderr} from 'ink'
 import {useEffect, useRef, useState} from 'react'
+import {escapeControls} from '../../core/escape.js'
 import {formatRemaining, type LoginViewState} from './login-view.js'
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
@@ -55,7 +56,8 @@ export function LineInput({prompt, onSubmit}: {prompt: string; onSubmit: (line: 
   return (
     <Text wrap="truncate-start">
       {prompt}
-      {value}
+      {/* A paste comes from a clipboard that a web page may have filled. */}
+      {escapeControls(value)}
       <Text inverse> </Text>
     </Text>
   )

@@ -1,3 +1,4 @@
+import {escapeControls} from '../../core/escape.js'
 import type {LoginEvent} from '../../core/oauth/flow.js'
 
 /** What a login screen shows. `log` holds lines printed once and kept (URLs stay whole and copyable). */
@@ -16,7 +17,13 @@ export interface LoginViewState {
 
 export const initialLoginView: LoginViewState = {log: [], device: null, waiting: null, note: null, step: null, done: null}
 
-export function reduceLoginEvent(state: LoginViewState, event: LoginEvent): LoginViewState {
+/** Messages, URLs and codes come from OAuth servers and from what was pasted: the view holds them escaped. */
+function displaySafe<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, typeof v === 'string' ? escapeControls(v) : v])) as T
+}
+
+export function reduceLoginEvent(state: LoginViewState, raw: LoginEvent): LoginViewState {
+  const event = displaySafe(raw)
   switch (event.type) {
     case 'notice':
       return {...state, log: [...state.log, `Note: ${event.message}`]}
@@ -58,7 +65,7 @@ export function reduceLoginEvent(state: LoginViewState, event: LoginEvent): Logi
 }
 
 export function finishLoginView(state: LoginViewState, done: string | null): LoginViewState {
-  return {...state, device: null, waiting: null, note: null, step: null, done}
+  return {...state, device: null, waiting: null, note: null, step: null, done: done === null ? null : escapeControls(done)}
 }
 
 /** Without a terminal to redraw: the lines that tell what changed from `prev` to `next`, once each. */

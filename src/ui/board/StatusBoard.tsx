@@ -1,4 +1,5 @@
 import {Box, Text} from 'ink'
+import {escapeControls} from '../../core/escape.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/proxy.js'
 import {relativeTime} from '../../core/text.js'
@@ -65,6 +66,7 @@ const MIN_NAME = 15
 const MAX_NAME = 32
 const MAX_STATE = 28
 
+/** Names, reasons, models and messages come from the pool file, clients and upstreams: escaped before measuring. */
 function line(name: string, values: readonly string[], width: number): string {
   const fixed = COLUMNS.reduce((sum, c) => sum + c.width + 1, 0)
   const spare = Math.max(0, width - fixed - 2 - MIN_NAME)
@@ -72,8 +74,8 @@ function line(name: string, values: readonly string[], width: number): string {
   const stateWidth = COLUMNS[0].width + Math.min(spare, MAX_STATE - COLUMNS[0].width)
   const nameWidth = Math.min(MAX_NAME, Math.max(8, width - fixed - 2 - (stateWidth - COLUMNS[0].width)))
   const widths = COLUMNS.map((c, i) => (i === 0 ? stateWidth : c.width))
-  const parts = values.map((v, i) => truncate(v, widths[i]!).padEnd(widths[i]!))
-  return truncate(`${truncate(name, nameWidth).padEnd(nameWidth)} ${parts.join(' ')}`.trimEnd(), width - 2)
+  const parts = values.map((v, i) => truncate(escapeControls(v), widths[i]!).padEnd(widths[i]!))
+  return truncate(`${truncate(escapeControls(name), nameWidth).padEnd(nameWidth)} ${parts.join(' ')}`.trimEnd(), width - 2)
 }
 
 function milliseconds(ms: number): string {
@@ -83,7 +85,7 @@ function milliseconds(ms: number): string {
 function recentLine(r: RequestRecord, width: number): string {
   const time = new Date(r.time).toISOString().slice(11, 19)
   const text = `${time} ${r.protocol} → ${r.type}/${r.instance ?? '-'} ${r.model} ${r.status} ${r.ms}ms${r.stream ? ' stream' : ''}${r.attempts > 1 ? ` (${r.attempts} tries)` : ''}`
-  return truncate(text, width)
+  return truncate(escapeControls(text), width)
 }
 
 /** The whole `serve --watch` screen for one moment; everything it shows comes in through props. */
@@ -144,7 +146,7 @@ export function StatusBoard({data, width, height, selected, filter, help}: Statu
       )}
       <Text wrap="truncate">
         <Text bold>Recent requests</Text>
-        {data.message ? <Text color="yellow">{`  ${truncate(data.message, Math.max(0, width - 17))}`}</Text> : null}
+        {data.message ? <Text color="yellow">{`  ${truncate(escapeControls(data.message), Math.max(0, width - 17))}`}</Text> : null}
       </Text>
       <Box flexDirection="column" height={recentCount} overflow="hidden">
         {data.recent.slice(-recentCount).map((r, i) => (

@@ -72,11 +72,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const suggestions = error instanceof AppError ? error.suggestions : []
     const code = error instanceof AppError ? (error.code ?? null) : exit === EXIT.usage ? 'usage' : 'error'
     const message = error instanceof AppError ? error.message : error.message.replace(/\n\s*See more help with --help$/, '')
+    const excerpt = error instanceof AppError ? error.excerpt : undefined
     if (this.jsonEnabled()) {
-      process.stdout.write(`${JSON.stringify({error: {message, code, exit, suggestions}}, null, 2)}\n`)
+      process.stdout.write(`${JSON.stringify({error: {message, code, exit, suggestions, ...(excerpt ? {excerpt} : {})}}, null, 2)}\n`)
     } else {
       const hints = [...suggestions, ...(exit === EXIT.usage && !(error instanceof CancelledError) ? [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`] : [])]
-      process.stderr.write(`Error: ${message}\n${hints.map((hint) => `  › ${hint}\n`).join('')}`)
+      process.stderr.write(`Error: ${message}\n${excerpt ? `${excerpt}\n` : ''}${hints.map((hint) => `  › ${hint}\n`).join('')}`)
       if (process.env.DEBUG?.includes('aiclient') && error.stack) process.stderr.write(`${error.stack}\n`)
     }
     return this.exit(exit)

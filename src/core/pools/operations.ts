@@ -1,8 +1,7 @@
 import {randomUUID} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
 import {resolve} from 'node:path'
-import {AppError, UsageError} from '../errors.js'
-import {parseJsonFile} from './parse.js'
+import {AppError, errorMessage, UsageError} from '../errors.js'
+import {readCredentialJson, type CredentialJson} from '../oauth/credential-file.js'
 import {TYPE_FIELDS} from './fields.js'
 import {findInstance} from './lookup.js'
 import {isValidUrl, toInstance} from './schema.js'
@@ -89,28 +88,16 @@ export async function addInstance(store: PoolStore, input: NewInstance, newUuid:
   return toInstance(input.type, raw, store.dir)
 }
 
+/** A credential file must exist and hold a JSON object; errors never show its content (it may be any file). */
 async function checkCredentialFile(file: string, loginCommand: string): Promise<void> {
-  const suggestion = `Log in first: \`${loginCommand} --output ${file}\`.`
-  let text: string
+  const suggestions = [`Log in first: \`${loginCommand} --output ${file}\`.`]
+  let content: CredentialJson | null
   try {
-    text = await readFile(file, 'utf8')
+    content = await readCredentialJson(file)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code})`
-    throw new AppError(`Credential file ${file} ${why}.`, {code: 'bad_credentials_file', suggestions: [suggestion]})
+    throw new AppError(`Credential file ${errorMessage(error)}`, {code: 'bad_credentials_file', suggestions})
   }
-  let parsed: unknown
-  try {
-    parsed = parseJsonFile(text, file)
-  } catch (error) {
-    throw new AppError(`Credential file ${(error as Error).message.replace(/ The file was not changed\.$/, '')}`, {
-      code: 'bad_credentials_file',
-      suggestions: [suggestion],
-    })
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new AppError(`Credential file ${file} does not hold a JSON object.`, {code: 'bad_credentials_file', suggestions: [suggestion]})
-  }
+  if (!content) throw new AppError(`Credential file ${file} does not exist.`, {code: 'bad_credentials_file', suggestions})
 }
 
 function listFor(doc: PoolDocument, type: ProviderType): RawInstance[] {

@@ -57,8 +57,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
   }
 
+  /** The pool file's store; problems that do not stop a command (duplicate uuids) are printed to stderr once. */
   protected async poolStore(): Promise<PoolStore> {
-    return new PoolStore((await this.poolsFile()).value)
+    return new PoolStore((await this.poolsFile()).value, {onWarning: (message) => process.stderr.write(`Warning: ${message}\n`)})
   }
 
   protected interactive(): boolean {

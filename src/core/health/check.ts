@@ -1,5 +1,6 @@
 import type {PoolStore} from '../pools/store.js'
 import {findInstance} from '../pools/lookup.js'
+import {entriesById} from '../pools/schema.js'
 import type {PoolInstance, ProviderType, RawInstance} from '../pools/types.js'
 import type {Adapters} from '../providers/index.js'
 import {probeInstance, type ProbeOptions, type ProbeReason, type ProbeResult} from './probe.js'
@@ -24,14 +25,14 @@ export interface CheckOptions extends ProbeOptions {
   /** Cooldown recorded for a rate limit that named no end. */
   defaultCooldownMs?: number
   onStart?: (instance: PoolInstance) => void
-  onResult?: (entry: CheckEntry) => void
+  onResult?: (entry: CheckEntry, instance: PoolInstance) => void
 }
 
 /** Which instances a check covers: the named ones, else those of the type, else all, in file order. */
 export function selectForCheck(instances: PoolInstance[], refs: string[] | undefined, type: ProviderType | undefined): PoolInstance[] {
   const pool = type ? instances.filter((i) => i.type === type) : instances
   if (!refs || refs.length === 0) return pool
-  const chosen = new Map(refs.map((ref) => findInstance(pool, ref)).map((i) => [`${i.type}/${i.uuid}`, i]))
+  const chosen = new Map(refs.map((ref) => findInstance(pool, ref)).map((i) => [i.id, i]))
   return [...chosen.values()]
 }
 
@@ -71,10 +72,10 @@ export async function runChecks(store: PoolStore, adapters: Adapters, options: C
       } else {
         options.onStart?.(instance)
         const probe = await probeInstance(adapter, instance, options)
-        probes.set(`${instance.type}/${instance.uuid}`, probe)
+        probes.set(instance.id, probe)
         entries[index] = entryOf(instance, probe)
       }
-      options.onResult?.(entries[index]!)
+      options.onResult?.(entries[index]!, instance)
     }
   }
   await Promise.all(Array.from({length: Math.max(1, Math.min(options.concurrency, targets.length))}, worker))
@@ -104,10 +105,9 @@ export function applyProbe(raw: RawInstance, probe: ProbeResult, now: number, de
 }
 
 function recordProbes(doc: Record<string, unknown>, probes: Map<string, ProbeResult>, now: number, defaultCooldownMs: number): boolean {
+  const entries = entriesById(doc)
   for (const [id, probe] of probes) {
-    const slash = id.indexOf('/')
-    const list = doc[id.slice(0, slash)]
-    const raw = Array.isArray(list) ? (list as RawInstance[]).find((r) => r.uuid === id.slice(slash + 1)) : undefined
+    const raw = entries.get(id)
     if (raw) applyProbe(raw, probe, now, defaultCooldownMs)
   }
   return true

@@ -56,7 +56,7 @@ export async function addLoginToPool(
     const list = doc[type] as RawInstance[]
     const match = snapshot.instances.find((i) => i.type === type && i.credsFile === credsFile)
     if (match) {
-      const raw = list.find((r) => r.uuid === match.uuid)!
+      const raw = match.raw
       raw.isHealthy = true
       if ('lastErrorReason' in raw) raw.lastErrorReason = null
       if (login.projectId) raw.PROJECT_ID = login.projectId

@@ -4,7 +4,7 @@ import {resolveWriteTarget, writeFileAtomic} from '../fs/atomic-write.js'
 import {withFileLock, type LockOptions} from '../fs/file-lock.js'
 import {describeFsError, MAX_POOL_FILE_BYTES, readRegularFile} from '../fs/read-file.js'
 import {parseJsonFile} from './parse.js'
-import {instancesOf, validateDocument} from './schema.js'
+import {duplicateUuids, duplicateUuidWarning, instancesOf, validateDocument} from './schema.js'
 import type {PoolDocument, PoolInstance} from './types.js'
 
 export interface PoolSnapshot {
@@ -14,10 +14,12 @@ export interface PoolSnapshot {
   exists: boolean
   /** The exact text read, so callers can tell whether anything changed. */
   text: string | null
+  /** Problems that do not stop the pool from being used but need fixing (duplicate uuids), one sentence each. */
+  warnings: string[]
 }
 
-/** The parsed file before any check of its fields. */
-interface RawSnapshot {
+/** The parsed file before any check of its fields: what `pool doctor` examines and repairs. */
+export interface RawSnapshot {
   doc: unknown
   exists: boolean
   text: string | null
@@ -25,6 +27,8 @@ interface RawSnapshot {
 
 export interface PoolStoreOptions {
   lock?: LockOptions
+  /** Told each warning once per store (commands print them; `serve` reports them through PoolSync instead). */
+  onWarning?: (message: string) => void
 }
 
 /**
@@ -36,6 +40,7 @@ export interface PoolStoreOptions {
 export class PoolStore {
   readonly file: string
   readonly dir: string
+  private readonly warned = new Set<string>()
 
   constructor(
     file: string,
@@ -49,7 +54,8 @@ export class PoolStore {
     return this.snapshotOf(await this.readRaw(this.file))
   }
 
-  private readRaw(file: string): Promise<RawSnapshot> {
+  /** The file parsed but not validated; it still must be JSON. */
+  readRaw(file = this.file): Promise<RawSnapshot> {
     return readPoolText(file).then((text) => {
       if (text === null) return {doc: {}, exists: false, text}
       if (text.trim() === '') return {doc: {}, exists: true, text}
@@ -60,10 +66,20 @@ export class PoolStore {
   private snapshotOf(raw: RawSnapshot): PoolSnapshot {
     const {doc} = raw
     validateDocument(doc, this.file)
-    return {doc, instances: instancesOf(doc, this.dir), exists: raw.exists, text: raw.text}
+    const warnings = duplicateUuids(doc).map((duplicate) => duplicateUuidWarning(this.file, duplicate))
+    for (const warning of warnings) {
+      if (this.warned.has(warning)) continue
+      this.warned.add(warning)
+      this.options.onWarning?.(warning)
+    }
+    return {doc, instances: instancesOf(doc, this.dir), exists: raw.exists, text: raw.text, warnings}
   }
 
-  /** Applies `change` to the freshest document under the lock and writes the result (unless it returns `false`). */
+  /**
+   * Applies `change` to the freshest document under the lock and writes the result (unless it returns `false`).
+   * The snapshot's instances are built from that same document (their `raw` is the entry in `doc`), so a change
+   * can act on exactly the entries it found there.
+   */
   async update<T>(change: (doc: PoolDocument, snapshot: PoolSnapshot) => T | false): Promise<{result: T | false; snapshot: PoolSnapshot}> {
     return this.locked(async (target) => {
       const before = this.snapshotOf(await this.readRaw(target))
@@ -72,6 +88,20 @@ export class PoolStore {
       validateDocument(before.doc, this.file)
       const text = await this.write(target, before.doc)
       return {result, snapshot: this.snapshotOf({doc: before.doc, exists: true, text})}
+    })
+  }
+
+  /**
+   * For `pool doctor --fix`: like update, but on the parsed document before validation, so that a file with
+   * problems the repair does not touch can still get the repairs it can.
+   */
+  async repair<T>(change: (doc: unknown) => T | false): Promise<T | false> {
+    return this.locked(async (target) => {
+      const {doc, exists} = await this.readRaw(target)
+      if (!exists) return false
+      const result = change(doc)
+      if (result !== false) await this.write(target, doc)
+      return result
     })
   }
 

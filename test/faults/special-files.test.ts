@@ -1,4 +1,5 @@
 import {execFileSync, spawn} from 'node:child_process'
+import {closeSync, openSync} from 'node:fs'
 import {mkdir, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -20,17 +21,19 @@ beforeEach(async () => {
 afterEach(async () => cleanup())
 
 /** Runs the CLI and fails if it has not exited on its own within `ms` (a read of a FIFO would wait for ever). */
-function cliWithin(ms: number, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+function cliWithin(ms: number, args: string[], env: Record<string, string> = {}, stdinFile?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
+    const stdin = stdinFile === undefined ? 'ignore' : openSync(stdinFile, 'r')
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: dir,
       env: {PATH: process.env.PATH, HOME: dir, AICLIENT_CONFIG_DIR: join(dir, '.config-aiclient'), ...env},
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin, 'pipe', 'pipe'],
     })
+    if (typeof stdin === 'number') closeSync(stdin)
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`aiclient ${args.join(' ')} still running after ${ms} ms`))
@@ -99,6 +102,12 @@ describe('paths that are not regular files', () => {
     } finally {
       await fake.close()
     }
+  }, 8000)
+
+  it('pool add --key - with /dev/zero as stdin stops at a limit instead of filling memory', async () => {
+    const result = await cliWithin(4000, ['pool', 'add', 'openai-custom', '--key', '-'], {}, '/dev/zero')
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/stdin gave more than 65536 bytes; an API key is far shorter\./)
   }, 8000)
 
   it('a regular file still reads (positive control)', async () => {

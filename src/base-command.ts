@@ -59,8 +59,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
   }
 
+  /** The pool file's store; problems that do not stop a command (duplicate uuids) are printed to stderr once. */
   protected async poolStore(): Promise<PoolStore> {
-    return new PoolStore((await this.poolsFile()).value)
+    return new PoolStore((await this.poolsFile()).value, {onWarning: (message) => process.stderr.write(`Warning: ${message}\n`)})
   }
 
   // Output carries names, paths and messages from files and servers. Values are escaped where they are inserted
@@ -90,11 +91,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const suggestions = error instanceof AppError ? error.suggestions : []
     const code = error instanceof AppError ? (error.code ?? null) : exit === EXIT.usage ? 'usage' : 'error'
     const message = error instanceof AppError ? error.message : error.message.replace(/\n\s*See more help with --help$/, '')
+    const excerpt = error instanceof AppError ? error.excerpt : undefined
     if (this.jsonEnabled()) {
-      process.stdout.write(`${escapeJsonText(JSON.stringify({error: {message, code, exit, suggestions}}, null, 2))}\n`)
+      process.stdout.write(`${escapeJsonText(JSON.stringify({error: {message, code, exit, suggestions, ...(excerpt ? {excerpt} : {})}}, null, 2))}\n`)
     } else {
       const hints = [...suggestions, ...(exit === EXIT.usage && !(error instanceof CancelledError) ? [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`] : [])]
-      process.stderr.write(escapeForTerminal(`Error: ${message}\n${hints.map((hint) => `  › ${hint}\n`).join('')}`))
+      process.stderr.write(escapeForTerminal(`Error: ${message}\n${excerpt ? `${excerpt}\n` : ''}${hints.map((hint) => `  › ${hint}\n`).join('')}`))
       if (process.env.DEBUG?.includes('aiclient') && error.stack) process.stderr.write(escapeForTerminal(`${error.stack}\n`))
     }
     return this.exit(exit)

@@ -4,6 +4,8 @@ export interface AppErrorOptions {
   exit?: number
   suggestions?: string[]
   code?: string
+  /** Lines shown under the message in a terminal, such as the excerpt of a file around a syntax error. */
+  excerpt?: string
   cause?: unknown
 }
 
@@ -12,6 +14,7 @@ export class AppError extends Error {
   readonly exit: number
   readonly suggestions: string[]
   readonly code: string | undefined
+  readonly excerpt: string | undefined
 
   constructor(message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
@@ -19,6 +22,7 @@ export class AppError extends Error {
     this.exit = options.exit ?? EXIT.failure
     this.suggestions = options.suggestions ?? []
     this.code = options.code
+    this.excerpt = options.excerpt
   }
 }
 

@@ -111,7 +111,7 @@ describe('pool commands', () => {
         },
         args: () => ['pool', 'add', 'openai-qwen-oauth', '--creds-file', join(dir, 'qwen.json')],
         exit: 1,
-        message: /Credential file .*qwen\.json:1:\d+: invalid JSON[\s\S]*aiclient auth login qwen/,
+        message: /Credential file .*qwen\.json is not valid JSON: at line 1, column \d+[\s\S]*aiclient auth login qwen/,
       },
       {name: 'remove without a TTY or --force', args: () => ['pool', 'remove', '2f579c65'], exit: 2, message: /Re-run with --force/},
     ]

@@ -5,7 +5,7 @@ import {BaseCommand} from '../../base-command.js'
 import {AppError, CancelledError, UsageError} from '../../core/errors.js'
 import {escapeControls} from '../../core/escape.js'
 import {Dispatchers} from '../../core/http/dispatchers.js'
-import {defaultCredentialPath, fileExists} from '../../core/oauth/credential-file.js'
+import {checkCredentialTarget, defaultCredentialPath, fileExists} from '../../core/oauth/credential-file.js'
 import {resolveEndpoints, type OAuthEndpoints} from '../../core/oauth/endpoints.js'
 import type {OAuthProvider} from '../../core/oauth/errors.js'
 import type {FlowContext, LoginResult, PendingLogin} from '../../core/oauth/flow.js'
@@ -68,6 +68,7 @@ An existing credential file is replaced only after a confirmation in a terminal,
     this.checkFlags(provider)
     const endpoints = resolveEndpoints(process.env)
     const file = resolve(this.flags.output ?? defaultCredentialPath(provider))
+    await checkCredentialTarget(file)
     // Resolve the pool file before a person spends time logging in, so its errors come first.
     const store = this.flags['add-to-pool'] ? await this.poolStore() : undefined
     await this.confirmReplace(file, provider)

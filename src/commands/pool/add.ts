@@ -5,6 +5,9 @@ import {addInstance, parseProviderType} from '../../core/pools/operations.js'
 import {maskSecrets} from '../../core/secrets.js'
 import {readStdin} from '../../stdin.js'
 
+/** Far above any real API key, so that `--key - < /dev/zero` fails instead of filling memory. */
+const MAX_KEY_BYTES = 64 * 1024
+
 export default class PoolAdd extends BaseCommand<typeof PoolAdd> {
   static override summary = 'Add a provider instance to the pool'
   static override description = `Adds one instance of TYPE (openai-custom, claude-custom, gemini-cli-oauth, claude-kiro-oauth, openai-qwen-oauth) to provider_pools.json and prints its new uuid.
@@ -37,7 +40,7 @@ Key types take --key; keep keys out of your shell history with --key - (read fro
     let key = this.flags.key
     if (key === '-') {
       if (process.stdin.isTTY) throw new UsageError('--key - reads the key from stdin, but stdin is a terminal. Pipe the key in.')
-      key = (await readStdin()).replace(/\r?\n$/, '')
+      key = (await readStdin(MAX_KEY_BYTES, 'an API key')).replace(/\r?\n$/, '')
       if (!key) throw new UsageError('--key - read an empty key from stdin.', {code: 'missing_flag'})
     }
     const store = await this.poolStore()

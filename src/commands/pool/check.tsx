@@ -63,8 +63,8 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
         cheap: this.flags.cheap || config.HEALTH_CHECK_CHEAP === true,
         defaultModels: (config.HEALTH_CHECK_MODELS ?? {}) as Partial<Record<ProviderType, string>>,
         onStart: (instance) => progress?.start(instance, label(instance)),
-        onResult: (entry) => {
-          if (progress) progress.finish(entry, label(entry))
+        onResult: (entry, instance) => {
+          if (progress) progress.finish(instance, entry, label(entry))
           else if (!this.jsonEnabled()) this.log(`${STATE_STYLE[entry.state].symbol} ${escapeControls(label(entry))} ${verdict(entry)}${entry.error ? dim(` — ${escapeControls(entry.error)}`) : ''}`)
         },
       })
@@ -93,11 +93,11 @@ function liveProgress() {
   }, 100)
   return {
     start(instance: PoolInstance, label: string) {
-      rows.set(`${instance.type}/${instance.uuid}`, {key: `${instance.type}/${instance.uuid}`, label, result: 'running'})
+      rows.set(instance.id, {key: instance.id, label, result: 'running'})
       ink.rerender(view())
     },
-    finish(entry: CheckEntry, label: string) {
-      rows.set(`${entry.type}/${entry.uuid}`, {key: `${entry.type}/${entry.uuid}`, label, result: entry})
+    finish(instance: PoolInstance, entry: CheckEntry, label: string) {
+      rows.set(instance.id, {key: instance.id, label, result: entry})
       ink.rerender(view())
     },
     stop() {

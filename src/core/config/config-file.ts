@@ -1,6 +1,6 @@
-import {readFile} from 'node:fs/promises'
 import {resolve} from 'node:path'
 import {AppError} from '../errors.js'
+import {describeFsError, MAX_CONFIG_FILE_BYTES, readRegularFile} from '../fs/read-file.js'
 import {parseJsonFile} from '../pools/parse.js'
 
 /** The AIClient-2-API `config.json` keys aiclient understands; other keys are ignored. */
@@ -33,11 +33,10 @@ export async function loadConfigJson(explicit: string | undefined, cwd = process
   const file = resolve(cwd, explicit ?? 'config.json')
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    text = await readRegularFile(file, MAX_CONFIG_FILE_BYTES)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' && explicit === undefined) return {file: null, chosen: false, values: {}}
-    throw new AppError(`Cannot read the config file ${file}: ${code === 'ENOENT' ? 'it does not exist' : code}.`, {code: 'bad_config'})
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined) return {file: null, chosen: false, values: {}}
+    throw new AppError(`Cannot read the config file ${file}: ${describeFsError(error)}.`, {code: 'bad_config'})
   }
   const values = parseJsonFile(text, file)
   if (!values || typeof values !== 'object' || Array.isArray(values)) {

@@ -1,6 +1,7 @@
 import {CancelledError} from '../errors.js'
 import type {PoolStore} from '../pools/store.js'
 import {findInstance} from '../pools/lookup.js'
+import {entriesById} from '../pools/schema.js'
 import type {PoolInstance, ProviderType, RawInstance} from '../pools/types.js'
 import type {Adapters} from '../providers/index.js'
 import {probeInstance, type ProbeOptions, type ProbeReason, type ProbeResult} from './probe.js'
@@ -25,7 +26,7 @@ export interface CheckOptions extends ProbeOptions {
   /** Cooldown recorded for a rate limit that named no end. */
   defaultCooldownMs?: number
   onStart?: (instance: PoolInstance) => void
-  onResult?: (entry: CheckEntry) => void
+  onResult?: (entry: CheckEntry, instance: PoolInstance) => void
   /** Cancels the check: no further probes start, running ones are given up, finished ones are still recorded. */
   signal?: AbortSignal
 }
@@ -36,7 +37,7 @@ const CANCELLED = 'check cancelled'
 export function selectForCheck(instances: PoolInstance[], refs: string[] | undefined, type: ProviderType | undefined): PoolInstance[] {
   const pool = type ? instances.filter((i) => i.type === type) : instances
   if (!refs || refs.length === 0) return pool
-  const chosen = new Map(refs.map((ref) => findInstance(pool, ref)).map((i) => [`${i.type}/${i.uuid}`, i]))
+  const chosen = new Map(refs.map((ref) => findInstance(pool, ref)).map((i) => [i.id, i]))
   return [...chosen.values()]
 }
 
@@ -79,10 +80,10 @@ export async function runChecks(store: PoolStore, adapters: Adapters, options: C
           if (error instanceof CancelledError) return null
           throw error
         })
-        if (probe) probes.set(`${instance.type}/${instance.uuid}`, probe)
+        if (probe) probes.set(instance.id, probe)
         entries[index] = probe ? entryOf(instance, probe) : entryOf(instance, null, CANCELLED)
       }
-      options.onResult?.(entries[index]!)
+      options.onResult?.(entries[index]!, instance)
     }
   }
   await Promise.all(Array.from({length: Math.max(1, Math.min(options.concurrency, targets.length))}, worker))
@@ -114,10 +115,9 @@ export function applyProbe(raw: RawInstance, probe: ProbeResult, now: number, de
 }
 
 function recordProbes(doc: Record<string, unknown>, probes: Map<string, ProbeResult>, now: number, defaultCooldownMs: number): boolean {
+  const entries = entriesById(doc)
   for (const [id, probe] of probes) {
-    const slash = id.indexOf('/')
-    const list = doc[id.slice(0, slash)]
-    const raw = Array.isArray(list) ? (list as RawInstance[]).find((r) => r.uuid === id.slice(slash + 1)) : undefined
+    const raw = entries.get(id)
     if (raw) applyProbe(raw, probe, now, defaultCooldownMs)
   }
   return true

@@ -1,8 +1,7 @@
-import {readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {AppError} from '../errors.js'
 import {CallbackWaiter} from './callback.js'
-import {stringField, type CredentialJson} from './credential-file.js'
+import {readCredentialJson, stringField, type CredentialJson} from './credential-file.js'
 import {pollForToken, rfc8628PollRules, type PollOutcome} from './device-flow.js'
 import {withRegion, type OAuthEndpoints} from './endpoints.js'
 import {OAuthError, rejected} from './errors.js'
@@ -243,11 +242,9 @@ async function oidcClient(content: CredentialJson, file: string): Promise<{clien
   const hash = stringField(content, 'clientIdHash')
   if (!stringField(content, 'clientId') && hash) {
     const sibling = join(dirname(file), `${hash.replace(/[/\\]/g, '')}.json`)
-    try {
-      source = JSON.parse(await readFile(sibling, 'utf8')) as CredentialJson
-    } catch {
-      throw new UnusableCredentials(`the client registration ${sibling} cannot be read`)
-    }
+    const registration = await readCredentialJson(sibling).catch(() => null)
+    if (!registration) throw new UnusableCredentials(`the client registration ${sibling} cannot be read`)
+    source = registration
   }
   const clientId = stringField(source, 'clientId')
   const clientSecret = stringField(source, 'clientSecret')

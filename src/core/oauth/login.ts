@@ -4,7 +4,7 @@ import {TYPE_FIELDS} from '../pools/fields.js'
 import {newInstanceFields} from '../pools/operations.js'
 import type {PoolStore} from '../pools/store.js'
 import type {ProviderType, RawInstance} from '../pools/types.js'
-import {mergeLogin, readCredentialJson, writeCredentialJson} from './credential-file.js'
+import {mergeLogin, readCredentialJson, withCredentialLock, writeCredentialJson} from './credential-file.js'
 import type {OAuthProvider} from './errors.js'
 import type {LoginResult} from './flow.js'
 import {GEMINI_FIELDS} from './gemini.js'
@@ -19,11 +19,16 @@ export const POOL_TYPE: Record<OAuthProvider, ProviderType> = {
 
 const OWN_FIELDS: Record<OAuthProvider, readonly string[]> = {qwen: QWEN_FIELDS, gemini: GEMINI_FIELDS, kiro: KIRO_FIELDS}
 
-/** Writes a login's credentials over `file`, keeping fields of other tools that an earlier file held. */
+/**
+ * Writes a login's credentials over `file` (through a symlink, into its target), keeping fields of other tools that
+ * an earlier file held. Under the file's refresh lock, so a `serve` refreshing the old login cannot write over it.
+ */
 export async function saveLogin(file: string, login: LoginResult): Promise<void> {
-  // An unreadable old file has nothing worth keeping; the user already agreed to replace it.
-  const existing = await readCredentialJson(file).catch(() => null)
-  await writeCredentialJson(file, mergeLogin(existing, login.credentials, OWN_FIELDS[login.provider]))
+  await withCredentialLock(file, async (target) => {
+    // An unreadable old file has nothing worth keeping; the user already agreed to replace it.
+    const existing = await readCredentialJson(target).catch(() => null)
+    await writeCredentialJson(target, mergeLogin(existing, login.credentials, OWN_FIELDS[login.provider]))
+  })
 }
 
 export interface PoolLogin {
@@ -51,7 +56,7 @@ export async function addLoginToPool(
     const list = doc[type] as RawInstance[]
     const match = snapshot.instances.find((i) => i.type === type && i.credsFile === credsFile)
     if (match) {
-      const raw = list.find((r) => r.uuid === match.uuid)!
+      const raw = match.raw
       raw.isHealthy = true
       if ('lastErrorReason' in raw) raw.lastErrorReason = null
       if (login.projectId) raw.PROJECT_ID = login.projectId

@@ -3,8 +3,8 @@ import {resolve} from 'node:path'
 import type {Dispatcher} from 'undici'
 import {AppError, errorMessage} from '../errors.js'
 import {rememberSecrets, secretValues} from '../secrets.js'
-import {withFileLock, type LockOptions} from '../fs/file-lock.js'
-import {defaultCredentialPath, lockBase, readCredentialJson, writeCredentialJson, type CredentialJson} from './credential-file.js'
+import type {LockOptions} from '../fs/file-lock.js'
+import {defaultCredentialPath, readCredentialJson, withCredentialLock, writeCredentialJson, type CredentialJson} from './credential-file.js'
 import {resolveEndpoints, type OAuthEndpoints} from './endpoints.js'
 import {TokenError, type OAuthProvider, type TokenErrorKind} from './errors.js'
 import {isOk, serverSays, type HttpContext, type HttpReply} from './http.js'
@@ -177,9 +177,9 @@ export class TokenManager<T extends AccessToken> {
 
   private async refreshLocked({force, failedToken}: {force: boolean; failedToken?: string}): Promise<T> {
     try {
-      return await withFileLock(
-        lockBase(this.file),
-        async () => {
+      return await withCredentialLock(
+        this.file,
+        async (target) => {
           // Another process may have refreshed while we waited for the lock: the file is the truth.
           const content = await this.readContent()
           const current = this.parse(content)
@@ -192,7 +192,7 @@ export class TokenManager<T extends AccessToken> {
             http: {dispatcher: this.options.dispatcher, timeoutMs: this.options.refreshTimeoutMs ?? 8000},
             now,
           })
-          await writeCredentialJson(this.file, next)
+          await writeCredentialJson(target, next)
           this.lastRefreshAt = now
           this.failure = undefined
           return this.remember(this.parse(next))

@@ -1,8 +1,7 @@
 import {randomUUID} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
 import {resolve} from 'node:path'
-import {AppError, UsageError} from '../errors.js'
-import {parseJsonFile} from './parse.js'
+import {AppError, errorMessage, UsageError} from '../errors.js'
+import {readCredentialJson, type CredentialJson} from '../oauth/credential-file.js'
 import {TYPE_FIELDS} from './fields.js'
 import {findInstance} from './lookup.js'
 import {isValidUrl, toInstance} from './schema.js'
@@ -72,7 +71,7 @@ export async function addInstance(store: PoolStore, input: NewInstance, newUuid:
   Object.assign(raw, newInstanceFields(newUuid(), input.checkModel ?? null))
   if (input.disabled) raw.isDisabled = true
 
-  await store.update((doc) => {
+  const {result: index} = await store.update((doc) => {
     const list = listFor(doc, input.type)
     if (fields.keyField && !input.allowDuplicate && list.some((item) => item[fields.keyField!] === input.key)) {
       throw new UsageError(`That ${fields.keyField} is already in the ${input.type} pool.`, {
@@ -83,34 +82,21 @@ export async function addInstance(store: PoolStore, input: NewInstance, newUuid:
     if (input.name && list.some((item) => item.customName === input.name)) {
       throw new UsageError(`An ${input.type} instance named "${input.name}" already exists.`, {code: 'duplicate_name'})
     }
-    list.push(raw)
-    return true
+    return list.push(raw) - 1
   })
-  return toInstance(input.type, raw, store.dir)
+  return toInstance(input.type, raw, store.dir, {index: index as number, id: `${input.type}/${raw.uuid as string}`})
 }
 
+/** A credential file must exist and hold a JSON object; errors never show its content (it may be any file). */
 async function checkCredentialFile(file: string, loginCommand: string): Promise<void> {
-  const suggestion = `Log in first: \`${loginCommand} --output ${file}\`.`
-  let text: string
+  const suggestions = [`Log in first: \`${loginCommand} --output ${file}\`.`]
+  let content: CredentialJson | null
   try {
-    text = await readFile(file, 'utf8')
+    content = await readCredentialJson(file)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code})`
-    throw new AppError(`Credential file ${file} ${why}.`, {code: 'bad_credentials_file', suggestions: [suggestion]})
+    throw new AppError(`Credential file ${errorMessage(error)}`, {code: 'bad_credentials_file', suggestions})
   }
-  let parsed: unknown
-  try {
-    parsed = parseJsonFile(text, file)
-  } catch (error) {
-    throw new AppError(`Credential file ${(error as Error).message.replace(/ The file was not changed\.$/, '')}`, {
-      code: 'bad_credentials_file',
-      suggestions: [suggestion],
-    })
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new AppError(`Credential file ${file} does not hold a JSON object.`, {code: 'bad_credentials_file', suggestions: [suggestion]})
-  }
+  if (!content) throw new AppError(`Credential file ${file} does not exist.`, {code: 'bad_credentials_file', suggestions})
 }
 
 function listFor(doc: PoolDocument, type: ProviderType): RawInstance[] {
@@ -124,12 +110,11 @@ function select(instances: PoolInstance[], ref: string | undefined, type: Provid
   return ref === undefined ? pool : [findInstance(pool, ref)]
 }
 
-function rawByUuid(doc: PoolDocument, instance: PoolInstance): RawInstance | undefined {
-  const list = doc[instance.type]
-  return Array.isArray(list) ? (list as RawInstance[]).find((raw) => raw.uuid === instance.uuid) : undefined
-}
-
-/** Finds the target in the current file (under the lock) and changes it there; returns the changed instances. */
+/**
+ * Finds the targets in the current file (under the lock) and changes exactly those entries: the instances of the
+ * snapshot hold the very objects of the document being written, so two entries sharing a uuid cannot be confused.
+ * Returns the changed instances.
+ */
 async function modify(
   store: PoolStore,
   ref: string | undefined,
@@ -138,8 +123,8 @@ async function modify(
 ): Promise<PoolInstance[]> {
   const {result} = await store.update((doc, snapshot) => {
     const targets = select(snapshot.instances, ref, type)
-    for (const target of targets) change(rawByUuid(doc, target)!, doc, target)
-    return targets.length > 0 ? targets.map((t) => toInstance(t.type, rawByUuid(doc, t) ?? t.raw, store.dir)) : false
+    for (const target of targets) change(target.raw, doc, target)
+    return targets.length > 0 ? targets.map((t) => toInstance(t.type, t.raw, store.dir, t)) : false
   })
   return result === false ? [] : result
 }

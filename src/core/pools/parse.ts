@@ -1,43 +1,59 @@
 import {AppError} from '../errors.js'
+import {jsonExcerpt} from './json-excerpt.js'
+import {findJsonSyntaxProblem} from './json-syntax.js'
 
-/** Parses JSON text, turning V8's offset-based message into the line and column a person can jump to. */
-export function parseJsonFile(text: string, file: string): unknown {
+export interface JsonErrorPosition {
+  offset: number
+  line: number
+  /** 1-based, in characters (code points), as editors count. */
+  column: number
+  reason: string
+}
+
+export type JsonParse = {ok: true; value: unknown} | {ok: false; error: JsonErrorPosition; text: string}
+
+/** Parses JSON text (a leading BOM allowed); on failure, where and why, computed from the text and not V8's message. */
+export function parseJson(text: string): JsonParse {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
   try {
-    return JSON.parse(body)
-  } catch (error) {
-    const message = (error as Error).message
-    const offset = errorOffset(message, body)
-    const {line, column} = lineAndColumn(body, offset)
-    const reason = message.replace(/\s*in JSON at position \d+.*$/s, '').replace(/,\s*".*" is not valid JSON$/s, '')
-    throw new AppError(`${file}:${line}:${column}: invalid JSON (${reason}). The file was not changed.`, {
-      code: 'invalid_json',
-      suggestions: ['Fix the file by hand (or restore a backup); aiclient never overwrites a file it cannot parse.'],
-    })
+    return {ok: true, value: JSON.parse(body)}
+  } catch {
+    // JSON.parse and the scanner follow the same grammar; the fallback only guards against a disagreement.
+    const problem = findJsonSyntaxProblem(body) ?? {offset: body.length, reason: 'the text is not valid JSON'}
+    return {ok: false, error: {...problem, ...lineAndColumn(body, problem.offset)}, text: body}
   }
 }
 
-function errorOffset(message: string, text: string): number {
-  const position = /at position (\d+)/.exec(message)
-  if (position) return Number(position[1])
-  const lineColumn = /\(line (\d+) column (\d+)\)/.exec(message)
-  if (lineColumn) {
-    const lines = text.split('\n')
-    const line = Number(lineColumn[1])
-    return lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0) + Number(lineColumn[2]) - 1
-  }
-  // "Unexpected end of JSON input" and friends point past the last character.
-  return text.length
+/**
+ * Parses a file of ours (the pool file, config.json). A syntax error names the line and column, and shows that line
+ * with a caret under the error and secret-looking values masked.
+ */
+export function parseJsonFile(text: string, file: string): unknown {
+  const parsed = parseJson(text)
+  if (parsed.ok) return parsed.value
+  const {line, column, reason, offset} = parsed.error
+  throw new AppError(`${file}:${line}:${column}: invalid JSON (${reason}). The file was not changed.`, {
+    code: 'invalid_json',
+    excerpt: jsonExcerpt(parsed.text, offset, line),
+    suggestions: ['Fix the file by hand (or restore a backup); aiclient never overwrites a file it cannot parse.'],
+  })
 }
 
 export function lineAndColumn(text: string, offset: number): {line: number; column: number} {
   let line = 1
   let lineStart = 0
-  for (let i = 0; i < offset && i < text.length; i++) {
+  const end = Math.min(offset, text.length)
+  for (let i = 0; i < end; i++) {
     if (text.charCodeAt(i) === 10) {
       line++
       lineStart = i + 1
     }
   }
-  return {line, column: offset - lineStart + 1}
+  return {line, column: codePoints(text.slice(lineStart, end)) + 1}
+}
+
+function codePoints(text: string): number {
+  let count = 0
+  for (const _ of text) count++
+  return count
 }

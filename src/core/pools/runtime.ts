@@ -98,13 +98,15 @@ export class PoolState extends EventEmitter {
     super()
   }
 
-  /** Merges a fresh read of the file: new instances appear, removed ones go, outside edits are adopted. */
+  /**
+   * Merges a fresh read of the file: new instances appear, removed ones go, outside edits are adopted. Instances are
+   * matched by id, which tells apart entries that share a uuid (see PoolInstance.id): each is served on its own.
+   */
   sync(instances: PoolInstance[]): void {
     const seen = new Set<string>()
     const lists = new Map<ProviderType, LiveInstance[]>()
     for (const config of instances) {
-      const id = `${config.type}/${config.uuid}`
-      if (seen.has(id)) continue
+      const id = config.id
       seen.add(id)
       const live = this.byId.get(id) ?? this.create(id, config)
       this.adopt(live, config)

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {EXAMPLE_POOLS, tempDir} from '../../../test/helpers/cli.js'
 import {addInstance, removeInstance, resetInstances, setDisabled} from './operations.js'
+import {entriesById} from './schema.js'
 import {PoolStore} from './store.js'
 
 let dir: string
@@ -130,6 +131,23 @@ describe('PoolStore', () => {
     const file = join(dir, 'pools.json')
     await writeFile(file, JSON.stringify({'openai-custom': [{uuid: 'abcdef-1'}, {uuid: 'abcdef-2'}]}))
     await expect(setDisabled(new PoolStore(file), 'abcdef', true)).rejects.toThrow(/matches 2 instances:\n.*abcdef-1.*\n.*abcdef-2/)
+  })
+
+  it('gives entries that share a uuid distinct ids, which never collide with another entry’s own uuid', async () => {
+    const file = join(dir, 'pools.json')
+    const list = [{uuid: 'a', customName: 'first'}, {uuid: 'a#2'}, {uuid: 'a', customName: 'copy'}, {uuid: 'a', customName: 'third'}]
+    await writeFile(file, JSON.stringify({'openai-custom': list, 'claude-custom': [{uuid: 'a'}]}))
+    const snapshot = await new PoolStore(file).read()
+    expect(snapshot.instances.map((i) => i.id)).toEqual(['openai-custom/a', 'openai-custom/a#2', 'openai-custom/a#3', 'openai-custom/a#4', 'claude-custom/a'])
+    expect(snapshot.instances.map((i) => i.index)).toEqual([0, 1, 2, 3, 0])
+    const byId = entriesById(snapshot.doc)
+    expect(byId.get('openai-custom/a#3')).toBe(snapshot.instances[2]!.raw)
+    expect(byId.get('openai-custom/a#3')!.customName).toBe('copy')
+    expect(snapshot.warnings.map((w) => w.replace(/^.*?: /, '').split('. ')[0])).toEqual([
+      'openai-custom[2].uuid duplicates openai-custom[0].uuid',
+      'openai-custom[3].uuid duplicates openai-custom[0].uuid',
+      'claude-custom[0].uuid duplicates openai-custom[0].uuid',
+    ])
   })
 
   it('reports an unreadable pool file without touching it', async () => {

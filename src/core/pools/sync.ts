@@ -2,7 +2,8 @@ import {unwatchFile, watchFile, type Stats} from 'node:fs'
 import {AppError, errorMessage} from '../errors.js'
 import type {OwnedField, PoolState} from './runtime.js'
 import type {PoolStore} from './store.js'
-import {PROVIDER_TYPES, type PoolDocument, type RawInstance} from './types.js'
+import {entriesById} from './schema.js'
+import type {PoolDocument} from './types.js'
 
 export interface PoolSyncOptions {
   /** Longest time a change waits before it is written; changes in that time share one write. */
@@ -23,6 +24,7 @@ export class PoolSync {
   private flushing: Promise<void> | undefined
   private lastText: string | null = null
   private brokenReported: string | null = null
+  private warnings = new Set<string>()
   /** The file was there and has gone: serve from memory and write nothing until it is back. */
   private missing = false
   private readonly flushDelayMs: number
@@ -46,6 +48,7 @@ export class PoolSync {
     const snapshot = await this.store.read()
     this.lastText = snapshot.text
     this.state.sync(snapshot.instances)
+    this.report(snapshot.warnings)
     this.state.on('dirty', this.onDirty)
     watchFile(this.store.file, {interval: this.pollMs, persistent: false}, this.onFileChange)
   }
@@ -66,6 +69,7 @@ export class PoolSync {
       if (snapshot.text === this.lastText) return
       this.lastText = snapshot.text
       this.state.sync(snapshot.instances)
+      this.report(snapshot.warnings)
       this.options.onReload?.()
     } catch (error) {
       const message = errorMessage(error)
@@ -79,6 +83,12 @@ export class PoolSync {
   /** Whether writing statistics into this read of the file is safe: it was not deleted or emptied under us. */
   private usable(current: {exists: boolean; text: string | null}): boolean {
     return isBlank(this.lastText) || (current.exists && !isBlank(current.text))
+  }
+
+  /** Each warning about the file once while it lasts (again if it comes back after a fix). */
+  private report(warnings: string[]): void {
+    for (const warning of warnings) if (!this.warnings.has(warning)) this.options.onWarning?.(warning)
+    this.warnings = new Set(warnings)
   }
 
   private recovered(): void {
@@ -145,13 +155,9 @@ function isBlank(text: string | null): boolean {
 }
 
 function applyChanges(doc: PoolDocument, changes: ReturnType<PoolState['drain']>): boolean {
-  const byId = new Map<string, RawInstance>()
-  for (const type of PROVIDER_TYPES) {
-    const list = doc[type]
-    if (Array.isArray(list)) for (const raw of list as RawInstance[]) byId.set(`${type}/${String(raw.uuid)}`, raw)
-  }
+  const entries = entriesById(doc)
   for (const [id, change] of changes) {
-    const raw = byId.get(id)
+    const raw = entries.get(id)
     // Removed by someone else since: its statistics go with it.
     if (!raw) continue
     if (change.usage) raw.usageCount = (typeof raw.usageCount === 'number' ? raw.usageCount : 0) + change.usage

@@ -33,6 +33,13 @@ export interface InstanceStatus {
 /** An instance as the rest of the program sees it: status fields filled in, credential paths absolute. */
 export interface PoolInstance extends InstanceStatus {
   type: ProviderType
+  /** Position in its type's list in the read this came from: the instance is `${type}[${index}]` there. */
+  index: number
+  /**
+   * Unique within one read of the file: `type/uuid`, or `type/uuid#2` for the second entry of the type with that uuid
+   * (a hand-copied entry), so that such entries stay distinct instances instead of one shadowing the other.
+   */
+  id: string
   uuid: string
   name: string | null
   checkModelName: string | null

@@ -1,6 +1,7 @@
 import type {Dispatchers} from '../http/dispatchers.js'
 import type {PoolStore} from '../pools/store.js'
-import type {PoolInstance, ProviderType, RawInstance} from '../pools/types.js'
+import {entriesById} from '../pools/schema.js'
+import type {PoolInstance, ProviderType} from '../pools/types.js'
 import {claudeCustom, openAICustom} from './key-providers.js'
 import {geminiCodeAssist, kiroOAuth, qwenOAuth} from './oauth-providers.js'
 import type {ProviderAdapter} from './types.js'
@@ -21,8 +22,7 @@ export function createAdapters(dispatchers: Dispatchers, store?: PoolStore): Ada
 
 async function rememberProject(store: PoolStore, instance: PoolInstance, project: string): Promise<void> {
   await store.update((doc) => {
-    const list = doc[instance.type]
-    const raw = Array.isArray(list) ? (list as RawInstance[]).find((r) => r.uuid === instance.uuid) : undefined
+    const raw = entriesById(doc).get(instance.id)
     if (!raw || raw.PROJECT_ID === project) return false
     raw.PROJECT_ID = project
     return true

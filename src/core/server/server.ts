@@ -7,6 +7,7 @@ import {DEFAULT_ERROR_BODY_LIMIT, discard, readLimited, readText} from '../http/
 import type {RequestTimeouts} from '../http/dispatchers.js'
 import type {PoolState} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
+import {redact} from '../secrets.js'
 import {FALLBACK_MODELS} from '../providers/models.js'
 import type {ProviderAdapter} from '../providers/types.js'
 import {CodecError} from '../codecs/errors.js'
@@ -78,10 +79,7 @@ export class ProxyServer {
     // nobody reads (after a 401 or 404) and stands in should the first ever fail.
     const requestTimeout = headersTimeout + bodyTimeout + 1000
     this.server = createServer({keepAliveTimeout: 65_000, requestTimeout, headersTimeout, connectionsCheckingInterval}, (req, res) => {
-      const work = this.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) sendJson(res, 500, {error: {message: `Internal error: ${errorMessage(error)}`}})
-        else res.destroy()
-      })
+      const work = this.handle(req, res).catch((error: unknown) => this.internalError(req, res, error))
       this.inFlight.add(work)
       void work.finally(() => this.inFlight.delete(work))
     })
@@ -111,6 +109,16 @@ export class ProxyServer {
     clearTimeout(timer)
     this.server.closeAllConnections()
     await closed
+  }
+
+  /** A defect of ours: still an error the client's SDK can read, and never a secret an exception happened to quote. */
+  private internalError(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    if (res.headersSent) {
+      res.destroy()
+      return
+    }
+    const protocol = protocolForPath(parseTarget(req.url ?? '/')?.url.pathname ?? '/')
+    sendError(res, this.options.codecs[protocol], 500, redact(`Internal error: ${errorMessage(error)}`))
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -2,6 +2,7 @@ import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {setDisabled} from '../../src/core/pools/operations.js'
+import {boardActions} from '../../src/ui/board/actions.js'
 import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 import {openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
@@ -133,5 +134,18 @@ describe('duplicate uuids while serving', () => {
     for (let i = 0; i < 2; i++) expect((await chat()).status).toBe(200)
     expect(fakeOne.count).toBe(4)
     expect(fakeTwo.count).toBe(2)
+  })
+
+  it('the board’s keys act on the entry shown, not on the first one with its uuid', async () => {
+    fakeOne = await startOpenAIFake({name: 'one'})
+    fakeTwo = await startOpenAIFake({name: 'two'})
+    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fakeOne, 'one'), uuid: SHARED}, {...openaiInstance(fakeTwo, 'two'), uuid: SHARED}]})
+    const actions = boardActions(proxy, () => {})
+    const [first, copy] = proxy.state.list('openai-custom')
+    expect(await actions.toggleDisabled(copy!.id)).toMatch(/Disabled openai-custom two/)
+    const entries = (await proxy.readPool())['openai-custom']!
+    expect(entries.map((e) => e.isDisabled ?? false)).toEqual([false, true])
+    await actions.toggleDisabled(first!.id)
+    expect((await proxy.readPool())['openai-custom']!.map((e) => e.isDisabled)).toEqual([true, true])
   })
 })

@@ -1,5 +1,6 @@
 import {setDisabled, resetInstances} from '../../core/pools/operations.js'
-import {instanceLabel} from '../../core/pools/runtime.js'
+import {instanceLabel, type LiveInstance} from '../../core/pools/runtime.js'
+import {instancePath} from '../../core/pools/schema.js'
 import type {RunningProxy} from '../../core/server/start.js'
 import type {BoardActions} from './BoardApp.js'
 
@@ -10,6 +11,9 @@ export function boardActions(proxy: RunningProxy, quit: () => void): BoardAction
     if (!live) throw new Error('that instance is no longer in the pool')
     return live
   }
+  // A uuid that a hand-copied entry repeats names no single entry: the position in the file does.
+  const ref = (live: LiveInstance) =>
+    proxy.state.list(live.config.type).some((other) => other !== live && other.config.uuid === live.config.uuid) ? instancePath(live.config) : live.config.uuid
   const label = (id: string) => {
     const live = find(id)
     return `${live.config.type} ${instanceLabel(live)}`
@@ -18,13 +22,13 @@ export function boardActions(proxy: RunningProxy, quit: () => void): BoardAction
     async toggleDisabled(id) {
       const live = find(id)
       const disable = !live.disabled
-      await setDisabled(proxy.store, live.config.uuid, disable, live.config.type)
+      await setDisabled(proxy.store, ref(live), disable, live.config.type)
       await proxy.sync.reload()
       return `${disable ? 'Disabled' : 'Enabled'} ${label(id)}`
     },
     async reset(id) {
       const live = find(id)
-      await resetInstances(proxy.store, live.config.uuid, live.config.type)
+      await resetInstances(proxy.store, ref(live), live.config.type)
       await proxy.sync.reload()
       proxy.state.markHealthy(live)
       return `Reset ${label(id)}`

@@ -14,11 +14,14 @@ export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Run the proxy: one OpenAI/Anthropic/Gemini endpoint over the whole pool'
   static override description = `Listens on http://127.0.0.1:3000 (by default) for OpenAI chat completions, Anthropic messages and Gemini generateContent requests, and sends each to a healthy instance of the pool, failing over to another when one breaks. Statistics are written back to the pool file; edits made with \`aiclient pool …\` while it runs take effect within a second.
 
-The provider type of a request comes from a path prefix (/claude-custom/v1/messages), the Model-Provider header, a "type:" prefix on the model name, the default (--model-provider), or the only type in the pool. Ctrl-C stops accepting, lets running requests finish (up to 10 s), saves statistics and exits 0.`
+The provider type of a request comes from a path prefix (/claude-custom/v1/messages), the Model-Provider header, a "type:" prefix on the model name, the default (--model-provider), or the only type in the pool. Ctrl-C or SIGTERM stops accepting, lets running requests finish (up to 10 s), saves statistics and exits 0; a closed terminal (SIGHUP) does the same and ends with status 129.
+
+Without --api-key only programs on this machine can use it: web pages of other origins and requests naming a non-loopback Host are refused. --cors-origin lets a web app's origin in; --host with a key opens it to other machines.`
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --port 8080 --model-provider claude-custom',
     'AICLIENT_API_KEY=choose-a-secret <%= config.bin %> serve --host 0.0.0.0',
+    '<%= config.bin %> serve --api-key choose-a-secret --cors-origin http://localhost:5173',
     '<%= config.bin %> serve --demo',
   ]
   static override flags = {

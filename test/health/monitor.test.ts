@@ -49,11 +49,22 @@ describe('health inside serve', () => {
   })
 
   it('never probes a disabled instance', async () => {
-    const fake = await startOpenAIFake({name: 'off'})
-    fakes = [fake]
-    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fake, 'off'), isHealthy: false, isDisabled: true}]}, {config: {...probeConfig, HEALTH_CHECK_INTERVAL_SECONDS: 0.2}})
-    await new Promise((r) => setTimeout(r, 1200))
-    expect(fake.count).toBe(0)
+    const [off, offHealthy, down, up] = await Promise.all(['off', 'off-healthy', 'down', 'up'].map((name) => startOpenAIFake({name})))
+    fakes = [off!, offHealthy!, down!, up!]
+    // The disabled ones come first, so their probes would be due no later than those of the enabled ones beside them.
+    const pools = {
+      'openai-custom': [
+        {...openaiInstance(off!, 'off'), isHealthy: false, isDisabled: true},
+        {...openaiInstance(offHealthy!, 'off-healthy'), isDisabled: true},
+        {...openaiInstance(down!, 'down'), isHealthy: false},
+        openaiInstance(up!, 'up'),
+      ],
+    }
+    proxy = await startTestProxy(pools, {config: {...probeConfig, HEALTH_CHECK_INTERVAL_SECONDS: 0.2}})
+    // Both kinds of probe have run: the one that brings an unhealthy instance back, and the periodic one, twice.
+    await waitFor(() => down!.count >= 1 && up!.count >= 2, 3000, 'probes of the enabled instances')
+    expect(off!.count).toBe(0)
+    expect(offHealthy!.count).toBe(0)
   })
 
   it('probes healthy instances only when a periodic interval is set', async () => {
@@ -81,11 +92,13 @@ describe('health inside serve', () => {
     })
     const steady = await startOpenAIFake({name: 'steady'})
     fakes = [cooled, steady]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(cooled, 'cooled'), openaiInstance(steady, 'steady')]})
+    let skipped = 0
+    proxy = await startTestProxy({'openai-custom': [openaiInstance(cooled, 'cooled'), openaiInstance(steady, 'steady')]}, {now: () => Date.now() + skipped})
     expect((await chat()).status).toBe(200)
     expect(cooled.count).toBe(1)
     phase = 'trial'
-    await new Promise((r) => setTimeout(r, 1050))
+    // The Retry-After second passes on the pool's clock.
+    skipped += 1000
     // Ten requests at once: exactly one goes to the instance whose cooldown just ended.
     const burst = await Promise.all(Array.from({length: 10}, () => chat()))
     expect(burst.every((r) => r.status === 200)).toBe(true)

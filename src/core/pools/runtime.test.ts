@@ -1,4 +1,4 @@
-import {describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it, vi} from 'vitest'
 import {DEFAULT_HEALTH_POLICY, PoolState} from './runtime.js'
 import {toInstance} from './schema.js'
 import type {RawInstance} from './types.js'
@@ -63,7 +63,7 @@ describe('half-open trials', () => {
     advance(9_999)
     expect(state.acquire('openai-custom', none)).toBeUndefined()
     advance(2)
-    expect(state.acquire('openai-custom', none)?.trial).not.toBeNull()
+    expect(state.acquire('openai-custom', none)!.trial).not.toBeNull()
   })
 
   it('end when the instance is marked healthy, or disabled and enabled in the file', () => {
@@ -76,7 +76,7 @@ describe('half-open trials', () => {
     second.state.acquire('openai-custom', second.none)
     second.state.sync([instance('a', {isDisabled: true})])
     second.state.sync([instance('a')])
-    expect(second.state.acquire('openai-custom', second.none)?.trial).not.toBeNull()
+    expect(second.state.acquire('openai-custom', second.none)!.trial).not.toBeNull()
   })
 
   it('end with a cooldown cleared in the file by someone else', () => {
@@ -84,7 +84,7 @@ describe('half-open trials', () => {
     const changes = state.drain()
     state.committed(changes)
     state.acquire('openai-custom', none)
-    expect(live.diskCooldown).toBeGreaterThan(0)
+    expect(changes.get(live.id)?.fields.cooldownUntil).toBeTypeOf('string')
     state.sync([instance('a', {cooldownUntil: null})])
     expect(live.cooldownUntil).toBe(0)
     expect(state.acquire('openai-custom', none)?.trial).toBeNull()
@@ -97,5 +97,38 @@ describe('half-open trials', () => {
     state.release(trial)
     expect(live.cooldownUntil).toBe(0)
     expect(state.acquire('openai-custom', none)?.trial).toBeNull()
+  })
+
+  it('end with a new cooldown, so the next trial belongs to the next half-open period', () => {
+    const {state, live, none, advance} = halfOpen()
+    const first = state.acquire('openai-custom', none)!
+    state.cool(live, 1000, 'rate limited again')
+    expect(live.trial).toBeNull()
+    expect(state.acquire('openai-custom', none)).toBeUndefined()
+    advance(1001)
+    const second = state.acquire('openai-custom', none)!
+    expect(second.trial).not.toBeNull()
+    state.release(first)
+    expect(live.trial).toBe(second.trial)
+  })
+})
+
+describe('the default trial timeout', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('is five minutes on the wall clock', () => {
+    vi.useFakeTimers({now: 1_000_000})
+    const state = new PoolState()
+    state.sync([instance('a')])
+    state.cool(state.list()[0]!, 1000, 'rate limited')
+    vi.advanceTimersByTime(1000)
+    const none = new Set<string>()
+    expect(state.acquire('openai-custom', none)!.trial).not.toBeNull()
+    vi.advanceTimersByTime(5 * 60_000 - 1)
+    expect(state.acquire('openai-custom', none)).toBeUndefined()
+    vi.advanceTimersByTime(1)
+    expect(state.acquire('openai-custom', none)!.trial).not.toBeNull()
   })
 })

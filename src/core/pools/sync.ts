@@ -1,6 +1,7 @@
 import {unwatchFile, watchFile, type Stats} from 'node:fs'
 import {AppError, errorMessage} from '../errors.js'
-import type {OwnedField, PoolState} from './runtime.js'
+import type {ChangeSet, OwnedField} from './pending-changes.js'
+import type {PoolState} from './runtime.js'
 import type {PoolStore} from './store.js'
 import {entriesById} from './schema.js'
 import type {PoolDocument} from './types.js'
@@ -154,7 +155,7 @@ function isBlank(text: string | null): boolean {
   return text === null || text.trim() === ''
 }
 
-function applyChanges(doc: PoolDocument, changes: ReturnType<PoolState['drain']>): boolean {
+function applyChanges(doc: PoolDocument, changes: ChangeSet): boolean {
   const entries = entriesById(doc)
   for (const [id, change] of changes) {
     const raw = entries.get(id)

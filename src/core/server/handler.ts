@@ -1,0 +1,44 @@
+import type {IncomingHttpHeaders, ServerResponse} from 'node:http'
+import type {Protocol, ProtocolCodec} from '../codecs/types.js'
+import type {PoolState} from '../pools/runtime.js'
+import type {ProviderType} from '../pools/types.js'
+import type {ProxyDeps, RequestRecord} from '../proxy/proxy.js'
+import type {ProviderAdapter} from '../providers/types.js'
+import type {Route} from './routes.js'
+
+/** A request that passed access, key and routing checks, as the handlers see it. */
+export interface ClientRequest<R extends Route = Route> {
+  route: R
+  pathname: string
+  /** The provider type named by a path prefix (`/claude-custom/v1/messages`). */
+  typePrefix?: ProviderType
+  headers: IncomingHttpHeaders
+  /** The body, read within the server's limits; empty for routes that take none. */
+  body: Buffer
+  /** Where chat relays the upstream's answer as it arrives (the attempt loop writes it itself). */
+  res: ServerResponse
+}
+
+/** What a handler answers: a JSON body, text sent as is, or nothing more because it was relayed already. */
+export type Reply =
+  | {kind: 'json'; status: number; body: unknown; headers?: Record<string, string>}
+  | {kind: 'text'; status: number; text: string; headers?: Record<string, string>}
+  | {kind: 'relayed'}
+
+/** What every handler may use; built once per server. */
+export interface HandlerDeps {
+  state: PoolState
+  adapters: Partial<Record<ProviderType, ProviderAdapter>>
+  codecs: Record<Protocol, ProtocolCodec>
+  defaultType?: ProviderType
+  now: () => number
+  /** When the server started, for /health's uptime. */
+  started: number
+  /** The attempt loop's settings, for chat. */
+  proxy: ProxyDeps
+  responseLimitBytes: number
+  errorBodyLimitBytes: number
+  onRecord?: (record: RequestRecord) => void
+}
+
+export type Handler<K extends Route['kind']> = (deps: HandlerDeps, request: ClientRequest<Extract<Route, {kind: K}>>) => Promise<Reply>

@@ -5,6 +5,7 @@ import {loadConfigJson, type LoadedConfigJson} from './core/config/config-file.j
 import {resolvePoolsFile, type Resolved} from './core/config/resolve.js'
 import {SettingsStore} from './core/config/settings.js'
 import {PoolStore} from './core/pools/store.js'
+import {envFlag} from './core/text.js'
 import {SIGNAL_EXIT, terminatedBy} from './signals.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -80,6 +81,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected interactive(): boolean {
     return Boolean(process.stdin.isTTY && process.stdout.isTTY)
+  }
+
+  /**
+   * Whether to draw a live Ink view on `screen` rather than print lines: only on a terminal (with stdin one too, for
+   * keys), outside CI, and without --json.
+   */
+  protected canRenderLive(screen: NodeJS.WriteStream = process.stdout): boolean {
+    return !this.jsonEnabled() && !envFlag(process.env.CI) && Boolean(process.stdin.isTTY && screen.isTTY)
   }
 
   /** Every failure leaves here: one clear message (or a JSON error object), the documented exit code, no stack. */

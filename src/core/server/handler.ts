@@ -4,6 +4,7 @@ import type {PoolState} from '../pools/runtime.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ProxyDeps, RequestRecord} from '../proxy/proxy.js'
 import type {ProviderAdapter} from '../providers/types.js'
+import {resolveType} from './resolve-type.js'
 import type {Route} from './routes.js'
 
 /** A request that passed access, key and routing checks, as the handlers see it. */
@@ -42,3 +43,8 @@ export interface HandlerDeps {
 }
 
 export type Handler<K extends Route['kind']> = (deps: HandlerDeps, request: ClientRequest<Extract<Route, {kind: K}>>) => Promise<Reply>
+
+/** The provider type that serves a request for `rawModel`, and the model its upstream sees (see resolveType). */
+export function requestType(deps: HandlerDeps, {typePrefix, headers}: Pick<ClientRequest, 'typePrefix' | 'headers'>, rawModel: string) {
+  return resolveType({typePrefix, header: headers['model-provider'], defaultType: deps.defaultType, configuredTypes: () => deps.state.types()}, rawModel)
+}

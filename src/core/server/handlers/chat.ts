@@ -1,7 +1,6 @@
 import {proxyRequest} from '../../proxy/proxy.js'
-import type {Handler} from '../handler.js'
+import {requestType, type Handler} from '../handler.js'
 import {parseJsonBody, requiredModel, streamFlag} from '../request-json.js'
-import {resolveType} from '../resolve-type.js'
 
 /** A chat call in any client protocol, run through the attempt loop, which relays the answer itself. */
 export const chat: Handler<'chat'> = async (deps, {route, pathname, typePrefix, headers, body, res}) => {
@@ -9,8 +8,7 @@ export const chat: Handler<'chat'> = async (deps, {route, pathname, typePrefix, 
   // Passed through as sent, a "stream" we read one way and a lenient upstream another breaks the answer.
   const stream = route.stream ?? streamFlag(json)
   const rawModel = requiredModel(route.model ?? json.model)
-  const choice = {typePrefix, header: headers['model-provider'], defaultType: deps.defaultType, configuredTypes: () => deps.state.types()}
-  const {type, model} = resolveType(choice, rawModel)
+  const {type, model} = requestType(deps, {typePrefix, headers}, rawModel)
   const record = await proxyRequest(
     deps.proxy,
     {

@@ -5,10 +5,9 @@ import {discard, readText} from '../../http/body.js'
 import {HttpStatusError} from '../../http-status-error.js'
 import type {ProviderType} from '../../pools/types.js'
 import {estimateInputTokens} from '../../proxy/estimate.js'
-import type {Handler, HandlerDeps, Reply} from '../handler.js'
+import {requestType, type Handler, type HandlerDeps, type Reply} from '../handler.js'
 import {HttpError} from '../http-error.js'
 import {parseJsonBody, requiredModel, streamFlag} from '../request-json.js'
-import {resolveType} from '../resolve-type.js'
 
 /**
  * Anthropic's count_tokens: asked of an upstream that can count (claude-custom), otherwise estimated from the
@@ -19,8 +18,7 @@ export const countTokens: Handler<'count_tokens'> = async (deps, {typePrefix, he
   // Checked as for chat, though counting never streams.
   streamFlag(json)
   const rawModel = requiredModel(json.model)
-  const choice = {typePrefix, header: headers['model-provider'], defaultType: deps.defaultType, configuredTypes: () => deps.state.types()}
-  const {type, model} = resolveType(choice, rawModel)
+  const {type, model} = requestType(deps, {typePrefix, headers}, rawModel)
   const counted = await upstreamCount(deps, type, model, headers, model === rawModel ? body : JSON.stringify({...json, model}))
   if (counted !== undefined) return {kind: 'text', status: 200, text: counted, headers: {'content-type': 'application/json', 'x-aiclient-token-count': 'upstream'}}
   let ir

@@ -1,4 +1,4 @@
-import {Command, Flags, ux, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 import {AppError, CancelledError, EXIT} from './core/errors.js'
 import {escapeForTerminal, escapeJsonText} from './core/escape.js'
 import {loadConfigJson, type LoadedConfigJson} from './core/config/config-file.js'
@@ -93,7 +93,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Every failure leaves here: one clear message (or a JSON error object), the documented exit code, no stack. */
   protected override async catch(error: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<never> {
-    if (error.constructor?.name === 'ExitError') throw error
+    if (error instanceof Errors.ExitError) throw error
     const signal = terminatedBy()
     // A command cancelled by a signal exits as shells report that signal (130 for Ctrl-C, 143, 129).
     const exit = signal && error instanceof CancelledError ? SIGNAL_EXIT[signal] : error instanceof AppError ? error.exit : (error.oclif?.exit ?? EXIT.failure)

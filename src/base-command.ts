@@ -1,10 +1,11 @@
-import {Command, Flags, ux, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 import {AppError, CancelledError, EXIT} from './core/errors.js'
 import {escapeForTerminal, escapeJsonText} from './core/escape.js'
 import {loadConfigJson, type LoadedConfigJson} from './core/config/config-file.js'
 import {resolvePoolsFile, type Resolved} from './core/config/resolve.js'
 import {SettingsStore} from './core/config/settings.js'
 import {PoolStore} from './core/pools/store.js'
+import {envFlag} from './core/text.js'
 import {SIGNAL_EXIT, terminatedBy} from './signals.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -82,9 +83,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return Boolean(process.stdin.isTTY && process.stdout.isTTY)
   }
 
+  /**
+   * Whether to draw a live Ink view on `screen` rather than print lines: only on a terminal (with stdin one too, for
+   * keys), outside CI, and without --json.
+   */
+  protected canRenderLive(screen: NodeJS.WriteStream = process.stdout): boolean {
+    return !this.jsonEnabled() && !envFlag(process.env.CI) && Boolean(process.stdin.isTTY && screen.isTTY)
+  }
+
   /** Every failure leaves here: one clear message (or a JSON error object), the documented exit code, no stack. */
   protected override async catch(error: Error & {oclif?: {exit?: number}; exitCode?: number}): Promise<never> {
-    if (error.constructor?.name === 'ExitError') throw error
+    if (error instanceof Errors.ExitError) throw error
     const signal = terminatedBy()
     // A command cancelled by a signal exits as shells report that signal (130 for Ctrl-C, 143, 129).
     const exit = signal && error instanceof CancelledError ? SIGNAL_EXIT[signal] : error instanceof AppError ? error.exit : (error.oclif?.exit ?? EXIT.failure)

@@ -6,7 +6,6 @@ import {createLineWriter, formatPoolEvent, formatRecord} from '../core/log.js'
 import type {PoolEvent} from '../core/pools/runtime.js'
 import {resolveServeSettings} from '../core/server/options.js'
 import {startProxy, type RunningProxy} from '../core/server/start.js'
-import {envFlag} from '../core/text.js'
 import {onTermination} from '../signals.js'
 import type {DemoUpstreams} from '../demo/upstreams.js'
 
@@ -66,7 +65,7 @@ Without --api-key only programs on this machine can use it: web pages of other o
     }
     const poolsFile = demo?.poolsFile ?? (await this.poolsFile()).value
     const feed = new EventEmitter()
-    const board = this.flags.watch && process.stdout.isTTY && process.stdin.isTTY && !envFlag(process.env.CI)
+    const board = this.flags.watch && this.canRenderLive()
     // Watched from here: a signal or a lost terminal during startup shuts down once the server is up. The board
     // reads keys from stdin, which fails too once the terminal is gone.
     const shutdown = waitForShutdown(board ? [process.stdout, process.stderr, process.stdin] : [process.stdout, process.stderr])

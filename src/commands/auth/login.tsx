@@ -2,18 +2,16 @@ import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import open from 'open'
 import {BaseCommand} from '../../base-command.js'
-import {AppError, CancelledError, UsageError} from '../../core/errors.js'
+import {CancelledError, UsageError} from '../../core/errors.js'
 import {escapeControls} from '../../core/escape.js'
 import {Dispatchers} from '../../core/http/dispatchers.js'
 import {checkCredentialTarget, defaultCredentialPath, fileExists} from '../../core/oauth/credential-file.js'
-import {resolveEndpoints, type OAuthEndpoints} from '../../core/oauth/endpoints.js'
+import {resolveEndpoints} from '../../core/oauth/endpoints.js'
 import type {OAuthProvider} from '../../core/oauth/errors.js'
 import type {FlowContext, LoginResult, PendingLogin} from '../../core/oauth/flow.js'
-import {discoverGeminiProject} from '../../core/oauth/gemini-project.js'
-import {GEMINI_NOTICE, startGeminiLogin} from '../../core/oauth/gemini.js'
-import {BUILDER_ID_START_URL, KIRO_DEFAULT_REGION, KIRO_NOTICE, loginKiroBuilderId, startKiroSocialLogin} from '../../core/oauth/kiro.js'
-import {addLoginToPool, POOL_TYPE, saveLogin} from '../../core/oauth/login.js'
-import {loginQwen, QWEN_NOTICE} from '../../core/oauth/qwen.js'
+import {KIRO_DEFAULT_REGION} from '../../core/oauth/kiro.js'
+import {POOL_TYPE} from '../../core/oauth/login.js'
+import {runLogin, type KiroMethod, type LoginPlan} from '../../core/oauth/run-login.js'
 import {confirm} from '../../prompt.js'
 import {onTermination} from '../../signals.js'
 import {openLoginScreen, type LoginScreenHandle} from '../../ui/auth/screen.js'
@@ -28,7 +26,6 @@ export interface LoginPayload {
   poolUuid: string | null
 }
 const LABEL: Record<OAuthProvider, string> = {qwen: 'Qwen', gemini: 'Gemini (Google)', kiro: 'Kiro'}
-const NOTICE: Record<OAuthProvider, string> = {qwen: QWEN_NOTICE, gemini: GEMINI_NOTICE, kiro: KIRO_NOTICE}
 
 export default class AuthLogin extends BaseCommand<typeof AuthLogin> {
   static override summary = 'Log in to Qwen, Gemini or Kiro and write the credential file'
@@ -75,7 +72,7 @@ An existing credential file is replaced only after a confirmation in a terminal,
 
     const controller = new AbortController()
     const cancel = () => controller.abort()
-    const screen = await openLoginScreen({live: this.live(), onCancel: cancel})
+    const screen = await openLoginScreen({live: this.canRenderLive(process.stderr), onCancel: cancel})
     // SIGHUP too: a closed terminal cancels like Ctrl-C, writes nothing, and gives the terminal back.
     const stopWatching = onTermination(cancel)
     const dispatchers = new Dispatchers()
@@ -88,11 +85,18 @@ An existing credential file is replaced only after a confirmation in a terminal,
         openBrowser: this.flags['no-browser'] ? undefined : openInBrowser,
         onEvent: (event) => screen.event(event),
       }
-      screen.event({type: 'notice', message: NOTICE[provider]})
-      const login = await this.login(provider, ctx, endpoints, screen)
-      await saveLogin(file, login)
-      const projectId = provider === 'gemini' ? (this.flags['project-id'] ?? (await this.discoverProject(login, file, ctx, endpoints))) : null
-      const pool = store ? await addLoginToPool(store, {provider, credsFile: file, account: login.account, projectId}) : undefined
+      const plan: LoginPlan = {
+        provider,
+        file,
+        endpoints,
+        store,
+        projectId: this.flags['project-id'],
+        port: this.flags.port,
+        method: this.flags.method as KiroMethod | undefined,
+        region: this.flags.region,
+        startUrl: this.flags['start-url'],
+      }
+      const {login, projectId, pool} = await runLogin(plan, ctx, (pending, pasteRequired) => waitForRedirect(pending, screen, pasteRequired))
       done = `Signed in to ${LABEL[provider]}${login.account ? ` as ${escapeControls(login.account)}` : ''}`
       const poolText = pool ? `; ${pool.created ? 'added to' : 'updated in'} ${store!.file} as ${POOL_TYPE[provider]} ${pool.uuid}` : ''
       outcome = {
@@ -146,49 +150,6 @@ An existing credential file is replaced only after a confirmation in a terminal,
     }
     const what = provider === 'kiro' && file === defaultCredentialPath('kiro') ? 'the Kiro IDE login' : 'a login'
     if (!(await confirm(`${file} already holds ${what}. Replace it?`))) throw new CancelledError(`Nothing was changed; ${file} is as it was.`)
-  }
-
-  /** Ink only on a terminal, outside CI and without --json: anything else gets plain lines. */
-  private live(): boolean {
-    const ci = process.env.CI
-    const inCi = ci !== undefined && !['', '0', 'false'].includes(ci.toLowerCase())
-    return !this.jsonEnabled() && !inCi && Boolean(process.stderr.isTTY && process.stdin.isTTY)
-  }
-
-  private async login(provider: OAuthProvider, ctx: FlowContext, endpoints: OAuthEndpoints, screen: LoginScreenHandle): Promise<LoginResult> {
-    switch (provider) {
-      case 'qwen':
-        return loginQwen({...ctx, oauthBaseUrl: endpoints.QWEN_OAUTH_BASE_URL})
-      case 'gemini':
-        return waitForRedirect(await startGeminiLogin({...ctx, endpoints, port: this.flags.port}), screen, false)
-      case 'kiro': {
-        const region = this.flags.region ?? KIRO_DEFAULT_REGION
-        const method = this.flags.method ?? 'builder-id'
-        if (method === 'builder-id') return loginKiroBuilderId({...ctx, endpoints, region, startUrl: this.flags['start-url'] ?? BUILDER_ID_START_URL})
-        const idp = method === 'google' ? 'Google' : 'Github'
-        return waitForRedirect(await startKiroSocialLogin({...ctx, endpoints, idp, region}), screen, true)
-      }
-    }
-  }
-
-  /** The file is already written: a failed discovery says so and how to finish without logging in again. */
-  private async discoverProject(login: LoginResult, file: string, ctx: FlowContext, endpoints: OAuthEndpoints): Promise<string> {
-    try {
-      const project = await discoverGeminiProject({...ctx, baseUrl: endpoints.GEMINI_BASE_URL, accessToken: login.credentials.access_token as string})
-      if (project.tier === 'free-tier') {
-        ctx.onEvent?.({type: 'notice', message: 'This account is on the Code Assist free tier, which stopped serving on 2026-06-18.'})
-      }
-      return project.projectId
-    } catch (error) {
-      if (!(error instanceof AppError) || error instanceof CancelledError) throw error
-      throw new AppError(`Signed in and wrote ${file}, but ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`, {
-        code: error.code,
-        suggestions: [
-          ...error.suggestions,
-          `With a project ID, add the account without logging in again: aiclient pool add gemini-cli-oauth --creds-file ${file} --project-id ID`,
-        ],
-      })
-    }
   }
 }
 

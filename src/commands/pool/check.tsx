@@ -9,7 +9,7 @@ import {parseProviderType} from '../../core/pools/operations.js'
 import type {PoolInstance, ProviderType} from '../../core/pools/types.js'
 import {createAdapters} from '../../core/providers/index.js'
 import {escapeControls} from '../../core/escape.js'
-import {envFlag, parseDuration} from '../../core/text.js'
+import {parseDuration} from '../../core/text.js'
 import {SIGNAL_EXIT, onTermination, terminatedBy} from '../../signals.js'
 import {CheckProgress, verdict, type CheckRow} from '../../ui/CheckProgress.js'
 import {renderTable} from '../../ui/table.js'
@@ -45,7 +45,7 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
     const store = await this.poolStore()
     const refs = this.positionals
     const dispatchers = new Dispatchers({connectMs: Math.min(timeoutMs, 10_000), headersMs: timeoutMs, idleMs: timeoutMs})
-    const live = this.interactive() && !this.jsonEnabled() && !envFlag(process.env.CI)
+    const live = this.canRenderLive()
     const progress = live ? liveProgress() : undefined
     const label = (i: {type: ProviderType; name: string | null; uuid: string}) => `${i.type} ${shortUuid(i.uuid)}${i.name ? ` ${i.name}` : ''}`
     // Ctrl-C, SIGTERM or a closed terminal stop the check but keep what it found: probes spend quota.

@@ -171,7 +171,7 @@ export function createAnthropicStreamEncoder(opts: StreamEncoderOptions): Stream
     switch (event.type) {
       case 'message_start':
         return start(event.id, event.usage)
-      case 'block_start':
+      case 'block_start': {
         if (event.kind === 'text') return openBlock('text', {type: 'text', text: ''})
         if (event.kind === 'thinking') return openBlock('thinking', {type: 'thinking', thinking: ''})
         if (event.kind === 'redacted_thinking') {
@@ -180,6 +180,7 @@ export function createAnthropicStreamEncoder(opts: StreamEncoderOptions): Stream
         if (event.signature !== undefined) drop('tool_call.signature')
         const id = event.id ?? newId('toolu_')
         return openBlock('tool_call', {type: 'tool_use', id, name: event.name ?? '', input: {}})
+      }
       case 'text_delta':
         return delta({type: 'text_delta', text: event.text})
       case 'thinking_delta':

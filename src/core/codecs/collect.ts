@@ -1,11 +1,12 @@
+import {HttpStatusError} from '../http-status-error.js'
 import type {IRResponse, IRResponseBlock, IRStreamEvent, IRUsage} from './ir.js'
 
-export class StreamFailure extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message)
+/** A collected stream that carried an error or ended early; `status` is what the client is answered. */
+export class StreamFailure extends HttpStatusError {
+  override name = 'StreamFailure'
+
+  constructor(message: string, status: number) {
+    super(message, status, 'stream_failure')
   }
 }
 

@@ -1,14 +1,12 @@
+import {HttpStatusError} from '../http-status-error.js'
 import type {IRErrorKind, IRStreamEvent} from './ir.js'
 
-// Thrown by decoders and encoders for input the target cannot accept; `status` is the HTTP status to answer.
-export class CodecError extends Error {
+/** Thrown by decoders and encoders for input the target cannot accept; `status` is the HTTP status to answer. */
+export class CodecError extends HttpStatusError {
   override name = 'CodecError'
 
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message)
+  constructor(message: string, status = 400) {
+    super(message, status, 'codec_error')
   }
 }
 

@@ -47,7 +47,7 @@ export class HealthMonitor {
     for (const live of this.state.list()) this.track(live)
     if (this.options.healthyIntervalMs > 0) {
       this.healthyTimer = setInterval(() => {
-        for (const live of this.state.list()) if (live.healthy && !live.disabled) this.probe(live)
+        for (const live of this.state.list()) if (live.healthy && !live.disabled) void this.probe(live)
       }, this.options.healthyIntervalMs)
       this.healthyTimer.unref()
     }

@@ -36,10 +36,17 @@ export interface CredentialSpec<T extends AccessToken> {
   refresh(content: CredentialJson, ctx: RefreshContext): Promise<CredentialJson>
 }
 
-export class UnusableCredentials extends Error {}
+/** A credential file whose content holds no usable token (fields missing); only a new login helps. */
+export class UnusableCredentials extends Error {
+  override name = 'UnusableCredentials'
+  readonly code = 'unusable_credentials'
+}
 
 /** The token endpoint refused the refresh token (invalid_grant, 400/401): only a new login helps. */
-export class RefreshRejected extends Error {}
+export class RefreshRejected extends Error {
+  override name = 'RefreshRejected'
+  readonly code = 'refresh_rejected'
+}
 
 /** Throws RefreshRejected for 400/401, a transient error for other failures; returns the JSON body of a success. */
 export function refreshReply(reply: HttpReply, url: string, tokenField: string): Record<string, unknown> {

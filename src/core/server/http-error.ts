@@ -1,10 +1,10 @@
-/** A failure answered to the client with this status, in its protocol's error shape. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message)
+import {HttpStatusError} from '../http-status-error.js'
+
+/** A request the server itself refuses (bad body, unknown type, limits), answered in the client's protocol. */
+export class HttpError extends HttpStatusError {
+  override name = 'HttpError'
+
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(message, status, 'request_refused', headers)
   }
 }

@@ -1,25 +1,33 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
-import {request, type Dispatcher} from 'undici'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
-import {DEFAULT_ERROR_BODY_LIMIT, discard, readLimited, readText} from '../http/body.js'
+import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import type {RequestTimeouts} from '../http/dispatchers.js'
+import {HttpStatusError} from '../http-status-error.js'
 import type {PoolState} from '../pools/runtime.js'
-import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
-import {redact} from '../secrets.js'
-import {FALLBACK_MODELS} from '../providers/models.js'
+import type {ProviderType} from '../pools/types.js'
+import {DEFAULT_RESPONSE_LIMIT, type RequestRecord} from '../proxy/proxy.js'
 import type {ProviderAdapter} from '../providers/types.js'
-import {CodecError} from '../codecs/errors.js'
-import {estimateInputTokens} from '../proxy/estimate.js'
-import {DEFAULT_RESPONSE_LIMIT, proxyRequest, type RequestRecord} from '../proxy/proxy.js'
+import {redact} from '../secrets.js'
 import {checkAccess} from './access.js'
 import {keyMatches, presentedKey} from './auth.js'
 import {BodyReader} from './body.js'
 import {ConnectionCap} from './connections.js'
-import {HttpError} from './http-error.js'
+import type {ClientRequest, Handler, HandlerDeps, Reply} from './handler.js'
+import {chat} from './handlers/chat.js'
+import {countTokens} from './handlers/count-tokens.js'
+import {health} from './handlers/health.js'
+import {models} from './handlers/models.js'
 import {sendError, sendJson} from './respond.js'
+import {unknownType} from './resolve-type.js'
 import {parsePath, parseTarget, protocolForPath, type Route} from './routes.js'
+
+/** The route table: one handler per kind of route that `parsePath` recognises. */
+const HANDLERS: {readonly [K in Route['kind']]: Handler<K>} = {chat, count_tokens: countTokens, models, health}
+
+/** Routes whose handler needs the request body; the others' bodies are drained unread. */
+const TAKES_BODY: ReadonlySet<Route['kind']> = new Set(['chat', 'count_tokens'])
 
 export interface ServerOptions {
   state: PoolState
@@ -57,14 +65,12 @@ export const DEFAULT_MAX_CONNECTIONS = 4096
 export class ProxyServer {
   readonly server: Server
   private readonly inFlight = new Set<Promise<unknown>>()
-  private readonly started: number
-  private readonly now: () => number
+  private readonly deps: HandlerDeps
   private readonly bodies: BodyReader
   private readonly connections: ConnectionCap
 
   constructor(private readonly options: ServerOptions) {
-    this.now = options.now ?? Date.now
-    this.started = this.now()
+    this.deps = handlerDeps(options)
     const headersTimeout = options.headersTimeoutMs ?? 60_000
     const bodyTimeout = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS
     this.bodies = new BodyReader({
@@ -121,6 +127,7 @@ export class ProxyServer {
     sendError(res, this.options.codecs[protocol], 500, redact(`Internal error: ${errorMessage(error)}`))
   }
 
+  /** The guards every request passes in order (connections, access, CORS, target, route, key), then its handler. */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     /** Answers without reading the body, which is drained so that the connection can be reused. */
     const refuse = (codec: ProtocolCodec, status: number, message: string, headers?: Record<string, string>) => {
@@ -146,196 +153,72 @@ export class ProxyServer {
       return
     }
     if (parsed.malformedSegment !== undefined) return refuse(codec, 400, `The path segment "${parsed.malformedSegment}" has malformed percent-encoding.`)
-    if (!parsed.route) return refuse(codec, 404, `Unknown route ${req.method} ${url.pathname}.`)
-    if (parsed.route.kind === 'health') {
-      req.resume()
-      sendJson(res, 200, this.health())
-      return
-    }
-    if (this.options.apiKey !== undefined && !keyMatches(presentedKey(req.headers, url.searchParams), this.options.apiKey)) {
+    const route = parsed.route
+    if (!route) return refuse(codec, 404, `Unknown route ${req.method} ${url.pathname}.`)
+    // Health answers monitors, which hold no key.
+    if (route.kind !== 'health' && this.options.apiKey !== undefined && !keyMatches(presentedKey(req.headers, url.searchParams), this.options.apiKey)) {
       return refuse(codec, 401, 'Invalid or missing API key. Send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=.')
     }
     try {
       if (parsed.unknownPrefix !== undefined) throw unknownType(parsed.unknownPrefix, 'path prefix')
-      if (parsed.route.kind === 'models') {
-        req.resume()
-        await this.models(req, res, parsed.route, parsed.typePrefix)
-        return
-      }
-      const {body, release} = await this.bodies.read(req)
-      try {
-        await this.chat(req, res, url.pathname, parsed.route, parsed.typePrefix, body)
-      } finally {
-        release()
-      }
+      const reply = await this.dispatch(req, {route, pathname: url.pathname, typePrefix: parsed.typePrefix, headers: req.headers, res})
+      sendReply(res, reply)
     } catch (error) {
-      if (error instanceof HttpError) sendError(res, codec, error.status, error.message, error.headers)
+      if (error instanceof HttpStatusError) sendError(res, codec, error.status, error.message, error.headers)
       else throw error
     }
   }
 
-  private async chat(req: IncomingMessage, res: ServerResponse, pathname: string, route: Route, typePrefix: ProviderType | undefined, body: Buffer): Promise<void> {
-    const json = parseJsonBody(body)
-    // Passed through as sent, a "stream" we read one way and a lenient upstream another breaks the answer.
-    const stream = route.kind === 'chat' && route.stream !== undefined ? route.stream : streamFlag(json)
-    if (route.kind === 'count_tokens') return this.countTokens(req, res, typePrefix, body, json)
-    if (route.kind !== 'chat') throw new HttpError(404, 'Unknown route.')
-    const rawModel = route.model ?? json.model
-    if (typeof rawModel !== 'string' || rawModel === '') throw new HttpError(400, 'The request has no "model".')
-    const {type, model} = this.resolveType(req, typePrefix, rawModel)
-    const record = await proxyRequest(
-      {
-        state: this.options.state,
-        adapters: this.options.adapters,
-        codecs: this.options.codecs,
-        now: this.now,
-        maxAttempts: this.options.maxAttempts ?? 3,
-        responseLimitBytes: this.options.responseLimitBytes,
-        timeouts: this.options.upstreamTimeouts,
-        errorBodyLimitBytes: this.options.errorBodyLimitBytes,
-        streamEventLimitBytes: this.options.streamEventLimitBytes,
-        onDropped: this.options.onDropped,
-      },
-      {
-        route: route.protocol === 'gemini' ? `/v1beta/models/…:${route.stream ? 'streamGenerateContent' : 'generateContent'}` : pathname,
-        protocol: route.protocol,
-        type,
-        body,
-        json,
-        model,
-        modelRewritten: route.protocol !== 'gemini' && model !== rawModel,
-        stream,
-        headers: req.headers,
-      },
-      res,
-    )
-    this.options.onRecord?.(record)
-  }
-
-  /**
-   * Anthropic's count_tokens: asked of an upstream that can count (claude-custom), otherwise estimated from the
-   * request (characters / 4). The `x-aiclient-token-count` header says which.
-   */
-  private async countTokens(req: IncomingMessage, res: ServerResponse, typePrefix: ProviderType | undefined, body: Buffer, json: Record<string, unknown>): Promise<void> {
-    if (typeof json.model !== 'string' || json.model === '') throw new HttpError(400, 'The request has no "model".')
-    const {type, model} = this.resolveType(req, typePrefix, json.model)
-    const adapter = this.options.adapters[type]
-    // A side request records no outcome, so it never takes an instance's half-open trial.
-    const live = this.options.state.pick(type)
-    if (adapter?.countTokensCall && live) {
-      let response: Dispatcher.ResponseData | undefined
-      try {
-        const call = await adapter.countTokensCall(live.config, {stream: false, model, clientProtocol: 'anthropic', clientHeaders: req.headers})
-        const upstreamBody = model === json.model ? body : JSON.stringify({...json, model})
-        response = await request(call.url, {method: 'POST', headers: call.headers, body: upstreamBody, dispatcher: call.dispatcher, signal: AbortSignal.timeout(30_000)})
-        const answer = await readText(response.body, this.options.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT)
-        if (response.statusCode === 200 && answer.complete) {
-          res.writeHead(200, {'content-type': 'application/json', 'x-aiclient-token-count': 'upstream'})
-          res.end(answer.text)
-          return
-        }
-      } catch {
-        // Counting is advisory: fall through to the estimate rather than fail the client.
-      } finally {
-        if (response) discard(response.body)
-      }
+  /** Reads the body the route needs, within the limits, and runs the route's handler. */
+  private async dispatch(req: IncomingMessage, request: Omit<ClientRequest, 'body'>): Promise<Reply> {
+    const handler = HANDLERS[request.route.kind] as Handler<Route['kind']>
+    if (!TAKES_BODY.has(request.route.kind)) {
+      req.resume()
+      return handler(this.deps, {...request, body: NO_BODY})
     }
-    let ir
+    const {body, release} = await this.bodies.read(req)
     try {
-      ir = this.options.codecs.anthropic.decodeRequest(json)
-    } catch (error) {
-      throw new HttpError(error instanceof CodecError ? error.status : 400, errorMessage(error))
+      return await handler(this.deps, {...request, body})
+    } finally {
+      release()
     }
-    sendJson(res, 200, {input_tokens: estimateInputTokens(ir)}, {'x-aiclient-token-count': 'estimate'})
-  }
-
-  /** Path prefix → Model-Provider header → `TYPE:` model prefix → configured default → the only configured type. */
-  private resolveType(req: IncomingMessage, typePrefix: ProviderType | undefined, rawModel: string): {type: ProviderType; model: string} {
-    const colon = rawModel.indexOf(':')
-    const modelPrefix = colon > 0 ? rawModel.slice(0, colon) : undefined
-    const stripped = modelPrefix !== undefined && isProviderType(modelPrefix) ? rawModel.slice(colon + 1) : rawModel
-    if (typePrefix) return {type: typePrefix, model: stripped}
-    const header = req.headers['model-provider']
-    if (typeof header === 'string' && header !== '') {
-      if (!isProviderType(header)) throw unknownType(header, 'Model-Provider header')
-      return {type: header, model: stripped}
-    }
-    if (modelPrefix !== undefined && isProviderType(modelPrefix)) return {type: modelPrefix, model: stripped}
-    if (this.options.defaultType) return {type: this.options.defaultType, model: rawModel}
-    const types = this.options.state.types()
-    if (types.length === 1) return {type: types[0]!, model: rawModel}
-    if (types.length === 0) throw new HttpError(503, 'The pool has no instances. Add one with `aiclient pool add`.')
-    throw new HttpError(
-      400,
-      `Several provider types are configured (${types.join(', ')}) and no default is set. Choose one with a path prefix (/claude-custom/v1/messages), a Model-Provider header, a "type:" prefix on the model (claude-custom:claude-sonnet-4-5), or a default (--model-provider / MODEL_PROVIDER).`,
-    )
-  }
-
-  private async models(req: IncomingMessage, res: ServerResponse, route: Route & {kind: 'models'}, typePrefix: ProviderType | undefined): Promise<void> {
-    const protocol: Protocol = route.protocol !== 'auto' ? route.protocol : req.headers['anthropic-version'] || req.headers['x-api-key'] ? 'anthropic' : 'openai'
-    const header = req.headers['model-provider']
-    if (typeof header === 'string' && header !== '' && !isProviderType(header)) throw unknownType(header, 'Model-Provider header')
-    const chosen = typePrefix ?? (typeof header === 'string' && isProviderType(header) ? header : this.options.defaultType)
-    const types = chosen ? [chosen] : this.options.state.types()
-    const lists = await Promise.all(types.map(async (type) => (await this.modelsOf(type)).map((id) => (chosen || types.length === 1 ? id : `${type}:${id}`))))
-    sendJson(res, 200, this.options.codecs[protocol].modelList(lists.flat()))
-  }
-
-  /** Asks one healthy instance of the type; falls back to the built-in list when none answers. */
-  private async modelsOf(type: ProviderType): Promise<string[]> {
-    const adapter = this.options.adapters[type]
-    // A side request records no outcome, so it never takes an instance's half-open trial.
-    const live = this.options.state.pick(type)
-    if (adapter?.modelsCall && adapter.modelIds && live) {
-      let response: Dispatcher.ResponseData | undefined
-      try {
-        const call = await adapter.modelsCall(live.config)
-        response = await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal: AbortSignal.timeout(10_000)})
-        if (response.statusCode === 200) {
-          const bytes = await readLimited(response.body, this.options.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT)
-          const ids = bytes ? adapter.modelIds(JSON.parse(bytes.toString('utf8'))) : []
-          if (ids.length > 0) return ids
-        } else {
-          await response.body.dump()
-        }
-      } catch {
-        // The list is a convenience: an upstream without one still serves chat.
-      } finally {
-        if (response) discard(response.body)
-      }
-    }
-    return FALLBACK_MODELS[type]
-  }
-
-  private health(): unknown {
-    const types: Record<string, {healthy: number; total: number}> = {}
-    for (const type of this.options.state.types()) {
-      const list = this.options.state.list(type)
-      types[type] = {healthy: list.filter((live) => this.options.state.stateOf(live) === 'healthy').length, total: list.length}
-    }
-    return {status: 'ok', uptimeSeconds: Math.round((this.now() - this.started) / 1000), types}
   }
 }
 
-function parseJsonBody(body: Buffer): Record<string, unknown> {
-  let json: unknown
-  try {
-    json = JSON.parse(body.toString('utf8'))
-  } catch (error) {
-    throw new HttpError(400, `The request body is not valid JSON: ${errorMessage(error)}`)
+const NO_BODY = Buffer.alloc(0)
+
+function handlerDeps(options: ServerOptions): HandlerDeps {
+  const {state, adapters, codecs, defaultType} = options
+  const now = options.now ?? Date.now
+  return {
+    state,
+    adapters,
+    codecs,
+    defaultType,
+    now,
+    started: now(),
+    proxy: {
+      state,
+      adapters,
+      codecs,
+      now,
+      maxAttempts: options.maxAttempts ?? 3,
+      responseLimitBytes: options.responseLimitBytes,
+      timeouts: options.upstreamTimeouts,
+      errorBodyLimitBytes: options.errorBodyLimitBytes,
+      streamEventLimitBytes: options.streamEventLimitBytes,
+      onDropped: options.onDropped,
+    },
+    responseLimitBytes: options.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT,
+    errorBodyLimitBytes: options.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT,
+    onRecord: options.onRecord,
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new HttpError(400, 'The request body must be a JSON object.')
-  return json as Record<string, unknown>
 }
 
-/** The request's `stream`: a boolean, or absent (`null` too, as OpenAI documents it). */
-function streamFlag(json: Record<string, unknown>): boolean {
-  const value = json.stream
-  if (value === undefined || value === null) return false
-  if (typeof value !== 'boolean') throw new HttpError(400, `"stream" must be true or false, not ${JSON.stringify(value)}.`)
-  return value
-}
-
-function unknownType(name: string, where: string): HttpError {
-  return new HttpError(400, `Unknown provider type "${name}" in the ${where}. Valid types: ${PROVIDER_TYPES.join(', ')}.`)
+function sendReply(res: ServerResponse, reply: Reply): void {
+  if (reply.kind === 'json') sendJson(res, reply.status, reply.body, reply.headers)
+  else if (reply.kind === 'text') {
+    res.writeHead(reply.status, reply.headers)
+    res.end(reply.text)
+  }
 }

@@ -28,6 +28,7 @@ export interface KiroFrame {
 // stream that stopped inside a frame. `frames` holds what the same push() decoded before the damage.
 export class KiroFrameError extends Error {
   override name = 'KiroFrameError'
+  readonly code = 'kiro_frame_error'
 
   constructor(
     message: string,

@@ -1,0 +1,29 @@
+import {proxyRequest} from '../../proxy/proxy.js'
+import {requestType, type Handler} from '../handler.js'
+import {parseJsonBody, requiredModel, streamFlag} from '../request-json.js'
+
+/** A chat call in any client protocol, run through the attempt loop, which relays the answer itself. */
+export const chat: Handler<'chat'> = async (deps, {route, pathname, typePrefix, headers, body, res}) => {
+  const json = parseJsonBody(body)
+  // Passed through as sent, a "stream" we read one way and a lenient upstream another breaks the answer.
+  const stream = route.stream ?? streamFlag(json)
+  const rawModel = requiredModel(route.model ?? json.model)
+  const {type, model} = requestType(deps, {typePrefix, headers}, rawModel)
+  const record = await proxyRequest(
+    deps.proxy,
+    {
+      route: route.protocol === 'gemini' ? `/v1beta/models/…:${route.stream ? 'streamGenerateContent' : 'generateContent'}` : pathname,
+      protocol: route.protocol,
+      type,
+      body,
+      json,
+      model,
+      modelRewritten: route.protocol !== 'gemini' && model !== rawModel,
+      stream,
+      headers,
+    },
+    res,
+  )
+  deps.onRecord?.(record)
+  return {kind: 'relayed'}
+}

@@ -1,0 +1,51 @@
+import type {IncomingHttpHeaders} from 'node:http'
+import {request, type Dispatcher} from 'undici'
+import {errorMessage} from '../../errors.js'
+import {discard, readText} from '../../http/body.js'
+import {HttpStatusError} from '../../http-status-error.js'
+import type {ProviderType} from '../../pools/types.js'
+import {estimateInputTokens} from '../../proxy/estimate.js'
+import {requestType, type Handler, type HandlerDeps, type Reply} from '../handler.js'
+import {HttpError} from '../http-error.js'
+import {parseJsonBody, requiredModel, streamFlag} from '../request-json.js'
+
+/**
+ * Anthropic's count_tokens: asked of an upstream that can count (claude-custom), otherwise estimated from the
+ * request (characters / 4). The `x-aiclient-token-count` header says which.
+ */
+export const countTokens: Handler<'count_tokens'> = async (deps, {typePrefix, headers, body}): Promise<Reply> => {
+  const json = parseJsonBody(body)
+  // Checked as for chat, though counting never streams.
+  streamFlag(json)
+  const rawModel = requiredModel(json.model)
+  const {type, model} = requestType(deps, {typePrefix, headers}, rawModel)
+  const counted = await upstreamCount(deps, type, model, headers, model === rawModel ? body : JSON.stringify({...json, model}))
+  if (counted !== undefined) return {kind: 'text', status: 200, text: counted, headers: {'content-type': 'application/json', 'x-aiclient-token-count': 'upstream'}}
+  let ir
+  try {
+    ir = deps.codecs.anthropic.decodeRequest(json)
+  } catch (error) {
+    throw error instanceof HttpStatusError ? error : new HttpError(400, errorMessage(error))
+  }
+  return {kind: 'json', status: 200, body: {input_tokens: estimateInputTokens(ir)}, headers: {'x-aiclient-token-count': 'estimate'}}
+}
+
+/** The upstream's own count, as the JSON text it answered; undefined when the type cannot count or it failed. */
+async function upstreamCount(deps: HandlerDeps, type: ProviderType, model: string, headers: IncomingHttpHeaders, body: Buffer | string): Promise<string | undefined> {
+  const adapter = deps.adapters[type]
+  // A side request records no outcome, so it never takes an instance's half-open trial.
+  const live = deps.state.pick(type)
+  if (!adapter?.countTokensCall || !live) return undefined
+  let response: Dispatcher.ResponseData | undefined
+  try {
+    const call = await adapter.countTokensCall(live.config, {stream: false, model, clientProtocol: 'anthropic', clientHeaders: headers})
+    response = await request(call.url, {method: 'POST', headers: call.headers, body, dispatcher: call.dispatcher, signal: AbortSignal.timeout(30_000)})
+    const answer = await readText(response.body, deps.errorBodyLimitBytes)
+    return response.statusCode === 200 && answer.complete ? answer.text : undefined
+  } catch {
+    // Counting is advisory: fall through to the estimate rather than fail the client.
+    return undefined
+  } finally {
+    if (response) discard(response.body)
+  }
+}

@@ -9,7 +9,8 @@ export type Outcome =
   | {kind: 'quota'; retryAfterMs: number | null; reason?: string}
   /** Credentials refused; `reason` overrides "auth" where the upstream said more (suspended, licence missing…). */
   | {kind: 'auth'; reason?: string}
-  | {kind: 'server'; status: number}
+  /** `reason` names what went wrong where the status alone does not (an error event inside a stream). */
+  | {kind: 'server'; status: number; reason?: string}
   | {kind: 'network'; code: string}
   | {kind: 'timeout'; phase: 'connect' | 'headers' | 'body'}
   /** We aborted the request because its client went away (or the server is stopping): nobody's fault, never counted. */
@@ -40,19 +41,6 @@ export function classifyError(error: unknown): Outcome {
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return {kind: 'timeout', phase: 'headers'}
   if (code === 'UND_ERR_BODY_TIMEOUT') return {kind: 'timeout', phase: 'body'}
   return {kind: 'network', code}
-}
-
-/**
- * A timeout once the request was sent: the upstream has it and may still be generating (and billing) the answer.
- * Only a connect timeout means that nothing was sent.
- */
-export function isTimeoutAfterSending(outcome: Outcome): outcome is {kind: 'timeout'; phase: 'headers' | 'body'} {
-  return outcome.kind === 'timeout' && outcome.phase !== 'connect'
-}
-
-/** Whether the failure counts toward the instance's error streak (`errorCount`). */
-export function isCounted(outcome: Outcome): boolean {
-  return outcome.kind === 'server' || outcome.kind === 'network' || outcome.kind === 'timeout'
 }
 
 export function describeOutcome(outcome: Outcome): string {

@@ -12,7 +12,9 @@ import {FALLBACK_MODELS} from '../providers/models.js'
 import type {ProviderAdapter} from '../providers/types.js'
 import {CodecError} from '../codecs/errors.js'
 import {estimateInputTokens} from '../proxy/estimate.js'
-import {DEFAULT_RESPONSE_LIMIT, proxyRequest, type RequestRecord} from '../proxy/proxy.js'
+import {proxyRequest} from '../proxy/proxy.js'
+import {DEFAULT_RESPONSE_LIMIT, type RequestRecord} from '../proxy/types.js'
+import {responseSink} from '../http/client-sink.js'
 import {checkAccess} from './access.js'
 import {keyMatches, presentedKey} from './auth.js'
 import {BodyReader} from './body.js'
@@ -207,7 +209,7 @@ export class ProxyServer {
         stream,
         headers: req.headers,
       },
-      res,
+      responseSink(res),
     )
     this.options.onRecord?.(record)
   }

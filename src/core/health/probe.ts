@@ -7,7 +7,7 @@ import type {PoolInstance, ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
 import {redact} from '../secrets.js'
 import type {AttemptBody, ProviderAdapter} from '../providers/types.js'
-import {classifyError, classifyStatus, upstreamErrorMessage} from '../proxy/classify.js'
+import {classifyError, classifyStatus, upstreamErrorMessage} from '../providers/outcome.js'
 
 export type ProbeReason = 'auth' | 'rate_limited' | 'quota' | 'server' | 'network' | 'timeout' | 'model_not_found'
 

@@ -11,7 +11,7 @@ import {kiroCredentialSpec} from '../oauth/kiro.js'
 import {qwenApiBaseUrl, qwenCredentialSpec} from '../oauth/qwen.js'
 import {tokenManagers, type AccessToken, type CredentialSpec, type TokenManager} from '../oauth/token-manager.js'
 import type {PoolInstance} from '../pools/types.js'
-import {retryAfterMs, upstreamErrorMessage, type Outcome} from '../proxy/classify.js'
+import {retryAfterMs, upstreamErrorMessage, type Outcome} from './outcome.js'
 import {dataIds, instanceField, proxyOf} from './instance.js'
 import type {ProviderAdapter} from './types.js'
 

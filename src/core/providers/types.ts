@@ -4,7 +4,7 @@ import type {IRRequest, IRResponse} from '../codecs/ir.js'
 import type {Protocol, StreamDecoder, StreamDecoderOptions} from '../codecs/types.js'
 import type {TokenStatus} from '../oauth/token-manager.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
-import type {Outcome} from '../proxy/classify.js'
+import type {Outcome} from './outcome.js'
 
 export interface CallContext {
   stream: boolean

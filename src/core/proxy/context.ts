@@ -6,7 +6,7 @@ import type {ClientSink} from '../http/client-sink.js'
 import type {LiveInstance} from '../pools/runtime.js'
 import type {AttemptBody, ProviderAdapter} from '../providers/types.js'
 import {redact} from '../secrets.js'
-import {describeOutcome, type Outcome} from './classify.js'
+import {describeOutcome, type Outcome} from '../providers/outcome.js'
 import type {ClientCall, ProxyDeps} from './types.js'
 
 /** Where each attempt's upstream body comes from: shared by all attempts, or built per instance by the adapter. */

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {classifyError, classifyStatus, type Outcome} from './classify.js'
+import {classifyError, classifyStatus, type Outcome} from '../providers/outcome.js'
 import {decide, type Decision} from './policy.js'
 
 const POLICY = {defaultCooldownMs: 30_000, maxCooldownMs: 1_800_000}

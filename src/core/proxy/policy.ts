@@ -1,5 +1,5 @@
 import type {HealthPolicy} from '../pools/runtime.js'
-import {describeOutcome, type Outcome} from './classify.js'
+import {describeOutcome, type Outcome} from '../providers/outcome.js'
 
 /** What a failed attempt does to its instance. */
 export type Effect =

@@ -1,7 +1,7 @@
 import type {Dispatcher} from 'undici'
 import {errorMessage} from '../errors.js'
 import {DEFAULT_ERROR_BODY_LIMIT, readLimited, readText} from '../http/body.js'
-import {classifyError, upstreamErrorMessage, type Outcome} from './classify.js'
+import {classifyError, upstreamErrorMessage, type Outcome} from '../providers/outcome.js'
 
 export type Answer = {bytes: Buffer; json: unknown} | {problem: string; outcome?: Outcome}
 

@@ -1,6 +1,9 @@
 import {EventTooLargeError} from '../codecs/sse.js'
 
-/** What an upstream answer or failure means for the request and for the instance (upstreams.md §9). */
+/**
+ * What an upstream answer or failure means for the request and for the instance: the vocabulary shared by the
+ * adapters (which classify their upstream's answers), serving, the health probes and the log.
+ */
 export type Outcome =
   | {kind: 'success'}
   /** The request itself is wrong: pass the answer through, never count it against the instance. */
@@ -18,16 +21,15 @@ export type Outcome =
 
 type Headers = Record<string, string | string[] | undefined>
 
-const CLIENT_FAULTS = new Set([400, 404, 405, 413, 415, 422])
 const TRANSIENT = new Set([408, 409, 425, 499, 529])
 
+/** The common meaning of an error status; anything else below 500 is the request's fault (400, 404, 422…). */
 export function classifyStatus(status: number, headers: Headers, now: number): Outcome {
   if (status < 400) return {kind: 'success'}
   if (status === 429) return {kind: 'rate_limited', retryAfterMs: retryAfterMs(headers, now)}
   if (status === 401 || status === 403) return {kind: 'auth'}
   if (status === 402) return {kind: 'quota', retryAfterMs: retryAfterMs(headers, now)}
   if (status >= 500 || TRANSIENT.has(status)) return {kind: 'server', status}
-  if (CLIENT_FAULTS.has(status)) return {kind: 'client_fault'}
   return {kind: 'client_fault'}
 }
 

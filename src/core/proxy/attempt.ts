@@ -1,11 +1,12 @@
-import {request, type Dispatcher} from 'undici'
+import type {Dispatcher} from 'undici'
 import {CodecError} from '../codecs/errors.js'
 import type {IRRequest} from '../codecs/ir.js'
 import {errorMessage} from '../errors.js'
 import {TokenError} from '../oauth/errors.js'
+import type {AttemptBody} from '../providers/exchange.js'
 import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
 import {redact} from '../secrets.js'
-import {classifyError, classifyStatus} from '../providers/outcome.js'
+import {classifyError} from '../providers/outcome.js'
 import {CLIENT_GONE, decoderOptions, failure, type Attempt, type AttemptContext, type BodySource} from './context.js'
 import {errorBody, errorDetail} from './read-answer.js'
 import {relayClientFault, relayCollected, relayJson} from './relay.js'
@@ -13,9 +14,8 @@ import {relayStream, scrubbingErrors} from './stream.js'
 import type {ClientCall, ProxyDeps} from './types.js'
 
 /**
- * The upstream body of every attempt: converted once from the client's request (decoded up front, so that a
- * malformed request is a 400 before any instance is chosen), passed through as bytes when the protocols match, or
- * built per instance by adapters whose bodies depend on it.
+ * The upstream body of every attempt, by the adapter's exchange. A request in another protocol is decoded up
+ * front, so that a malformed one is a 400 before any instance is chosen.
  */
 export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: ProxyDeps): BodySource {
   let ir: IRRequest | undefined
@@ -26,17 +26,18 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
     }
     return ir
   }
-  if (adapter.encodeBody) {
-    const encode = adapter.encodeBody.bind(adapter)
-    if (call.protocol !== adapter.protocol) decode()
-    const input = {clientProtocol: call.protocol, clientJson: call.json, ir: decode, model: call.model, stream: call.stream}
-    return (live) => encode(live.config, input)
-  }
-  let body: string | Buffer
-  if (call.protocol === adapter.protocol) body = call.modelRewritten ? JSON.stringify({...call.json, model: call.model}) : call.body
-  else body = JSON.stringify(deps.codecs[adapter.protocol].encodeRequest(decode(), {onDropped: deps.onDropped}))
-  const shared = {body}
-  return async () => shared
+  if (call.protocol !== adapter.protocol) decode()
+  const bodies = adapter.exchange.bodies({
+    clientProtocol: call.protocol,
+    clientJson: call.json,
+    clientBody: call.body,
+    modelRewritten: call.modelRewritten,
+    ir: decode,
+    model: call.model,
+    stream: call.stream,
+    onDropped: deps.onDropped,
+  })
+  return (live) => bodies(live.config)
 }
 
 /** A token that cannot be had: a gone login is the instance's credentials refused; a token server hiccup is a network error. */
@@ -52,11 +53,12 @@ export function tokenFailure(error: unknown): Attempt {
  */
 export async function attemptOnce(ctx: AttemptContext): Promise<Attempt> {
   const {deps, call, adapter, live, bodies, signal} = ctx
+  const {exchange} = adapter
   const sentAt = deps.now()
   let upstream: UpstreamCall
-  let attemptBody: Awaited<ReturnType<BodySource>>
+  let attemptBody: AttemptBody
   try {
-    upstream = await adapter.prepare(live.config, {stream: call.stream || Boolean(adapter.alwaysStreams), model: call.model, clientProtocol: call.protocol, clientHeaders: call.headers})
+    upstream = await adapter.prepare(live.config, {stream: call.stream || exchange.alwaysStreams, model: call.model, clientProtocol: call.protocol, clientHeaders: call.headers})
     attemptBody = await bodies(live)
   } catch (error) {
     if (error instanceof CodecError) throw error
@@ -65,11 +67,7 @@ export async function attemptOnce(ctx: AttemptContext): Promise<Attempt> {
   let response: Dispatcher.ResponseData
   try {
     const limits = deps.timeouts?.[call.type]
-    const options = {method: 'POST' as const, headers: upstream.headers, body: attemptBody.body, signal, headersTimeout: limits?.headersMs, bodyTimeout: limits?.idleMs}
-    response =
-      upstream.origin && upstream.path
-        ? await upstream.dispatcher.request({...options, origin: upstream.origin, path: upstream.path})
-        : await request(upstream.url, {...options, dispatcher: upstream.dispatcher})
+    response = await exchange.send(upstream, {method: 'POST', body: attemptBody.body, signal, headersTimeout: limits?.headersMs, bodyTimeout: limits?.idleMs})
   } catch (error) {
     if (signal.aborted) return CLIENT_GONE
     return failure(classifyError(error), errorMessage(error))
@@ -77,14 +75,13 @@ export async function attemptOnce(ctx: AttemptContext): Promise<Attempt> {
   ctx.upstreams.push(response.body)
   if (response.statusCode < 400) {
     const options = decoderOptions(deps)
-    const createDecoder = () =>
-      scrubbingErrors(attemptBody.createStreamDecoder?.(options) ?? adapter.createStreamDecoder?.(options) ?? deps.codecs[adapter.protocol].createStreamDecoder(options))
+    const createDecoder = () => scrubbingErrors(attemptBody.createStreamDecoder(options))
     const received = {response, latencyMs: deps.now() - sentAt, createDecoder}
     if (call.stream) return relayStream(ctx, received)
-    return adapter.alwaysStreams ? relayCollected(ctx, received) : relayJson(ctx, received)
+    return exchange.alwaysStreams ? relayCollected(ctx, received) : relayJson(ctx, received)
   }
   const text = await errorBody(response, deps.errorBodyLimitBytes)
-  const outcome = adapter.classify?.(response.statusCode, response.headers, text, deps.now()) ?? classifyStatus(response.statusCode, response.headers, deps.now())
+  const outcome = exchange.classify(response.statusCode, response.headers, text, deps.now())
   if (outcome.kind === 'client_fault' || outcome.kind === 'success') return relayClientFault(ctx, response, redact(text))
   return failure(outcome, `${response.statusCode} ${errorDetail(text)}`.trim())
 }

@@ -4,13 +4,14 @@ import type {Dispatcher} from 'undici'
 import type {ProtocolCodec, StreamDecoder, StreamDecoderOptions} from '../codecs/types.js'
 import type {ClientSink} from '../http/client-sink.js'
 import type {LiveInstance} from '../pools/runtime.js'
-import type {AttemptBody, ProviderAdapter} from '../providers/types.js'
+import type {AttemptBody} from '../providers/exchange.js'
+import type {ProviderAdapter} from '../providers/types.js'
 import {redact} from '../secrets.js'
 import {describeOutcome, type Outcome} from '../providers/outcome.js'
 import type {ClientCall, ProxyDeps} from './types.js'
 
-/** Where each attempt's upstream body comes from: shared by all attempts, or built per instance by the adapter. */
-export type BodySource = (live: LiveInstance) => Promise<{body: string | Buffer; createStreamDecoder?: AttemptBody['createStreamDecoder']}>
+/** Each attempt's upstream body: shared by all attempts, or built per instance by the adapter's exchange. */
+export type BodySource = (live: LiveInstance) => Promise<AttemptBody>
 
 /**
  * Fires when the client hangs up, and aborts the upstream request with it. undici takes an EventEmitter as its

@@ -31,11 +31,6 @@ export function relayClientFault(ctx: AttemptContext, response: Dispatcher.Respo
   return {done: true, status, error: detail}
 }
 
-function decodeUpstream(ctx: AttemptContext, body: unknown): IRResponse {
-  const {deps, adapter} = ctx
-  return adapter.decodeResponse ? adapter.decodeResponse(body) : deps.codecs[adapter.protocol].decodeResponse(body, {onDropped: deps.onDropped})
-}
-
 function sendJsonAnswer(ctx: AttemptContext, out: string | Buffer, latencyMs: number): Attempt {
   ctx.sink.send(200, {'content-type': 'application/json', 'x-aiclient-instance': headerValue(instanceLabel(ctx.live))}, out)
   return {done: true, status: 200, latencyMs}
@@ -50,9 +45,9 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
   if (call.protocol !== adapter.protocol || !adapter.passthrough) {
     try {
       out =
-        call.protocol === adapter.protocol && adapter.sameProtocol
-          ? JSON.stringify(adapter.sameProtocol.json(read.json))
-          : JSON.stringify(codec.encodeResponse(decodeUpstream(ctx, read.json), {onDropped: deps.onDropped}))
+        call.protocol === adapter.protocol && adapter.exchange.reshape
+          ? JSON.stringify(adapter.exchange.reshape.json(read.json))
+          : JSON.stringify(codec.encodeResponse(adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped}), {onDropped: deps.onDropped}))
     } catch (error) {
       if (error instanceof CodecError) throw error
       return failure({kind: 'server', status: 502}, `unreadable response: ${errorMessage(error)}`)

@@ -29,7 +29,7 @@ export async function relayStream(ctx: AttemptContext, received: Received): Prom
   const transform = streamTransform(ctx, received.createDecoder)
   const chunks = response.body[Symbol.asyncIterator]()
   const type = String(response.headers['content-type'] ?? '')
-  if (/text\/html/i.test(type) || (/json/i.test(type) && !adapter.alwaysStreams)) {
+  if (/text\/html/i.test(type) || (/json/i.test(type) && !adapter.exchange.alwaysStreams)) {
     // A stream was asked for and a document came back: an error page, or an error object with status 200.
     const text = await errorBody(response, deps.errorBodyLimitBytes)
     return failure({kind: 'server', status: 502}, `answer of type ${type.split(';')[0]} instead of a stream${errorDetail(text) ? `: ${errorDetail(text)}` : ''}`)
@@ -78,9 +78,9 @@ function streamTransform(ctx: AttemptContext, createDecoder: () => StreamDecoder
       const lines = scrubErrorLines()
       return {push: (chunk) => ({text: lines.push(chunk)}), end: () => ({text: lines.end()})}
     }
-    if (adapter.sameProtocol) {
+    if (adapter.exchange.reshape) {
       // The reshaped text is whole events, so each piece can be checked on its own.
-      const reshape = adapter.sameProtocol.stream(decoderOptions(deps))
+      const reshape = adapter.exchange.reshape.stream(decoderOptions(deps))
       return {push: (chunk) => ({text: scrubErrorText(reshape.push(chunk))}), end: () => ({text: scrubErrorText(reshape.end())})}
     }
   }

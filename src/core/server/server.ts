@@ -1,14 +1,14 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
-import {request, type Dispatcher} from 'undici'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
-import {DEFAULT_ERROR_BODY_LIMIT, discard, readLimited, readText} from '../http/body.js'
+import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import type {RequestTimeouts} from '../http/dispatchers.js'
 import type {PoolState} from '../pools/runtime.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {redact} from '../secrets.js'
 import {FALLBACK_MODELS} from '../providers/models.js'
+import {countTokensUpstream, listModels} from '../providers/side-calls.js'
 import type {ProviderAdapter} from '../providers/types.js'
 import {CodecError} from '../codecs/errors.js'
 import {estimateInputTokens} from '../proxy/estimate.js'
@@ -224,22 +224,16 @@ export class ProxyServer {
     const adapter = this.options.adapters[type]
     // A side request records no outcome, so it never takes an instance's half-open trial.
     const live = this.options.state.pick(type)
-    if (adapter?.countTokensCall && live) {
-      let response: Dispatcher.ResponseData | undefined
-      try {
-        const call = await adapter.countTokensCall(live.config, {stream: false, model, clientProtocol: 'anthropic', clientHeaders: req.headers})
-        const upstreamBody = model === json.model ? body : JSON.stringify({...json, model})
-        response = await request(call.url, {method: 'POST', headers: call.headers, body: upstreamBody, dispatcher: call.dispatcher, signal: AbortSignal.timeout(30_000)})
-        const answer = await readText(response.body, this.options.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT)
-        if (response.statusCode === 200 && answer.complete) {
-          res.writeHead(200, {'content-type': 'application/json', 'x-aiclient-token-count': 'upstream'})
-          res.end(answer.text)
-          return
-        }
-      } catch {
-        // Counting is advisory: fall through to the estimate rather than fail the client.
-      } finally {
-        if (response) discard(response.body)
+    if (adapter && live) {
+      const upstreamBody = model === json.model ? body : JSON.stringify({...json, model})
+      const ctx = {stream: false, model, clientProtocol: 'anthropic' as const, clientHeaders: req.headers}
+      const limits = {timeoutMs: 30_000, limitBytes: this.options.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT}
+      // Counting is advisory: without an upstream count, the estimate answers rather than fail the client.
+      const counted = await countTokensUpstream(adapter, live.config, ctx, upstreamBody, limits)
+      if (counted !== undefined) {
+        res.writeHead(200, {'content-type': 'application/json', 'x-aiclient-token-count': 'upstream'})
+        res.end(counted)
+        return
       }
     }
     let ir
@@ -288,24 +282,10 @@ export class ProxyServer {
     const adapter = this.options.adapters[type]
     // A side request records no outcome, so it never takes an instance's half-open trial.
     const live = this.options.state.pick(type)
-    if (adapter?.modelsCall && adapter.modelIds && live) {
-      let response: Dispatcher.ResponseData | undefined
-      try {
-        const call = await adapter.modelsCall(live.config)
-        response = await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal: AbortSignal.timeout(10_000)})
-        if (response.statusCode === 200) {
-          const bytes = await readLimited(response.body, this.options.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT)
-          const ids = bytes ? adapter.modelIds(JSON.parse(bytes.toString('utf8'))) : []
-          if (ids.length > 0) return ids
-        } else {
-          await response.body.dump()
-        }
-      } catch {
-        // The list is a convenience: an upstream without one still serves chat.
-      } finally {
-        if (response) discard(response.body)
-      }
-    }
+    const limits = {timeoutMs: 10_000, limitBytes: this.options.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT}
+    // The list is a convenience: an upstream without one still serves chat.
+    const ids = adapter && live ? await listModels(adapter, live.config, limits) : undefined
+    if (ids) return ids
     return FALLBACK_MODELS[type]
   }
 

@@ -72,13 +72,19 @@ function probeBody(adapter: ProviderAdapter, instance: PoolInstance, model: stri
   return adapter.exchange.bodies({clientProtocol, clientJson: {}, clientBody: '', modelRewritten: false, ir: () => ir, model, stream})(instance)
 }
 
+interface ProbeAnswer {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  text: string
+}
+
 /** The probe needs the status and at most the start of the body: a long one is cut off and its connection closed. */
-async function answerOf(response: Dispatcher.ResponseData) {
+async function answerOf(response: Dispatcher.ResponseData): Promise<ProbeAnswer> {
   return {status: response.statusCode, headers: response.headers, text: (await readText(response.body, DEFAULT_ERROR_BODY_LIMIT)).text}
 }
 
 /** Sends one probe; for an upstream that only streams, the stream must also finish without an error. */
-async function sendProbe(adapter: ProviderAdapter, instance: PoolInstance, model: string | null, signal: AbortSignal) {
+async function sendProbe(adapter: ProviderAdapter, instance: PoolInstance, model: string | null, signal: AbortSignal): Promise<ProbeAnswer> {
   if (model === null) {
     if (!adapter.modelsCall) throw new AppError(`${instance.type} has no free probe; run the check without --cheap.`)
     const call = await adapter.modelsCall(instance)
@@ -124,15 +130,18 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
       await adapter.cheapProbe(instance, signal)
       return result({healthy: true, state: 'healthy', reason: null})
     }
-    let answer = await sendProbe(adapter, instance, model, signal)
-    if ((answer.status === 401 || answer.status === 403) && adapter.refresh) {
-      await adapter.refresh(instance)
-      answer = await sendProbe(adapter, instance, model, signal)
+    // Everything said below quotes the text (reasons included), and it goes to the terminal, the log and the pool file.
+    const judge = ({status, headers, text}: ProbeAnswer) => {
+      const redacted = redact(text)
+      return {status, text: redacted, outcome: adapter.exchange.classify(status, headers, redacted, now())}
     }
-    const status = answer.status
-    // Everything said below quotes this text (reasons included), and it goes to the terminal, the log and the pool file.
-    const text = redact(answer.text)
-    const outcome = adapter.exchange.classify(status, answer.headers, text, now())
+    let probe = judge(await sendProbe(adapter, instance, model, signal))
+    // As in serving: refused credentials get one token refresh and one more try.
+    if (probe.outcome.kind === 'auth' && adapter.refresh) {
+      await adapter.refresh(instance)
+      probe = judge(await sendProbe(adapter, instance, model, signal))
+    }
+    const {status, text, outcome} = probe
     const error = status >= 400 ? `${status} ${(upstreamErrorMessage(text) ?? '').slice(0, 200)}`.trim() : null
     switch (outcome.kind) {
       case 'success':

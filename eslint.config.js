@@ -50,6 +50,4 @@ export default tseslint.config(
   {files: ['src/core/providers/**/*.test.{ts,tsx}'], rules: restrict(UI_OR_COMMANDS, PROXY)},
   // TEMPORARY: the Kiro fake is being rebuilt on the generic fake server; drop this block then.
   {files: ['src/fakes/kiro-fake.ts'], rules: {'no-case-declarations': 'off'}},
-  // TEMPORARY: the upstream outcome vocabulary (proxy/classify.ts) is moving into providers/; drop this block then.
-  {files: ['src/core/providers/oauth-providers.ts', 'src/core/providers/types.ts'], rules: restrict(UI_OR_COMMANDS, TEST_CODE)},
 )

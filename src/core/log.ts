@@ -1,7 +1,7 @@
 import type {Writable} from 'node:stream'
 import {escapeControls} from './escape.js'
 import {instanceLabel, type PoolEvent} from './pools/runtime.js'
-import type {RequestRecord} from './proxy/proxy.js'
+import type {RequestRecord} from './proxy/types.js'
 
 /**
  * Collects lines and writes them once per event-loop turn: a busy server makes one write call per batch

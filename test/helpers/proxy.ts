@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {Agent, request} from 'undici'
 import {resolveServeSettings} from '../../src/core/server/options.js'
 import {startProxy, type RunningProxy, type StartOptions} from '../../src/core/server/start.js'
-import type {RequestRecord} from '../../src/core/proxy/proxy.js'
+import type {RequestRecord} from '../../src/core/proxy/types.js'
 import type {FakeUpstream} from '../../src/fakes/index.js'
 import {tempDir} from './cli.js'
 

@@ -1,13 +1,13 @@
-import {request, type Dispatcher} from 'undici'
-import {codecs} from '../codecs/index.js'
+import type {Dispatcher} from 'undici'
 import type {IRRequest, IRStreamEvent} from '../codecs/ir.js'
 import {AppError, CancelledError, errorMessage} from '../errors.js'
 import {DEFAULT_ERROR_BODY_LIMIT, readText} from '../http/body.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
 import {redact} from '../secrets.js'
-import type {AttemptBody, ProviderAdapter} from '../providers/types.js'
-import {classifyError, classifyStatus, upstreamErrorMessage} from '../proxy/classify.js'
+import type {AttemptBody} from '../providers/exchange.js'
+import {classifyError, upstreamErrorMessage} from '../providers/outcome.js'
+import type {ProviderAdapter} from '../providers/types.js'
 
 export type ProbeReason = 'auth' | 'rate_limited' | 'quota' | 'server' | 'network' | 'timeout' | 'model_not_found'
 
@@ -65,32 +65,37 @@ function probeRequest(model: string): IRRequest {
   }
 }
 
-async function probeBody(adapter: ProviderAdapter, instance: PoolInstance, model: string, stream: boolean): Promise<AttemptBody> {
+/** The probe's body, by the same exchange as serving; the IR stands in for a client of another protocol, so it is converted. */
+function probeBody(adapter: ProviderAdapter, instance: PoolInstance, model: string, stream: boolean): Promise<AttemptBody> {
   const ir = probeRequest(model)
-  // The IR stands in for the client, so the adapter converts instead of wrapping a client body.
   const clientProtocol = adapter.protocol === 'openai' ? 'anthropic' : 'openai'
-  if (adapter.encodeBody) return adapter.encodeBody(instance, {clientProtocol, clientJson: {}, ir: () => ir, model, stream})
-  return {body: JSON.stringify(codecs[adapter.protocol].encodeRequest(ir))}
+  return adapter.exchange.bodies({clientProtocol, clientJson: {}, clientBody: '', modelRewritten: false, ir: () => ir, model, stream})(instance)
+}
+
+interface ProbeAnswer {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  text: string
 }
 
 /** The probe needs the status and at most the start of the body: a long one is cut off and its connection closed. */
-async function answerOf(response: Dispatcher.ResponseData) {
+async function answerOf(response: Dispatcher.ResponseData): Promise<ProbeAnswer> {
   return {status: response.statusCode, headers: response.headers, text: (await readText(response.body, DEFAULT_ERROR_BODY_LIMIT)).text}
 }
 
 /** Sends one probe; for an upstream that only streams, the stream must also finish without an error. */
-async function sendProbe(adapter: ProviderAdapter, instance: PoolInstance, model: string | null, signal: AbortSignal) {
+async function sendProbe(adapter: ProviderAdapter, instance: PoolInstance, model: string | null, signal: AbortSignal): Promise<ProbeAnswer> {
   if (model === null) {
     if (!adapter.modelsCall) throw new AppError(`${instance.type} has no free probe; run the check without --cheap.`)
     const call = await adapter.modelsCall(instance)
-    return answerOf(await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal}))
+    return answerOf(await adapter.exchange.send(call, {method: 'GET', signal}))
   }
-  const stream = Boolean(adapter.alwaysStreams)
+  const stream = adapter.exchange.alwaysStreams
   const call = await adapter.prepare(instance, {stream, model, clientProtocol: adapter.protocol, clientHeaders: {}})
   const attempt = await probeBody(adapter, instance, model, stream)
-  const response = await request(call.url, {method: 'POST', headers: call.headers, body: attempt.body, dispatcher: call.dispatcher, signal})
+  const response = await adapter.exchange.send(call, {method: 'POST', body: attempt.body, signal})
   if (!stream || response.statusCode >= 400) return answerOf(response)
-  const decoder = attempt.createStreamDecoder?.() ?? adapter.createStreamDecoder?.() ?? codecs[adapter.protocol].createStreamDecoder()
+  const decoder = attempt.createStreamDecoder()
   // Nothing is kept but the first error, and reading stops there (leaving the loop closes the connection).
   const failureIn = (events: IRStreamEvent[]) => events.find((e) => e.type === 'error')
   let failure: IRStreamEvent | undefined
@@ -125,15 +130,18 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
       await adapter.cheapProbe(instance, signal)
       return result({healthy: true, state: 'healthy', reason: null})
     }
-    let answer = await sendProbe(adapter, instance, model, signal)
-    if ((answer.status === 401 || answer.status === 403) && adapter.refresh) {
-      await adapter.refresh(instance)
-      answer = await sendProbe(adapter, instance, model, signal)
+    // Everything said below quotes the text (reasons included), and it goes to the terminal, the log and the pool file.
+    const judge = ({status, headers, text}: ProbeAnswer) => {
+      const redacted = redact(text)
+      return {status, text: redacted, outcome: adapter.exchange.classify(status, headers, redacted, now())}
     }
-    const status = answer.status
-    // Everything said below quotes this text (reasons included), and it goes to the terminal, the log and the pool file.
-    const text = redact(answer.text)
-    const outcome = adapter.classify?.(status, answer.headers, text, now()) ?? classifyStatus(status, answer.headers, now())
+    let probe = judge(await sendProbe(adapter, instance, model, signal))
+    // As in serving: refused credentials get one token refresh and one more try.
+    if (probe.outcome.kind === 'auth' && adapter.refresh) {
+      await adapter.refresh(instance)
+      probe = judge(await sendProbe(adapter, instance, model, signal))
+    }
+    const {status, text, outcome} = probe
     const error = status >= 400 ? `${status} ${(upstreamErrorMessage(text) ?? '').slice(0, 200)}`.trim() : null
     switch (outcome.kind) {
       case 'success':

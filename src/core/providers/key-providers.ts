@@ -1,5 +1,6 @@
 import type {Dispatchers} from '../http/dispatchers.js'
 import type {PoolInstance} from '../pools/types.js'
+import {protocolExchange} from './exchange.js'
 import {dataIds, instanceField, proxyOf} from './instance.js'
 import type {CallContext, ProviderAdapter, UpstreamCall} from './types.js'
 
@@ -39,6 +40,7 @@ export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
     type: 'openai-custom',
     protocol: 'openai',
     passthrough: true,
+    exchange: protocolExchange('openai'),
     prepare: async (instance) => chat(instance),
     modelsCall: async (instance) => call(instance, '/models'),
     modelIds: dataIds,
@@ -78,6 +80,7 @@ export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
     type: 'claude-custom',
     protocol: 'anthropic',
     passthrough: true,
+    exchange: protocolExchange('anthropic'),
     // Anthropic clients bring their own version and beta headers; everyone else shares one prepared call.
     prepare: async (instance, ctx) => (ctx.clientProtocol === 'anthropic' ? call(instance, '/messages', ctx) : messages(instance)),
     modelsCall: async (instance) => call(instance, '/models'),

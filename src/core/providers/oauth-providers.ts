@@ -3,6 +3,7 @@ import {arch, platform} from 'node:os'
 import {createCodeAssistStreamDecoder, createUnwrappingSseTransform, decodeCodeAssistResponse, encodeCodeAssistRequest, unwrapResponse, wrapGeminiBody} from '../codecs/code-assist/index.js'
 import {googleRetryHint, nextMonthStartUtc, nextShanghaiMidnight} from '../codecs/google-retry.js'
 import {createKiroStreamDecoder, encodeKiroRequest, kiroModelId} from '../codecs/kiro/index.js'
+import type {StreamDecoderOptions} from '../codecs/types.js'
 import type {Dispatchers} from '../http/dispatchers.js'
 import {resolveEndpoints, withRegion, type OAuthEndpoints} from '../oauth/endpoints.js'
 import {discoverGeminiProject} from '../oauth/gemini-project.js'
@@ -11,7 +12,8 @@ import {kiroCredentialSpec} from '../oauth/kiro.js'
 import {qwenApiBaseUrl, qwenCredentialSpec} from '../oauth/qwen.js'
 import {tokenManagers, type AccessToken, type CredentialSpec, type TokenManager} from '../oauth/token-manager.js'
 import type {PoolInstance} from '../pools/types.js'
-import {retryAfterMs, upstreamErrorMessage, type Outcome} from '../proxy/classify.js'
+import {retryAfterMs, upstreamErrorMessage, type Outcome} from './outcome.js'
+import {protocolExchange, type BodyInput} from './exchange.js'
 import {dataIds, instanceField, proxyOf} from './instance.js'
 import type {ProviderAdapter} from './types.js'
 
@@ -75,12 +77,14 @@ export function qwenOAuth(options: OAuthAdapterOptions): ProviderAdapter {
     prepare: (instance) => call(instance, '/chat/completions'),
     modelsCall: (instance) => call(instance, '/models'),
     modelIds: dataIds,
-    classify: (status, _headers, body, now): Outcome | undefined => {
-      if ((status === 403 || status === 429) && /insufficient_quota|quota_exceeded|quota exceeded/i.test(body)) {
-        return {kind: 'quota', retryAfterMs: nextShanghaiMidnight(now) - now, reason: `quota exhausted until 00:00 Asia/Shanghai: ${text(body)}`}
-      }
-      return undefined
-    },
+    exchange: protocolExchange('openai', {
+      classify: (status, _headers, body, now): Outcome | undefined => {
+        if ((status === 403 || status === 429) && /insufficient_quota|quota_exceeded|quota exceeded/i.test(body)) {
+          return {kind: 'quota', retryAfterMs: nextShanghaiMidnight(now) - now, reason: `quota exhausted until 00:00 Asia/Shanghai: ${text(body)}`}
+        }
+        return undefined
+      },
+    }),
     ...tokenHooks(qwenCredentialSpec, options),
   }
 }
@@ -116,27 +120,28 @@ export function geminiCodeAssist(options: OAuthAdapterOptions): ProviderAdapter 
         dispatcher: options.dispatchers.get(proxyOf(instance)),
       }
     },
-    async encodeBody(instance, input) {
-      const {manager, endpoints} = credentials(geminiCredentialSpec, instance, options)
-      const project = await projectFor(instance, (await manager.getAccessToken()).token, endpoints.GEMINI_BASE_URL)
-      const target = {model: input.model, project}
-      const body = input.clientProtocol === 'gemini' ? wrapGeminiBody(input.clientJson as never, target) : encodeCodeAssistRequest(input.ir(), target)
-      return {body: JSON.stringify(body)}
-    },
-    decodeResponse: (body) => decodeCodeAssistResponse(body),
-    createStreamDecoder: (opts) => createCodeAssistStreamDecoder(opts),
-    sameProtocol: {json: unwrapResponse, stream: (opts) => createUnwrappingSseTransform(opts)},
-    classify: (status, headers, body, now): Outcome | undefined => {
-      if (status === 429) {
-        const hint = googleRetryHint(body, now)
-        const delay = hint.delayMs ?? retryAfterMs(headers, now)
-        const reason = hint.reason ? `${hint.terminal ? 'quota exhausted' : 'rate limited'} (${hint.reason})` : undefined
-        return hint.terminal ? {kind: 'quota', retryAfterMs: delay, reason} : {kind: 'rate_limited', retryAfterMs: delay, reason}
-      }
-      // Licence missing, project not set up, account validation: the account needs its owner's attention.
-      if (status === 403) return {kind: 'auth', reason: `needs attention: ${text(body).slice(0, 200)}`}
-      return undefined
-    },
+    exchange: protocolExchange('gemini', {
+      bodies: (input) => async (instance) => {
+        const {manager, endpoints} = credentials(geminiCredentialSpec, instance, options)
+        const project = await projectFor(instance, (await manager.getAccessToken()).token, endpoints.GEMINI_BASE_URL)
+        const target = {model: input.model, project}
+        const body = input.clientProtocol === 'gemini' ? wrapGeminiBody(input.clientJson as never, target) : encodeCodeAssistRequest(input.ir(), target)
+        return {body: JSON.stringify(body), createStreamDecoder: createCodeAssistStreamDecoder}
+      },
+      decodeJson: (body) => decodeCodeAssistResponse(body),
+      reshape: {json: unwrapResponse, stream: (opts) => createUnwrappingSseTransform(opts)},
+      classify: (status, headers, body, now): Outcome | undefined => {
+        if (status === 429) {
+          const hint = googleRetryHint(body, now)
+          const delay = hint.delayMs ?? retryAfterMs(headers, now)
+          const reason = hint.reason ? `${hint.terminal ? 'quota exhausted' : 'rate limited'} (${hint.reason})` : undefined
+          return hint.terminal ? {kind: 'quota', retryAfterMs: delay, reason} : {kind: 'rate_limited', retryAfterMs: delay, reason}
+        }
+        // Licence missing, project not set up, account validation: the account needs its owner's attention.
+        if (status === 403) return {kind: 'auth', reason: `needs attention: ${text(body).slice(0, 200)}`}
+        return undefined
+      },
+    }),
     ...tokenHooks(geminiCredentialSpec, options),
   }
 }
@@ -147,7 +152,6 @@ export function kiroOAuth(options: OAuthAdapterOptions): ProviderAdapter {
     type: 'claude-kiro-oauth',
     protocol: 'anthropic',
     passthrough: false,
-    alwaysStreams: true,
     async prepare(instance) {
       const {manager, endpoints} = credentials(kiroCredentialSpec, instance, options)
       const token = await manager.getAccessToken()
@@ -165,27 +169,33 @@ export function kiroOAuth(options: OAuthAdapterOptions): ProviderAdapter {
         dispatcher: options.dispatchers.get(proxyOf(instance)),
       }
     },
-    async encodeBody(instance, input) {
-      const token = await credentials(kiroCredentialSpec, instance, options).manager.getAccessToken()
-      const overrides = instance.raw.KIRO_MODEL_MAP && typeof instance.raw.KIRO_MODEL_MAP === 'object' ? (instance.raw.KIRO_MODEL_MAP as Record<string, string>) : undefined
-      const {body, toolNameMap} = encodeKiroRequest(input.ir(), {
-        conversationId: randomUUID(),
-        modelId: kiroModelId(input.model, overrides),
-        // Only social logins carry a profile; builder-id requests are refused with one.
-        ...(token.authMethod === 'social' && token.profileArn ? {profileArn: token.profileArn} : {}),
-      })
-      return {body: JSON.stringify(body), createStreamDecoder: (opts) => createKiroStreamDecoder({...opts, model: input.model, toolNameMap})}
-    },
-    classify: (status, headers, body, now): Outcome | undefined => {
-      const message = text(body)
-      if (status === 402) return {kind: 'quota', retryAfterMs: nextMonthStartUtc(now) - now, reason: `monthly limit reached: ${message.slice(0, 200)}`}
-      if (status === 403) {
-        if (/(token|authoriz)/i.test(message) && /(expired|invalid)/i.test(message)) return {kind: 'auth'}
-        if (/suspend|terms|quota|not authorized/i.test(message)) return {kind: 'auth', reason: `account refused: ${message.slice(0, 200)}`}
-      }
-      if (status === 429) return {kind: 'rate_limited', retryAfterMs: retryAfterMs(headers, now)}
-      return undefined
-    },
+    exchange: protocolExchange('anthropic', {
+      alwaysStreams: true,
+      bodies: (input) => (instance) => kiroBody(instance, input, options),
+      classify: (status, headers, body, now): Outcome | undefined => {
+        const message = text(body)
+        if (status === 402) return {kind: 'quota', retryAfterMs: nextMonthStartUtc(now) - now, reason: `monthly limit reached: ${message.slice(0, 200)}`}
+        if (status === 403) {
+          if (/(token|authoriz)/i.test(message) && /(expired|invalid)/i.test(message)) return {kind: 'auth'}
+          if (/suspend|terms|quota|not authorized/i.test(message)) return {kind: 'auth', reason: `account refused: ${message.slice(0, 200)}`}
+        }
+        if (status === 429) return {kind: 'rate_limited', retryAfterMs: retryAfterMs(headers, now)}
+        return undefined
+      },
+    }),
     ...tokenHooks(kiroCredentialSpec, options),
   }
+}
+
+/** A Kiro body is built per attempt: the profile comes with the instance's token, and the decoder maps tool names back. */
+async function kiroBody(instance: PoolInstance, input: BodyInput, options: OAuthAdapterOptions) {
+  const token = await credentials(kiroCredentialSpec, instance, options).manager.getAccessToken()
+  const overrides = instance.raw.KIRO_MODEL_MAP && typeof instance.raw.KIRO_MODEL_MAP === 'object' ? (instance.raw.KIRO_MODEL_MAP as Record<string, string>) : undefined
+  const {body, toolNameMap} = encodeKiroRequest(input.ir(), {
+    conversationId: randomUUID(),
+    modelId: kiroModelId(input.model, overrides),
+    // Only social logins carry a profile; builder-id requests are refused with one.
+    ...(token.authMethod === 'social' && token.profileArn ? {profileArn: token.profileArn} : {}),
+  })
+  return {body: JSON.stringify(body), createStreamDecoder: (opts?: StreamDecoderOptions) => createKiroStreamDecoder({...opts, model: input.model, toolNameMap})}
 }

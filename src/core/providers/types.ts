@@ -1,10 +1,9 @@
 import type {IncomingHttpHeaders} from 'node:http'
 import type {Dispatcher} from 'undici'
-import type {IRRequest, IRResponse} from '../codecs/ir.js'
-import type {Protocol, StreamDecoder, StreamDecoderOptions} from '../codecs/types.js'
+import type {Protocol} from '../codecs/types.js'
 import type {TokenStatus} from '../oauth/token-manager.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
-import type {Outcome} from '../proxy/classify.js'
+import type {Exchange} from './exchange.js'
 
 export interface CallContext {
   stream: boolean
@@ -23,27 +22,6 @@ export interface UpstreamCall {
   path?: string
 }
 
-export interface BodyInput {
-  clientProtocol: Protocol
-  clientJson: Record<string, unknown>
-  /** The request in the IR, decoded once on first use. */
-  ir(): IRRequest
-  model: string
-  stream: boolean
-}
-
-/** One attempt's upstream body, and for upstreams whose answers depend on it, the matching stream decoder. */
-export interface AttemptBody {
-  body: string
-  createStreamDecoder?: (opts?: StreamDecoderOptions) => StreamDecoder
-}
-
-/** Turns the bytes of a same-protocol stream into what the client expects (Code Assist's `{response}` unwrap). */
-export interface ByteTransform {
-  push(chunk: Uint8Array): string
-  end(): string
-}
-
 /** Everything that differs between upstream types: where requests go, with which credentials, in which shape. */
 export interface ProviderAdapter {
   readonly type: ProviderType
@@ -51,17 +29,9 @@ export interface ProviderAdapter {
   readonly protocol: Protocol
   /** Whether the client's bytes may pass through untouched when it speaks `protocol` (false for wrapped APIs). */
   readonly passthrough: boolean
-  /** The upstream answers only with streams; plain requests get the stream collected into one answer. */
-  readonly alwaysStreams?: boolean
   prepare(instance: PoolInstance, ctx: CallContext): Promise<UpstreamCall>
-  /** The body for one attempt on this instance; without it the proxy converts once for every attempt. */
-  encodeBody?(instance: PoolInstance, input: BodyInput): Promise<AttemptBody>
-  decodeResponse?(body: unknown): IRResponse
-  createStreamDecoder?(opts?: StreamDecoderOptions): StreamDecoder
-  /** For clients of `protocol` when `passthrough` is false: answers reshaped without a trip through the IR. */
-  sameProtocol?: {json(body: unknown): unknown; stream(opts?: StreamDecoderOptions): ByteTransform}
-  /** Upstream-specific meaning of an error answer; undefined falls back to the common status table. */
-  classify?(status: number, headers: Record<string, string | string[] | undefined>, body: string, now: number): Outcome | undefined
+  /** How a request to this upstream is encoded, sent and read. */
+  readonly exchange: Exchange
   /** After a 401: get a new access token so the same instance can be tried once more. */
   refresh?(instance: PoolInstance): Promise<void>
   /** The access token's state, for `pool list` and the board; null for key types. */

@@ -2,6 +2,7 @@ import {request} from 'undici'
 import {afterEach, describe, expect, it} from 'vitest'
 import {codecs} from '../codecs/index.js'
 import {PoolState} from '../pools/runtime.js'
+import {protocolExchange} from '../providers/exchange.js'
 import type {ProviderAdapter} from '../providers/types.js'
 import {rememberSecrets} from '../secrets.js'
 import {ProxyServer} from './server.js'
@@ -15,7 +16,7 @@ class BrokenState extends PoolState {
   }
 }
 
-const adapter = {type: 'claude-custom', protocol: 'anthropic', passthrough: true} as unknown as ProviderAdapter
+const adapter = {type: 'claude-custom', protocol: 'anthropic', passthrough: true, exchange: protocolExchange('anthropic')} as unknown as ProviderAdapter
 
 let server: ProxyServer | undefined
 afterEach(async () => {

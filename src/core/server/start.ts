@@ -7,7 +7,7 @@ import {PoolStore} from '../pools/store.js'
 import {PoolSync} from '../pools/sync.js'
 import {createAdapters, type Adapters} from '../providers/index.js'
 import {rememberSecrets} from '../secrets.js'
-import type {RequestRecord} from '../proxy/proxy.js'
+import type {RequestRecord} from '../proxy/types.js'
 import type {ServeSettings} from './options.js'
 import {ProxyServer} from './server.js'
 

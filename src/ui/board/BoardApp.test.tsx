@@ -3,7 +3,7 @@ import {render} from 'ink-testing-library'
 import {afterEach, describe, expect, it, vi} from 'vitest'
 import {PoolState} from '../../core/pools/runtime.js'
 import {toInstance} from '../../core/pools/schema.js'
-import type {RequestRecord} from '../../core/proxy/proxy.js'
+import type {RequestRecord} from '../../core/proxy/types.js'
 import {BoardApp, type BoardActions} from './BoardApp.js'
 
 const plain = (frame: string | undefined) => (frame ?? '').replace(/\u001B\[[0-9;]*m/g, '')

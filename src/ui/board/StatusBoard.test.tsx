@@ -1,6 +1,6 @@
 import {render} from 'ink-testing-library'
 import {describe, expect, it} from 'vitest'
-import type {RequestRecord} from '../../core/proxy/proxy.js'
+import type {RequestRecord} from '../../core/proxy/types.js'
 import type {BoardData, InstanceRowData} from './model.js'
 import {StatusBoard} from './StatusBoard.js'
 

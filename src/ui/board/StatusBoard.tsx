@@ -1,7 +1,7 @@
 import {Box, Text} from 'ink'
 import {escapeControls} from '../../core/escape.js'
 import type {ProviderType} from '../../core/pools/types.js'
-import type {RequestRecord} from '../../core/proxy/proxy.js'
+import type {RequestRecord} from '../../core/proxy/types.js'
 import {relativeTime} from '../../core/text.js'
 import {truncate} from '../table.js'
 import {STATE_STYLE} from '../theme.js'

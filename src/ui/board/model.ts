@@ -1,7 +1,7 @@
 import type {InstanceStateName} from '../../core/pools/live-instance.js'
 import {instanceLabel, type LiveInstance, type PoolState} from '../../core/pools/runtime.js'
 import type {ProviderType} from '../../core/pools/types.js'
-import type {RequestRecord} from '../../core/proxy/proxy.js'
+import type {RequestRecord} from '../../core/proxy/types.js'
 
 export interface InstanceRowData {
   id: string

@@ -1,7 +1,7 @@
 import type {EventEmitter} from 'node:events'
 import {useEffect, useRef, useState} from 'react'
 import type {PoolState} from '../../core/pools/runtime.js'
-import type {RequestRecord} from '../../core/proxy/proxy.js'
+import type {RequestRecord} from '../../core/proxy/types.js'
 import {buildRows, type BoardData, type TokenInfo} from './model.js'
 
 export interface BoardSources {

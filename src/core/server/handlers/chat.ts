@@ -1,3 +1,4 @@
+import {responseSink} from '../../http/client-sink.js'
 import {proxyRequest} from '../../proxy/proxy.js'
 import {requestType, type Handler} from '../handler.js'
 import {parseJsonBody, requiredModel, streamFlag} from '../request-json.js'
@@ -22,7 +23,7 @@ export const chat: Handler<'chat'> = async (deps, {route, pathname, typePrefix, 
       stream,
       headers,
     },
-    res,
+    responseSink(res),
   )
   deps.onRecord?.(record)
   return {kind: 'relayed'}

@@ -1,10 +1,9 @@
 import type {IncomingHttpHeaders} from 'node:http'
-import {request, type Dispatcher} from 'undici'
 import {errorMessage} from '../../errors.js'
-import {discard, readText} from '../../http/body.js'
 import {HttpStatusError} from '../../http-status-error.js'
 import type {ProviderType} from '../../pools/types.js'
 import {estimateInputTokens} from '../../proxy/estimate.js'
+import {countTokensUpstream} from '../../providers/side-calls.js'
 import {requestType, type Handler, type HandlerDeps, type Reply} from '../handler.js'
 import {HttpError} from '../http-error.js'
 import {parseJsonBody, requiredModel, streamFlag} from '../request-json.js'
@@ -35,17 +34,8 @@ async function upstreamCount(deps: HandlerDeps, type: ProviderType, model: strin
   const adapter = deps.adapters[type]
   // A side request records no outcome, so it never takes an instance's half-open trial.
   const live = deps.state.pick(type)
-  if (!adapter?.countTokensCall || !live) return undefined
-  let response: Dispatcher.ResponseData | undefined
-  try {
-    const call = await adapter.countTokensCall(live.config, {stream: false, model, clientProtocol: 'anthropic', clientHeaders: headers})
-    response = await request(call.url, {method: 'POST', headers: call.headers, body, dispatcher: call.dispatcher, signal: AbortSignal.timeout(30_000)})
-    const answer = await readText(response.body, deps.errorBodyLimitBytes)
-    return response.statusCode === 200 && answer.complete ? answer.text : undefined
-  } catch {
-    // Counting is advisory: fall through to the estimate rather than fail the client.
-    return undefined
-  } finally {
-    if (response) discard(response.body)
-  }
+  if (!adapter || !live) return undefined
+  // Counting is advisory: without an upstream count, the estimate answers rather than fail the client.
+  const ctx = {stream: false, model, clientProtocol: 'anthropic' as const, clientHeaders: headers}
+  return countTokensUpstream(adapter, live.config, ctx, body, {timeoutMs: 30_000, limitBytes: deps.errorBodyLimitBytes})
 }

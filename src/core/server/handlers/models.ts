@@ -1,8 +1,7 @@
-import {request, type Dispatcher} from 'undici'
 import type {Protocol} from '../../codecs/types.js'
-import {discard, readLimited} from '../../http/body.js'
 import type {ProviderType} from '../../pools/types.js'
 import {FALLBACK_MODELS} from '../../providers/models.js'
+import {listModels} from '../../providers/side-calls.js'
 import type {Handler, HandlerDeps} from '../handler.js'
 import {headerType} from '../resolve-type.js'
 
@@ -24,22 +23,7 @@ async function modelsOf(deps: HandlerDeps, type: ProviderType): Promise<string[]
   const adapter = deps.adapters[type]
   // A side request records no outcome, so it never takes an instance's half-open trial.
   const live = deps.state.pick(type)
-  if (!adapter?.modelsCall || !adapter.modelIds || !live) return FALLBACK_MODELS[type]
-  let response: Dispatcher.ResponseData | undefined
-  try {
-    const call = await adapter.modelsCall(live.config)
-    response = await request(call.url, {method: 'GET', headers: call.headers, dispatcher: call.dispatcher, signal: AbortSignal.timeout(10_000)})
-    if (response.statusCode === 200) {
-      const bytes = await readLimited(response.body, deps.responseLimitBytes)
-      const ids = bytes ? adapter.modelIds(JSON.parse(bytes.toString('utf8'))) : []
-      if (ids.length > 0) return ids
-    } else {
-      await response.body.dump()
-    }
-  } catch {
-    // The list is a convenience: an upstream without one still serves chat.
-  } finally {
-    if (response) discard(response.body)
-  }
-  return FALLBACK_MODELS[type]
+  // The list is a convenience: an upstream without one still serves chat.
+  const ids = adapter && live ? await listModels(adapter, live.config, {timeoutMs: 10_000, limitBytes: deps.responseLimitBytes}) : undefined
+  return ids ?? FALLBACK_MODELS[type]
 }

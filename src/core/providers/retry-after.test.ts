@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {retryAfterMs} from './classify.js'
+import {retryAfterMs} from './outcome.js'
 
 const NOW = Date.parse('2026-12-03T12:00:00Z')
 

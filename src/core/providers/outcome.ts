@@ -1,6 +1,9 @@
 import {EventTooLargeError} from '../codecs/sse.js'
 
-/** What an upstream answer or failure means for the request and for the instance (upstreams.md §9). */
+/**
+ * What an upstream answer or failure means for the request and for the instance: the vocabulary shared by the
+ * adapters (which classify their upstream's answers), serving, the health probes and the log.
+ */
 export type Outcome =
   | {kind: 'success'}
   /** The request itself is wrong: pass the answer through, never count it against the instance. */
@@ -9,7 +12,8 @@ export type Outcome =
   | {kind: 'quota'; retryAfterMs: number | null; reason?: string}
   /** Credentials refused; `reason` overrides "auth" where the upstream said more (suspended, licence missing…). */
   | {kind: 'auth'; reason?: string}
-  | {kind: 'server'; status: number}
+  /** `reason` names what went wrong where the status alone does not (an error event inside a stream). */
+  | {kind: 'server'; status: number; reason?: string}
   | {kind: 'network'; code: string}
   | {kind: 'timeout'; phase: 'connect' | 'headers' | 'body'}
   /** We aborted the request because its client went away (or the server is stopping): nobody's fault, never counted. */
@@ -17,16 +21,15 @@ export type Outcome =
 
 type Headers = Record<string, string | string[] | undefined>
 
-const CLIENT_FAULTS = new Set([400, 404, 405, 413, 415, 422])
 const TRANSIENT = new Set([408, 409, 425, 499, 529])
 
+/** The common meaning of an error status; anything else below 500 is the request's fault (400, 404, 422…). */
 export function classifyStatus(status: number, headers: Headers, now: number): Outcome {
   if (status < 400) return {kind: 'success'}
   if (status === 429) return {kind: 'rate_limited', retryAfterMs: retryAfterMs(headers, now)}
   if (status === 401 || status === 403) return {kind: 'auth'}
   if (status === 402) return {kind: 'quota', retryAfterMs: retryAfterMs(headers, now)}
   if (status >= 500 || TRANSIENT.has(status)) return {kind: 'server', status}
-  if (CLIENT_FAULTS.has(status)) return {kind: 'client_fault'}
   return {kind: 'client_fault'}
 }
 
@@ -40,19 +43,6 @@ export function classifyError(error: unknown): Outcome {
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return {kind: 'timeout', phase: 'headers'}
   if (code === 'UND_ERR_BODY_TIMEOUT') return {kind: 'timeout', phase: 'body'}
   return {kind: 'network', code}
-}
-
-/**
- * A timeout once the request was sent: the upstream has it and may still be generating (and billing) the answer.
- * Only a connect timeout means that nothing was sent.
- */
-export function isTimeoutAfterSending(outcome: Outcome): outcome is {kind: 'timeout'; phase: 'headers' | 'body'} {
-  return outcome.kind === 'timeout' && outcome.phase !== 'connect'
-}
-
-/** Whether the failure counts toward the instance's error streak (`errorCount`). */
-export function isCounted(outcome: Outcome): boolean {
-  return outcome.kind === 'server' || outcome.kind === 'network' || outcome.kind === 'timeout'
 }
 
 export function describeOutcome(outcome: Outcome): string {

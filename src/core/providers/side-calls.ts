@@ -1,0 +1,57 @@
+import type {Dispatcher} from 'undici'
+import {discard, readLimited, readText} from '../http/body.js'
+import type {PoolInstance} from '../pools/types.js'
+import type {CallContext, ProviderAdapter} from './types.js'
+
+/**
+ * Side requests: asked of one instance, advisory, and recording no outcome. Each sends through the adapter's
+ * exchange, never throws (a failure is "no answer", and the caller has a fallback), and closes what it opened.
+ */
+export interface SideCallLimits {
+  timeoutMs: number
+  /** Largest answer read; a longer one is no answer. */
+  limitBytes: number
+}
+
+async function sideCall<T>(open: () => Promise<Dispatcher.ResponseData | undefined>, read: (response: Dispatcher.ResponseData) => Promise<T | undefined>): Promise<T | undefined> {
+  let response: Dispatcher.ResponseData | undefined
+  try {
+    response = await open()
+    return response ? await read(response) : undefined
+  } catch {
+    return undefined
+  } finally {
+    if (response) discard(response.body)
+  }
+}
+
+/** The upstream's own model ids; undefined when it has no list, an empty one, or does not answer. */
+export function listModels(adapter: ProviderAdapter, instance: PoolInstance, limits: SideCallLimits): Promise<string[] | undefined> {
+  const {modelsCall, modelIds} = adapter
+  if (!modelsCall || !modelIds) return Promise.resolve(undefined)
+  return sideCall(
+    async () => adapter.exchange.send(await modelsCall(instance), {method: 'GET', signal: AbortSignal.timeout(limits.timeoutMs)}),
+    async (response) => {
+      if (response.statusCode !== 200) {
+        await response.body.dump()
+        return undefined
+      }
+      const bytes = await readLimited(response.body, limits.limitBytes)
+      const ids = bytes ? modelIds(JSON.parse(bytes.toString('utf8'))) : []
+      return ids.length > 0 ? ids : undefined
+    },
+  )
+}
+
+/** Anthropic's count_tokens asked of the upstream: its answer as sent, or undefined where it cannot count. */
+export function countTokensUpstream(adapter: ProviderAdapter, instance: PoolInstance, ctx: CallContext, body: string | Buffer, limits: SideCallLimits): Promise<string | undefined> {
+  const {countTokensCall} = adapter
+  if (!countTokensCall) return Promise.resolve(undefined)
+  return sideCall(
+    async () => adapter.exchange.send(await countTokensCall(instance, ctx), {method: 'POST', body, signal: AbortSignal.timeout(limits.timeoutMs)}),
+    async (response) => {
+      const answer = await readText(response.body, limits.limitBytes)
+      return response.statusCode === 200 && answer.complete ? answer.text : undefined
+    },
+  )
+}

@@ -1,0 +1,49 @@
+import type {ProtocolCodec} from '../codecs/types.js'
+import type {ClientSink} from '../http/client-sink.js'
+import {instanceLabel, type LiveInstance} from '../pools/runtime.js'
+import {sendError} from './context.js'
+import type {ClientCall, ProxyDeps} from './types.js'
+
+/** The status and message the client was answered with when no attempt served it. */
+export interface FinalAnswer {
+  status: number
+  message: string
+}
+
+/**
+ * The upstream took the request and then ran out of time: it may still be generating (and billing) the answer, so
+ * sending it elsewhere could pay for it twice. The client gets a timeout in its protocol, with the SDKs' own
+ * `x-should-retry: false` so that they do not resend it either.
+ */
+export function answerTimeout(deps: ProxyDeps, call: ClientCall, codec: ProtocolCodec, sink: ClientSink, live: LiveInstance, phase: 'headers' | 'body'): FinalAnswer {
+  const limits = deps.timeouts?.[call.type]
+  const waited = phase === 'body' ? limits?.idleMs : limits?.headersMs
+  const within = waited === undefined ? '' : ` for ${waited / 1000} s`
+  const what = phase === 'body' ? `went quiet${within} in the middle of its answer` : `sent no answer${within}`
+  const message = `The upstream (${instanceLabel(live)}) ${what}. The request was not resent, as the upstream may still be working on it.`
+  sendError(sink, codec, 504, message, {'x-should-retry': 'false'})
+  return {status: 504, message}
+}
+
+/** No attempt left: every instance cooling (429 with Retry-After), the last failure (502), or none usable (503). */
+export function answerUnavailable(deps: ProxyDeps, call: ClientCall, codec: ProtocolCodec, sink: ClientSink, attempts: number, lastFailure: string | undefined): FinalAnswer {
+  const {coolingUntil, counts} = deps.state.unavailability(call.type, new Set())
+  const total = counts.healthy + counts.cooling + counts.unhealthy + counts.disabled
+  if (counts.healthy === 0 && coolingUntil !== null) {
+    const seconds = Math.max(1, Math.ceil((coolingUntil - deps.now()) / 1000))
+    const message = `All ${call.type} instances are cooling down after rate limits; retry in ${seconds}s.`
+    sendError(sink, codec, 429, message, {'retry-after': String(seconds)})
+    return {status: 429, message}
+  }
+  if (lastFailure) {
+    const message = `${attempts === 1 ? 'The only attempt' : `All ${attempts} attempts`} failed; last: ${lastFailure}.`
+    sendError(sink, codec, 502, message)
+    return {status: 502, message}
+  }
+  const message =
+    total === 0
+      ? `No ${call.type} instances are configured. Add one with \`aiclient pool add ${call.type}\`.`
+      : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled.`
+  sendError(sink, codec, 503, message)
+  return {status: 503, message}
+}

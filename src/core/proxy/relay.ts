@@ -1,0 +1,94 @@
+import type {Dispatcher} from 'undici'
+import {CodecError} from '../codecs/errors.js'
+import {StreamFailure, collectStream} from '../codecs/collect.js'
+import type {IRResponse, IRStreamEvent} from '../codecs/ir.js'
+import {errorMessage} from '../errors.js'
+import {headerValue} from '../http/client-sink.js'
+import {instanceLabel} from '../pools/runtime.js'
+import {classifyError} from '../providers/outcome.js'
+import {failure, sendError, type Attempt, type AttemptContext, type Received} from './context.js'
+import {errorDetail, readAnswer} from './read-answer.js'
+import {DEFAULT_RESPONSE_LIMIT} from './types.js'
+
+const RELAYED_HEADERS = ['content-type', 'retry-after', 'x-request-id', 'request-id']
+
+/** An upstream's refusal of the request itself: the client gets it as the upstream said it, or in its own shape. */
+export function relayClientFault(ctx: AttemptContext, response: Dispatcher.ResponseData, text: string): Attempt {
+  const {call, adapter, sink, codec} = ctx
+  const status = response.statusCode
+  // An empty body (or one too long to read) is not worth relaying: the client gets an error in its own shape.
+  if (call.protocol === adapter.protocol && adapter.passthrough && text !== '') {
+    const headers: Record<string, string> = {}
+    for (const name of RELAYED_HEADERS) {
+      const value = response.headers[name]
+      if (typeof value === 'string') headers[name] = value
+    }
+    sink.send(status, headers, text)
+    return {done: true, status}
+  }
+  const detail = errorDetail(text)
+  sendError(sink, codec, status, detail || `The upstream rejected the request (${status}).`)
+  return {done: true, status, error: detail}
+}
+
+function sendJsonAnswer(ctx: AttemptContext, out: string | Buffer, latencyMs: number): Attempt {
+  ctx.sink.send(200, {'content-type': 'application/json', 'x-aiclient-instance': headerValue(instanceLabel(ctx.live))}, out)
+  return {done: true, status: 200, latencyMs}
+}
+
+/** A plain answer: read whole (within the limit), and converted to the client's protocol unless it passes through. */
+export async function relayJson(ctx: AttemptContext, received: Received): Promise<Attempt> {
+  const {deps, call, adapter, codec} = ctx
+  const read = await readAnswer(received.response, deps.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT)
+  if ('problem' in read) return failure(read.outcome ?? {kind: 'server', status: 502}, read.problem)
+  let out: Buffer | string = read.bytes
+  if (call.protocol !== adapter.protocol || !adapter.passthrough) {
+    try {
+      out =
+        call.protocol === adapter.protocol && adapter.exchange.reshape
+          ? JSON.stringify(adapter.exchange.reshape.json(read.json))
+          : JSON.stringify(codec.encodeResponse(adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped}), {onDropped: deps.onDropped}))
+    } catch (error) {
+      if (error instanceof CodecError) throw error
+      return failure({kind: 'server', status: 502}, `unreadable response: ${errorMessage(error)}`)
+    }
+  }
+  return sendJsonAnswer(ctx, out, received.latencyMs)
+}
+
+/**
+ * A plain answer for the client from an upstream that only streams: the whole stream, folded, within the size
+ * limit of plain answers. Reading stops at the upstream's first error.
+ */
+export async function relayCollected(ctx: AttemptContext, received: Received): Promise<Attempt> {
+  const {deps, call, sink, codec} = ctx
+  const limit = deps.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT
+  const decoder = received.createDecoder()
+  const events: IRStreamEvent[] = []
+  let size = 0
+  try {
+    for await (const chunk of received.response.body) {
+      size += (chunk as Buffer).length
+      if (size > limit) return failure({kind: 'server', status: 502}, `answer larger than ${limit} bytes`)
+      const batch = decoder.push(chunk as Buffer)
+      events.push(...batch)
+      if (batch.some((event) => event.type === 'error')) break
+    }
+    events.push(...decoder.end())
+  } catch (error) {
+    return failure(classifyError(error), errorMessage(error))
+  }
+  let answer: IRResponse
+  try {
+    answer = collectStream(events, call.model)
+  } catch (error) {
+    const status = error instanceof StreamFailure ? error.status : 502
+    if (status === 429) return failure({kind: 'rate_limited', retryAfterMs: null}, errorMessage(error))
+    if (status < 500) {
+      sendError(sink, codec, status, errorMessage(error))
+      return {done: true, status, error: errorMessage(error)}
+    }
+    return failure({kind: 'server', status}, errorMessage(error))
+  }
+  return sendJsonAnswer(ctx, JSON.stringify(codec.encodeResponse(answer, {onDropped: deps.onDropped})), received.latencyMs)
+}

@@ -1,0 +1,55 @@
+import type {IncomingHttpHeaders} from 'node:http'
+import type {Protocol, ProtocolCodec} from '../codecs/types.js'
+import type {RequestTimeouts} from '../http/dispatchers.js'
+import type {PoolState} from '../pools/runtime.js'
+import type {ProviderType} from '../pools/types.js'
+import type {ProviderAdapter} from '../providers/types.js'
+
+/** One client request as the server parsed it, ready to be served from the pool. */
+export interface ClientCall {
+  route: string
+  protocol: Protocol
+  type: ProviderType
+  /** The request body exactly as received. */
+  body: Buffer
+  json: Record<string, unknown>
+  /** The model the upstream should see; differs from the body's when a `type:` prefix was removed. */
+  model: string
+  modelRewritten: boolean
+  stream: boolean
+  headers: IncomingHttpHeaders
+}
+
+/** What the log and the board show of one served request. */
+export interface RequestRecord {
+  time: number
+  route: string
+  protocol: Protocol
+  type: ProviderType
+  instance: string | null
+  model: string
+  status: number
+  ms: number
+  attempts: number
+  stream: boolean
+  error?: string
+}
+
+export interface ProxyDeps {
+  state: PoolState
+  adapters: Partial<Record<ProviderType, ProviderAdapter>>
+  codecs: Record<Protocol, ProtocolCodec>
+  now: () => number
+  maxAttempts: number
+  /** Largest non-streamed upstream answer held in memory; larger ones fail the attempt. */
+  responseLimitBytes?: number
+  /** How long each type's upstream may take to answer and may go quiet mid-answer; the dispatcher's own otherwise. */
+  timeouts?: Partial<Record<ProviderType, RequestTimeouts>>
+  /** Largest upstream error body read; a longer one is cut off unread and its connection closed. */
+  errorBodyLimitBytes?: number
+  /** Longest single event of a converted stream; a longer one fails the attempt (DEFAULT_EVENT_LIMIT). */
+  streamEventLimitBytes?: number
+  onDropped?: (field: string) => void
+}
+
+export const DEFAULT_RESPONSE_LIMIT = 64 * 1024 * 1024

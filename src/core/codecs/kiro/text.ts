@@ -74,6 +74,13 @@ function add(state: SplitState, type: 'text' | 'thinking', text: string): void {
   else state.pieces.push({type, text})
 }
 
+// Releases the held text as `type`, but for an end that could still become `token` (nothing at a flush).
+function release(state: SplitState, type: 'text' | 'thinking', token: string, final: boolean): void {
+  const keep = final ? 0 : partialSuffix(state.held, token)
+  add(state, type, state.held.slice(0, state.held.length - keep))
+  state.held = state.held.slice(state.held.length - keep)
+}
+
 function splitStart(state: SplitState, final: boolean): void {
   const lead = state.held.trimStart()
   const undecided = lead === '' || (lead.length < OPEN_TAG.length && OPEN_TAG.startsWith(lead))
@@ -93,10 +100,7 @@ function splitThinking(state: SplitState, final: boolean): void {
   for (;;) {
     const at = state.held.indexOf(CLOSE_TAG)
     if (at === -1) {
-      const keep = final ? 0 : partialSuffix(state.held, CLOSE_TAG)
-      add(state, 'thinking', state.held.slice(0, state.held.length - keep))
-      state.held = state.held.slice(state.held.length - keep)
-      return
+      return release(state, 'thinking', CLOSE_TAG, final)
     }
     const after = state.held.slice(at + CLOSE_TAG.length)
     if (after.startsWith(AFTER_CLOSE) || (final && after.trim() === '')) {
@@ -120,10 +124,7 @@ function splitText(state: SplitState, final: boolean): void {
     if (!state.call) {
       const at = state.held.indexOf(CALL_START)
       if (at === -1) {
-        const keep = final ? 0 : partialSuffix(state.held, CALL_START)
-        add(state, 'text', state.held.slice(0, state.held.length - keep))
-        state.held = state.held.slice(state.held.length - keep)
-        return
+        return release(state, 'text', CALL_START, final)
       }
       add(state, 'text', state.held.slice(0, at))
       state.held = state.held.slice(at)

@@ -4,7 +4,7 @@ import {newId} from './ids.js'
 import type {IRStopReason, IRStreamEvent, IRUsage} from './ir.js'
 import {createSseParser, formatSse, type SseEvent} from './sse.js'
 import {BlockSequencer} from './stream-state.js'
-import type {StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
+import type {DropHandler, StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
 import {asNumber, asObject, asString, isObject, type JsonObject} from './values.js'
 
 export function createAnthropicStreamDecoder(opts: StreamDecoderOptions = {}): StreamDecoder {
@@ -109,25 +109,83 @@ export function createAnthropicStreamDecoder(opts: StreamDecoderOptions = {}): S
 
 export function createAnthropicStreamEncoder(opts: StreamEncoderOptions): StreamEncoder {
   const drop = opts.onDropped ?? (() => {})
-  let started = false
-  let closed = false
-  let open: {index: number; kind: string} | undefined
-  let next = 0
-  let inputUsage: IRUsage | undefined
+  const writer = new AnthropicEventWriter(opts)
+  return {
+    encode(events) {
+      let out = ''
+      for (const event of events) {
+        if (writer.closed) break
+        out += encodeEvent(writer, event, drop)
+      }
+      return out
+    },
+    finish() {
+      return writer.closed ? '' : writer.end('end_turn', undefined)
+    },
+  }
+}
 
-  function emit(type: string, body: JsonObject = {}): string {
-    return formatSse(JSON.stringify({type, ...body}), type)
+function encodeEvent(writer: AnthropicEventWriter, event: IRStreamEvent, drop: DropHandler): string {
+  switch (event.type) {
+    case 'message_start':
+      return writer.start(event.id, event.usage)
+    case 'block_start': {
+      if (event.kind === 'text') return writer.openBlock('text', {type: 'text', text: ''})
+      if (event.kind === 'thinking') return writer.openBlock('thinking', {type: 'thinking', thinking: ''})
+      if (event.kind === 'redacted_thinking') {
+        return writer.openBlock('redacted_thinking', {type: 'redacted_thinking', data: event.data ?? ''})
+      }
+      if (event.signature !== undefined) drop('tool_call.signature')
+      const id = event.id ?? newId('toolu_')
+      return writer.openBlock('tool_call', {type: 'tool_use', id, name: event.name ?? '', input: {}})
+    }
+    case 'text_delta':
+      return writer.delta({type: 'text_delta', text: event.text})
+    case 'thinking_delta':
+      return writer.delta({type: 'thinking_delta', thinking: event.text})
+    case 'signature_delta':
+      if (writer.openKind === 'thinking') return writer.delta({type: 'signature_delta', signature: event.signature})
+      drop('signature')
+      return ''
+    case 'tool_input_delta':
+      return writer.delta({type: 'input_json_delta', partial_json: event.json})
+    case 'block_stop':
+      return writer.closeBlock()
+    case 'message_end':
+      return writer.end(event.stopReason, event.usage, event.stopSequence)
+    case 'error':
+      return writer.fail(event.message, event.status)
+  }
+}
+
+// Anthropic's event framing: one message_start, numbered content blocks opened and closed in turn, and a
+// message_delta with the usage before message_stop. Nothing is written once the message is closed.
+class AnthropicEventWriter {
+  private started = false
+  private ended = false
+  private open: {index: number; kind: string} | undefined
+  private next = 0
+  private inputUsage: IRUsage | undefined
+
+  constructor(private readonly opts: StreamEncoderOptions) {}
+
+  get closed(): boolean {
+    return this.ended
   }
 
-  function start(id?: string, usage?: IRUsage): string {
-    if (started) return ''
-    started = true
-    inputUsage = usage
+  get openKind(): string | undefined {
+    return this.open?.kind
+  }
+
+  start(id?: string, usage?: IRUsage): string {
+    if (this.started) return ''
+    this.started = true
+    this.inputUsage = usage
     const message = {
-      id: opts.id ?? id ?? newId('msg_'),
+      id: this.opts.id ?? id ?? newId('msg_'),
       type: 'message',
       role: 'assistant',
-      model: opts.model,
+      model: this.opts.model,
       content: [],
       stop_reason: null,
       stop_sequence: null,
@@ -136,29 +194,29 @@ export function createAnthropicStreamEncoder(opts: StreamEncoderOptions): Stream
     return emit('message_start', {message})
   }
 
-  function closeBlock(): string {
-    if (!open) return ''
-    const index = open.index
-    open = undefined
+  closeBlock(): string {
+    if (!this.open) return ''
+    const index = this.open.index
+    this.open = undefined
     return emit('content_block_stop', {index})
   }
 
-  function openBlock(kind: string, contentBlock: JsonObject): string {
-    const out = start() + closeBlock()
-    open = {index: next++, kind}
-    return out + emit('content_block_start', {index: open.index, content_block: contentBlock})
+  openBlock(kind: string, contentBlock: JsonObject): string {
+    const out = this.start() + this.closeBlock()
+    this.open = {index: this.next++, kind}
+    return out + emit('content_block_start', {index: this.open.index, content_block: contentBlock})
   }
 
-  function delta(body: JsonObject): string {
-    return open ? emit('content_block_delta', {index: open.index, delta: body}) : ''
+  delta(body: JsonObject): string {
+    return this.open ? emit('content_block_delta', {index: this.open.index, delta: body}) : ''
   }
 
-  function end(reason: IRStopReason, usage: IRUsage | undefined, stopSequence?: string): string {
-    closed = true
-    const final = encodeAnthropicUsage(usage ?? inputUsage ?? {inputTokens: 0, outputTokens: 0})
+  end(reason: IRStopReason, usage: IRUsage | undefined, stopSequence?: string): string {
+    this.ended = true
+    const final = encodeAnthropicUsage(usage ?? this.inputUsage ?? {inputTokens: 0, outputTokens: 0})
     return (
-      start() +
-      closeBlock() +
+      this.start() +
+      this.closeBlock() +
       emit('message_delta', {
         delta: {stop_reason: encodeStopReason(reason), stop_sequence: stopSequence ?? null},
         usage: final,
@@ -167,51 +225,12 @@ export function createAnthropicStreamEncoder(opts: StreamEncoderOptions): Stream
     )
   }
 
-  function encodeOne(event: IRStreamEvent): string {
-    switch (event.type) {
-      case 'message_start':
-        return start(event.id, event.usage)
-      case 'block_start': {
-        if (event.kind === 'text') return openBlock('text', {type: 'text', text: ''})
-        if (event.kind === 'thinking') return openBlock('thinking', {type: 'thinking', thinking: ''})
-        if (event.kind === 'redacted_thinking') {
-          return openBlock('redacted_thinking', {type: 'redacted_thinking', data: event.data ?? ''})
-        }
-        if (event.signature !== undefined) drop('tool_call.signature')
-        const id = event.id ?? newId('toolu_')
-        return openBlock('tool_call', {type: 'tool_use', id, name: event.name ?? '', input: {}})
-      }
-      case 'text_delta':
-        return delta({type: 'text_delta', text: event.text})
-      case 'thinking_delta':
-        return delta({type: 'thinking_delta', thinking: event.text})
-      case 'signature_delta':
-        if (open?.kind === 'thinking') return delta({type: 'signature_delta', signature: event.signature})
-        drop('signature')
-        return ''
-      case 'tool_input_delta':
-        return delta({type: 'input_json_delta', partial_json: event.json})
-      case 'block_stop':
-        return closeBlock()
-      case 'message_end':
-        return end(event.stopReason, event.usage, event.stopSequence)
-      case 'error':
-        closed = true
-        return anthropicStreamErrorEvent(event.message, event.status)
-    }
+  fail(message: string, status: number): string {
+    this.ended = true
+    return anthropicStreamErrorEvent(message, status)
   }
+}
 
-  return {
-    encode(events) {
-      let out = ''
-      for (const event of events) {
-        if (closed) break
-        out += encodeOne(event)
-      }
-      return out
-    },
-    finish() {
-      return closed ? '' : end('end_turn', undefined)
-    },
-  }
+function emit(type: string, body: JsonObject = {}): string {
+  return formatSse(JSON.stringify({type, ...body}), type)
 }

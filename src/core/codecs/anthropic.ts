@@ -1,5 +1,6 @@
 import {anthropicErrorBody, anthropicStreamErrorEvent} from './anthropic-errors.js'
-import {decodeAnthropicRequest, encodeAnthropicRequest} from './anthropic-request.js'
+import {encodeAnthropicRequest} from './anthropic-request.js'
+import {decodeAnthropicRequest} from './anthropic-request-decode.js'
 import {decodeAnthropicResponse, encodeAnthropicResponse} from './anthropic-response.js'
 import {createAnthropicStreamDecoder, createAnthropicStreamEncoder} from './anthropic-stream.js'
 import type {ProtocolCodec} from './types.js'

@@ -1,5 +1,6 @@
 import {geminiErrorBody, geminiStreamErrorEvent} from './gemini-errors.js'
-import {decodeGeminiRequest, encodeGeminiRequest} from './gemini-request.js'
+import {encodeGeminiRequest} from './gemini-request.js'
+import {decodeGeminiRequest} from './gemini-request-decode.js'
 import {decodeGeminiResponse, encodeGeminiResponse} from './gemini-response.js'
 import {createGeminiStreamDecoder, createGeminiStreamEncoder} from './gemini-stream.js'
 import type {ProtocolCodec} from './types.js'

@@ -1,5 +1,6 @@
 import {openAIErrorBody, openAIStreamErrorEvent} from './openai-errors.js'
-import {decodeOpenAIRequest, encodeOpenAIRequest} from './openai-request.js'
+import {encodeOpenAIRequest} from './openai-request.js'
+import {decodeOpenAIRequest} from './openai-request-decode.js'
 import {decodeOpenAIResponse, encodeOpenAIResponse} from './openai-response.js'
 import {createOpenAIStreamDecoder, createOpenAIStreamEncoder} from './openai-stream.js'
 import type {ProtocolCodec} from './types.js'

@@ -3,13 +3,13 @@
 // broke off, since that can end on a boundary too.
 import {streamError} from '../errors.js'
 import {newId} from '../ids.js'
-import type {IRStopReason, IRUsage} from '../ir.js'
+import type {IRStreamEvent} from '../ir.js'
 import {BlockSequencer} from '../stream-state.js'
-import type {StreamDecoder, StreamDecoderOptions} from '../types.js'
-import {asNumber, asObject, asString, compact, isObject, parseJsonObject, type JsonObject} from '../values.js'
+import type {DropHandler, StreamDecoder, StreamDecoderOptions} from '../types.js'
+import {asNumber, asObject, asString, isObject, parseJsonObject, type JsonObject} from '../values.js'
 import {createFrameReader, KiroFrameError, type KiroFrame} from './eventstream.js'
-import {kiroContextWindow} from './models.js'
 import {createTextSplitter, type TextPiece} from './text.js'
+import {kiroStopReason, kiroUsage} from './usage.js'
 
 export interface KiroStreamOptions extends StreamDecoderOptions {
   // The model the client asked for: shown in message_start and choosing the context window of the estimate.
@@ -42,15 +42,6 @@ const EVENT_TYPES = new Set([
   'invalidStateEvent',
 ])
 
-const STOP_REASONS = new Map<string, IRStopReason>([
-  ['END_TURN', 'end_turn'],
-  ['TOOL_USE', 'tool_use'],
-  ['MAX_TOKENS', 'max_tokens'],
-  ['MODEL_CONTEXT_WINDOW_EXCEEDED', 'max_tokens'],
-  ['CONTENT_FILTERED', 'content_filter'],
-  ['PAUSE_TURN', 'other'],
-])
-
 interface PendingCall {
   id: string
   name: string
@@ -80,194 +71,12 @@ function unwrap(frame: KiroFrame): {type: string | undefined; payload: JsonObjec
   return {type, payload: isObject(inner) ? inner : payload}
 }
 
-// Tool calls are emitted whole, once their `stop` arrives: Kiro may interleave fragments of several calls,
-// and a call whose joined arguments are not a JSON object must fail before any of it reaches the client.
-//
-// Usage comes from `metadataEvent.tokenUsage` when Kiro sends one. Otherwise output is estimated as
-// characters / 4 (CLIProxyAPIPlus) over text, thinking and tool calls, and input as the context window
-// (1M for Opus, else 200k) × `contextUsagePercentage` / 100 minus that output (AIClient-2-API), 0 without
-// a percentage.
 export function createKiroStreamDecoder(opts: KiroStreamOptions = {}): StreamDecoder {
-  const drop = opts.onDropped ?? (() => {})
-  const clientNames = new Map(Object.entries(opts.toolNameMap ?? {}))
   const frames = createFrameReader(opts.maxEventLength)
-  const seq = new BlockSequencer()
-  const splitter = createTextSplitter()
-  const id = newId('msg_')
-  const calls = new Map<string, PendingCall>()
-  const finished = new Set<string>()
-  const seen = {frame: false, text: false, thinking: false, toolCall: false}
-  let lastCall: PendingCall | undefined
-  let lastContent: string | undefined
-  let signed = false
-  let outputChars = 0
-  let contextPercent: number | undefined
-  let tokenUsage: JsonObject | undefined
-  let stopReason: string | undefined
-
-  function fail(status: number, message: string): void {
-    seq.fail(streamError(status, message))
-  }
-
-  function onFrame(frame: KiroFrame): void {
-    if (seq.done) return
-    seen.frame = true
-    if (frame.messageType === 'exception') {
-      const type = frame.exceptionType ?? 'exception'
-      return fail(exceptionStatus(type), `Kiro ${type}: ${describe(frame.payload)}`)
-    }
-    if (frame.messageType === 'error') {
-      const code = frame.errorCode === undefined ? '' : ` ${frame.errorCode}`
-      return fail(502, `Kiro error${code}: ${frame.errorMessage ?? describe(frame.payload)}`)
-    }
-    seq.start(id, opts.model)
-    const {type, payload} = unwrap(frame)
-    switch (type) {
-      case 'assistantResponseEvent':
-        return onContent(asString(payload.content))
-      case 'toolUseEvent':
-        return onToolUse(payload)
-      case 'reasoningContentEvent':
-        return onReasoning(payload)
-      case 'contextUsageEvent':
-        contextPercent = asNumber(payload.contextUsagePercentage) ?? contextPercent
-        return
-      case 'metadataEvent':
-        if (isObject(payload.tokenUsage)) tokenUsage = payload.tokenUsage
-        stopReason = asString(payload.stopReason) ?? stopReason
-        return
-      case 'invalidStateEvent': {
-        // Its reasons (e.g. an invalid task plan) concern the request, so another account would fare no better.
-        const reason = asString(payload.reason)
-        return fail(400, `Kiro reported an invalid state${reason ? ` (${reason})` : ''}: ${describe(payload)}`)
-      }
-      default:
-        if (type === undefined || !IGNORED_EVENTS.has(type)) drop(`event.${type ?? 'untyped'}`)
-    }
-  }
-
-  // Kiro sometimes sends a content event twice in a row (AIClient-2-API drops the copy).
-  function onContent(content: string | undefined): void {
-    if (!content) return
-    if (content === lastContent) return drop('duplicate content event')
-    lastContent = content
-    emit(splitter.push(content))
-  }
-
-  function emit(pieces: TextPiece[]): void {
-    for (const piece of pieces) {
-      if (piece.type === 'call') {
-        emitCall(newId('toolu_'), piece.name, piece.input)
-        continue
-      }
-      if (piece.type === 'thinking') {
-        seen.thinking = true
-        seq.push({type: 'thinking_delta', index: thinkingBlock(), text: piece.text})
-      } else {
-        seen.text = true
-        seq.push({type: 'text_delta', index: seq.ensure('text'), text: piece.text})
-      }
-      outputChars += piece.text.length
-    }
-  }
-
-  // Text, tool calls and reasoning are separate blocks; whatever text is held back comes first.
-  function interrupt(): void {
-    emit(splitter.flush())
-    lastContent = undefined
-  }
-
-  // A signature ends its thinking block: later reasoning opens a new one.
-  function thinkingBlock(): number {
-    const index = signed ? seq.begin('thinking') : seq.ensure('thinking')
-    signed = false
-    return index
-  }
-
-  function onReasoning(payload: JsonObject): void {
-    interrupt()
-    const redacted = asString(payload.redactedContent)
-    if (redacted) {
-      seen.thinking = true
-      seq.begin('redacted_thinking', {data: redacted})
-      seq.close()
-    }
-    const text = asString(payload.text)
-    if (text) {
-      seen.thinking = true
-      outputChars += text.length
-      seq.push({type: 'thinking_delta', index: thinkingBlock(), text})
-    }
-    const signature = asString(payload.signature)
-    if (signature) {
-      seq.push({type: 'signature_delta', index: thinkingBlock(), signature})
-      signed = true
-    }
-  }
-
-  // Fragments share a toolUseId; continuations may lack the name or even the id, and `input` may come as an
-  // object instead of JSON text (CLIProxyAPIPlus).
-  function onToolUse(payload: JsonObject): void {
-    interrupt()
-    const toolUseId = asString(payload.toolUseId) ?? lastCall?.id
-    if (toolUseId === undefined) return drop('toolUseEvent without toolUseId')
-    if (finished.has(toolUseId)) return drop('toolUseEvent after its stop')
-    let call = calls.get(toolUseId)
-    if (!call) {
-      call = {id: toolUseId, name: '', input: ''}
-      calls.set(toolUseId, call)
-    }
-    call.name ||= asString(payload.name) ?? ''
-    if (typeof payload.input === 'string') call.input += payload.input
-    else if (isObject(payload.input)) call.input = JSON.stringify(payload.input)
-    lastCall = call
-    if (payload.stop === true) finishCall(call, 'has arguments that are not a JSON object')
-  }
-
-  function finishCall(call: PendingCall, problem: string): void {
-    calls.delete(call.id)
-    finished.add(call.id)
-    if (lastCall === call) lastCall = undefined
-    const input = parseJsonObject(call.input)
-    if (input === undefined) return fail(502, `Kiro tool call ${call.id} ${problem}`)
-    if (call.name === '') return fail(502, `Kiro tool call ${call.id} has no name`)
-    emitCall(call.id, call.name, input)
-  }
-
-  function emitCall(callId: string, name: string, input: JsonObject): void {
-    seen.toolCall = true
-    const json = JSON.stringify(input)
-    outputChars += name.length + json.length
-    const index = seq.begin('tool_call', {id: callId, name: clientNames.get(name) ?? name})
-    seq.push({type: 'tool_input_delta', index, json})
-    seq.close()
-  }
-
-  function usage(): IRUsage {
-    const reported = tokenUsage ?? {}
-    const outputTokens = asNumber(reported.outputTokens) ?? Math.ceil(outputChars / 4)
-    const cacheRead = asNumber(reported.cacheReadInputTokens)
-    const cacheWrite = asNumber(reported.cacheWriteInputTokens)
-    const uncached = asNumber(reported.uncachedInputTokens)
-    const window = kiroContextWindow(opts.model)
-    const estimated = contextPercent === undefined ? 0 : Math.round((window * contextPercent) / 100) - outputTokens
-    const inputTokens =
-      uncached === undefined ? Math.max(0, estimated) : uncached + (cacheRead ?? 0) + (cacheWrite ?? 0)
-    return compact({inputTokens, outputTokens, cachedInputTokens: cacheRead, cacheCreationInputTokens: cacheWrite})
-  }
-
-  // Kiro's own reason wins, except that a turn with tool calls must say tool_use for clients to run them.
-  // Without one: an answer that is only reasoning ran out of tokens while thinking.
-  function finalStopReason(): IRStopReason {
-    const reported = stopReason === undefined ? undefined : STOP_REASONS.get(stopReason)
-    if (seen.toolCall && (reported === undefined || reported === 'end_turn')) return 'tool_use'
-    if (reported) return reported
-    return seen.thinking && !seen.text ? 'max_tokens' : 'end_turn'
-  }
-
+  const answer = new KiroAnswer(opts)
   return {
     push(chunk) {
-      if (seq.done) return []
+      if (answer.done) return []
       let batch: KiroFrame[]
       let damage: KiroFrameError | undefined
       try {
@@ -277,26 +86,208 @@ export function createKiroStreamDecoder(opts: KiroStreamOptions = {}): StreamDec
         batch = error.frames
         damage = error
       }
-      for (const frame of batch) onFrame(frame)
-      if (damage) fail(502, `Kiro event stream is damaged: ${damage.message}`)
-      return seq.take()
+      for (const frame of batch) answer.onFrame(frame)
+      if (damage) answer.fail(502, `Kiro event stream is damaged: ${damage.message}`)
+      return answer.take()
     },
     end() {
-      if (seq.done) return seq.take()
+      if (answer.done) return answer.take()
       try {
         frames.end()
       } catch (error) {
-        fail(502, `Kiro event stream is damaged: ${error instanceof Error ? error.message : String(error)}`)
-        return seq.take()
+        answer.fail(502, `Kiro event stream is damaged: ${error instanceof Error ? error.message : String(error)}`)
+        return answer.take()
       }
-      if (!seen.frame) {
-        seq.truncated()
-        return seq.take()
-      }
-      interrupt()
-      for (const call of [...calls.values()]) if (!seq.done) finishCall(call, 'was cut off before its end')
-      seq.end(finalStopReason(), usage())
-      return seq.take()
+      answer.finish()
+      return answer.take()
     },
+  }
+}
+
+// One answer as its frames arrive: each event type has its handler, and the IR events pile up in the
+// sequencer until taken.
+//
+// Tool calls are emitted whole, once their `stop` arrives: Kiro may interleave fragments of several calls,
+// and a call whose joined arguments are not a JSON object must fail before any of it reaches the client.
+class KiroAnswer {
+  private readonly seq = new BlockSequencer()
+  private readonly splitter = createTextSplitter()
+  private readonly id = newId('msg_')
+  private readonly drop: DropHandler
+  private readonly clientNames: Map<string, string>
+  private readonly calls = new Map<string, PendingCall>()
+  private readonly finished = new Set<string>()
+  private readonly seen = {frame: false, text: false, thinking: false, toolCall: false}
+  private lastCall: PendingCall | undefined
+  private lastContent: string | undefined
+  private signed = false
+  private outputChars = 0
+  private contextPercent: number | undefined
+  private tokenUsage: JsonObject | undefined
+  private stopReason: string | undefined
+
+  constructor(private readonly opts: KiroStreamOptions) {
+    this.drop = opts.onDropped ?? (() => {})
+    this.clientNames = new Map(Object.entries(opts.toolNameMap ?? {}))
+  }
+
+  get done(): boolean {
+    return this.seq.done
+  }
+
+  take(): IRStreamEvent[] {
+    return this.seq.take()
+  }
+
+  fail(status: number, message: string): void {
+    this.seq.fail(streamError(status, message))
+  }
+
+  onFrame(frame: KiroFrame): void {
+    if (this.seq.done) return
+    this.seen.frame = true
+    if (frame.messageType === 'exception') {
+      const type = frame.exceptionType ?? 'exception'
+      return this.fail(exceptionStatus(type), `Kiro ${type}: ${describe(frame.payload)}`)
+    }
+    if (frame.messageType === 'error') {
+      const code = frame.errorCode === undefined ? '' : ` ${frame.errorCode}`
+      return this.fail(502, `Kiro error${code}: ${frame.errorMessage ?? describe(frame.payload)}`)
+    }
+    this.seq.start(this.id, this.opts.model)
+    const {type, payload} = unwrap(frame)
+    switch (type) {
+      case 'assistantResponseEvent':
+        return this.onContent(asString(payload.content))
+      case 'toolUseEvent':
+        return this.onToolUse(payload)
+      case 'reasoningContentEvent':
+        return this.onReasoning(payload)
+      case 'contextUsageEvent':
+        this.contextPercent = asNumber(payload.contextUsagePercentage) ?? this.contextPercent
+        return
+      case 'metadataEvent':
+        if (isObject(payload.tokenUsage)) this.tokenUsage = payload.tokenUsage
+        this.stopReason = asString(payload.stopReason) ?? this.stopReason
+        return
+      case 'invalidStateEvent': {
+        // Its reasons (e.g. an invalid task plan) concern the request, so another account would fare no better.
+        const reason = asString(payload.reason)
+        return this.fail(400, `Kiro reported an invalid state${reason ? ` (${reason})` : ''}: ${describe(payload)}`)
+      }
+      default:
+        if (type === undefined || !IGNORED_EVENTS.has(type)) this.drop(`event.${type ?? 'untyped'}`)
+    }
+  }
+
+  // The bytes ended on a frame boundary: what is held back is released, and calls still open fail.
+  finish(): void {
+    if (!this.seen.frame) return this.seq.truncated()
+    this.interrupt()
+    for (const call of [...this.calls.values()]) if (!this.seq.done) this.finishCall(call, 'was cut off before its end')
+    const usage = kiroUsage({
+      model: this.opts.model,
+      tokenUsage: this.tokenUsage,
+      outputChars: this.outputChars,
+      contextPercent: this.contextPercent,
+    })
+    this.seq.end(kiroStopReason(this.stopReason, this.seen), usage)
+  }
+
+  // Kiro sometimes sends a content event twice in a row (AIClient-2-API drops the copy).
+  private onContent(content: string | undefined): void {
+    if (!content) return
+    if (content === this.lastContent) return this.drop('duplicate content event')
+    this.lastContent = content
+    this.emit(this.splitter.push(content))
+  }
+
+  private emit(pieces: TextPiece[]): void {
+    for (const piece of pieces) {
+      if (piece.type === 'call') {
+        this.emitCall(newId('toolu_'), piece.name, piece.input)
+        continue
+      }
+      if (piece.type === 'thinking') {
+        this.seen.thinking = true
+        this.seq.push({type: 'thinking_delta', index: this.thinkingBlock(), text: piece.text})
+      } else {
+        this.seen.text = true
+        this.seq.push({type: 'text_delta', index: this.seq.ensure('text'), text: piece.text})
+      }
+      this.outputChars += piece.text.length
+    }
+  }
+
+  // Text, tool calls and reasoning are separate blocks; whatever text is held back comes first.
+  private interrupt(): void {
+    this.emit(this.splitter.flush())
+    this.lastContent = undefined
+  }
+
+  // A signature ends its thinking block: later reasoning opens a new one.
+  private thinkingBlock(): number {
+    const index = this.signed ? this.seq.begin('thinking') : this.seq.ensure('thinking')
+    this.signed = false
+    return index
+  }
+
+  private onReasoning(payload: JsonObject): void {
+    this.interrupt()
+    const redacted = asString(payload.redactedContent)
+    if (redacted) {
+      this.seen.thinking = true
+      this.seq.begin('redacted_thinking', {data: redacted})
+      this.seq.close()
+    }
+    const text = asString(payload.text)
+    if (text) {
+      this.seen.thinking = true
+      this.outputChars += text.length
+      this.seq.push({type: 'thinking_delta', index: this.thinkingBlock(), text})
+    }
+    const signature = asString(payload.signature)
+    if (signature) {
+      this.seq.push({type: 'signature_delta', index: this.thinkingBlock(), signature})
+      this.signed = true
+    }
+  }
+
+  // Fragments share a toolUseId; continuations may lack the name or even the id, and `input` may come as an
+  // object instead of JSON text (CLIProxyAPIPlus).
+  private onToolUse(payload: JsonObject): void {
+    this.interrupt()
+    const toolUseId = asString(payload.toolUseId) ?? this.lastCall?.id
+    if (toolUseId === undefined) return this.drop('toolUseEvent without toolUseId')
+    if (this.finished.has(toolUseId)) return this.drop('toolUseEvent after its stop')
+    let call = this.calls.get(toolUseId)
+    if (!call) {
+      call = {id: toolUseId, name: '', input: ''}
+      this.calls.set(toolUseId, call)
+    }
+    call.name ||= asString(payload.name) ?? ''
+    if (typeof payload.input === 'string') call.input += payload.input
+    else if (isObject(payload.input)) call.input = JSON.stringify(payload.input)
+    this.lastCall = call
+    if (payload.stop === true) this.finishCall(call, 'has arguments that are not a JSON object')
+  }
+
+  private finishCall(call: PendingCall, problem: string): void {
+    this.calls.delete(call.id)
+    this.finished.add(call.id)
+    if (this.lastCall === call) this.lastCall = undefined
+    const input = parseJsonObject(call.input)
+    if (input === undefined) return this.fail(502, `Kiro tool call ${call.id} ${problem}`)
+    if (call.name === '') return this.fail(502, `Kiro tool call ${call.id} has no name`)
+    this.emitCall(call.id, call.name, input)
+  }
+
+  private emitCall(callId: string, name: string, input: JsonObject): void {
+    this.seen.toolCall = true
+    const json = JSON.stringify(input)
+    this.outputChars += name.length + json.length
+    const index = this.seq.begin('tool_call', {id: callId, name: this.clientNames.get(name) ?? name})
+    this.seq.push({type: 'tool_input_delta', index, json})
+    this.seq.close()
   }
 }

@@ -33,113 +33,119 @@ interface CallScan {
   header: boolean
 }
 
+interface SplitState {
+  phase: 'start' | 'thinking' | 'text'
+  // What could still become a tag or a call.
+  held: string
+  stripNewline: boolean
+  call: CallScan | undefined
+  pieces: TextPiece[]
+}
+
 export function createTextSplitter(): TextSplitter {
-  let phase: 'start' | 'thinking' | 'text' = 'start'
-  let held = ''
-  let stripNewline = false
-  let call: CallScan | undefined
-  let pieces: TextPiece[] = []
-
-  function add(type: 'text' | 'thinking', text: string): void {
-    if (text === '') return
-    const last = pieces.at(-1)
-    if (last?.type === type) last.text += text
-    else pieces.push({type, text})
-  }
-
-  function start(final: boolean): void {
-    const lead = held.trimStart()
-    const undecided = lead === '' || (lead.length < OPEN_TAG.length && OPEN_TAG.startsWith(lead))
-    if (undecided && !final) return
-    if (lead.startsWith(OPEN_TAG)) {
-      held = lead.slice(OPEN_TAG.length)
-      phase = 'thinking'
-      stripNewline = true
-    } else phase = 'text'
-  }
-
-  function thinking(final: boolean): void {
-    if (stripNewline && held !== '') {
-      if (held.startsWith('\n')) held = held.slice(1)
-      stripNewline = false
-    }
-    for (;;) {
-      const at = held.indexOf(CLOSE_TAG)
-      if (at === -1) {
-        const keep = final ? 0 : partialSuffix(held, CLOSE_TAG)
-        add('thinking', held.slice(0, held.length - keep))
-        held = held.slice(held.length - keep)
-        return
-      }
-      const after = held.slice(at + CLOSE_TAG.length)
-      if (after.startsWith(AFTER_CLOSE) || (final && after.trim() === '')) {
-        add('thinking', held.slice(0, at))
-        held = after.startsWith(AFTER_CLOSE) ? after.slice(AFTER_CLOSE.length) : ''
-        phase = 'text'
-        return
-      }
-      if (!final && AFTER_CLOSE.startsWith(after)) {
-        add('thinking', held.slice(0, at))
-        held = held.slice(at)
-        return
-      }
-      add('thinking', held.slice(0, at + CLOSE_TAG.length))
-      held = after
-    }
-  }
-
-  function text(final: boolean): void {
-    for (;;) {
-      if (!call) {
-        const at = held.indexOf(CALL_START)
-        if (at === -1) {
-          const keep = final ? 0 : partialSuffix(held, CALL_START)
-          add('text', held.slice(0, held.length - keep))
-          held = held.slice(held.length - keep)
-          return
-        }
-        add('text', held.slice(0, at))
-        held = held.slice(at)
-        call = {scanned: 0, depth: 0, inString: false, escaped: false, header: false}
-      }
-      call.header ||= CALL_HEADER.test(held)
-      const end = closingBracket(held, call)
-      if (end === -1) {
-        if (!final && (call.header || held.length < MAX_HEADER_LENGTH)) return
-        // Not a call after all, or one that never closed: it is text, and another call may follow.
-        add('text', CALL_START)
-        held = held.slice(CALL_START.length)
-        call = undefined
-        continue
-      }
-      const candidate = held.slice(0, end + 1)
-      const parsed = parseCall(candidate)
-      if (parsed) pieces.push({type: 'call', ...parsed})
-      else add('text', candidate)
-      held = held.slice(end + 1)
-      call = undefined
-    }
-  }
+  const state: SplitState = {phase: 'start', held: '', stripNewline: false, call: undefined, pieces: []}
 
   function run(final: boolean): TextPiece[] {
-    if (phase === 'start') start(final)
-    if (phase === 'thinking') thinking(final)
-    if (phase === 'text') text(final)
-    const out = pieces
-    pieces = []
+    if (state.phase === 'start') splitStart(state, final)
+    if (state.phase === 'thinking') splitThinking(state, final)
+    if (state.phase === 'text') splitText(state, final)
+    const out = state.pieces
+    state.pieces = []
     return out
   }
 
   return {
     push(fragment) {
-      held += fragment
+      state.held += fragment
       return run(false)
     },
     flush() {
       const out = run(true)
-      phase = 'text'
+      state.phase = 'text'
       return out
     },
+  }
+}
+
+function add(state: SplitState, type: 'text' | 'thinking', text: string): void {
+  if (text === '') return
+  const last = state.pieces.at(-1)
+  if (last?.type === type) last.text += text
+  else state.pieces.push({type, text})
+}
+
+// Releases the held text as `type`, but for an end that could still become `token` (nothing at a flush).
+function release(state: SplitState, type: 'text' | 'thinking', token: string, final: boolean): void {
+  const keep = final ? 0 : partialSuffix(state.held, token)
+  add(state, type, state.held.slice(0, state.held.length - keep))
+  state.held = state.held.slice(state.held.length - keep)
+}
+
+function splitStart(state: SplitState, final: boolean): void {
+  const lead = state.held.trimStart()
+  const undecided = lead === '' || (lead.length < OPEN_TAG.length && OPEN_TAG.startsWith(lead))
+  if (undecided && !final) return
+  if (lead.startsWith(OPEN_TAG)) {
+    state.held = lead.slice(OPEN_TAG.length)
+    state.phase = 'thinking'
+    state.stripNewline = true
+  } else state.phase = 'text'
+}
+
+function splitThinking(state: SplitState, final: boolean): void {
+  if (state.stripNewline && state.held !== '') {
+    if (state.held.startsWith('\n')) state.held = state.held.slice(1)
+    state.stripNewline = false
+  }
+  for (;;) {
+    const at = state.held.indexOf(CLOSE_TAG)
+    if (at === -1) {
+      return release(state, 'thinking', CLOSE_TAG, final)
+    }
+    const after = state.held.slice(at + CLOSE_TAG.length)
+    if (after.startsWith(AFTER_CLOSE) || (final && after.trim() === '')) {
+      add(state, 'thinking', state.held.slice(0, at))
+      state.held = after.startsWith(AFTER_CLOSE) ? after.slice(AFTER_CLOSE.length) : ''
+      state.phase = 'text'
+      return
+    }
+    if (!final && AFTER_CLOSE.startsWith(after)) {
+      add(state, 'thinking', state.held.slice(0, at))
+      state.held = state.held.slice(at)
+      return
+    }
+    add(state, 'thinking', state.held.slice(0, at + CLOSE_TAG.length))
+    state.held = after
+  }
+}
+
+function splitText(state: SplitState, final: boolean): void {
+  for (;;) {
+    if (!state.call) {
+      const at = state.held.indexOf(CALL_START)
+      if (at === -1) {
+        return release(state, 'text', CALL_START, final)
+      }
+      add(state, 'text', state.held.slice(0, at))
+      state.held = state.held.slice(at)
+      state.call = {scanned: 0, depth: 0, inString: false, escaped: false, header: false}
+    }
+    state.call.header ||= CALL_HEADER.test(state.held)
+    const end = closingBracket(state.held, state.call)
+    if (end === -1) {
+      if (!final && (state.call.header || state.held.length < MAX_HEADER_LENGTH)) return
+      // Not a call after all, or one that never closed: it is text, and another call may follow.
+      add(state, 'text', CALL_START)
+      state.held = state.held.slice(CALL_START.length)
+      state.call = undefined
+      continue
+    }
+    const candidate = state.held.slice(0, end + 1)
+    const parsed = parseCall(candidate)
+    if (parsed) state.pieces.push({type: 'call', ...parsed})
+    else add(state, 'text', candidate)
+    state.held = state.held.slice(end + 1)
+    state.call = undefined
   }
 }
 

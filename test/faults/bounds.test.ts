@@ -1,5 +1,5 @@
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {parseSse, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream, type RecordedRequest} from '../../src/fakes/index.js'
+import {parseSse, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream, type RecordedRequest} from '../fakes/index.js'
 import {FALLBACK_MODELS} from '../../src/core/providers/models.js'
 import {claudeInstance, get, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
 

@@ -3,7 +3,7 @@ import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {request} from 'undici'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {startKiroFake, startOpenAIFake, type FakeUpstream, type KiroFakeUpstream} from '../../src/fakes/index.js'
+import {startKiroFake, startOpenAIFake, type FakeUpstream, type KiroFakeUpstream} from '../fakes/index.js'
 import {openaiInstance, post, startTestProxy, testAgent, waitFor, type TestProxy} from '../helpers/proxy.js'
 
 const unhandled: unknown[] = []

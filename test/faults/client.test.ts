@@ -1,7 +1,7 @@
 import {connect, type Socket} from 'node:net'
 import {request} from 'undici'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {tempDir} from '../helpers/cli.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, testAgent, waitFor, type TestProxy} from '../helpers/proxy.js'
 import {startServeProcess} from '../helpers/serve-process.js'

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {startGeminiLogin} from '../../src/core/oauth/gemini.js'
 import type {LoginEvent} from '../../src/core/oauth/flow.js'
-import {startFakeGoogleOAuth, type FakeGoogleOAuth} from '../../src/fakes/oauth/index.js'
+import {startFakeGoogleOAuth, type FakeGoogleOAuth} from '../fakes/oauth/index.js'
 import {tempDir} from '../helpers/cli.js'
 import {spawnCli} from '../oauth/helpers/spawn.js'
 

@@ -1,6 +1,6 @@
 import {ServerResponse, type OutgoingHttpHeaders} from 'node:http'
 import {afterEach, describe, expect, it, vi} from 'vitest'
-import {parseSse, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {parseSse, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
 
 let fakes: FakeUpstream[] = []

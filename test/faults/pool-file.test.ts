@@ -2,7 +2,7 @@ import {execFileSync, spawn} from 'node:child_process'
 import {readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {ROOT} from '../helpers/cli.js'
 import {openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
 

@@ -1,7 +1,7 @@
 import {createServer, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterEach, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../../src/fakes/index.js'
+import {startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../fakes/index.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
 
 /**

@@ -1,5 +1,5 @@
 import {afterEach, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {resetInstances} from '../../src/core/pools/operations.js'
 import {claudeInstance, get, openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
 

@@ -1,5 +1,5 @@
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {parseSse, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../../src/fakes/index.js'
+import {parseSse, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../fakes/index.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
 
 const unhandled: unknown[] = []

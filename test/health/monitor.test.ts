@@ -1,5 +1,5 @@
 import {afterEach, describe, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
 
 let fakes: FakeUpstream[] = []

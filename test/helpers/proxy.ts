@@ -4,7 +4,7 @@ import {Agent, request} from 'undici'
 import {resolveServeSettings} from '../../src/core/server/options.js'
 import {startProxy, type RunningProxy, type StartOptions} from '../../src/core/server/start.js'
 import type {RequestRecord} from '../../src/core/proxy/proxy.js'
-import type {FakeUpstream} from '../../src/fakes/index.js'
+import type {FakeUpstream} from '../fakes/index.js'
 import {tempDir} from './cli.js'
 
 export interface TestProxy extends RunningProxy {

@@ -1,6 +1,6 @@
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {startFakeGoogleOAuth} from '../../src/fakes/oauth/index.js'
+import {startFakeGoogleOAuth} from '../fakes/oauth/index.js'
 import {loginTestEnv, modeOf, readJson, refused} from './helpers/login-env.js'
 import {spawnCli} from './helpers/spawn.js'
 

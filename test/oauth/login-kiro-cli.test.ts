@@ -1,7 +1,7 @@
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {startFakeAwsSsoOidc, startFakeKiroAuthService} from '../../src/fakes/oauth/index.js'
+import {startFakeAwsSsoOidc, startFakeKiroAuthService} from '../fakes/oauth/index.js'
 import {loginTestEnv, modeOf, readJson} from './helpers/login-env.js'
 import {spawnCli} from './helpers/spawn.js'
 

@@ -1,7 +1,7 @@
 import {readFile, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {startFakeQwenOAuth} from '../../src/fakes/oauth/index.js'
+import {startFakeQwenOAuth} from '../fakes/oauth/index.js'
 import {loginTestEnv, modeOf, readJson} from './helpers/login-env.js'
 import {spawnCli} from './helpers/spawn.js'
 

@@ -1,5 +1,5 @@
 import {afterEach, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {runCli} from '../helpers/cli.js'
 import {openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
 

@@ -1,7 +1,7 @@
 import {createServer, type Server} from 'node:http'
 import {connect, type AddressInfo} from 'node:net'
 import {afterEach, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
 
 let fake: FakeUpstream | undefined

@@ -1,6 +1,6 @@
 import {request} from 'undici'
 import {afterEach, describe, expect, it} from 'vitest'
-import {parseSse, startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {parseSse, startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, testAgent, waitFor, type TestProxy} from '../helpers/proxy.js'
 
 let fakes: FakeUpstream[] = []

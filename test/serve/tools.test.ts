@@ -1,5 +1,5 @@
 import {afterEach, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream, type ReplySpec} from '../../src/fakes/index.js'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream, type ReplySpec} from '../fakes/index.js'
 import {TIME, WEATHER, anthropicToolConversation, geminiToolConversation, openaiToolConversation, type ToolConversation} from '../helpers/conversations.js'
 import {claudeInstance, openaiInstance, startTestProxy, type TestProxy} from '../helpers/proxy.js'
 

@@ -1,7 +1,7 @@
 import {connect} from 'node:net'
 import {readFile, stat} from 'node:fs/promises'
 import {afterEach, beforeEach} from 'vitest'
-import type {FakeOAuthServer} from '../../../src/fakes/oauth/index.js'
+import type {FakeOAuthServer} from '../../fakes/oauth/index.js'
 import {runCli, tempDir} from '../../helpers/cli.js'
 
 /** Per test: a temp HOME for the spawned CLI, and fakes that are closed afterwards. */

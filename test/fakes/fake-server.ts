@@ -1,7 +1,6 @@
 // Shared machinery of the loopback fake upstreams. Each protocol module supplies a ProtocolAdapter (routing,
 // validation, wire rendering); this module owns the HTTP server, request records, scripting and the
 // protocol-independent reply model. Deliberately independent of the codecs in src/core: the fakes are their oracle.
-// They also back `aiclient serve --demo`.
 import {createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 

@@ -7,7 +7,8 @@ import {createServer, type IncomingMessage, type ServerResponse} from 'node:http
 import {seededRandom} from './random.js'
 import type {AddressInfo} from 'node:net'
 
-import {encodeFrame, type KiroFrame} from '../core/codecs/kiro/eventstream.js'
+import type {KiroFrame} from '../../src/core/codecs/kiro/eventstream.js'
+import {encodeFrame} from './kiro-frames.js'
 import {
   bearer,
   estimateTokens,

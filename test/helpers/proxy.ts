@@ -1,6 +1,7 @@
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {Agent, request} from 'undici'
+import {afterAll, afterEach, beforeAll, expect} from 'vitest'
 import {resolveServeSettings} from '../../src/core/server/options.js'
 import {startProxy, type RunningProxy, type StartOptions} from '../../src/core/server/start.js'
 import type {RequestRecord} from '../../src/core/proxy/proxy.js'
@@ -74,10 +75,33 @@ export async function get(url: string, headers: Record<string, string> = {}): Pr
   return {status: response.statusCode, text, json: () => JSON.parse(text)}
 }
 
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
+export {waitFor} from './poll.js'
+
+export interface ProxyHarness {
+  /** The running test's proxy, stopped after the test */
+  proxy: TestProxy | undefined
+  /** The running test's fakes, closed after the proxy */
+  fakes: FakeUpstream[]
+}
+
+/**
+ * Registers the teardown of each test's proxy and fakes; with `failOnUnhandledRejection`, a test also fails
+ * when a promise was rejected unhandled while the file ran.
+ */
+export function useProxyHarness(options: {failOnUnhandledRejection?: boolean} = {}): ProxyHarness {
+  const harness: ProxyHarness = {proxy: undefined, fakes: []}
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => unhandled.push(reason)
+  if (options.failOnUnhandledRejection) {
+    beforeAll(() => void process.on('unhandledRejection', onUnhandled))
+    afterAll(() => void process.off('unhandledRejection', onUnhandled))
   }
+  afterEach(async () => {
+    await harness.proxy?.cleanup()
+    harness.proxy = undefined
+    await Promise.all(harness.fakes.map((f) => f.close()))
+    harness.fakes = []
+    if (options.failOnUnhandledRejection) expect(unhandled).toEqual([])
+  })
+  return harness
 }

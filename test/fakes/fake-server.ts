@@ -4,6 +4,7 @@
 // adapter may regroup them into socket writes and add behaviours of its own (damaged frames). Deliberately independent of the codecs in src/core: the fakes are their oracle.
 import {createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {poll} from '../helpers/poll.js'
 
 export type Protocol = 'openai' | 'anthropic' | 'gemini' | 'kiro'
 
@@ -421,11 +422,7 @@ class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
   }
 
   async waitFor(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`${this.name}: condition not met within ${timeoutMs} ms`)
-      await new Promise(r => setTimeout(r, 5))
-    }
+    await poll(predicate, {timeoutMs, intervalMs: 5, failure: () => `${this.name}: condition not met within ${timeoutMs} ms`})
   }
 
   reset(): void {

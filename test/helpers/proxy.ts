@@ -90,18 +90,22 @@ export interface ProxyHarness {
  */
 export function useProxyHarness(options: {failOnUnhandledRejection?: boolean} = {}): ProxyHarness {
   const harness: ProxyHarness = {proxy: undefined, fakes: []}
-  const unhandled: unknown[] = []
-  const onUnhandled = (reason: unknown) => unhandled.push(reason)
-  if (options.failOnUnhandledRejection) {
-    beforeAll(() => void process.on('unhandledRejection', onUnhandled))
-    afterAll(() => void process.off('unhandledRejection', onUnhandled))
-  }
+  // Registered first, so it runs after the teardown below (hooks run as a stack) and sees what the teardown caused.
+  if (options.failOnUnhandledRejection) failOnUnhandledRejections()
   afterEach(async () => {
     await harness.proxy?.cleanup()
     harness.proxy = undefined
     await Promise.all(harness.fakes.map((f) => f.close()))
     harness.fakes = []
-    if (options.failOnUnhandledRejection) expect(unhandled).toEqual([])
   })
   return harness
+}
+
+/** Each test of the file fails when a promise was rejected unhandled while the file ran (the proxy leaked one). */
+export function failOnUnhandledRejections(): void {
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => unhandled.push(reason)
+  beforeAll(() => void process.on('unhandledRejection', onUnhandled))
+  afterAll(() => void process.off('unhandledRejection', onUnhandled))
+  afterEach(() => expect(unhandled).toEqual([]))
 }

@@ -58,7 +58,7 @@ Without --api-key only programs on this machine can use it: web pages of other o
     for (const warning of settings.warnings) process.stderr.write(`warning: ${warning}\n`)
     let demo: DemoUpstreams | undefined
     if (this.flags.demo) {
-      // Loaded only when used: the fakes, and below Ink and React, would otherwise sit in every server's memory.
+      // Loaded only when used: the demo upstreams, and below Ink and React, would otherwise sit in every server's memory.
       const {startDemoUpstreams} = await import('../demo/upstreams.js')
       demo = await startDemoUpstreams(this.flags['pools-file'])
       settings.defaultType ??= 'openai-custom'
@@ -94,7 +94,7 @@ Without --api-key only programs on this machine can use it: web pages of other o
     })
     const counts = proxy.state.types().map((type) => `${type}: ${proxy.state.list(type).length}`)
     this.log(`aiclient listening on ${proxy.url} — ${counts.length > 0 ? counts.join(', ') : 'no instances yet'} (pool file ${poolsFile})${settings.apiKey ? '; API key required' : ''}`)
-    if (demo && !board) this.log(`demo: fake upstreams ${demo.fakes.map((f) => `${f.name} ${f.url}`).join(', ')}; try:\n  curl ${proxy.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`)
+    if (demo && !board) this.log(`demo: fake upstreams ${demo.upstreams.map((u) => `${u.name} ${u.url}`).join(', ')}; try:\n  curl ${proxy.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`)
     const load = demo && this.flags['demo-load'] ? (await import('../demo/load.js')).startDemoLoad(proxy.url, this.flags['demo-load'], settings.apiKey) : undefined
     let quitFromBoard: () => void = () => {}
     const boardQuit = new Promise<void>((resolve) => (quitFromBoard = resolve))

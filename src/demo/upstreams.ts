@@ -3,11 +3,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {AppError} from '../core/errors.js'
 import {newInstanceFields} from '../core/pools/operations.js'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
+import {startDemoUpstream, type DemoUpstream} from './upstream.js'
 
 export interface DemoUpstreams {
   poolsFile: string
-  fakes: FakeUpstream[]
+  upstreams: DemoUpstream[]
   close(): Promise<void>
 }
 
@@ -16,23 +16,19 @@ const FLAKY_EVERY = 5
 
 /**
  * Local stand-ins for real providers, and a pool file pointing at them: a newcomer sees requests flow,
- * fail over and move counters without any key. The keys below only open the loopback fakes.
+ * fail over and move counters without any key. The keys are placeholders: the demo upstreams accept any.
  */
 export async function startDemoUpstreams(poolsFile?: string): Promise<DemoUpstreams> {
-  const fakes = await Promise.all([
-    startOpenAIFake({name: 'openai-a', paceMs: 15}),
-    startOpenAIFake({
-      name: 'openai-flaky',
-      paceMs: 15,
-      script: {handler: (_req, n) => ((n + 1) % FLAKY_EVERY === 0 ? {kind: 'status', status: 500, message: 'demo: simulated outage'} : undefined)},
-    }),
-    startAnthropicFake({name: 'claude-a', paceMs: 15}),
+  const upstreams = await Promise.all([
+    startDemoUpstream({name: 'openai-a', protocol: 'openai', paceMs: 15}),
+    startDemoUpstream({name: 'openai-flaky', protocol: 'openai', paceMs: 15, failEvery: FLAKY_EVERY}),
+    startDemoUpstream({name: 'claude-a', protocol: 'anthropic', paceMs: 15}),
   ])
-  const [openaiA, flaky, claude] = fakes as [FakeUpstream, FakeUpstream, FakeUpstream]
-  const instance = (fake: FakeUpstream, keyField: string, urlField: string, uuid: string) => ({
-    [keyField]: `demo-key-${fake.name}`,
-    [urlField]: fake.baseUrl,
-    customName: fake.name,
+  const [openaiA, flaky, claude] = upstreams as [DemoUpstream, DemoUpstream, DemoUpstream]
+  const instance = (upstream: DemoUpstream, keyField: string, urlField: string, uuid: string) => ({
+    [keyField]: `demo-key-${upstream.name}`,
+    [urlField]: upstream.baseUrl,
+    customName: upstream.name,
     ...newInstanceFields(uuid),
   })
   const doc = {
@@ -42,14 +38,15 @@ export async function startDemoUpstreams(poolsFile?: string): Promise<DemoUpstre
     ],
     'claude-custom': [instance(claude, 'CLAUDE_API_KEY', 'CLAUDE_BASE_URL', 'd3a0c0de-0000-4000-8000-00000000000c')],
   }
+  const closeAll = async () => void (await Promise.all(upstreams.map((u) => u.close())))
   const file = poolsFile ?? join(await mkdtemp(join(tmpdir(), 'aiclient-demo-')), 'provider_pools.json')
   const existing = await readFile(file, 'utf8').catch(() => '')
   if (existing.trim() !== '') {
-    await Promise.all(fakes.map((f) => f.close()))
+    await closeAll()
     throw new AppError(`--demo writes its own instances, but ${file} already has content; it was not changed.`, {
       suggestions: ['Run `aiclient serve --demo` without --pools-file (a temporary file is used), or name a new file.'],
     })
   }
   await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`, {mode: 0o600})
-  return {poolsFile: file, fakes, close: async () => void (await Promise.all(fakes.map((f) => f.close())))}
+  return {poolsFile: file, upstreams, close: closeAll}
 }

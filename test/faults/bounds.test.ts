@@ -1,22 +1,9 @@
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {parseSse, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream, type RecordedRequest} from '../../src/fakes/index.js'
+import {describe, expect, it} from 'vitest'
+import {parseSse, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream, type RecordedRequest} from '../fakes/index.js'
 import {FALLBACK_MODELS} from '../../src/core/providers/models.js'
-import {claudeInstance, get, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
+import {claudeInstance, get, openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
-const unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
-beforeAll(() => process.on('unhandledRejection', onUnhandled))
-afterAll(() => process.off('unhandledRejection', onUnhandled))
-
-let fakes: FakeUpstream[] = []
-let proxy: TestProxy | undefined
-afterEach(async () => {
-  await proxy?.cleanup()
-  proxy = undefined
-  await Promise.all(fakes.map((f) => f.close()))
-  fakes = []
-  expect(unhandled).toEqual([])
-})
+const h = useProxyHarness({failOnUnhandledRejection: true})
 
 const MB = 1024 * 1024
 /** Far more than the proxy may hold: it must stop reading long before the fake has written it all. */
@@ -29,7 +16,7 @@ const chunk = (delta: Record<string, unknown>) => `data: ${JSON.stringify({id: '
 /** An SSE line that never ends, after `events` complete ones. */
 const endlessLine = (events = ''): Behaviour => ({kind: 'flood', bytes: FLOOD, prefix: `${events}data: {"id":"c1","choices":[{"index":0,"delta":{"content":"`})
 const messages = (stream: boolean) =>
-  post(`${proxy!.url}/openai-custom/v1/messages`, {model: 'm', max_tokens: 20, stream, messages: [{role: 'user', content: 'hi'}]}, {'anthropic-version': '2023-06-01'})
+  post(`${h.proxy!.url}/openai-custom/v1/messages`, {model: 'm', max_tokens: 20, stream, messages: [{role: 'user', content: 'hi'}]}, {'anthropic-version': '2023-06-01'})
 
 /** The proxy stopped reading and closed the connection: promptly, and long before the fake could write it all. */
 async function expectClosedEarly(fake: FakeUpstream, request: () => RecordedRequest | undefined): Promise<void> {
@@ -40,9 +27,9 @@ async function expectClosedEarly(fake: FakeUpstream, request: () => RecordedRequ
 async function pair(faulty: Behaviour) {
   const flood = await startOpenAIFake({name: 'flood', script: {fallback: faulty}})
   const good = await startOpenAIFake({name: 'good'})
-  fakes = [flood, good]
-  proxy = await startTestProxy({'openai-custom': [openaiInstance(flood, 'flood'), openaiInstance(good, 'good')]}, {config: CONFIG})
-  return {flood, good, live: () => proxy!.state.list('openai-custom')[0]!}
+  h.fakes = [flood, good]
+  h.proxy = await startTestProxy({'openai-custom': [openaiInstance(flood, 'flood'), openaiInstance(good, 'good')]}, {config: CONFIG})
+  return {flood, good, live: () => h.proxy!.state.list('openai-custom')[0]!}
 }
 
 describe('one event of a converted stream is bounded', () => {
@@ -92,21 +79,21 @@ describe('upstream error bodies are bounded', () => {
   it('endless answers to a token count and a model list: the estimate and the built-in list serve instead', async () => {
     const endless: Behaviour = {kind: 'flood', bytes: FLOOD, headers: {'content-type': 'application/json'}, prefix: '{"data":[{"id":"'}
     const fake = await startAnthropicFake({name: 'an', script: {aux: () => endless}})
-    fakes = [fake]
-    proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]}, {config: CONFIG})
-    const counted = await post(`${proxy.url}/v1/messages/count_tokens`, {model: 'm', messages: [{role: 'user', content: 'hi'}]}, {'anthropic-version': '2023-06-01'})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]}, {config: CONFIG})
+    const counted = await post(`${h.proxy.url}/v1/messages/count_tokens`, {model: 'm', messages: [{role: 'user', content: 'hi'}]}, {'anthropic-version': '2023-06-01'})
     expect(counted.headers['x-aiclient-token-count']).toBe('estimate')
     await expectClosedEarly(fake, () => fake.calls('count_tokens')[0])
-    const models = await get(`${proxy.url}/v1/models`, {'anthropic-version': '2023-06-01'})
+    const models = await get(`${h.proxy.url}/v1/models`, {'anthropic-version': '2023-06-01'})
     expect(models.json().data.map((m: {id: string}) => m.id)).toEqual(FALLBACK_MODELS['claude-custom'])
     await expectClosedEarly(fake, () => fake.calls('models')[0])
   })
 
   it('a health probe answered with an endless error body', async () => {
     const fake = await startOpenAIFake({name: 'probed', script: {fallback: {kind: 'flood', bytes: FLOOD, status: 503, headers: {'content-type': 'application/json'}}}})
-    fakes = [fake]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'probed')]}, {config: CONFIG})
-    const result = await proxy.monitor.probeNow(proxy.state.list()[0]!)
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'probed')]}, {config: CONFIG})
+    const result = await h.proxy.monitor.probeNow(h.proxy.state.list()[0]!)
     expect(result).toMatchObject({healthy: false, reason: 'server', status: 503})
     await expectClosedEarly(fake, () => fake.requests[0])
   })

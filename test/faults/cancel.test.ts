@@ -2,12 +2,12 @@ import {subscribe, unsubscribe} from 'node:diagnostics_channel'
 import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {request} from 'undici'
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {startKiroFake, startOpenAIFake, type FakeUpstream, type KiroFakeUpstream} from '../../src/fakes/index.js'
-import {openaiInstance, post, startTestProxy, testAgent, waitFor, type TestProxy} from '../helpers/proxy.js'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {startKiroFake, startOpenAIFake, type FakeUpstream, type KiroFakeUpstream} from '../fakes/index.js'
+import {openaiInstance, post, startTestProxy, testAgent, waitFor, failOnUnhandledRejections, type TestProxy} from '../helpers/proxy.js'
 
-const unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
+failOnUnhandledRejections()
+
 
 /** Origins whose response headers the proxy's undici has received, in order: the upstream answered. */
 const answered: string[] = []
@@ -17,7 +17,6 @@ let thinker: FakeUpstream
 let kiro: KiroFakeUpstream
 let proxy: TestProxy
 beforeAll(async () => {
-  process.on('unhandledRejection', onUnhandled)
   subscribe('undici:request:headers', onHeaders)
   // Headers at once, the first token seconds later: a reasoning model thinking.
   thinker = await startOpenAIFake({name: 'thinker', script: {fallback: {kind: 'late-body', ms: 5000}}})
@@ -38,12 +37,10 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   unsubscribe('undici:request:headers', onHeaders)
-  process.off('unhandledRejection', onUnhandled)
   await proxy.cleanup()
   await thinker.close()
   await kiro.close()
 })
-afterEach(() => expect(unhandled).toEqual([]))
 
 /** Sends a request, and hangs up once the upstream's headers reached the proxy and before its first body byte. */
 async function cancelWhileThinking(path: string, body: unknown, upstream: {url: string}): Promise<void> {

@@ -1,19 +1,18 @@
 import {connect, type Socket} from 'node:net'
 import {request} from 'undici'
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {tempDir} from '../helpers/cli.js'
-import {claudeInstance, openaiInstance, post, startTestProxy, testAgent, waitFor, type TestProxy} from '../helpers/proxy.js'
+import {claudeInstance, openaiInstance, post, startTestProxy, testAgent, waitFor, failOnUnhandledRejections, type TestProxy} from '../helpers/proxy.js'
 import {startServeProcess} from '../helpers/serve-process.js'
 
-const unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
+failOnUnhandledRejections()
+
 let openai: FakeUpstream
 let anthropic: FakeUpstream
 let proxy: TestProxy
 
 beforeAll(async () => {
-  process.on('unhandledRejection', onUnhandled)
   openai = await startOpenAIFake({name: 'oa', paceMs: 20})
   anthropic = await startAnthropicFake({name: 'an'})
   proxy = await startTestProxy(
@@ -22,12 +21,10 @@ beforeAll(async () => {
   )
 })
 afterAll(async () => {
-  process.off('unhandledRejection', onUnhandled)
   await proxy.cleanup()
   await openai.close()
   await anthropic.close()
 })
-afterEach(() => expect(unhandled).toEqual([]))
 
 const stillServes = async () => expect((await post(`${proxy.url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'ok?'}]})).status).toBe(200)
 

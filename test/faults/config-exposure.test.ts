@@ -1,9 +1,8 @@
-import {spawn} from 'node:child_process'
 import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
-import {BIN, tempDir} from '../helpers/cli.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
+import {spawnCli, tempDir} from '../helpers/cli.js'
 import {openaiInstance, post} from '../helpers/proxy.js'
 
 /**
@@ -39,23 +38,28 @@ interface Serve {
 
 /** `aiclient serve` in the directory with the cloned config.json, until it listens or exits (5 s at most). */
 async function serve(args: string[]): Promise<Serve> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
-    cwd: dir,
-    env: {PATH: process.env.PATH, HOME: dir, AICLIENT_CONFIG_DIR: join(dir, 'cfg')},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const result: Serve = {stdout: '', stderr: '', code: null, stop: async () => {}}
-  child.stdout.on('data', (d: Buffer) => (result.stdout += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (result.stderr += d.toString()))
-  const exited = new Promise<void>((resolve) => child.on('close', (code) => resolve(void (result.code = code))))
-  const deadline = Date.now() + 5000
-  while (result.code === null && !/listening on http:\/\//.test(result.stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
-  result.url = /listening on (http:\/\/\S+?:\d+)/.exec(result.stdout)?.[1]
-  result.stop = async () => {
-    if (child.exitCode === null) child.kill('SIGINT')
-    await exited
+  const run = spawnCli(['serve', '--port', '0', ...args], {home: dir, configDir: join(dir, 'cfg'), stdin: ''})
+  let code: number | null = null
+  const exited = run.exit.then((c) => void (code = c))
+  // It ends (a refusal) or listens; either way the wait is over.
+  const listening = await run.waitForOutput(/listening on (http:\/\/\S+?:\d+)/, 5000).catch(() => undefined)
+  const result: Serve = {
+    get stdout() {
+      return run.stdout()
+    },
+    get stderr() {
+      return run.stderr()
+    },
+    get code() {
+      return code
+    },
+    url: listening?.[1],
+    stop: async () => {
+      if (run.child.exitCode === null) run.child.kill('SIGINT')
+      await exited
+    },
   }
-  if (result.code === null && !result.url) await result.stop()
+  if (code === null && !result.url) await result.stop()
   return result
 }
 

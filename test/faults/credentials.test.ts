@@ -1,8 +1,8 @@
 import {rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startOpenAIFake, startQwenPortalFake, type FakeUpstream} from '../../src/fakes/index.js'
-import {startFakeQwenOAuth, type FakeQwenOAuth} from '../../src/fakes/oauth/index.js'
+import {startOpenAIFake, startQwenPortalFake, type FakeUpstream} from '../fakes/index.js'
+import {startFakeQwenOAuth, type FakeQwenOAuth} from '../fakes/oauth/index.js'
 import {tempDir} from '../helpers/cli.js'
 import {openaiInstance, post, startTestProxy, waitFor} from '../helpers/proxy.js'
 

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {setDisabled} from '../../src/core/pools/operations.js'
 import {boardActions} from '../../src/ui/board/actions.js'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 import {openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
 

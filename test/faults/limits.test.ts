@@ -1,6 +1,6 @@
 import {connect, type Socket} from 'node:net'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {openaiInstance, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
 
 /**

@@ -3,9 +3,8 @@ import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {startGeminiLogin} from '../../src/core/oauth/gemini.js'
 import type {LoginEvent} from '../../src/core/oauth/flow.js'
-import {startFakeGoogleOAuth, type FakeGoogleOAuth} from '../../src/fakes/oauth/index.js'
-import {tempDir} from '../helpers/cli.js'
-import {spawnCli} from '../oauth/helpers/spawn.js'
+import {startFakeGoogleOAuth, type FakeGoogleOAuth} from '../fakes/oauth/index.js'
+import {spawnCli, tempDir} from '../helpers/cli.js'
 
 /**
  * Anything on the machine can talk to the login's loopback port, and browsers send odd things too. Whatever
@@ -79,7 +78,7 @@ describe('the gemini login loopback listener', () => {
     fake = await startFakeGoogleOAuth()
     const {dir, cleanup} = await tempDir('aiclient-login-')
     try {
-      const run = spawnCli(['auth', 'login', 'gemini', '--no-browser', '--project-id', 'p', '-o', join(dir, 'g.json')], dir, fake.env)
+      const run = spawnCli(['auth', 'login', 'gemini', '--no-browser', '--project-id', 'p', '-o', join(dir, 'g.json')], {home: dir, env: {CI: 'true', ...fake.env}})
       const [, url] = await run.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
       const port = Number(new URL(new URL(url!).searchParams.get('redirect_uri')!).port)
       expect(await rawRequest(port, 'GET http://[ HTTP/1.1')).toBe('HTTP/1.1 400 Bad Request')

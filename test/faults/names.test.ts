@@ -1,27 +1,22 @@
 import {ServerResponse, type OutgoingHttpHeaders} from 'node:http'
 import {afterEach, describe, expect, it, vi} from 'vitest'
-import {parseSse, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
-import {openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
+import {parseSse, startOpenAIFake} from '../fakes/index.js'
+import {openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
-let fakes: FakeUpstream[] = []
-let proxy: TestProxy | undefined
+const h = useProxyHarness()
 afterEach(async () => {
   vi.restoreAllMocks()
-  await proxy?.cleanup()
-  proxy = undefined
-  await Promise.all(fakes.map((f) => f.close()))
-  fakes = []
 })
 
-const chat = (stream: boolean) => post(`${proxy!.url}/v1/chat/completions`, {model: 'm', stream, messages: [{role: 'user', content: 'hi'}]})
+const chat = (stream: boolean) => post(`${h.proxy!.url}/v1/chat/completions`, {model: 'm', stream, messages: [{role: 'user', content: 'hi'}]})
 
 describe('instance names outside Latin-1 reach the client encoded', () => {
   const names = ['工作账号', 'rocket 🚀', '50% off', 'tab\tand\u0007bell', 'café']
   for (const name of names) {
     it(JSON.stringify(name), async () => {
       const fake = await startOpenAIFake({name: 'up'})
-      fakes = [fake]
-      proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fake, 'x'), customName: name}]})
+      h.fakes = [fake]
+      h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fake, 'x'), customName: name}]})
       for (const stream of [false, true]) {
         const answer = await chat(stream)
         expect(answer.status).toBe(200)
@@ -31,14 +26,14 @@ describe('instance names outside Latin-1 reach the client encoded', () => {
         if (stream) expect(parseSse(answer.text).events.at(-1)!.data).toBe('[DONE]')
       }
       expect(fake.completed).toBe(2)
-      expect(proxy.state.list()[0]!.usageCount).toBe(2)
+      expect(h.proxy.state.list()[0]!.usageCount).toBe(2)
     })
   }
 
   it('plain ASCII names go as they are', async () => {
     const fake = await startOpenAIFake({name: 'up'})
-    fakes = [fake]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'work-1')]})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'work-1')]})
     expect((await chat(false)).headers['x-aiclient-instance']).toBe('work-1')
   })
 })
@@ -54,8 +49,8 @@ describe('a failure after the upstream answered closes the upstream', () => {
     } as typeof writeHead)
     // Forty events 50 ms apart: two seconds of generation if nobody hangs up.
     const fake = await startOpenAIFake({name: 'up', paceMs: 50, script: {fallback: {kind: 'reply', reply: {text: 'x'.repeat(40), chunkSize: 1}}}})
-    fakes = [fake]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'up')]})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'up')]})
     const started = Date.now()
     expect((await chat(true)).status).toBe(500)
     await fake.waitFor(() => fake.aborted === 1, 1000)

@@ -2,28 +2,26 @@ import {execFileSync, spawn} from 'node:child_process'
 import {readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {ROOT} from '../helpers/cli.js'
-import {openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
+import {openaiInstance, post, startTestProxy, waitFor, type TestProxy, useProxyHarness} from '../helpers/proxy.js'
 
 let fake: FakeUpstream | undefined
-let proxy: TestProxy | undefined
+const h = useProxyHarness()
 let immutable: string | undefined
 
 afterEach(async () => {
   if (immutable) execFileSync('chattr', ['-i', immutable])
   immutable = undefined
-  await proxy?.cleanup()
-  await fake?.close()
-  proxy = undefined
 })
 
-const chat = () => post(`${proxy!.url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
+const chat = () => post(`${h.proxy!.url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
 
 async function setup(): Promise<TestProxy> {
   fake = await startOpenAIFake({name: 'up'})
-  proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'a'), openaiInstance(fake, 'b')]}, {flushDelayMs: 100, pollMs: 50})
-  return proxy
+  h.fakes = [fake]
+  h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'a'), openaiInstance(fake, 'b')]}, {flushDelayMs: 100, pollMs: 50})
+  return h.proxy
 }
 
 /** Whether this filesystem lets root make a directory immutable, the one way to refuse root a write. */

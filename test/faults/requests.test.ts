@@ -1,6 +1,6 @@
 import {connect} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream, type RecordedRequest} from '../../src/fakes/index.js'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream, type RecordedRequest} from '../fakes/index.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
 
 /** Requests the server must answer with a 400 of its own, before any instance is used and without counting one. */

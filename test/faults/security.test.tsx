@@ -1,13 +1,12 @@
-import {spawn} from 'node:child_process'
 import {readdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {render} from 'ink-testing-library'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {keyMatches} from '../../src/core/server/auth.js'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {buildRows} from '../../src/ui/board/model.js'
 import {StatusBoard} from '../../src/ui/board/StatusBoard.js'
-import {BIN, runCli, tempDir} from '../helpers/cli.js'
+import {runCli, spawnCli, tempDir} from '../helpers/cli.js'
 import {claudeInstance, get, openaiInstance, post, startTestProxy} from '../helpers/proxy.js'
 
 /** Secrets planted in the pool file, the credential file and the client; none may appear in any output. */
@@ -79,17 +78,8 @@ describe('no secret in any output', () => {
   })
 
   it('serve: log lines, error answers, /health, model lists and the board', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--pools-file', await freshPools(), '--api-key', SECRETS.clientKey], {
-      cwd: dir,
-      env: {PATH: process.env.PATH, HOME: dir, AICLIENT_CONFIG_DIR: join(dir, 'cfg'), DEBUG: 'aiclient'},
-    })
-    let output = ''
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-    const exited = new Promise((resolve) => child.on('close', resolve))
-    const deadline = Date.now() + 10_000
-    while (!/http:\/\/127\.0\.0\.1:\d+/.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(output)![0]
+    const serve = spawnCli(['serve', '--port', '0', '--pools-file', await freshPools(), '--api-key', SECRETS.clientKey], {home: dir, configDir: join(dir, 'cfg'), env: {DEBUG: 'aiclient'}})
+    const [url] = await serve.waitForOutput(/http:\/\/127\.0\.0\.1:\d+/)
     const auth = {authorization: `Bearer ${SECRETS.clientKey}`}
     const answers = [
       await post(`${url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]}, auth),
@@ -105,10 +95,10 @@ describe('no secret in any output', () => {
 
     // The client's key never travels upstream.
     for (const fake of [openai, echoing]) expect(JSON.stringify(fake.requests.map((r) => r.headers))).not.toContain(SECRETS.clientKey)
-    child.kill('SIGINT')
-    await exited
-    expect(output).toMatch(/\/claude-custom\/v1\/messages claude-custom echo 502/)
-    expectClean(output, 'the server log')
+    serve.child.kill('SIGINT')
+    await serve.exit
+    expect(serve.output()).toMatch(/\/claude-custom\/v1\/messages claude-custom echo 502/)
+    expectClean(serve.output(), 'the server log')
   })
 
   it('a board frame', async () => {

@@ -2,14 +2,13 @@ import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
-import {startFakeGoogleOAuth} from '../../src/fakes/oauth/index.js'
-import {BIN, tempDir} from '../helpers/cli.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
+import {startFakeGoogleOAuth} from '../fakes/oauth/index.js'
+import {BIN, spawnCli, tempDir} from '../helpers/cli.js'
 import {openaiInstance, post, waitFor} from '../helpers/proxy.js'
 import {startServeProcess} from '../helpers/serve-process.js'
 import {hasTmux, startTmux} from '../helpers/tmux.js'
 import {refused} from '../oauth/helpers/login-env.js'
-import {spawnCli} from '../oauth/helpers/spawn.js'
 
 /**
  * A closed terminal or a dropped SSH session sends SIGHUP, and the terminal is gone for any later write.
@@ -102,7 +101,7 @@ describe('pool check', () => {
     after.push(() => hanging.close())
     const pools = join(home, 'pools.json')
     await writeFile(pools, JSON.stringify({'openai-custom': [openaiInstance(upstream, 'quick'), openaiInstance(hanging, 'stuck')]}))
-    const run = spawnCli(['pool', 'check', '--timeout', '60s', '--pools-file', pools], home)
+    const run = spawnCli(['pool', 'check', '--timeout', '60s', '--pools-file', pools], {home, env: {CI: 'true'}})
     await waitFor(() => /quick healthy/.test(run.stdout()) && hanging.count === 1, 10_000, 'the first result')
     run.child.kill('SIGTERM')
     expect(await run.exit).toBe(143)
@@ -120,7 +119,7 @@ describe('auth login', () => {
     const home = await freshDir()
     const fake = await startFakeGoogleOAuth()
     after.push(() => fake.close())
-    const run = spawnCli(['auth', 'login', 'gemini', '--no-browser'], home, fake.env)
+    const run = spawnCli(['auth', 'login', 'gemini', '--no-browser'], {home, env: {CI: 'true', ...fake.env}})
     const [, url] = await run.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
     const port = Number(new URL(new URL(url!).searchParams.get('redirect_uri')!).port)
     run.child.kill('SIGHUP')
@@ -135,7 +134,7 @@ describe('auth login', () => {
     const home = await freshDir()
     const fake = await startFakeGoogleOAuth()
     after.push(() => fake.close())
-    const run = spawnCli(['auth', 'login', 'gemini', '--no-browser'], home, fake.env)
+    const run = spawnCli(['auth', 'login', 'gemini', '--no-browser'], {home, env: {CI: 'true', ...fake.env}})
     await run.waitForStderr(/^http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?/m)
     run.child.kill('SIGTERM')
     expect(await run.exit).toBe(143)

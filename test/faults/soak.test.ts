@@ -1,6 +1,6 @@
 import {Agent, request} from 'undici'
 import {afterAll, beforeAll, expect, it} from 'vitest'
-import {parseSse, seededRandom, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../../src/fakes/index.js'
+import {parseSse, seededRandom, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../fakes/index.js'
 import {tempDir} from '../helpers/cli.js'
 import {claudeInstance, openaiInstance} from '../helpers/proxy.js'
 import {startServeProcess, type ServeProcess} from '../helpers/serve-process.js'

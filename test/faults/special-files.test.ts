@@ -6,7 +6,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {readCredentialJson} from '../../src/core/oauth/credential-file.js'
 import {saveLogin} from '../../src/core/oauth/login.js'
 import {PoolStore} from '../../src/core/pools/store.js'
-import {startFakeQwenOAuth} from '../../src/fakes/oauth/index.js'
+import {startFakeQwenOAuth} from '../fakes/oauth/index.js'
 import {BIN, tempDir, type CliResult} from '../helpers/cli.js'
 
 let dir: string

@@ -9,7 +9,7 @@ import {TokenManager} from '../../src/core/oauth/token-manager.js'
 import {acquireFileLock} from '../../src/core/fs/file-lock.js'
 import {addInstance} from '../../src/core/pools/operations.js'
 import {PoolStore} from '../../src/core/pools/store.js'
-import {startFakeQwenOAuth, type FakeQwenOAuth} from '../../src/fakes/oauth/index.js'
+import {startFakeQwenOAuth, type FakeQwenOAuth} from '../fakes/oauth/index.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 
 let dir: string

@@ -2,16 +2,15 @@ import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {render} from 'ink-testing-library'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
-import {startFakeGoogleOAuth} from '../../src/fakes/oauth/index.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
+import {startFakeGoogleOAuth} from '../fakes/oauth/index.js'
 import {buildRows} from '../../src/ui/board/model.js'
 import {StatusBoard} from '../../src/ui/board/StatusBoard.js'
 import {initialLoginView, plainLines, reduceLoginEvent} from '../../src/ui/auth/login-view.js'
 import {LoginScreen} from '../../src/ui/auth/LoginScreen.js'
-import {runCli, tempDir} from '../helpers/cli.js'
+import {runCli, spawnCli, tempDir} from '../helpers/cli.js'
 import {openaiInstance, post, startTestProxy} from '../helpers/proxy.js'
 import {startServeProcess} from '../helpers/serve-process.js'
-import {spawnCli} from '../oauth/helpers/spawn.js'
 
 /**
  * Text from the pool file, clients and servers reaches log lines and terminals. Planted here: an OSC 52 clipboard
@@ -141,14 +140,14 @@ describe('control characters from clients and upstreams', () => {
   it('auth login gemini: an account name and a provider error from the servers reach the terminal escaped', async () => {
     const fake = await startFakeGoogleOAuth({email: `dev${OSC52}@example.com\n${FORGED}`})
     try {
-      const ok = spawnCli(['auth', 'login', 'gemini', '--no-browser', '--project-id', 'p', '-o', join(dir, 'g1.json')], dir, fake.env)
+      const ok = spawnCli(['auth', 'login', 'gemini', '--no-browser', '--project-id', 'p', '-o', join(dir, 'g1.json')], {home: dir, env: {CI: 'true', ...fake.env}})
       const [, url] = await ok.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
       await fake.browse(url!)
       expect(await ok.exit).toBe(0)
       expect(ok.stdout()).toContain('as dev\\x1b]52')
       expectInert(ok.stdout() + ok.stderr(), 'a login')
 
-      const denied = spawnCli(['auth', 'login', 'gemini', '--no-browser', '-o', join(dir, 'g2.json')], dir, fake.env)
+      const denied = spawnCli(['auth', 'login', 'gemini', '--no-browser', '-o', join(dir, 'g2.json')], {home: dir, env: {CI: 'true', ...fake.env}})
       const [, url2] = await denied.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
       await fake.browse(url2!, {error: `access_denied${OSC52}\n${FORGED}`})
       expect(await denied.exit).toBe(1)

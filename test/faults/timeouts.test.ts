@@ -1,8 +1,8 @@
 import {createServer, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterEach, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../../src/fakes/index.js'
-import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
+import {startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../fakes/index.js'
+import {claudeInstance, openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
 /**
  * A timeout after the upstream took the request (no headers in time, or silence in the middle of the answer) is
@@ -11,16 +11,11 @@ import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} fr
  * fails over, as nothing was sent.
  */
 
-let fakes: FakeUpstream[] = []
 let servers: Server[] = []
-let proxy: TestProxy | undefined
+const h = useProxyHarness()
 afterEach(async () => {
-  await proxy?.cleanup()
-  proxy = undefined
-  await Promise.all(fakes.map((fake) => fake.close()))
   for (const server of servers) server.closeAllConnections()
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
-  fakes = []
   servers = []
 })
 
@@ -33,8 +28,8 @@ const openaiChat = (stream = false) => ({model: 'm', stream, messages: [{role: '
 async function twoOpenAI(first: Behaviour, config: Record<string, unknown> = FAST): Promise<[FakeUpstream, FakeUpstream]> {
   const slow = await startOpenAIFake({name: 'slow', script: {fallback: first}})
   const other = await startOpenAIFake({name: 'other'})
-  fakes = [slow, other]
-  proxy = await startTestProxy({'openai-custom': [openaiInstance(slow, 'slow'), openaiInstance(other, 'other')]}, {config})
+  h.fakes = [slow, other]
+  h.proxy = await startTestProxy({'openai-custom': [openaiInstance(slow, 'slow'), openaiInstance(other, 'other')]}, {config})
   return [slow, other]
 }
 
@@ -57,7 +52,7 @@ describe('a timeout after the request was sent is answered, not resent', () => {
   it('headers later than the headers timeout: one upstream request, a 504, no other instance', async () => {
     const [slow, other] = await twoOpenAI(SLOW_HEADERS)
     const started = Date.now()
-    const answer = await post(`${proxy!.url}/v1/chat/completions`, openaiChat())
+    const answer = await post(`${h.proxy!.url}/v1/chat/completions`, openaiChat())
     expect(Date.now() - started).toBeLessThan(2000)
     expect(answer.status).toBe(504)
     expect(answer.headers['x-should-retry']).toBe('false')
@@ -65,21 +60,21 @@ describe('a timeout after the request was sent is answered, not resent', () => {
     expect(slow.count).toBe(1)
     expect(other.count).toBe(0)
     // It counts once toward the instance's error streak; a streak of them is an instance that cannot keep up.
-    const lives = proxy!.state.list('openai-custom')
+    const lives = h.proxy!.state.list('openai-custom')
     expect(lives.map((live) => [live.config.name, live.errorCount])).toEqual([
       ['slow', 1],
       ['other', 0],
     ])
-    expect(proxy!.records.map((record) => [record.status, record.attempts])).toEqual([[504, 1]])
+    expect(h.proxy!.records.map((record) => [record.status, record.attempts])).toEqual([[504, 1]])
   })
 
   it('answers in the client protocol: Anthropic timeout_error, Gemini DEADLINE_EXCEEDED', async () => {
     const slow = await startOpenAIFake({name: 'slow', script: {fallback: SLOW_HEADERS}})
-    fakes = [slow]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(slow, 'slow')]}, {config: FAST})
-    const anthropic = await post(`${proxy!.url}/v1/messages`, {model: 'm', max_tokens: 5, messages: [{role: 'user', content: 'hi'}]})
+    h.fakes = [slow]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(slow, 'slow')]}, {config: FAST})
+    const anthropic = await post(`${h.proxy!.url}/v1/messages`, {model: 'm', max_tokens: 5, messages: [{role: 'user', content: 'hi'}]})
     expect([anthropic.status, anthropic.json().error.type]).toEqual([504, 'timeout_error'])
-    const gemini = await post(`${proxy!.url}/v1beta/models/m:generateContent`, {contents: [{role: 'user', parts: [{text: 'hi'}]}]})
+    const gemini = await post(`${h.proxy!.url}/v1beta/models/m:generateContent`, {contents: [{role: 'user', parts: [{text: 'hi'}]}]})
     expect([gemini.status, gemini.json().error.status]).toEqual([504, 'DEADLINE_EXCEEDED'])
     expect(slow.count).toBe(2)
   })
@@ -87,9 +82,9 @@ describe('a timeout after the request was sent is answered, not resent', () => {
   it('silence after the headers of a stream, before its first byte: a 504, not resent', async () => {
     const upstream = await stalling({type: 'text/event-stream'})
     const other = await startOpenAIFake({name: 'other'})
-    fakes = [other]
-    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(other, 'stalled'), OPENAI_BASE_URL: upstream.url}, openaiInstance(other, 'other')]}, {config: FAST})
-    const answer = await post(`${proxy.url}/v1/chat/completions`, openaiChat(true))
+    h.fakes = [other]
+    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(other, 'stalled'), OPENAI_BASE_URL: upstream.url}, openaiInstance(other, 'other')]}, {config: FAST})
+    const answer = await post(`${h.proxy.url}/v1/chat/completions`, openaiChat(true))
     expect(answer.status).toBe(504)
     expect(answer.json().error.message).toMatch(/went quiet for 0\.3 s in the middle of its answer/)
     expect([upstream.count(), other.count]).toEqual([1, 0])
@@ -98,9 +93,9 @@ describe('a timeout after the request was sent is answered, not resent', () => {
   it('silence in the middle of a plain answer: a 504, not resent', async () => {
     const upstream = await stalling({type: 'application/json', body: '{"id":"chatcmpl-1","choices":['})
     const other = await startOpenAIFake({name: 'other'})
-    fakes = [other]
-    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(other, 'stalled'), OPENAI_BASE_URL: upstream.url}, openaiInstance(other, 'other')]}, {config: FAST})
-    const answer = await post(`${proxy.url}/v1/chat/completions`, openaiChat())
+    h.fakes = [other]
+    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(other, 'stalled'), OPENAI_BASE_URL: upstream.url}, openaiInstance(other, 'other')]}, {config: FAST})
+    const answer = await post(`${h.proxy.url}/v1/chat/completions`, openaiChat())
     expect(answer.status).toBe(504)
     expect([upstream.count(), other.count]).toEqual([1, 0])
   })
@@ -110,9 +105,9 @@ describe('a timeout after the request was sent is answered, not resent', () => {
     const goneUrl = gone.baseUrl
     await gone.close()
     const other = await startOpenAIFake({name: 'other'})
-    fakes = [other]
-    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(other, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(other, 'other')]}, {config: FAST})
-    const answer = await post(`${proxy.url}/v1/chat/completions`, openaiChat())
+    h.fakes = [other]
+    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(other, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(other, 'other')]}, {config: FAST})
+    const answer = await post(`${h.proxy.url}/v1/chat/completions`, openaiChat())
     expect(answer.status).toBe(200)
     expect(answer.headers['x-aiclient-instance']).toBe('other')
     expect(other.count).toBe(1)
@@ -123,14 +118,14 @@ describe('timeouts per provider type', () => {
   it('a slow answer within its own type`s timeout succeeds while another type times out', async () => {
     const openai = await startOpenAIFake({name: 'oa', script: {fallback: SLOW_HEADERS}})
     const claude = await startAnthropicFake({name: 'an', script: {fallback: SLOW_HEADERS}})
-    fakes = [openai, claude]
-    proxy = await startTestProxy(
+    h.fakes = [openai, claude]
+    h.proxy = await startTestProxy(
       {'openai-custom': [openaiInstance(openai, 'oa')], 'claude-custom': [claudeInstance(claude, 'an')]},
       {config: {HEADERS_TIMEOUT_SECONDS: {default: 0.3, 'claude-custom': 5}}},
     )
     const [toOpenAI, toClaude] = await Promise.all([
-      post(`${proxy.url}/openai-custom/v1/chat/completions`, openaiChat()),
-      post(`${proxy.url}/claude-custom/v1/chat/completions`, openaiChat()),
+      post(`${h.proxy.url}/openai-custom/v1/chat/completions`, openaiChat()),
+      post(`${h.proxy.url}/claude-custom/v1/chat/completions`, openaiChat()),
     ])
     expect(toOpenAI.status).toBe(504)
     expect(toClaude.status).toBe(200)
@@ -140,7 +135,7 @@ describe('timeouts per provider type', () => {
 
   it('the default gives a slow answer the time it needs', async () => {
     const [slow, other] = await twoOpenAI(SLOW_HEADERS, {})
-    const answer = await post(`${proxy!.url}/v1/chat/completions`, openaiChat())
+    const answer = await post(`${h.proxy!.url}/v1/chat/completions`, openaiChat())
     expect(answer.status).toBe(200)
     expect(answer.headers['x-aiclient-instance']).toBe('slow')
     expect([slow.count, other.count]).toEqual([1, 0])

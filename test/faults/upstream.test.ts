@@ -1,21 +1,8 @@
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {parseSse, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream} from '../../src/fakes/index.js'
-import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
+import {describe, expect, it} from 'vitest'
+import {parseSse, startAnthropicFake, startOpenAIFake, type Behaviour} from '../fakes/index.js'
+import {claudeInstance, openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
-const unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
-beforeAll(() => process.on('unhandledRejection', onUnhandled))
-afterAll(() => process.off('unhandledRejection', onUnhandled))
-
-let fakes: FakeUpstream[] = []
-let proxy: TestProxy | undefined
-afterEach(async () => {
-  await proxy?.cleanup()
-  proxy = undefined
-  await Promise.all(fakes.map((f) => f.close()))
-  fakes = []
-  expect(unhandled).toEqual([])
-})
+const h = useProxyHarness({failOnUnhandledRejection: true})
 
 /** Fast timeouts so every fault resolves within a second or two. */
 const CONFIG = {HEADERS_TIMEOUT_SECONDS: 0.5, STREAM_IDLE_TIMEOUT_SECONDS: 0.5, RESPONSE_BODY_LIMIT_MB: 1}
@@ -43,17 +30,17 @@ describe('upstream faults before the first byte fail over', () => {
     it(name, async () => {
       const faulty = await startOpenAIFake({name: 'faulty', script: {fallback: behaviour}})
       const good = await startOpenAIFake({name: 'good'})
-      fakes = [faulty, good]
-      proxy = await startTestProxy({'openai-custom': [openaiInstance(faulty, 'faulty'), openaiInstance(good, 'good')]}, {config: CONFIG})
+      h.fakes = [faulty, good]
+      h.proxy = await startTestProxy({'openai-custom': [openaiInstance(faulty, 'faulty'), openaiInstance(good, 'good')]}, {config: CONFIG})
       const before = sockets()
       const started = Date.now()
-      const response = await chat(proxy.url, stream)
+      const response = await chat(h.proxy.url, stream)
       expect(Date.now() - started).toBeLessThan(2500)
       expect(response.status).toBe(200)
       expect(response.headers['x-aiclient-instance']).toBe('good')
       if (stream) expect(parseSse(response.text).events.at(-1)!.data).toBe('[DONE]')
       else expect(response.json().choices[0].message.content).toBe('good: hi')
-      const live = proxy.state.list('openai-custom').find((l) => l.config.name === 'faulty')!
+      const live = h.proxy.state.list('openai-custom').find((l) => l.config.name === 'faulty')!
       expect(live.errorCount).toBe(1)
       expect(live.usageCount).toBe(0)
       await new Promise((r) => setTimeout(r, 50))
@@ -66,10 +53,10 @@ describe('upstream faults before the first byte fail over', () => {
     const gone = await startOpenAIFake({name: 'gone'})
     const goneUrl = gone.baseUrl
     await gone.close()
-    fakes = [good]
-    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(good, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(good, 'good')]}, {config: CONFIG})
-    expect((await chat(proxy.url)).status).toBe(200)
-    expect(proxy.state.list('openai-custom')[0]!.errorCount).toBe(1)
+    h.fakes = [good]
+    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(good, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(good, 'good')]}, {config: CONFIG})
+    expect((await chat(h.proxy.url)).status).toBe(200)
+    expect(h.proxy.state.list('openai-custom')[0]!.errorCount).toBe(1)
   })
 })
 
@@ -82,16 +69,16 @@ describe('upstream faults after the first byte end the stream with an error even
   for (const [name, behaviour, paceMs] of cases) {
     it(name, async () => {
       const fake = await startAnthropicFake({name: 'an', script: {fallback: behaviour}, paceMs})
-      fakes = [fake]
-      proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]}, {config: CONFIG})
+      h.fakes = [fake]
+      h.proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]}, {config: CONFIG})
       const started = Date.now()
-      const response = await post(`${proxy.url}/v1/chat/completions`, {model: 'm', stream: true, messages: [{role: 'user', content: 'hi'}]})
+      const response = await post(`${h.proxy.url}/v1/chat/completions`, {model: 'm', stream: true, messages: [{role: 'user', content: 'hi'}]})
       expect(Date.now() - started).toBeLessThan(3000)
       expect(response.status).toBe(200)
       const events = parseSse(response.text).events
       expect(JSON.parse(events.at(-1)!.data).error.message).toEqual(expect.any(String))
       expect(events.some((e) => e.data === '[DONE]')).toBe(false)
-      expect(proxy.state.list('claude-custom')[0]!.errorCount).toBe(1)
+      expect(h.proxy.state.list('claude-custom')[0]!.errorCount).toBe(1)
     })
   }
 })

@@ -1,7 +1,7 @@
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 import {claudeInstance, openaiInstance} from '../helpers/proxy.js'
 

@@ -1,18 +1,11 @@
-import {afterEach, describe, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
-import {openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
+import {describe, expect, it} from 'vitest'
+import {startOpenAIFake} from '../fakes/index.js'
+import {openaiInstance, post, startTestProxy, waitFor, useProxyHarness} from '../helpers/proxy.js'
 
-let fakes: FakeUpstream[] = []
-let proxy: TestProxy | undefined
+const h = useProxyHarness()
 
-afterEach(async () => {
-  await proxy?.cleanup()
-  proxy = undefined
-  await Promise.all(fakes.map((f) => f.close()))
-  fakes = []
-})
 
-const chat = () => post(`${proxy!.url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
+const chat = () => post(`${h.proxy!.url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
 const probeConfig = {HEALTH_PROBE_INITIAL_SECONDS: 0.3, HEALTH_PROBE_MAX_SECONDS: 1}
 
 describe('health inside serve', () => {
@@ -20,9 +13,9 @@ describe('health inside serve', () => {
     let down = true
     const fake = await startOpenAIFake({name: 'rec', script: {handler: () => (down ? {kind: 'status', status: 503} : undefined)}})
     const other = await startOpenAIFake({name: 'other'})
-    fakes = [fake, other]
-    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fake, 'rec'), isHealthy: false, lastErrorReason: 'server'}, openaiInstance(other, 'other')]}, {config: probeConfig})
-    const live = () => proxy!.state.list('openai-custom')[0]!
+    h.fakes = [fake, other]
+    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fake, 'rec'), isHealthy: false, lastErrorReason: 'server'}, openaiInstance(other, 'other')]}, {config: probeConfig})
+    const live = () => h.proxy!.state.list('openai-custom')[0]!
     await waitFor(() => fake.count >= 1, 2000, 'the first probe')
     expect(live().healthy).toBe(false)
     down = false
@@ -30,7 +23,7 @@ describe('health inside serve', () => {
     await waitFor(() => live().healthy, 3000, 'recovery')
     // The probe interval doubles from 0.3 s; recovery comes at the next probe, well within the 1 s cap.
     expect(Date.now() - recoveredAt).toBeLessThan(1500)
-    await waitFor(async () => (await proxy!.readPool())['openai-custom']![0]!.isHealthy === true, 2000, 'persisted recovery')
+    await waitFor(async () => (await h.proxy!.readPool())['openai-custom']![0]!.isHealthy === true, 2000, 'persisted recovery')
     for (let i = 0; i < 4; i++) await chat()
     expect(fake.completed).toBeGreaterThanOrEqual(3)
   })
@@ -38,19 +31,19 @@ describe('health inside serve', () => {
   it('an instance that fails in traffic is probed and brought back', async () => {
     let broken = true
     const fake = await startOpenAIFake({name: 'flip', script: {handler: () => (broken ? {kind: 'status', status: 500} : undefined)}})
-    fakes = [fake]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'flip')]}, {config: probeConfig, maxAttempts: 1})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'flip')]}, {config: probeConfig, maxAttempts: 1})
     for (let i = 0; i < 3; i++) expect((await chat()).status).toBe(502)
-    expect(proxy.state.list('openai-custom')[0]!.healthy).toBe(false)
+    expect(h.proxy.state.list('openai-custom')[0]!.healthy).toBe(false)
     expect((await chat()).status).toBe(503)
     broken = false
-    await waitFor(() => proxy!.state.list('openai-custom')[0]!.healthy, 3000, 'recovery')
+    await waitFor(() => h.proxy!.state.list('openai-custom')[0]!.healthy, 3000, 'recovery')
     expect((await chat()).status).toBe(200)
   })
 
   it('never probes a disabled instance', async () => {
     const [off, offHealthy, down, up] = await Promise.all(['off', 'off-healthy', 'down', 'up'].map((name) => startOpenAIFake({name})))
-    fakes = [off!, offHealthy!, down!, up!]
+    h.fakes = [off!, offHealthy!, down!, up!]
     // The disabled ones come first, so their probes would be due no later than those of the enabled ones beside them.
     const pools = {
       'openai-custom': [
@@ -60,7 +53,7 @@ describe('health inside serve', () => {
         openaiInstance(up!, 'up'),
       ],
     }
-    proxy = await startTestProxy(pools, {config: {...probeConfig, HEALTH_CHECK_INTERVAL_SECONDS: 0.2}})
+    h.proxy = await startTestProxy(pools, {config: {...probeConfig, HEALTH_CHECK_INTERVAL_SECONDS: 0.2}})
     // Both kinds of probe have run: the one that brings an unhealthy instance back, and the periodic one, twice.
     await waitFor(() => down!.count >= 1 && up!.count >= 2, 3000, 'probes of the enabled instances')
     expect(off!.count).toBe(0)
@@ -69,8 +62,8 @@ describe('health inside serve', () => {
 
   it('probes healthy instances only when a periodic interval is set', async () => {
     const fake = await startOpenAIFake({name: 'on'})
-    fakes = [fake]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'on')]}, {config: {...probeConfig, HEALTH_CHECK_INTERVAL_SECONDS: 0.2}})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'on')]}, {config: {...probeConfig, HEALTH_CHECK_INTERVAL_SECONDS: 0.2}})
     await waitFor(() => fake.count >= 2, 2000, 'periodic probes')
     expect(fake.requests[0]!.body).toMatchObject({max_tokens: 1})
   })
@@ -91,9 +84,9 @@ describe('health inside serve', () => {
       },
     })
     const steady = await startOpenAIFake({name: 'steady'})
-    fakes = [cooled, steady]
+    h.fakes = [cooled, steady]
     let skipped = 0
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(cooled, 'cooled'), openaiInstance(steady, 'steady')]}, {now: () => Date.now() + skipped})
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(cooled, 'cooled'), openaiInstance(steady, 'steady')]}, {now: () => Date.now() + skipped})
     expect((await chat()).status).toBe(200)
     expect(cooled.count).toBe(1)
     phase = 'trial'

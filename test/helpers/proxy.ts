@@ -1,10 +1,11 @@
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {Agent, request} from 'undici'
+import {afterAll, afterEach, beforeAll, expect} from 'vitest'
 import {resolveServeSettings} from '../../src/core/server/options.js'
 import {startProxy, type RunningProxy, type StartOptions} from '../../src/core/server/start.js'
 import type {RequestRecord} from '../../src/core/proxy/types.js'
-import type {FakeUpstream} from '../../src/fakes/index.js'
+import type {FakeUpstream} from '../fakes/index.js'
 import {tempDir} from './cli.js'
 
 export interface TestProxy extends RunningProxy {
@@ -74,10 +75,37 @@ export async function get(url: string, headers: Record<string, string> = {}): Pr
   return {status: response.statusCode, text, json: () => JSON.parse(text)}
 }
 
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
+export {waitFor} from './poll.js'
+
+export interface ProxyHarness {
+  /** The running test's proxy, stopped after the test */
+  proxy: TestProxy | undefined
+  /** The running test's fakes, closed after the proxy */
+  fakes: FakeUpstream[]
+}
+
+/**
+ * Registers the teardown of each test's proxy and fakes; with `failOnUnhandledRejection`, a test also fails
+ * when a promise was rejected unhandled while the file ran.
+ */
+export function useProxyHarness(options: {failOnUnhandledRejection?: boolean} = {}): ProxyHarness {
+  const harness: ProxyHarness = {proxy: undefined, fakes: []}
+  // Registered first, so it runs after the teardown below (hooks run as a stack) and sees what the teardown caused.
+  if (options.failOnUnhandledRejection) failOnUnhandledRejections()
+  afterEach(async () => {
+    await harness.proxy?.cleanup()
+    harness.proxy = undefined
+    await Promise.all(harness.fakes.map((f) => f.close()))
+    harness.fakes = []
+  })
+  return harness
+}
+
+/** Each test of the file fails when a promise was rejected unhandled while the file ran (the proxy leaked one). */
+export function failOnUnhandledRejections(): void {
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => unhandled.push(reason)
+  beforeAll(() => void process.on('unhandledRejection', onUnhandled))
+  afterAll(() => void process.off('unhandledRejection', onUnhandled))
+  afterEach(() => expect(unhandled).toEqual([]))
 }

@@ -1,8 +1,7 @@
-import {spawn, type ChildProcess} from 'node:child_process'
 import {constants} from 'node:os'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {BIN} from './cli.js'
+import {spawnCli} from './cli.js'
 
 export interface ServeProcess {
   url: string
@@ -28,27 +27,14 @@ export async function startServeProcess(
   const poolsFile = join(dir, 'provider_pools.json')
   await writeFile(poolsFile, JSON.stringify(pools))
   await writeFile(join(dir, 'config.json'), JSON.stringify(config))
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--pools-file', poolsFile, ...args], {
-    cwd: dir,
-    env: {PATH: process.env.PATH, HOME: dir, AICLIENT_CONFIG_DIR: join(dir, 'cfg'), ...env},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
   // Request log lines are many in a soak: keep only the start of the output.
-  const keep = (d: Buffer) => {
-    if (output.length < 20_000) output += d.toString()
-  }
-  child.stdout!.on('data', keep)
-  child.stderr!.on('data', keep)
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(signal ? 128 + constants.signals[signal] : code)))
-  const deadline = Date.now() + 15_000
-  while (!/http:\/\/127\.0\.0\.1:\d+/.test(output)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start: ${output}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  const run = spawnCli(['serve', '--port', '0', '--pools-file', poolsFile, ...args], {home: dir, configDir: join(dir, 'cfg'), env, stdin: '', keepChars: 20_000})
+  const child = run.child
+  const exited = run.exit.then((code) => (child.signalCode ? 128 + constants.signals[child.signalCode] : code))
+  const [url] = await run.waitForOutput(/http:\/\/127\.0\.0\.1:\d+/, 15_000)
   return {
-    url: /http:\/\/127\.0\.0\.1:\d+/.exec(output)![0],
-    output: () => output,
+    url,
+    output: run.output,
     rssMb: async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
     stop: async (signal = 'SIGINT') => {
       child.kill(signal)
@@ -56,8 +42,8 @@ export async function startServeProcess(
     },
     exited,
     closeOutput: () => {
-      child.stdout!.destroy()
-      child.stderr!.destroy()
+      child.stdout.destroy()
+      child.stderr.destroy()
     },
   }
 }

@@ -1,6 +1,7 @@
 import {execFile, execFileSync} from 'node:child_process'
 import {rm} from 'node:fs/promises'
 import {promisify} from 'node:util'
+import {poll} from './poll.js'
 
 const run = promisify(execFile)
 
@@ -26,13 +27,12 @@ export async function startTmux(command: string, env: Record<string, string>, si
   return {
     capture,
     async waitFor(test: (screen: string) => boolean, timeoutMs = 10_000): Promise<string> {
-      const deadline = Date.now() + timeoutMs
-      for (;;) {
-        const screen = await capture()
-        if (test(screen)) return screen
-        if (Date.now() > deadline) throw new Error(`tmux screen never matched:\n${screen}`)
-        await new Promise((r) => setTimeout(r, 100))
+      let screen = ''
+      const matched = async () => {
+        screen = await capture()
+        return test(screen) && screen
       }
+      return poll(matched, {timeoutMs, intervalMs: 100, failure: () => `tmux screen never matched:\n${screen}`})
     },
     sendKeys: (...keys: string[]) => tmux('send-keys', '-t', 'main', ...keys),
     async kill() {

@@ -5,7 +5,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {discoverGeminiProject} from '../../src/core/oauth/gemini-project.js'
 import {startGeminiLogin, type GeminiLoginOptions} from '../../src/core/oauth/gemini.js'
 import type {LoginEvent} from '../../src/core/oauth/flow.js'
-import {startFakeGoogleOAuth, type FakeGoogleOAuth, type FakeGoogleOAuthOptions} from '../../src/fakes/oauth/index.js'
+import {startFakeGoogleOAuth, type FakeGoogleOAuth, type FakeGoogleOAuthOptions} from '../fakes/oauth/index.js'
 import {fakeClock} from './helpers/clock.js'
 
 let fake: FakeGoogleOAuth | undefined

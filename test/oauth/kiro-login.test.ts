@@ -2,7 +2,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {BUILDER_ID_START_URL, loginKiroBuilderId, startKiroSocialLogin} from '../../src/core/oauth/kiro.js'
 import type {LoginEvent} from '../../src/core/oauth/flow.js'
 import {pkceChallenge} from '../../src/core/oauth/pkce.js'
-import {startFakeAwsSsoOidc, startFakeKiroAuthService, type FakeAwsSsoOidc, type FakeKiroAuthService} from '../../src/fakes/oauth/index.js'
+import {startFakeAwsSsoOidc, startFakeKiroAuthService, type FakeAwsSsoOidc, type FakeKiroAuthService} from '../fakes/oauth/index.js'
 import {fakeClock} from './helpers/clock.js'
 
 let oidc: FakeAwsSsoOidc | undefined

@@ -1,8 +1,7 @@
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {startFakeGoogleOAuth} from '../../src/fakes/oauth/index.js'
+import {startFakeGoogleOAuth} from '../fakes/oauth/index.js'
 import {loginTestEnv, modeOf, readJson, refused} from './helpers/login-env.js'
-import {spawnCli} from './helpers/spawn.js'
 
 const env = loginTestEnv()
 
@@ -10,7 +9,7 @@ describe('auth login gemini', () => {
   it('--no-browser prints the URL on a line of its own; the browser comes back; project discovered and pooled', async () => {
     const fake = await env.track(startFakeGoogleOAuth({email: 'dev@example.com', codeAssist: {project: 'proj-42'}}))
     const pools = join(env.home, 'provider_pools.json')
-    const run = spawnCli(['auth', 'login', 'gemini', '--no-browser', '--add-to-pool', '--pools-file', pools], env.home, fake.env)
+    const run = env.spawn(['auth', 'login', 'gemini', '--no-browser', '--add-to-pool', '--pools-file', pools], fake.env)
     const [, url] = await run.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
     const redirectUri = new URL(url!).searchParams.get('redirect_uri')!
     expect(redirectUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/oauth2callback$/)
@@ -32,7 +31,7 @@ describe('auth login gemini', () => {
 
   it('completes with the redirect URL pasted on stdin, and skips discovery with --project-id', async () => {
     const fake = await env.track(startFakeGoogleOAuth())
-    const run = spawnCli(['auth', 'login', 'gemini', '--no-browser', '--project-id', 'given', '--json', '-o', join(env.home, 'g.json')], env.home, fake.env)
+    const run = env.spawn(['auth', 'login', 'gemini', '--no-browser', '--project-id', 'given', '--json', '-o', join(env.home, 'g.json')], fake.env)
     const [, url] = await run.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
     run.child.stdin.write('this is not it\n')
     await run.waitForStderr(/^Ignored: That is not a URL/m)
@@ -44,7 +43,7 @@ describe('auth login gemini', () => {
 
   it('Ctrl-C closes the loopback listener and exits 130', async () => {
     const fake = await env.track(startFakeGoogleOAuth())
-    const run = spawnCli(['auth', 'login', 'gemini', '--no-browser'], env.home, fake.env)
+    const run = env.spawn(['auth', 'login', 'gemini', '--no-browser'], fake.env)
     const [, url] = await run.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
     const port = Number(new URL(new URL(url!).searchParams.get('redirect_uri')!).port)
     expect(await refused(port)).toBe(false)
@@ -57,7 +56,7 @@ describe('auth login gemini', () => {
     const fake = await env.track(
       startFakeGoogleOAuth({codeAssist: {loadReply: {status: 200, body: {currentTier: {id: 'free-tier'}, ineligibleTiers: [{tierId: 'standard-tier', reasonCode: 'INELIGIBLE_ACCOUNT', reasonMessage: 'Not licensed.'}]}}}}),
     )
-    const run = spawnCli(['auth', 'login', 'gemini', '--no-browser'], env.home, fake.env)
+    const run = env.spawn(['auth', 'login', 'gemini', '--no-browser'], fake.env)
     const [, url] = await run.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
     await fake.browse(url!)
     expect(await run.exit).toBe(1)

@@ -1,9 +1,8 @@
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {startFakeAwsSsoOidc, startFakeKiroAuthService} from '../../src/fakes/oauth/index.js'
+import {startFakeAwsSsoOidc, startFakeKiroAuthService} from '../fakes/oauth/index.js'
 import {loginTestEnv, modeOf, readJson} from './helpers/login-env.js'
-import {spawnCli} from './helpers/spawn.js'
 
 const env = loginTestEnv()
 
@@ -35,7 +34,7 @@ describe('auth login kiro', () => {
   it('github: the pasted kiro:// link completes the login', async () => {
     const auth = await env.track(startFakeKiroAuthService())
     const file = join(env.home, 'kiro', 'github.json')
-    const run = spawnCli(['auth', 'login', 'kiro', '--method', 'github', '--no-browser', '--json', '-o', file], env.home, auth.env)
+    const run = env.spawn(['auth', 'login', 'kiro', '--method', 'github', '--no-browser', '--json', '-o', file], auth.env)
     const [, url] = await run.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/login\?\S+)$/m)
     await run.waitForStderr(/kiro:\/\/ link/)
     run.child.stdin.write(`${await auth.redirectFor(url!)}\n`)

@@ -1,9 +1,8 @@
 import {readFile, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {startFakeQwenOAuth} from '../../src/fakes/oauth/index.js'
+import {startFakeQwenOAuth} from '../fakes/oauth/index.js'
 import {loginTestEnv, modeOf, readJson} from './helpers/login-env.js'
-import {spawnCli} from './helpers/spawn.js'
 
 const env = loginTestEnv()
 
@@ -70,7 +69,7 @@ describe('auth login qwen', () => {
 
   it('Ctrl-C cancels with exit 130 and writes nothing', async () => {
     const fake = await env.track(startFakeQwenOAuth())
-    const run = spawnCli(['auth', 'login', 'qwen', '--no-browser'], env.home, fake.env)
+    const run = env.spawn(['auth', 'login', 'qwen', '--no-browser'], fake.env)
     await run.waitForStderr(/^Code: /m)
     run.child.kill('SIGINT')
     expect(await run.exit).toBe(130)

@@ -1,6 +1,6 @@
 import {join} from 'node:path'
 import {afterEach, expect, it} from 'vitest'
-import {startFakeQwenOAuth, type FakeQwenOAuth} from '../../src/fakes/oauth/index.js'
+import {startFakeQwenOAuth, type FakeQwenOAuth} from '../fakes/oauth/index.js'
 import {BIN, tempDir} from '../helpers/cli.js'
 import {hasTmux, startTmux} from '../helpers/tmux.js'
 

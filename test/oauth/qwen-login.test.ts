@@ -2,7 +2,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {AppError} from '../../src/core/errors.js'
 import {loginQwen} from '../../src/core/oauth/qwen.js'
 import type {LoginEvent} from '../../src/core/oauth/flow.js'
-import {startFakeQwenOAuth, type FakeQwenOAuth, type FakeQwenOAuthOptions} from '../../src/fakes/oauth/index.js'
+import {startFakeQwenOAuth, type FakeQwenOAuth, type FakeQwenOAuthOptions} from '../fakes/oauth/index.js'
 import {fakeClock} from './helpers/clock.js'
 
 let fake: FakeQwenOAuth | undefined

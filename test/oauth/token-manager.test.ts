@@ -15,7 +15,7 @@ import {
   startFakeKiroAuthService,
   startFakeQwenOAuth,
   type FakeOAuthServer,
-} from '../../src/fakes/oauth/index.js'
+} from '../fakes/oauth/index.js'
 import {ROOT, tempDir} from '../helpers/cli.js'
 
 const run = promisify(execFile)

@@ -1,16 +1,9 @@
-import {afterEach, describe, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
-import {openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
+import {describe, expect, it} from 'vitest'
+import {startOpenAIFake} from '../fakes/index.js'
+import {openaiInstance, post, startTestProxy, waitFor, useProxyHarness} from '../helpers/proxy.js'
 
-let fakes: FakeUpstream[] = []
-let proxy: TestProxy | undefined
+const h = useProxyHarness()
 
-afterEach(async () => {
-  await proxy?.cleanup()
-  proxy = undefined
-  await Promise.all(fakes.map((f) => f.close()))
-  fakes = []
-})
 
 const chat = (url: string, content = 'hi') => post(`${url}/v1/chat/completions`, {model: 'gpt-test', messages: [{role: 'user', content}]})
 
@@ -28,12 +21,12 @@ describe('failover and health', () => {
       },
     })
     const good = await startOpenAIFake({name: 'good'})
-    fakes = [broken, limited, good]
+    h.fakes = [broken, limited, good]
     // The pool's clock stands still unless the test moves it: the Retry-After rest passes when the test says.
     let clock = Date.now()
     const pools = {'openai-custom': [openaiInstance(broken, 'broken'), openaiInstance(limited, 'limited'), openaiInstance(good, 'good')]}
-    proxy = await startTestProxy(pools, {now: () => clock})
-    const url = proxy.url
+    h.proxy = await startTestProxy(pools, {now: () => clock})
+    const url = h.proxy.url
 
     const results = []
     let afterFirstBatch = 0
@@ -43,7 +36,7 @@ describe('failover and health', () => {
     }
     expect(results.map((r) => r.status)).toEqual(Array(100).fill(200))
 
-    const live = (name: string) => proxy!.state.list('openai-custom').find((l) => l.config.name === name)!
+    const live = (name: string) => h.proxy!.state.list('openai-custom').find((l) => l.config.name === name)!
     expect(live('broken').healthy).toBe(false)
     expect(live('broken').reason).toBe('server error 500')
     expect(broken.count).toBeGreaterThanOrEqual(3)
@@ -53,7 +46,7 @@ describe('failover and health', () => {
     // requests at once, and none of the 90 requests after it went there. Then it takes traffic again.
     expect(afterFirstBatch).toBeGreaterThanOrEqual(1)
     expect(limitedCalls.length).toBe(afterFirstBatch)
-    expect(proxy.state.stateOf(live('limited'))).toBe('cooling')
+    expect(h.proxy.state.stateOf(live('limited'))).toBe('cooling')
     clock += 1999
     expect((await chat(url)).status).toBe(200)
     expect(limitedCalls.length).toBe(afterFirstBatch)
@@ -61,10 +54,10 @@ describe('failover and health', () => {
     for (let i = 0; i < 4; i++) expect((await chat(url)).status).toBe(200)
     expect(limitedCalls.length).toBeGreaterThan(afterFirstBatch)
 
-    await proxy.stop()
-    const pool = await proxy.readPool()
+    await h.proxy.stop()
+    const pool = await h.proxy.readPool()
     const stored = (name: string) => pool['openai-custom']!.find((i) => i.customName === name)!
-    for (const fake of fakes) expect(stored(fake.name).usageCount, fake.name).toBe(fake.completed)
+    for (const fake of h.fakes) expect(stored(fake.name).usageCount, fake.name).toBe(fake.completed)
     expect(stored('broken').errorCount).toBe(broken.requests.filter((r) => r.status === 500).length)
     expect(stored('broken').isHealthy).toBe(false)
     expect(stored('broken').lastErrorReason).toBe('server error 500')
@@ -73,36 +66,36 @@ describe('failover and health', () => {
   }, 30_000)
 
   it('never tries the same instance twice and stops after 3 attempts', async () => {
-    fakes = await Promise.all(['a', 'b', 'c', 'd'].map((name) => startOpenAIFake({name, script: {fallback: {kind: 'status', status: 503}}})))
-    proxy = await startTestProxy({'openai-custom': fakes.map((f) => openaiInstance(f, f.name))})
-    const response = await chat(proxy.url)
+    h.fakes = await Promise.all(['a', 'b', 'c', 'd'].map((name) => startOpenAIFake({name, script: {fallback: {kind: 'status', status: 503}}})))
+    h.proxy = await startTestProxy({'openai-custom': h.fakes.map((f) => openaiInstance(f, f.name))})
+    const response = await chat(h.proxy.url)
     expect(response.status).toBe(502)
     expect(response.json().error.message).toMatch(/All 3 attempts failed/)
-    expect(fakes.map((f) => f.count).sort()).toEqual([0, 1, 1, 1])
+    expect(h.fakes.map((f) => f.count).sort()).toEqual([0, 1, 1, 1])
   })
 
   it('401 marks a key instance unhealthy with reason auth and fails over', async () => {
     const denied = await startOpenAIFake({name: 'denied', keys: ['another-key-entirely']})
     const good = await startOpenAIFake({name: 'good'})
-    fakes = [denied, good]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(denied, 'denied'), openaiInstance(good, 'good')]})
-    expect((await chat(proxy.url)).status).toBe(200)
-    const live = proxy.state.list('openai-custom').find((l) => l.config.name === 'denied')!
+    h.fakes = [denied, good]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(denied, 'denied'), openaiInstance(good, 'good')]})
+    expect((await chat(h.proxy.url)).status).toBe(200)
+    const live = h.proxy.state.list('openai-custom').find((l) => l.config.name === 'denied')!
     expect(live.healthy).toBe(false)
     expect(live.reason).toBe('auth')
-    await waitFor(async () => (await proxy!.readPool())['openai-custom']![0]!.lastErrorReason === 'auth', 3000, 'auth persisted')
+    await waitFor(async () => (await h.proxy!.readPool())['openai-custom']![0]!.lastErrorReason === 'auth', 3000, 'auth persisted')
   })
 
   it('client faults pass through, are not counted, and do not fail over', async () => {
     const rejecting = await startOpenAIFake({name: 'rejecting', script: {fallback: {kind: 'status', status: 400, message: 'messages: bad shape'}}})
     const good = await startOpenAIFake({name: 'good'})
-    fakes = [rejecting, good]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(rejecting, 'rejecting'), openaiInstance(good, 'good')]})
-    const response = await chat(proxy.url)
+    h.fakes = [rejecting, good]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(rejecting, 'rejecting'), openaiInstance(good, 'good')]})
+    const response = await chat(h.proxy.url)
     expect(response.status).toBe(400)
     expect(response.json().error.message).toBe('messages: bad shape')
     expect(good.count).toBe(0)
-    const live = proxy.state.list('openai-custom')[0]!
+    const live = h.proxy.state.list('openai-custom')[0]!
     expect(live.errorCount).toBe(0)
     expect(live.healthy).toBe(true)
   })
@@ -112,12 +105,12 @@ describe('failover and health', () => {
       name: 'flaky',
       script: {queue: [{kind: 'status', status: 500}, {kind: 'status', status: 500}, {kind: 'reply'}, {kind: 'status', status: 500}, {kind: 'status', status: 500}]},
     })
-    fakes = [flaky]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(flaky, 'flaky')]}, {maxAttempts: 1})
+    h.fakes = [flaky]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(flaky, 'flaky')]}, {maxAttempts: 1})
     const statuses = []
-    for (let i = 0; i < 5; i++) statuses.push((await chat(proxy.url)).status)
+    for (let i = 0; i < 5; i++) statuses.push((await chat(h.proxy.url)).status)
     expect(statuses).toEqual([502, 502, 200, 502, 502])
-    const live = proxy.state.list('openai-custom')[0]!
+    const live = h.proxy.state.list('openai-custom')[0]!
     expect(live.healthy).toBe(true)
     expect(live.errorCount).toBe(4)
   })
@@ -127,10 +120,10 @@ describe('failover and health', () => {
     const gone = await startOpenAIFake({name: 'gone'})
     const goneUrl = gone.baseUrl
     await gone.close()
-    fakes = [good]
-    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(good, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(good, 'good')]})
-    expect((await chat(proxy.url)).status).toBe(200)
-    const live = proxy.state.list('openai-custom').find((l) => l.config.name === 'gone')!
+    h.fakes = [good]
+    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(good, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(good, 'good')]})
+    expect((await chat(h.proxy.url)).status).toBe(200)
+    const live = h.proxy.state.list('openai-custom').find((l) => l.config.name === 'gone')!
     expect(live.errorCount).toBe(1)
     expect(live.lastErrorTime).not.toBeNull()
   })

@@ -10,8 +10,8 @@ import {
   startQwenPortalFake,
   type FakeUpstream,
   type KiroFakeUpstream,
-} from '../../src/fakes/index.js'
-import {startFakeGoogleOAuth, startFakeKiroAuthService, startFakeQwenOAuth, type FakeGoogleOAuth, type FakeKiroAuthService, type FakeQwenOAuth} from '../../src/fakes/oauth/index.js'
+} from '../fakes/index.js'
+import {startFakeGoogleOAuth, startFakeKiroAuthService, startFakeQwenOAuth, type FakeGoogleOAuth, type FakeKiroAuthService, type FakeQwenOAuth} from '../fakes/oauth/index.js'
 import {runChecks} from '../../src/core/health/check.js'
 import {Dispatchers} from '../../src/core/http/dispatchers.js'
 import {PoolStore} from '../../src/core/pools/store.js'

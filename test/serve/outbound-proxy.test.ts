@@ -1,17 +1,15 @@
 import {createServer, type Server} from 'node:http'
 import {connect, type AddressInfo} from 'node:net'
 import {afterEach, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
-import {openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
+import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
+import {openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
 let fake: FakeUpstream | undefined
-let proxy: TestProxy | undefined
+const h = useProxyHarness()
 let forwardProxy: Server | undefined
 const savedEnv = {...process.env}
 
 afterEach(async () => {
-  await proxy?.cleanup()
-  await fake?.close()
   forwardProxy?.closeAllConnections()
   await new Promise((r) => forwardProxy?.close(r) ?? r(undefined))
   process.env = {...savedEnv}
@@ -41,25 +39,27 @@ const chat = (url: string) => post(`${url}/v1/chat/completions`, {model: 'm', me
 
 it('a per-instance PROXY_URL carries that instance’s traffic', async () => {
   fake = await startOpenAIFake({name: 'up'})
+  h.fakes = [fake]
   const forward = await startForwardProxy()
-  proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fake, 'up'), PROXY_URL: forward.url}]})
-  expect((await chat(proxy.url)).status).toBe(200)
+  h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fake, 'up'), PROXY_URL: forward.url}]})
+  expect((await chat(h.proxy.url)).status).toBe(200)
   expect(forward.targets).toEqual([`127.0.0.1:${fake.port}`])
 })
 
 it('HTTPS_PROXY/HTTP_PROXY from the environment are honoured, and NO_PROXY exempts hosts', async () => {
   fake = await startOpenAIFake({name: 'up'})
+  h.fakes = [fake]
   const forward = await startForwardProxy()
   process.env.HTTP_PROXY = forward.url
   process.env.HTTPS_PROXY = forward.url
   delete process.env.NO_PROXY
   delete process.env.no_proxy
-  proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'up')]})
-  expect((await chat(proxy.url)).status).toBe(200)
+  h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'up')]})
+  expect((await chat(h.proxy.url)).status).toBe(200)
   expect(forward.targets).toHaveLength(1)
-  await proxy.cleanup()
+  await h.proxy.cleanup()
   process.env.NO_PROXY = '127.0.0.1'
-  proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'up')]})
-  expect((await chat(proxy.url)).status).toBe(200)
+  h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'up')]})
+  expect((await chat(h.proxy.url)).status).toBe(200)
   expect(forward.targets).toHaveLength(1)
 })

@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {claudeInstance, get, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
 
 let openai: FakeUpstream

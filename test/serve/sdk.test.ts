@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {parseSse, startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
+import {parseSse, startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
 
 let openaiFake: FakeUpstream

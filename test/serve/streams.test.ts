@@ -1,24 +1,17 @@
 import {request} from 'undici'
-import {afterEach, describe, expect, it} from 'vitest'
-import {parseSse, startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../../src/fakes/index.js'
-import {claudeInstance, openaiInstance, post, startTestProxy, testAgent, waitFor, type TestProxy} from '../helpers/proxy.js'
+import {describe, expect, it} from 'vitest'
+import {parseSse, startAnthropicFake, startOpenAIFake} from '../fakes/index.js'
+import {claudeInstance, openaiInstance, post, startTestProxy, testAgent, waitFor, type TestProxy, useProxyHarness} from '../helpers/proxy.js'
 
-let fakes: FakeUpstream[] = []
-let proxy: TestProxy | undefined
+const h = useProxyHarness()
 
-afterEach(async () => {
-  await proxy?.cleanup()
-  proxy = undefined
-  await Promise.all(fakes.map((f) => f.close()))
-  fakes = []
-})
 
 const longReply = {text: 'x'.repeat(400), chunkSize: 4}
 
 async function cutSetup(): Promise<TestProxy> {
   const openai = await startOpenAIFake({name: 'oa', script: {fallback: {kind: 'cut', afterEvents: 5, reply: longReply}}})
   const anthropic = await startAnthropicFake({name: 'an', script: {fallback: {kind: 'cut', afterEvents: 5, reply: longReply}}})
-  fakes = [openai, anthropic]
+  h.fakes = [openai, anthropic]
   return startTestProxy({'openai-custom': [openaiInstance(openai, 'oa')], 'claude-custom': [claudeInstance(anthropic, 'an')]})
 }
 
@@ -32,8 +25,8 @@ describe('an upstream cut mid-stream', () => {
   for (const client of CLIENTS) {
     for (const type of ['openai-custom', 'claude-custom'] as const) {
       it(`${client.protocol} client, ${type}: ends with a protocol-shaped error event and counts the failure`, async () => {
-        proxy = await cutSetup()
-        const response = await post(`${proxy.url}/${type}${client.path}`, client.body)
+        h.proxy = await cutSetup()
+        const response = await post(`${h.proxy.url}/${type}${client.path}`, client.body)
         expect(response.status).toBe(200)
         const {events} = parseSse(response.text)
         const last = events.at(-1)!
@@ -46,7 +39,7 @@ describe('an upstream cut mid-stream', () => {
         } else {
           expect(JSON.parse(last.data).error).toMatchObject({code: expect.any(Number), message: expect.any(String)})
         }
-        const live = proxy.state.list(type)[0]!
+        const live = h.proxy.state.list(type)[0]!
         expect(live.errorCount).toBe(1)
         expect(live.usageCount).toBe(0)
       })
@@ -57,10 +50,10 @@ describe('an upstream cut mid-stream', () => {
 describe('a client that goes away', () => {
   it('aborts the upstream request', async () => {
     const slow = await startOpenAIFake({name: 'slow', paceMs: 50, script: {fallback: {kind: 'reply', reply: longReply}}})
-    fakes = [slow]
-    proxy = await startTestProxy({'openai-custom': [openaiInstance(slow, 'slow')]})
+    h.fakes = [slow]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(slow, 'slow')]})
     const controller = new AbortController()
-    const response = await request(`${proxy.url}/v1/chat/completions`, {
+    const response = await request(`${h.proxy.url}/v1/chat/completions`, {
       method: 'POST',
       headers: {'content-type': 'application/json'},
       body: JSON.stringify({model: 'm', stream: true, messages: [{role: 'user', content: 'hi'}]}),
@@ -72,16 +65,16 @@ describe('a client that goes away', () => {
     controller.abort()
     await slow.waitFor(() => slow.aborted === 1, 3000)
     expect(slow.completed).toBe(0)
-    await waitFor(() => proxy!.state.list('openai-custom')[0]!.inFlight === 0, 2000, 'in-flight to drop')
-    expect(proxy.state.list('openai-custom')[0]!.errorCount).toBe(0)
+    await waitFor(() => h.proxy!.state.list('openai-custom')[0]!.inFlight === 0, 2000, 'in-flight to drop')
+    expect(h.proxy.state.list('openai-custom')[0]!.errorCount).toBe(0)
   })
 
   it('streams pass through byte for byte when protocols match', async () => {
     const fake = await startAnthropicFake({name: 'an', script: {fallback: {kind: 'reply', reply: {text: 'héllo wörld 👋', thinking: {text: 'hmm', signature: 'sig'}, chunkSize: 2}}}})
-    fakes = [fake]
-    proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]})
     const body = {model: 'm', max_tokens: 50, stream: true, messages: [{role: 'user', content: 'hi'}]}
-    const viaProxy = await post(`${proxy.url}/v1/messages`, body)
+    const viaProxy = await post(`${h.proxy.url}/v1/messages`, body)
     const direct = await post(`${fake.url}/v1/messages`, body, {'x-api-key': 'k', 'anthropic-version': '2023-06-01'})
     const normalise = (text: string) => text.replace(/"(id|request_id)":"[^"]+"/g, '"$1":"X"')
     expect(normalise(viaProxy.text)).toBe(normalise(direct.text))

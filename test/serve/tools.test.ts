@@ -1,7 +1,7 @@
-import {afterEach, describe, expect, it} from 'vitest'
-import {startAnthropicFake, startOpenAIFake, type FakeUpstream, type ReplySpec} from '../../src/fakes/index.js'
+import {describe, expect, it} from 'vitest'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream, type ReplySpec} from '../fakes/index.js'
 import {TIME, WEATHER, anthropicToolConversation, geminiToolConversation, openaiToolConversation, type ToolConversation} from '../helpers/conversations.js'
-import {claudeInstance, openaiInstance, startTestProxy, type TestProxy} from '../helpers/proxy.js'
+import {claudeInstance, openaiInstance, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
 /** Step one of every conversation: text, then two parallel tool calls. Step two: the fake echoes the results. */
 const CALLS: ReplySpec = {
@@ -15,14 +15,8 @@ const CALLS: ReplySpec = {
 }
 
 let fake: FakeUpstream | undefined
-let proxy: TestProxy | undefined
+const h = useProxyHarness()
 
-afterEach(async () => {
-  await proxy?.cleanup()
-  await fake?.close()
-  proxy = undefined
-  fake = undefined
-})
 
 const UPSTREAMS = [
   {type: 'openai-custom', start: () => startOpenAIFake({name: 'up', script: {queue: [{kind: 'reply', reply: CALLS}]}}), instance: openaiInstance},
@@ -31,9 +25,10 @@ const UPSTREAMS = [
 
 async function conversation(upstream: (typeof UPSTREAMS)[number], stream: boolean): Promise<ToolConversation> {
   fake = await upstream.start()
-  proxy = await startTestProxy({[upstream.type]: [upstream.instance(fake, 'up')]})
+  h.fakes = [fake]
+  h.proxy = await startTestProxy({[upstream.type]: [upstream.instance(fake, 'up')]})
   return {
-    base: `${proxy.url}/${upstream.type}`,
+    base: `${h.proxy.url}/${upstream.type}`,
     stream,
     tools: [WEATHER, TIME],
     calls: [

@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
-import {MODEL, requestScenarios, type Pair} from './fixtures/requests.js'
-import {CREATED, responseScenarios} from './fixtures/responses.js'
+import {MODEL, requestScenarios, type Pair} from '../../../test/fixtures/codecs/requests.js'
+import {CREATED, responseScenarios} from '../../../test/fixtures/codecs/responses.js'
 import {codecs} from './index.js'
 import type {Protocol} from './types.js'
 

@@ -1,6 +1,7 @@
 import {EventEmitter} from 'node:events'
 import {render} from 'ink-testing-library'
 import {afterEach, describe, expect, it, vi} from 'vitest'
+import {poll} from '../../../test/helpers/poll.js'
 import {PoolState} from '../../core/pools/runtime.js'
 import {toInstance} from '../../core/pools/schema.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
@@ -31,11 +32,7 @@ function setup() {
 let lastSeen: (() => string | undefined) | undefined
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 2000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last frame:\n${lastSeen?.()}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
+  await poll(check, {timeoutMs: 2000, intervalMs: 10, failure: () => `timed out waiting for ${what}; last frame:\n${lastSeen?.()}`})
 }
 
 let cleanup: (() => void) | undefined

@@ -1,12 +1,12 @@
 import {connect} from 'node:net'
 import {readFile, stat} from 'node:fs/promises'
 import {afterEach, beforeEach} from 'vitest'
-import type {FakeOAuthServer} from '../../../src/fakes/oauth/index.js'
-import {runCli, tempDir} from '../../helpers/cli.js'
+import type {FakeOAuthServer} from '../../fakes/oauth/index.js'
+import {runCli, spawnCli, tempDir} from '../../helpers/cli.js'
 
 /** Per test: a temp HOME for the spawned CLI, and fakes that are closed afterwards. */
 export function loginTestEnv() {
-  const env = {home: '', track, cli}
+  const env = {home: '', track, cli, spawn}
   let cleanup: () => Promise<void>
   const fakes: FakeOAuthServer[] = []
   beforeEach(async () => {
@@ -23,6 +23,10 @@ export function loginTestEnv() {
   }
   function cli(args: string[], vars: Record<string, string>, stdin?: string) {
     return runCli(args, {cwd: env.home, env: {CI: 'true', ...vars}, stdin})
+  }
+  /** The CLI left running, for a test that answers its prompts or stops it */
+  function spawn(args: string[], vars: Record<string, string> = {}) {
+    return spawnCli(args, {home: env.home, env: {CI: 'true', ...vars}})
   }
   return env
 }

@@ -1,7 +1,8 @@
 import {EventStreamCodec} from '@smithy/eventstream-codec'
 import {fromUtf8, toUtf8} from '@smithy/util-utf8'
 import {describe, expect, it} from 'vitest'
-import {createFrameReader, encodeFrame, KiroFrameError, MAX_FRAME_LENGTH, type KiroFrame} from './eventstream.js'
+import {encodeFrame} from '../../../../test/fakes/kiro-frames.js'
+import {createFrameReader, KiroFrameError, MAX_FRAME_LENGTH, type KiroFrame} from './eventstream.js'
 
 const hi: KiroFrame = {messageType: 'event', eventType: 'assistantResponseEvent', payload: {content: 'Hi'}}
 

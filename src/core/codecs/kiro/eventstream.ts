@@ -171,19 +171,3 @@ function decodePayload(body: Uint8Array, messageType: KiroMessageType): unknown 
     return text
   }
 }
-
-// The inverse of decodeFrame, header order as Kiro sends it (§7.3 worked example). For fakes and tests.
-export function encodeFrame(frame: KiroFrame): Uint8Array {
-  const headers: MessageHeaders = {}
-  const set = (name: string, value: string | undefined): void => {
-    if (value !== undefined) headers[name] = {type: 'string', value}
-  }
-  set(':event-type', frame.eventType)
-  set(':exception-type', frame.exceptionType)
-  set(':error-code', frame.errorCode)
-  set(':error-message', frame.errorMessage)
-  const hasPayload = frame.payload !== null && frame.payload !== undefined
-  if (hasPayload) set(':content-type', 'application/json')
-  set(':message-type', frame.messageType)
-  return codec.encode({headers, body: hasPayload ? fromUtf8(JSON.stringify(frame.payload)) : new Uint8Array(0)})
-}

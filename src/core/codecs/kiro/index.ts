@@ -1,6 +1,5 @@
 export {
   createFrameReader,
-  encodeFrame,
   KiroFrameError,
   MAX_FRAME_LENGTH,
   type FrameReader,

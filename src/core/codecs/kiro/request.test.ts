@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
-import {kiroBodyProblem} from '../../../fakes/kiro-fake.js'
+import {kiroBodyProblem} from '../../../../test/fakes/kiro-fake.js'
 import {CodecError} from '../errors.js'
 import type {IRContentBlock, IRMessage, IRRequest, IRTool} from '../ir.js'
 import {encodeKiroRequest, type KiroRequest} from './request.js'

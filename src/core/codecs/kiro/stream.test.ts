@@ -1,8 +1,9 @@
 import {describe, expect, it} from 'vitest'
-import {streamProblems} from '../fixtures/validate-stream.js'
+import {streamProblems} from '../../../../test/fixtures/codecs/validate-stream.js'
 import {codecs} from '../index.js'
 import type {IRStreamEvent} from '../ir.js'
-import {encodeFrame, type KiroFrame} from './eventstream.js'
+import {encodeFrame} from '../../../../test/fakes/kiro-frames.js'
+import type {KiroFrame} from './eventstream.js'
 import {createKiroStreamDecoder, type KiroStreamOptions} from './stream.js'
 
 const event = (eventType: string, payload: unknown): KiroFrame => ({messageType: 'event', eventType, payload})

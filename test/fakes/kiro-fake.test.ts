@@ -3,8 +3,9 @@
 import {Agent, request} from 'undici'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
-import {createKiroStreamDecoder, encodeFrame, encodeKiroRequest, type KiroRequest} from '../core/codecs/kiro/index.js'
-import type {IRMessage, IRStreamEvent, IRText, IRTool} from '../core/codecs/ir.js'
+import {createKiroStreamDecoder, encodeKiroRequest, type KiroRequest} from '../../src/core/codecs/kiro/index.js'
+import {encodeFrame} from './kiro-frames.js'
+import type {IRMessage, IRStreamEvent, IRText, IRTool} from '../../src/core/codecs/ir.js'
 import {startKiroFake, splitWrites, type KiroFakeOptions, type KiroFakeUpstream} from './kiro-fake.js'
 
 const agent = new Agent({keepAliveTimeout: 10, keepAliveMaxTimeout: 10})

@@ -1,30 +1,32 @@
 // Fake Kiro / CodeWhisperer streaming upstream (reference §7): both URL styles, the §7.2 body rules, Kiro error
 // bodies, and answers as genuine AWS event-stream frames written in arbitrary byte slices (also inside a UTF-8
-// character). It reuses the reply model of fake-server.ts but runs its own small HTTP server: the shared one
-// writes stream events as strings, which cannot carry binary frames cut at any byte. Frames come from the
-// codec's encodeFrame, whose bytes the codec tests pin to the reference's worked example.
-import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+// character). A variant of the shared fake server: its stream events are binary frames, regrouped into writes
+// by `splitBytes`, and it adds behaviours that damage frames. Frames come from encodeFrame (kiro-frames.ts), whose
+// bytes the codec tests pin to the reference's worked example.
 import {seededRandom} from './random.js'
-import type {AddressInfo} from 'node:net'
-
-import {encodeFrame, type KiroFrame} from '../core/codecs/kiro/eventstream.js'
+import {encodeFrame} from './kiro-frames.js'
 import {
   bearer,
   estimateTokens,
   header,
   isRecord,
   requestTag,
-  resolveReply,
   splitCodePoints,
+  startFake,
   type Behaviour,
+  type Chunk,
   type Conversation,
+  type ErrorOptions,
   type ErrorReply,
   type FakeOptions,
+  type FakeScript,
   type FakeUpstream,
+  type ProtocolAdapter,
   type RecordedRequest,
   type ReplySpec,
   type ResolvedReply,
   type StopReason,
+  type StreamPlan,
 } from './fake-server.js'
 
 export type FramePart = 'prelude-crc' | 'headers' | 'payload' | 'message-crc'
@@ -37,26 +39,14 @@ export type KiroBehaviour =
   /** Send `afterFrames` frames and half of the next, then drop the connection */
   | {kind: 'truncate'; afterFrames: number; reply?: ReplySpec}
 
-export interface KiroScript {
-  queue: KiroBehaviour[]
-  handler?: (req: KiroRecordedRequest, n: number) => KiroBehaviour | undefined
-  fallback: KiroBehaviour
-}
+export type KiroScript = FakeScript<KiroBehaviour>
 
-export interface KiroRecordedRequest extends Omit<RecordedRequest, 'behaviour'> {
-  behaviour?: KiroBehaviour
-}
+export type KiroRecordedRequest = RecordedRequest<KiroBehaviour>
 
 /** FakeUpstream with Kiro's extra behaviours; `baseUrl` is the origin, as KIRO_BASE_URL stores it */
-export interface KiroFakeUpstream extends Omit<FakeUpstream, 'protocol' | 'requests' | 'script' | 'enqueue' | 'calls'> {
-  readonly protocol: 'kiro'
-  readonly requests: KiroRecordedRequest[]
-  readonly script: KiroScript
-  enqueue(...behaviours: KiroBehaviour[]): void
-  calls(route?: string): KiroRecordedRequest[]
-}
+export type KiroFakeUpstream = FakeUpstream<KiroBehaviour>
 
-export interface KiroFakeOptions extends Omit<FakeOptions, 'keys' | 'eol' | 'keepAliveComments' | 'script'> {
+export interface KiroFakeOptions extends Omit<FakeOptions<KiroBehaviour>, 'keys' | 'eol' | 'keepAliveComments'> {
   /** Accepted bearer tokens; when absent any bearer token is accepted, but one is still required */
   tokens?: string[]
   /** Answer to a missing or unknown token: 403 AccessDeniedException as Kiro does, or 401 */
@@ -69,7 +59,6 @@ export interface KiroFakeOptions extends Omit<FakeOptions, 'keys' | 'eol' | 'kee
   metadata?: boolean
   /** Send every content event twice, as Kiro sometimes does */
   duplicateContent?: boolean
-  script?: Partial<KiroScript>
 }
 
 export const KIRO_ROUTE = 'generateAssistantResponse'
@@ -245,7 +234,7 @@ function contentPieces(text: string, size: number): string[] {
   return pieces
 }
 
-function renderFrames(x: Exchange, r: ResolvedReply, opts: KiroFakeOptions): Uint8Array[] {
+function renderFrames(req: RecordedRequest, r: ResolvedReply, opts: KiroFakeOptions): Uint8Array[] {
   const frames: Uint8Array[] = []
   const event = (eventType: string, payload: Json): void => {
     frames.push(encodeFrame({messageType: 'event', eventType, payload}))
@@ -262,14 +251,14 @@ function renderFrames(x: Exchange, r: ResolvedReply, opts: KiroFakeOptions): Uin
   }
   content(r.thinking && opts.thinkingAs !== 'events' ? `<thinking>${r.thinking.text}</thinking>\n\n${r.text}` : r.text)
   for (const [i, call] of r.toolCalls.entries()) {
-    const toolUseId = call.id ?? `tooluse_${x.tag}_${i}`
+    const toolUseId = call.id ?? `tooluse_${requestTag(req)}_${i}`
     for (const input of splitCodePoints(JSON.stringify(call.arguments), r.chunkSize)) {
       event('toolUseEvent', {name: call.name, toolUseId, input})
     }
     event('toolUseEvent', {name: call.name, toolUseId, stop: true})
   }
   const u = r.usage
-  const window = /opus/i.test(x.rec.model ?? '') ? 1_000_000 : 200_000
+  const window = /opus/i.test(req.model ?? '') ? 1_000_000 : 200_000
   event('meteringEvent', {unit: 'credit', unitPlural: 'credits', usage: 0.01})
   event('contextUsageEvent', {contextUsagePercentage: ((u.input + u.output) / window) * 100})
   if (opts.metadata) {
@@ -286,7 +275,8 @@ function renderFrames(x: Exchange, r: ResolvedReply, opts: KiroFakeOptions): Uin
 }
 
 /** Flips one byte inside the chosen part of a frame, which its CRCs then no longer match */
-function corrupt(frame: Uint8Array, part: FramePart): Uint8Array {
+function corrupt(chunk: Chunk, part: FramePart): Uint8Array {
+  const frame = bytesOf(chunk)
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
   const headersEnd = 12 + view.getUint32(4)
   const offset = {'prelude-crc': 8, headers: 13, payload: headersEnd, 'message-crc': frame.length - 1}[part]
@@ -322,304 +312,80 @@ export function splitWrites(frames: Uint8Array[], split: Split | undefined): Uin
   return out
 }
 
-// ---- the server ----
+const bytesOf = (chunk: Chunk): Uint8Array => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)
 
-interface Exchange {
-  rec: KiroRecordedRequest
-  /** requestTag of the request: ids and x-amzn-requestid */
-  tag: string
-  res: ServerResponse
-  /** The fake itself dropped the connection, so closing is not a client abort */
-  selfClosed: boolean
-  closed: Promise<void>
+// ---- the adapter ----
+
+/** The behaviours only Kiro has, on the reply's frames */
+function damage(b: KiroBehaviour, frames: Chunk[]): StreamPlan {
+  switch (b.kind) {
+    case 'corrupt':
+      return {chunks: frames.map((f, i) => (i === b.afterFrames ? corrupt(f, b.part ?? 'payload') : f)), end: 'end'}
+    case 'truncate': {
+      const next = frames[b.afterFrames]
+      const half = next === undefined ? [] : [bytesOf(next).subarray(0, Math.floor(bytesOf(next).length / 2))]
+      return {chunks: [...frames.slice(0, b.afterFrames), ...half], end: 'cut'}
+    }
+    default:
+      throw new Error(`kiro fake: ${b.kind} is not a frame behaviour`)
+  }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
-}
-
-class KiroFake implements KiroFakeUpstream {
-  readonly protocol = 'kiro'
-  readonly requests: KiroRecordedRequest[] = []
-  readonly script: KiroScript
-  url = ''
-  baseUrl = ''
-  port = 0
-  private counters = {count: 0, completed: 0, aborted: 0, generations: 0}
-  private closing = false
-  private readonly server = createServer((req, res) => void this.handle(req, res))
-
-  constructor(
-    readonly name: string,
-    private readonly options: KiroFakeOptions,
-  ) {
-    this.script = this.freshScript()
-    this.server.keepAliveTimeout = 1000
-  }
-
-  get count(): number {
-    return this.counters.count
-  }
-
-  get completed(): number {
-    return this.counters.completed
-  }
-
-  get aborted(): number {
-    return this.counters.aborted
-  }
-
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(0, '127.0.0.1', () => resolve())
-    })
-    this.port = (this.server.address() as AddressInfo).port
-    this.url = `http://127.0.0.1:${this.port}`
-    this.baseUrl = this.url
-    return this
-  }
-
-  enqueue(...behaviours: KiroBehaviour[]): void {
-    this.script.queue.push(...behaviours)
-  }
-
-  calls(route?: string): KiroRecordedRequest[] {
-    return route === undefined ? [...this.requests] : this.requests.filter(r => r.route === route)
-  }
-
-  async waitFor(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`${this.name}: condition not met within ${timeoutMs} ms`)
-      await new Promise(r => setTimeout(r, 5))
-    }
-  }
-
-  reset(): void {
-    this.requests.length = 0
-    this.counters = {count: 0, completed: 0, aborted: 0, generations: 0}
-    Object.assign(this.script, this.freshScript())
-  }
-
-  async close(): Promise<void> {
-    if (this.closing) return
-    this.closing = true
-    for (const rec of this.requests) if (rec.outcome === 'pending') rec.outcome = 'destroyed'
-    const closed = new Promise<void>(resolve => this.server.close(() => resolve()))
-    this.server.closeAllConnections()
-    await closed
-  }
-
-  private freshScript(): KiroScript {
-    const initial = this.options.script
-    return {
-      queue: [...(initial?.queue ?? [])],
-      handler: initial?.handler,
-      fallback: initial?.fallback ?? {kind: 'reply'},
-    }
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://fake')
-    // Typed as the shared record while it is one (no Kiro behaviour yet), for the shared helpers
-    const base: RecordedRequest & {behaviour?: undefined} = {
-      n: this.requests.length,
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: req.headers,
-      body: undefined,
-      rawBody: '',
-      route: '',
-      stream: false,
-      outcome: 'pending',
-    }
-    const rec: KiroRecordedRequest = base
-    this.requests.push(rec)
-    this.counters.count++
-    let onClosed = (): void => {}
-    const x: Exchange = {rec, tag: requestTag(base), res, selfClosed: false, closed: new Promise(r => (onClosed = r))}
-    res.on('finish', () => {
-      rec.status = res.statusCode
-      if (x.selfClosed) return
-      const ok = res.statusCode >= 200 && res.statusCode < 300
-      rec.outcome = ok ? 'completed' : 'error'
-      if (ok) this.counters.completed++
-    })
-    res.on('close', () => {
-      onClosed()
-      if (res.writableFinished || x.selfClosed) return
-      if (this.closing) {
-        rec.outcome = 'destroyed'
-      } else {
-        rec.outcome = 'aborted'
-        this.counters.aborted++
+function kiroAdapter(opts: KiroFakeOptions): ProtocolAdapter<KiroBehaviour> {
+  return {
+    protocol: 'kiro',
+    midStreamStatus: 500,
+    baseUrl: origin => origin,
+    route(req) {
+      const rpc = req.method === 'POST' && req.path === '/' && header(req, 'x-amz-target') === RPC_TARGET
+      if (!rpc && !(req.method === 'POST' && req.path === `/${KIRO_ROUTE}`)) return undefined
+      const model: unknown = req.body?.conversationState?.currentMessage?.userInputMessage?.modelId
+      return {name: KIRO_ROUTE, generate: true, stream: true, model: typeof model === 'string' ? model : undefined}
+    },
+    credential: bearer,
+    authenticate(req) {
+      const {tokens, authStatus = 403} = opts
+      if (req.key !== undefined && (!tokens || tokens.includes(req.key))) return undefined
+      const type = authStatus === 401 ? 'UnauthorizedException' : 'AccessDeniedException'
+      const body = {message: 'The bearer token included in the request is invalid.', reason: null}
+      return {...kiroError(authStatus, body), headers: {'x-amzn-errortype': type}}
+    },
+    validate(req) {
+      const problem = kiroBodyProblem(req.body)
+      // The real answer never says what was wrong; the extra header spares tests the guessing
+      if (problem) {
+        const rejected = kiroError(400)
+        return {...rejected, headers: {...rejected.headers, 'x-fake-problem': problem}}
       }
-    })
-    try {
-      rec.rawBody = await readBody(req)
-      try {
-        rec.body = rec.rawBody === '' ? undefined : JSON.parse(rec.rawBody)
-      } catch {
-        rec.body = undefined
+      if (opts.models && !opts.models.includes(req.model ?? '')) {
+        const message = 'Invalid model ID. Please select a different model to continue.'
+        return kiroError(400, {message, reason: 'INVALID_MODEL_ID'})
       }
-      rec.key = bearer(base)
-      const rpc = req.method === 'POST' && rec.path === '/' && header(base, 'x-amz-target') === RPC_TARGET
-      if (!rpc && !(req.method === 'POST' && rec.path === `/${KIRO_ROUTE}`)) {
-        return this.send(x, {status: 404, body: {message: `No route for ${rec.method} ${rec.path}`, reason: null}})
-      }
-      rec.route = KIRO_ROUTE
-      rec.stream = true
-      const model: unknown = rec.body?.conversationState?.currentMessage?.userInputMessage?.modelId
-      rec.model = typeof model === 'string' ? model : undefined
-      const rejection = this.authenticate(rec) ?? this.validate(rec)
-      if (rejection) return this.send(x, rejection)
-      const behaviour =
-        this.script.queue.shift() ?? this.script.handler?.(rec, this.counters.generations) ?? this.script.fallback
-      this.counters.generations++
-      rec.behaviour = behaviour
-      await this.run(behaviour, x)
-    } catch (err) {
-      if (res.headersSent || res.destroyed) return
-      console.error(`${this.name}: fake failed`, err)
-      res.writeHead(500, {'content-type': 'text/plain'})
-      res.end(`fake ${this.name} crashed: ${String(err)}`)
-    }
-  }
-
-  private authenticate(rec: KiroRecordedRequest): ErrorReply | undefined {
-    const {tokens, authStatus = 403} = this.options
-    if (rec.key !== undefined && (!tokens || tokens.includes(rec.key))) return undefined
-    const type = authStatus === 401 ? 'UnauthorizedException' : 'AccessDeniedException'
-    const body = {message: 'The bearer token included in the request is invalid.', reason: null}
-    return {...kiroError(authStatus, body), headers: {'x-amzn-errortype': type}}
-  }
-
-  private validate(rec: KiroRecordedRequest): ErrorReply | undefined {
-    const problem = kiroBodyProblem(rec.body)
-    // The real answer never says what was wrong; the extra header spares tests the guessing
-    if (problem) {
-      const rejected = kiroError(400)
-      return {...rejected, headers: {...rejected.headers, 'x-fake-problem': problem}}
-    }
-    if (this.options.models && !this.options.models.includes(rec.model ?? '')) {
-      const message = 'Invalid model ID. Please select a different model to continue.'
-      return kiroError(400, {message, reason: 'INVALID_MODEL_ID'})
-    }
-    return undefined
-  }
-
-  private alive(x: Exchange): boolean {
-    return !x.res.destroyed && !this.closing
-  }
-
-  private async run(b: KiroBehaviour, x: Exchange): Promise<void> {
-    if (!this.alive(x)) return
-    switch (b.kind) {
-      case 'delay':
-        await this.wait(x, b.ms)
-        return this.run(b.then, x)
-      case 'hang':
-        return
-      case 'destroy':
-        this.markDropped(x)
-        x.res.socket?.resetAndDestroy()
-        return
-      case 'raw':
-        x.res.writeHead(b.status, b.headers ?? {})
-        x.res.end(b.body)
-        return
-      case 'status': {
-        const base = kiroError(b.status, b.message === undefined ? {} : {message: b.message})
-        const retry: Record<string, string> = b.retryAfter === undefined ? {} : {'retry-after': String(b.retryAfter)}
-        const headers = {...base.headers, ...retry, ...b.headers}
-        return this.send(x, {status: b.status, body: b.body ?? base.body, headers})
-      }
-      default: {
-        const callToolsWhenOffered = this.options.callToolsWhenOffered
-        const reply = resolveReply(b.reply, conversation(x.rec.body), {callToolsWhenOffered}, this.name)
-        const frames = renderFrames(x, reply, this.options)
-        switch (b.kind) {
-          case 'reply':
-            return this.stream(x, frames, 'end')
-          case 'late-body':
-            return this.stream(x, frames, 'end', b.ms)
-          case 'cut':
-            return this.stream(x, frames.slice(0, b.afterEvents), 'drop')
-          case 'stream-error': {
-            const status = b.status ?? 500
-            const message = b.message ?? kiroError(status).body.message
-            const exception: KiroFrame = {
-              messageType: 'exception',
-              exceptionType: exceptionType(status),
-              payload: {message},
-            }
-            return this.stream(x, [...frames.slice(0, b.afterEvents), encodeFrame(exception)], 'end')
-          }
-          case 'corrupt':
-            const damaged = frames.map((f, i) => (i === b.afterFrames ? corrupt(f, b.part ?? 'payload') : f))
-            return this.stream(x, damaged, 'end')
-          case 'truncate': {
-            const next = frames[b.afterFrames]
-            const half = next ? [next.subarray(0, Math.floor(next.length / 2))] : []
-            return this.stream(x, [...frames.slice(0, b.afterFrames), ...half], 'drop')
-          }
-        }
-      }
-    }
-  }
-
-  private send(x: Exchange, e: ErrorReply): void {
-    const bytes = Buffer.from(typeof e.body === 'string' ? e.body : JSON.stringify(e.body), 'utf8')
-    x.res.writeHead(e.status, {
-      'content-type': 'application/json',
-      'content-length': String(bytes.length),
-      'x-amzn-requestid': x.tag,
-      ...e.headers,
-    })
-    x.res.end(bytes)
-  }
-
-  private async stream(x: Exchange, frames: Uint8Array[], end: 'end' | 'drop', thinkMs = 0): Promise<void> {
-    x.res.writeHead(200, {'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': x.tag})
-    x.res.flushHeaders()
-    if (thinkMs > 0) await this.wait(x, thinkMs)
-    for (const [i, slice] of splitWrites(frames, this.options.splitBytes).entries()) {
-      if (i > 0 && this.options.paceMs) await this.wait(x, this.options.paceMs)
-      if (!this.alive(x)) return
-      await this.write(x, slice)
-    }
-    if (!this.alive(x)) return
-    if (end === 'end') return void x.res.end()
-    this.markDropped(x)
-    const socket = x.res.socket
-    socket?.end(() => socket.destroy())
-  }
-
-  /** Resolves once the bytes reached the socket, so a later drop cannot swallow them */
-  private write(x: Exchange, bytes: Uint8Array): Promise<void> {
-    return Promise.race([new Promise<void>(resolve => x.res.write(bytes, () => resolve())), x.closed])
-  }
-
-  private wait(x: Exchange, ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    const elapsed = new Promise<void>(resolve => (timer = setTimeout(resolve, ms)))
-    return Promise.race([elapsed, x.closed]).finally(() => clearTimeout(timer))
-  }
-
-  private markDropped(x: Exchange): void {
-    x.selfClosed = true
-    x.rec.outcome = 'destroyed'
-    x.rec.status = x.res.headersSent ? x.res.statusCode : undefined
+      return undefined
+    },
+    error(_req, status, o: ErrorOptions = {}) {
+      const base = kiroError(status, o.message === undefined ? {} : {message: o.message})
+      const retry: Record<string, string> = o.retryAfter === undefined ? {} : {'retry-after': String(o.retryAfter)}
+      return {...base, headers: {...base.headers, ...retry}}
+    },
+    notFound: req => ({status: 404, body: {message: `No route for ${req.method} ${req.path}`, reason: null}}),
+    conversation: req => conversation(req.body),
+    unary() {
+      throw new Error('kiro fake: Kiro answers only in streams')
+    },
+    events: (req, reply) => renderFrames(req, reply, opts),
+    streamError(_req, e) {
+      const message = (e.body as KiroErrorBody).message
+      return [encodeFrame({messageType: 'exception', exceptionType: exceptionType(e.status), payload: {message}})]
+    },
+    streamContentType: () => 'application/vnd.amazon.eventstream',
+    writes: frames => splitWrites(frames.map(bytesOf), opts.splitBytes),
+    custom: damage,
+    aux: () => ({}),
+    headers: req => ({'x-amzn-requestid': requestTag(req)}),
   }
 }
 
 export function startKiroFake(opts: KiroFakeOptions = {}): Promise<KiroFakeUpstream> {
-  return new KiroFake(opts.name ?? 'kiro-fake', opts).listen()
+  return startFake<KiroBehaviour>({name: 'kiro-fake'}, opts, () => kiroAdapter(opts))
 }

@@ -3,7 +3,7 @@
 import {Agent, request} from 'undici'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
-import {discoverGeminiProject} from '../core/oauth/gemini-project.js'
+import {discoverGeminiProject} from '../../src/core/oauth/gemini-project.js'
 import {codeAssistFailure, startCodeAssistFake, type CodeAssistFakeOptions} from './code-assist-fake.js'
 import type {FakeUpstream} from './fake-server.js'
 import {parseSse} from './sse.js'

@@ -1,11 +1,12 @@
 // Shared machinery of the loopback fake upstreams. Each protocol module supplies a ProtocolAdapter (routing,
 // validation, wire rendering); this module owns the HTTP server, request records, scripting and the
-// protocol-independent reply model. Deliberately independent of the codecs in src/core: the fakes are their oracle.
-// They also back `aiclient serve --demo`.
+// protocol-independent reply model. Stream events are SSE text or binary frames (Kiro's AWS event-stream); an
+// adapter may regroup them into socket writes and add behaviours of its own (damaged frames). Deliberately independent of the codecs in src/core: the fakes are their oracle.
 import {createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {poll} from '../helpers/poll.js'
 
-export type Protocol = 'openai' | 'anthropic' | 'gemini'
+export type Protocol = 'openai' | 'anthropic' | 'gemini' | 'kiro'
 
 export type StopReason = 'end' | 'max_tokens' | 'tool' | 'stop_sequence'
 
@@ -71,7 +72,13 @@ export type Outcome =
   | 'aborted' // the client closed first
   | 'destroyed' // the fake dropped it (destroy, cut, close())
 
-export interface RecordedRequest {
+/** A scripted behaviour: the shared ones, or an adapter's own kinds on top */
+export interface BehaviourBase {
+  kind: string
+  reply?: ReplySpec
+}
+
+export interface RecordedRequest<B extends BehaviourBase = BehaviourBase> {
   /** 0-based position in `requests` */
   n: number
   method: string
@@ -89,23 +96,23 @@ export interface RecordedRequest {
   /** The credential the client presented, whichever header or query form it used */
   key?: string
   status?: number
-  behaviour?: Behaviour
+  behaviour?: B
   outcome: Outcome
   /** Body bytes a `flood` got onto the socket */
   written?: number
 }
 
-export interface FakeScript {
+export interface FakeScript<B extends BehaviourBase = Behaviour> {
   /** Consumed first, one entry per model call (chat/messages/generateContent); auxiliary routes never consume it */
-  queue: Behaviour[]
+  queue: B[]
   /** Consulted when the queue is empty; `n` counts model calls from 0; undefined falls through to `fallback` */
-  handler?: (req: RecordedRequest, n: number) => Behaviour | undefined
-  fallback: Behaviour
+  handler?: (req: RecordedRequest<B>, n: number) => B | undefined
+  fallback: B
   /** Behaviour for auxiliary routes (model list, token counting); default: answer normally */
-  aux?: (req: RecordedRequest) => Behaviour | undefined
+  aux?: (req: RecordedRequest<B>) => B | undefined
 }
 
-export interface FakeOptions {
+export interface FakeOptions<B extends BehaviourBase = Behaviour> {
   /** Shown in default replies so tests can tell instances apart */
   name?: string
   /** Accepted keys; when absent any key (or none) is accepted */
@@ -120,10 +127,10 @@ export interface FakeOptions {
   keepAliveComments?: boolean
   /** SSE line ending; default '\n' (Gemini: '\r\n') */
   eol?: '\n' | '\r\n'
-  script?: Partial<FakeScript>
+  script?: Partial<FakeScript<B>>
 }
 
-export interface FakeUpstream {
+export interface FakeUpstream<B extends BehaviourBase = Behaviour> {
   readonly name: string
   readonly protocol: Protocol
   /** Origin, e.g. http://127.0.0.1:PORT */
@@ -131,18 +138,18 @@ export interface FakeUpstream {
   /** What a pool instance stores: OpenAI `${url}/v1`, Anthropic and Gemini the origin */
   readonly baseUrl: string
   readonly port: number
-  readonly requests: RecordedRequest[]
+  readonly requests: RecordedRequest<B>[]
   /** All requests received */
   readonly count: number
   /** Requests answered 2xx in full */
   readonly completed: number
   /** Requests whose client closed the connection before the fake finished writing */
   readonly aborted: number
-  readonly script: FakeScript
+  readonly script: FakeScript<B>
   /** Append behaviours to the script queue */
-  enqueue(...behaviours: Behaviour[]): void
+  enqueue(...behaviours: B[]): void
   /** Requests that hit a given route */
-  calls(route?: string): RecordedRequest[]
+  calls(route?: string): RecordedRequest<B>[]
   /** Polls until `predicate` holds, e.g. `fake.waitFor(() => fake.aborted === 1)` */
   waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>
   /** Clears records and counters, and puts the script back to what `opts.script` set up */
@@ -232,7 +239,7 @@ function echoReply(conv: Conversation, name: string, callTools: boolean): ReplyS
   return {text: `${name}: ${conv.lastUserText}`}
 }
 
-export function resolveReply(spec: ReplySpec | undefined, conv: Conversation, opts: FakeOptions, name: string): ResolvedReply {
+export function resolveReply(spec: ReplySpec | undefined, conv: Conversation, opts: Pick<FakeOptions, 'callToolsWhenOffered'>, name: string): ResolvedReply {
   const r = spec ?? echoReply(conv, name, opts.callToolsWhenOffered === true)
   const text = r.text ?? ''
   const toolCalls = r.toolCalls ?? []
@@ -279,7 +286,16 @@ export interface ErrorOptions {
   retryAfter?: number
 }
 
-export interface ProtocolAdapter {
+/** One stream event as written: SSE text, or a binary frame */
+export type Chunk = string | Uint8Array
+
+/** What an adapter's own behaviour sends after the stream headers, and whether the stream then ends or drops */
+export interface StreamPlan {
+  chunks: Chunk[]
+  end: 'end' | 'cut'
+}
+
+export interface ProtocolAdapter<B extends BehaviourBase = Behaviour> {
   readonly protocol: Protocol
   /** Status of the in-stream error when a stream-error behaviour hits a unary request */
   readonly midStreamStatus: number
@@ -295,11 +311,15 @@ export interface ProtocolAdapter {
   notFound(req: RecordedRequest): ErrorReply
   conversation(req: RecordedRequest): Conversation
   unary(req: RecordedRequest, reply: ResolvedReply): unknown
-  /** Fully framed stream events, one `res.write` each */
-  events(req: RecordedRequest, reply: ResolvedReply): string[]
+  /** Fully framed stream events */
+  events(req: RecordedRequest, reply: ResolvedReply): Chunk[]
   /** Frames that report an error after `written` events and close the stream */
-  streamError(req: RecordedRequest, error: ErrorReply, written: number): string[]
+  streamError(req: RecordedRequest, error: ErrorReply, written: number): Chunk[]
   streamContentType?(req: RecordedRequest): string
+  /** Socket writes for a run of events; default one write per event (Kiro cuts its frames at arbitrary bytes) */
+  writes?(events: Chunk[]): Chunk[]
+  /** Behaviours of this protocol's own on a model call, given the reply's events */
+  custom?(behaviour: B, events: Chunk[]): StreamPlan
   aux(req: RecordedRequest): unknown
   /** Extra headers on every protocol response (request ids) */
   headers(req: RecordedRequest): Record<string, string>
@@ -307,12 +327,18 @@ export interface ProtocolAdapter {
   reset?(): void
 }
 
-export type AdapterFactory = (ctx: {name: string; options: FakeOptions; eol: string}) => ProtocolAdapter
+export type AdapterFactory<B extends BehaviourBase = Behaviour> = (ctx: {name: string; options: FakeOptions<B>; eol: string}) => ProtocolAdapter<B>
 
 // ---- the server ----
 
-interface Exchange {
-  rec: RecordedRequest
+const SHARED_KINDS = new Set<string>(['reply', 'status', 'hang', 'destroy', 'cut', 'stream-error', 'delay', 'raw', 'late-body', 'flood'])
+
+function isShared(b: BehaviourBase): b is Behaviour {
+  return SHARED_KINDS.has(b.kind)
+}
+
+interface Exchange<B extends BehaviourBase> {
+  rec: RecordedRequest<B>
   res: ServerResponse
   route?: Route
   /** The fake itself dropped the connection, so closing is not a client abort */
@@ -331,18 +357,18 @@ function readBody(req: IncomingMessage): Promise<string> {
   })
 }
 
-function freshScript(initial?: Partial<FakeScript>): FakeScript {
+function freshScript<B extends BehaviourBase>(initial?: Partial<FakeScript<B>>): FakeScript<B> {
   return {
     queue: [...(initial?.queue ?? [])],
     handler: initial?.handler,
-    fallback: initial?.fallback ?? {kind: 'reply'},
+    fallback: initial?.fallback ?? ({kind: 'reply'} as B),
     aux: initial?.aux,
   }
 }
 
-class FakeServer implements FakeUpstream {
-  readonly requests: RecordedRequest[] = []
-  readonly script: FakeScript
+class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
+  readonly requests: RecordedRequest<B>[] = []
+  readonly script: FakeScript<B>
   url = ''
   baseUrl = ''
   port = 0
@@ -352,8 +378,8 @@ class FakeServer implements FakeUpstream {
 
   constructor(
     readonly name: string,
-    private readonly adapter: ProtocolAdapter,
-    private readonly options: FakeOptions,
+    private readonly adapter: ProtocolAdapter<B>,
+    private readonly options: FakeOptions<B>,
   ) {
     this.script = freshScript(options.script)
     // Clients that keep idle sockets must not hold a test process open for long
@@ -387,20 +413,16 @@ class FakeServer implements FakeUpstream {
     return this
   }
 
-  enqueue(...behaviours: Behaviour[]): void {
+  enqueue(...behaviours: B[]): void {
     this.script.queue.push(...behaviours)
   }
 
-  calls(route?: string): RecordedRequest[] {
+  calls(route?: string): RecordedRequest<B>[] {
     return route === undefined ? [...this.requests] : this.requests.filter(r => r.route === route)
   }
 
   async waitFor(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`${this.name}: condition not met within ${timeoutMs} ms`)
-      await new Promise(r => setTimeout(r, 5))
-    }
+    await poll(predicate, {timeoutMs, intervalMs: 5, failure: () => `${this.name}: condition not met within ${timeoutMs} ms`})
   }
 
   reset(): void {
@@ -422,7 +444,7 @@ class FakeServer implements FakeUpstream {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake')
-    const rec: RecordedRequest = {
+    const rec: RecordedRequest<B> = {
       n: this.requests.length,
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -437,7 +459,7 @@ class FakeServer implements FakeUpstream {
     this.requests.push(rec)
     this.counters.count++
     let onClosed = (): void => {}
-    const x: Exchange = {rec, res, selfClosed: false, closed: new Promise(r => (onClosed = r))}
+    const x: Exchange<B> = {rec, res, selfClosed: false, closed: new Promise(r => (onClosed = r))}
     res.on('finish', () => {
       rec.status = res.statusCode
       if (x.selfClosed) return
@@ -476,7 +498,7 @@ class FakeServer implements FakeUpstream {
       if (rejection) return this.sendError(x, rejection)
       const behaviour = route.generate
         ? (this.script.queue.shift() ?? this.script.handler?.(rec, this.counters.generations) ?? this.script.fallback)
-        : (this.script.aux?.(rec) ?? {kind: 'reply'})
+        : (this.script.aux?.(rec) ?? ({kind: 'reply'} as B))
       if (route.generate) this.counters.generations++
       rec.behaviour = behaviour
       await this.run(behaviour, x)
@@ -488,13 +510,15 @@ class FakeServer implements FakeUpstream {
     }
   }
 
-  private alive(x: Exchange): boolean {
+  private alive(x: Exchange<B>): boolean {
     return !x.res.destroyed && !this.closing
   }
 
-  private async run(b: Behaviour, x: Exchange): Promise<void> {
+  private async run(behaviour: B | Behaviour, x: Exchange<B>): Promise<void> {
     const route = x.route
     if (!route || !this.alive(x)) return
+    if (!isShared(behaviour)) return this.runCustom(behaviour, x)
+    const b: Behaviour = behaviour
     switch (b.kind) {
       case 'delay':
         await this.wait(x, b.ms)
@@ -548,11 +572,19 @@ class FakeServer implements FakeUpstream {
     }
   }
 
-  private sendError(x: Exchange, e: ErrorReply): void {
+  /** An adapter's own behaviour, which shapes the reply's stream */
+  private runCustom(b: B, x: Exchange<B>): Promise<void> {
+    if (!this.adapter.custom) throw new Error(`${this.name}: unknown behaviour ${b.kind}`)
+    const reply = resolveReply(b.reply, this.adapter.conversation(x.rec), this.options, this.name)
+    const plan = this.adapter.custom(b, this.adapter.events(x.rec, reply))
+    return this.stream(x, plan.chunks, plan.end)
+  }
+
+  private sendError(x: Exchange<B>, e: ErrorReply): void {
     this.sendBody(x, e.status, e.body, false, e.headers)
   }
 
-  private sendBody(x: Exchange, status: number, body: unknown, cut: boolean, headers: Record<string, string> = {}): void {
+  private sendBody(x: Exchange<B>, status: number, body: unknown, cut: boolean, headers: Record<string, string> = {}): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body)
     const bytes = Buffer.from(text, 'utf8')
     x.res.writeHead(status, {
@@ -569,25 +601,25 @@ class FakeServer implements FakeUpstream {
     this.drop(x)
   }
 
-  private async stream(x: Exchange, events: string[], end: 'end' | 'cut' = 'end', thinkMs = 0): Promise<void> {
+  private async stream(x: Exchange<B>, events: Chunk[], end: 'end' | 'cut' = 'end', thinkMs = 0): Promise<void> {
     const contentType = this.adapter.streamContentType?.(x.rec) ?? SSE_HEADERS['content-type']
     x.res.writeHead(200, {...SSE_HEADERS, 'content-type': contentType, ...this.adapter.headers(x.rec)})
     // Real upstreams commit to 200 before the first token; clients see headers even when nothing follows
     x.res.flushHeaders()
     if (thinkMs > 0) await this.wait(x, thinkMs)
     const eol = this.options.eol ?? '\n'
-    for (const [i, event] of events.entries()) {
+    for (const [i, chunk] of (this.adapter.writes?.(events) ?? events).entries()) {
       if (i > 0 && this.options.paceMs) await this.wait(x, this.options.paceMs)
       if (this.options.keepAliveComments) await this.write(x, `: keep-alive${eol}${eol}`)
       if (!this.alive(x)) return
-      await this.write(x, event)
+      await this.write(x, chunk)
     }
     if (!this.alive(x)) return
     if (end === 'cut') this.drop(x)
     else x.res.end()
   }
 
-  private async flood(x: Exchange, b: Extract<Behaviour, {kind: 'flood'}>): Promise<void> {
+  private async flood(x: Exchange<B>, b: Extract<Behaviour, {kind: 'flood'}>): Promise<void> {
     x.res.writeHead(b.status ?? 200, {'content-type': SSE_HEADERS['content-type'], ...b.headers})
     x.res.flushHeaders()
     x.rec.written = 0
@@ -607,36 +639,36 @@ class FakeServer implements FakeUpstream {
   }
 
   /** Resolves once the chunk reached the socket, so a later drop cannot swallow it */
-  private write(x: Exchange, chunk: string): Promise<void> {
+  private write(x: Exchange<B>, chunk: Chunk): Promise<void> {
     if (!this.alive(x)) return Promise.resolve()
     return Promise.race([new Promise<void>(resolve => x.res.write(chunk, () => resolve())), x.closed])
   }
 
-  private wait(x: Exchange, ms: number): Promise<void> {
+  private wait(x: Exchange<B>, ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     const elapsed = new Promise<void>(resolve => (timer = setTimeout(resolve, ms)))
     return Promise.race([elapsed, x.closed]).finally(() => clearTimeout(timer))
   }
 
-  private markDropped(x: Exchange): void {
+  private markDropped(x: Exchange<B>): void {
     x.selfClosed = true
     x.rec.outcome = 'destroyed'
     x.rec.status = x.res.headersSent ? x.res.statusCode : undefined
   }
 
   /** Flushes what was written, then closes without finishing the HTTP message (premature EOF) */
-  private drop(x: Exchange): void {
+  private drop(x: Exchange<B>): void {
     this.markDropped(x)
     const socket = x.res.socket
     socket?.end(() => socket.destroy())
   }
 }
 
-export async function startFake(
+export async function startFake<B extends BehaviourBase = Behaviour>(
   defaults: {name: string; eol?: '\n' | '\r\n'},
-  options: FakeOptions,
-  factory: AdapterFactory,
-): Promise<FakeUpstream> {
+  options: FakeOptions<B>,
+  factory: AdapterFactory<B>,
+): Promise<FakeUpstream<B>> {
   const eol = options.eol ?? defaults.eol ?? '\n'
   const name = options.name ?? defaults.name
   const resolved = {...options, eol}

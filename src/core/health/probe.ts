@@ -6,7 +6,7 @@ import type {PoolInstance, ProviderType} from '../pools/types.js'
 import {TokenError} from '../oauth/errors.js'
 import {redact} from '../secrets.js'
 import type {AttemptBody} from '../providers/exchange.js'
-import {classifyError, upstreamErrorMessage} from '../providers/outcome.js'
+import {classifyError, upstreamErrorMessage, type Outcome} from '../providers/outcome.js'
 import type {ProviderAdapter} from '../providers/types.js'
 
 export type ProbeReason = 'auth' | 'rate_limited' | 'quota' | 'server' | 'network' | 'timeout' | 'model_not_found'
@@ -48,7 +48,12 @@ export interface ProbeOptions {
 }
 
 export function probeModel(instance: PoolInstance, options: ProbeOptions): string {
-  return options.model ?? instance.checkModelName ?? options.defaultModels?.[instance.type] ?? DEFAULT_CHECK_MODELS[instance.type]
+  return (
+    options.model ??
+    instance.checkModelName ??
+    options.defaultModels?.[instance.type] ??
+    DEFAULT_CHECK_MODELS[instance.type]
+  )
 }
 
 /** The smallest generation the upstream's protocol allows: one user word, one output token. */
@@ -66,10 +71,23 @@ function probeRequest(model: string): IRRequest {
 }
 
 /** The probe's body, by the same exchange as serving; the IR stands in for a client of another protocol, so it is converted. */
-function probeBody(adapter: ProviderAdapter, instance: PoolInstance, model: string, stream: boolean): Promise<AttemptBody> {
+function probeBody(
+  adapter: ProviderAdapter,
+  instance: PoolInstance,
+  model: string,
+  stream: boolean,
+): Promise<AttemptBody> {
   const ir = probeRequest(model)
   const clientProtocol = adapter.protocol === 'openai' ? 'anthropic' : 'openai'
-  return adapter.exchange.bodies({clientProtocol, clientJson: {}, clientBody: '', modelRewritten: false, ir: () => ir, model, stream})(instance)
+  return adapter.exchange.bodies({
+    clientProtocol,
+    clientJson: {},
+    clientBody: '',
+    modelRewritten: false,
+    ir: () => ir,
+    model,
+    stream,
+  })(instance)
 }
 
 interface ProbeAnswer {
@@ -80,11 +98,20 @@ interface ProbeAnswer {
 
 /** The probe needs the status and at most the start of the body: a long one is cut off and its connection closed. */
 async function answerOf(response: Dispatcher.ResponseData): Promise<ProbeAnswer> {
-  return {status: response.statusCode, headers: response.headers, text: (await readText(response.body, DEFAULT_ERROR_BODY_LIMIT)).text}
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    text: (await readText(response.body, DEFAULT_ERROR_BODY_LIMIT)).text,
+  }
 }
 
 /** Sends one probe; for an upstream that only streams, the stream must also finish without an error. */
-async function sendProbe(adapter: ProviderAdapter, instance: PoolInstance, model: string | null, signal: AbortSignal): Promise<ProbeAnswer> {
+async function sendProbe(
+  adapter: ProviderAdapter,
+  instance: PoolInstance,
+  model: string | null,
+  signal: AbortSignal,
+): Promise<ProbeAnswer> {
   if (model === null) {
     if (!adapter.modelsCall) throw new AppError(`${instance.type} has no free probe; run the check without --cheap.`)
     const call = await adapter.modelsCall(instance)
@@ -101,7 +128,9 @@ async function sendProbe(adapter: ProviderAdapter, instance: PoolInstance, model
   let failure: IRStreamEvent | undefined
   for await (const chunk of response.body) if ((failure = failureIn(decoder.push(chunk as Buffer)))) break
   failure ??= failureIn(decoder.end())
-  return failure?.type === 'error' ? {status: failure.status, headers: {}, text: JSON.stringify({message: failure.message})} : {status: response.statusCode, headers: response.headers, text: ''}
+  return failure?.type === 'error'
+    ? {status: failure.status, headers: {}, text: JSON.stringify({message: failure.message})}
+    : {status: response.statusCode, headers: response.headers, text: ''}
 }
 
 /**
@@ -109,7 +138,11 @@ async function sendProbe(adapter: ProviderAdapter, instance: PoolInstance, model
  * with our credentials, so the key works even if that model dislikes a one-token probe. OAuth instances get one
  * token refresh after a 401, as in serving; a login that is gone is reported as `auth`.
  */
-export async function probeInstance(adapter: ProviderAdapter, instance: PoolInstance, options: ProbeOptions): Promise<ProbeResult> {
+export async function probeInstance(
+  adapter: ProviderAdapter,
+  instance: PoolInstance,
+  options: ProbeOptions,
+): Promise<ProbeResult> {
   const now = options.now ?? Date.now
   const started = now()
   const cheap = Boolean(options.cheap)
@@ -141,36 +174,75 @@ export async function probeInstance(adapter: ProviderAdapter, instance: PoolInst
       await adapter.refresh(instance)
       probe = judge(await sendProbe(adapter, instance, model, signal))
     }
-    const {status, text, outcome} = probe
-    const error = status >= 400 ? `${status} ${(upstreamErrorMessage(text) ?? '').slice(0, 200)}`.trim() : null
-    switch (outcome.kind) {
-      case 'success':
-        return result({healthy: true, state: 'healthy', reason: null, status})
-      case 'client_fault':
-        if (status === 404) return result({healthy: false, state: 'unhealthy', reason: 'model_not_found', status, error})
-        return result({healthy: true, state: 'healthy', reason: null, status, error: `${error} (the credentials were accepted)`})
-      case 'rate_limited': {
-        const quota = /insufficient_quota|quota/i.test(text)
-        return result({healthy: false, state: 'cooling', reason: quota ? 'quota' : 'rate_limited', status, error, retryAfterMs: outcome.retryAfterMs})
-      }
-      case 'quota':
-        return result({healthy: false, state: 'cooling', reason: 'quota', status, error, retryAfterMs: outcome.retryAfterMs})
-      case 'auth':
-        return result({healthy: false, state: 'unhealthy', reason: 'auth', status, error: outcome.reason ? `${error}: ${outcome.reason}` : error})
-      default:
-        return result({healthy: false, state: 'unhealthy', reason: 'server', status, error})
-    }
+    return result(verdictOf(probe.status, probe.text, probe.outcome))
   } catch (error) {
     // A probe given up says nothing about the instance.
     if (options.signal?.aborted) throw new CancelledError()
-    if (deadline.aborted) return result({healthy: false, state: 'unhealthy', reason: 'timeout', error: `no answer within ${options.timeoutMs} ms`})
+    if (deadline.aborted)
+      return result({
+        healthy: false,
+        state: 'unhealthy',
+        reason: 'timeout',
+        error: `no answer within ${options.timeoutMs} ms`,
+      })
     if (error instanceof TokenError) {
       const relogin = error.kind === 'relogin_needed'
       return result({healthy: false, state: 'unhealthy', reason: relogin ? 'auth' : 'network', error: error.message})
     }
     const outcome = classifyError(error)
-    const reason: ProbeReason = outcome.kind === 'timeout' ? 'timeout' : outcome.kind === 'server' ? 'server' : 'network'
+    const reason: ProbeReason =
+      outcome.kind === 'timeout' ? 'timeout' : outcome.kind === 'server' ? 'server' : 'network'
     return result({healthy: false, state: 'unhealthy', reason, error: networkMessage(error)})
+  }
+}
+
+type Verdict = Partial<ProbeResult> & Pick<ProbeResult, 'healthy' | 'state' | 'reason'>
+
+/** What an answer says about the instance: a refusal of the request itself still proves the credentials. */
+function verdictOf(status: number, text: string, outcome: Outcome): Verdict {
+  const error = status >= 400 ? `${status} ${(upstreamErrorMessage(text) ?? '').slice(0, 200)}`.trim() : null
+  switch (outcome.kind) {
+    case 'success':
+      return {healthy: true, state: 'healthy', reason: null, status}
+    case 'client_fault':
+      if (status === 404) return {healthy: false, state: 'unhealthy', reason: 'model_not_found', status, error}
+      return {
+        healthy: true,
+        state: 'healthy',
+        reason: null,
+        status,
+        error: `${error} (the credentials were accepted)`,
+      }
+    case 'rate_limited': {
+      const quota = /insufficient_quota|quota/i.test(text)
+      return {
+        healthy: false,
+        state: 'cooling',
+        reason: quota ? 'quota' : 'rate_limited',
+        status,
+        error,
+        retryAfterMs: outcome.retryAfterMs,
+      }
+    }
+    case 'quota':
+      return {
+        healthy: false,
+        state: 'cooling',
+        reason: 'quota',
+        status,
+        error,
+        retryAfterMs: outcome.retryAfterMs,
+      }
+    case 'auth':
+      return {
+        healthy: false,
+        state: 'unhealthy',
+        reason: 'auth',
+        status,
+        error: outcome.reason ? `${error}: ${outcome.reason}` : error,
+      }
+    default:
+      return {healthy: false, state: 'unhealthy', reason: 'server', status, error}
   }
 }
 

@@ -33,7 +33,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       // `void promise` is how this code base says "runs on its own, errors handled inside".
       'no-void': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none'}],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none'},
+      ],
     },
   },
   {

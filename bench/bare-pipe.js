@@ -8,7 +8,12 @@ import {parseArgs} from 'node:util'
 import {Pool} from 'undici'
 
 const {values} = parseArgs({
-  options: {upstream: {type: 'string'}, port: {type: 'string', default: '0'}, connections: {type: 'string', default: '0'}, mode: {type: 'string', default: 'read'}},
+  options: {
+    upstream: {type: 'string'},
+    port: {type: 'string', default: '0'},
+    connections: {type: 'string', default: '0'},
+    mode: {type: 'string', default: 'read'},
+  },
 })
 if (!values.upstream) {
   console.error('usage: bare-pipe.js --upstream URL [--port N] [--connections N]')
@@ -17,7 +22,13 @@ if (!values.upstream) {
 
 // No connection cap by default (0): the ceiling should not queue where a tuned proxy would not.
 const connections = Number(values.connections) || null
-const pool = new Pool(values.upstream, {connections, pipelining: 1, keepAliveTimeout: 4_000, headersTimeout: 60_000, bodyTimeout: 120_000})
+const pool = new Pool(values.upstream, {
+  connections,
+  pipelining: 1,
+  keepAliveTimeout: 4_000,
+  headersTimeout: 60_000,
+  bodyTimeout: 120_000,
+})
 
 const FORWARDED = ['content-type', 'content-length', 'accept']
 
@@ -44,9 +55,13 @@ function onError(res, error) {
 // stream(): undici writes each parsed body piece into res, one socket write per upstream chunk (an SSE
 // event from a chunked upstream).
 function viaStream(req, res, signal) {
-  pool.stream({path: req.url, method: req.method, headers: forwardHeaders(req), body: req, opaque: res, signal}, onResponse, (error) => {
-    if (error) onError(res, error)
-  })
+  pool.stream(
+    {path: req.url, method: req.method, headers: forwardHeaders(req), body: req, opaque: res, signal},
+    onResponse,
+    (error) => {
+      if (error) onError(res, error)
+    },
+  )
 }
 
 // request() and reading the body: what one socket read brought arrives as one buffer, so one write per
@@ -57,7 +72,16 @@ async function viaRead(req, res) {
   try {
     const chunks = []
     for await (const chunk of req) chunks.push(chunk)
-    const {statusCode, headers, body: upstream} = await pool.request({path: req.url, method: req.method, headers: forwardHeaders(req), body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)})
+    const {
+      statusCode,
+      headers,
+      body: upstream,
+    } = await pool.request({
+      path: req.url,
+      method: req.method,
+      headers: forwardHeaders(req),
+      body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
+    })
     body = upstream
     // A client that goes away ends the upstream request too; a listener costs less than an AbortSignal.
     res.once('close', () => {

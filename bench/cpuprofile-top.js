@@ -66,11 +66,15 @@ for (const file of positionals) {
   }
   const busy = total - idle
   const pct = (t) => `${((t / busy) * 100).toFixed(1).padStart(5)} %`
-  console.log(`\n${file}\n  ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (${((busy / total) * 100).toFixed(0)} %); shares below are of busy time\n`)
+  console.log(
+    `\n${file}\n  ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (${((busy / total) * 100).toFixed(0)} %); shares below are of busy time\n`,
+  )
   console.log('  self time by function')
-  for (const [key, t] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`  ${pct(t)}  ${key}`)
+  for (const [key, t] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top)))
+    console.log(`  ${pct(t)}  ${key}`)
   console.log('\n  self time by file')
-  for (const [key, t] of [...files].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`  ${pct(t)}  ${key}`)
+  for (const [key, t] of [...files].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top)))
+    console.log(`  ${pct(t)}  ${key}`)
 
   // Inclusive time of functions matching a pattern: self time of every sample with such a frame on its stack.
   for (const pattern of values.inclusive ?? []) {
@@ -96,7 +100,8 @@ for (const file of positionals) {
       const n = byId.get(id)
       if (!re.test(`${nameOf(n)} ${where(n)}`)) continue
       const chain = []
-      for (let cur = parent.get(id); cur !== undefined && chain.length < 3; cur = parent.get(cur)) chain.push(`${nameOf(byId.get(cur))} ${where(byId.get(cur))}`.trim())
+      for (let cur = parent.get(id); cur !== undefined && chain.length < 3; cur = parent.get(cur))
+        chain.push(`${nameOf(byId.get(cur))} ${where(byId.get(cur))}`.trim())
       const key = chain.join(' ← ')
       chains.set(key, (chains.get(key) ?? 0) + dt)
     }

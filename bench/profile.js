@@ -54,7 +54,17 @@ try {
   const prof = [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profDir}`]
   const args = bare
     ? [...prof, join(BENCH, 'bare-pipe.js'), '--upstream', nginxOrigin(), '--port', '0', '--mode', values['bare-mode']]
-    : [...prof, join(await snapshotApp(dir), 'bin/run.js'), 'serve', '--port', '0', '--pools-file', pools, '--model-provider', 'openai-custom']
+    : [
+        ...prof,
+        join(await snapshotApp(dir), 'bin/run.js'),
+        'serve',
+        '--port',
+        '0',
+        '--pools-file',
+        pools,
+        '--model-provider',
+        'openai-custom',
+      ]
   const aiclient = startPinned(CORES.proxy, args, {cwd: dir, env: childEnv(dir), stderr: join(dir, 'proxy.stderr')})
   children.push(aiclient)
   const origin = `http://127.0.0.1:${await listeningPort(aiclient.pid, aiclient)}`
@@ -66,14 +76,34 @@ try {
   const now = () => String(process.hrtime.bigint() / 1000n)
   const window = {}
   if (load.kind === 'sweep') {
-    const client = ['-c', CORES.load, process.execPath, join(BENCH, 'sse-client.js'), '--url', url, '--body-file', bodyFile, '--expect', String(mock.SSE_EVENTS)]
-    client.push('--concurrency', values.c, '--streams', '1', '--ramp-ms', '1000', '--stall-ms', String(10 * mock.SWEEP_PACE_MS))
+    const client = [
+      '-c',
+      CORES.load,
+      process.execPath,
+      join(BENCH, 'sse-client.js'),
+      '--url',
+      url,
+      '--body-file',
+      bodyFile,
+      '--expect',
+      String(mock.SSE_EVENTS),
+    ]
+    client.push(
+      '--concurrency',
+      values.c,
+      '--streams',
+      '1',
+      '--ramp-ms',
+      '1000',
+      '--stall-ms',
+      String(10 * mock.SWEEP_PACE_MS),
+    )
     const cpu0 = cpuSeconds(aiclient.pid)
     window.from = now()
     const {stdout} = await run('taskset', client)
     window.to = now()
     const r = JSON.parse(stdout.trim().split('\n').at(-1))
-    figure = `${r.ok}/${r.streams} streams complete, ${r.stalls} stalled, ${((cpuSeconds(aiclient.pid) - cpu0) / r.events * 1e6).toFixed(1)} µs of proxy CPU per event`
+    figure = `${r.ok}/${r.streams} streams complete, ${r.stalls} stalled, ${(((cpuSeconds(aiclient.pid) - cpu0) / r.events) * 1e6).toFixed(1)} µs of proxy CPU per event`
   } else {
     await wrk({url, bodyFile, c: Number(values.c), seconds: 3})
     const cpu0 = cpuSeconds(aiclient.pid)
@@ -91,7 +121,11 @@ try {
   spawnSync('cp', [join(profDir, file), kept])
   console.log(`## ${values.target} ${values.load}, c=${values.c}: ${figure}`)
   console.log(`(only the measured load: node bench/cpuprofile-top.js ${kept} --from ${window.from} --to ${window.to})`)
-  const top = spawnSync(process.execPath, [join(BENCH, 'cpuprofile-top.js'), kept, '--top', values.top, '--from', window.from, '--to', window.to], {encoding: 'utf8'})
+  const top = spawnSync(
+    process.execPath,
+    [join(BENCH, 'cpuprofile-top.js'), kept, '--top', values.top, '--from', window.from, '--to', window.to],
+    {encoding: 'utf8'},
+  )
   process.stdout.write(top.stdout)
   process.stderr.write(top.stderr)
 } finally {

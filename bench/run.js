@@ -9,7 +9,22 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {parseArgs} from 'node:util'
 import * as mock from './lib/mock.js'
-import {CORES, childPids, cpuSeconds, hwmMb, listeningPort, machineBusy, machineCpuSeconds, ownCpuSeconds, rssMb, run, sampleRss, startPinned, stop, waitForHttp} from './lib/proc.js'
+import {
+  CORES,
+  childPids,
+  cpuSeconds,
+  hwmMb,
+  listeningPort,
+  machineBusy,
+  machineCpuSeconds,
+  ownCpuSeconds,
+  rssMb,
+  run,
+  sampleRss,
+  startPinned,
+  stop,
+  waitForHttp,
+} from './lib/proc.js'
 import {BENCH, ROOT, childEnv, ensureBuild, ensureTools, log, snapshotApp, startMock, wrk} from './lib/setup.js'
 import {median, quartiles} from './lib/stats.js'
 
@@ -104,7 +119,18 @@ function versions() {
 }
 
 async function sseClient({url, bodyFile, protocol, expect, c, seconds, streams, stallMs = STALL_MS, sweep = false}) {
-  const args = ['-c', CORES.load, process.execPath, join(BENCH, 'sse-client.js'), '--url', url, '--body-file', bodyFile, '--protocol', protocol]
+  const args = [
+    '-c',
+    CORES.load,
+    process.execPath,
+    join(BENCH, 'sse-client.js'),
+    '--url',
+    url,
+    '--body-file',
+    bodyFile,
+    '--protocol',
+    protocol,
+  ]
   args.push('--expect', String(expect), '--concurrency', String(c), '--stall-ms', String(stallMs))
   // Connects spread over up to a second, and every stream's first token judged: a proxy that queues
   // streams behind a connection cap stalls them before their first byte.
@@ -112,7 +138,10 @@ async function sseClient({url, bodyFile, protocol, expect, c, seconds, streams, 
   if (seconds !== undefined) args.push('--duration', String(seconds))
   if (streams !== undefined) args.push('--streams', String(streams))
   const {stdout} = await run('taskset', args).catch((error) => ({stdout: error.stdout ?? ''}))
-  const line = stdout.trim().split('\n').findLast((l) => l.startsWith('{'))
+  const line = stdout
+    .trim()
+    .split('\n')
+    .findLast((l) => l.startsWith('{'))
   if (!line) throw new Error('sse-client printed nothing')
   return JSON.parse(line)
 }
@@ -167,7 +196,11 @@ function startWatch(dir, env, args) {
   delete watchEnv.CI
   delete watchEnv.NO_COLOR
   // stdin stays an open pipe: the board reads keys from the terminal, and an EOF there would end it.
-  const child = spawn('taskset', ['-c', CORES.load, 'script', '-qfec', inner, '/dev/null'], {cwd: dir, env: watchEnv, stdio: ['pipe', 'ignore', openSync(join(dir, 'watch.stderr'), 'a')]})
+  const child = spawn('taskset', ['-c', CORES.load, 'script', '-qfec', inner, '/dev/null'], {
+    cwd: dir,
+    env: watchEnv,
+    stdio: ['pipe', 'ignore', openSync(join(dir, 'watch.stderr'), 'a')],
+  })
   child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
   child.once('error', () => {})
   return child
@@ -203,7 +236,10 @@ async function main() {
   // The harness itself idles on the load core, so the proxy's core holds nothing but the proxy.
   spawnSync('taskset', ['-a', '-pc', CORES.load, String(process.pid)], {stdio: 'ignore'})
   const busy = await machineBusy(1000)
-  if (busy > 0.1) log(`warning: other processes used ${(busy * 100).toFixed(0)} % of a core before the bench started; figures will be skewed`)
+  if (busy > 0.1)
+    log(
+      `warning: other processes used ${(busy * 100).toFixed(0)} % of a core before the bench started; figures will be skewed`,
+    )
 
   const dir = mkdtempSync(join(tmpdir(), 'aiclient-bench-'))
   const children = []
@@ -224,11 +260,28 @@ async function main() {
     children.push(nginx)
     const origins = {direct: origin}
 
-    const bare = startPinned(CORES.proxy, [process.execPath, join(BENCH, 'bare-pipe.js'), '--upstream', origins.direct, '--port', '0'], {env, stderr: join(dir, 'bare.stderr')})
+    const bare = startPinned(
+      CORES.proxy,
+      [process.execPath, join(BENCH, 'bare-pipe.js'), '--upstream', origins.direct, '--port', '0'],
+      {env, stderr: join(dir, 'bare.stderr')},
+    )
     children.push(bare)
     const app = await snapshotApp(dir)
-    const serveArgs = [join(app, 'bin/run.js'), 'serve', '--port', '0', '--pools-file', pools, '--model-provider', 'openai-custom']
-    const aiclient = startPinned(CORES.proxy, [process.execPath, ...serveArgs], {cwd: dir, env, stderr: join(dir, 'aiclient.stderr')})
+    const serveArgs = [
+      join(app, 'bin/run.js'),
+      'serve',
+      '--port',
+      '0',
+      '--pools-file',
+      pools,
+      '--model-provider',
+      'openai-custom',
+    ]
+    const aiclient = startPinned(CORES.proxy, [process.execPath, ...serveArgs], {
+      cwd: dir,
+      env,
+      stderr: join(dir, 'aiclient.stderr'),
+    })
     children.push(aiclient)
     origins.bare = `http://127.0.0.1:${await listeningPort(bare.pid, bare)}`
     origins.aiclient = `http://127.0.0.1:${await listeningPort(aiclient.pid, aiclient)}`
@@ -238,7 +291,11 @@ async function main() {
 
     // `serve --watch`, when this build has it: a second aiclient on the same pool file. Idle, its board
     // redraws once a second, a cost too small to show in the other systems' figures.
-    const help = spawnSync(process.execPath, [join(app, 'bin/run.js'), 'serve', '--help'], {cwd: dir, env, encoding: 'utf8'})
+    const help = spawnSync(process.execPath, [join(app, 'bin/run.js'), 'serve', '--help'], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+    })
     const hasWatch = `${help.stdout}${help.stderr}`.includes('--watch')
     if (hasWatch) {
       const script = startWatch(dir, env, [...serveArgs, '--watch'])
@@ -248,10 +305,14 @@ async function main() {
       await waitForHttp(`${origins.watch}/health`)
       pids.aiclientWatch = watchPid
     }
-    log(`nginx ${origins.direct} (core ${CORES.load}); bare pipe ${origins.bare}, aiclient ${origins.aiclient}${origins.watch ? `, aiclient --watch ${origins.watch}` : ''} (core ${CORES.proxy}); temp dir ${dir}`)
+    log(
+      `nginx ${origins.direct} (core ${CORES.load}); bare pipe ${origins.bare}, aiclient ${origins.aiclient}${origins.watch ? `, aiclient --watch ${origins.watch}` : ''} (core ${CORES.proxy}); temp dir ${dir}`,
+    )
 
     await sleep(1000)
-    const memory = {idle: {bare: rssMb(bare.pid), aiclient: rssMb(aiclient.pid), watch: watchPid ? rssMb(watchPid) : null}}
+    const memory = {
+      idle: {bare: rssMb(bare.pid), aiclient: rssMb(aiclient.pid), watch: watchPid ? rssMb(watchPid) : null},
+    }
     // CPU used by anything but the bench, so a quiet run can be told from one that shared the machine.
     const ourPids = [nginx.pid, ...childPids(nginx.pid), bare.pid, aiclient.pid, ...(watchPid ? [watchPid] : [])]
     const ours = () => ownCpuSeconds() + ourPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
@@ -268,7 +329,9 @@ async function main() {
         r.foreign = (machineCpuSeconds() - m0 - (ours() - o0)) / ((Date.now() - t0) / 1000)
         if (r.foreign < FOREIGN_LIMIT || attempt >= MODE.retries || retryBudgetMs <= 0) return r
         retries++
-        log(`  ${label}: other processes used ${(r.foreign * 100).toFixed(0)} % of a core meanwhile; waiting for quiet, then again`)
+        log(
+          `  ${label}: other processes used ${(r.foreign * 100).toFixed(0)} % of a core meanwhile; waiting for quiet, then again`,
+        )
         const waitStart = Date.now()
         for (let waited = 0; waited < 10; waited++) {
           if ((await machineBusy(500)) <= FOREIGN_LIMIT) break
@@ -318,7 +381,11 @@ async function main() {
           } else {
             const expect = s.kind === 'ttft' ? mock.TTFT_EVENTS : mock.SSE_EVENTS
             const args = {url, bodyFile, protocol, expect, c: s.c}
-            const r = await guarded(`${s.id} ${system}`, () => (s.kind === 'ttft' ? sseClient({...args, seconds: MODE.ttftS}) : sseClient({...args, streams: MODE.gapStreams})))
+            const r = await guarded(`${s.id} ${system}`, () =>
+              s.kind === 'ttft'
+                ? sseClient({...args, seconds: MODE.ttftS})
+                : sseClient({...args, streams: MODE.gapStreams}),
+            )
             countSse(system, r)
             record(s.id, system, r)
           }
@@ -336,7 +403,16 @@ async function main() {
         const {url, protocol} = T[system]
         const cpu0 = pid ? cpuSeconds(pid) : 0
         const r = await guarded(`sweep c=${c} ${system}`, () =>
-          sseClient({url, bodyFile: bodyFor(system, 'sweep'), protocol, expect: mock.SSE_EVENTS, c, streams: 1, stallMs: SWEEP_STALL_MS, sweep: true}),
+          sseClient({
+            url,
+            bodyFile: bodyFor(system, 'sweep'),
+            protocol,
+            expect: mock.SSE_EVENTS,
+            c,
+            streams: 1,
+            stallMs: SWEEP_STALL_MS,
+            sweep: true,
+          }),
         )
         // Share of its core the proxy used: near 100 % it is the bottleneck, well below it something queues.
         r.cpuShare = pid ? (cpuSeconds(pid) - cpu0) / r.elapsedS : null
@@ -346,12 +422,24 @@ async function main() {
         r.rssMax = samples.length ? Math.max(...samples) : null
         countSse(system, r)
         ;(sweep[system] ??= {})[c] = r
-        log(`  ${system} c=${c}: ${r.ok}/${r.streams} complete, ${r.stalls} stalled, gap p99/max ${fmt(r.gap.p99, 0)}/${fmt(r.gap.max, 0)} ms, TTFT p99 ${fmt(r.ttft.p99, 0)} ms, ${fmt(r.elapsedS, 1)} s${r.rss ? `, RSS ${fmt(r.rss)} MB, CPU ${pct(r.cpuShare)}` : ''}`)
+        log(
+          `  ${system} c=${c}: ${r.ok}/${r.streams} complete, ${r.stalls} stalled, gap p99/max ${fmt(r.gap.p99, 0)}/${fmt(r.gap.max, 0)} ms, TTFT p99 ${fmt(r.ttft.p99, 0)} ms, ${fmt(r.elapsedS, 1)} s${r.rss ? `, RSS ${fmt(r.rss)} MB, CPU ${pct(r.cpuShare)}` : ''}`,
+        )
       }
     }
     // Unpaced streams at c=32 once more through the client, so drops and reordering are checked there too.
     for (const system of ['bare', 'aiclient', 'aiclientConvert']) {
-      countSse(system, await sseClient({url: T[system].url, bodyFile: bodyFor(system, 'sse'), protocol: T[system].protocol, expect: mock.SSE_EVENTS, c: 32, seconds: 1}))
+      countSse(
+        system,
+        await sseClient({
+          url: T[system].url,
+          bodyFile: bodyFor(system, 'sse'),
+          protocol: T[system].protocol,
+          expect: mock.SSE_EVENTS,
+          c: 32,
+          seconds: 1,
+        }),
+      )
     }
 
     const top = Math.max(...MODE.sweep)
@@ -361,7 +449,8 @@ async function main() {
     log(`waiting ${MODE.afterS}s for RSS after load`)
     await sleep(MODE.afterS * 1000)
     memory.after = {bare: rssMb(bare.pid), aiclient: rssMb(aiclient.pid), watch: watchPid ? rssMb(watchPid) : null}
-    const foreign = (machineCpuSeconds() - cpuStart.machine - (ours() - cpuStart.ours)) / ((Date.now() - cpuStart.at) / 1000)
+    const foreign =
+      (machineCpuSeconds() - cpuStart.machine - (ours() - cpuStart.ours)) / ((Date.now() - cpuStart.at) / 1000)
 
     const durationS = (Date.now() - startedAt.getTime()) / 1000
     const info = versions()
@@ -372,7 +461,14 @@ async function main() {
     writeFileSync(join(resultsDir, 'latest.md'), report)
     const stamp = startedAt.toISOString().slice(0, 16).replace(':', '')
     writeFileSync(join(resultsDir, `${stamp}-${MODE.name}.md`), report)
-    writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify({startedAt, info, mode: MODE, results, sweep, memory, sseErrors, hasWatch, durationS, busy, foreign, retries}, null, 1))
+    writeFileSync(
+      join(resultsDir, 'latest.json'),
+      JSON.stringify(
+        {startedAt, info, mode: MODE, results, sweep, memory, sseErrors, hasWatch, durationS, busy, foreign, retries},
+        null,
+        1,
+      ),
+    )
     log(`written to bench/results/latest.md (${durationS.toFixed(0)} s)`)
   } finally {
     await cleanup()
@@ -386,7 +482,8 @@ function fmt(value, digits = 0) {
   return value.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits})
 }
 
-const signed = (value, digits) => (value === null || !Number.isFinite(value) ? '–' : `${value >= 0 ? '+' : '−'}${fmt(Math.abs(value), digits)}`)
+const signed = (value, digits) =>
+  value === null || !Number.isFinite(value) ? '–' : `${value >= 0 ? '+' : '−'}${fmt(Math.abs(value), digits)}`
 const pct = (value) => (value === null || !Number.isFinite(value) ? '–' : `${(value * 100).toFixed(0)} %`)
 const verdict = (ok) => (ok === null ? 'n/a' : ok ? '**PASS**' : '**FAIL**')
 
@@ -420,11 +517,13 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
   // Where other processes were busy during a target's measurements, the verdict also says what the CPU time
   // per request gives, which their load hardly changes.
   const skewed = (...pairs) => pairs.some(([id, system]) => runs(id, system).some((r) => !clean(r)))
-  const withCpu = (text, pairs, ok) => (skewed(...pairs) && ok !== null ? `${text} (skewed by other load; by CPU: ${ok ? 'PASS' : 'FAIL'})` : text)
+  const withCpu = (text, pairs, ok) =>
+    skewed(...pairs) && ok !== null ? `${text} (skewed by other load; by CPU: ${ok ? 'PASS' : 'FAIL'})` : text
   const cpuOf = (id, system) => med(id, system, (r) => r.cpuUsPerReq)
 
   const rows = []
-  const row = (figure, direct, bare, ours, ratio, target, result) => rows.push(`| ${figure} | ${direct} | ${bare} | ${ours} | ${ratio} | ${target} | ${result} |`)
+  const row = (figure, direct, bare, ours, ratio, target, result) =>
+    rows.push(`| ${figure} | ${direct} | ${bare} | ${ours} | ${ratio} | ${target} | ${result} |`)
   const p50 = (r) => r.p50
   const p99 = (r) => r.p99
   const rps = (r) => r.rps
@@ -433,7 +532,15 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
   const d1 = med('json-c1', 'direct', p50)
   const addB = added('json-c1', 'bare', 'direct', p50)
   const addA = added('json-c1', 'aiclient', 'direct', p50)
-  row('JSON, c=1: p50 latency (ms)', fmt(d1, 3), fmt(med('json-c1', 'bare', p50), 3), fmt(med('json-c1', 'aiclient', p50), 3), '', '', '')
+  row(
+    'JSON, c=1: p50 latency (ms)',
+    fmt(d1, 3),
+    fmt(med('json-c1', 'bare', p50), 3),
+    fmt(med('json-c1', 'aiclient', p50), 3),
+    '',
+    '',
+    '',
+  )
   row(
     'JSON, c=1: **added p50** (ms)',
     '–',
@@ -441,12 +548,34 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
     signed(addA, 3),
     `${fmt(addA / addB, 2)}×`,
     '≤ 0.3 ms',
-    withCpu(verdict(addA === null ? null : addA <= 0.3), [['json-c1', 'direct'], ['json-c1', 'aiclient']], cpuOf('json-c1', 'aiclient') === null ? null : cpuOf('json-c1', 'aiclient') <= 300) +
-      errorNote(['json-c1', 'aiclient']),
+    withCpu(
+      verdict(addA === null ? null : addA <= 0.3),
+      [
+        ['json-c1', 'direct'],
+        ['json-c1', 'aiclient'],
+      ],
+      cpuOf('json-c1', 'aiclient') === null ? null : cpuOf('json-c1', 'aiclient') <= 300,
+    ) + errorNote(['json-c1', 'aiclient']),
   )
   // At c=1 the proxy handles one request at a time, so its CPU time per request is most of what it adds.
-  row('JSON, c=1: proxy CPU per request (µs)', '–', fmt(cpuOf('json-c1', 'bare')), fmt(cpuOf('json-c1', 'aiclient')), `${fmt(cpuOf('json-c1', 'aiclient') / cpuOf('json-c1', 'bare'), 2)}×`, '', 'info')
-  row('JSON, c=1: added p99 (ms)', `${fmt(med('json-c1', 'direct', p99), 3)} abs.`, signed(added('json-c1', 'bare', 'direct', p99), 3), signed(added('json-c1', 'aiclient', 'direct', p99), 3), '', '', 'info')
+  row(
+    'JSON, c=1: proxy CPU per request (µs)',
+    '–',
+    fmt(cpuOf('json-c1', 'bare')),
+    fmt(cpuOf('json-c1', 'aiclient')),
+    `${fmt(cpuOf('json-c1', 'aiclient') / cpuOf('json-c1', 'bare'), 2)}×`,
+    '',
+    'info',
+  )
+  row(
+    'JSON, c=1: added p99 (ms)',
+    `${fmt(med('json-c1', 'direct', p99), 3)} abs.`,
+    signed(added('json-c1', 'bare', 'direct', p99), 3),
+    signed(added('json-c1', 'aiclient', 'direct', p99), 3),
+    '',
+    '',
+    'info',
+  )
   for (const c of [32, 128]) {
     const id = `json-c${c}`
     if (!results[id]) continue
@@ -458,8 +587,16 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
       fmt(med(id, 'aiclient', rps)) + spread(id, 'aiclient', rps),
       pct(ratio),
       c === 32 ? '≥ 90 % of bare' : '',
-      (c === 32 ? withCpu(verdict(ratio >= 0.9), [[id, 'bare'], [id, 'aiclient']], cpuOf(id, 'bare') / cpuOf(id, 'aiclient') >= 0.9) : 'info') +
-        errorNote([id, 'direct'], [id, 'bare'], [id, 'aiclient']),
+      (c === 32
+        ? withCpu(
+            verdict(ratio >= 0.9),
+            [
+              [id, 'bare'],
+              [id, 'aiclient'],
+            ],
+            cpuOf(id, 'bare') / cpuOf(id, 'aiclient') >= 0.9,
+          )
+        : 'info') + errorNote([id, 'direct'], [id, 'bare'], [id, 'aiclient']),
     )
   }
   const cpuB = med('json-c32', 'bare', (r) => r.cpuUsPerReq)
@@ -479,17 +616,26 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
     '',
     'info' + errorNote(['conv-json-c32', 'aiclientConvert']),
   )
-  if (results['conv-json-c1']) row(
-    'Convert JSON, c=1: added p50 (ms)',
-    `${fmt(med('conv-json-c1', 'directAnthropic', p50), 3)} abs.`,
+  if (results['conv-json-c1'])
+    row(
+      'Convert JSON, c=1: added p50 (ms)',
+      `${fmt(med('conv-json-c1', 'directAnthropic', p50), 3)} abs.`,
+      '–',
+      signed(added('conv-json-c1', 'aiclientConvert', 'directAnthropic', p50), 3),
+      '',
+      '',
+      'info',
+    )
+  const cpuC = med('conv-json-c32', 'aiclientConvert', (r) => r.cpuUsPerReq)
+  row(
+    'Convert JSON, c=32: proxy CPU per request (µs)',
     '–',
-    signed(added('conv-json-c1', 'aiclientConvert', 'directAnthropic', p50), 3),
-    '',
+    '–',
+    fmt(cpuC),
+    `${pct(cpuB / cpuC)} of bare pass by CPU`,
     '',
     'info',
   )
-  const cpuC = med('conv-json-c32', 'aiclientConvert', (r) => r.cpuUsPerReq)
-  row('Convert JSON, c=32: proxy CPU per request (µs)', '–', '–', fmt(cpuC), `${pct(cpuB / cpuC)} of bare pass by CPU`, '', 'info')
 
   // SSE pass-through and conversion
   const sseB = med('sse-c32', 'bare', rps)
@@ -501,13 +647,35 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
     fmt(sseA) + spread('sse-c32', 'aiclient', rps),
     pct(sseA / sseB),
     '≥ 80 % of bare',
-    withCpu(verdict(sseA / sseB >= 0.8), [['sse-c32', 'bare'], ['sse-c32', 'aiclient']], cpuOf('sse-c32', 'bare') / cpuOf('sse-c32', 'aiclient') >= 0.8) +
-      errorNote(['sse-c32', 'bare'], ['sse-c32', 'aiclient']),
+    withCpu(
+      verdict(sseA / sseB >= 0.8),
+      [
+        ['sse-c32', 'bare'],
+        ['sse-c32', 'aiclient'],
+      ],
+      cpuOf('sse-c32', 'bare') / cpuOf('sse-c32', 'aiclient') >= 0.8,
+    ) + errorNote(['sse-c32', 'bare'], ['sse-c32', 'aiclient']),
   )
-  row('SSE, c=32: events/s', fmt(med('sse-c32', 'direct', rps) * mock.SSE_EVENTS), fmt(sseB * mock.SSE_EVENTS), fmt(sseA * mock.SSE_EVENTS), '', '', 'info')
+  row(
+    'SSE, c=32: events/s',
+    fmt(med('sse-c32', 'direct', rps) * mock.SSE_EVENTS),
+    fmt(sseB * mock.SSE_EVENTS),
+    fmt(sseA * mock.SSE_EVENTS),
+    '',
+    '',
+    'info',
+  )
   const cpuSseB = med('sse-c32', 'bare', (r) => r.cpuUsPerReq)
   const cpuSseA = med('sse-c32', 'aiclient', (r) => r.cpuUsPerReq)
-  row('SSE, c=32: proxy CPU per stream (µs)', '–', fmt(cpuSseB), fmt(cpuSseA), `${pct(cpuSseB / cpuSseA)} by CPU`, '', 'info')
+  row(
+    'SSE, c=32: proxy CPU per stream (µs)',
+    '–',
+    fmt(cpuSseB),
+    fmt(cpuSseA),
+    `${pct(cpuSseB / cpuSseA)} by CPU`,
+    '',
+    'info',
+  )
   const sseC = med('conv-sse-c32', 'aiclientConvert', rps)
   row(
     'Convert OpenAI→Anthropic SSE, c=32: **streams/s**',
@@ -516,11 +684,25 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
     fmt(sseC) + spread('conv-sse-c32', 'aiclientConvert', rps),
     `${pct(sseC / sseB)} of bare pass`,
     '≥ 25 % of bare pass',
-    withCpu(verdict(sseC / sseB >= 0.25), [['sse-c32', 'bare'], ['conv-sse-c32', 'aiclientConvert']], cpuOf('sse-c32', 'bare') / cpuOf('conv-sse-c32', 'aiclientConvert') >= 0.25) +
-      errorNote(['conv-sse-c32', 'aiclientConvert']),
+    withCpu(
+      verdict(sseC / sseB >= 0.25),
+      [
+        ['sse-c32', 'bare'],
+        ['conv-sse-c32', 'aiclientConvert'],
+      ],
+      cpuOf('sse-c32', 'bare') / cpuOf('conv-sse-c32', 'aiclientConvert') >= 0.25,
+    ) + errorNote(['conv-sse-c32', 'aiclientConvert']),
   )
   const cpuSseC = med('conv-sse-c32', 'aiclientConvert', (r) => r.cpuUsPerReq)
-  row('Convert SSE, c=32: proxy CPU per stream (µs)', '–', '–', fmt(cpuSseC), `${pct(cpuSseB / cpuSseC)} of bare pass by CPU`, '', 'info')
+  row(
+    'Convert SSE, c=32: proxy CPU per stream (µs)',
+    '–',
+    '–',
+    fmt(cpuSseC),
+    `${pct(cpuSseB / cpuSseC)} of bare pass by CPU`,
+    '',
+    'info',
+  )
 
   // Paced streams: time to first token and the gaps
   const ttft = (r) => r.ttft.p50
@@ -568,7 +750,9 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
   const worst = (system) => {
     const last = sweep[system]?.[top]
     const cpu = last?.cpuShare === null || last?.cpuShare === undefined ? '' : `, proxy CPU ${pct(last.cpuShare)}`
-    return last ? ` (at ${top}: ${last.stalls} of ${last.streams} stalled; gap p99 ${fmt(last.gap.p99, 0)} ms, TTFT p99 ${fmt(last.ttft.p99, 0)} ms${cpu})` : ''
+    return last
+      ? ` (at ${top}: ${last.stalls} of ${last.streams} stalled; gap p99 ${fmt(last.gap.p99, 0)} ms, TTFT p99 ${fmt(last.ttft.p99, 0)} ms${cpu})`
+      : ''
   }
   row(
     `Largest stall-free concurrency, ${MODE.sweep.join('/')} streams at ${mock.SWEEP_PACE_MS} ms a token (stall: gap or TTFT > ${SWEEP_STALL_MS} ms)`,
@@ -594,7 +778,15 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
 
   // Memory
   const watchMem = (v) => (hasWatch ? `; --watch ${fmt(v)}` : '')
-  row('RSS idle (MB)', '–', fmt(memory.idle.bare), fmt(memory.idle.aiclient) + watchMem(memory.idle.watch), '', '', 'info')
+  row(
+    'RSS idle (MB)',
+    '–',
+    fmt(memory.idle.bare),
+    fmt(memory.idle.aiclient) + watchMem(memory.idle.watch),
+    '',
+    '',
+    'info',
+  )
   row(
     `**RSS at ${top} concurrent streams** (MB, median; max)`,
     '–',
@@ -605,7 +797,15 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
     verdict(memory.load.aiclient <= 150),
   )
   row('RSS peak over the whole run (VmHWM, MB)', '–', fmt(memory.peak.bare), fmt(memory.peak.aiclient), '', '', 'info')
-  row(`RSS ${MODE.afterS} s after the load (MB)`, '–', fmt(memory.after.bare), fmt(memory.after.aiclient) + watchMem(memory.after.watch), '', '', 'info')
+  row(
+    `RSS ${MODE.afterS} s after the load (MB)`,
+    '–',
+    fmt(memory.after.bare),
+    fmt(memory.after.aiclient) + watchMem(memory.after.watch),
+    '',
+    '',
+    'info',
+  )
 
   // serve --watch against plain serve, same rounds
   if (hasWatch && results['json-c32']?.aiclientWatch) {
@@ -613,9 +813,33 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
     const jp = med('json-c32', 'aiclient', rps)
     const sw = med('sse-c32', 'aiclientWatch', rps)
     const sp = med('sse-c32', 'aiclient', rps)
-    row('`serve --watch`: JSON c=32 req/s', '–', '–', `${fmt(jw)} (plain ${fmt(jp)})`, `${pct(jw / med('json-c32', 'bare', rps))}; ${pct(jw / jp)} of plain`, '', 'info' + errorNote(['json-c32', 'aiclientWatch']))
-    row('`serve --watch`: SSE c=32 streams/s', '–', '–', `${fmt(sw)} (plain ${fmt(sp)})`, `${pct(sw / sseB)}; ${pct(sw / sp)} of plain`, '', 'info' + errorNote(['sse-c32', 'aiclientWatch']))
-    row('`serve --watch`: JSON c=1 added p50 (ms)', '–', '–', `${signed(added('json-c1', 'aiclientWatch', 'direct', p50), 3)} (plain ${signed(addA, 3)})`, '', '', 'info')
+    row(
+      '`serve --watch`: JSON c=32 req/s',
+      '–',
+      '–',
+      `${fmt(jw)} (plain ${fmt(jp)})`,
+      `${pct(jw / med('json-c32', 'bare', rps))}; ${pct(jw / jp)} of plain`,
+      '',
+      'info' + errorNote(['json-c32', 'aiclientWatch']),
+    )
+    row(
+      '`serve --watch`: SSE c=32 streams/s',
+      '–',
+      '–',
+      `${fmt(sw)} (plain ${fmt(sp)})`,
+      `${pct(sw / sseB)}; ${pct(sw / sp)} of plain`,
+      '',
+      'info' + errorNote(['sse-c32', 'aiclientWatch']),
+    )
+    row(
+      '`serve --watch`: JSON c=1 added p50 (ms)',
+      '–',
+      '–',
+      `${signed(added('json-c1', 'aiclientWatch', 'direct', p50), 3)} (plain ${signed(addA, 3)})`,
+      '',
+      '',
+      'info',
+    )
   } else row('`serve --watch` vs `serve`', '–', '–', 'skipped: this build has no `serve --watch`', '', '', 'n/a')
 
   const header = [

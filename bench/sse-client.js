@@ -71,7 +71,18 @@ class Samples {
   }
 }
 
-const totals = {streams: 0, ok: 0, errors: 0, dropped: 0, reordered: 0, duplicated: 0, truncated: 0, stalls: 0, events: 0, bytes: 0}
+const totals = {
+  streams: 0,
+  ok: 0,
+  errors: 0,
+  dropped: 0,
+  reordered: 0,
+  duplicated: 0,
+  truncated: 0,
+  stalls: 0,
+  events: 0,
+  bytes: 0,
+}
 const errorSamples = new Set()
 const ttft = new Samples()
 const firstTtft = new Samples()
@@ -99,7 +110,7 @@ class StreamCheck {
     const buf = this.carry === null ? piece : Buffer.concat([this.carry, piece])
     this.carry = null
     let found = 0
-    for (let pos = buf.indexOf(TOK); pos !== -1; ) {
+    for (let pos = buf.indexOf(TOK); pos !== -1;) {
       let n = 0
       let i = pos + 3
       for (; i < buf.length && buf[i] >= 48 && buf[i] <= 57; i++) n = n * 10 + buf[i] - 48
@@ -121,7 +132,8 @@ class StreamCheck {
     }
     const end = buf.length
     if (this.carry === null && buf[end - 1] === 116) this.carry = buf.subarray(end - 1)
-    else if (this.carry === null && end > 1 && buf[end - 2] === 116 && buf[end - 1] === 111) this.carry = buf.subarray(end - 2)
+    else if (this.carry === null && end > 1 && buf[end - 2] === 116 && buf[end - 1] === 111)
+      this.carry = buf.subarray(end - 2)
     this.previous = this.latest
     this.latest = piece
     if (found === 0) return
@@ -141,7 +153,12 @@ class StreamCheck {
 
   end() {
     totals.streams++
-    const tail = this.latest === null ? Buffer.alloc(0) : this.previous === null ? this.latest : Buffer.concat([this.previous, this.latest])
+    const tail =
+      this.latest === null
+        ? Buffer.alloc(0)
+        : this.previous === null
+          ? this.latest
+          : Buffer.concat([this.previous, this.latest])
     const complete = tail.includes(terminator)
     if (this.next < expect) totals.dropped += expect - this.next
     if (!complete) totals.truncated++
@@ -190,7 +207,18 @@ class Connection {
       }
     }
     await new Promise((resolve) => {
-      this.pending = {check: new StreamCheck(isFirst), resolve, head: null, status: 0, length: -1, chunked: false, size: -1, sizeLine: '', crlf: 0, errorBody: ''}
+      this.pending = {
+        check: new StreamCheck(isFirst),
+        resolve,
+        head: null,
+        status: 0,
+        length: -1,
+        chunked: false,
+        size: -1,
+        sizeLine: '',
+        crlf: 0,
+        errorBody: '',
+      }
       this.socket.write(request)
     })
   }
@@ -314,10 +342,13 @@ async function worker(endAt, count, delayMs) {
 const started = performance.now()
 const endAt = values.duration ? started + Number(values.duration) * 1000 : Infinity
 const count = values.streams ? Number(values.streams) : values.duration ? undefined : 1
-const watchdog = setTimeout(() => {
-  process.stdout.write(JSON.stringify({error: 'timeout', ...totals, errorSamples: [...errorSamples]}) + '\n')
-  process.exit(1)
-}, timeoutMs + Number(values.duration ?? 0) * 1000)
+const watchdog = setTimeout(
+  () => {
+    process.stdout.write(JSON.stringify({error: 'timeout', ...totals, errorSamples: [...errorSamples]}) + '\n')
+    process.exit(1)
+  },
+  timeoutMs + Number(values.duration ?? 0) * 1000,
+)
 await Promise.all(Array.from({length: concurrency}, (_, i) => worker(endAt, count, (i * rampMs) / concurrency)))
 clearTimeout(watchdog)
 const elapsedS = (performance.now() - started) / 1000

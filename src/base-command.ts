@@ -8,7 +8,9 @@ import {PoolStore} from './core/pools/store.js'
 import {envFlag} from './core/text.js'
 import {SIGNAL_EXIT, terminatedBy} from './signals.js'
 
-export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
@@ -18,7 +20,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       description: 'provider_pools.json to use (see "Which pool file" in the README for the fallback order)',
       helpGroup: 'GLOBAL',
     }),
-    config: Flags.string({description: 'config.json to read (default: ./config.json when present)', helpGroup: 'GLOBAL'}),
+    config: Flags.string({
+      description: 'config.json to read (default: ./config.json when present)',
+      helpGroup: 'GLOBAL',
+    }),
     'no-color': Flags.boolean({description: 'Disable colour (also NO_COLOR=1)', helpGroup: 'GLOBAL'}),
   }
 
@@ -62,7 +67,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The pool file's store; problems that do not stop a command (duplicate uuids) are printed to stderr once. */
   protected async poolStore(): Promise<PoolStore> {
-    return new PoolStore((await this.poolsFile()).value, {onWarning: (message) => process.stderr.write(`Warning: ${message}\n`)})
+    return new PoolStore((await this.poolsFile()).value, {
+      onWarning: (message) => process.stderr.write(`Warning: ${message}\n`),
+    })
   }
 
   // Output carries names, paths and messages from files and servers. Values are escaped where they are inserted
@@ -96,17 +103,35 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (error instanceof Errors.ExitError) throw error
     const signal = terminatedBy()
     // A command cancelled by a signal exits as shells report that signal (130 for Ctrl-C, 143, 129).
-    const exit = signal && error instanceof CancelledError ? SIGNAL_EXIT[signal] : error instanceof AppError ? error.exit : (error.oclif?.exit ?? EXIT.failure)
+    const exit =
+      signal && error instanceof CancelledError
+        ? SIGNAL_EXIT[signal]
+        : error instanceof AppError
+          ? error.exit
+          : (error.oclif?.exit ?? EXIT.failure)
     const suggestions = error instanceof AppError ? error.suggestions : []
     const code = error instanceof AppError ? (error.code ?? null) : exit === EXIT.usage ? 'usage' : 'error'
-    const message = error instanceof AppError ? error.message : error.message.replace(/\n\s*See more help with --help$/, '')
+    const message =
+      error instanceof AppError ? error.message : error.message.replace(/\n\s*See more help with --help$/, '')
     const excerpt = error instanceof AppError ? error.excerpt : undefined
     if (this.jsonEnabled()) {
-      process.stdout.write(`${escapeJsonText(JSON.stringify({error: {message, code, exit, suggestions, ...(excerpt ? {excerpt} : {})}}, null, 2))}\n`)
+      process.stdout.write(
+        `${escapeJsonText(JSON.stringify({error: {message, code, exit, suggestions, ...(excerpt ? {excerpt} : {})}}, null, 2))}\n`,
+      )
     } else {
-      const hints = [...suggestions, ...(exit === EXIT.usage && !(error instanceof CancelledError) ? [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`] : [])]
-      process.stderr.write(escapeForTerminal(`Error: ${message}\n${excerpt ? `${excerpt}\n` : ''}${hints.map((hint) => `  › ${hint}\n`).join('')}`))
-      if (process.env.DEBUG?.includes('aiclient') && error.stack) process.stderr.write(escapeForTerminal(`${error.stack}\n`))
+      const hints = [
+        ...suggestions,
+        ...(exit === EXIT.usage && !(error instanceof CancelledError)
+          ? [`See \`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\`.`]
+          : []),
+      ]
+      process.stderr.write(
+        escapeForTerminal(
+          `Error: ${message}\n${excerpt ? `${excerpt}\n` : ''}${hints.map((hint) => `  › ${hint}\n`).join('')}`,
+        ),
+      )
+      if (process.env.DEBUG?.includes('aiclient') && error.stack)
+        process.stderr.write(escapeForTerminal(`${error.stack}\n`))
     }
     return this.exit(exit)
   }

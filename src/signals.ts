@@ -20,7 +20,10 @@ export function terminatedBy(): TerminationSignal | undefined {
  * than once, are ignored. Returns a function that stops watching (the stream listeners stay: a stream that failed
  * is destroyed, later writes to it are dropped silently, and they must not turn into uncaught errors).
  */
-export function onTermination(onEnd: (signal: TerminationSignal) => void, streams: NodeJS.EventEmitter[] = [process.stdout, process.stderr]): () => void {
+export function onTermination(
+  onEnd: (signal: TerminationSignal) => void,
+  streams: NodeJS.EventEmitter[] = [process.stdout, process.stderr],
+): () => void {
   let ended = false
   const listeners = new Map(SIGNALS.map((signal) => [signal, () => end(signal)]))
   const stop = () => {

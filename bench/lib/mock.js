@@ -10,7 +10,13 @@ export const TTFT_EVENTS = 5
 
 // The upstream cannot see which route a proxy chose, so the model name in the body picks the canned reply:
 // every system under test forwards the same body, and one aiclient process serves every scenario.
-export const MODELS = {json: 'bench-json', sse: 'bench-sse', paced: 'bench-paced', ttft: 'bench-ttft', sweep: 'bench-sweep'}
+export const MODELS = {
+  json: 'bench-json',
+  sse: 'bench-sse',
+  paced: 'bench-paced',
+  ttft: 'bench-ttft',
+  sweep: 'bench-sweep',
+}
 
 const CREATED = 1767225600
 const TOKEN = (i) => `tok${i} `
@@ -23,12 +29,22 @@ export const openaiJson = JSON.stringify({
   choices: [
     {
       index: 0,
-      message: {role: 'assistant', content: 'Hello! This is a canned reply from the benchmark upstream, a little longer than a greeting.', refusal: null},
+      message: {
+        role: 'assistant',
+        content: 'Hello! This is a canned reply from the benchmark upstream, a little longer than a greeting.',
+        refusal: null,
+      },
       logprobs: null,
       finish_reason: 'stop',
     },
   ],
-  usage: {prompt_tokens: 12, completion_tokens: 20, total_tokens: 32, prompt_tokens_details: {cached_tokens: 0}, completion_tokens_details: {reasoning_tokens: 0}},
+  usage: {
+    prompt_tokens: 12,
+    completion_tokens: 20,
+    total_tokens: 32,
+    prompt_tokens_details: {cached_tokens: 0},
+    completion_tokens_details: {reasoning_tokens: 0},
+  },
   system_fingerprint: 'fp_bench',
 })
 
@@ -37,7 +53,9 @@ export const anthropicJson = JSON.stringify({
   type: 'message',
   role: 'assistant',
   model: 'claude-bench',
-  content: [{type: 'text', text: 'Hello! This is a canned reply from the benchmark upstream, a little longer than a greeting.'}],
+  content: [
+    {type: 'text', text: 'Hello! This is a canned reply from the benchmark upstream, a little longer than a greeting.'},
+  ],
   stop_reason: 'end_turn',
   stop_sequence: null,
   usage: {input_tokens: 12, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0},
@@ -55,7 +73,8 @@ const openaiChunk = (delta, finish) =>
 /** OpenAI stream: `count` content deltas (the first also carries the role), a finish chunk, `[DONE]`. */
 export function openaiEvents(count) {
   const events = []
-  for (let i = 0; i < count; i++) events.push(openaiChunk(i === 0 ? {role: 'assistant', content: TOKEN(i)} : {content: TOKEN(i)}, null))
+  for (let i = 0; i < count; i++)
+    events.push(openaiChunk(i === 0 ? {role: 'assistant', content: TOKEN(i)} : {content: TOKEN(i)}, null))
   events.push(openaiChunk({}, 'stop'))
   events.push('data: [DONE]\n\n')
   return events
@@ -80,22 +99,36 @@ export function anthropicEvents(count) {
     }),
     anthropicEvent('content_block_start', {index: 0, content_block: {type: 'text', text: ''}}),
   ]
-  for (let i = 0; i < count; i++) events.push(anthropicEvent('content_block_delta', {index: 0, delta: {type: 'text_delta', text: TOKEN(i)}}))
+  for (let i = 0; i < count; i++)
+    events.push(anthropicEvent('content_block_delta', {index: 0, delta: {type: 'text_delta', text: TOKEN(i)}}))
   events.push(anthropicEvent('content_block_stop', {index: 0}))
-  events.push(anthropicEvent('message_delta', {delta: {stop_reason: 'end_turn', stop_sequence: null}, usage: {output_tokens: count}}))
+  events.push(
+    anthropicEvent('message_delta', {
+      delta: {stop_reason: 'end_turn', stop_sequence: null},
+      usage: {output_tokens: count},
+    }),
+  )
   events.push(anthropicEvent('message_stop', {}))
   return events
 }
 
 /** Request bodies as clients send them; `model` decides which canned reply comes back. */
 export function openaiRequest(kind) {
-  const body = {model: MODELS[kind], messages: [{role: 'user', content: 'Say hello in one short sentence.'}], max_tokens: 64}
+  const body = {
+    model: MODELS[kind],
+    messages: [{role: 'user', content: 'Say hello in one short sentence.'}],
+    max_tokens: 64,
+  }
   if (kind !== 'json') body.stream = true
   return JSON.stringify(body)
 }
 
 export function anthropicRequest(kind) {
-  const body = {model: MODELS[kind], max_tokens: 64, messages: [{role: 'user', content: 'Say hello in one short sentence.'}]}
+  const body = {
+    model: MODELS[kind],
+    max_tokens: 64,
+    messages: [{role: 'user', content: 'Say hello in one short sentence.'}],
+  }
   if (kind !== 'json') body.stream = true
   return JSON.stringify(body)
 }
@@ -109,7 +142,9 @@ function quote(text) {
 function echoStream(events, paceMs) {
   const lines = events.map((event, i) => {
     const last = i === events.length - 1
-    return paceMs && !last ? `      echo -n ${quote(event)}; echo_flush; echo_sleep ${paceMs / 1000};` : `      echo -n ${quote(event)};`
+    return paceMs && !last
+      ? `      echo -n ${quote(event)}; echo_flush; echo_sleep ${paceMs / 1000};`
+      : `      echo -n ${quote(event)};`
   })
   return lines.join('\n')
 }
@@ -129,14 +164,18 @@ export function nginxConfig({dir, port}) {
   const locations = []
   for (const protocol of ['openai', 'anthropic']) {
     const json = protocol === 'openai' ? openaiJson : anthropicJson
-    locations.push(`    location = /r/json/${protocol} { internal; default_type application/json; return 200 ${quote(json)}; }`)
+    locations.push(
+      `    location = /r/json/${protocol} { internal; default_type application/json; return 200 ${quote(json)}; }`,
+    )
     for (const [kind, events, paceMs] of [
       ['sse', streams[protocol].sse, 0],
       ['paced', streams[protocol].sse, PACE_MS],
       ['ttft', streams[protocol].ttft, PACE_MS],
       ['sweep', streams[protocol].sse, SWEEP_PACE_MS],
     ]) {
-      locations.push(`    location = /r/${kind}/${protocol} {\n      internal;\n      default_type text/event-stream;\n${echoStream(events, paceMs)}\n    }`)
+      locations.push(
+        `    location = /r/${kind}/${protocol} {\n      internal;\n      default_type text/event-stream;\n${echoStream(events, paceMs)}\n    }`,
+      )
     }
   }
   return `# generated by bench/lib/mock.js

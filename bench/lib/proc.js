@@ -61,7 +61,8 @@ export async function listeningPort(pid, child, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs
   const pattern = new RegExp(`127\\.0\\.0\\.1:(\\d+)\\s.*pid=${pid},`)
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process ${pid} exited (${child.exitCode ?? child.signalCode}) before listening`)
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`process ${pid} exited (${child.exitCode ?? child.signalCode}) before listening`)
     const {stdout} = await run('ss', ['-ltnpH'])
     for (const line of stdout.split('\n')) {
       const m = pattern.exec(line)

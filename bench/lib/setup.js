@@ -25,7 +25,10 @@ export function ensureTools({install = true} = {}) {
     process.exit(1)
   }
   log(`installing ${missing.join(', ')}`)
-  const result = spawnSync('sh', ['-c', command], {stdio: ['ignore', 'ignore', 'inherit'], env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'}})
+  const result = spawnSync('sh', ['-c', command], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'},
+  })
   if (result.status !== 0) {
     console.error(`Installing failed. Run by hand:\n  ${command}`)
     process.exit(1)
@@ -57,7 +60,8 @@ export function ensureBuild() {
     return
   }
   // Others may be editing src/ while the bench runs: say so rather than rebuild under them.
-  if (newestMtime(join(ROOT, 'src')) > statSync(serve).mtimeMs) log('warning: src/ is newer than dist/; the bench measures dist/ as built (npm run build to refresh)')
+  if (newestMtime(join(ROOT, 'src')) > statSync(serve).mtimeMs)
+    log('warning: src/ is newer than dist/; the bench measures dist/ as built (npm run build to refresh)')
 }
 
 /**
@@ -70,7 +74,8 @@ export async function snapshotApp(dir) {
   for (let waited = 0; ; waited++) {
     const ready = existsSync(join(dist, 'commands/serve.js')) && Date.now() - newestMtime(dist) > 3000
     if (ready) break
-    if (waited === 120) throw new Error('dist/ kept changing or stayed missing for 2 minutes; run npm run build and try again')
+    if (waited === 120)
+      throw new Error('dist/ kept changing or stayed missing for 2 minutes; run npm run build and try again')
     if (waited === 0) log('waiting for dist/ to be complete (a build may be running)')
     await new Promise((r) => setTimeout(r, 1000))
   }
@@ -84,11 +89,35 @@ export async function snapshotApp(dir) {
 }
 
 export function poolFile(nginxOrigin) {
-  const common = {checkModelName: null, isHealthy: true, isDisabled: false, lastUsed: null, usageCount: 0, errorCount: 0, lastErrorTime: null}
+  const common = {
+    checkModelName: null,
+    isHealthy: true,
+    isDisabled: false,
+    lastUsed: null,
+    usageCount: 0,
+    errorCount: 0,
+    lastErrorTime: null,
+  }
   return JSON.stringify(
     {
-      'openai-custom': [{uuid: '0b1e2c3d-0000-4000-8000-000000000001', customName: 'bench-openai', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `${nginxOrigin}/v1`, ...common}],
-      'claude-custom': [{uuid: '0b1e2c3d-0000-4000-8000-000000000002', customName: 'bench-claude', CLAUDE_API_KEY: 'sk-ant-bench', CLAUDE_BASE_URL: nginxOrigin, ...common}],
+      'openai-custom': [
+        {
+          uuid: '0b1e2c3d-0000-4000-8000-000000000001',
+          customName: 'bench-openai',
+          OPENAI_API_KEY: 'sk-bench',
+          OPENAI_BASE_URL: `${nginxOrigin}/v1`,
+          ...common,
+        },
+      ],
+      'claude-custom': [
+        {
+          uuid: '0b1e2c3d-0000-4000-8000-000000000002',
+          customName: 'bench-claude',
+          CLAUDE_API_KEY: 'sk-ant-bench',
+          CLAUDE_BASE_URL: nginxOrigin,
+          ...common,
+        },
+      ],
     },
     null,
     2,
@@ -98,28 +127,52 @@ export function poolFile(nginxOrigin) {
 // A clean environment for the proxies: no outbound proxy, no incoming key, no user settings.
 export function childEnv(dir) {
   const env = {...process.env, NO_COLOR: '1', AICLIENT_CONFIG_DIR: join(dir, 'config')}
-  for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'AICLIENT_API_KEY', 'AICLIENT_POOLS_FILE', 'DEBUG']) delete env[name]
+  for (const name of [
+    'HTTPS_PROXY',
+    'https_proxy',
+    'HTTP_PROXY',
+    'http_proxy',
+    'AICLIENT_API_KEY',
+    'AICLIENT_POOLS_FILE',
+    'DEBUG',
+  ])
+    delete env[name]
   return env
 }
 
 // ---------------------------------------------------------------------------------------------- load tools
 
 export async function wrk({url, bodyFile, c, seconds}) {
-  const {stdout} = await run('taskset', ['-c', CORES.load, 'wrk', '-t1', `-c${c}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(BENCH, 'post.lua'), url], {
-    env: {...process.env, BENCH_BODY_FILE: bodyFile},
-  })
-  const line = stdout.trim().split('\n').findLast((l) => l.startsWith('{'))
+  const {stdout} = await run(
+    'taskset',
+    ['-c', CORES.load, 'wrk', '-t1', `-c${c}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(BENCH, 'post.lua'), url],
+    {
+      env: {...process.env, BENCH_BODY_FILE: bodyFile},
+    },
+  )
+  const line = stdout
+    .trim()
+    .split('\n')
+    .findLast((l) => l.startsWith('{'))
   if (!line) throw new Error(`wrk printed no summary:\n${stdout}`)
   const r = JSON.parse(line)
   const errors = r.connectErrors + r.readErrors + r.writeErrors + r.statusErrors + r.timeouts
-  return {rps: r.requests / (r.durationUs / 1e6), requests: r.requests, errors, p50: r.p50Us / 1000, p99: r.p99Us / 1000}
+  return {
+    rps: r.requests / (r.durationUs / 1e6),
+    requests: r.requests,
+    errors,
+    p50: r.p50Us / 1000,
+    p99: r.p99Us / 1000,
+  }
 }
 
 /** nginx on the load core with the canned replies, and a request body file per kind and protocol. */
 export async function startMock(dir) {
   const port = await freePort()
   writeFileSync(join(dir, 'nginx.conf'), mock.nginxConfig({dir, port}))
-  const nginx = startPinned(CORES.load, ['nginx', '-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {stderr: join(dir, 'nginx.stderr')})
+  const nginx = startPinned(CORES.load, ['nginx', '-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stderr: join(dir, 'nginx.stderr'),
+  })
   const origin = `http://127.0.0.1:${port}`
   await waitForHttp(`${origin}/`)
   const bodies = {}

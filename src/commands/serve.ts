@@ -25,20 +25,40 @@ Without --api-key only programs on this machine can use it: web pages of other o
   ]
   static override flags = {
     host: Flags.string({description: 'address to listen on (config.json HOST; default 127.0.0.1)'}),
-    port: Flags.integer({description: 'port to listen on, 0 for any free port (config.json SERVER_PORT; default 3000)', min: 0, max: 65_535}),
-    'model-provider': Flags.string({description: 'default provider type for requests that do not choose one (config.json MODEL_PROVIDER)'}),
-    'api-key': Flags.string({description: 'key clients must send (env AICLIENT_API_KEY, config.json REQUIRED_API_KEY)'}),
+    port: Flags.integer({
+      description: 'port to listen on, 0 for any free port (config.json SERVER_PORT; default 3000)',
+      min: 0,
+      max: 65_535,
+    }),
+    'model-provider': Flags.string({
+      description: 'default provider type for requests that do not choose one (config.json MODEL_PROVIDER)',
+    }),
+    'api-key': Flags.string({
+      description: 'key clients must send (env AICLIENT_API_KEY, config.json REQUIRED_API_KEY)',
+    }),
     'cors-origin': Flags.string({
-      description: 'let web pages of this origin call the server, e.g. http://localhost:5173; repeat or separate with commas (env AICLIENT_CORS_ORIGINS, config.json CORS_ORIGINS)',
+      description:
+        'let web pages of this origin call the server, e.g. http://localhost:5173; repeat or separate with commas (env AICLIENT_CORS_ORIGINS, config.json CORS_ORIGINS)',
       multiple: true,
     }),
     'health-check-interval': Flags.integer({
-      description: 'also probe healthy instances every N seconds (config.json HEALTH_CHECK_INTERVAL_SECONDS; default 0 = off, probes spend quota)',
+      description:
+        'also probe healthy instances every N seconds (config.json HEALTH_CHECK_INTERVAL_SECONDS; default 0 = off, probes spend quota)',
       min: 0,
     }),
-    watch: Flags.boolean({char: 'w', description: 'show a live status board instead of log lines (needs a terminal; falls back to logs without one or with CI set)'}),
-    demo: Flags.boolean({description: 'serve bundled local fake upstreams from a throwaway pool file (no keys needed)'}),
-    'demo-load': Flags.integer({description: 'with --demo: send this many requests per second of demo traffic', min: 1, dependsOn: ['demo']}),
+    watch: Flags.boolean({
+      char: 'w',
+      description:
+        'show a live status board instead of log lines (needs a terminal; falls back to logs without one or with CI set)',
+    }),
+    demo: Flags.boolean({
+      description: 'serve bundled local fake upstreams from a throwaway pool file (no keys needed)',
+    }),
+    'demo-load': Flags.integer({
+      description: 'with --demo: send this many requests per second of demo traffic',
+      min: 1,
+      dependsOn: ['demo'],
+    }),
   }
 
   async run(): Promise<void> {
@@ -68,7 +88,9 @@ Without --api-key only programs on this machine can use it: web pages of other o
     const board = this.flags.watch && this.canRenderLive()
     // Watched from here: a signal or a lost terminal during startup shuts down once the server is up. The board
     // reads keys from stdin, which fails too once the terminal is gone.
-    const shutdown = waitForShutdown(board ? [process.stdout, process.stderr, process.stdin] : [process.stdout, process.stderr])
+    const shutdown = waitForShutdown(
+      board ? [process.stdout, process.stderr, process.stdin] : [process.stdout, process.stderr],
+    )
     const log = board ? (line: string) => void feed.emit('log', line) : createLineWriter(process.stdout)
     const warn = board ? (line: string) => void feed.emit('message', line) : createLineWriter(process.stderr)
     let proxy: RunningProxy
@@ -79,13 +101,19 @@ Without --api-key only programs on this machine can use it: web pages of other o
         onRecord: board ? (record) => feed.emit('record', record) : (record) => log(formatRecord(record)),
         onWarning: (message) => warn(`warning: ${message}`),
         // Fields a conversion cannot carry are dropped silently unless asked: they are expected, not errors.
-        onDropped: process.env.DEBUG?.includes('aiclient') ? (field) => warn(`debug: dropped ${field} in conversion`) : undefined,
+        onDropped: process.env.DEBUG?.includes('aiclient')
+          ? (field) => warn(`debug: dropped ${field} in conversion`)
+          : undefined,
       })
     } catch (error) {
       await demo?.close()
       const code = (error as NodeJS.ErrnoException).code
-      if (code === 'EADDRINUSE') throw new AppError(`Port ${settings.port} on ${settings.host} is already in use.`, {suggestions: ['Pick another with --port (0 picks a free one).']})
-      if (code === 'EADDRNOTAVAIL') throw new AppError(`Cannot listen on ${settings.host}: no such address on this machine.`)
+      if (code === 'EADDRINUSE')
+        throw new AppError(`Port ${settings.port} on ${settings.host} is already in use.`, {
+          suggestions: ['Pick another with --port (0 picks a free one).'],
+        })
+      if (code === 'EADDRNOTAVAIL')
+        throw new AppError(`Cannot listen on ${settings.host}: no such address on this machine.`)
       throw error
     }
     proxy.state.on('event', (event: PoolEvent) => {
@@ -93,12 +121,22 @@ Without --api-key only programs on this machine can use it: web pages of other o
       if (line) (board ? warn : log)(line)
     })
     const counts = proxy.state.types().map((type) => `${type}: ${proxy.state.list(type).length}`)
-    this.log(`aiclient listening on ${proxy.url} — ${counts.length > 0 ? counts.join(', ') : 'no instances yet'} (pool file ${poolsFile})${settings.apiKey ? '; API key required' : ''}`)
-    if (demo && !board) this.log(`demo: fake upstreams ${demo.upstreams.map((u) => `${u.name} ${u.url}`).join(', ')}; try:\n  curl ${proxy.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`)
-    const load = demo && this.flags['demo-load'] ? (await import('../demo/load.js')).startDemoLoad(proxy.url, this.flags['demo-load'], settings.apiKey) : undefined
+    this.log(
+      `aiclient listening on ${proxy.url} — ${counts.length > 0 ? counts.join(', ') : 'no instances yet'} (pool file ${poolsFile})${settings.apiKey ? '; API key required' : ''}`,
+    )
+    if (demo && !board)
+      this.log(
+        `demo: fake upstreams ${demo.upstreams.map((u) => `${u.name} ${u.url}`).join(', ')}; try:\n  curl ${proxy.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`,
+      )
+    const load =
+      demo && this.flags['demo-load']
+        ? (await import('../demo/load.js')).startDemoLoad(proxy.url, this.flags['demo-load'], settings.apiKey)
+        : undefined
     let quitFromBoard: () => void = () => {}
     const boardQuit = new Promise<void>((resolve) => (quitFromBoard = resolve))
-    const view = board ? (await import('../ui/board/render.js')).renderBoard(proxy, feed, () => quitFromBoard()) : undefined
+    const view = board
+      ? (await import('../ui/board/render.js')).renderBoard(proxy, feed, () => quitFromBoard())
+      : undefined
     await Promise.race([shutdown, boardQuit])
     try {
       view?.unmount()

@@ -5,7 +5,16 @@ const OSC52 = '\u001b]52;c;cm0gLXJmIH4=\u0007'
 
 describe('escapeControls', () => {
   it('keeps ordinary text, CJK, emoji with joiners, right-to-left text and its marks, backslashes', () => {
-    for (const text of ['work account 3', '工作账号', '🧑‍💻 dev 🚀', 'שלום\u200fעולם', 'café — “quoted” ½', 'C:\\Users\\me', 'a\\nb', '']) {
+    for (const text of [
+      'work account 3',
+      '工作账号',
+      '🧑‍💻 dev 🚀',
+      'שלום\u200fעולם',
+      'café — “quoted” ½',
+      'C:\\Users\\me',
+      'a\\nb',
+      '',
+    ]) {
       expect(escapeControls(text)).toBe(text)
     }
   })

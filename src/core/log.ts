@@ -48,7 +48,8 @@ export function formatPoolEvent(event: PoolEvent, now: number): string | undefin
   const live = event.instance
   const name = instanceLabel(live)
   const time = new Date(now).toISOString()
-  if (event.type === 'probe') return `${time} probe ${live.config.type} ${name} ${event.healthy ? 'ok' : `failed: ${event.reason ?? 'unknown'}`}`
+  if (event.type === 'probe')
+    return `${time} probe ${live.config.type} ${name} ${event.healthy ? 'ok' : `failed: ${event.reason ?? 'unknown'}`}`
   const until = event.state === 'cooling' ? ` until ${new Date(live.cooldownUntil).toISOString()}` : ''
   return `${time} health ${live.config.type} ${name} ${event.state}${event.reason ? ` (${event.reason})` : ''}${until}`
 }

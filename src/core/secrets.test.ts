@@ -14,7 +14,12 @@ describe('secretValues', () => {
       customName: 'not-a-secret-at-all',
       id_token: 'short',
     })
-    expect(values).toEqual(['ya29.an-access-token-value', '1//a-refresh-token-value', 'a-client-secret-value', 'sk-an-api-key-value-0123'])
+    expect(values).toEqual([
+      'ya29.an-access-token-value',
+      '1//a-refresh-token-value',
+      'a-client-secret-value',
+      'sk-an-api-key-value-0123',
+    ])
   })
 })
 

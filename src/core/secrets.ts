@@ -50,7 +50,8 @@ const MIN_SECRET_LENGTH = 8
 export function secretValues(record: Record<string, unknown>): string[] {
   const values: string[] = []
   for (const [key, value] of Object.entries(record)) {
-    if (typeof value === 'string' && value.length >= MIN_SECRET_LENGTH && SECRET_VALUE_FIELD.test(key)) values.push(value)
+    if (typeof value === 'string' && value.length >= MIN_SECRET_LENGTH && SECRET_VALUE_FIELD.test(key))
+      values.push(value)
   }
   return values
 }
@@ -89,7 +90,8 @@ class SecretRegistry {
 
   redact(text: string): string {
     let out = text
-    for (const [needle, mask] of (this.needles ??= this.build())) if (out.includes(needle)) out = out.split(needle).join(mask)
+    for (const [needle, mask] of (this.needles ??= this.build()))
+      if (out.includes(needle)) out = out.split(needle).join(mask)
     return out
   }
 

@@ -35,7 +35,13 @@ export function relativeTime(iso: string | null, now: number): string {
   const future = seconds < 0
   const abs = Math.abs(seconds)
   const span =
-    abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.floor(abs / 60)}m` : abs < 86_400 ? `${Math.floor(abs / 3600)}h` : `${Math.floor(abs / 86_400)}d`
+    abs < 60
+      ? `${abs}s`
+      : abs < 3600
+        ? `${Math.floor(abs / 60)}m`
+        : abs < 86_400
+          ? `${Math.floor(abs / 3600)}h`
+          : `${Math.floor(abs / 86_400)}d`
   return future ? `in ${span}` : `${span} ago`
 }
 

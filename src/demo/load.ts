@@ -4,7 +4,12 @@ export interface DemoLoad {
   stop(): Promise<void>
 }
 
-const PROMPTS = ['Say hello', 'What is a provider pool?', 'Write a haiku about failover', 'Explain round-robin in one line']
+const PROMPTS = [
+  'Say hello',
+  'What is a provider pool?',
+  'Write a haiku about failover',
+  'Explain round-robin in one line',
+]
 
 /**
  * Sends a steady mix of OpenAI and Anthropic requests (a third of them streamed) to the proxy, so the demo
@@ -22,8 +27,16 @@ export function startDemoLoad(baseUrl: string, requestsPerSecond: number, apiKey
     const body = anthropic
       ? {model: 'claude-custom:claude-sonnet-4-5', max_tokens: 64, stream, messages: [{role: 'user', content: prompt}]}
       : {model: 'gpt-4o-mini', stream, messages: [{role: 'user', content: prompt}]}
-    const headers: Record<string, string> = {'content-type': 'application/json', ...(apiKey ? {authorization: `Bearer ${apiKey}`} : {})}
-    const work = request(`${baseUrl}${anthropic ? '/v1/messages' : '/v1/chat/completions'}`, {method: 'POST', headers, body: JSON.stringify(body), dispatcher: agent})
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...(apiKey ? {authorization: `Bearer ${apiKey}`} : {}),
+    }
+    const work = request(`${baseUrl}${anthropic ? '/v1/messages' : '/v1/chat/completions'}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      dispatcher: agent,
+    })
       .then((response) => response.body.dump())
       .catch(() => {})
     inFlight.add(work)

@@ -43,7 +43,8 @@ interface Tokens {
 const MODELS = {openai: ['gpt-4o-mini', 'gpt-4o'], anthropic: ['claude-sonnet-4-5', 'claude-haiku-4-5']}
 const CREATED = 1_735_689_600
 
-const frame = (data: unknown, event?: string): string => `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`
+const frame = (data: unknown, event?: string): string =>
+  `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`
 
 /** Words with their trailing spaces, so a stream shows text arriving piece by piece */
 const pieces = (text: string): string[] => text.match(/\S+\s*|\s+/g) ?? ['']
@@ -54,18 +55,24 @@ const id = (): string => `demo${String(served++).padStart(4, '0')}`
 const openai: Dialect = {
   generatePath: '/v1/chat/completions',
   baseUrl: (origin) => `${origin}/v1`,
-  models: () => ({object: 'list', data: MODELS.openai.map((m) => ({id: m, object: 'model', created: CREATED, owned_by: 'demo'}))}),
+  models: () => ({
+    object: 'list',
+    data: MODELS.openai.map((m) => ({id: m, object: 'model', created: CREATED, owned_by: 'demo'})),
+  }),
   unary: (model, text, t) => ({
     id: `chatcmpl-${id()}`,
     object: 'chat.completion',
     created: CREATED,
     model,
-    choices: [{index: 0, message: {role: 'assistant', content: text, refusal: null}, logprobs: null, finish_reason: 'stop'}],
+    choices: [
+      {index: 0, message: {role: 'assistant', content: text, refusal: null}, logprobs: null, finish_reason: 'stop'},
+    ],
     usage: {prompt_tokens: t.input, completion_tokens: t.output, total_tokens: t.input + t.output},
   }),
   events(model, text, t, includeUsage) {
     const base = {id: `chatcmpl-${id()}`, object: 'chat.completion.chunk', created: CREATED, model}
-    const chunk = (delta: object, finish: string | null = null) => frame({...base, choices: [{index: 0, delta, finish_reason: finish}]})
+    const chunk = (delta: object, finish: string | null = null) =>
+      frame({...base, choices: [{index: 0, delta, finish_reason: finish}]})
     const usage = {prompt_tokens: t.input, completion_tokens: t.output, total_tokens: t.input + t.output}
     return [
       chunk({role: 'assistant', content: ''}),
@@ -99,11 +106,21 @@ const anthropic: Dialect = {
   }),
   events(model, text, t) {
     const event = (type: string, data: object = {}) => frame({type, ...data}, type)
-    const message = {id: `msg_${id()}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null}
+    const message = {
+      id: `msg_${id()}`,
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+    }
     return [
       event('message_start', {message: {...message, usage: {input_tokens: t.input, output_tokens: 1}}}),
       event('content_block_start', {index: 0, content_block: {type: 'text', text: ''}}),
-      ...pieces(text).map((piece) => event('content_block_delta', {index: 0, delta: {type: 'text_delta', text: piece}})),
+      ...pieces(text).map((piece) =>
+        event('content_block_delta', {index: 0, delta: {type: 'text_delta', text: piece}}),
+      ),
       event('content_block_stop', {index: 0}),
       event('message_delta', {delta: {stop_reason: 'end_turn', stop_sequence: null}, usage: {output_tokens: t.output}}),
       event('message_stop'),
@@ -115,7 +132,10 @@ const anthropic: Dialect = {
 const estimate = (value: unknown): number => Math.max(1, Math.ceil(JSON.stringify(value ?? '').length / 4))
 
 function lastUserText(body: JsonObject): string {
-  const content = asArray(body.messages).filter(isObject).filter((m) => m.role === 'user').at(-1)?.content
+  const content = asArray(body.messages)
+    .filter(isObject)
+    .filter((m) => m.role === 'user')
+    .at(-1)?.content
   if (typeof content === 'string') return content
   return asArray(content)
     .map((part) => asString(asObject(part).text) ?? '')
@@ -154,14 +174,20 @@ export async function startDemoUpstream(options: DemoUpstreamOptions): Promise<D
     if (req.method === 'POST' && path === '/v1/messages/count_tokens' && dialect === anthropic) {
       return sendJson(res, 200, {input_tokens: estimate(body.messages)})
     }
-    if (req.method !== 'POST' || path !== dialect.generatePath) return sendJson(res, 404, dialect.error(`${req.method} ${path} not found`))
+    if (req.method !== 'POST' || path !== dialect.generatePath)
+      return sendJson(res, 404, dialect.error(`${req.method} ${path} not found`))
     calls++
-    if (options.failEvery && calls % options.failEvery === 0) return sendJson(res, 500, dialect.error('demo: simulated outage'))
+    if (options.failEvery && calls % options.failEvery === 0)
+      return sendJson(res, 500, dialect.error('demo: simulated outage'))
     const model = typeof body.model === 'string' ? body.model : MODELS[options.protocol][0]!
     const text = `${options.name}: ${lastUserText(body)}`
     const tokens = {input: estimate(body.messages), output: estimate(text)}
     if (body.stream !== true) return sendJson(res, 200, dialect.unary(model, text, tokens))
-    return sendStream(res, dialect.events(model, text, tokens, asObject(body.stream_options).include_usage === true), options.paceMs)
+    return sendStream(
+      res,
+      dialect.events(model, text, tokens, asObject(body.stream_options).include_usage === true),
+      options.paceMs,
+    )
   }
   const server = createServer((req, res) => {
     handle(req, res).catch(() => res.destroy())

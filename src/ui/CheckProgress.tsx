@@ -25,7 +25,8 @@ export function CheckProgress({rows, frame}: {rows: CheckRow[]; frame: number}) 
         // Labels carry instance names from the pool file.
         const label = escapeControls(row.label)
         if (row.result === 'waiting') return <Text key={row.key} dimColor>{`  · ${label}`}</Text>
-        if (row.result === 'running') return <Text key={row.key}>{`  ${SPINNER[frame % SPINNER.length]} ${label}`}</Text>
+        if (row.result === 'running')
+          return <Text key={row.key}>{`  ${SPINNER[frame % SPINNER.length]} ${label}`}</Text>
         const entry = row.result
         return (
           <Text key={row.key} color={COLORS[entry.state]}>

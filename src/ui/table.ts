@@ -38,7 +38,10 @@ export function renderTable<Row>(rows: Row[], columns: Column<Row>[], maxWidth =
       .map((text, i) => colorize(i, truncate(text, widths[i]!).padEnd(i === texts.length - 1 ? 0 : widths[i]!)))
       .join(' '.repeat(gap))
       .trimEnd()
-  const header = line(columns.map((c) => c.header), (_i, text) => chalk.bold(text))
+  const header = line(
+    columns.map((c) => c.header),
+    (_i, text) => chalk.bold(text),
+  )
   const body = rows.map((row, r) =>
     line(cells[r]!, (i, text) => {
       const color = columns[i]!.color

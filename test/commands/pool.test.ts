@@ -19,7 +19,8 @@ beforeEach(async () => {
 })
 afterEach(async () => cleanup())
 
-const cli = (args: string[], extra: {env?: Record<string, string>; stdin?: string} = {}) => runCli(args, {cwd: dir, ...extra})
+const cli = (args: string[], extra: {env?: Record<string, string>; stdin?: string} = {}) =>
+  runCli(args, {cwd: dir, ...extra})
 
 function expectNoSecret(result: CliResult): void {
   expect(result.stdout).not.toContain(PLANTED)
@@ -32,16 +33,26 @@ describe('pool commands', () => {
     expect(plain.code).toBe(0)
     expect(plain.stdout.trim()).toMatch(/^[0-9a-f-]{36}$/)
     expect((await stat(pools)).mode & 0o777).toBe(0o600)
-    const json = await cli(['pool', 'add', 'claude-custom', '--json'], {env: {AICLIENT_KEY: 'sk-ant-fromenv-0123456789'}})
+    const json = await cli(['pool', 'add', 'claude-custom', '--json'], {
+      env: {AICLIENT_KEY: 'sk-ant-fromenv-0123456789'},
+    })
     expect(json.code).toBe(0)
     const payload = JSON.parse(json.stdout)
-    expect(payload).toMatchObject({type: 'claude-custom', CLAUDE_BASE_URL: 'https://api.anthropic.com', isHealthy: true})
+    expect(payload).toMatchObject({
+      type: 'claude-custom',
+      CLAUDE_BASE_URL: 'https://api.anthropic.com',
+      isHealthy: true,
+    })
     expect(payload.CLAUDE_API_KEY).not.toContain('fromenv')
-    expect(JSON.parse(await readFile(pools, 'utf8'))['claude-custom'][1].CLAUDE_API_KEY).toBe('sk-ant-fromenv-0123456789')
+    expect(JSON.parse(await readFile(pools, 'utf8'))['claude-custom'][1].CLAUDE_API_KEY).toBe(
+      'sk-ant-fromenv-0123456789',
+    )
   })
 
   it('add --key - reads the key from stdin', async () => {
-    const result = await cli(['pool', 'add', 'openai-custom', '--key', '-', '--json'], {stdin: 'sk-stdin-0123456789abcdef\n'})
+    const result = await cli(['pool', 'add', 'openai-custom', '--key', '-', '--json'], {
+      stdin: 'sk-stdin-0123456789abcdef\n',
+    })
     expect(result.code).toBe(0)
     const doc = JSON.parse(await readFile(pools, 'utf8'))
     expect(doc['openai-custom'][2].OPENAI_API_KEY).toBe('sk-stdin-0123456789abcdef')
@@ -49,7 +60,9 @@ describe('pool commands', () => {
 
   it('20 concurrent add processes yield 20 new instances and valid JSON', async () => {
     const results = await Promise.all(
-      Array.from({length: 20}, (_, i) => cli(['pool', 'add', 'openai-custom', '--key', `sk-concurrent-${i}-0123456789`])),
+      Array.from({length: 20}, (_, i) =>
+        cli(['pool', 'add', 'openai-custom', '--key', `sk-concurrent-${i}-0123456789`]),
+      ),
     )
     for (const result of results) expect(result.code, result.stderr).toBe(0)
     const doc = JSON.parse(await readFile(pools, 'utf8'))
@@ -61,11 +74,20 @@ describe('pool commands', () => {
   }, 60_000)
 
   describe('failures leave the file byte-for-byte unchanged', () => {
-    const cases: Array<{name: string; setup?: () => Promise<string[]>; args: () => string[]; exit: number; message: RegExp}> = [
+    const cases: Array<{
+      name: string
+      setup?: () => Promise<string[]>
+      args: () => string[]
+      exit: number
+      message: RegExp
+    }> = [
       {
         name: 'malformed JSON',
         setup: async () => {
-          await writeFile(pools, '{\n  "openai-custom": [\n    {"uuid": "x" "OPENAI_API_KEY": "' + PLANTED + '"}\n  ]\n}\n')
+          await writeFile(
+            pools,
+            '{\n  "openai-custom": [\n    {"uuid": "x" "OPENAI_API_KEY": "' + PLANTED + '"}\n  ]\n}\n',
+          )
           return []
         },
         args: () => ['pool', 'add', 'openai-custom', '--key', 'sk-another-0123456789'],
@@ -84,9 +106,24 @@ describe('pool commands', () => {
         exit: 1,
         message: /claude-custom\[0\]\.isHealthy: must be true or false/,
       },
-      {name: 'an unknown type', args: () => ['pool', 'add', 'openai-cutsom', '--key', 'k'], exit: 2, message: /Unknown provider type "openai-cutsom". Did you mean "openai-custom"\?/},
-      {name: 'a missing required flag', args: () => ['pool', 'add', 'openai-custom'], exit: 2, message: /needs an API key/},
-      {name: 'a bad URL', args: () => ['pool', 'add', 'openai-custom', '--key', 'sk-x-0123456789abc', '--base-url', 'localhost:99'], exit: 2, message: /is not an http\(s\) URL/},
+      {
+        name: 'an unknown type',
+        args: () => ['pool', 'add', 'openai-cutsom', '--key', 'k'],
+        exit: 2,
+        message: /Unknown provider type "openai-cutsom". Did you mean "openai-custom"\?/,
+      },
+      {
+        name: 'a missing required flag',
+        args: () => ['pool', 'add', 'openai-custom'],
+        exit: 2,
+        message: /needs an API key/,
+      },
+      {
+        name: 'a bad URL',
+        args: () => ['pool', 'add', 'openai-custom', '--key', 'sk-x-0123456789abc', '--base-url', 'localhost:99'],
+        exit: 2,
+        message: /is not an http\(s\) URL/,
+      },
       {
         name: 'a duplicate key',
         args: () => ['pool', 'add', 'openai-custom', '--key', PLANTED],
@@ -113,7 +150,12 @@ describe('pool commands', () => {
         exit: 1,
         message: /Credential file .*qwen\.json is not valid JSON: at line 1, column \d+[\s\S]*aiclient auth login qwen/,
       },
-      {name: 'remove without a TTY or --force', args: () => ['pool', 'remove', '2f579c65'], exit: 2, message: /Re-run with --force/},
+      {
+        name: 'remove without a TTY or --force',
+        args: () => ['pool', 'remove', '2f579c65'],
+        exit: 2,
+        message: /Re-run with --force/,
+      },
     ]
     for (const c of cases) {
       it(c.name, async () => {
@@ -150,7 +192,11 @@ describe('pool commands', () => {
     }
     const listed = JSON.parse(runs[1]!.stdout)
     expect(listed).toHaveLength(6)
-    expect(listed[0]).toMatchObject({type: 'openai-custom', state: 'healthy', uuid: '2f579c65-d3c5-41b1-9985-9f6e3d7bf39c'})
+    expect(listed[0]).toMatchObject({
+      type: 'openai-custom',
+      state: 'healthy',
+      uuid: '2f579c65-d3c5-41b1-9985-9f6e3d7bf39c',
+    })
     expect(listed[0].OPENAI_API_KEY).toMatch(/^sk-…3210$/)
     expect(JSON.parse(runs[3]!.stdout)).toMatchObject({isDisabled: true})
     expect(JSON.parse(runs[6]!.stdout).removed.uuid).toBe('2f579c65-d3c5-41b1-9985-9f6e3d7bf39c')
@@ -159,7 +205,13 @@ describe('pool commands', () => {
 
   it('list shows states and relative times in a table without colour when piped', async () => {
     const doc = JSON.parse(await readFile(pools, 'utf8'))
-    doc['claude-custom'][0] = {...doc['claude-custom'][0], isHealthy: false, lastErrorReason: 'auth', errorCount: 3, lastErrorTime: new Date(Date.now() - 120_000).toISOString()}
+    doc['claude-custom'][0] = {
+      ...doc['claude-custom'][0],
+      isHealthy: false,
+      lastErrorReason: 'auth',
+      errorCount: 3,
+      lastErrorTime: new Date(Date.now() - 120_000).toISOString(),
+    }
     doc['openai-custom'][1].isDisabled = true
     doc['openai-custom'][0].lastUsed = new Date(Date.now() - 5_000).toISOString()
     await writeFile(pools, JSON.stringify(doc))
@@ -212,17 +264,31 @@ describe('pool commands', () => {
 describe('which pool file', () => {
   it('follows flag → AICLIENT_POOLS_FILE → config.json → user setting → ./provider_pools.json', async () => {
     const path = async (env: Record<string, string> = {}, args: string[] = []) =>
-      JSON.parse((await cli(['config', 'path', '--json', ...args], {env})).stdout) as {poolsFile: string; poolsFileSource: string}
+      JSON.parse((await cli(['config', 'path', '--json', ...args], {env})).stdout) as {
+        poolsFile: string
+        poolsFileSource: string
+      }
     expect(await path()).toMatchObject({poolsFile: pools, poolsFileSource: 'default'})
     expect((await cli(['config', 'set', 'poolsFile', 'from-settings.json'])).code).toBe(0)
     expect(await path()).toMatchObject({poolsFile: join(dir, 'from-settings.json'), poolsFileSource: 'settings'})
     await mkdir(join(dir, 'cfg'))
-    await writeFile(join(dir, 'cfg', 'config.json'), JSON.stringify({PROVIDER_POOLS_FILE_PATH: 'from-config.json', MODEL_PROVIDER: 'openai-custom'}))
-    expect(await path({}, ['--config', join(dir, 'cfg', 'config.json')])).toMatchObject({poolsFile: join(dir, 'cfg', 'from-config.json'), poolsFileSource: 'config.json'})
+    await writeFile(
+      join(dir, 'cfg', 'config.json'),
+      JSON.stringify({PROVIDER_POOLS_FILE_PATH: 'from-config.json', MODEL_PROVIDER: 'openai-custom'}),
+    )
+    expect(await path({}, ['--config', join(dir, 'cfg', 'config.json')])).toMatchObject({
+      poolsFile: join(dir, 'cfg', 'from-config.json'),
+      poolsFileSource: 'config.json',
+    })
     await writeFile(join(dir, 'config.json'), JSON.stringify({PROVIDER_POOLS_FILE_PATH: 'cwd-config.json'}))
     expect(await path()).toMatchObject({poolsFile: join(dir, 'cwd-config.json'), poolsFileSource: 'config.json'})
-    expect(await path({AICLIENT_POOLS_FILE: join(dir, 'env.json')})).toMatchObject({poolsFile: join(dir, 'env.json'), poolsFileSource: 'env'})
-    expect(await path({AICLIENT_POOLS_FILE: join(dir, 'env.json')}, ['--provider-pools-file', 'flag.json'])).toMatchObject({
+    expect(await path({AICLIENT_POOLS_FILE: join(dir, 'env.json')})).toMatchObject({
+      poolsFile: join(dir, 'env.json'),
+      poolsFileSource: 'env',
+    })
+    expect(
+      await path({AICLIENT_POOLS_FILE: join(dir, 'env.json')}, ['--provider-pools-file', 'flag.json']),
+    ).toMatchObject({
       poolsFile: join(dir, 'flag.json'),
       poolsFileSource: 'flag',
     })

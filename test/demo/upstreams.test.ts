@@ -34,33 +34,59 @@ it('writes a pool of two OpenAI instances (one flaky) and one Anthropic instance
 })
 
 it('answers the README curl examples through the proxy', async () => {
-  const chat = await post(`${proxy.url}/v1/chat/completions`, {model: 'gpt-4o-mini', messages: [{role: 'user', content: 'hi'}]})
+  const chat = await post(`${proxy.url}/v1/chat/completions`, {
+    model: 'gpt-4o-mini',
+    messages: [{role: 'user', content: 'hi'}],
+  })
   expect(chat.status).toBe(200)
   expect(chat.json().choices[0].message.content).toMatch(/^openai-(a|flaky): hi$/)
-  const claude = await post(`${proxy.url}/claude-custom/v1/messages`, {model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{role: 'user', content: 'hi'}]})
+  const claude = await post(`${proxy.url}/claude-custom/v1/messages`, {
+    model: 'claude-sonnet-4-5',
+    max_tokens: 100,
+    messages: [{role: 'user', content: 'hi'}],
+  })
   expect(claude.status).toBe(200)
-  expect(claude.json()).toMatchObject({role: 'assistant', content: [{type: 'text', text: 'claude-a: hi'}], stop_reason: 'end_turn'})
+  expect(claude.json()).toMatchObject({
+    role: 'assistant',
+    content: [{type: 'text', text: 'claude-a: hi'}],
+    stop_reason: 'end_turn',
+  })
   expect((await get(`${proxy.url}/health`)).status).toBe(200)
 })
 
 it('streams to the OpenAI and Anthropic SDKs', async () => {
   const openai = new OpenAI({baseURL: `${proxy.url}/v1`, apiKey: 'unused', maxRetries: 0})
-  const stream = await openai.chat.completions.create({model: 'gpt-4o-mini', stream: true, messages: [{role: 'user', content: 'say a few words'}]})
+  const stream = await openai.chat.completions.create({
+    model: 'gpt-4o-mini',
+    stream: true,
+    messages: [{role: 'user', content: 'say a few words'}],
+  })
   const deltas: string[] = []
   for await (const chunk of stream) deltas.push(chunk.choices[0]?.delta.content ?? '')
   expect(deltas.filter((d) => d !== '').length).toBeGreaterThan(1)
   expect(deltas.join('')).toMatch(/^openai-(a|flaky): say a few words$/)
 
   const anthropic = new Anthropic({baseURL: `${proxy.url}/claude-custom`, apiKey: 'unused', maxRetries: 0})
-  const message = await anthropic.messages.stream({model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{role: 'user', content: 'hello there'}]}).finalMessage()
-  expect(message.content.map((block) => (block.type === 'text' ? block.text : block.type))).toEqual(['claude-a: hello there'])
+  const message = await anthropic.messages
+    .stream({model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{role: 'user', content: 'hello there'}]})
+    .finalMessage()
+  expect(message.content.map((block) => (block.type === 'text' ? block.text : block.type))).toEqual([
+    'claude-a: hello there',
+  ])
   expect(message.stop_reason).toBe('end_turn')
 })
 
 it('fails every fifth request to openai-flaky with a 500, which the proxy fails over', async () => {
   proxy.records.length = 0
   for (let i = 0; i < 20; i++) {
-    expect((await post(`${proxy.url}/v1/chat/completions`, {model: 'gpt-4o-mini', messages: [{role: 'user', content: `n${i}`}]})).status).toBe(200)
+    expect(
+      (
+        await post(`${proxy.url}/v1/chat/completions`, {
+          model: 'gpt-4o-mini',
+          messages: [{role: 'user', content: `n${i}`}],
+        })
+      ).status,
+    ).toBe(200)
   }
   const failedOver = proxy.records.filter((r) => r.attempts === 2)
   expect(failedOver.length).toBeGreaterThanOrEqual(1)

@@ -29,7 +29,11 @@ it('serve --watch --demo: counts move with traffic, d disables in the pool file,
   expect(first).toMatch(/› openai-a\s+● healthy\s+0\s+0/)
   for (const line of first.split('\n')) expect(line.length).toBeLessThanOrEqual(80)
 
-  for (let i = 0; i < 6; i++) expect((await post(`${url}/v1/chat/completions`, {model: 'gpt-4o-mini', messages: [{role: 'user', content: 'hi'}]})).status).toBe(200)
+  for (let i = 0; i < 6; i++)
+    expect(
+      (await post(`${url}/v1/chat/completions`, {model: 'gpt-4o-mini', messages: [{role: 'user', content: 'hi'}]}))
+        .status,
+    ).toBe(200)
   const moved = await screen(/total 6/)
   expect(moved).toMatch(/openai → openai-custom\/openai-(a|flaky) gpt-4o-mini 200/)
   expect(moved).toMatch(/openai-a\s+● healthy\s+0\s+3/)
@@ -48,12 +52,15 @@ it('serve --watch --demo: counts move with traffic, d disables in the pool file,
 it('serve --watch without a terminal, or with CI set, falls back to log lines', async () => {
   const tmp = await tempDir()
   cleanup = tmp.cleanup
-  session = await startTmux(`sh -c 'trap true INT; ${process.execPath} ${BIN} serve --watch --demo --port 0 --pools-file ${join(tmp.dir, 'p.json')}; echo EXIT:$?'`, {
-    PATH: process.env.PATH ?? '',
-    HOME: tmp.dir,
-    AICLIENT_CONFIG_DIR: join(tmp.dir, 'cfg'),
-    CI: 'true',
-  })
+  session = await startTmux(
+    `sh -c 'trap true INT; ${process.execPath} ${BIN} serve --watch --demo --port 0 --pools-file ${join(tmp.dir, 'p.json')}; echo EXIT:$?'`,
+    {
+      PATH: process.env.PATH ?? '',
+      HOME: tmp.dir,
+      AICLIENT_CONFIG_DIR: join(tmp.dir, 'cfg'),
+      CI: 'true',
+    },
+  )
   const screen = (pattern: RegExp) => session!.waitFor((s) => pattern.test(s))
   const started = await screen(/aiclient listening on http:\/\/127\.0\.0\.1:\d+/)
   const url = /http:\/\/127\.0\.0\.1:\d+/.exec(started)![0]

@@ -19,15 +19,23 @@ it('serve prints its URL, logs one line per request without a TTY, and saves sta
   cleanup = tmp.cleanup
   const pools = join(tmp.dir, 'provider_pools.json')
   await writeFile(pools, JSON.stringify({'openai-custom': [openaiInstance(fake, 'up', 'sk-PLANTED-secret-123456789')]}))
-  const serve = spawnCli(['serve', '--port', '0', '--pools-file', pools], {home: tmp.dir, configDir: join(tmp.dir, 'cfg')})
+  const serve = spawnCli(['serve', '--port', '0', '--pools-file', pools], {
+    home: tmp.dir,
+    configDir: join(tmp.dir, 'cfg'),
+  })
   const [url] = await serve.waitForOutput(/http:\/\/127\.0\.0\.1:\d+/)
   const stdout = () => serve.stdout()
   expect(stdout()).toMatch(/openai-custom: 1/)
-  for (let i = 0; i < 3; i++) expect((await post(`${url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})).status).toBe(200)
+  for (let i = 0; i < 3; i++)
+    expect(
+      (await post(`${url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})).status,
+    ).toBe(200)
   await new Promise((r) => setTimeout(r, 100))
   serve.child.kill('SIGINT')
   expect(await serve.exit).toBe(0)
-  const lines = stdout().split('\n').filter((l) => l.includes('/v1/chat/completions'))
+  const lines = stdout()
+    .split('\n')
+    .filter((l) => l.includes('/v1/chat/completions'))
   expect(lines).toHaveLength(3)
   expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+ \/v1\/chat\/completions openai-custom up 200 \d+ms$/)
   expect(stdout() + serve.stderr()).not.toContain('sk-PLANTED')
@@ -38,7 +46,10 @@ it('serve prints its URL, logs one line per request without a TTY, and saves sta
 it('refuses a non-loopback host without an API key', async () => {
   const tmp = await tempDir()
   cleanup = tmp.cleanup
-  const serve = spawnCli(['serve', '--host', '0.0.0.0', '--port', '0'], {home: tmp.dir, configDir: join(tmp.dir, 'cfg')})
+  const serve = spawnCli(['serve', '--host', '0.0.0.0', '--port', '0'], {
+    home: tmp.dir,
+    configDir: join(tmp.dir, 'cfg'),
+  })
   expect(await serve.exit).toBe(2)
   expect(serve.stderr()).toMatch(/Refusing to listen on 0\.0\.0\.0 without an API key/)
 })

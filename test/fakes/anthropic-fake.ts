@@ -29,7 +29,12 @@ export interface AnthropicErrorBody {
 
 const DEFAULT_MODELS = ['claude-sonnet-4-5', 'claude-haiku-4-5']
 
-const STOP: Record<StopReason, string> = {end: 'end_turn', max_tokens: 'max_tokens', tool: 'tool_use', stop_sequence: 'stop_sequence'}
+const STOP: Record<StopReason, string> = {
+  end: 'end_turn',
+  max_tokens: 'max_tokens',
+  tool: 'tool_use',
+  stop_sequence: 'stop_sequence',
+}
 
 const ERRORS: Record<number, [type: string, message: string]> = {
   400: ['invalid_request_error', 'Invalid request'],
@@ -69,7 +74,8 @@ const BLOCK_TYPES = [
 
 type Invalid = (message: string) => ErrorReply
 
-const THINKING_DOCS = 'Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking'
+const THINKING_DOCS =
+  'Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking'
 
 function blocksOf(m: Record<string, unknown>): Record<string, unknown>[] {
   return Array.isArray(m.content) ? m.content.filter(isRecord) : []
@@ -79,10 +85,11 @@ function validateBlock(b: unknown, at: string, role: string, invalid: Invalid): 
   const type = isRecord(b) ? String(b.type) : ''
   if (!isRecord(b) || !BLOCK_TYPES.includes(type)) {
     return invalid(
-      `${at}: Input tag '${type}' found using 'type' does not match any of the expected tags: ${BLOCK_TYPES.map(t => `'${t}'`).join(', ')}`,
+      `${at}: Input tag '${type}' found using 'type' does not match any of the expected tags: ${BLOCK_TYPES.map((t) => `'${t}'`).join(', ')}`,
     )
   }
-  const need = (field: string, ok: boolean): ErrorReply | undefined => (ok ? undefined : invalid(`${at}.${type}.${field}: Field required`))
+  const need = (field: string, ok: boolean): ErrorReply | undefined =>
+    ok ? undefined : invalid(`${at}.${type}.${field}: Field required`)
   switch (type) {
     case 'text':
       if (typeof b.text !== 'string') return need('text', false)
@@ -90,12 +97,18 @@ function validateBlock(b: unknown, at: string, role: string, invalid: Invalid): 
     case 'image': {
       const src = b.source
       if (!isRecord(src)) return need('source', false)
-      if (src.type === 'base64') return need('source.base64.data', typeof src.data === 'string' && typeof src.media_type === 'string')
+      if (src.type === 'base64')
+        return need('source.base64.data', typeof src.data === 'string' && typeof src.media_type === 'string')
       if (src.type === 'url') return need('source.url.url', typeof src.url === 'string')
-      return invalid(`${at}.image.source: Input tag '${String(src.type)}' found using 'type' does not match any of the expected tags`)
+      return invalid(
+        `${at}.image.source: Input tag '${String(src.type)}' found using 'type' does not match any of the expected tags`,
+      )
     }
     case 'thinking':
-      return need('thinking', typeof b.thinking === 'string') ?? need('signature', typeof b.signature === 'string' && b.signature !== '')
+      return (
+        need('thinking', typeof b.thinking === 'string') ??
+        need('signature', typeof b.signature === 'string' && b.signature !== '')
+      )
     case 'redacted_thinking':
       return need('data', typeof b.data === 'string')
     case 'tool_use':
@@ -121,7 +134,13 @@ function validateBlock(b: unknown, at: string, role: string, invalid: Invalid): 
 function validateToolPairing(messages: Record<string, unknown>[], invalid: Invalid): ErrorReply | undefined {
   for (const [i, m] of messages.entries()) {
     const prev = messages[i - 1]
-    const offered = new Set(prev?.role === 'assistant' ? blocksOf(prev).filter(b => b.type === 'tool_use').map(b => String(b.id)) : [])
+    const offered = new Set(
+      prev?.role === 'assistant'
+        ? blocksOf(prev)
+            .filter((b) => b.type === 'tool_use')
+            .map((b) => String(b.id))
+        : [],
+    )
     const blocks = blocksOf(m)
     for (const [j, b] of blocks.entries()) {
       if (b.type === 'tool_result' && !offered.has(String(b.tool_use_id))) {
@@ -131,7 +150,9 @@ function validateToolPairing(messages: Record<string, unknown>[], invalid: Inval
       }
     }
     if (m.role !== 'assistant') continue
-    const uses = blocksOf(m).filter(b => b.type === 'tool_use').map(b => String(b.id))
+    const uses = blocksOf(m)
+      .filter((b) => b.type === 'tool_use')
+      .map((b) => String(b.id))
     const next = messages[i + 1]
     if (uses.length === 0 || !next) continue
     const leading: string[] = []
@@ -139,7 +160,7 @@ function validateToolPairing(messages: Record<string, unknown>[], invalid: Inval
       if (b.type !== 'tool_result') break
       leading.push(String(b.tool_use_id))
     }
-    const missing = uses.filter(id => !leading.includes(id))
+    const missing = uses.filter((id) => !leading.includes(id))
     if (missing.length > 0) {
       return invalid(
         `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`,
@@ -149,11 +170,17 @@ function validateToolPairing(messages: Record<string, unknown>[], invalid: Inval
   return undefined
 }
 
-function validateThinking(body: Record<string, unknown>, messages: Record<string, unknown>[], invalid: Invalid): ErrorReply | undefined {
+function validateThinking(
+  body: Record<string, unknown>,
+  messages: Record<string, unknown>[],
+  invalid: Invalid,
+): ErrorReply | undefined {
   const thinking = body.thinking
   if (thinking === undefined) return undefined
   if (!isRecord(thinking) || !['enabled', 'disabled', 'adaptive'].includes(String(thinking.type))) {
-    return invalid("thinking: Input tag found using 'type' does not match any of the expected tags: 'enabled', 'disabled', 'adaptive'")
+    return invalid(
+      "thinking: Input tag found using 'type' does not match any of the expected tags: 'enabled', 'disabled', 'adaptive'",
+    )
   }
   if (thinking.type === 'disabled') return undefined
   if (thinking.type === 'enabled') {
@@ -162,16 +189,20 @@ function validateThinking(body: Record<string, unknown>, messages: Record<string
       return invalid('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024')
     }
     if (typeof body.max_tokens === 'number' && body.max_tokens <= budget) {
-      return invalid(`\`max_tokens\` must be greater than \`thinking.budget_tokens\`. ${THINKING_DOCS}#max-tokens-and-context-window-size`)
+      return invalid(
+        `\`max_tokens\` must be greater than \`thinking.budget_tokens\`. ${THINKING_DOCS}#max-tokens-and-context-window-size`,
+      )
     }
   }
   if (body.temperature !== undefined && body.temperature !== 1) {
-    return invalid(`\`temperature\` may only be set to 1 when thinking is enabled or in adaptive mode. ${THINKING_DOCS}#feature-compatibility`)
+    return invalid(
+      `\`temperature\` may only be set to 1 when thinking is enabled or in adaptive mode. ${THINKING_DOCS}#feature-compatibility`,
+    )
   }
   // Inside a tool loop the assistant turn being continued must replay its thinking first
-  const a = messages.map(m => m.role).lastIndexOf('assistant')
+  const a = messages.map((m) => m.role).lastIndexOf('assistant')
   const turn = messages[a]
-  const continued = messages.slice(a + 1).some(m => blocksOf(m).some(b => b.type === 'tool_result'))
+  const continued = messages.slice(a + 1).some((m) => blocksOf(m).some((b) => b.type === 'tool_result'))
   const first = turn ? (blocksOf(turn)[0] ?? {type: 'text'}) : undefined
   if (turn && continued && first && first.type !== 'thinking' && first.type !== 'redacted_thinking') {
     return invalid(
@@ -193,16 +224,21 @@ function validateTools(body: Record<string, unknown>, invalid: Invalid): ErrorRe
       return invalid(`tools.${i}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`)
     }
     if (!isRecord(t.input_schema)) return invalid(`tools.${i}.custom.input_schema: Field required`)
-    if (t.input_schema.type !== 'object') return invalid(`tools.${i}.custom.input_schema.type: Input should be 'object'`)
+    if (t.input_schema.type !== 'object')
+      return invalid(`tools.${i}.custom.input_schema.type: Input should be 'object'`)
   }
   const choice = body.tool_choice
-  if (isRecord(choice) && choice.type === 'tool' && !tools.some(t => isRecord(t) && t.name === choice.name)) {
+  if (isRecord(choice) && choice.type === 'tool' && !tools.some((t) => isRecord(t) && t.name === choice.name)) {
     return invalid(`Tool '${String(choice.name)}' not found in provided tools`)
   }
   return undefined
 }
 
-function validateMessages(req: RecordedRequest, models: string[] | undefined, invalid: Invalid): ErrorReply | undefined {
+function validateMessages(
+  req: RecordedRequest,
+  models: string[] | undefined,
+  invalid: Invalid,
+): ErrorReply | undefined {
   const body: unknown = req.body
   if (!isRecord(body)) return invalid('There was an error parsing the body of your request as JSON')
   if (typeof body.model !== 'string') return invalid('model: Field required')
@@ -221,7 +257,8 @@ function validateMessages(req: RecordedRequest, models: string[] | undefined, in
   if (body.system !== undefined && typeof body.system !== 'string') {
     if (!Array.isArray(body.system)) return invalid('system: Input should be a valid list')
     for (const [j, b] of body.system.entries()) {
-      if (!isRecord(b) || b.type !== 'text' || typeof b.text !== 'string') return invalid(`system.${j}: Input should be a valid text block`)
+      if (!isRecord(b) || b.type !== 'text' || typeof b.text !== 'string')
+        return invalid(`system.${j}: Input should be a valid text block`)
     }
   }
   const messages = body.messages as unknown[]
@@ -232,13 +269,17 @@ function validateMessages(req: RecordedRequest, models: string[] | undefined, in
         'Unexpected role "system". The Messages API accepts a top-level `system` parameter, not "system" as an input message role.',
       )
     }
-    if (m.role !== 'user' && m.role !== 'assistant') return invalid(`messages.${i}.role: Input should be 'user' or 'assistant'`)
+    if (m.role !== 'user' && m.role !== 'assistant')
+      return invalid(`messages.${i}.role: Input should be 'user' or 'assistant'`)
     const last = i === messages.length - 1
     const empty = m.content === '' || (Array.isArray(m.content) && m.content.length === 0)
     if (empty && !(last && m.role === 'assistant')) {
-      return invalid(`messages.${i}: all messages must have non-empty content except for the optional final assistant message`)
+      return invalid(
+        `messages.${i}: all messages must have non-empty content except for the optional final assistant message`,
+      )
     }
-    if (typeof m.content !== 'string' && !Array.isArray(m.content)) return invalid(`messages.${i}.content: Input should be a valid list`)
+    if (typeof m.content !== 'string' && !Array.isArray(m.content))
+      return invalid(`messages.${i}.content: Input should be a valid list`)
     for (const [j, b] of (Array.isArray(m.content) ? m.content : []).entries()) {
       const e = validateBlock(b, `messages.${i}.content.${j}`, m.role, invalid)
       if (e) return e
@@ -249,21 +290,25 @@ function validateMessages(req: RecordedRequest, models: string[] | undefined, in
     }
   }
   const records = messages as Record<string, unknown>[]
-  return validateToolPairing(records, invalid) ?? validateThinking(body, records, invalid) ?? validateTools(body, invalid)
+  return (
+    validateToolPairing(records, invalid) ?? validateThinking(body, records, invalid) ?? validateTools(body, invalid)
+  )
 }
 
 function conversation(req: RecordedRequest): Conversation {
   const messages: Record<string, unknown>[] = (req.body.messages as unknown[]).filter(isRecord)
   const last = messages.at(-1)
-  const results = last?.role === 'user' ? blocksOf(last).filter(b => b.type === 'tool_result') : []
-  const lastUser = messages.filter(m => m.role === 'user' && !blocksOf(m).some(b => b.type === 'tool_result')).at(-1)
+  const results = last?.role === 'user' ? blocksOf(last).filter((b) => b.type === 'tool_result') : []
+  const lastUser = messages
+    .filter((m) => m.role === 'user' && !blocksOf(m).some((b) => b.type === 'tool_result'))
+    .at(-1)
   const tools = (Array.isArray(req.body.tools) ? (req.body.tools as unknown[]) : [])
     .filter(isRecord)
-    .filter(t => isRecord(t.input_schema))
-    .map(t => ({name: String(t.name), schema: t.input_schema}))
+    .filter((t) => isRecord(t.input_schema))
+    .map((t) => ({name: String(t.name), schema: t.input_schema}))
   return {
     lastUserText: textOf(lastUser?.content),
-    toolResults: results.length > 0 ? results.map(b => textOf(b.content)) : undefined,
+    toolResults: results.length > 0 ? results.map((b) => textOf(b.content)) : undefined,
     tools,
     inputTokens: inputTokens(req),
   }
@@ -296,7 +341,7 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
     return {
       protocol: 'anthropic',
       midStreamStatus: 529,
-      baseUrl: origin => origin,
+      baseUrl: (origin) => origin,
       route(req) {
         const body = isRecord(req.body) ? req.body : {}
         const model = typeof body.model === 'string' ? body.model : undefined
@@ -308,23 +353,26 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
         }
         if (req.method === 'GET' && req.path === '/v1/models') return {name: 'models', generate: false, stream: false}
         const one = /^\/v1\/models\/([^/]+)$/.exec(req.path)
-        if (req.method === 'GET' && one?.[1]) return {name: 'model', generate: false, stream: false, model: decodeURIComponent(one[1])}
+        if (req.method === 'GET' && one?.[1])
+          return {name: 'model', generate: false, stream: false, model: decodeURIComponent(one[1])}
         return undefined
       },
       // The official SDK 1.x sends the key as a Bearer token; older clients use x-api-key
-      credential: req => header(req, 'x-api-key') ?? bearer(req),
+      credential: (req) => header(req, 'x-api-key') ?? bearer(req),
       authenticate(req) {
         const fail = (status: number, type: string, message: string): ErrorReply => ({
           status,
           body: anthropicError(status, {type, message}, requestId(req)),
         })
         if (opts.keys && req.key === undefined) return fail(401, 'authentication_error', 'x-api-key header is required')
-        if (opts.keys && !opts.keys.includes(req.key ?? '')) return fail(401, 'authentication_error', 'invalid x-api-key')
-        if (!header(req, 'anthropic-version')) return fail(400, 'invalid_request_error', 'anthropic-version: header is required')
+        if (opts.keys && !opts.keys.includes(req.key ?? ''))
+          return fail(401, 'authentication_error', 'invalid x-api-key')
+        if (!header(req, 'anthropic-version'))
+          return fail(400, 'invalid_request_error', 'anthropic-version: header is required')
         return undefined
       },
       validate(req) {
-        const invalid: Invalid = message => ({status: 400, body: anthropicError(400, {message}, requestId(req))})
+        const invalid: Invalid = (message) => ({status: 400, body: anthropicError(400, {message}, requestId(req))})
         if (req.route === 'messages' || req.route === 'count_tokens') return validateMessages(req, opts.models, invalid)
         if (req.route === 'model' && !(opts.models ?? DEFAULT_MODELS).includes(req.model ?? '')) {
           return {status: 404, body: anthropicError(404, {message: `model: ${req.model}`}, requestId(req))}
@@ -333,9 +381,13 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
       },
       error(req, status, o: ErrorOptions = {}) {
         const headers: Record<string, string> = o.retryAfter === undefined ? {} : {'retry-after': String(o.retryAfter)}
-        return {status, body: anthropicError(status, o.message === undefined ? {} : {message: o.message}, requestId(req)), headers}
+        return {
+          status,
+          body: anthropicError(status, o.message === undefined ? {} : {message: o.message}, requestId(req)),
+          headers,
+        }
       },
-      notFound: req => ({
+      notFound: (req) => ({
         status: 404,
         body: anthropicError(404, {message: `${req.method} ${req.path} not found`}, requestId(req)),
       }),
@@ -368,7 +420,12 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: {input_tokens: u.input - u.cached, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: u.cached},
+          usage: {
+            input_tokens: u.input - u.cached,
+            output_tokens: 1,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: u.cached,
+          },
         }
         const out = [event('message_start', {message})]
         for (const [index, b] of blocks(req, r).entries()) {
@@ -376,11 +433,13 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
           let start: Record<string, unknown>
           if (b.type === 'thinking') {
             start = {type: 'thinking', thinking: ''}
-            for (const piece of splitCodePoints(String(b.thinking), r.chunkSize)) deltas.push({type: 'thinking_delta', thinking: piece})
+            for (const piece of splitCodePoints(String(b.thinking), r.chunkSize))
+              deltas.push({type: 'thinking_delta', thinking: piece})
             deltas.push({type: 'signature_delta', signature: b.signature})
           } else if (b.type === 'text') {
             start = {type: 'text', text: ''}
-            for (const piece of splitCodePoints(String(b.text), r.chunkSize)) deltas.push({type: 'text_delta', text: piece})
+            for (const piece of splitCodePoints(String(b.text), r.chunkSize))
+              deltas.push({type: 'text_delta', text: piece})
           } else {
             start = {type: 'tool_use', id: b.id, name: b.name, input: {}}
             // The real API opens with an empty fragment; clients must tolerate it
@@ -413,7 +472,7 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
         const ids = opts.models ?? DEFAULT_MODELS
         return {data: ids.map(entry), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null}
       },
-      headers: req => ({'request-id': requestId(req)}),
+      headers: (req) => ({'request-id': requestId(req)}),
     }
   })
 }

@@ -44,7 +44,10 @@ const call = (fake: FakeUpstream, method: string, body: unknown, token?: string 
 
 const METADATA = {ideType: 'IDE_UNSPECIFIED', platform: 'PLATFORM_UNSPECIFIED', pluginType: 'GEMINI'}
 
-function envelope(overrides: Record<string, unknown> = {}, request: Record<string, unknown> = {}): Record<string, unknown> {
+function envelope(
+  overrides: Record<string, unknown> = {},
+  request: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     model: 'gemini-2.5-pro',
     project: 'fake-project-123',
@@ -67,7 +70,7 @@ describe('code assist fake: project discovery', () => {
     return fake
   }
   afterEach(async () => {
-    await Promise.all(fakes.splice(0).map(f => f.close()))
+    await Promise.all(fakes.splice(0).map((f) => f.close()))
   })
 
   it('describes an onboarded account, whose project discovery takes', async () => {
@@ -91,9 +94,9 @@ describe('code assist fake: project discovery', () => {
     const waits: number[] = []
     expect(await discover(fake, waits)).toEqual({projectId: 'managed-7', tier: 'free-tier'})
     expect(waits).toEqual([5000, 5000])
-    const [first, ...polls] = fake.requests.filter(r => r.route === 'onboardUser' || r.route === 'operation')
+    const [first, ...polls] = fake.requests.filter((r) => r.route === 'onboardUser' || r.route === 'operation')
     expect(first?.body).toEqual({tierId: 'free-tier', metadata: METADATA})
-    expect(polls.map(r => `${r.method} ${r.path}`)).toEqual([
+    expect(polls.map((r) => `${r.method} ${r.path}`)).toEqual([
       'GET /v1internal/operations/onboard-fake0002',
       'GET /v1internal/operations/onboard-fake0002',
     ])
@@ -112,7 +115,8 @@ describe('code assist fake: project discovery', () => {
   it('answers each re-posted onboardUser with the same operation, closer to done', async () => {
     const fake = await start({account: {currentTier: null, onboardingPolls: 2}})
     const posts = []
-    for (let i = 0; i < 3; i++) posts.push((await call(fake, 'onboardUser', {tierId: 'free-tier', metadata: METADATA})).json)
+    for (let i = 0; i < 3; i++)
+      posts.push((await call(fake, 'onboardUser', {tierId: 'free-tier', metadata: METADATA})).json)
     expect(posts).toEqual([
       {name: 'operations/onboard-fake0000', done: false},
       {name: 'operations/onboard-fake0000', done: false},
@@ -132,7 +136,7 @@ describe('code assist fake: project discovery', () => {
     const waits: number[] = []
     expect(await discover(fake, waits)).toEqual({projectId: 'fake-project-123', tier: 'free-tier'})
     expect(waits).toEqual([2000])
-    expect(fake.calls('onboardUser').map(r => r.body.tierId)).toEqual(['free-tier', 'free-tier'])
+    expect(fake.calls('onboardUser').map((r) => r.body.tierId)).toEqual(['free-tier', 'free-tier'])
     expect(fake.calls('operation')).toHaveLength(0)
   })
 
@@ -144,20 +148,32 @@ describe('code assist fake: project discovery', () => {
         onboardingPolls: 0,
       },
     })
-    const done = await call(fake, 'onboardUser', {tierId: 'standard-tier', cloudaicompanionProject: 'my-own', metadata: METADATA})
+    const done = await call(fake, 'onboardUser', {
+      tierId: 'standard-tier',
+      cloudaicompanionProject: 'my-own',
+      metadata: METADATA,
+    })
     expect(done.json).toMatchObject({done: true, response: {cloudaicompanionProject: {id: 'my-own'}}})
     expect((await call(fake, 'generateContent', envelope({project: 'my-own'}))).status).toBe(200)
   })
 
   it.each([
-    ['a free tier naming a project', {tierId: 'free-tier', cloudaicompanionProject: 'p'}, 400, 'Precondition check failed.'],
+    [
+      'a free tier naming a project',
+      {tierId: 'free-tier', cloudaicompanionProject: 'p'},
+      400,
+      'Precondition check failed.',
+    ],
     ['a user-defined tier without one', {tierId: 'standard-tier'}, 400, 'Precondition check failed.'],
     ['a tier not offered', {tierId: 'legacy-tier'}, 400, 'Tier "legacy-tier" is not offered to this account.'],
   ])('refuses onboarding %s', async (_, body, status, message) => {
     const fake = await start({
       account: {
         currentTier: null,
-        allowedTiers: [{id: 'free-tier', isDefault: true}, {id: 'standard-tier', userDefinedCloudaicompanionProject: true}],
+        allowedTiers: [
+          {id: 'free-tier', isDefault: true},
+          {id: 'standard-tier', userDefinedCloudaicompanionProject: true},
+        ],
       },
     })
     const reply = await call(fake, 'onboardUser', {...body, metadata: METADATA})
@@ -172,7 +188,7 @@ describe('code assist fake: project discovery', () => {
     expect(reply.json.error).toMatchObject({code: 404, status: 'NOT_FOUND'})
   })
 
-  it("lists ineligible tiers, whose reasons discovery passes on when there is no project", async () => {
+  it('lists ineligible tiers, whose reasons discovery passes on when there is no project', async () => {
     const ineligibleTiers = [
       {tierId: 'free-tier', reasonCode: 'INELIGIBLE_ACCOUNT', reasonMessage: 'Not available for this account.'},
       {
@@ -195,7 +211,10 @@ describe('code assist fake: project discovery', () => {
   it('answers loadCodeAssist with 403 VALIDATION_REQUIRED when scripted', async () => {
     const url = 'https://verify.example/x'
     const fake = await start({
-      script: {aux: req => (req.route === 'loadCodeAssist' ? codeAssistFailure({kind: 'validation-required', url}) : undefined)},
+      script: {
+        aux: (req) =>
+          req.route === 'loadCodeAssist' ? codeAssistFailure({kind: 'validation-required', url}) : undefined,
+      },
     })
     const reply = await call(fake, 'loadCodeAssist', {metadata: METADATA})
     expect(reply.status).toBe(403)
@@ -240,21 +259,41 @@ describe('code assist fake: generation', () => {
       },
       traceId: 'trace-fake0000',
     })
-    expect(fake.requests[0]).toMatchObject({route: 'generateContent', model: 'gemini-2.5-pro', key: TOKEN, stream: false})
+    expect(fake.requests[0]).toMatchObject({
+      route: 'generateContent',
+      model: 'gemini-2.5-pro',
+      key: TOKEN,
+      stream: false,
+    })
     expect(fake.completed).toBe(1)
   })
 
   it('streams SSE events with CRLF endings, each an envelope', async () => {
-    fake.enqueue({kind: 'reply', reply: {thinking: {text: 'hmm', signature: 'sig'}, text: 'It is 21°C 🌤', chunkSize: 4}})
+    fake.enqueue({
+      kind: 'reply',
+      reply: {thinking: {text: 'hmm', signature: 'sig'}, text: 'It is 21°C 🌤', chunkSize: 4},
+    })
     const reply = await call(fake, 'streamGenerateContent?alt=sse', envelope())
     expect(reply.status).toBe(200)
     expect(reply.text.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/)
-    const events = parseSse(reply.text).events.map(e => JSON.parse(e.data))
-    expect(events.every(e => Object.keys(e).join() === 'response,traceId' && e.traceId === 'trace-fake0000')).toBe(true)
-    const parts = events.flatMap(e => e.response.candidates[0].content.parts)
-    expect(parts.filter(p => p.thought).map(p => p.text).join('')).toBe('hmm')
-    expect(parts.filter(p => !p.thought).map(p => p.text).join('')).toBe('It is 21°C 🌤')
-    expect(parts.find(p => p.thoughtSignature)).toMatchObject({text: '°C 🌤', thoughtSignature: 'sig'})
+    const events = parseSse(reply.text).events.map((e) => JSON.parse(e.data))
+    expect(events.every((e) => Object.keys(e).join() === 'response,traceId' && e.traceId === 'trace-fake0000')).toBe(
+      true,
+    )
+    const parts = events.flatMap((e) => e.response.candidates[0].content.parts)
+    expect(
+      parts
+        .filter((p) => p.thought)
+        .map((p) => p.text)
+        .join(''),
+    ).toBe('hmm')
+    expect(
+      parts
+        .filter((p) => !p.thought)
+        .map((p) => p.text)
+        .join(''),
+    ).toBe('It is 21°C 🌤')
+    expect(parts.find((p) => p.thoughtSignature)).toMatchObject({text: '°C 🌤', thoughtSignature: 'sig'})
     expect(events.at(-1).response.candidates[0].finishReason).toBe('STOP')
     expect(events.at(-1).response.usageMetadata.thoughtsTokenCount).toBeGreaterThan(0)
   })
@@ -264,7 +303,7 @@ describe('code assist fake: generation', () => {
     try {
       const reply = await call(lf, 'streamGenerateContent?alt=sse', envelope())
       expect(reply.text).not.toContain('\r')
-      expect(parseSse(reply.text).events.map(e => JSON.parse(e.data).response.responseId)).toContain('fake0000')
+      expect(parseSse(reply.text).events.map((e) => JSON.parse(e.data).response.responseId)).toContain('fake0000')
     } finally {
       await lf.close()
     }
@@ -273,7 +312,7 @@ describe('code assist fake: generation', () => {
   it('reports a mid-stream error as a bare {"error"} event', async () => {
     fake.enqueue({kind: 'stream-error', afterEvents: 1, status: 503, message: 'overloaded'})
     const reply = await call(fake, 'streamGenerateContent?alt=sse', envelope())
-    const events = parseSse(reply.text).events.map(e => JSON.parse(e.data))
+    const events = parseSse(reply.text).events.map((e) => JSON.parse(e.data))
     expect(events).toHaveLength(2)
     expect(events[0]).toHaveProperty('response')
     expect(events[1]).toEqual({error: {code: 503, message: 'overloaded', status: 'UNAVAILABLE'}})
@@ -293,7 +332,12 @@ describe('code assist fake: generation', () => {
     ['an unknown envelope field', envelope({stream: true}), 400, `${UNKNOWN_NAME} "stream": Cannot find field.`],
     ['no model', envelope({model: undefined}), 400, 'model is required.'],
     ['no request', envelope({request: undefined}), 400, 'request is required.'],
-    ['a model inside the request', envelope({}, {model: 'm'}), 400, `${UNKNOWN_NAME} "model" at 'request': Cannot find field.`],
+    [
+      'a model inside the request',
+      envelope({}, {model: 'm'}),
+      400,
+      `${UNKNOWN_NAME} "model" at 'request': Cannot find field.`,
+    ],
     ['no project', envelope({project: undefined}), 400, 'project is required.'],
     [
       'a project of another account',
@@ -302,8 +346,18 @@ describe('code assist fake: generation', () => {
       "Permission 'cloudaicompanion.companions.generateChat' denied on resource " +
         "'//cloudaicompanion.googleapis.com/projects/someone-else/locations/global' (or it may not exist).",
     ],
-    ['empty contents', envelope({}, {contents: []}), 400, '* GenerateContentRequest.contents: contents is not specified\n'],
-    ['an unknown field in the request', envelope({}, {temperature: 1}), 400, `${UNKNOWN_NAME} "temperature" at '': Cannot find field.`],
+    [
+      'empty contents',
+      envelope({}, {contents: []}),
+      400,
+      '* GenerateContentRequest.contents: contents is not specified\n',
+    ],
+    [
+      'an unknown field in the request',
+      envelope({}, {temperature: 1}),
+      400,
+      `${UNKNOWN_NAME} "temperature" at '': Cannot find field.`,
+    ],
   ])('rejects %s', async (_, body, status, message) => {
     const reply = await call(fake, 'generateContent', body)
     expect(reply.status).toBe(status)
@@ -327,7 +381,7 @@ describe('code assist fake: generation', () => {
     })
     expect((await call(fake, 'loadCodeAssist', {metadata: METADATA}, null)).status).toBe(401)
     expect((await call(fake, 'generateContent', envelope(), 'ya29.new')).status).toBe(200)
-    expect(fake.calls().map(r => r.key)).toEqual([TOKEN, undefined, 'ya29.new'])
+    expect(fake.calls().map((r) => r.key)).toEqual([TOKEN, undefined, 'ya29.new'])
   })
 
   it.each([
@@ -340,7 +394,12 @@ describe('code assist fake: generation', () => {
         status: 'RESOURCE_EXHAUSTED',
         message: 'You have exhausted your capacity on this model.',
         details: [
-          {'@type': `${RPC}ErrorInfo`, reason: 'RATE_LIMIT_EXCEEDED', domain: DOMAIN, metadata: {model: 'gemini-2.5-pro'}},
+          {
+            '@type': `${RPC}ErrorInfo`,
+            reason: 'RATE_LIMIT_EXCEEDED',
+            domain: DOMAIN,
+            metadata: {model: 'gemini-2.5-pro'},
+          },
           {'@type': `${RPC}RetryInfo`, retryDelay: '34.074824224s'},
         ],
       },
@@ -355,7 +414,10 @@ describe('code assist fake: generation', () => {
       '"after Ns" in the message',
       codeAssistFailure({kind: 'rate-limited', message: 'Quota exceeded. Your quota will reset after 34s.'}),
       429,
-      {message: 'Quota exceeded. Your quota will reset after 34s.', details: [{reason: 'RATE_LIMIT_EXCEEDED', metadata: {}}]},
+      {
+        message: 'Quota exceeded. Your quota will reset after 34s.',
+        details: [{reason: 'RATE_LIMIT_EXCEEDED', metadata: {}}],
+      },
     ],
     [
       'MODEL_CAPACITY_EXHAUSTED',

@@ -91,7 +91,10 @@ const ENVELOPE_FIELDS = ['model', 'project', 'user_prompt_id', 'userPromptId', '
 const VERTEX_ONLY_FIELDS = ['session_id', 'sessionId', 'labels']
 
 function failed(status: number, message: string | undefined, details: Record<string, unknown>[]): Behaviour {
-  const body = geminiError(status, {...(message === undefined ? {} : {message}), ...(details.length > 0 ? {details} : {})})
+  const body = geminiError(status, {
+    ...(message === undefined ? {} : {message}),
+    ...(details.length > 0 ? {details} : {}),
+  })
   return {kind: 'status', status, body}
 }
 
@@ -171,7 +174,7 @@ export function startCodeAssistFake(opts: CodeAssistFakeOptions = {}): Promise<F
     function loadCodeAssist(): Record<string, unknown> {
       return {
         ...(currentTier === null ? {} : {currentTier: {...tier(currentTier), hasOnboardedPreviously: true}}),
-        allowedTiers: allowedTiers.map(t => ({...tier(t.id), ...t})),
+        allowedTiers: allowedTiers.map((t) => ({...tier(t.id), ...t})),
         ...(account.ineligibleTiers ? {ineligibleTiers: account.ineligibleTiers} : {}),
         ...(currentTier !== null && project !== null ? {cloudaicompanionProject: project} : {}),
       }
@@ -207,12 +210,15 @@ export function startCodeAssistFake(opts: CodeAssistFakeOptions = {}): Promise<F
     function validateOnboarding(req: RecordedRequest): ErrorReply | undefined {
       const body: unknown = req.body
       if (!isRecord(body)) return invalid(NOT_JSON)
-      const offered = allowedTiers.find(t => t.id === body.tierId)
+      const offered = allowedTiers.find((t) => t.id === body.tierId)
       if (!offered) return invalid(`Tier ${JSON.stringify(body.tierId)} is not offered to this account.`)
       // A free tier gets a managed project; naming one is refused, and user-defined tiers need one
       const named = typeof body.cloudaicompanionProject === 'string' && body.cloudaicompanionProject !== ''
       if (offered.id === 'free-tier' ? named : offered.userDefinedCloudaicompanionProject === true && !named) {
-        return {status: 400, body: geminiError(400, {message: 'Precondition check failed.', status: 'FAILED_PRECONDITION'})}
+        return {
+          status: 400,
+          body: geminiError(400, {message: 'Precondition check failed.', status: 'FAILED_PRECONDITION'}),
+        }
       }
       return undefined
     }
@@ -220,7 +226,7 @@ export function startCodeAssistFake(opts: CodeAssistFakeOptions = {}): Promise<F
     function validateEnvelope(req: RecordedRequest): ErrorReply | undefined {
       const body: unknown = req.body
       if (!isRecord(body)) return invalid(NOT_JSON)
-      const unknown = Object.keys(body).find(k => !ENVELOPE_FIELDS.includes(k))
+      const unknown = Object.keys(body).find((k) => !ENVELOPE_FIELDS.includes(k))
       if (unknown !== undefined) return invalid(`${UNKNOWN_NAME} "${unknown}": Cannot find field.`)
       if (typeof body.model !== 'string' || body.model === '') return invalid('model is required.')
       if (!isRecord(body.request)) return invalid('request is required.')
@@ -236,11 +242,12 @@ export function startCodeAssistFake(opts: CodeAssistFakeOptions = {}): Promise<F
 
     return {
       ...gemini,
-      baseUrl: origin => origin,
+      baseUrl: (origin) => origin,
       route(req) {
         // Clients may percent-encode the ':' before the method name
         const path = decodeURIComponent(req.path)
-        if (req.method === 'GET') return /^\/v1internal\/.+$/.test(path) ? {name: 'operation', generate: false, stream: false} : undefined
+        if (req.method === 'GET')
+          return /^\/v1internal\/.+$/.test(path) ? {name: 'operation', generate: false, stream: false} : undefined
         const method = /^\/v1internal:(\w+)$/.exec(path)?.[1]
         if (req.method !== 'POST' || method === undefined) return undefined
         const body = bodyOf(req)
@@ -249,10 +256,12 @@ export function startCodeAssistFake(opts: CodeAssistFakeOptions = {}): Promise<F
           return {name: method, generate: true, stream: method === 'streamGenerateContent', model}
         }
         if (method === 'countTokens') {
-          const model = isRecord(body.request) && typeof body.request.model === 'string' ? body.request.model : undefined
+          const model =
+            isRecord(body.request) && typeof body.request.model === 'string' ? body.request.model : undefined
           return {name: method, generate: false, stream: false, model: model?.replace(/^models\//, '')}
         }
-        if (method === 'loadCodeAssist' || method === 'onboardUser') return {name: method, generate: false, stream: false}
+        if (method === 'loadCodeAssist' || method === 'onboardUser')
+          return {name: method, generate: false, stream: false}
         return undefined
       },
       credential: bearer,
@@ -277,7 +286,7 @@ export function startCodeAssistFake(opts: CodeAssistFakeOptions = {}): Promise<F
             return validateEnvelope(req) ?? gemini.validate(inner(req))
         }
       },
-      conversation: req => gemini.conversation(inner(req)),
+      conversation: (req) => gemini.conversation(inner(req)),
       unary: (req, reply) => gemini.unary(inner(req), reply),
       events: (req, reply) => gemini.events(inner(req), reply),
       aux(req) {

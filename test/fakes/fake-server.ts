@@ -44,7 +44,14 @@ export type Behaviour =
   /** Answer normally; without `reply` the fake's echo default is used */
   | {kind: 'reply'; reply?: ReplySpec}
   /** Error response; body defaults to the protocol's error shape; retryAfter (seconds) becomes the protocol's own hint */
-  | {kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; retryAfter?: number; message?: string}
+  | {
+      kind: 'status'
+      status: number
+      body?: unknown
+      headers?: Record<string, string>
+      retryAfter?: number
+      message?: string
+    }
   /** Never answer; the socket is released when the client gives up or the fake is closed */
   | {kind: 'hang'}
   /** Reset the connection (RST) before any response byte */
@@ -211,12 +218,12 @@ function plausibleValue(schema: unknown, key: string): unknown {
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0]
   if ('const' in schema) return schema.const
   const types = Array.isArray(schema.type) ? schema.type : [schema.type]
-  const type = String(types.find(t => t !== 'null' && t !== 'NULL') ?? (isRecord(schema.properties) ? 'object' : ''))
+  const type = String(types.find((t) => t !== 'null' && t !== 'NULL') ?? (isRecord(schema.properties) ? 'object' : ''))
   switch (type.toLowerCase()) {
     case 'object': {
       const props = isRecord(schema.properties) ? schema.properties : {}
       const keys = Array.isArray(schema.required) ? schema.required.map(String) : Object.keys(props)
-      return Object.fromEntries(keys.map(k => [k, plausibleValue(props[k], k)]))
+      return Object.fromEntries(keys.map((k) => [k, plausibleValue(props[k], k)]))
     }
     case 'array':
       return [plausibleValue(schema.items, key)]
@@ -226,7 +233,11 @@ function plausibleValue(schema: unknown, key: string): unknown {
     case 'boolean':
       return true
     default: {
-      const alt = Array.isArray(schema.anyOf) ? schema.anyOf[0] : Array.isArray(schema.oneOf) ? schema.oneOf[0] : undefined
+      const alt = Array.isArray(schema.anyOf)
+        ? schema.anyOf[0]
+        : Array.isArray(schema.oneOf)
+          ? schema.oneOf[0]
+          : undefined
       return alt === undefined ? `fake-${key}` : plausibleValue(alt, key)
     }
   }
@@ -239,12 +250,17 @@ function echoReply(conv: Conversation, name: string, callTools: boolean): ReplyS
   return {text: `${name}: ${conv.lastUserText}`}
 }
 
-export function resolveReply(spec: ReplySpec | undefined, conv: Conversation, opts: Pick<FakeOptions, 'callToolsWhenOffered'>, name: string): ResolvedReply {
+export function resolveReply(
+  spec: ReplySpec | undefined,
+  conv: Conversation,
+  opts: Pick<FakeOptions, 'callToolsWhenOffered'>,
+  name: string,
+): ResolvedReply {
   const r = spec ?? echoReply(conv, name, opts.callToolsWhenOffered === true)
   const text = r.text ?? ''
   const toolCalls = r.toolCalls ?? []
   const reasoning = r.usage?.reasoning ?? (r.thinking ? estimateTokens(r.thinking.text) : 0)
-  const visible = text + toolCalls.map(c => c.name + JSON.stringify(c.arguments)).join('')
+  const visible = text + toolCalls.map((c) => c.name + JSON.stringify(c.arguments)).join('')
   return {
     text,
     thinking: r.thinking,
@@ -327,11 +343,26 @@ export interface ProtocolAdapter<B extends BehaviourBase = Behaviour> {
   reset?(): void
 }
 
-export type AdapterFactory<B extends BehaviourBase = Behaviour> = (ctx: {name: string; options: FakeOptions<B>; eol: string}) => ProtocolAdapter<B>
+export type AdapterFactory<B extends BehaviourBase = Behaviour> = (ctx: {
+  name: string
+  options: FakeOptions<B>
+  eol: string
+}) => ProtocolAdapter<B>
 
 // ---- the server ----
 
-const SHARED_KINDS = new Set<string>(['reply', 'status', 'hang', 'destroy', 'cut', 'stream-error', 'delay', 'raw', 'late-body', 'flood'])
+const SHARED_KINDS = new Set<string>([
+  'reply',
+  'status',
+  'hang',
+  'destroy',
+  'cut',
+  'stream-error',
+  'delay',
+  'raw',
+  'late-body',
+  'flood',
+])
 
 function isShared(b: BehaviourBase): b is Behaviour {
   return SHARED_KINDS.has(b.kind)
@@ -418,11 +449,15 @@ class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
   }
 
   calls(route?: string): RecordedRequest<B>[] {
-    return route === undefined ? [...this.requests] : this.requests.filter(r => r.route === route)
+    return route === undefined ? [...this.requests] : this.requests.filter((r) => r.route === route)
   }
 
   async waitFor(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-    await poll(predicate, {timeoutMs, intervalMs: 5, failure: () => `${this.name}: condition not met within ${timeoutMs} ms`})
+    await poll(predicate, {
+      timeoutMs,
+      intervalMs: 5,
+      failure: () => `${this.name}: condition not met within ${timeoutMs} ms`,
+    })
   }
 
   reset(): void {
@@ -437,7 +472,7 @@ class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
     if (this.closing) return
     this.closing = true
     for (const rec of this.requests) if (rec.outcome === 'pending') rec.outcome = 'destroyed'
-    const closed = new Promise<void>(resolve => this.server.close(() => resolve()))
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     this.server.closeAllConnections()
     await closed
   }
@@ -459,7 +494,7 @@ class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
     this.requests.push(rec)
     this.counters.count++
     let onClosed = (): void => {}
-    const x: Exchange<B> = {rec, res, selfClosed: false, closed: new Promise(r => (onClosed = r))}
+    const x: Exchange<B> = {rec, res, selfClosed: false, closed: new Promise((r) => (onClosed = r))}
     res.on('finish', () => {
       rec.status = res.statusCode
       if (x.selfClosed) return
@@ -540,7 +575,11 @@ class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
         const reply = resolveReply(b.reply, this.adapter.conversation(x.rec), this.options, this.name)
         if (route.stream) return this.stream(x, this.adapter.events(x.rec, reply), 'end', b.ms)
         const bytes = Buffer.from(JSON.stringify(this.adapter.unary(x.rec, reply)), 'utf8')
-        x.res.writeHead(200, {'content-type': 'application/json', 'content-length': String(bytes.length), ...this.adapter.headers(x.rec)})
+        x.res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': String(bytes.length),
+          ...this.adapter.headers(x.rec),
+        })
         x.res.flushHeaders()
         await this.wait(x, b.ms)
         if (this.alive(x)) x.res.end(bytes)
@@ -558,7 +597,10 @@ class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
         const reply = resolveReply(b.reply, this.adapter.conversation(x.rec), this.options, this.name)
         if (!route.stream) {
           if (b.kind === 'stream-error') {
-            return this.sendError(x, this.adapter.error(x.rec, b.status ?? this.adapter.midStreamStatus, {message: b.message}))
+            return this.sendError(
+              x,
+              this.adapter.error(x.rec, b.status ?? this.adapter.midStreamStatus, {message: b.message}),
+            )
           }
           return this.sendBody(x, 200, this.adapter.unary(x.rec, reply), b.kind === 'cut')
         }
@@ -584,7 +626,13 @@ class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
     this.sendBody(x, e.status, e.body, false, e.headers)
   }
 
-  private sendBody(x: Exchange<B>, status: number, body: unknown, cut: boolean, headers: Record<string, string> = {}): void {
+  private sendBody(
+    x: Exchange<B>,
+    status: number,
+    body: unknown,
+    cut: boolean,
+    headers: Record<string, string> = {},
+  ): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body)
     const bytes = Buffer.from(text, 'utf8')
     x.res.writeHead(status, {
@@ -627,8 +675,8 @@ class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
     const block = 'x'.repeat(64 * 1024)
     for (let left = b.bytes; left > 0 && this.alive(x); left -= block.length) {
       const piece = left < block.length ? block.slice(0, left) : block
-      const accepted = new Promise<void>(resolve =>
-        x.res.write(piece, error => {
+      const accepted = new Promise<void>((resolve) =>
+        x.res.write(piece, (error) => {
           if (!error) x.rec.written! += piece.length
           resolve()
         }),
@@ -641,12 +689,12 @@ class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
   /** Resolves once the chunk reached the socket, so a later drop cannot swallow it */
   private write(x: Exchange<B>, chunk: Chunk): Promise<void> {
     if (!this.alive(x)) return Promise.resolve()
-    return Promise.race([new Promise<void>(resolve => x.res.write(chunk, () => resolve())), x.closed])
+    return Promise.race([new Promise<void>((resolve) => x.res.write(chunk, () => resolve())), x.closed])
   }
 
   private wait(x: Exchange<B>, ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined
-    const elapsed = new Promise<void>(resolve => (timer = setTimeout(resolve, ms)))
+    const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))
     return Promise.race([elapsed, x.closed]).finally(() => clearTimeout(timer))
   }
 
@@ -692,7 +740,7 @@ export function textOf(content: unknown, partType = 'text'): string {
   if (!Array.isArray(content)) return ''
   return content
     .filter((p): p is {text: string} => isRecord(p) && p.type === partType && typeof p.text === 'string')
-    .map(p => p.text)
+    .map((p) => p.text)
     .join('')
 }
 

@@ -27,7 +27,10 @@ interface RawResponse {
   text: string
 }
 
-async function raw(url: string, init: {method?: string; headers?: Record<string, string>; body?: unknown} = {}): Promise<RawResponse> {
+async function raw(
+  url: string,
+  init: {method?: string; headers?: Record<string, string>; body?: unknown} = {},
+): Promise<RawResponse> {
   const res = await request(url, {
     dispatcher: agent,
     method: (init.method ?? (init.body === undefined ? 'GET' : 'POST')) as 'GET' | 'POST',
@@ -38,7 +41,11 @@ async function raw(url: string, init: {method?: string; headers?: Record<string,
 }
 
 /** Reads a streamed body chunk by chunk, keeping what arrived before any failure */
-async function readStream(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{text: string; error?: Error}> {
+async function readStream(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{text: string; error?: Error}> {
   const res = await request(url, {
     dispatcher: agent,
     method: 'POST',
@@ -113,12 +120,17 @@ describe('openai fake', () => {
   })
 
   it('renders scripted tool calls, usage and finish reasons in unary form', async () => {
-    fake.enqueue({kind: 'reply', reply: toolReply}, {kind: 'reply', reply: {text: 'cut short', stopReason: 'max_tokens'}})
+    fake.enqueue(
+      {kind: 'reply', reply: toolReply},
+      {kind: 'reply', reply: {text: 'cut short', stopReason: 'max_tokens'}},
+    )
     const res = await client.chat.completions.create({model: 'm', messages: [{role: 'user', content: 'go'}]})
     const msg = res.choices[0]?.message
     expect(res.choices[0]?.finish_reason).toBe('tool_calls')
     expect(msg?.content).toBe('Checking 天气 ☀️.')
-    const calls = (msg?.tool_calls ?? []).map(c => (c.type === 'function' ? [c.function.name, JSON.parse(c.function.arguments)] : []))
+    const calls = (msg?.tool_calls ?? []).map((c) =>
+      c.type === 'function' ? [c.function.name, JSON.parse(c.function.arguments)] : [],
+    )
     expect(calls).toEqual([
       ['get_weather', {city: 'Paris', unit: 'c'}],
       ['get_time', {zone: 'Europe/Paris', nested: {list: [1, 'zwei', '🌍']}}],
@@ -145,21 +157,25 @@ describe('openai fake', () => {
     const msg = final.choices[0]?.message
     expect(final.choices[0]?.finish_reason).toBe('tool_calls')
     expect(msg?.content).toBe('Checking 天气 ☀️.')
-    expect(msg?.tool_calls?.map(c => (c.type === 'function' ? JSON.parse(c.function.arguments) : null))).toEqual([
+    expect(msg?.tool_calls?.map((c) => (c.type === 'function' ? JSON.parse(c.function.arguments) : null))).toEqual([
       {city: 'Paris', unit: 'c'},
       {zone: 'Europe/Paris', nested: {list: [1, 'zwei', '🌍']}},
     ])
     expect(final.usage?.total_tokens).toBe(69)
 
     const chunks = []
-    for await (const chunk of await client.chat.completions.create({model: 'm', messages: [{role: 'user', content: 'x'}], stream: true})) {
+    for await (const chunk of await client.chat.completions.create({
+      model: 'm',
+      messages: [{role: 'user', content: 'x'}],
+      stream: true,
+    })) {
       chunks.push(chunk)
     }
     expect(chunks[0]?.choices[0]?.delta).toEqual({role: 'assistant', content: ''})
-    expect(chunks.every(c => !('usage' in c))).toBe(true)
-    expect(new Set(chunks.map(c => c.id)).size).toBe(1)
+    expect(chunks.every((c) => !('usage' in c))).toBe(true)
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1)
     expect(chunks.at(-1)?.choices[0]).toEqual({index: 0, delta: {}, finish_reason: 'stop'})
-    expect(chunks.map(c => c.choices[0]?.delta.content ?? '').join('')).toBe('oa-1: x')
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('oa-1: x')
   })
 
   it('frames SSE exactly: one write per event, usage chunk before [DONE]', async () => {
@@ -171,12 +187,22 @@ describe('openai fake', () => {
     )
     const {events} = parseSse(text)
     expect(events.at(-1)?.data).toBe('[DONE]')
-    const chunks = events.slice(0, -1).map(e => json(e.data))
-    expect(chunks.slice(0, -1).every(c => c.usage === null && c.choices.length === 1)).toBe(true)
-    expect(chunks.at(-1)).toMatchObject({choices: [], usage: {prompt_tokens: 52, completion_tokens: 17, total_tokens: 69}})
-    const toolDeltas = chunks.flatMap(c => c.choices[0]?.delta.tool_calls ?? [])
-    expect(toolDeltas[0]).toEqual({index: 0, id: expect.stringMatching(/^call_/), type: 'function', function: {name: 'get_weather', arguments: ''}})
-    expect(toolDeltas.slice(1).every((d: {id?: string; index: number}) => d.id === undefined && d.index === 0)).toBe(true)
+    const chunks = events.slice(0, -1).map((e) => json(e.data))
+    expect(chunks.slice(0, -1).every((c) => c.usage === null && c.choices.length === 1)).toBe(true)
+    expect(chunks.at(-1)).toMatchObject({
+      choices: [],
+      usage: {prompt_tokens: 52, completion_tokens: 17, total_tokens: 69},
+    })
+    const toolDeltas = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? [])
+    expect(toolDeltas[0]).toEqual({
+      index: 0,
+      id: expect.stringMatching(/^call_/),
+      type: 'function',
+      function: {name: 'get_weather', arguments: ''},
+    })
+    expect(toolDeltas.slice(1).every((d: {id?: string; index: number}) => d.id === undefined && d.index === 0)).toBe(
+      true,
+    )
     expect(JSON.parse(toolDeltas.map((d: {function: {arguments: string}}) => d.function.arguments).join(''))).toEqual({
       city: 'Paris',
       unit: 'c',
@@ -187,7 +213,11 @@ describe('openai fake', () => {
     const text = '你好🌍👋🏽 émoji ✓'
     fake.enqueue({kind: 'reply', reply: {text, chunkSize: 1}})
     const deltas: string[] = []
-    for await (const chunk of await client.chat.completions.create({model: 'm', messages: [{role: 'user', content: 'x'}], stream: true})) {
+    for await (const chunk of await client.chat.completions.create({
+      model: 'm',
+      messages: [{role: 'user', content: 'x'}],
+      stream: true,
+    })) {
       const d = chunk.choices[0]?.delta.content
       if (d) deltas.push(d)
     }
@@ -203,9 +233,9 @@ describe('openai fake', () => {
       {authorization: 'Bearer sk-good'},
     )
     const deltas = parseSse(text)
-      .events.filter(e => e.data !== '[DONE]')
-      .map(e => json(e.data).choices[0].delta)
-    expect(deltas.map(d => d.reasoning_content ?? '').join('')).toBe('hmm')
+      .events.filter((e) => e.data !== '[DONE]')
+      .map((e) => json(e.data).choices[0].delta)
+    expect(deltas.map((d) => d.reasoning_content ?? '').join('')).toBe('hmm')
   })
 
   it('supports a two-step tool conversation', async () => {
@@ -229,7 +259,9 @@ describe('openai fake', () => {
 
   it('checks keys and validates requests like the real API', async () => {
     const bad = openaiClient(fake, 'sk-nope')
-    await expect(bad.chat.completions.create({model: 'm', messages: [{role: 'user', content: 'x'}]})).rejects.toMatchObject({
+    await expect(
+      bad.chat.completions.create({model: 'm', messages: [{role: 'user', content: 'x'}]}),
+    ).rejects.toMatchObject({
       status: 401,
       code: 'invalid_api_key',
       type: 'invalid_request_error',
@@ -242,15 +274,26 @@ describe('openai fake', () => {
         model: 'm',
         messages: [
           {role: 'user', content: 'x'},
-          {role: 'assistant', content: null, tool_calls: [{id: 'c1', type: 'function', function: {name: 'f', arguments: '{}'}}]},
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{id: 'c1', type: 'function', function: {name: 'f', arguments: '{}'}}],
+          },
           {role: 'user', content: 'y'},
         ],
       }),
     ).rejects.toMatchObject({status: 400, message: expect.stringContaining('c1')})
     await expect(
-      client.chat.completions.create({model: 'm', messages: [{role: 'user', content: 'x'}], stream_options: {include_usage: true}}),
+      client.chat.completions.create({
+        model: 'm',
+        messages: [{role: 'user', content: 'x'}],
+        stream_options: {include_usage: true},
+      }),
     ).rejects.toMatchObject({status: 400, param: 'stream_options'})
-    const bogus = await raw(`${fake.baseUrl}/chat/completions`, {headers: {authorization: 'Bearer sk-good'}, body: '{nope'})
+    const bogus = await raw(`${fake.baseUrl}/chat/completions`, {
+      headers: {authorization: 'Bearer sk-good'},
+      body: '{nope',
+    })
     expect(bogus.status).toBe(400)
     expect(json(bogus.text).error.type).toBe('invalid_request_error')
     expect(fake.completed).toBe(0)
@@ -262,7 +305,9 @@ describe('openai fake', () => {
     expect(models).toEqual(['gpt-4o-mini', 'gpt-4o'])
     const limited = await startOpenAIFake({models: ['only-this']})
     try {
-      await expect(openaiClient(limited).chat.completions.create({model: 'other', messages: [{role: 'user', content: 'x'}]})).rejects.toMatchObject({
+      await expect(
+        openaiClient(limited).chat.completions.create({model: 'other', messages: [{role: 'user', content: 'x'}]}),
+      ).rejects.toMatchObject({
         status: 404,
         code: 'model_not_found',
       })
@@ -274,9 +319,13 @@ describe('openai fake', () => {
   it('can omit [DONE] and send keep-alive comments', async () => {
     const quirky = await startOpenAIFake({omitDone: true, keepAliveComments: true})
     try {
-      const {text} = await readStream(`${quirky.baseUrl}/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}], stream: true})
+      const {text} = await readStream(`${quirky.baseUrl}/chat/completions`, {
+        model: 'm',
+        messages: [{role: 'user', content: 'hi'}],
+        stream: true,
+      })
       const {events, comments} = parseSse(text)
-      expect(events.some(e => e.data === '[DONE]')).toBe(false)
+      expect(events.some((e) => e.data === '[DONE]')).toBe(false)
       expect(comments.length).toBe(events.length)
       expect(comments[0]).toBe('keep-alive')
     } finally {
@@ -306,7 +355,11 @@ describe('anthropic fake', () => {
   afterAll(() => fake.close())
 
   it('echoes in a unary message, accepting the SDK bearer key', async () => {
-    const msg = await client.messages.create({model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{role: 'user', content: 'héllo 🌍'}]})
+    const msg = await client.messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 100,
+      messages: [{role: 'user', content: 'héllo 🌍'}],
+    })
     expect(msg.content).toEqual([{type: 'text', text: 'an-1: héllo 🌍'}])
     expect(msg.stop_reason).toBe('end_turn')
     expect(msg.model).toBe('claude-sonnet-4-5')
@@ -329,8 +382,10 @@ describe('anthropic fake', () => {
 
   it('streams thinking and several tool_use blocks the SDK reassembles', async () => {
     fake.enqueue({kind: 'reply', reply: thinkingReply})
-    const final = await client.messages.stream({model: 'm', max_tokens: 100, messages: [{role: 'user', content: 'go'}]}).finalMessage()
-    expect(final.content.map(b => b.type)).toEqual(['thinking', 'text', 'tool_use', 'tool_use'])
+    const final = await client.messages
+      .stream({model: 'm', max_tokens: 100, messages: [{role: 'user', content: 'go'}]})
+      .finalMessage()
+    expect(final.content.map((b) => b.type)).toEqual(['thinking', 'text', 'tool_use', 'tool_use'])
     expect(final.content[0]).toMatchObject({thinking: 'Let me think… 🤔 about 天气', signature: 'sig-abc=='})
     expect(final.content[2]).toMatchObject({id: 'toolu_A', input: {city: 'Paris', unit: 'c'}})
     expect(final.content[3]).toMatchObject({input: {zone: 'Europe/Paris'}})
@@ -347,14 +402,14 @@ describe('anthropic fake', () => {
     )
     const events = parseSse(text).events
     for (const e of events) expect(json(e.data).type).toBe(e.event)
-    const names = events.map(e => e.event)
+    const names = events.map((e) => e.event)
     expect(names[0]).toBe('message_start')
     expect(names.slice(1, 3)).toEqual(['content_block_start', 'ping'])
     expect(names.slice(-2)).toEqual(['message_delta', 'message_stop'])
     // Blocks open and close in order with contiguous indices, one at a time
     let open = -1
     let next = 0
-    for (const e of events.map(x => json(x.data))) {
+    for (const e of events.map((x) => json(x.data))) {
       if (e.type === 'content_block_start') {
         expect([open, e.index]).toEqual([-1, next])
         open = e.index
@@ -367,19 +422,32 @@ describe('anthropic fake', () => {
       }
     }
     expect(next).toBe(4)
-    const data = events.map(x => json(x.data))
-    const thinking = data.filter(d => d.index === 0 && d.type === 'content_block_delta').map(d => d.delta)
+    const data = events.map((x) => json(x.data))
+    const thinking = data.filter((d) => d.index === 0 && d.type === 'content_block_delta').map((d) => d.delta)
     expect(thinking.at(-1)).toEqual({type: 'signature_delta', signature: 'sig-abc=='})
-    expect(thinking.slice(0, -1).map(d => d.thinking).join('')).toBe('Let me think… 🤔 about 天气')
-    const toolDeltas = data.filter(d => d.index === 2 && d.type === 'content_block_delta').map(d => d.delta)
+    expect(
+      thinking
+        .slice(0, -1)
+        .map((d) => d.thinking)
+        .join(''),
+    ).toBe('Let me think… 🤔 about 天气')
+    const toolDeltas = data.filter((d) => d.index === 2 && d.type === 'content_block_delta').map((d) => d.delta)
     expect(toolDeltas[0]).toEqual({type: 'input_json_delta', partial_json: ''})
     expect(toolDeltas.length).toBeGreaterThan(2)
-    expect(data.at(-2)).toEqual({type: 'message_delta', delta: {stop_reason: 'tool_use', stop_sequence: null}, usage: {output_tokens: 17}})
+    expect(data.at(-2)).toEqual({
+      type: 'message_delta',
+      delta: {stop_reason: 'tool_use', stop_sequence: null},
+      usage: {output_tokens: 17},
+    })
     expect(data[0].message.usage).toMatchObject({input_tokens: 42, output_tokens: 1, cache_read_input_tokens: 10})
   })
 
   it('requires a key, anthropic-version and max_tokens', async () => {
-    const body: Anthropic.MessageCreateParamsNonStreaming = {model: 'm', max_tokens: 10, messages: [{role: 'user', content: 'x'}]}
+    const body: Anthropic.MessageCreateParamsNonStreaming = {
+      model: 'm',
+      max_tokens: 10,
+      messages: [{role: 'user', content: 'x'}],
+    }
     const url = `${fake.url}/v1/messages`
     const ok = await raw(url, {headers: {'x-api-key': 'sk-ant-good', 'anthropic-version': '2023-06-01'}, body})
     expect(ok.status).toBe(200)
@@ -390,14 +458,20 @@ describe('anthropic fake', () => {
     const badKey = await raw(url, {headers: {'x-api-key': 'nope', 'anthropic-version': '2023-06-01'}, body})
     expect(badKey.status).toBe(401)
     expect(json(badKey.text).error.type).toBe('authentication_error')
-    const noMax = await raw(url, {headers: {authorization: 'Bearer sk-ant-good', 'anthropic-version': 'x'}, body: {...body, max_tokens: undefined}})
+    const noMax = await raw(url, {
+      headers: {authorization: 'Bearer sk-ant-good', 'anthropic-version': 'x'},
+      body: {...body, max_tokens: undefined},
+    })
     expect(noMax.status).toBe(400)
     expect(json(noMax.text).error.message).toBe('max_tokens: Field required')
     await expect(anthropicClient(fake, 'wrong').messages.create(body)).rejects.toMatchObject({status: 401})
   })
 
   it('validates tool pairing and thinking replay', async () => {
-    const toolTurn: Anthropic.MessageParam = {role: 'assistant', content: [{type: 'tool_use', id: 'toolu_1', name: 'f', input: {}}]}
+    const toolTurn: Anthropic.MessageParam = {
+      role: 'assistant',
+      content: [{type: 'tool_use', id: 'toolu_1', name: 'f', input: {}}],
+    }
     await expect(
       client.messages.create({
         model: 'm',
@@ -411,10 +485,20 @@ describe('anthropic fake', () => {
       {role: 'user', content: [{type: 'tool_result', tool_use_id: 'toolu_1', content: 'r'}]},
     ]
     await expect(
-      client.messages.create({model: 'm', max_tokens: 2000, thinking: {type: 'enabled', budget_tokens: 1024}, messages: withResult}),
+      client.messages.create({
+        model: 'm',
+        max_tokens: 2000,
+        thinking: {type: 'enabled', budget_tokens: 1024},
+        messages: withResult,
+      }),
     ).rejects.toMatchObject({status: 400, message: expect.stringContaining('Expected `thinking`')})
     await expect(
-      client.messages.create({model: 'm', max_tokens: 1000, thinking: {type: 'enabled', budget_tokens: 1024}, messages: [{role: 'user', content: 'x'}]}),
+      client.messages.create({
+        model: 'm',
+        max_tokens: 1000,
+        thinking: {type: 'enabled', budget_tokens: 1024},
+        messages: [{role: 'user', content: 'x'}],
+      }),
     ).rejects.toMatchObject({status: 400})
     const ok = await client.messages.create({model: 'm', max_tokens: 10, messages: withResult})
     expect(ok.content).toEqual([{type: 'text', text: 'an-1: tool result: r'}])
@@ -425,17 +509,32 @@ describe('anthropic fake', () => {
     try {
       const c = anthropicClient(tooling)
       tooling.script.handler = (_req, n) =>
-        n === 0 ? {kind: 'reply', reply: {thinking: {text: 'need weather', signature: 'sig1'}, toolCalls: [{name: 'get_weather', arguments: {city: 'Oslo', unit: 'c'}}]}} : undefined
+        n === 0
+          ? {
+              kind: 'reply',
+              reply: {
+                thinking: {text: 'need weather', signature: 'sig1'},
+                toolCalls: [{name: 'get_weather', arguments: {city: 'Oslo', unit: 'c'}}],
+              },
+            }
+          : undefined
       const tools = [{name: weatherTool.name, input_schema: weatherTool.schema as Anthropic.Tool.InputSchema}]
       const params = {model: 'm', max_tokens: 4000, thinking: {type: 'enabled' as const, budget_tokens: 2000}, tools}
       const messages: Anthropic.MessageParam[] = [{role: 'user', content: 'weather?'}]
       const first = await c.messages.stream({...params, messages}).finalMessage()
-      const use = first.content.find(b => b.type === 'tool_use')
+      const use = first.content.find((b) => b.type === 'tool_use')
       if (use?.type !== 'tool_use') throw new Error('expected tool_use')
-      messages.push({role: 'assistant', content: first.content}, {role: 'user', content: [{type: 'tool_result', tool_use_id: use.id, content: '-3°C'}]})
+      messages.push(
+        {role: 'assistant', content: first.content},
+        {role: 'user', content: [{type: 'tool_result', tool_use_id: use.id, content: '-3°C'}]},
+      )
       const second = await c.messages.create({...params, messages})
       expect(second.content).toEqual([{type: 'text', text: 'an-tools: tool result: -3°C'}])
-      expect(tooling.calls('messages')[1]?.body.messages[1].content[0]).toEqual({type: 'thinking', thinking: 'need weather', signature: 'sig1'})
+      expect(tooling.calls('messages')[1]?.body.messages[1].content[0]).toEqual({
+        type: 'thinking',
+        thinking: 'need weather',
+        signature: 'sig1',
+      })
     } finally {
       await tooling.close()
     }
@@ -445,7 +544,7 @@ describe('anthropic fake', () => {
     const count = await client.messages.countTokens({model: 'm', messages: [{role: 'user', content: 'count me'}]})
     expect(count.input_tokens).toBeGreaterThan(0)
     const page = await client.models.list()
-    expect(page.data.map(m => m.id)).toEqual(['claude-sonnet-4-5', 'claude-haiku-4-5'])
+    expect(page.data.map((m) => m.id)).toEqual(['claude-sonnet-4-5', 'claude-haiku-4-5'])
     expect(page.data[0]?.type).toBe('model')
     expect(fake.calls('count_tokens')).toHaveLength(1)
   })
@@ -459,7 +558,8 @@ describe('anthropic fake', () => {
 
 describe('gemini fake', () => {
   let fake: FakeUpstream
-  const gen = (model = 'gemini-2.5-flash', method = 'generateContent'): string => `${fake.baseUrl}/v1beta/models/${model}:${method}`
+  const gen = (model = 'gemini-2.5-flash', method = 'generateContent'): string =>
+    `${fake.baseUrl}/v1beta/models/${model}:${method}`
   const key = {'x-goog-api-key': 'AIza-good'}
   beforeAll(async () => {
     fake = await startGeminiFake({name: 'gm-1', keys: ['AIza-good']})
@@ -474,11 +574,17 @@ describe('gemini fake', () => {
     for (const res of [a, b]) {
       expect(res.status).toBe(200)
       const r = json(res.text)
-      expect(r.candidates[0]).toEqual({content: {role: 'model', parts: [{text: 'gm-1: héllo 🌍'}]}, finishReason: 'STOP', index: 0})
-      expect(r.usageMetadata.totalTokenCount).toBe(r.usageMetadata.promptTokenCount + r.usageMetadata.candidatesTokenCount)
+      expect(r.candidates[0]).toEqual({
+        content: {role: 'model', parts: [{text: 'gm-1: héllo 🌍'}]},
+        finishReason: 'STOP',
+        index: 0,
+      })
+      expect(r.usageMetadata.totalTokenCount).toBe(
+        r.usageMetadata.promptTokenCount + r.usageMetadata.candidatesTokenCount,
+      )
       expect(r.modelVersion).toBe('gemini-2.5-flash')
     }
-    expect(fake.requests.map(r => [r.key, r.model, r.path])).toEqual([
+    expect(fake.requests.map((r) => [r.key, r.model, r.path])).toEqual([
       ['AIza-good', 'gemini-2.5-flash', '/v1beta/models/gemini-2.5-flash:generateContent'],
       ['AIza-good', 'gemini-2.5-flash', '/v1beta/models/gemini-2.5-flash:generateContent'],
     ])
@@ -505,23 +611,35 @@ describe('gemini fake', () => {
 
   it('streams SSE with CRLF, no [DONE], finishReason and usage on the last chunk', async () => {
     fake.enqueue({kind: 'reply', reply: {text: '你好🌍👋🏽 world', chunkSize: 2, usage: {input: 40, output: 8}}})
-    const {text} = await readStream(`${gen(undefined, 'streamGenerateContent')}?alt=sse`, {contents: [{role: 'user', parts: [{text: 'x'}]}]}, key)
+    const {text} = await readStream(
+      `${gen(undefined, 'streamGenerateContent')}?alt=sse`,
+      {contents: [{role: 'user', parts: [{text: 'x'}]}]},
+      key,
+    )
     expect(text).toContain('\r\n\r\n')
     expect(text).not.toContain('[DONE]')
-    const chunks = parseSse(text).events.map(e => json(e.data))
+    const chunks = parseSse(text).events.map((e) => json(e.data))
     expect(chunks.length).toBe(6)
-    expect(chunks.map(c => c.candidates[0].content.parts[0].text).join('')).toBe('你好🌍👋🏽 world')
-    expect(chunks.slice(0, -1).every(c => c.candidates[0].finishReason === undefined)).toBe(true)
-    expect(chunks.at(-1)).toMatchObject({candidates: [{finishReason: 'STOP'}], usageMetadata: {promptTokenCount: 40, candidatesTokenCount: 8, totalTokenCount: 48}})
+    expect(chunks.map((c) => c.candidates[0].content.parts[0].text).join('')).toBe('你好🌍👋🏽 world')
+    expect(chunks.slice(0, -1).every((c) => c.candidates[0].finishReason === undefined)).toBe(true)
+    expect(chunks.at(-1)).toMatchObject({
+      candidates: [{finishReason: 'STOP'}],
+      usageMetadata: {promptTokenCount: 40, candidatesTokenCount: 8, totalTokenCount: 48},
+    })
     expect(fake.requests[0]?.stream).toBe(true)
   })
 
   it('streams a JSON array without alt=sse', async () => {
     fake.enqueue({kind: 'reply', reply: {text: 'abcdef', chunkSize: 2}})
-    const res = await raw(gen(undefined, 'streamGenerateContent'), {headers: key, body: {contents: [{parts: [{text: 'x'}]}]}})
+    const res = await raw(gen(undefined, 'streamGenerateContent'), {
+      headers: key,
+      body: {contents: [{parts: [{text: 'x'}]}]},
+    })
     expect(res.headers['content-type']).toBe('application/json')
     const arr = json(res.text)
-    expect(arr.map((c: {candidates: {content: {parts: {text: string}[]}}[]}) => c.candidates[0]?.content.parts[0]?.text)).toEqual(['ab', 'cd', 'ef'])
+    expect(
+      arr.map((c: {candidates: {content: {parts: {text: string}[]}}[]}) => c.candidates[0]?.content.parts[0]?.text),
+    ).toEqual(['ab', 'cd', 'ef'])
   })
 
   it('supports a two-step function-call conversation, snake_case included', async () => {
@@ -532,7 +650,10 @@ describe('gemini fake', () => {
       const first = json((await raw(`${tooling.url}/v1beta/models/g:generateContent`, {body: {contents, tools}})).text)
       const call = first.candidates[0].content.parts[0].functionCall
       expect(call).toEqual({name: 'get_weather', args: {city: 'fake-city', unit: 'c'}})
-      contents.push(first.candidates[0].content, {role: 'user', parts: [{function_response: {name: call.name, response: {tempC: 21}}}]})
+      contents.push(first.candidates[0].content, {
+        role: 'user',
+        parts: [{function_response: {name: call.name, response: {tempC: 21}}}],
+      })
       const second = json((await raw(`${tooling.url}/v1beta/models/g:generateContent`, {body: {contents, tools}})).text)
       expect(second.candidates[0].content.parts[0].text).toBe('gm-tools: tool result: {"tempC":21}')
     } finally {
@@ -549,9 +670,15 @@ describe('gemini fake', () => {
     expect(bad.status).toBe(400)
     expect(json(bad.text).error.details[0].reason).toBe('API_KEY_INVALID')
     const schema = {...weatherTool.schema, additionalProperties: false}
-    const unknown = await raw(gen(), {headers: key, body: {...body, tools: [{functionDeclarations: [{name: 'f', parameters: schema}]}]}})
+    const unknown = await raw(gen(), {
+      headers: key,
+      body: {...body, tools: [{functionDeclarations: [{name: 'f', parameters: schema}]}]},
+    })
     expect(unknown.status).toBe(400)
-    expect(json(unknown.text).error).toMatchObject({status: 'INVALID_ARGUMENT', message: expect.stringContaining('"additionalProperties"')})
+    expect(json(unknown.text).error).toMatchObject({
+      status: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('"additionalProperties"'),
+    })
     const unbalanced = await raw(gen(), {
       headers: key,
       body: {
@@ -569,10 +696,16 @@ describe('gemini fake', () => {
   })
 
   it('counts tokens and lists models', async () => {
-    const count = await raw(gen(undefined, 'countTokens'), {headers: key, body: {contents: [{parts: [{text: 'count me'}]}]}})
+    const count = await raw(gen(undefined, 'countTokens'), {
+      headers: key,
+      body: {contents: [{parts: [{text: 'count me'}]}]},
+    })
     expect(json(count.text).totalTokens).toBeGreaterThan(0)
     const models = json((await raw(`${fake.url}/v1beta/models?key=AIza-good`)).text)
-    expect(models.models[0]).toMatchObject({name: 'models/gemini-2.5-flash', supportedGenerationMethods: expect.arrayContaining(['generateContent'])})
+    expect(models.models[0]).toMatchObject({
+      name: 'models/gemini-2.5-flash',
+      supportedGenerationMethods: expect.arrayContaining(['generateContent']),
+    })
   })
 })
 
@@ -584,7 +717,11 @@ describe.each([
   let fake: FakeUpstream
   const target = (stream = false): {url: string; body: Record<string, unknown>; headers: Record<string, string>} => {
     if (protocol === 'openai') {
-      return {url: `${fake.baseUrl}/chat/completions`, body: {model: 'm', stream, messages: [{role: 'user', content: 'ping'}]}, headers: {}}
+      return {
+        url: `${fake.baseUrl}/chat/completions`,
+        body: {model: 'm', stream, messages: [{role: 'user', content: 'ping'}]},
+        headers: {},
+      }
     }
     if (protocol === 'anthropic') {
       return {
@@ -594,7 +731,11 @@ describe.each([
       }
     }
     const method = stream ? 'streamGenerateContent?alt=sse' : 'generateContent'
-    return {url: `${fake.url}/v1beta/models/g:${method}`, body: {contents: [{role: 'user', parts: [{text: 'ping'}]}]}, headers: {}}
+    return {
+      url: `${fake.url}/v1beta/models/g:${method}`,
+      body: {contents: [{role: 'user', parts: [{text: 'ping'}]}]},
+      headers: {},
+    }
   }
   const send = (stream = false, signal?: AbortSignal): ReturnType<typeof request> => {
     const t = target(stream)
@@ -624,7 +765,9 @@ describe.each([
     const text = await res.body.text()
     expect(text).toContain(rateLimitTag)
     if (protocol === 'gemini') {
-      expect(json(text).error.details).toEqual([{'@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '7s'}])
+      expect(json(text).error.details).toEqual([
+        {'@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '7s'},
+      ])
     } else {
       expect(res.headers['retry-after']).toBe('7')
     }
@@ -632,7 +775,7 @@ describe.each([
     fake.enqueue({kind: 'status', status: 503, body: {custom: true}, headers: {'x-extra': '1'}})
     const custom = await send()
     expect([custom.statusCode, custom.headers['x-extra'], await custom.body.json()]).toEqual([503, '1', {custom: true}])
-    expect(fake.requests.map(r => r.outcome)).toEqual(['error', 'error'])
+    expect(fake.requests.map((r) => r.outcome)).toEqual(['error', 'error'])
   })
 
   it('consumes the queue, then the handler, then the fallback', async () => {
@@ -721,7 +864,11 @@ describe.each([
   it('sends raw bytes', async () => {
     fake.enqueue({kind: 'raw', status: 502, headers: {'content-type': 'text/html'}, body: '<html>Bad Gateway</html>'})
     const res = await send()
-    expect([res.statusCode, res.headers['content-type'], await res.body.text()]).toEqual([502, 'text/html', '<html>Bad Gateway</html>'])
+    expect([res.statusCode, res.headers['content-type'], await res.body.text()]).toEqual([
+      502,
+      'text/html',
+      '<html>Bad Gateway</html>',
+    ])
   })
 
   it('counts a client that leaves a paced stream early as aborted', async () => {
@@ -748,7 +895,12 @@ describe.each([
 
   it('scripts auxiliary routes separately and reset() clears everything', async () => {
     fake.script.aux = () => ({kind: 'status', status: 500})
-    const models = protocol === 'openai' ? `${fake.baseUrl}/models` : protocol === 'anthropic' ? `${fake.url}/v1/models` : `${fake.url}/v1beta/models`
+    const models =
+      protocol === 'openai'
+        ? `${fake.baseUrl}/models`
+        : protocol === 'anthropic'
+          ? `${fake.url}/v1/models`
+          : `${fake.url}/v1beta/models`
     const res = await raw(models, {headers: protocol === 'anthropic' ? {'anthropic-version': '2023-06-01'} : {}})
     expect(res.status).toBe(500)
     fake.enqueue({kind: 'hang'} satisfies Behaviour)

@@ -41,7 +41,10 @@ const ERRORS: Record<number, [status: string, message: string]> = {
   409: ['ABORTED', 'The operation was aborted.'],
   429: ['RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).'],
   499: ['CANCELLED', 'The operation was cancelled.'],
-  500: ['INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'],
+  500: [
+    'INTERNAL',
+    'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+  ],
   503: ['UNAVAILABLE', 'The model is overloaded. Please try again later.'],
   504: ['DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.'],
 }
@@ -61,7 +64,7 @@ function invalid(message: string, details?: Record<string, unknown>[]): ErrorRep
 // ---- proto-JSON field checks ----
 
 const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
-const snake = (k: string): string => k.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`)
+const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
 
 /** Reads a proto field under either spelling */
 function field(o: unknown, name: string): unknown {
@@ -74,7 +77,16 @@ function list(o: unknown, name: string): unknown[] {
 }
 
 const FIELDS = {
-  request: ['model', 'contents', 'tools', 'toolConfig', 'safetySettings', 'systemInstruction', 'generationConfig', 'cachedContent'],
+  request: [
+    'model',
+    'contents',
+    'tools',
+    'toolConfig',
+    'safetySettings',
+    'systemInstruction',
+    'generationConfig',
+    'cachedContent',
+  ],
   countTokens: ['contents', 'generateContentRequest'],
   content: ['role', 'parts'],
   part: [
@@ -114,8 +126,25 @@ const FIELDS = {
     'mediaResolution',
   ],
   thinkingConfig: ['includeThoughts', 'thinkingBudget', 'thinkingLevel'],
-  tool: ['functionDeclarations', 'googleSearchRetrieval', 'codeExecution', 'googleSearch', 'urlContext', 'computerUse', 'fileSearch', 'googleMaps'],
-  functionDeclaration: ['name', 'description', 'parameters', 'parametersJsonSchema', 'response', 'responseJsonSchema', 'behavior'],
+  tool: [
+    'functionDeclarations',
+    'googleSearchRetrieval',
+    'codeExecution',
+    'googleSearch',
+    'urlContext',
+    'computerUse',
+    'fileSearch',
+    'googleMaps',
+  ],
+  functionDeclaration: [
+    'name',
+    'description',
+    'parameters',
+    'parametersJsonSchema',
+    'response',
+    'responseJsonSchema',
+    'behavior',
+  ],
   schema: [
     'type',
     'format',
@@ -149,7 +178,7 @@ const SCHEMA_TYPES = ['TYPE_UNSPECIFIED', 'STRING', 'NUMBER', 'INTEGER', 'BOOLEA
 
 function unknownField(o: unknown, allowed: string[], at: string): ErrorReply | undefined {
   if (!isRecord(o)) return undefined
-  const bad = Object.keys(o).find(k => !allowed.includes(camel(k)))
+  const bad = Object.keys(o).find((k) => !allowed.includes(camel(k)))
   if (bad === undefined) return undefined
   const description = `Invalid JSON payload received. Unknown name "${bad}" at '${at}': Cannot find field.`
   return invalid(description, [{'@type': `${TYPE}BadRequest`, fieldViolations: [{field: at, description}]}])
@@ -197,13 +226,21 @@ function checkUnknownFields(body: Record<string, unknown>): ErrorReply | undefin
     () => unknownField(generation, FIELDS.generationConfig, 'generation_config'),
     () => unknownField(field(generation, 'thinkingConfig'), FIELDS.thinkingConfig, 'generation_config.thinking_config'),
     () => unknownField(toolConfig, FIELDS.toolConfig, 'tool_config'),
-    () => unknownField(field(toolConfig, 'functionCallingConfig'), FIELDS.functionCallingConfig, 'tool_config.function_calling_config'),
+    () =>
+      unknownField(
+        field(toolConfig, 'functionCallingConfig'),
+        FIELDS.functionCallingConfig,
+        'tool_config.function_calling_config',
+      ),
     ...list(body, 'safetySettings').map((s, i) => () => unknownField(s, FIELDS.safetySetting, `safety_settings[${i}]`)),
     ...list(body, 'tools').flatMap((t, i) => [
       () => unknownField(t, FIELDS.tool, `tools[${i}]`),
       ...list(t, 'functionDeclarations').flatMap((d, j) => {
         const at = `tools[${i}].function_declarations[${j}]`
-        return [() => unknownField(d, FIELDS.functionDeclaration, at), () => checkSchema(field(d, 'parameters'), `${at}.parameters`)]
+        return [
+          () => unknownField(d, FIELDS.functionDeclaration, at),
+          () => checkSchema(field(d, 'parameters'), `${at}.parameters`),
+        ]
       }),
     ]),
   ]
@@ -216,31 +253,45 @@ function checkUnknownFields(body: Record<string, unknown>): ErrorReply | undefin
 
 // ---- semantic checks ----
 
-const DATA_FIELDS = ['text', 'inlineData', 'fileData', 'functionCall', 'functionResponse', 'executableCode', 'codeExecutionResult']
+const DATA_FIELDS = [
+  'text',
+  'inlineData',
+  'fileData',
+  'functionCall',
+  'functionResponse',
+  'executableCode',
+  'codeExecutionResult',
+]
 
 function partsWith(c: unknown, name: string): Record<string, unknown>[] {
-  return list(c, 'parts').filter(p => field(p, name) !== undefined) as Record<string, unknown>[]
+  return list(c, 'parts').filter((p) => field(p, name) !== undefined) as Record<string, unknown>[]
 }
 
-function checkRequest(body: Record<string, unknown>, strict: boolean, what = 'GenerateContentRequest'): ErrorReply | undefined {
+function checkRequest(
+  body: Record<string, unknown>,
+  strict: boolean,
+  what = 'GenerateContentRequest',
+): ErrorReply | undefined {
   const fieldsError = strict ? checkUnknownFields(body) : undefined
   if (fieldsError) return fieldsError
   const contents = list(body, 'contents')
   if (contents.length === 0) return invalid(`* ${what}.contents: contents is not specified\n`)
   for (const [i, c] of contents.entries()) {
     const role = field(c, 'role')
-    if (role !== undefined && role !== '' && role !== 'user' && role !== 'model') return invalid('Please use a valid role: user, model.')
+    if (role !== undefined && role !== '' && role !== 'user' && role !== 'model')
+      return invalid('Please use a valid role: user, model.')
     const parts = list(c, 'parts')
     if (parts.length === 0) return invalid(`* ${what}.contents[${i}].parts: contents.parts must not be empty.\n`)
     for (const [j, p] of parts.entries()) {
       const at = `${what}.contents[${i}].parts[${j}]`
-      if (!DATA_FIELDS.some(f => field(p, f) !== undefined)) {
+      if (!DATA_FIELDS.some((f) => field(p, f) !== undefined)) {
         return invalid(`* ${at}.data: required oneof field 'data' must have one initialized field\n`)
       }
       const fc = field(p, 'functionCall')
       if (fc !== undefined && !field(fc, 'name')) return invalid(`* ${at}.function_call.name: Name cannot be empty.\n`)
       const fr = field(p, 'functionResponse')
-      if (fr !== undefined && !field(fr, 'name')) return invalid(`* ${at}.function_response.name: Name cannot be empty.\n`)
+      if (fr !== undefined && !field(fr, 'name'))
+        return invalid(`* ${at}.function_response.name: Name cannot be empty.\n`)
     }
     const calls = partsWith(c, 'functionCall').length
     if (calls === 0) continue
@@ -284,23 +335,32 @@ function conversation(req: RecordedRequest): Conversation {
   const responses = partsWith(last, 'functionResponse')
   const textOf = (c: unknown): string =>
     list(c, 'parts')
-      .map(p => field(p, 'text'))
+      .map((p) => field(p, 'text'))
       .filter((t): t is string => typeof t === 'string')
       .join('')
-  const lastUser = contents.filter(c => field(c, 'role') !== 'model' && partsWith(c, 'functionResponse').length === 0).at(-1)
+  const lastUser = contents
+    .filter((c) => field(c, 'role') !== 'model' && partsWith(c, 'functionResponse').length === 0)
+    .at(-1)
   const tools = list(body, 'tools')
-    .flatMap(t => list(t, 'functionDeclarations'))
-    .map(d => ({name: String(field(d, 'name')), schema: field(d, 'parameters') ?? field(d, 'parametersJsonSchema')}))
+    .flatMap((t) => list(t, 'functionDeclarations'))
+    .map((d) => ({name: String(field(d, 'name')), schema: field(d, 'parameters') ?? field(d, 'parametersJsonSchema')}))
   return {
     lastUserText: textOf(lastUser),
-    toolResults: responses.length > 0 ? responses.map(p => JSON.stringify(field(field(p, 'functionResponse'), 'response') ?? {})) : undefined,
+    toolResults:
+      responses.length > 0
+        ? responses.map((p) => JSON.stringify(field(field(p, 'functionResponse'), 'response') ?? {}))
+        : undefined,
     tools,
     inputTokens: inputTokens(body),
   }
 }
 
 function inputTokens(body: Record<string, unknown>): number {
-  return estimateTokens({contents: field(body, 'contents'), system: field(body, 'systemInstruction'), tools: field(body, 'tools')})
+  return estimateTokens({
+    contents: field(body, 'contents'),
+    system: field(body, 'systemInstruction'),
+    tools: field(body, 'tools'),
+  })
 }
 
 type Part = Record<string, unknown>
@@ -310,10 +370,10 @@ type Part = Record<string, unknown>
  * function call, else on the last text part, else on the thought itself, as Gemini places it.
  */
 function chunks(r: ResolvedReply, split: (s: string) => string[]): Part[][] {
-  const thought: Part[][] = split(r.thinking?.text ?? '').map(text => [{text, thought: true}])
-  const text: Part[][] = split(r.text).map(t => [{text: t}])
+  const thought: Part[][] = split(r.thinking?.text ?? '').map((text) => [{text, thought: true}])
+  const text: Part[][] = split(r.text).map((t) => [{text: t}])
   const calls: Part[][] = r.toolCalls.length
-    ? [r.toolCalls.map(c => ({functionCall: {...(c.id ? {id: c.id} : {}), name: c.name, args: c.arguments}}))]
+    ? [r.toolCalls.map((c) => ({functionCall: {...(c.id ? {id: c.id} : {}), name: c.name, args: c.arguments}}))]
     : []
   const out = [...thought, ...text, ...calls]
   if (out.length === 0) out.push([{text: ''}])
@@ -344,7 +404,11 @@ export function startGeminiFake(opts: GeminiFakeOptions = {}): Promise<FakeUpstr
 export type ResponseWrapper = (req: RecordedRequest, response: Record<string, unknown>) => unknown
 
 /** The public API's adapter; the Code Assist fake reuses it for the Gemini bodies inside its envelope */
-export function geminiAdapter(opts: GeminiFakeOptions, eol: string, wrap: ResponseWrapper = (_req, r) => r): ProtocolAdapter {
+export function geminiAdapter(
+  opts: GeminiFakeOptions,
+  eol: string,
+  wrap: ResponseWrapper = (_req, r) => r,
+): ProtocolAdapter {
   const models = opts.models ?? DEFAULT_MODELS
   const sse = (req: RecordedRequest): boolean => req.query.alt === 'sse'
   type Usage = Record<string, number>
@@ -358,21 +422,27 @@ export function geminiAdapter(opts: GeminiFakeOptions, eol: string, wrap: Respon
   return {
     protocol: 'gemini',
     midStreamStatus: 503,
-    baseUrl: origin => origin,
+    baseUrl: (origin) => origin,
     route(req) {
       // Clients may percent-encode the ':' before the method name
       const path = decodeURIComponent(req.path)
       const call = /^\/(v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path)
       if (req.method === 'POST' && call?.[2] && call[3]) {
         const method = call[3]
-        return {name: method, generate: method !== 'countTokens', stream: method === 'streamGenerateContent', model: call[2]}
+        return {
+          name: method,
+          generate: method !== 'countTokens',
+          stream: method === 'streamGenerateContent',
+          model: call[2],
+        }
       }
-      if (req.method === 'GET' && /^\/(v1beta|v1)\/models$/.test(path)) return {name: 'models', generate: false, stream: false}
+      if (req.method === 'GET' && /^\/(v1beta|v1)\/models$/.test(path))
+        return {name: 'models', generate: false, stream: false}
       const one = /^\/(v1beta|v1)\/models\/([^/:]+)$/.exec(path)
       if (req.method === 'GET' && one?.[2]) return {name: 'model', generate: false, stream: false, model: one[2]}
       return undefined
     },
-    credential: req => header(req, 'x-goog-api-key') ?? req.query.key,
+    credential: (req) => header(req, 'x-goog-api-key') ?? req.query.key,
     authenticate(req) {
       if (!opts.keys) return undefined
       if (req.key === undefined && header(req, 'authorization')) {
@@ -420,7 +490,9 @@ export function geminiAdapter(opts: GeminiFakeOptions, eol: string, wrap: Respon
       if (req.route !== 'countTokens') return checkRequest(body, strict)
       const top = strict ? unknownField(body, FIELDS.countTokens, '') : undefined
       const inner = field(body, 'generateContentRequest')
-      return top ?? checkRequest(isRecord(inner) ? inner : {contents: field(body, 'contents')}, strict, 'CountTokensRequest')
+      return (
+        top ?? checkRequest(isRecord(inner) ? inner : {contents: field(body, 'contents')}, strict, 'CountTokensRequest')
+      )
     },
     error(_req, status, o: ErrorOptions = {}) {
       // Google states the retry hint in the body, not in a retry-after header
@@ -428,18 +500,23 @@ export function geminiAdapter(opts: GeminiFakeOptions, eol: string, wrap: Respon
       const overrides = {...(o.message === undefined ? {} : {message: o.message}), ...(details.length ? {details} : {})}
       return {status, body: geminiError(status, overrides)}
     },
-    notFound: req => ({status: 404, body: geminiError(404, {message: `Method not found: ${req.method} ${req.path}`})}),
+    notFound: (req) => ({
+      status: 404,
+      body: geminiError(404, {message: `Method not found: ${req.method} ${req.path}`}),
+    }),
     conversation,
     unary(req, r) {
-      return response(req, chunks(r, s => (s === '' ? [] : [s])).flat(), FINISH[r.stopReason], usageMetadata(r))
+      return response(req, chunks(r, (s) => (s === '' ? [] : [s])).flat(), FINISH[r.stopReason], usageMetadata(r))
     },
     events(req, r) {
-      const all = chunks(r, s => splitCodePoints(s, r.chunkSize))
+      const all = chunks(r, (s) => splitCodePoints(s, r.chunkSize))
       const partial = {promptTokenCount: r.usage.input, totalTokenCount: r.usage.input}
       const bodies = all.map((parts, i) =>
-        i === all.length - 1 ? response(req, parts, FINISH[r.stopReason], usageMetadata(r)) : response(req, parts, undefined, partial),
+        i === all.length - 1
+          ? response(req, parts, FINISH[r.stopReason], usageMetadata(r))
+          : response(req, parts, undefined, partial),
       )
-      if (sse(req)) return bodies.map(b => sseFrame(b, eol))
+      if (sse(req)) return bodies.map((b) => sseFrame(b, eol))
       // Without alt=sse the API streams one JSON array, element by element
       return [...bodies.map((b, i) => `${i === 0 ? '[' : ',\r\n'}${JSON.stringify(b)}`), ']']
     },
@@ -447,9 +524,10 @@ export function geminiAdapter(opts: GeminiFakeOptions, eol: string, wrap: Respon
       if (sse(req)) return [sseFrame(e.body, eol)]
       return [`${written === 0 ? '[' : ',\r\n'}${JSON.stringify(e.body)}]`]
     },
-    streamContentType: req => (sse(req) ? 'text/event-stream' : 'application/json'),
+    streamContentType: (req) => (sse(req) ? 'text/event-stream' : 'application/json'),
     aux(req) {
-      if (req.route === 'countTokens') return {totalTokens: inputTokens(countedRequest(req.body as Record<string, unknown>))}
+      if (req.route === 'countTokens')
+        return {totalTokens: inputTokens(countedRequest(req.body as Record<string, unknown>))}
       const entry = (id: string): Record<string, unknown> => ({
         name: `models/${id}`,
         version: '001',

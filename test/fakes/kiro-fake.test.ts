@@ -130,11 +130,15 @@ describe('kiro fake: routes, auth and validation', () => {
       ['empty content', (b) => (b.conversationState.currentMessage.userInputMessage.content = ''), /content is empty/],
       ['a null value', (b) => (b.profileArn = null), /is null/],
       ['an empty array', (b) => (b.conversationState.history = []), /empty array/],
-      ['tool results without tools', (b) => {
-        b.conversationState.currentMessage.userInputMessage.userInputMessageContext = {
-          toolResults: [{toolUseId: 't1', content: [{text: 'x'}], status: 'success'}],
-        }
-      }, /without tools/],
+      [
+        'tool results without tools',
+        (b) => {
+          b.conversationState.currentMessage.userInputMessage.userInputMessageContext = {
+            toolResults: [{toolUseId: 't1', content: [{text: 'x'}], status: 'success'}],
+          }
+        },
+        /without tools/,
+      ],
     ]
     for (const [what, mutate, problem] of cases) {
       const body = structuredClone(good)
@@ -275,7 +279,11 @@ describe('kiro fake: behaviours', () => {
       'ServiceQuotaExceededException',
       {message: 'You have reached the limit for this month.', reason: 'MONTHLY_REQUEST_COUNT'},
     ],
-    [403, 'AccessDeniedException', {message: 'Your User ID temporarily is suspended.', reason: 'TEMPORARILY_SUSPENDED'}],
+    [
+      403,
+      'AccessDeniedException',
+      {message: 'Your User ID temporarily is suspended.', reason: 'TEMPORARILY_SUSPENDED'},
+    ],
     [429, 'ThrottlingException', {message: 'Too many requests, please wait before trying again.', reason: null}],
     [
       500,

@@ -81,7 +81,11 @@ const ERRORS: Record<number, [type: string, message: string, reason: string | nu
   402: ['ServiceQuotaExceededException', 'You have reached the limit for this month.', 'MONTHLY_REQUEST_COUNT'],
   403: ['AccessDeniedException', 'Your User ID temporarily is suspended.', 'TEMPORARILY_SUSPENDED'],
   429: ['ThrottlingException', 'Too many requests, please wait before trying again.', null],
-  500: ['InternalServerException', 'Encountered an unexpected error when processing the request, please try again.', null],
+  500: [
+    'InternalServerException',
+    'Encountered an unexpected error when processing the request, please try again.',
+    null,
+  ],
 }
 
 export interface KiroErrorBody {
@@ -147,7 +151,7 @@ function userProblem(m: unknown, at: string): string | undefined {
     if (typeof r.toolUseId !== 'string' || ids.has(r.toolUseId)) return `${at}: missing or repeated toolUseId`
     ids.add(r.toolUseId)
     if (r.status !== 'success' && r.status !== 'error') return `${at}: tool result status ${String(r.status)}`
-    if (!Array.isArray(r.content) || records(r.content).some(c => typeof c.text !== 'string')) {
+    if (!Array.isArray(r.content) || records(r.content).some((c) => typeof c.text !== 'string')) {
       return `${at}: tool result content`
     }
   }
@@ -211,11 +215,15 @@ function conversation(body: any): Conversation {
   const state = body.conversationState
   const current = state.currentMessage.userInputMessage
   const context: Json = current.userInputMessageContext ?? {}
-  const results = records(context.toolResults).map(r => records(r.content).map(c => String(c.text)).join(''))
+  const results = records(context.toolResults).map((r) =>
+    records(r.content)
+      .map((c) => String(c.text))
+      .join(''),
+  )
   const tools = records(context.tools)
-    .map(t => (isRecord(t.toolSpecification) ? t.toolSpecification : {}))
-    .filter(spec => spec.name !== PLACEHOLDER_TOOL)
-    .map(spec => ({name: String(spec.name), schema: isRecord(spec.inputSchema) ? spec.inputSchema.json : undefined}))
+    .map((t) => (isRecord(t.toolSpecification) ? t.toolSpecification : {}))
+    .filter((spec) => spec.name !== PLACEHOLDER_TOOL)
+    .map((spec) => ({name: String(spec.name), schema: isRecord(spec.inputSchema) ? spec.inputSchema.json : undefined}))
   return {
     lastUserText: String(current.content),
     toolResults: results.length > 0 ? results : undefined,
@@ -304,7 +312,7 @@ export function splitWrites(frames: Uint8Array[], split: Split | undefined): Uin
   const bytes = Buffer.concat(frames)
   const next = writeSizes(split)
   const out: Uint8Array[] = []
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const size = Math.max(1, next())
     out.push(bytes.subarray(at, at + size))
     at += size
@@ -335,7 +343,7 @@ function kiroAdapter(opts: KiroFakeOptions): ProtocolAdapter<KiroBehaviour> {
   return {
     protocol: 'kiro',
     midStreamStatus: 500,
-    baseUrl: origin => origin,
+    baseUrl: (origin) => origin,
     route(req) {
       const rpc = req.method === 'POST' && req.path === '/' && header(req, 'x-amz-target') === RPC_TARGET
       if (!rpc && !(req.method === 'POST' && req.path === `/${KIRO_ROUTE}`)) return undefined
@@ -368,8 +376,8 @@ function kiroAdapter(opts: KiroFakeOptions): ProtocolAdapter<KiroBehaviour> {
       const retry: Record<string, string> = o.retryAfter === undefined ? {} : {'retry-after': String(o.retryAfter)}
       return {...base, headers: {...base.headers, ...retry}}
     },
-    notFound: req => ({status: 404, body: {message: `No route for ${req.method} ${req.path}`, reason: null}}),
-    conversation: req => conversation(req.body),
+    notFound: (req) => ({status: 404, body: {message: `No route for ${req.method} ${req.path}`, reason: null}}),
+    conversation: (req) => conversation(req.body),
     unary() {
       throw new Error('kiro fake: Kiro answers only in streams')
     },
@@ -379,10 +387,10 @@ function kiroAdapter(opts: KiroFakeOptions): ProtocolAdapter<KiroBehaviour> {
       return [encodeFrame({messageType: 'exception', exceptionType: exceptionType(e.status), payload: {message}})]
     },
     streamContentType: () => 'application/vnd.amazon.eventstream',
-    writes: frames => splitWrites(frames.map(bytesOf), opts.splitBytes),
+    writes: (frames) => splitWrites(frames.map(bytesOf), opts.splitBytes),
     custom: damage,
     aux: () => ({}),
-    headers: req => ({'x-amzn-requestid': requestTag(req)}),
+    headers: (req) => ({'x-amzn-requestid': requestTag(req)}),
   }
 }
 

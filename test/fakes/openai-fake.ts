@@ -30,7 +30,12 @@ export interface OpenAIErrorBody {
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o']
 
-const FINISH: Record<StopReason, string> = {end: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool: 'tool_calls'}
+const FINISH: Record<StopReason, string> = {
+  end: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  tool: 'tool_calls',
+}
 
 const ERRORS: Record<number, [type: string, code: string | null, message: string]> = {
   400: ['invalid_request_error', null, 'Invalid request.'],
@@ -50,7 +55,11 @@ const ERRORS: Record<number, [type: string, code: string | null, message: string
 
 /** The §1.4 error body for a status; override any field, e.g. `{type: 'insufficient_quota', code: 'insufficient_quota'}` */
 export function openAIError(status: number, overrides: Partial<OpenAIErrorBody['error']> = {}): OpenAIErrorBody {
-  const [type, code, message] = ERRORS[status] ?? [status >= 500 ? 'server_error' : 'invalid_request_error', null, `HTTP ${status}`]
+  const [type, code, message] = ERRORS[status] ?? [
+    status >= 500 ? 'server_error' : 'invalid_request_error',
+    null,
+    `HTTP ${status}`,
+  ]
   return {error: {message, type, param: null, code, ...overrides}}
 }
 
@@ -90,7 +99,11 @@ function validateMessage(m: unknown, i: number): ErrorReply | undefined {
         )
       }
       if (type === 'text' && typeof (part as {text?: unknown}).text !== 'string') {
-        return invalid(`Missing required parameter: '${at}.content[${j}].text'.`, `${at}.content[${j}].text`, 'missing_required_parameter')
+        return invalid(
+          `Missing required parameter: '${at}.content[${j}].text'.`,
+          `${at}.content[${j}].text`,
+          'missing_required_parameter',
+        )
       }
     }
   } else if (typeof content !== 'string' && !(role === 'assistant' && (content === null || content === undefined))) {
@@ -98,7 +111,8 @@ function validateMessage(m: unknown, i: number): ErrorReply | undefined {
   }
   if (role === 'assistant') {
     const calls = m.tool_calls
-    if (calls !== undefined && !Array.isArray(calls)) return invalid(`Invalid type for '${at}.tool_calls': expected an array.`)
+    if (calls !== undefined && !Array.isArray(calls))
+      return invalid(`Invalid type for '${at}.tool_calls': expected an array.`)
     if ((content === null || content === undefined) && !(Array.isArray(calls) && calls.length > 0)) {
       return invalid(`Invalid value for 'content': expected a string, got null.`, `${at}.content`)
     }
@@ -107,7 +121,8 @@ function validateMessage(m: unknown, i: number): ErrorReply | undefined {
       if (!isRecord(c) || typeof c.id !== 'string') return invalid(`Missing required parameter: '${p}.id'.`, `${p}.id`)
       if (c.type !== 'function') return invalid(`Missing required parameter: '${p}.type'.`, `${p}.type`)
       const fn = c.function
-      if (!isRecord(fn) || typeof fn.name !== 'string') return invalid(`Missing required parameter: '${p}.function.name'.`)
+      if (!isRecord(fn) || typeof fn.name !== 'string')
+        return invalid(`Missing required parameter: '${p}.function.name'.`)
       if (typeof fn.arguments !== 'string') {
         const got = Array.isArray(fn.arguments) ? 'an array' : `an ${typeof fn.arguments}`
         return invalid(
@@ -119,7 +134,11 @@ function validateMessage(m: unknown, i: number): ErrorReply | undefined {
     }
   }
   if (role === 'tool' && typeof m.tool_call_id !== 'string') {
-    return invalid(`Missing required parameter: '${at}.tool_call_id'.`, `${at}.tool_call_id`, 'missing_required_parameter')
+    return invalid(
+      `Missing required parameter: '${at}.tool_call_id'.`,
+      `${at}.tool_call_id`,
+      'missing_required_parameter',
+    )
   }
   return undefined
 }
@@ -145,7 +164,7 @@ function validateToolPairing(messages: Record<string, unknown>[]): ErrorReply | 
     }
     if (pending.size > 0) return unanswered()
     if (m.role === 'assistant' && Array.isArray(m.tool_calls)) {
-      pending = new Set(m.tool_calls.map(c => String((c as {id: unknown}).id)))
+      pending = new Set(m.tool_calls.map((c) => String((c as {id: unknown}).id)))
       owner = i
     }
   }
@@ -167,8 +186,10 @@ function validateChat(req: RecordedRequest, models: string[] | undefined): Error
     }
   }
   const messages = body.messages
-  if (messages === undefined) return invalid("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter')
-  if (!Array.isArray(messages)) return invalid("Invalid type for 'messages': expected an array.", 'messages', 'invalid_type')
+  if (messages === undefined)
+    return invalid("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter')
+  if (!Array.isArray(messages))
+    return invalid("Invalid type for 'messages': expected an array.", 'messages', 'invalid_type')
   if (messages.length === 0) {
     return invalid(
       "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
@@ -183,10 +204,15 @@ function validateChat(req: RecordedRequest, models: string[] | undefined): Error
   const paired = validateToolPairing(messages as Record<string, unknown>[])
   if (paired) return paired
   if (body.tools !== undefined) {
-    if (!Array.isArray(body.tools)) return invalid("Invalid type for 'tools': expected an array.", 'tools', 'invalid_type')
+    if (!Array.isArray(body.tools))
+      return invalid("Invalid type for 'tools': expected an array.", 'tools', 'invalid_type')
     for (const [i, t] of body.tools.entries()) {
       if (!isRecord(t) || t.type !== 'function' || !isRecord(t.function)) {
-        return invalid(`Missing required parameter: 'tools[${i}].function'.`, `tools[${i}].function`, 'missing_required_parameter')
+        return invalid(
+          `Missing required parameter: 'tools[${i}].function'.`,
+          `tools[${i}].function`,
+          'missing_required_parameter',
+        )
       }
       if (typeof t.function.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(t.function.name)) {
         return invalid(
@@ -207,14 +233,14 @@ function conversation(req: RecordedRequest): Conversation {
   const messages: Record<string, unknown>[] = (req.body.messages as unknown[]).filter(isRecord)
   const tools = (Array.isArray(req.body.tools) ? (req.body.tools as unknown[]) : [])
     .filter(isRecord)
-    .map(t => t.function)
+    .map((t) => t.function)
     .filter(isRecord)
-    .map(f => ({name: String(f.name), schema: f.parameters}))
+    .map((f) => ({name: String(f.name), schema: f.parameters}))
   let toolResults: string[] | undefined
   for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) {
     toolResults = [textOf(messages[i]?.content), ...(toolResults ?? [])]
   }
-  const lastUser = messages.filter(m => m.role === 'user').at(-1)
+  const lastUser = messages.filter((m) => m.role === 'user').at(-1)
   return {lastUserText: textOf(lastUser?.content), toolResults, tools, inputTokens: estimateTokens(messages)}
 }
 
@@ -240,7 +266,7 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
   return {
     protocol: 'openai',
     midStreamStatus: 500,
-    baseUrl: origin => `${origin}/v1`,
+    baseUrl: (origin) => `${origin}/v1`,
     route(req) {
       if (req.method === 'POST' && req.path === '/v1/chat/completions') {
         const body = isRecord(req.body) ? req.body : {}
@@ -249,7 +275,8 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
       }
       if (req.method === 'GET' && req.path === '/v1/models') return {name: 'models', generate: false, stream: false}
       const one = /^\/v1\/models\/([^/]+)$/.exec(req.path)
-      if (req.method === 'GET' && one?.[1]) return {name: 'model', generate: false, stream: false, model: decodeURIComponent(one[1])}
+      if (req.method === 'GET' && one?.[1])
+        return {name: 'model', generate: false, stream: false, model: decodeURIComponent(one[1])}
       return undefined
     },
     credential: bearer,
@@ -289,10 +316,14 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
       const headers: Record<string, string> = o.retryAfter === undefined ? {} : {'retry-after': String(o.retryAfter)}
       // The real text repeats the delay; without a scripted delay it must not invent one clients could parse
       const hinted = status === 429 && o.retryAfter !== undefined
-      const message = o.message ?? (hinted ? `Rate limit reached for requests. Please try again in ${o.retryAfter}s.` : undefined)
+      const message =
+        o.message ?? (hinted ? `Rate limit reached for requests. Please try again in ${o.retryAfter}s.` : undefined)
       return {status, body: openAIError(status, message === undefined ? {} : {message}), headers}
     },
-    notFound: req => ({status: 404, body: openAIError(404, {message: `Invalid URL (${req.method} ${req.path})`, code: null})}),
+    notFound: (req) => ({
+      status: 404,
+      body: openAIError(404, {message: `Invalid URL (${req.method} ${req.path})`, code: null}),
+    }),
     conversation,
     unary(req, r) {
       const message: Record<string, unknown> = {
@@ -327,7 +358,8 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
           eol,
         )
       const events = [chunk({role: 'assistant', content: ''})]
-      for (const piece of splitCodePoints(r.thinking?.text ?? '', r.chunkSize)) events.push(chunk({reasoning_content: piece}))
+      for (const piece of splitCodePoints(r.thinking?.text ?? '', r.chunkSize))
+        events.push(chunk({reasoning_content: piece}))
       for (const piece of splitCodePoints(r.text, r.chunkSize)) events.push(chunk({content: piece}))
       for (const [index, c] of r.toolCalls.entries()) {
         const id = c.id ?? callId(req, index)
@@ -343,10 +375,15 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
     },
     streamError: (_req, e) => [sseFrame(e.body, eol)],
     aux(req) {
-      const entry = (id: string): Record<string, unknown> => ({id, object: 'model', created: 1721172741, owned_by: 'system'})
+      const entry = (id: string): Record<string, unknown> => ({
+        id,
+        object: 'model',
+        created: 1721172741,
+        owned_by: 'system',
+      })
       if (req.route === 'model') return entry(req.model ?? '')
       return {object: 'list', data: (opts.models ?? DEFAULT_MODELS).map(entry)}
     },
-    headers: req => ({'x-request-id': `req_${requestTag(req)}`}),
+    headers: (req) => ({'x-request-id': `req_${requestTag(req)}`}),
   }
 }

@@ -57,22 +57,26 @@ describe('qwen portal fake', () => {
       model: 'qwen3-coder-plus',
       choices: [{message: {role: 'assistant', content: 'qwen-1: hi 你好'}, finish_reason: 'stop'}],
     })
-    expect(fake.requests[0]).toMatchObject({path: '/v1/chat/completions', route: 'chat.completions', key: 'qwen-token-1'})
+    expect(fake.requests[0]).toMatchObject({
+      path: '/v1/chat/completions',
+      route: 'chat.completions',
+      key: 'qwen-token-1',
+    })
   })
 
   it('streams like the OpenAI fake', async () => {
     const reply = await chat(fake, auth(), {stream: true, stream_options: {include_usage: true}})
     const events = parseSse(reply.text).events
     expect(events.at(-1)?.data).toBe('[DONE]')
-    const chunks = events.slice(0, -1).map(e => JSON.parse(e.data))
-    expect(chunks.map(c => c.choices[0]?.delta.content ?? '').join('')).toBe('qwen-1: hi 你好')
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data))
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('qwen-1: hi 你好')
     expect(chunks.at(-1).usage.total_tokens).toBeGreaterThan(0)
   })
 
   it('lists the Qwen models and rejects others', async () => {
     const res = await request(`${fake.baseUrl}/models`, {dispatcher: agent, headers: auth()})
     const list = (await res.body.json()) as {data: {id: string}[]}
-    expect(list.data.map(m => m.id)).toEqual(QWEN_MODELS)
+    expect(list.data.map((m) => m.id)).toEqual(QWEN_MODELS)
     expect((await chat(fake, auth(), {model: 'gpt-4o'})).status).toBe(404)
   })
 
@@ -85,7 +89,10 @@ describe('qwen portal fake', () => {
     const headers: Record<string, string> = {...auth(), [name]: 'something-else'}
     const reply = await chat(fake, headers)
     expect(reply.status).toBe(400)
-    expect(reply.json().error).toMatchObject({message: `Missing or invalid header: ${shown}`, type: 'invalid_request_error'})
+    expect(reply.json().error).toMatchObject({
+      message: `Missing or invalid header: ${shown}`,
+      type: 'invalid_request_error',
+    })
     expect(fake.completed).toBe(0)
   })
 

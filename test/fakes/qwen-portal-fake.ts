@@ -1,7 +1,14 @@
 // Fake Qwen Code portal (reference §8), the `openai-qwen-oauth` provider: the OpenAI fake at the base a
 // credential's resource_url leads to (store `fake.url` as resource_url; `${resource_url}/v1` is `fake.baseUrl`),
 // plus qwen-code's DashScope headers, OAuth access tokens and the free allocation that runs out for the day.
-import {header, startFake, type Behaviour, type ErrorReply, type FakeUpstream, type RecordedRequest} from './fake-server.js'
+import {
+  header,
+  startFake,
+  type Behaviour,
+  type ErrorReply,
+  type FakeUpstream,
+  type RecordedRequest,
+} from './fake-server.js'
 import {openAIAdapter, openAIError, type OpenAIFakeOptions} from './openai-fake.js'
 
 export interface QwenPortalFakeOptions extends Omit<OpenAIFakeOptions, 'keys'> {
@@ -34,7 +41,11 @@ export interface QwenQuotaOptions {
 export function qwenQuotaExceeded(opts: QwenQuotaOptions = {}): Behaviour {
   const status = opts.status ?? 429
   const code = opts.code ?? 'insufficient_quota'
-  return {kind: 'status', status, body: openAIError(status, {message: 'Free allocated quota exceeded.', type: code, code})}
+  return {
+    kind: 'status',
+    status,
+    body: openAIError(status, {message: 'Free allocated quota exceeded.', type: code, code}),
+  }
 }
 
 function missingDashScopeHeader(req: RecordedRequest): ErrorReply | undefined {

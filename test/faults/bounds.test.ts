@@ -1,5 +1,12 @@
 import {describe, expect, it} from 'vitest'
-import {parseSse, startAnthropicFake, startOpenAIFake, type Behaviour, type FakeUpstream, type RecordedRequest} from '../fakes/index.js'
+import {
+  parseSse,
+  startAnthropicFake,
+  startOpenAIFake,
+  type Behaviour,
+  type FakeUpstream,
+  type RecordedRequest,
+} from '../fakes/index.js'
 import {FALLBACK_MODELS} from '../../src/core/providers/models.js'
 import {claudeInstance, get, openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
@@ -12,11 +19,20 @@ const FLOOD = 128 * MB
 const BOUNDED = 16 * MB
 const CONFIG = {STREAM_EVENT_LIMIT_MB: 1, ERROR_BODY_LIMIT_MB: 0.5, RESPONSE_BODY_LIMIT_MB: 1}
 
-const chunk = (delta: Record<string, unknown>) => `data: ${JSON.stringify({id: 'c1', object: 'chat.completion.chunk', model: 'm', choices: [{index: 0, delta, finish_reason: null}]})}\n\n`
+const chunk = (delta: Record<string, unknown>) =>
+  `data: ${JSON.stringify({id: 'c1', object: 'chat.completion.chunk', model: 'm', choices: [{index: 0, delta, finish_reason: null}]})}\n\n`
 /** An SSE line that never ends, after `events` complete ones. */
-const endlessLine = (events = ''): Behaviour => ({kind: 'flood', bytes: FLOOD, prefix: `${events}data: {"id":"c1","choices":[{"index":0,"delta":{"content":"`})
+const endlessLine = (events = ''): Behaviour => ({
+  kind: 'flood',
+  bytes: FLOOD,
+  prefix: `${events}data: {"id":"c1","choices":[{"index":0,"delta":{"content":"`,
+})
 const messages = (stream: boolean) =>
-  post(`${h.proxy!.url}/openai-custom/v1/messages`, {model: 'm', max_tokens: 20, stream, messages: [{role: 'user', content: 'hi'}]}, {'anthropic-version': '2023-06-01'})
+  post(
+    `${h.proxy!.url}/openai-custom/v1/messages`,
+    {model: 'm', max_tokens: 20, stream, messages: [{role: 'user', content: 'hi'}]},
+    {'anthropic-version': '2023-06-01'},
+  )
 
 /** The proxy stopped reading and closed the connection: promptly, and long before the fake could write it all. */
 async function expectClosedEarly(fake: FakeUpstream, request: () => RecordedRequest | undefined): Promise<void> {
@@ -28,7 +44,10 @@ async function pair(faulty: Behaviour) {
   const flood = await startOpenAIFake({name: 'flood', script: {fallback: faulty}})
   const good = await startOpenAIFake({name: 'good'})
   h.fakes = [flood, good]
-  h.proxy = await startTestProxy({'openai-custom': [openaiInstance(flood, 'flood'), openaiInstance(good, 'good')]}, {config: CONFIG})
+  h.proxy = await startTestProxy(
+    {'openai-custom': [openaiInstance(flood, 'flood'), openaiInstance(good, 'good')]},
+    {config: CONFIG},
+  )
   return {flood, good, live: () => h.proxy!.state.list('openai-custom')[0]!}
 }
 
@@ -62,7 +81,12 @@ describe('one event of a converted stream is bounded', () => {
 
 describe('upstream error bodies are bounded', () => {
   it('an endless error body is read to its limit only, and the request fails over', async () => {
-    const {flood, live} = await pair({kind: 'flood', bytes: FLOOD, status: 500, headers: {'content-type': 'application/json'}})
+    const {flood, live} = await pair({
+      kind: 'flood',
+      bytes: FLOOD,
+      status: 500,
+      headers: {'content-type': 'application/json'},
+    })
     const answer = await messages(false)
     expect(answer.status).toBe(200)
     expect(answer.headers['x-aiclient-instance']).toBe('good')
@@ -77,11 +101,20 @@ describe('upstream error bodies are bounded', () => {
   })
 
   it('endless answers to a token count and a model list: the estimate and the built-in list serve instead', async () => {
-    const endless: Behaviour = {kind: 'flood', bytes: FLOOD, headers: {'content-type': 'application/json'}, prefix: '{"data":[{"id":"'}
+    const endless: Behaviour = {
+      kind: 'flood',
+      bytes: FLOOD,
+      headers: {'content-type': 'application/json'},
+      prefix: '{"data":[{"id":"',
+    }
     const fake = await startAnthropicFake({name: 'an', script: {aux: () => endless}})
     h.fakes = [fake]
     h.proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]}, {config: CONFIG})
-    const counted = await post(`${h.proxy.url}/v1/messages/count_tokens`, {model: 'm', messages: [{role: 'user', content: 'hi'}]}, {'anthropic-version': '2023-06-01'})
+    const counted = await post(
+      `${h.proxy.url}/v1/messages/count_tokens`,
+      {model: 'm', messages: [{role: 'user', content: 'hi'}]},
+      {'anthropic-version': '2023-06-01'},
+    )
     expect(counted.headers['x-aiclient-token-count']).toBe('estimate')
     await expectClosedEarly(fake, () => fake.calls('count_tokens')[0])
     const models = await get(`${h.proxy.url}/v1/models`, {'anthropic-version': '2023-06-01'})
@@ -90,7 +123,10 @@ describe('upstream error bodies are bounded', () => {
   })
 
   it('a health probe answered with an endless error body', async () => {
-    const fake = await startOpenAIFake({name: 'probed', script: {fallback: {kind: 'flood', bytes: FLOOD, status: 503, headers: {'content-type': 'application/json'}}}})
+    const fake = await startOpenAIFake({
+      name: 'probed',
+      script: {fallback: {kind: 'flood', bytes: FLOOD, status: 503, headers: {'content-type': 'application/json'}}},
+    })
     h.fakes = [fake]
     h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'probed')]}, {config: CONFIG})
     const result = await h.proxy.monitor.probeNow(h.proxy.state.list()[0]!)

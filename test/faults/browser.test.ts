@@ -24,14 +24,27 @@ interface Answer {
 }
 
 /** A raw request, so that Host, Origin and the request target are exactly what a browser or an attacker sends. */
-function send(port: number, options: {method?: string; path?: string; headers?: Record<string, string>; body?: string}): Promise<Answer> {
+function send(
+  port: number,
+  options: {method?: string; path?: string; headers?: Record<string, string>; body?: string},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({host: '127.0.0.1', port, method: options.method ?? 'POST', path: options.path ?? '/v1/chat/completions', headers: options.headers, agent: false}, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => (text += d))
-      res.on('end', () => resolve({status: res.statusCode!, headers: res.headers, text}))
-    })
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'POST',
+        path: options.path ?? '/v1/chat/completions',
+        headers: options.headers,
+        agent: false,
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (d: string) => (text += d))
+        res.on('end', () => resolve({status: res.statusCode!, headers: res.headers, text}))
+      },
+    )
     req.on('error', reject)
     req.end(options.body)
   })
@@ -63,13 +76,24 @@ describe('a key-less serve and web pages', () => {
       expect(chats(), origin).toBe(before)
     }
     // In the Anthropic route's own error shape.
-    const anthropic = await send(port, {path: '/v1/messages', headers: {origin: 'https://evil.example', 'content-type': 'text/plain'}, body: CHAT})
+    const anthropic = await send(port, {
+      path: '/v1/messages',
+      headers: {origin: 'https://evil.example', 'content-type': 'text/plain'},
+      body: CHAT,
+    })
     expect(anthropic.status).toBe(403)
     expect(JSON.parse(anthropic.text)).toMatchObject({type: 'error', error: {type: 'permission_error'}})
   })
 
   it('refuses the preflight of another origin', async () => {
-    const answer = await send(port, {method: 'OPTIONS', headers: {origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type'}})
+    const answer = await send(port, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://evil.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    })
     expect(answer.status).toBe(403)
     expect(answer.headers['access-control-allow-origin']).toBeUndefined()
   })
@@ -79,7 +103,10 @@ describe('a key-less serve and web pages', () => {
     const cli = await send(port, {headers: {'content-type': 'application/json'}, body: CHAT})
     expect(cli.status).toBe(200)
     expect(cli.headers['access-control-allow-origin']).toBeUndefined()
-    const own = await send(port, {headers: {origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json'}, body: CHAT})
+    const own = await send(port, {
+      headers: {origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json'},
+      body: CHAT,
+    })
     expect(own.status).toBe(200)
     expect(own.headers['access-control-allow-origin']).toBe(`http://127.0.0.1:${port}`)
     expect(own.headers.vary).toMatch(/origin/i)
@@ -96,12 +123,24 @@ describe('a key-less serve and web pages', () => {
       expect((await send(port, {headers: {host, origin: `http://${host}`}, body: CHAT})).status, host).toBe(403)
       expect((await send(port, {method: 'GET', path: '/v1/models', headers: {host}})).status, host).toBe(403)
     }
-    const absolute = await send(port, {path: `http://evil.example:${port}/v1/chat/completions`, headers: {host: `127.0.0.1:${port}`}, body: CHAT})
+    const absolute = await send(port, {
+      path: `http://evil.example:${port}/v1/chat/completions`,
+      headers: {host: `127.0.0.1:${port}`},
+      body: CHAT,
+    })
     expect(absolute.status).toBe(403)
     expect(chats()).toBe(before)
     // Positive control: every loopback spelling is served.
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `127.1.2.3`, `app.localhost:${port}`]) {
-      expect((await send(port, {headers: {host, 'content-type': 'application/json'}, body: CHAT})).status, host).toBe(200)
+    for (const host of [
+      `localhost:${port}`,
+      `127.0.0.1:${port}`,
+      `[::1]:${port}`,
+      `127.1.2.3`,
+      `app.localhost:${port}`,
+    ]) {
+      expect((await send(port, {headers: {host, 'content-type': 'application/json'}, body: CHAT})).status, host).toBe(
+        200,
+      )
     }
     expect(chats()).toBe(before + 5)
   })
@@ -112,26 +151,45 @@ describe('a serve with a key', () => {
   let keyedPort: number
   const key = 'browser-test-key-0123456789'
   beforeAll(async () => {
-    keyed = await startTestProxy({'openai-custom': [openaiInstance(upstream, 'up')]}, {apiKey: key, corsOrigins: ['https://app.example']})
+    keyed = await startTestProxy(
+      {'openai-custom': [openaiInstance(upstream, 'up')]},
+      {apiKey: key, corsOrigins: ['https://app.example']},
+    )
     keyedPort = Number(new URL(keyed.url).port)
   })
   afterAll(() => keyed.cleanup())
 
   it('allows CORS only for the listed origins, echoed, never a wildcard', async () => {
-    const listed = await send(keyedPort, {method: 'OPTIONS', headers: {origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-private-network': 'true'}})
+    const listed = await send(keyedPort, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-private-network': 'true',
+      },
+    })
     expect(listed.status).toBe(204)
     expect(listed.headers['access-control-allow-origin']).toBe('https://app.example')
     expect(listed.headers['access-control-allow-private-network']).toBe('true')
     const before = chats()
-    const other = await send(keyedPort, {headers: {origin: 'http://localhost:5173', authorization: `Bearer ${key}`, 'content-type': 'text/plain'}, body: CHAT})
+    const other = await send(keyedPort, {
+      headers: {origin: 'http://localhost:5173', authorization: `Bearer ${key}`, 'content-type': 'text/plain'},
+      body: CHAT,
+    })
     expect(other.status).toBe(403)
     expect(chats()).toBe(before)
   })
 
   it('serves remote names: the key, not the Host, is the guard', async () => {
-    const answer = await send(keyedPort, {headers: {host: 'my-server.lan:3000', authorization: `Bearer ${key}`, 'content-type': 'application/json'}, body: CHAT})
+    const answer = await send(keyedPort, {
+      headers: {host: 'my-server.lan:3000', authorization: `Bearer ${key}`, 'content-type': 'application/json'},
+      body: CHAT,
+    })
     expect(answer.status).toBe(200)
-    expect((await send(keyedPort, {headers: {host: 'my-server.lan:3000', 'content-type': 'application/json'}, body: CHAT})).status).toBe(401)
+    expect(
+      (await send(keyedPort, {headers: {host: 'my-server.lan:3000', 'content-type': 'application/json'}, body: CHAT}))
+        .status,
+    ).toBe(401)
   })
 })
 
@@ -193,9 +251,20 @@ describe('a real browser', () => {
   /** Loads the page headless, lets it call each target, and reads what its script wrote into the DOM. */
   async function visit(targets: Array<{proxy: string; key?: string}>): Promise<PageResult[][]> {
     const url = `${pageOrigin}/?targets=${encodeURIComponent(JSON.stringify(targets))}`
-    const args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile.dir}`, '--virtual-time-budget=10000', '--dump-dom', url]
+    const args = [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      `--user-data-dir=${profile.dir}`,
+      '--virtual-time-budget=10000',
+      '--dump-dom',
+      url,
+    ]
     const dom = await new Promise<string>((resolve, reject) =>
-      execFile(chromium!, args, {timeout: 30_000, maxBuffer: 1 << 20}, (error, stdout, stderr) => (error ? reject(new Error(`chromium failed: ${error.message}\n${stderr}`)) : resolve(stdout))),
+      execFile(chromium!, args, {timeout: 30_000, maxBuffer: 1 << 20}, (error, stdout, stderr) =>
+        error ? reject(new Error(`chromium failed: ${error.message}\n${stderr}`)) : resolve(stdout),
+      ),
     )
     const out = /<pre id="out">([\s\S]*?)<\/pre>/.exec(dom)?.[1]
     if (!out || out === 'pending') throw new Error(`the page did not finish: ${dom.slice(0, 500)}`)
@@ -204,24 +273,32 @@ describe('a real browser', () => {
 
   const run = chromium || mustRun ? it : it.skip
   const why = chromium || mustRun ? '' : ' (skipped: chromium is not installed; with CI=true this test is required)'
-  run(`a page on another loopback origin cannot use a key-less serve, and reaches one that lists it and has a key${why}`, async () => {
-    if (!chromium) throw new Error('chromium is not installed (apt-get install chromium); this test is required with CI=true')
-    // Positive control, in the same page load: a serve that lists the page's origin and has a key, which the page sends.
-    const keyed = await startTestProxy({'openai-custom': [openaiInstance(upstream, 'up')]}, {apiKey: 'page-key-0123456789', corsOrigins: [pageOrigin]})
-    try {
-      const before = chats()
-      const [refused, allowed] = await visit([{proxy: open.url}, {proxy: keyed.url, key: 'page-key-0123456789'}])
-      expect(refused!.map((r) => r.name)).toEqual(['text/plain', 'json'])
-      for (const result of refused!) expect(result.error, JSON.stringify(result)).toMatch(/Failed to fetch/)
-      for (const result of allowed!) {
-        expect(result.status, JSON.stringify(result)).toBe(200)
-        expect(JSON.parse(result.text!).choices[0].message.content).toEqual(expect.any(String))
+  run(
+    `a page on another loopback origin cannot use a key-less serve, and reaches one that lists it and has a key${why}`,
+    async () => {
+      if (!chromium)
+        throw new Error('chromium is not installed (apt-get install chromium); this test is required with CI=true')
+      // Positive control, in the same page load: a serve that lists the page's origin and has a key, which the page sends.
+      const keyed = await startTestProxy(
+        {'openai-custom': [openaiInstance(upstream, 'up')]},
+        {apiKey: 'page-key-0123456789', corsOrigins: [pageOrigin]},
+      )
+      try {
+        const before = chats()
+        const [refused, allowed] = await visit([{proxy: open.url}, {proxy: keyed.url, key: 'page-key-0123456789'}])
+        expect(refused!.map((r) => r.name)).toEqual(['text/plain', 'json'])
+        for (const result of refused!) expect(result.error, JSON.stringify(result)).toMatch(/Failed to fetch/)
+        for (const result of allowed!) {
+          expect(result.status, JSON.stringify(result)).toBe(200)
+          expect(JSON.parse(result.text!).choices[0].message.content).toEqual(expect.any(String))
+        }
+        // Only the two allowed calls reached the upstream.
+        expect(upstream.calls('chat.completions').length).toBe(before + 2)
+        expect(keyed.records).toHaveLength(2)
+      } finally {
+        await keyed.cleanup()
       }
-      // Only the two allowed calls reached the upstream.
-      expect(upstream.calls('chat.completions').length).toBe(before + 2)
-      expect(keyed.records).toHaveLength(2)
-    } finally {
-      await keyed.cleanup()
-    }
-  }, 90_000)
+    },
+    90_000,
+  )
 })

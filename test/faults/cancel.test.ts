@@ -4,10 +4,17 @@ import {join} from 'node:path'
 import {request} from 'undici'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startKiroFake, startOpenAIFake, type FakeUpstream, type KiroFakeUpstream} from '../fakes/index.js'
-import {openaiInstance, post, startTestProxy, testAgent, waitFor, failOnUnhandledRejections, type TestProxy} from '../helpers/proxy.js'
+import {
+  openaiInstance,
+  post,
+  startTestProxy,
+  testAgent,
+  waitFor,
+  failOnUnhandledRejections,
+  type TestProxy,
+} from '../helpers/proxy.js'
 
 failOnUnhandledRejections()
-
 
 /** Origins whose response headers the proxy's undici has received, in order: the upstream answered. */
 const answered: string[] = []
@@ -24,13 +31,30 @@ beforeAll(async () => {
   proxy = await startTestProxy({}, {config: {ERROR_THRESHOLD: 3}})
   const credsFile = join(proxy.dir, 'kiro.json')
   const hour = new Date(Date.now() + 3_600_000).toISOString()
-  await writeFile(credsFile, JSON.stringify({accessToken: 'kiro-at-1', refreshToken: 'kiro-rt-1', expiresAt: hour, authMethod: 'social', region: 'us-east-1'}))
+  await writeFile(
+    credsFile,
+    JSON.stringify({
+      accessToken: 'kiro-at-1',
+      refreshToken: 'kiro-rt-1',
+      expiresAt: hour,
+      authMethod: 'social',
+      region: 'us-east-1',
+    }),
+  )
   const base = {isHealthy: true, usageCount: 0, errorCount: 0}
   await writeFile(
     proxy.poolsFile,
     JSON.stringify({
       'openai-custom': [openaiInstance(thinker, 'thinker')],
-      'claude-kiro-oauth': [{...base, KIRO_OAUTH_CREDS_FILE_PATH: credsFile, KIRO_BASE_URL: kiro.url, customName: 'kiro', uuid: 'kiro-uuid-0001'}],
+      'claude-kiro-oauth': [
+        {
+          ...base,
+          KIRO_OAUTH_CREDS_FILE_PATH: credsFile,
+          KIRO_BASE_URL: kiro.url,
+          customName: 'kiro',
+          uuid: 'kiro-uuid-0001',
+        },
+      ],
     }),
   )
   await proxy.sync.reload()
@@ -73,11 +97,20 @@ describe('a client that hangs up while the model thinks', () => {
     for (let round = 0; round < 3; round++) {
       // A stream waiting for its first chunk, a plain answer being read, a Kiro stream being collected.
       await cancelWhileThinking('/openai-custom/v1/chat/completions', {...openaiChat, stream: true}, thinker)
-      expect(counted()).toEqual([[0, true], [0, true]])
+      expect(counted()).toEqual([
+        [0, true],
+        [0, true],
+      ])
       await cancelWhileThinking('/openai-custom/v1/chat/completions', openaiChat, thinker)
-      expect(counted()).toEqual([[0, true], [0, true]])
+      expect(counted()).toEqual([
+        [0, true],
+        [0, true],
+      ])
       await cancelWhileThinking('/claude-kiro-oauth/v1/messages', kiroMessage, kiro)
-      expect(counted()).toEqual([[0, true], [0, true]])
+      expect(counted()).toEqual([
+        [0, true],
+        [0, true],
+      ])
     }
     await thinker.waitFor(() => thinker.aborted === 6, 3000)
     await kiro.waitFor(() => kiro.aborted === 3, 3000)
@@ -92,7 +125,10 @@ describe('a client that hangs up while the model thinks', () => {
     thinker.enqueue({kind: 'status', status: 500})
     kiro.enqueue({kind: 'status', status: 500})
     expect((await post(`${proxy.url}/openai-custom/v1/chat/completions`, openaiChat)).status).toBe(502)
-    expect((await post(`${proxy.url}/claude-kiro-oauth/v1/messages`, kiroMessage, {'anthropic-version': '2023-06-01'})).status).toBe(502)
+    expect(
+      (await post(`${proxy.url}/claude-kiro-oauth/v1/messages`, kiroMessage, {'anthropic-version': '2023-06-01'}))
+        .status,
+    ).toBe(502)
     await proxy.sync.flush()
     expect(await errorCounts()).toEqual([
       [1, true],

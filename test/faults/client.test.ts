@@ -3,7 +3,16 @@ import {request} from 'undici'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
 import {tempDir} from '../helpers/cli.js'
-import {claudeInstance, openaiInstance, post, startTestProxy, testAgent, waitFor, failOnUnhandledRejections, type TestProxy} from '../helpers/proxy.js'
+import {
+  claudeInstance,
+  openaiInstance,
+  post,
+  startTestProxy,
+  testAgent,
+  waitFor,
+  failOnUnhandledRejections,
+  type TestProxy,
+} from '../helpers/proxy.js'
 import {startServeProcess} from '../helpers/serve-process.js'
 
 failOnUnhandledRejections()
@@ -26,17 +35,49 @@ afterAll(async () => {
   await anthropic.close()
 })
 
-const stillServes = async () => expect((await post(`${proxy.url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'ok?'}]})).status).toBe(200)
+const stillServes = async () =>
+  expect(
+    (
+      await post(`${proxy.url}/openai-custom/v1/chat/completions`, {
+        model: 'm',
+        messages: [{role: 'user', content: 'ok?'}],
+      })
+    ).status,
+  ).toBe(200)
 
 describe('malformed requests get a 4xx in the client protocol', () => {
   const cases: Array<[string, string, unknown, number, RegExp]> = [
     ['wrong type for model', '/openai-custom/v1/chat/completions', {model: 5, messages: []}, 400, /The request has no/],
-    ['wrong type for messages, converted', '/claude-custom/v1/chat/completions', {model: 'm', messages: 'hello'}, 400, /messages/],
-    ['wrong type for messages, passed through', '/claude-custom/v1/messages', {model: 'm', max_tokens: 5, messages: 'hello'}, 400, /messages/],
+    [
+      'wrong type for messages, converted',
+      '/claude-custom/v1/chat/completions',
+      {model: 'm', messages: 'hello'},
+      400,
+      /messages/,
+    ],
+    [
+      'wrong type for messages, passed through',
+      '/claude-custom/v1/messages',
+      {model: 'm', max_tokens: 5, messages: 'hello'},
+      400,
+      /messages/,
+    ],
     ['missing messages, converted', '/openai-custom/v1/messages', {model: 'm', max_tokens: 5}, 400, /messages/],
-    ['missing max_tokens, passed through', '/claude-custom/v1/messages', {model: 'm', messages: [{role: 'user', content: 'x'}]}, 400, /max_tokens/],
+    [
+      'missing max_tokens, passed through',
+      '/claude-custom/v1/messages',
+      {model: 'm', messages: [{role: 'user', content: 'x'}]},
+      400,
+      /max_tokens/,
+    ],
     ['a JSON array', '/openai-custom/v1/chat/completions', [1, 2], 400, /JSON object/],
-    ['Gemini contents of the wrong shape', '/openai-custom/v1beta/models/m:generateContent', {contents: 'hi'}, 400, /contents/],
+    [
+      'Gemini contents of the wrong shape',
+      '/openai-custom/v1beta/models/m:generateContent',
+      {contents: 'hi'},
+      400,
+      /contents/,
+    ],
   ]
   for (const [name, path, body, status, message] of cases) {
     it(name, async () => {
@@ -67,7 +108,9 @@ describe('hostile clients', () => {
     // While the body is still being sent.
     const partial = connect(port, '127.0.0.1')
     await new Promise((r) => partial.once('connect', r))
-    partial.write('POST /openai-custom/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"model":"m","mess')
+    partial.write(
+      'POST /openai-custom/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"model":"m","mess',
+    )
     await new Promise((r) => setTimeout(r, 50))
     partial.destroy()
     // After the request, before the answer; and in the middle of a stream.
@@ -94,7 +137,9 @@ describe('many idle connections', () => {
     const fake = await startOpenAIFake({name: 'up'})
     const {dir, cleanup} = await tempDir()
     // A small old space makes V8 collect instead of growing lazily, so RSS shows what is really kept.
-    const serve = await startServeProcess(dir, {'openai-custom': [openaiInstance(fake, 'up')]}, {}, [], {NODE_OPTIONS: '--max-old-space-size=64'})
+    const serve = await startServeProcess(dir, {'openai-custom': [openaiInstance(fake, 'up')]}, {}, [], {
+      NODE_OPTIONS: '--max-old-space-size=64',
+    })
     const sockets: Socket[] = []
     const port = Number(new URL(serve.url).port)
     // One round of 2,000 idle connections, a request while they are open, then all of them closed.
@@ -105,8 +150,13 @@ describe('many idle connections', () => {
         sockets.push(socket)
         if (i % 200 === 199) await new Promise((r) => setTimeout(r, 20))
       }
-      await Promise.all(sockets.map((s) => (s.readyState === 'open' ? undefined : new Promise((r) => s.once('connect', r)))))
-      expect((await post(`${serve.url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})).status).toBe(200)
+      await Promise.all(
+        sockets.map((s) => (s.readyState === 'open' ? undefined : new Promise((r) => s.once('connect', r)))),
+      )
+      expect(
+        (await post(`${serve.url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]}))
+          .status,
+      ).toBe(200)
       for (const socket of sockets.splice(0)) socket.destroy()
       await new Promise((r) => setTimeout(r, 1000))
       return serve.rssMb()

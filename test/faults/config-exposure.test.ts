@@ -20,7 +20,10 @@ beforeAll(async () => {
   upstream = await startOpenAIFake({name: 'up'})
   ;({dir, cleanup} = await tempDir())
   await writeFile(join(dir, 'provider_pools.json'), JSON.stringify({'openai-custom': [openaiInstance(upstream, 'up')]}))
-  await writeFile(join(dir, 'config.json'), JSON.stringify({HOST: '0.0.0.0', REQUIRED_API_KEY: REPO_KEY, CORS_ORIGINS: ['https://evil.example']}))
+  await writeFile(
+    join(dir, 'config.json'),
+    JSON.stringify({HOST: '0.0.0.0', REQUIRED_API_KEY: REPO_KEY, CORS_ORIGINS: ['https://evil.example']}),
+  )
 })
 afterAll(async () => {
   await upstream.close()
@@ -68,20 +71,33 @@ describe('a config.json found in the working directory', () => {
     const running = await serve([])
     try {
       expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
-      expect(running.stderr).toMatch(/config\.json sets HOST to 0\.0\.0\.0, which would open the pool to more clients\. Ignored.*--host 0\.0\.0\.0/)
-      expect(running.stderr).toMatch(/config\.json sets CORS_ORIGINS to https:\/\/evil\.example.*Ignored.*--cors-origin https:\/\/evil\.example/)
+      expect(running.stderr).toMatch(
+        /config\.json sets HOST to 0\.0\.0\.0, which would open the pool to more clients\. Ignored.*--host 0\.0\.0\.0/,
+      )
+      expect(running.stderr).toMatch(
+        /config\.json sets CORS_ORIGINS to https:\/\/evil\.example.*Ignored.*--cors-origin https:\/\/evil\.example/,
+      )
       expect(running.stderr).not.toContain(REPO_KEY)
       // The page the file wanted to let in is refused, key or not; the key itself still guards the server.
       const body = {model: 'm', messages: [{role: 'user', content: 'hi'}]}
-      expect((await post(`${running.url}/v1/chat/completions`, body, {origin: 'https://evil.example', authorization: `Bearer ${REPO_KEY}`})).status).toBe(403)
+      expect(
+        (
+          await post(`${running.url}/v1/chat/completions`, body, {
+            origin: 'https://evil.example',
+            authorization: `Bearer ${REPO_KEY}`,
+          })
+        ).status,
+      ).toBe(403)
       expect((await post(`${running.url}/v1/chat/completions`, body)).status).toBe(401)
-      expect((await post(`${running.url}/v1/chat/completions`, body, {authorization: `Bearer ${REPO_KEY}`})).status).toBe(200)
+      expect(
+        (await post(`${running.url}/v1/chat/completions`, body, {authorization: `Bearer ${REPO_KEY}`})).status,
+      ).toBe(200)
     } finally {
       await running.stop()
     }
   })
 
-  it('cannot supply the key that lets the user\'s --host 0.0.0.0 through', async () => {
+  it("cannot supply the key that lets the user's --host 0.0.0.0 through", async () => {
     const refused = await serve(['--host', '0.0.0.0'])
     await refused.stop()
     expect(refused.url).toBeUndefined()
@@ -90,7 +106,7 @@ describe('a config.json found in the working directory', () => {
     expect(refused.stderr).not.toMatch(/at .*\.js:\d+/)
   })
 
-  it('counts as the user\'s when named with --config', async () => {
+  it("counts as the user's when named with --config", async () => {
     const running = await serve(['--config', 'config.json'])
     try {
       expect(running.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/)

@@ -28,11 +28,21 @@ afterAll(async () => {
 
 async function credentials(name: string, expiresInMs: number): Promise<string> {
   const file = join(dir, `${name}.json`)
-  await writeFile(file, JSON.stringify({...auth.issueTokens(), token_type: 'Bearer', resource_url: portal.url, expiry_date: Date.now() + expiresInMs, other: 'kept'}))
+  await writeFile(
+    file,
+    JSON.stringify({
+      ...auth.issueTokens(),
+      token_type: 'Bearer',
+      resource_url: portal.url,
+      expiry_date: Date.now() + expiresInMs,
+      other: 'kept',
+    }),
+  )
   return file
 }
 
-const ask = (url: string, type = 'openai-qwen-oauth') => post(`${url}/${type}/v1/chat/completions`, {model: 'qwen3-coder-plus', messages: [{role: 'user', content: 'hi'}]})
+const ask = (url: string, type = 'openai-qwen-oauth') =>
+  post(`${url}/${type}/v1/chat/completions`, {model: 'qwen3-coder-plus', messages: [{role: 'user', content: 'hi'}]})
 
 describe('credential faults while serving', () => {
   it('refresh endpoint down: a token still valid keeps serving; an expired one fails the attempt, counted', async () => {

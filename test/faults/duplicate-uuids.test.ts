@@ -9,9 +9,30 @@ import {openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../
 
 /** A hand-copied entry: the second openai-custom instance repeats the first one's uuid, with its own name and key. */
 const SHARED = '5d1c0f0e-0000-4000-8000-00000000abcd'
-const one = {OPENAI_API_KEY: 'sk-one-0123456789abcdef', OPENAI_BASE_URL: 'https://one.example/v1', customName: 'one', uuid: SHARED, isHealthy: true, usageCount: 5, errorCount: 0}
-const two = {OPENAI_API_KEY: 'sk-two-0123456789abcdef', OPENAI_BASE_URL: 'https://two.example/v1', customName: 'two', uuid: SHARED, isHealthy: true, usageCount: 7, errorCount: 0}
-const other = {CLAUDE_API_KEY: 'sk-ant-other-0123456789', customName: 'other', uuid: 'c1a0de00-0000-4000-8000-000000000001', isHealthy: true}
+const one = {
+  OPENAI_API_KEY: 'sk-one-0123456789abcdef',
+  OPENAI_BASE_URL: 'https://one.example/v1',
+  customName: 'one',
+  uuid: SHARED,
+  isHealthy: true,
+  usageCount: 5,
+  errorCount: 0,
+}
+const two = {
+  OPENAI_API_KEY: 'sk-two-0123456789abcdef',
+  OPENAI_BASE_URL: 'https://two.example/v1',
+  customName: 'two',
+  uuid: SHARED,
+  isHealthy: true,
+  usageCount: 7,
+  errorCount: 0,
+}
+const other = {
+  CLAUDE_API_KEY: 'sk-ant-other-0123456789',
+  customName: 'other',
+  uuid: 'c1a0de00-0000-4000-8000-000000000001',
+  isHealthy: true,
+}
 
 describe('duplicate uuids: commands act on exactly the instance they name', () => {
   let dir: string
@@ -48,7 +69,9 @@ describe('duplicate uuids: commands act on exactly the instance they name', () =
     const before = await readFile(pools)
     const ambiguous = await cli('pool', 'disable', SHARED)
     expect(ambiguous.code).toBe(2)
-    expect(ambiguous.stderr).toMatch(/matches 2 instances[\s\S]*at openai-custom\[0\][\s\S]*at openai-custom\[1\][\s\S]*pool doctor --fix/)
+    expect(ambiguous.stderr).toMatch(
+      /matches 2 instances[\s\S]*at openai-custom\[0\][\s\S]*at openai-custom\[1\][\s\S]*pool doctor --fix/,
+    )
     expect((await readFile(pools)).equals(before)).toBe(true)
     const byPath = await cli('pool', 'reset', 'openai-custom[1]', '--json')
     expect(byPath.code, byPath.stderr).toBe(0)
@@ -58,11 +81,18 @@ describe('duplicate uuids: commands act on exactly the instance they name', () =
   it('pool doctor reports the copy (exit 1, --json), and --fix gives it a new uuid, changing nothing else', async () => {
     const report = await cli('pool', 'doctor')
     expect(report.code).toBe(1)
-    expect(report.stdout).toMatch(/openai-custom\[1\]\.uuid: duplicates openai-custom\[0\]\.uuid \(--fix repairs this\)/)
+    expect(report.stdout).toMatch(
+      /openai-custom\[1\]\.uuid: duplicates openai-custom\[0\]\.uuid \(--fix repairs this\)/,
+    )
     const json = await cli('pool', 'doctor', '--json')
     expect(json.code).toBe(1)
     expect(JSON.parse(json.stdout).problems).toEqual([
-      {kind: 'duplicate_uuid', path: 'openai-custom[1].uuid', problem: 'duplicates openai-custom[0].uuid', fixable: true},
+      {
+        kind: 'duplicate_uuid',
+        path: 'openai-custom[1].uuid',
+        problem: 'duplicates openai-custom[0].uuid',
+        fixable: true,
+      },
     ])
 
     const fixed = await cli('pool', 'doctor', '--fix', '--json')
@@ -121,11 +151,16 @@ describe('duplicate uuids while serving', () => {
     expect(proxy.warnings.join('\n')).toMatch(/openai-custom\[1\]\.uuid duplicates openai-custom\[0\]\.uuid/)
     expect(proxy.state.list('openai-custom').map((l) => l.config.name)).toEqual(['one', 'two'])
 
-    const chat = () => post(`${proxy!.url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
+    const chat = () =>
+      post(`${proxy!.url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
     for (let i = 0; i < 4; i++) expect((await chat()).status).toBe(200)
     expect(fakeOne.count).toBe(2)
     expect(fakeTwo.count).toBe(2)
-    await waitFor(async () => (await proxy!.readPool())['openai-custom']!.every((e) => e.usageCount === 2), 3000, 'statistics on each entry')
+    await waitFor(
+      async () => (await proxy!.readPool())['openai-custom']!.every((e) => e.usageCount === 2),
+      3000,
+      'statistics on each entry',
+    )
 
     // A command naming the copy changes the copy, and serve follows: only "one" is used from then on.
     await setDisabled(proxy.store, 'two', true)
@@ -139,7 +174,12 @@ describe('duplicate uuids while serving', () => {
   it('the board’s keys act on the entry shown, not on the first one with its uuid', async () => {
     fakeOne = await startOpenAIFake({name: 'one'})
     fakeTwo = await startOpenAIFake({name: 'two'})
-    proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fakeOne, 'one'), uuid: SHARED}, {...openaiInstance(fakeTwo, 'two'), uuid: SHARED}]})
+    proxy = await startTestProxy({
+      'openai-custom': [
+        {...openaiInstance(fakeOne, 'one'), uuid: SHARED},
+        {...openaiInstance(fakeTwo, 'two'), uuid: SHARED},
+      ],
+    })
     const actions = boardActions(proxy, () => {})
     const [first, copy] = proxy.state.list('openai-custom')
     expect(await actions.toggleDisabled(copy!.id)).toMatch(/Disabled openai-custom two/)

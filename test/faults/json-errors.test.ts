@@ -17,7 +17,8 @@ const cli = (...args: string[]) => runCli(args, {cwd: dir})
 /** No run of 6 or more characters of `secret` appears (the mask's last four are allowed). */
 function expectNothingOf(secret: string, result: CliResult): void {
   const out = result.stdout + result.stderr
-  for (let i = 0; i + 6 <= secret.length; i++) expect(out, `leaks ${secret.slice(i, i + 6)}`).not.toContain(secret.slice(i, i + 6))
+  for (let i = 0; i + 6 <= secret.length; i++)
+    expect(out, `leaks ${secret.slice(i, i + 6)}`).not.toContain(secret.slice(i, i + 6))
 }
 
 describe('JSON syntax errors', () => {
@@ -52,7 +53,9 @@ describe('JSON syntax errors', () => {
     await writeFile(join(dir, 'config.json'), text)
     const result = await cli('pool', 'list')
     expect(result.code).toBe(1)
-    expect(result.stderr).toContain(`config.json:1:${text.indexOf('"HOST"') + 1}: invalid JSON (',' or '}' was expected)`)
+    expect(result.stderr).toContain(
+      `config.json:1:${text.indexOf('"HOST"') + 1}: invalid JSON (',' or '}' was expected)`,
+    )
     expectNothingOf(SECRET, result)
   })
 
@@ -62,7 +65,9 @@ describe('JSON syntax errors', () => {
     await writeFile(shadow, content)
     const result = await cli('pool', 'add', 'openai-qwen-oauth', '--creds-file', shadow)
     expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/Credential file .*shadow is not valid JSON: at line 1, column 1, .*\(the content is not shown\)/)
+    expect(result.stderr).toMatch(
+      /Credential file .*shadow is not valid JSON: at line 1, column 1, .*\(the content is not shown\)/,
+    )
     expectNothingOf(content.slice(0, 40), result)
     expect(result.stderr).not.toContain('root')
     // A file that parses but is not an object says so, again without content.

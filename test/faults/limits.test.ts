@@ -17,7 +17,15 @@ beforeAll(async () => {
   upstream = await startOpenAIFake({name: 'up'})
   proxy = await startTestProxy(
     {'openai-custom': [openaiInstance(upstream, 'up')]},
-    {config: {CLIENT_HEADERS_TIMEOUT_SECONDS: 0.5, CLIENT_BODY_TIMEOUT_SECONDS: 0.5, MAX_BUFFERED_BODY_MB: 1, REQUEST_BODY_LIMIT_MB: 0.75, MAX_CONNECTIONS: 4}},
+    {
+      config: {
+        CLIENT_HEADERS_TIMEOUT_SECONDS: 0.5,
+        CLIENT_BODY_TIMEOUT_SECONDS: 0.5,
+        MAX_BUFFERED_BODY_MB: 1,
+        REQUEST_BODY_LIMIT_MB: 0.75,
+        MAX_CONNECTIONS: 4,
+      },
+    },
   )
   port = Number(new URL(proxy.url).port)
 })
@@ -63,7 +71,9 @@ function chat(size: number): string {
 
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)))
+  const limit = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)),
+  )
   try {
     return await Promise.race([promise, limit])
   } finally {
@@ -109,7 +119,11 @@ describe('request bodies', () => {
     await new Promise((resolve) => setTimeout(resolve, 100))
     const over = await open()
     over.write(head(size) + ' '.repeat(size - 1))
-    await within(waitFor(() => over.received() !== '', 3000), 3000, 'answer to the second body')
+    await within(
+      waitFor(() => over.received() !== '', 3000),
+      3000,
+      'answer to the second body',
+    )
     expect(statusOf(over.received())).toBe(503)
     expect(over.received()).toMatch(/retry-after: 1/i)
     expect(over.received()).toMatch(/"error":\{"message":"The server is receiving too many request bodies/)
@@ -120,7 +134,11 @@ describe('request bodies', () => {
       chunked.write(`${piece.length.toString(16)}\r\n${piece}\r\n`)
       await new Promise((resolve) => setTimeout(resolve, 30))
     }
-    await within(waitFor(() => chunked.received() !== '', 3000), 3000, 'answer to the chunked body')
+    await within(
+      waitFor(() => chunked.received() !== '', 3000),
+      3000,
+      'answer to the chunked body',
+    )
     expect(statusOf(chunked.received())).toBe(503)
     over.destroy()
     chunked.destroy()
@@ -133,7 +151,11 @@ describe('request bodies', () => {
     const served = await open()
     const body = chat(size)
     served.write(head(Buffer.byteLength(body)) + body)
-    await within(waitFor(() => served.received().includes('chat.completion'), 3000), 3000, 'a request after the budget came back')
+    await within(
+      waitFor(() => served.received().includes('chat.completion'), 3000),
+      3000,
+      'a request after the budget came back',
+    )
     expect(statusOf(served.received())).toBe(200)
   })
 })
@@ -142,17 +164,25 @@ describe('connections', () => {
   it('past the cap a request gets a 503 with retry-after in its protocol, and is served once others close', async () => {
     const idle = await Promise.all([open(), open(), open(), open()])
     const extra = await open()
-    extra.write(`POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`)
+    extra.write(
+      `POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
+    )
     await within(extra.gone, 3000, 'the over-cap answer')
     expect(statusOf(extra.received())).toBe(503)
     expect(extra.received()).toMatch(/retry-after: 1/i)
-    expect(extra.received()).toMatch(/"type":"error","error":\{"type":"overloaded_error","message":"The server has too many open connections \(limit 4\)/)
+    expect(extra.received()).toMatch(
+      /"type":"error","error":\{"type":"overloaded_error","message":"The server has too many open connections \(limit 4\)/,
+    )
     for (const socket of idle) socket.destroy()
     await new Promise((resolve) => setTimeout(resolve, 50))
     const later = await open()
     const body = chat(100)
     later.write(head(Buffer.byteLength(body)) + body)
-    await within(waitFor(() => later.received().includes('chat.completion'), 3000), 3000, 'a request under the cap')
+    await within(
+      waitFor(() => later.received().includes('chat.completion'), 3000),
+      3000,
+      'a request under the cap',
+    )
     expect(statusOf(later.received())).toBe(200)
   })
 })

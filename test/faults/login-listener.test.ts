@@ -20,7 +20,9 @@ afterEach(async () => {
 /** Sends a raw request (the target exactly as given) and returns the status line of the answer. */
 function rawRequest(port: number, requestLine: string, headers = 'Host: 127.0.0.1\r\n'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({port, host: '127.0.0.1'}, () => socket.write(`${requestLine}\r\n${headers}Connection: close\r\n\r\n`))
+    const socket = connect({port, host: '127.0.0.1'}, () =>
+      socket.write(`${requestLine}\r\n${headers}Connection: close\r\n\r\n`),
+    )
     let answer = ''
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')))
     socket.on('close', () => resolve(answer.split('\r\n')[0]!))
@@ -33,7 +35,11 @@ describe('the gemini login loopback listener', () => {
     fake = await startFakeGoogleOAuth()
     const events: LoginEvent[] = []
     const login = await startGeminiLogin({
-      endpoints: {GOOGLE_AUTH_URL: fake.authUrl, GOOGLE_TOKEN_URL: fake.tokenUrl, GOOGLE_USERINFO_URL: fake.userinfoUrl},
+      endpoints: {
+        GOOGLE_AUTH_URL: fake.authUrl,
+        GOOGLE_TOKEN_URL: fake.tokenUrl,
+        GOOGLE_USERINFO_URL: fake.userinfoUrl,
+      },
       onEvent: (event) => events.push(event),
     })
     const auth = new URL(login.authUrl)
@@ -53,7 +59,11 @@ describe('the gemini login loopback listener', () => {
     ]) {
       answers[target] = await rawRequest(port, `GET ${target} HTTP/1.1`)
     }
-    answers['huge header'] = await rawRequest(port, `GET /oauth2callback?state=${state}&code=big HTTP/1.1`, `Host: 127.0.0.1\r\nX-Big: ${'a'.repeat(40_000)}\r\n`)
+    answers['huge header'] = await rawRequest(
+      port,
+      `GET /oauth2callback?state=${state}&code=big HTTP/1.1`,
+      `Host: 127.0.0.1\r\nX-Big: ${'a'.repeat(40_000)}\r\n`,
+    )
     expect(answers).toEqual({
       'http://[': 'HTTP/1.1 400 Bad Request',
       'http://127.0.0.1:1/oauth2callback?code=abs': 'HTTP/1.1 400 Bad Request',
@@ -78,7 +88,10 @@ describe('the gemini login loopback listener', () => {
     fake = await startFakeGoogleOAuth()
     const {dir, cleanup} = await tempDir('aiclient-login-')
     try {
-      const run = spawnCli(['auth', 'login', 'gemini', '--no-browser', '--project-id', 'p', '-o', join(dir, 'g.json')], {home: dir, env: {CI: 'true', ...fake.env}})
+      const run = spawnCli(
+        ['auth', 'login', 'gemini', '--no-browser', '--project-id', 'p', '-o', join(dir, 'g.json')],
+        {home: dir, env: {CI: 'true', ...fake.env}},
+      )
       const [, url] = await run.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
       const port = Number(new URL(new URL(url!).searchParams.get('redirect_uri')!).port)
       expect(await rawRequest(port, 'GET http://[ HTTP/1.1')).toBe('HTTP/1.1 400 Bad Request')

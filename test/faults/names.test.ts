@@ -8,7 +8,8 @@ afterEach(async () => {
   vi.restoreAllMocks()
 })
 
-const chat = (stream: boolean) => post(`${h.proxy!.url}/v1/chat/completions`, {model: 'm', stream, messages: [{role: 'user', content: 'hi'}]})
+const chat = (stream: boolean) =>
+  post(`${h.proxy!.url}/v1/chat/completions`, {model: 'm', stream, messages: [{role: 'user', content: 'hi'}]})
 
 describe('instance names outside Latin-1 reach the client encoded', () => {
   const names = ['工作账号', 'rocket 🚀', '50% off', 'tab\tand\u0007bell', 'café']
@@ -42,13 +43,22 @@ describe('a failure after the upstream answered closes the upstream', () => {
   it('a stream whose answer to the client cannot be started does not keep the model generating', async () => {
     // The failure the issue saw, whatever causes it: the client's headers cannot be written.
     const writeHead = ServerResponse.prototype.writeHead
-    vi.spyOn(ServerResponse.prototype, 'writeHead').mockImplementation(function (this: ServerResponse, status: number, ...rest: unknown[]) {
+    vi.spyOn(ServerResponse.prototype, 'writeHead').mockImplementation(function (
+      this: ServerResponse,
+      status: number,
+      ...rest: unknown[]
+    ) {
       const headers = rest.find((arg) => typeof arg === 'object') as OutgoingHttpHeaders | undefined
-      if (headers && 'x-aiclient-instance' in headers) throw Object.assign(new TypeError('Invalid character in header content'), {code: 'ERR_INVALID_CHAR'})
+      if (headers && 'x-aiclient-instance' in headers)
+        throw Object.assign(new TypeError('Invalid character in header content'), {code: 'ERR_INVALID_CHAR'})
       return (writeHead as (...args: unknown[]) => ServerResponse).call(this, status, ...rest)
     } as typeof writeHead)
     // Forty events 50 ms apart: two seconds of generation if nobody hangs up.
-    const fake = await startOpenAIFake({name: 'up', paceMs: 50, script: {fallback: {kind: 'reply', reply: {text: 'x'.repeat(40), chunkSize: 1}}}})
+    const fake = await startOpenAIFake({
+      name: 'up',
+      paceMs: 50,
+      script: {fallback: {kind: 'reply', reply: {text: 'x'.repeat(40), chunkSize: 1}}},
+    })
     h.fakes = [fake]
     h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'up')]})
     const started = Date.now()

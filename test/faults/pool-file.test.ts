@@ -15,12 +15,16 @@ afterEach(async () => {
   immutable = undefined
 })
 
-const chat = () => post(`${h.proxy!.url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
+const chat = () =>
+  post(`${h.proxy!.url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
 
 async function setup(): Promise<TestProxy> {
   fake = await startOpenAIFake({name: 'up'})
   h.fakes = [fake]
-  h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'a'), openaiInstance(fake, 'b')]}, {flushDelayMs: 100, pollMs: 50})
+  h.proxy = await startTestProxy(
+    {'openai-custom': [openaiInstance(fake, 'a'), openaiInstance(fake, 'b')]},
+    {flushDelayMs: 100, pollMs: 50},
+  )
   return h.proxy
 }
 
@@ -42,13 +46,21 @@ describe('the pool file while serving', () => {
     doc['openai-custom']!.push(openaiInstance(fake!, 'c'))
     doc['openai-custom']![0]!.isDisabled = true
     await writeFile(p.poolsFile, JSON.stringify(doc, null, 2))
-    await waitFor(() => p.state.list('openai-custom').length === 3 && p.state.list('openai-custom')[0]!.disabled, 2000, 'the edit')
+    await waitFor(
+      () => p.state.list('openai-custom').length === 3 && p.state.list('openai-custom')[0]!.disabled,
+      2000,
+      'the edit',
+    )
   })
 
   it('an invalid edit is reported, the last good pool keeps serving, and the broken file is left alone until fixed', async () => {
     const p = await setup()
     expect((await chat()).status).toBe(200)
-    await waitFor(async () => (await p.readPool())['openai-custom']!.some((i) => i.usageCount === 1), 2000, 'first flush')
+    await waitFor(
+      async () => (await p.readPool())['openai-custom']!.some((i) => i.usageCount === 1),
+      2000,
+      'first flush',
+    )
     const broken = '{"openai-custom": [ {"uuid": "a-uuid-0000",, } ]'
     await writeFile(p.poolsFile, broken)
     await waitFor(() => p.warnings.some((w) => /invalid JSON/.test(w) && /last good pool/.test(w)), 2000, 'the warning')
@@ -56,11 +68,18 @@ describe('the pool file while serving', () => {
     await new Promise((r) => setTimeout(r, 400))
     expect(await readFile(p.poolsFile, 'utf8')).toBe(broken)
     // Fixed: the statistics kept in memory meanwhile are written into the repaired file.
-    await writeFile(p.poolsFile, JSON.stringify({'openai-custom': [openaiInstance(fake!, 'a'), openaiInstance(fake!, 'b')]}))
-    await waitFor(async () => {
-      const list = (await p.readPool())['openai-custom']!
-      return list.reduce((sum, i) => sum + Number(i.usageCount), 0) === 4
-    }, 3000, 'the held statistics')
+    await writeFile(
+      p.poolsFile,
+      JSON.stringify({'openai-custom': [openaiInstance(fake!, 'a'), openaiInstance(fake!, 'b')]}),
+    )
+    await waitFor(
+      async () => {
+        const list = (await p.readPool())['openai-custom']!
+        return list.reduce((sum, i) => sum + Number(i.usageCount), 0) === 4
+      },
+      3000,
+      'the held statistics',
+    )
     await waitFor(() => p.warnings.some((w) => /usable again/.test(w)), 2000, 'the all-clear')
   })
 
@@ -71,8 +90,15 @@ describe('the pool file while serving', () => {
     for (let i = 0; i < 3; i++) expect((await chat()).status).toBe(200)
     await new Promise((r) => setTimeout(r, 400))
     await expect(readFile(p.poolsFile)).rejects.toThrow(/ENOENT/)
-    await writeFile(p.poolsFile, JSON.stringify({'openai-custom': [openaiInstance(fake!, 'a'), openaiInstance(fake!, 'b')]}))
-    await waitFor(async () => ((await p.readPool())['openai-custom'] ?? []).reduce((sum, i) => sum + Number(i.usageCount), 0) === 3, 3000, 'statistics after return')
+    await writeFile(
+      p.poolsFile,
+      JSON.stringify({'openai-custom': [openaiInstance(fake!, 'a'), openaiInstance(fake!, 'b')]}),
+    )
+    await waitFor(
+      async () => ((await p.readPool())['openai-custom'] ?? []).reduce((sum, i) => sum + Number(i.usageCount), 0) === 3,
+      3000,
+      'statistics after return',
+    )
   })
 
   it('unwritable: warns, keeps serving, and writes once it can', async (ctx) => {
@@ -84,7 +110,11 @@ describe('the pool file while serving', () => {
     await waitFor(() => p.warnings.some((w) => /Could not save statistics/.test(w)), 3000, 'the warning')
     execFileSync('chattr', ['-i', p.dir])
     immutable = undefined
-    await waitFor(async () => (await p.readPool())['openai-custom']!.reduce((sum, i) => sum + Number(i.usageCount), 0) === 3, 3000, 'the retry')
+    await waitFor(
+      async () => (await p.readPool())['openai-custom']!.reduce((sum, i) => sum + Number(i.usageCount), 0) === 3,
+      3000,
+      'the retry',
+    )
   })
 
   it('100 concurrent writers from other processes while serve flushes: no update lost', async () => {
@@ -96,8 +126,15 @@ describe('the pool file while serving', () => {
       const store = new PoolStore(process.argv[1])
       for (let i = 0; i < 10; i++) await addInstance(store, {type: 'claude-custom', key: 'sk-ant-w' + process.argv[2] + '-' + i + '-0123456789'})
     `
-    const writers = Array.from({length: 10}, (_, w) =>
-      new Promise<number | null>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', writer, p.poolsFile, String(w)], {stdio: 'inherit'}).on('close', resolve)),
+    const writers = Array.from(
+      {length: 10},
+      (_, w) =>
+        new Promise<number | null>((resolve) =>
+          spawn(process.execPath, ['--input-type=module', '-e', writer, p.poolsFile, String(w)], {stdio: 'inherit'}).on(
+            'close',
+            resolve,
+          ),
+        ),
     )
     let served = 0
     const traffic = (async () => {

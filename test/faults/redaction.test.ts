@@ -4,7 +4,13 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {formatPoolEvent, formatRecord} from '../../src/core/log.js'
 import type {PoolEvent} from '../../src/core/pools/runtime.js'
 import {maskSecret} from '../../src/core/secrets.js'
-import {startKiroFake, startOpenAIFake, type Behaviour, type FakeUpstream, type KiroFakeUpstream} from '../fakes/index.js'
+import {
+  startKiroFake,
+  startOpenAIFake,
+  type Behaviour,
+  type FakeUpstream,
+  type KiroFakeUpstream,
+} from '../fakes/index.js'
 import {startFakeQwenOAuth, type FakeQwenOAuth} from '../fakes/oauth/index.js'
 import {tempDir} from '../helpers/cli.js'
 import {openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
@@ -47,15 +53,35 @@ beforeAll(async () => {
   qwenAuth = await startFakeQwenOAuth({resourceUrl: upstream.url, refreshTokenOnRefresh: 'new'})
   process.env.AICLIENT_QWEN_OAUTH_BASE_URL = qwenAuth.url
   const hour = Date.now() + 3_600_000
-  const qwenFile = (access: string, refresh: string, expiry: number) => JSON.stringify({access_token: access, refresh_token: refresh, token_type: 'Bearer', expiry_date: expiry, resource_url: upstream.url})
+  const qwenFile = (access: string, refresh: string, expiry: number) =>
+    JSON.stringify({
+      access_token: access,
+      refresh_token: refresh,
+      token_type: 'Bearer',
+      expiry_date: expiry,
+      resource_url: upstream.url,
+    })
   files.qwen = join(dir, 'qwen.json')
   files.expired = join(dir, 'qwen-expired.json')
   files.refreshed = join(dir, 'qwen-refreshed.json')
   files.kiro = join(dir, 'kiro.json')
   await writeFile(files.qwen, qwenFile(SECRETS.qwenAccess, SECRETS.qwenRefresh, hour))
   await writeFile(files.expired, qwenFile(SECRETS.expiredAccess, SECRETS.qwenRefresh, Date.now() - 1000))
-  await writeFile(files.refreshed, qwenFile(SECRETS.expiredAccess, qwenAuth.issueTokens().refresh_token, Date.now() - 1000))
-  await writeFile(files.kiro, JSON.stringify({accessToken: SECRETS.kiroAccess, refreshToken: SECRETS.kiroRefresh, expiresAt: new Date(hour).toISOString(), authMethod: 'social', provider: 'Github', region: 'us-east-1'}))
+  await writeFile(
+    files.refreshed,
+    qwenFile(SECRETS.expiredAccess, qwenAuth.issueTokens().refresh_token, Date.now() - 1000),
+  )
+  await writeFile(
+    files.kiro,
+    JSON.stringify({
+      accessToken: SECRETS.kiroAccess,
+      refreshToken: SECRETS.kiroRefresh,
+      expiresAt: new Date(hour).toISOString(),
+      authMethod: 'social',
+      provider: 'Github',
+      region: 'us-east-1',
+    }),
+  )
 })
 
 afterAll(async () => {
@@ -70,7 +96,15 @@ async function start(qwenCreds = files.qwen): Promise<void> {
   proxy = await startTestProxy({
     'openai-custom': [openaiInstance(upstream, 'key', SECRETS.openaiKey)],
     'openai-qwen-oauth': [{...base, QWEN_OAUTH_CREDS_FILE_PATH: qwenCreds, customName: 'qwen', uuid: 'qwen-uuid-0001'}],
-    'claude-kiro-oauth': [{...base, KIRO_OAUTH_CREDS_FILE_PATH: files.kiro, KIRO_BASE_URL: kiro.url, customName: 'kiro', uuid: 'kiro-uuid-0001'}],
+    'claude-kiro-oauth': [
+      {
+        ...base,
+        KIRO_OAUTH_CREDS_FILE_PATH: files.kiro,
+        KIRO_BASE_URL: kiro.url,
+        customName: 'kiro',
+        uuid: 'kiro-uuid-0001',
+      },
+    ],
   })
   lines = []
   proxy.state.on('event', (event: PoolEvent) => {
@@ -92,22 +126,71 @@ afterEach(async () => {
 async function outputs(answer: {text: string; headers: Record<string, unknown>}): Promise<string> {
   await proxy.sync.flush()
   const records = proxy.records.map((record) => formatRecord(record))
-  const reasons = Object.values(await proxy.readPool()).flatMap((entries) => entries.map((entry) => String(entry.lastErrorReason)))
+  const reasons = Object.values(await proxy.readPool()).flatMap((entries) =>
+    entries.map((entry) => String(entry.lastErrorReason)),
+  )
   return [answer.text, JSON.stringify(answer.headers), ...records, ...lines, ...reasons].join('\n')
 }
 
 const openaiChat = (stream: boolean) => ({model: 'm', stream, messages: [{role: 'user', content: 'hi'}]})
-const anthropicChat = (stream: boolean) => ({model: 'm', stream, max_tokens: 50, messages: [{role: 'user', content: 'hi'}]})
+const anthropicChat = (stream: boolean) => ({
+  model: 'm',
+  stream,
+  max_tokens: 50,
+  messages: [{role: 'user', content: 'hi'}],
+})
 
 /** [name, path, body, what the upstream does with the credential, the secret it was sent] */
 const CASES: Array<[string, string, unknown, (key: string) => Behaviour, string]> = [
-  ['a key in a converted stream error event', '/openai-custom/v1/messages', anthropicChat(true), streamEcho, SECRETS.openaiKey],
-  ['a key in a passed-through stream error event', '/openai-custom/v1/chat/completions', openaiChat(true), streamEcho, SECRETS.openaiKey],
-  ['an access token in a converted stream error event', '/openai-qwen-oauth/v1/messages', anthropicChat(true), streamEcho, SECRETS.qwenAccess],
-  ['an access token in a passed-through stream error event', '/openai-qwen-oauth/v1/chat/completions', openaiChat(true), streamEcho, SECRETS.qwenAccess],
-  ['an access token in a 500 JSON error', '/openai-qwen-oauth/v1/chat/completions', openaiChat(false), (key) => ({kind: 'status', status: 500, message: `server saw Bearer ${key}`}), SECRETS.qwenAccess],
-  ['an access token in a 400 passed through', '/openai-qwen-oauth/v1/chat/completions', openaiChat(false), (key) => ({kind: 'status', status: 400, message: `bad request for Bearer ${key}`}), SECRETS.qwenAccess],
-  ['an access token in a converted 400', '/openai-qwen-oauth/v1/messages', anthropicChat(false), (key) => ({kind: 'status', status: 400, message: `bad request for Bearer ${key}`}), SECRETS.qwenAccess],
+  [
+    'a key in a converted stream error event',
+    '/openai-custom/v1/messages',
+    anthropicChat(true),
+    streamEcho,
+    SECRETS.openaiKey,
+  ],
+  [
+    'a key in a passed-through stream error event',
+    '/openai-custom/v1/chat/completions',
+    openaiChat(true),
+    streamEcho,
+    SECRETS.openaiKey,
+  ],
+  [
+    'an access token in a converted stream error event',
+    '/openai-qwen-oauth/v1/messages',
+    anthropicChat(true),
+    streamEcho,
+    SECRETS.qwenAccess,
+  ],
+  [
+    'an access token in a passed-through stream error event',
+    '/openai-qwen-oauth/v1/chat/completions',
+    openaiChat(true),
+    streamEcho,
+    SECRETS.qwenAccess,
+  ],
+  [
+    'an access token in a 500 JSON error',
+    '/openai-qwen-oauth/v1/chat/completions',
+    openaiChat(false),
+    (key) => ({kind: 'status', status: 500, message: `server saw Bearer ${key}`}),
+    SECRETS.qwenAccess,
+  ],
+  [
+    'an access token in a 400 passed through',
+    '/openai-qwen-oauth/v1/chat/completions',
+    openaiChat(false),
+    (key) => ({kind: 'status', status: 400, message: `bad request for Bearer ${key}`}),
+    SECRETS.qwenAccess,
+  ],
+  [
+    'an access token in a converted 400',
+    '/openai-qwen-oauth/v1/messages',
+    anthropicChat(false),
+    (key) => ({kind: 'status', status: 400, message: `bad request for Bearer ${key}`}),
+    SECRETS.qwenAccess,
+  ],
   [
     'an access token in a quota refusal (the instance reason)',
     '/openai-qwen-oauth/v1/chat/completions',
@@ -115,8 +198,20 @@ const CASES: Array<[string, string, unknown, (key: string) => Behaviour, string]
     (key) => ({kind: 'status', status: 429, message: `insufficient_quota for token ${key}`}),
     SECRETS.qwenAccess,
   ],
-  ['a Kiro token in an exception of a collected stream', '/claude-kiro-oauth/v1/messages', anthropicChat(false), (key) => ({kind: 'stream-error', afterEvents: 1, status: 400, message: `token ${key} is not valid here`}), SECRETS.kiroAccess],
-  ['a Kiro token in an exception of a converted stream', '/claude-kiro-oauth/v1/chat/completions', openaiChat(true), (key) => ({kind: 'stream-error', afterEvents: 1, status: 500, message: `token ${key} exploded`}), SECRETS.kiroAccess],
+  [
+    'a Kiro token in an exception of a collected stream',
+    '/claude-kiro-oauth/v1/messages',
+    anthropicChat(false),
+    (key) => ({kind: 'stream-error', afterEvents: 1, status: 400, message: `token ${key} is not valid here`}),
+    SECRETS.kiroAccess,
+  ],
+  [
+    'a Kiro token in an exception of a converted stream',
+    '/claude-kiro-oauth/v1/chat/completions',
+    openaiChat(true),
+    (key) => ({kind: 'stream-error', afterEvents: 1, status: 500, message: `token ${key} exploded`}),
+    SECRETS.kiroAccess,
+  ],
 ]
 
 function streamEcho(key: string): Behaviour {
@@ -140,7 +235,10 @@ describe('no secret the process holds reaches a client, a log line or the pool f
 
   it('a refresh token quoted by the token endpoint that refused it', async () => {
     echo = () => ({kind: 'reply'})
-    qwenAuth.enqueueRefreshes({status: 503, body: {error: 'temporarily_unavailable', error_description: `cannot refresh ${SECRETS.qwenRefresh} now`}})
+    qwenAuth.enqueueRefreshes({
+      status: 503,
+      body: {error: 'temporarily_unavailable', error_description: `cannot refresh ${SECRETS.qwenRefresh} now`},
+    })
     await start(files.expired)
     const answer = await post(`${proxy.url}/openai-qwen-oauth/v1/chat/completions`, openaiChat(false))
     expect(answer.status).toBe(502)

@@ -49,11 +49,20 @@ beforeAll(async () => {
   })
   pools = join(dir, 'provider_pools.json')
   const creds = join(dir, 'qwen.json')
-  await writeFile(creds, JSON.stringify({access_token: SECRETS.accessToken, refresh_token: SECRETS.refreshToken, token_type: 'Bearer', expiry_date: Date.now() + 3_600_000, resource_url: openai.url}))
+  await writeFile(
+    creds,
+    JSON.stringify({
+      access_token: SECRETS.accessToken,
+      refresh_token: SECRETS.refreshToken,
+      token_type: 'Bearer',
+      expiry_date: Date.now() + 3_600_000,
+      resource_url: openai.url,
+    }),
+  )
   poolDoc = JSON.stringify({
-      'openai-custom': [openaiInstance(openai, 'oa', SECRETS.openaiKey)],
-      'claude-custom': [claudeInstance(echoing, 'echo', SECRETS.claudeKey)],
-      'openai-qwen-oauth': [{QWEN_OAUTH_CREDS_FILE_PATH: creds, uuid: 'qwen-uuid-1', customName: 'qwen'}],
+    'openai-custom': [openaiInstance(openai, 'oa', SECRETS.openaiKey)],
+    'claude-custom': [claudeInstance(echoing, 'echo', SECRETS.claudeKey)],
+    'openai-qwen-oauth': [{QWEN_OAUTH_CREDS_FILE_PATH: creds, uuid: 'qwen-uuid-1', customName: 'qwen'}],
   })
 })
 
@@ -66,35 +75,64 @@ afterAll(async () => {
 describe('no secret in any output', () => {
   it('pool list, list --json, check --json, config', async () => {
     const env = {AICLIENT_POOLS_FILE: await freshPools()}
-    for (const args of [['pool', 'list'], ['pool', 'list', '--json'], ['pool', 'check', '--json', '--timeout', '2s'], ['pool', 'check', '--cheap']]) {
+    for (const args of [
+      ['pool', 'list'],
+      ['pool', 'list', '--json'],
+      ['pool', 'check', '--json', '--timeout', '2s'],
+      ['pool', 'check', '--cheap'],
+    ]) {
       const result = await runCli(args, {cwd: dir, env})
       expectClean(result.stdout + result.stderr, args.join(' '))
     }
     await runCli(['config', 'set', 'apiKey', SECRETS.clientKey], {cwd: dir})
-    for (const args of [['config', 'list'], ['config', 'get', 'apiKey'], ['config', 'list', '--json']]) {
+    for (const args of [
+      ['config', 'list'],
+      ['config', 'get', 'apiKey'],
+      ['config', 'list', '--json'],
+    ]) {
       const result = await runCli(args, {cwd: dir})
       expectClean(result.stdout + result.stderr, args.join(' '))
     }
   })
 
   it('serve: log lines, error answers, /health, model lists and the board', async () => {
-    const serve = spawnCli(['serve', '--port', '0', '--pools-file', await freshPools(), '--api-key', SECRETS.clientKey], {home: dir, configDir: join(dir, 'cfg'), env: {DEBUG: 'aiclient'}})
+    const serve = spawnCli(
+      ['serve', '--port', '0', '--pools-file', await freshPools(), '--api-key', SECRETS.clientKey],
+      {home: dir, configDir: join(dir, 'cfg'), env: {DEBUG: 'aiclient'}},
+    )
     const [url] = await serve.waitForOutput(/http:\/\/127\.0\.0\.1:\d+/)
     const auth = {authorization: `Bearer ${SECRETS.clientKey}`}
     const answers = [
-      await post(`${url}/openai-custom/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]}, auth),
-      await post(`${url}/claude-custom/v1/messages`, {model: 'm', max_tokens: 5, messages: [{role: 'user', content: 'hi'}]}, auth),
-      await post(`${url}/openai-qwen-oauth/v1/chat/completions`, {model: 'gpt-4o-mini', messages: [{role: 'user', content: 'hi'}]}, auth),
+      await post(
+        `${url}/openai-custom/v1/chat/completions`,
+        {model: 'm', messages: [{role: 'user', content: 'hi'}]},
+        auth,
+      ),
+      await post(
+        `${url}/claude-custom/v1/messages`,
+        {model: 'm', max_tokens: 5, messages: [{role: 'user', content: 'hi'}]},
+        auth,
+      ),
+      await post(
+        `${url}/openai-qwen-oauth/v1/chat/completions`,
+        {model: 'gpt-4o-mini', messages: [{role: 'user', content: 'hi'}]},
+        auth,
+      ),
       await post(`${url}/v1/chat/completions?key=${SECRETS.clientKey.slice(0, -1)}x`, {model: 'm', messages: []}),
       await post(`${url}/v1/chat/completions`, {model: 'm', messages: []}, {'x-api-key': 'wrong'}),
     ]
     expect(answers.map((a) => a.status)).toEqual([200, 502, 200, 401, 401])
-    const other = [await get(`${url}/health`), await get(`${url}/v1/models`, auth), await get(`${url}/v1beta/models`, auth)]
+    const other = [
+      await get(`${url}/health`),
+      await get(`${url}/v1/models`, auth),
+      await get(`${url}/v1beta/models`, auth),
+    ]
     for (const answer of [...answers, ...other]) expectClean(answer.text, 'an answer')
     expect(answers[1]!.text, answers[1]!.text).toMatch(/upstream exploded for key sk-…0718/)
 
     // The client's key never travels upstream.
-    for (const fake of [openai, echoing]) expect(JSON.stringify(fake.requests.map((r) => r.headers))).not.toContain(SECRETS.clientKey)
+    for (const fake of [openai, echoing])
+      expect(JSON.stringify(fake.requests.map((r) => r.headers))).not.toContain(SECRETS.clientKey)
     serve.child.kill('SIGINT')
     await serve.exit
     expect(serve.output()).toMatch(/\/claude-custom\/v1\/messages claude-custom echo 502/)
@@ -104,8 +142,21 @@ describe('no secret in any output', () => {
   it('a board frame', async () => {
     const proxy = await startTestProxy(JSON.parse(poolDoc))
     try {
-      const data = {url: proxy.url, startedAt: Date.now(), now: Date.now(), requestsPerSecond: 0, total: 0, failed: 0, rows: buildRows(proxy.state, Date.now()), recent: [], message: null}
-      const frame = render(<StatusBoard data={data} width={200} height={40} selected={null} filter={null} help={false} />).lastFrame() ?? ''
+      const data = {
+        url: proxy.url,
+        startedAt: Date.now(),
+        now: Date.now(),
+        requestsPerSecond: 0,
+        total: 0,
+        failed: 0,
+        rows: buildRows(proxy.state, Date.now()),
+        recent: [],
+        message: null,
+      }
+      const frame =
+        render(
+          <StatusBoard data={data} width={200} height={40} selected={null} filter={null} help={false} />,
+        ).lastFrame() ?? ''
       expect(frame).toContain('oa')
       expectClean(frame, 'the board')
     } finally {
@@ -118,7 +169,8 @@ describe('the incoming key', () => {
   it('accepts only the exact key, whatever its length or shared prefix', () => {
     const key = SECRETS.clientKey
     expect(keyMatches(key, key)).toBe(true)
-    for (const wrong of ['', key.slice(0, -1), `${key}x`, key.toUpperCase(), `${key.slice(0, -1)}X`, undefined]) expect(keyMatches(wrong, key)).toBe(false)
+    for (const wrong of ['', key.slice(0, -1), `${key}x`, key.toUpperCase(), `${key.slice(0, -1)}X`, undefined])
+      expect(keyMatches(wrong, key)).toBe(false)
   })
 
   it('is compared in constant time: digests of equal length through timingSafeEqual', async () => {

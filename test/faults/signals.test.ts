@@ -45,7 +45,10 @@ async function freshDir(): Promise<string> {
   return path
 }
 
-const usage = async (poolsFile: string) => (JSON.parse(await readFile(poolsFile, 'utf8'))['openai-custom'] as Array<{usageCount: number}>).map((i) => i.usageCount)
+const usage = async (poolsFile: string) =>
+  (JSON.parse(await readFile(poolsFile, 'utf8'))['openai-custom'] as Array<{usageCount: number}>).map(
+    (i) => i.usageCount,
+  )
 
 describe('serve', () => {
   it('SIGHUP: finishes, saves the pending statistics, and ends with the hangup status', async () => {
@@ -66,32 +69,42 @@ describe('serve', () => {
     serve.closeOutput()
     // The request is answered; writing its log line fails, and that ends serving.
     expect((await post(`${serve.url}/v1/chat/completions`, REQUEST)).status).toBe(200)
-    const status = await Promise.race([serve.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 8000))])
+    const status = await Promise.race([
+      serve.exited,
+      new Promise((resolve) => setTimeout(() => resolve('still running'), 8000)),
+    ])
     expect(status).toBe(129)
     expect(await usage(join(home, 'provider_pools.json'))).toEqual([1])
   })
 
-  it.skipIf(!hasTmux)('serve --watch in a terminal that hangs up: statistics saved, no abort on exit', async () => {
-    const home = await freshDir()
-    const pools = join(home, 'pools.json')
-    await writeFile(pools, JSON.stringify({'openai-custom': [openaiInstance(upstream, 'a')]}))
-    const status = join(home, 'status.json')
-    const session = await startTmux(`${process.execPath} ${HANGUP_SHELL} ${status} ${process.execPath} ${BIN} serve --watch --port 0 --pools-file ${pools}`, {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      AICLIENT_CONFIG_DIR: join(home, 'cfg'),
-    })
-    after.push(session.kill)
-    const screen = await session.waitFor((s) => /aiclient http:\/\/127\.0\.0\.1:\d+ .*total 0/.test(s))
-    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(screen)![0]
-    for (let i = 0; i < 4; i++) expect((await post(`${url}/v1/chat/completions`, REQUEST)).status).toBe(200)
-    expect(await usage(pools)).toEqual([0])
-    // Closing the terminal: the shell gets SIGHUP and passes it on; every later write fails with EIO.
-    await session.kill()
-    await waitFor(async () => (await readFile(status, 'utf8').catch(() => '')) !== '', 15_000, 'serve to end')
-    expect(JSON.parse(await readFile(status, 'utf8'))).toEqual({code: null, signal: 'SIGHUP'})
-    expect(await usage(pools)).toEqual([4])
-  }, 30_000)
+  it.skipIf(!hasTmux)(
+    'serve --watch in a terminal that hangs up: statistics saved, no abort on exit',
+    async () => {
+      const home = await freshDir()
+      const pools = join(home, 'pools.json')
+      await writeFile(pools, JSON.stringify({'openai-custom': [openaiInstance(upstream, 'a')]}))
+      const status = join(home, 'status.json')
+      const session = await startTmux(
+        `${process.execPath} ${HANGUP_SHELL} ${status} ${process.execPath} ${BIN} serve --watch --port 0 --pools-file ${pools}`,
+        {
+          PATH: process.env.PATH ?? '',
+          HOME: home,
+          AICLIENT_CONFIG_DIR: join(home, 'cfg'),
+        },
+      )
+      after.push(session.kill)
+      const screen = await session.waitFor((s) => /aiclient http:\/\/127\.0\.0\.1:\d+ .*total 0/.test(s))
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(screen)![0]
+      for (let i = 0; i < 4; i++) expect((await post(`${url}/v1/chat/completions`, REQUEST)).status).toBe(200)
+      expect(await usage(pools)).toEqual([0])
+      // Closing the terminal: the shell gets SIGHUP and passes it on; every later write fails with EIO.
+      await session.kill()
+      await waitFor(async () => (await readFile(status, 'utf8').catch(() => '')) !== '', 15_000, 'serve to end')
+      expect(JSON.parse(await readFile(status, 'utf8'))).toEqual({code: null, signal: 'SIGHUP'})
+      expect(await usage(pools)).toEqual([4])
+    },
+    30_000,
+  )
 })
 
 describe('pool check', () => {
@@ -100,7 +113,10 @@ describe('pool check', () => {
     const hanging = await startOpenAIFake({name: 'hang', script: {fallback: {kind: 'hang'}}})
     after.push(() => hanging.close())
     const pools = join(home, 'pools.json')
-    await writeFile(pools, JSON.stringify({'openai-custom': [openaiInstance(upstream, 'quick'), openaiInstance(hanging, 'stuck')]}))
+    await writeFile(
+      pools,
+      JSON.stringify({'openai-custom': [openaiInstance(upstream, 'quick'), openaiInstance(hanging, 'stuck')]}),
+    )
     const run = spawnCli(['pool', 'check', '--timeout', '60s', '--pools-file', pools], {home, env: {CI: 'true'}})
     await waitFor(() => /quick healthy/.test(run.stdout()) && hanging.count === 1, 10_000, 'the first result')
     run.child.kill('SIGTERM')

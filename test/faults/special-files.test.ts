@@ -21,7 +21,12 @@ beforeEach(async () => {
 afterEach(async () => cleanup())
 
 /** Runs the CLI and fails if it has not exited on its own within `ms` (a read of a FIFO would wait for ever). */
-function cliWithin(ms: number, args: string[], env: Record<string, string> = {}, stdinFile?: string): Promise<CliResult> {
+function cliWithin(
+  ms: number,
+  args: string[],
+  env: Record<string, string> = {},
+  stdinFile?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const stdin = stdinFile === undefined ? 'ignore' : openSync(stdinFile, 'r')
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -47,14 +52,19 @@ function cliWithin(ms: number, args: string[], env: Record<string, string> = {},
 
 /** Rejects if `promise` has not settled within `ms`. */
 function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms).unref())])
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms).unref()),
+  ])
 }
 
 describe('paths that are not regular files', () => {
   it('pool add --creds-file on a FIFO fails at once with a clear error', async () => {
     const result = await cliWithin(4000, ['pool', 'add', 'openai-qwen-oauth', '--creds-file', fifo])
     expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/Credential file .*creds\.fifo cannot be read: it is a FIFO \(named pipe\), not a regular file\./)
+    expect(result.stderr).toMatch(
+      /Credential file .*creds\.fifo cannot be read: it is a FIFO \(named pipe\), not a regular file\./,
+    )
     expect(result.stderr).not.toMatch(/undefined|\n\s+at /)
   }, 8000)
 
@@ -87,15 +97,25 @@ describe('paths that are not regular files', () => {
   it('serve, the token manager and auth login do not block on a FIFO either', async () => {
     await expect(within(2000, new PoolStore(fifo).read())).rejects.toThrow(/it is a FIFO/)
     await expect(within(2000, readCredentialJson(fifo))).rejects.toThrow(/it is a FIFO/)
-    const login = {provider: 'qwen' as const, credentials: {access_token: 'a', refresh_token: 'r'}, expiresAt: new Date(), account: null}
-    await expect(within(2000, saveLogin(fifo, login))).rejects.toThrow(/Cannot write .*creds\.fifo: it is a FIFO \(named pipe\), not a regular file/)
+    const login = {
+      provider: 'qwen' as const,
+      credentials: {access_token: 'a', refresh_token: 'r'},
+      expiresAt: new Date(),
+      account: null,
+    }
+    await expect(within(2000, saveLogin(fifo, login))).rejects.toThrow(
+      /Cannot write .*creds\.fifo: it is a FIFO \(named pipe\), not a regular file/,
+    )
     expect((await stat(fifo)).isFIFO()).toBe(true)
   })
 
   it('auth login --output naming a FIFO is refused before the login starts', async () => {
     const fake = await startFakeQwenOAuth()
     try {
-      const result = await cliWithin(4000, ['auth', 'login', 'qwen', '--output', fifo, '--force', '--no-browser'], {CI: 'true', ...fake.env})
+      const result = await cliWithin(4000, ['auth', 'login', 'qwen', '--output', fifo, '--force', '--no-browser'], {
+        CI: 'true',
+        ...fake.env,
+      })
       expect(result.code).toBe(1)
       expect(result.stderr).toMatch(/Cannot write .*creds\.fifo: it is a FIFO \(named pipe\), not a regular file\./)
       expect(fake.requests).toHaveLength(0)

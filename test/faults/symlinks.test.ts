@@ -44,7 +44,9 @@ describe('a symlinked pool file', () => {
     const result = await runCli(['pool', 'add', 'openai-custom', '--key', 'sk-linked-0123456789abcdef'], {cwd: dir})
     expect(result.code, result.stderr).toBe(0)
     await expectLinkTo(link, target)
-    expect(JSON.parse(await readFile(target, 'utf8'))['openai-custom'][0].OPENAI_API_KEY).toBe('sk-linked-0123456789abcdef')
+    expect(JSON.parse(await readFile(target, 'utf8'))['openai-custom'][0].OPENAI_API_KEY).toBe(
+      'sk-linked-0123456789abcdef',
+    )
   })
 
   it('follows a relative link, and a link to a link', async () => {
@@ -52,7 +54,10 @@ describe('a symlinked pool file', () => {
     await writeFile(target, '{}')
     await symlink('vault/pools.json', join(dir, 'middle.json'))
     await symlink(join(dir, 'middle.json'), join(dir, 'provider_pools.json'))
-    await addInstance(new PoolStore(join(dir, 'provider_pools.json')), {type: 'claude-custom', key: 'sk-ant-0123456789abcdef'})
+    await addInstance(new PoolStore(join(dir, 'provider_pools.json')), {
+      type: 'claude-custom',
+      key: 'sk-ant-0123456789abcdef',
+    })
     expect((await lstat(join(dir, 'provider_pools.json'))).isSymbolicLink()).toBe(true)
     expect((await lstat(join(dir, 'middle.json'))).isSymbolicLink()).toBe(true)
     expect(JSON.parse(await readFile(target, 'utf8'))['claude-custom']).toHaveLength(1)
@@ -66,7 +71,9 @@ describe('a symlinked pool file', () => {
     const release = await acquireFileLock(target)
     try {
       const store = new PoolStore(link, {lock: {timeoutMs: 300}})
-      await expect(addInstance(store, {type: 'claude-custom', key: 'sk-ant-0123456789abcdef'})).rejects.toThrow(/Timed out waiting for the lock on .*vault\/pools\.json/)
+      await expect(addInstance(store, {type: 'claude-custom', key: 'sk-ant-0123456789abcdef'})).rejects.toThrow(
+        /Timed out waiting for the lock on .*vault\/pools\.json/,
+      )
     } finally {
       await release()
     }
@@ -83,7 +90,17 @@ describe('a symlinked credential file', () => {
     const link = join(dir, '.qwen', 'oauth_creds.json')
     await mkdir(join(dir, '.qwen'))
     const tokens = fake.issueTokens()
-    await writeFile(target, JSON.stringify({...tokens, token_type: 'Bearer', resource_url: 'portal.qwen.ai', expiry_date: Date.now() + expiresInMs, vendor: 'kept'}), {mode: 0o600})
+    await writeFile(
+      target,
+      JSON.stringify({
+        ...tokens,
+        token_type: 'Bearer',
+        resource_url: 'portal.qwen.ai',
+        expiry_date: Date.now() + expiresInMs,
+        vendor: 'kept',
+      }),
+      {mode: 0o600},
+    )
     await symlink(target, link)
     return {target, link, tokens}
   }
@@ -103,7 +120,10 @@ describe('a symlinked credential file', () => {
     const {target, link} = await linkedQwenCreds(-1000)
     const release = await acquireFileLock(lockBase(target))
     try {
-      const manager = new TokenManager(qwenCredentialSpec, link, {endpoints: resolveEndpoints(fake!.env), lock: {timeoutMs: 300}})
+      const manager = new TokenManager(qwenCredentialSpec, link, {
+        endpoints: resolveEndpoints(fake!.env),
+        lock: {timeoutMs: 300},
+      })
       await expect(manager.getAccessToken()).rejects.toThrow(/Timed out waiting for the lock/)
       expect(fake!.refreshCount).toBe(0)
     } finally {
@@ -115,11 +135,21 @@ describe('a symlinked credential file', () => {
     const {target, link} = await linkedQwenCreds(60_000)
     await saveLogin(link, {
       provider: 'qwen',
-      credentials: {access_token: 'new-access', refresh_token: 'new-refresh', token_type: 'Bearer', resource_url: 'portal.qwen.ai', expiry_date: Date.now() + 3_600_000},
+      credentials: {
+        access_token: 'new-access',
+        refresh_token: 'new-refresh',
+        token_type: 'Bearer',
+        resource_url: 'portal.qwen.ai',
+        expiry_date: Date.now() + 3_600_000,
+      },
       expiresAt: new Date(Date.now() + 3_600_000),
       account: null,
     })
     await expectLinkTo(link, target)
-    expect(JSON.parse(await readFile(target, 'utf8'))).toMatchObject({access_token: 'new-access', refresh_token: 'new-refresh', vendor: 'kept'})
+    expect(JSON.parse(await readFile(target, 'utf8'))).toMatchObject({
+      access_token: 'new-access',
+      refresh_token: 'new-refresh',
+      vendor: 'kept',
+    })
   })
 })

@@ -36,7 +36,10 @@ let upstream: FakeUpstream
 beforeAll(async () => {
   ;({dir, cleanup} = await tempDir())
   // An upstream that quotes the model in its error message, which the proxy passes on and logs.
-  upstream = await startOpenAIFake({name: 'up', script: {handler: (req) => ({kind: 'status', status: 500, message: `model ${req.model} exploded`})}})
+  upstream = await startOpenAIFake({
+    name: 'up',
+    script: {handler: (req) => ({kind: 'status', status: 500, message: `model ${req.model} exploded`})},
+  })
 })
 
 afterAll(async () => {
@@ -47,7 +50,14 @@ afterAll(async () => {
 function hostilePool(): Record<string, unknown> {
   return {
     'openai-custom': [
-      {...openaiInstance(upstream, 'w'), customName: NAME, isHealthy: false, errorCount: 3, lastErrorTime: new Date().toISOString(), lastErrorReason: REASON},
+      {
+        ...openaiInstance(upstream, 'w'),
+        customName: NAME,
+        isHealthy: false,
+        errorCount: 3,
+        lastErrorTime: new Date().toISOString(),
+        lastErrorReason: REASON,
+      },
     ],
   }
 }
@@ -73,7 +83,14 @@ describe('control characters from the pool file', () => {
   it('pool check prints the name escaped, in its progress line and its errors', async () => {
     const pools = join(dir, 'check.json')
     // Nothing listens there: the probe fails with a network error.
-    await writeFile(pools, JSON.stringify({'openai-custom': [{...openaiInstance(upstream, 'w'), OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', customName: NAME}]}))
+    await writeFile(
+      pools,
+      JSON.stringify({
+        'openai-custom': [
+          {...openaiInstance(upstream, 'w'), OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', customName: NAME},
+        ],
+      }),
+    )
     const result = await runCli(['pool', 'check', '--cheap', '--timeout', '2s', '--pools-file', pools], {cwd: dir})
     expect(result.code).toBe(1)
     expect(result.stdout).toContain('w\\x1b]52')
@@ -84,9 +101,36 @@ describe('control characters from the pool file', () => {
     const proxy = await startTestProxy(hostilePool())
     try {
       const now = Date.now()
-      const recent = [{time: now, route: '/v1/chat/completions', protocol: 'openai' as const, type: 'openai-custom' as const, instance: NAME, model: MODEL, status: 404, ms: 3, attempts: 1, stream: false, error: REASON}]
-      const data = {url: proxy.url, startedAt: now, now, requestsPerSecond: 0, total: 1, failed: 0, rows: buildRows(proxy.state, now), recent, message: `warning: ${REASON}`}
-      const frame = render(<StatusBoard data={data} width={220} height={30} selected={null} filter={null} help={false} />).lastFrame() ?? ''
+      const recent = [
+        {
+          time: now,
+          route: '/v1/chat/completions',
+          protocol: 'openai' as const,
+          type: 'openai-custom' as const,
+          instance: NAME,
+          model: MODEL,
+          status: 404,
+          ms: 3,
+          attempts: 1,
+          stream: false,
+          error: REASON,
+        },
+      ]
+      const data = {
+        url: proxy.url,
+        startedAt: now,
+        now,
+        requestsPerSecond: 0,
+        total: 1,
+        failed: 0,
+        rows: buildRows(proxy.state, now),
+        recent,
+        message: `warning: ${REASON}`,
+      }
+      const frame =
+        render(
+          <StatusBoard data={data} width={220} height={30} selected={null} filter={null} help={false} />,
+        ).lastFrame() ?? ''
       expect(frame).toContain('w\\x1b]52')
       expect(frame).toContain('x\\n200 POST forged')
       expectInert(frame, 'the board')
@@ -104,12 +148,20 @@ describe('control characters from clients and upstreams', () => {
     const pool = hostilePool()
     ;(pool['openai-custom'] as Array<Record<string, unknown>>)[0]!.isHealthy = true
     const serve = await startServeProcess(serveDir, pool)
-    const answer = await post(`${serve.url}/v1/chat/completions`, {model: MODEL, messages: [{role: 'user', content: 'hi'}]})
+    const answer = await post(`${serve.url}/v1/chat/completions`, {
+      model: MODEL,
+      messages: [{role: 'user', content: 'hi'}],
+    })
     expect(answer.status).toBe(502)
     expect(await serve.stop()).toBe(0)
-    const lines = serve.output().split('\n').filter((line) => line.includes('/v1/chat/completions'))
+    const lines = serve
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('/v1/chat/completions'))
     expect(lines, serve.output()).toHaveLength(1)
-    expect(lines[0]).toMatch(/^\S+Z \/v1\/chat\/completions openai-custom w\\x1b\]52;c;\S+\\x07\\n2026-01-01T00:00:00\.000Z .* 502 /)
+    expect(lines[0]).toMatch(
+      /^\S+Z \/v1\/chat\/completions openai-custom w\\x1b\]52;c;\S+\\x07\\n2026-01-01T00:00:00\.000Z .* 502 /,
+    )
     expect(lines[0]).toContain('x\\n200 POST forged\\x1b]52')
     expectInert(serve.output(), 'the serve log')
   })
@@ -117,16 +169,28 @@ describe('control characters from clients and upstreams', () => {
   it('a login screen shows what OAuth servers and pastes send escaped', () => {
     let state = reduceLoginEvent(initialLoginView, {type: 'notice', message: `hello${OSC52}\nforged`})
     const before = state
-    state = reduceLoginEvent(state, {type: 'device_code', url: `https://example.com/device\u001b]0;t\u0007`, userCode: `AB\u009bCD`, expiresAt: Date.now() + 60_000})
+    state = reduceLoginEvent(state, {
+      type: 'device_code',
+      url: `https://example.com/device\u001b]0;t\u0007`,
+      userCode: `AB\u009bCD`,
+      expiresAt: Date.now() + 60_000,
+    })
     state = reduceLoginEvent(state, {type: 'callback_rejected', message: `bad\r\nforged`})
-    const text = [...plainLines(initialLoginView, before, Date.now()), ...plainLines(before, state, Date.now())].join('\n')
+    const text = [...plainLines(initialLoginView, before, Date.now()), ...plainLines(before, state, Date.now())].join(
+      '\n',
+    )
     expect(text).toContain('hello\\x1b]52')
     expect(text).toContain('AB\\x9bCD')
     expectInert(text, 'the login screen')
   })
 
   it('the login input line shows a paste escaped: a clipboard a web page filled cannot drive the terminal', async () => {
-    const state = reduceLoginEvent(initialLoginView, {type: 'authorize', url: 'https://kiro/login', callback: 'paste', expiresAt: Date.now() + 600_000})
+    const state = reduceLoginEvent(initialLoginView, {
+      type: 'authorize',
+      url: 'https://kiro/login',
+      callback: 'paste',
+      expiresAt: Date.now() + 600_000,
+    })
     const screen = render(<LoginScreen state={state} onCancel={() => {}} onPaste={() => {}} />)
     await new Promise((r) => setTimeout(r, 20))
     screen.stdin.write(`kiro://x?code=c\u009b2J\u009d0;owned\u009c\u202e`)
@@ -140,14 +204,20 @@ describe('control characters from clients and upstreams', () => {
   it('auth login gemini: an account name and a provider error from the servers reach the terminal escaped', async () => {
     const fake = await startFakeGoogleOAuth({email: `dev${OSC52}@example.com\n${FORGED}`})
     try {
-      const ok = spawnCli(['auth', 'login', 'gemini', '--no-browser', '--project-id', 'p', '-o', join(dir, 'g1.json')], {home: dir, env: {CI: 'true', ...fake.env}})
+      const ok = spawnCli(
+        ['auth', 'login', 'gemini', '--no-browser', '--project-id', 'p', '-o', join(dir, 'g1.json')],
+        {home: dir, env: {CI: 'true', ...fake.env}},
+      )
       const [, url] = await ok.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
       await fake.browse(url!)
       expect(await ok.exit).toBe(0)
       expect(ok.stdout()).toContain('as dev\\x1b]52')
       expectInert(ok.stdout() + ok.stderr(), 'a login')
 
-      const denied = spawnCli(['auth', 'login', 'gemini', '--no-browser', '-o', join(dir, 'g2.json')], {home: dir, env: {CI: 'true', ...fake.env}})
+      const denied = spawnCli(['auth', 'login', 'gemini', '--no-browser', '-o', join(dir, 'g2.json')], {
+        home: dir,
+        env: {CI: 'true', ...fake.env},
+      })
       const [, url2] = await denied.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
       await fake.browse(url2!, {error: `access_denied${OSC52}\n${FORGED}`})
       expect(await denied.exit).toBe(1)

@@ -25,11 +25,17 @@ const SLOW_HEADERS: Behaviour = {kind: 'delay', ms: 2500, then: {kind: 'reply'}}
 
 const openaiChat = (stream = false) => ({model: 'm', stream, messages: [{role: 'user', content: 'hi'}]})
 
-async function twoOpenAI(first: Behaviour, config: Record<string, unknown> = FAST): Promise<[FakeUpstream, FakeUpstream]> {
+async function twoOpenAI(
+  first: Behaviour,
+  config: Record<string, unknown> = FAST,
+): Promise<[FakeUpstream, FakeUpstream]> {
   const slow = await startOpenAIFake({name: 'slow', script: {fallback: first}})
   const other = await startOpenAIFake({name: 'other'})
   h.fakes = [slow, other]
-  h.proxy = await startTestProxy({'openai-custom': [openaiInstance(slow, 'slow'), openaiInstance(other, 'other')]}, {config})
+  h.proxy = await startTestProxy(
+    {'openai-custom': [openaiInstance(slow, 'slow'), openaiInstance(other, 'other')]},
+    {config},
+  )
   return [slow, other]
 }
 
@@ -56,7 +62,9 @@ describe('a timeout after the request was sent is answered, not resent', () => {
     expect(Date.now() - started).toBeLessThan(2000)
     expect(answer.status).toBe(504)
     expect(answer.headers['x-should-retry']).toBe('false')
-    expect(answer.json().error.message).toMatch(/The upstream \(slow\) sent no answer for 0\.3 s\. The request was not resent/)
+    expect(answer.json().error.message).toMatch(
+      /The upstream \(slow\) sent no answer for 0\.3 s\. The request was not resent/,
+    )
     expect(slow.count).toBe(1)
     expect(other.count).toBe(0)
     // It counts once toward the instance's error streak; a streak of them is an instance that cannot keep up.
@@ -72,9 +80,15 @@ describe('a timeout after the request was sent is answered, not resent', () => {
     const slow = await startOpenAIFake({name: 'slow', script: {fallback: SLOW_HEADERS}})
     h.fakes = [slow]
     h.proxy = await startTestProxy({'openai-custom': [openaiInstance(slow, 'slow')]}, {config: FAST})
-    const anthropic = await post(`${h.proxy!.url}/v1/messages`, {model: 'm', max_tokens: 5, messages: [{role: 'user', content: 'hi'}]})
+    const anthropic = await post(`${h.proxy!.url}/v1/messages`, {
+      model: 'm',
+      max_tokens: 5,
+      messages: [{role: 'user', content: 'hi'}],
+    })
     expect([anthropic.status, anthropic.json().error.type]).toEqual([504, 'timeout_error'])
-    const gemini = await post(`${h.proxy!.url}/v1beta/models/m:generateContent`, {contents: [{role: 'user', parts: [{text: 'hi'}]}]})
+    const gemini = await post(`${h.proxy!.url}/v1beta/models/m:generateContent`, {
+      contents: [{role: 'user', parts: [{text: 'hi'}]}],
+    })
     expect([gemini.status, gemini.json().error.status]).toEqual([504, 'DEADLINE_EXCEEDED'])
     expect(slow.count).toBe(2)
   })
@@ -83,7 +97,15 @@ describe('a timeout after the request was sent is answered, not resent', () => {
     const upstream = await stalling({type: 'text/event-stream'})
     const other = await startOpenAIFake({name: 'other'})
     h.fakes = [other]
-    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(other, 'stalled'), OPENAI_BASE_URL: upstream.url}, openaiInstance(other, 'other')]}, {config: FAST})
+    h.proxy = await startTestProxy(
+      {
+        'openai-custom': [
+          {...openaiInstance(other, 'stalled'), OPENAI_BASE_URL: upstream.url},
+          openaiInstance(other, 'other'),
+        ],
+      },
+      {config: FAST},
+    )
     const answer = await post(`${h.proxy.url}/v1/chat/completions`, openaiChat(true))
     expect(answer.status).toBe(504)
     expect(answer.json().error.message).toMatch(/went quiet for 0\.3 s in the middle of its answer/)
@@ -94,7 +116,15 @@ describe('a timeout after the request was sent is answered, not resent', () => {
     const upstream = await stalling({type: 'application/json', body: '{"id":"chatcmpl-1","choices":['})
     const other = await startOpenAIFake({name: 'other'})
     h.fakes = [other]
-    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(other, 'stalled'), OPENAI_BASE_URL: upstream.url}, openaiInstance(other, 'other')]}, {config: FAST})
+    h.proxy = await startTestProxy(
+      {
+        'openai-custom': [
+          {...openaiInstance(other, 'stalled'), OPENAI_BASE_URL: upstream.url},
+          openaiInstance(other, 'other'),
+        ],
+      },
+      {config: FAST},
+    )
     const answer = await post(`${h.proxy.url}/v1/chat/completions`, openaiChat())
     expect(answer.status).toBe(504)
     expect([upstream.count(), other.count]).toEqual([1, 0])
@@ -106,7 +136,10 @@ describe('a timeout after the request was sent is answered, not resent', () => {
     await gone.close()
     const other = await startOpenAIFake({name: 'other'})
     h.fakes = [other]
-    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(other, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(other, 'other')]}, {config: FAST})
+    h.proxy = await startTestProxy(
+      {'openai-custom': [{...openaiInstance(other, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(other, 'other')]},
+      {config: FAST},
+    )
     const answer = await post(`${h.proxy.url}/v1/chat/completions`, openaiChat())
     expect(answer.status).toBe(200)
     expect(answer.headers['x-aiclient-instance']).toBe('other')

@@ -6,7 +6,8 @@ const h = useProxyHarness({failOnUnhandledRejection: true})
 
 /** Fast timeouts so every fault resolves within a second or two. */
 const CONFIG = {HEADERS_TIMEOUT_SECONDS: 0.5, STREAM_IDLE_TIMEOUT_SECONDS: 0.5, RESPONSE_BODY_LIMIT_MB: 1}
-const chat = (url: string, stream = false) => post(`${url}/v1/chat/completions`, {model: 'm', stream, messages: [{role: 'user', content: 'hi'}]})
+const chat = (url: string, stream = false) =>
+  post(`${url}/v1/chat/completions`, {model: 'm', stream, messages: [{role: 'user', content: 'hi'}]})
 
 function sockets(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length
@@ -14,13 +15,57 @@ function sockets(): number {
 
 const BEFORE_FIRST_BYTE: Array<[string, Behaviour, boolean]> = [
   ['reset before headers', {kind: 'destroy'}, false],
-  ['invalid JSON', {kind: 'raw', status: 200, headers: {'content-type': 'application/json'}, body: '{"id": "chatcmpl-1", "choices": [tru'}, false],
+  [
+    'invalid JSON',
+    {
+      kind: 'raw',
+      status: 200,
+      headers: {'content-type': 'application/json'},
+      body: '{"id": "chatcmpl-1", "choices": [tru',
+    },
+    false,
+  ],
   ['a wrong content type', {kind: 'raw', status: 200, headers: {'content-type': 'text/plain'}, body: 'hello'}, false],
-  ['an HTML error page', {kind: 'raw', status: 502, headers: {'content-type': 'text/html'}, body: '<html><body><h1>502 Bad Gateway</h1></body></html>'}, false],
-  ['200 with an error body', {kind: 'raw', status: 200, headers: {'content-type': 'application/json'}, body: '{"error":{"message":"upstream overloaded","type":"server_error"}}'}, false],
-  ['a huge response', {kind: 'raw', status: 200, headers: {'content-type': 'application/json'}, body: `{"id":"x","choices":[],"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`}, false],
-  ['an HTML page instead of a stream', {kind: 'raw', status: 200, headers: {'content-type': 'text/html'}, body: '<html>captive portal</html>'}, true],
-  ['200 JSON error instead of a stream', {kind: 'raw', status: 200, headers: {'content-type': 'application/json'}, body: '{"error":{"message":"bad"}}'}, true],
+  [
+    'an HTML error page',
+    {
+      kind: 'raw',
+      status: 502,
+      headers: {'content-type': 'text/html'},
+      body: '<html><body><h1>502 Bad Gateway</h1></body></html>',
+    },
+    false,
+  ],
+  [
+    '200 with an error body',
+    {
+      kind: 'raw',
+      status: 200,
+      headers: {'content-type': 'application/json'},
+      body: '{"error":{"message":"upstream overloaded","type":"server_error"}}',
+    },
+    false,
+  ],
+  [
+    'a huge response',
+    {
+      kind: 'raw',
+      status: 200,
+      headers: {'content-type': 'application/json'},
+      body: `{"id":"x","choices":[],"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`,
+    },
+    false,
+  ],
+  [
+    'an HTML page instead of a stream',
+    {kind: 'raw', status: 200, headers: {'content-type': 'text/html'}, body: '<html>captive portal</html>'},
+    true,
+  ],
+  [
+    '200 JSON error instead of a stream',
+    {kind: 'raw', status: 200, headers: {'content-type': 'application/json'}, body: '{"error":{"message":"bad"}}'},
+    true,
+  ],
   ['reset before the first stream byte', {kind: 'destroy'}, true],
 ]
 
@@ -31,7 +76,10 @@ describe('upstream faults before the first byte fail over', () => {
       const faulty = await startOpenAIFake({name: 'faulty', script: {fallback: behaviour}})
       const good = await startOpenAIFake({name: 'good'})
       h.fakes = [faulty, good]
-      h.proxy = await startTestProxy({'openai-custom': [openaiInstance(faulty, 'faulty'), openaiInstance(good, 'good')]}, {config: CONFIG})
+      h.proxy = await startTestProxy(
+        {'openai-custom': [openaiInstance(faulty, 'faulty'), openaiInstance(good, 'good')]},
+        {config: CONFIG},
+      )
       const before = sockets()
       const started = Date.now()
       const response = await chat(h.proxy.url, stream)
@@ -54,7 +102,10 @@ describe('upstream faults before the first byte fail over', () => {
     const goneUrl = gone.baseUrl
     await gone.close()
     h.fakes = [good]
-    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(good, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(good, 'good')]}, {config: CONFIG})
+    h.proxy = await startTestProxy(
+      {'openai-custom': [{...openaiInstance(good, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(good, 'good')]},
+      {config: CONFIG},
+    )
     expect((await chat(h.proxy.url)).status).toBe(200)
     expect(h.proxy.state.list('openai-custom')[0]!.errorCount).toBe(1)
   })
@@ -72,7 +123,11 @@ describe('upstream faults after the first byte end the stream with an error even
       h.fakes = [fake]
       h.proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]}, {config: CONFIG})
       const started = Date.now()
-      const response = await post(`${h.proxy.url}/v1/chat/completions`, {model: 'm', stream: true, messages: [{role: 'user', content: 'hi'}]})
+      const response = await post(`${h.proxy.url}/v1/chat/completions`, {
+        model: 'm',
+        stream: true,
+        messages: [{role: 'user', content: 'hi'}],
+      })
       expect(Date.now() - started).toBeLessThan(3000)
       expect(response.status).toBe(200)
       const events = parseSse(response.text).events

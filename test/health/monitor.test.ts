@@ -4,17 +4,27 @@ import {openaiInstance, post, startTestProxy, waitFor, useProxyHarness} from '..
 
 const h = useProxyHarness()
 
-
 const chat = () => post(`${h.proxy!.url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
 const probeConfig = {HEALTH_PROBE_INITIAL_SECONDS: 0.3, HEALTH_PROBE_MAX_SECONDS: 1}
 
 describe('health inside serve', () => {
   it('an instance unhealthy in the file is probed after start and comes back when its upstream recovers', async () => {
     let down = true
-    const fake = await startOpenAIFake({name: 'rec', script: {handler: () => (down ? {kind: 'status', status: 503} : undefined)}})
+    const fake = await startOpenAIFake({
+      name: 'rec',
+      script: {handler: () => (down ? {kind: 'status', status: 503} : undefined)},
+    })
     const other = await startOpenAIFake({name: 'other'})
     h.fakes = [fake, other]
-    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(fake, 'rec'), isHealthy: false, lastErrorReason: 'server'}, openaiInstance(other, 'other')]}, {config: probeConfig})
+    h.proxy = await startTestProxy(
+      {
+        'openai-custom': [
+          {...openaiInstance(fake, 'rec'), isHealthy: false, lastErrorReason: 'server'},
+          openaiInstance(other, 'other'),
+        ],
+      },
+      {config: probeConfig},
+    )
     const live = () => h.proxy!.state.list('openai-custom')[0]!
     await waitFor(() => fake.count >= 1, 2000, 'the first probe')
     expect(live().healthy).toBe(false)
@@ -23,16 +33,26 @@ describe('health inside serve', () => {
     await waitFor(() => live().healthy, 3000, 'recovery')
     // The probe interval doubles from 0.3 s; recovery comes at the next probe, well within the 1 s cap.
     expect(Date.now() - recoveredAt).toBeLessThan(1500)
-    await waitFor(async () => (await h.proxy!.readPool())['openai-custom']![0]!.isHealthy === true, 2000, 'persisted recovery')
+    await waitFor(
+      async () => (await h.proxy!.readPool())['openai-custom']![0]!.isHealthy === true,
+      2000,
+      'persisted recovery',
+    )
     for (let i = 0; i < 4; i++) await chat()
     expect(fake.completed).toBeGreaterThanOrEqual(3)
   })
 
   it('an instance that fails in traffic is probed and brought back', async () => {
     let broken = true
-    const fake = await startOpenAIFake({name: 'flip', script: {handler: () => (broken ? {kind: 'status', status: 500} : undefined)}})
+    const fake = await startOpenAIFake({
+      name: 'flip',
+      script: {handler: () => (broken ? {kind: 'status', status: 500} : undefined)},
+    })
     h.fakes = [fake]
-    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'flip')]}, {config: probeConfig, maxAttempts: 1})
+    h.proxy = await startTestProxy(
+      {'openai-custom': [openaiInstance(fake, 'flip')]},
+      {config: probeConfig, maxAttempts: 1},
+    )
     for (let i = 0; i < 3; i++) expect((await chat()).status).toBe(502)
     expect(h.proxy.state.list('openai-custom')[0]!.healthy).toBe(false)
     expect((await chat()).status).toBe(503)
@@ -42,7 +62,9 @@ describe('health inside serve', () => {
   })
 
   it('never probes a disabled instance', async () => {
-    const [off, offHealthy, down, up] = await Promise.all(['off', 'off-healthy', 'down', 'up'].map((name) => startOpenAIFake({name})))
+    const [off, offHealthy, down, up] = await Promise.all(
+      ['off', 'off-healthy', 'down', 'up'].map((name) => startOpenAIFake({name})),
+    )
     h.fakes = [off!, offHealthy!, down!, up!]
     // The disabled ones come first, so their probes would be due no later than those of the enabled ones beside them.
     const pools = {
@@ -63,7 +85,10 @@ describe('health inside serve', () => {
   it('probes healthy instances only when a periodic interval is set', async () => {
     const fake = await startOpenAIFake({name: 'on'})
     h.fakes = [fake]
-    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'on')]}, {config: {...probeConfig, HEALTH_CHECK_INTERVAL_SECONDS: 0.2}})
+    h.proxy = await startTestProxy(
+      {'openai-custom': [openaiInstance(fake, 'on')]},
+      {config: {...probeConfig, HEALTH_CHECK_INTERVAL_SECONDS: 0.2}},
+    )
     await waitFor(() => fake.count >= 2, 2000, 'periodic probes')
     expect(fake.requests[0]!.body).toMatchObject({max_tokens: 1})
   })
@@ -86,7 +111,10 @@ describe('health inside serve', () => {
     const steady = await startOpenAIFake({name: 'steady'})
     h.fakes = [cooled, steady]
     let skipped = 0
-    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(cooled, 'cooled'), openaiInstance(steady, 'steady')]}, {now: () => Date.now() + skipped})
+    h.proxy = await startTestProxy(
+      {'openai-custom': [openaiInstance(cooled, 'cooled'), openaiInstance(steady, 'steady')]},
+      {now: () => Date.now() + skipped},
+    )
     expect((await chat()).status).toBe(200)
     expect(cooled.count).toBe(1)
     phase = 'trial'

@@ -79,7 +79,8 @@ export function spawnCli(args: string[], options: SpawnOptions): CliProcess {
   exit.catch(() => {})
   if (options.stdin !== undefined) child.stdin.end(options.stdin)
   const waitIn = (stream: 'stderr' | 'output', pattern: RegExp, timeoutMs = 10_000) => {
-    const failure = () => `No ${pattern} in ${stream === 'stderr' ? 'stderr' : 'the output'}:\n${text.stderr}\nstdout:\n${text.stdout}`
+    const failure = () =>
+      `No ${pattern} in ${stream === 'stderr' ? 'stderr' : 'the output'}:\n${text.stderr}\nstdout:\n${text.stdout}`
     return poll(
       () => {
         const match = pattern.exec(text[stream])

@@ -24,6 +24,10 @@ export async function poll<T>(check: () => T | NotYet | Promise<T | NotYet>, opt
 }
 
 /** Polls until `predicate` holds */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   await poll(predicate, {timeoutMs, failure: () => `Timed out waiting for ${what}`})
 }

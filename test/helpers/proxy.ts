@@ -17,22 +17,54 @@ export interface TestProxy extends RunningProxy {
   cleanup(): Promise<void>
 }
 
-export function openaiInstance(fake: FakeUpstream, name: string, key = `sk-${name}-0123456789abcdef`): Record<string, unknown> {
-  return {OPENAI_API_KEY: key, OPENAI_BASE_URL: fake.baseUrl, customName: name, uuid: `${name}-uuid-0000`, isHealthy: true, usageCount: 0, errorCount: 0}
+export function openaiInstance(
+  fake: FakeUpstream,
+  name: string,
+  key = `sk-${name}-0123456789abcdef`,
+): Record<string, unknown> {
+  return {
+    OPENAI_API_KEY: key,
+    OPENAI_BASE_URL: fake.baseUrl,
+    customName: name,
+    uuid: `${name}-uuid-0000`,
+    isHealthy: true,
+    usageCount: 0,
+    errorCount: 0,
+  }
 }
 
-export function claudeInstance(fake: FakeUpstream, name: string, key = `sk-ant-${name}-0123456789`): Record<string, unknown> {
-  return {CLAUDE_API_KEY: key, CLAUDE_BASE_URL: fake.baseUrl, customName: name, uuid: `${name}-uuid-0000`, isHealthy: true, usageCount: 0, errorCount: 0}
+export function claudeInstance(
+  fake: FakeUpstream,
+  name: string,
+  key = `sk-ant-${name}-0123456789`,
+): Record<string, unknown> {
+  return {
+    CLAUDE_API_KEY: key,
+    CLAUDE_BASE_URL: fake.baseUrl,
+    customName: name,
+    uuid: `${name}-uuid-0000`,
+    isHealthy: true,
+    usageCount: 0,
+    errorCount: 0,
+  }
 }
 
 /** Starts the real proxy on 127.0.0.1:0 over a pool file written from `doc`. */
-export async function startTestProxy(doc: Record<string, unknown>, overrides: Partial<StartOptions> & {config?: Record<string, unknown>} = {}): Promise<TestProxy> {
+export async function startTestProxy(
+  doc: Record<string, unknown>,
+  overrides: Partial<StartOptions> & {config?: Record<string, unknown>} = {},
+): Promise<TestProxy> {
   const {dir, cleanup} = await tempDir()
   const poolsFile = join(dir, 'provider_pools.json')
   await writeFile(poolsFile, JSON.stringify(doc, null, 2))
   const records: RequestRecord[] = []
   const warnings: string[] = []
-  const settings = resolveServeSettings({host: '127.0.0.1', port: 0}, {}, {file: null, chosen: true, values: (overrides.config ?? {}) as never}, {})
+  const settings = resolveServeSettings(
+    {host: '127.0.0.1', port: 0},
+    {},
+    {file: null, chosen: true, values: (overrides.config ?? {}) as never},
+    {},
+  )
   const proxy = await startProxy({
     ...settings,
     poolsFile,
@@ -58,7 +90,11 @@ export async function startTestProxy(doc: Record<string, unknown>, overrides: Pa
 
 export const testAgent = new Agent({keepAliveTimeout: 10, keepAliveMaxTimeout: 10})
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{status: number; headers: Record<string, unknown>; text: string; json: () => any}> {
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{status: number; headers: Record<string, unknown>; text: string; json: () => any}> {
   const response = await request(url, {
     method: 'POST',
     headers: {'content-type': 'application/json', ...headers},
@@ -69,7 +105,10 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   return {status: response.statusCode, headers: response.headers, text, json: () => JSON.parse(text)}
 }
 
-export async function get(url: string, headers: Record<string, string> = {}): Promise<{status: number; text: string; json: () => any}> {
+export async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{status: number; text: string; json: () => any}> {
   const response = await request(url, {method: 'GET', headers, dispatcher: testAgent})
   const text = await response.body.text()
   return {status: response.statusCode, text, json: () => JSON.parse(text)}

@@ -28,7 +28,13 @@ export async function startServeProcess(
   await writeFile(poolsFile, JSON.stringify(pools))
   await writeFile(join(dir, 'config.json'), JSON.stringify(config))
   // Request log lines are many in a soak: keep only the start of the output.
-  const run = spawnCli(['serve', '--port', '0', '--pools-file', poolsFile, ...args], {home: dir, configDir: join(dir, 'cfg'), env, stdin: '', keepChars: 20_000})
+  const run = spawnCli(['serve', '--port', '0', '--pools-file', poolsFile, ...args], {
+    home: dir,
+    configDir: join(dir, 'cfg'),
+    env,
+    stdin: '',
+    keepChars: 20_000,
+  })
   const child = run.child
   const exited = run.exit.then((code) => (child.signalCode ? 128 + constants.signals[child.signalCode] : code))
   const [url] = await run.waitForOutput(/http:\/\/127\.0\.0\.1:\d+/, 15_000)

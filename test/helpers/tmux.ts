@@ -20,7 +20,18 @@ export async function startTmux(command: string, env: Record<string, string>, si
   // The server takes its environment from the first client: keep vitest's (NODE_ENV=test, …) out of the CLI.
   const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args], {env: {PATH: process.env.PATH}})
   const envArgs = Object.entries({CI: 'false', ...env}).flatMap(([key, value]) => ['-e', `${key}=${value}`])
-  await tmux('new-session', '-d', '-s', 'main', '-x', String(size.width), '-y', String(size.height), ...envArgs, command)
+  await tmux(
+    'new-session',
+    '-d',
+    '-s',
+    'main',
+    '-x',
+    String(size.width),
+    '-y',
+    String(size.height),
+    ...envArgs,
+    command,
+  )
   await tmux('set-option', '-t', 'main', 'remain-on-exit', 'on')
   const socketPath = (await tmux('display-message', '-p', '#{socket_path}')).stdout.trim()
   const capture = async () => (await tmux('capture-pane', '-p', '-J', '-t', 'main')).stdout

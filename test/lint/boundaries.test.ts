@@ -14,7 +14,9 @@ const eslint = new ESLint({
 /** The import-boundary errors ESLint reports for `code` as if it were the file at `filePath` (which need not exist). */
 async function boundaryErrors(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, {filePath: join(root, filePath)})
-  return result!.messages.filter((message) => message.ruleId === 'no-restricted-imports').map((message) => message.message)
+  return result!.messages
+    .filter((message) => message.ruleId === 'no-restricted-imports')
+    .map((message) => message.message)
 }
 
 describe('the import-boundary lint rule', () => {

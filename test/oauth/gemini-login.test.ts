@@ -17,7 +17,11 @@ afterEach(async () => {
 async function start(fakeOptions: FakeGoogleOAuthOptions = {}, options: Partial<GeminiLoginOptions> = {}) {
   fake = await startFakeGoogleOAuth(fakeOptions)
   const events: LoginEvent[] = []
-  const endpoints = {GOOGLE_AUTH_URL: fake.authUrl, GOOGLE_TOKEN_URL: fake.tokenUrl, GOOGLE_USERINFO_URL: fake.userinfoUrl}
+  const endpoints = {
+    GOOGLE_AUTH_URL: fake.authUrl,
+    GOOGLE_TOKEN_URL: fake.tokenUrl,
+    GOOGLE_USERINFO_URL: fake.userinfoUrl,
+  }
   const login = await startGeminiLogin({endpoints, onEvent: (e) => events.push(e), ...options})
   return {login, events, fake}
 }
@@ -43,11 +47,17 @@ describe('Gemini loopback login', () => {
       access_type: 'offline',
       response_type: 'code',
       client_id: '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com',
-      scope: 'https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
+      scope:
+        'https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
       code_challenge_method: 'S256',
       state: expect.stringMatching(/^[0-9a-f]{64}$/),
     })
-    expect(events[0]).toEqual({type: 'authorize', url: login.authUrl, callback: 'either', expiresAt: expect.any(Number)})
+    expect(events[0]).toEqual({
+      type: 'authorize',
+      url: login.authUrl,
+      callback: 'either',
+      expiresAt: expect.any(Number),
+    })
 
     const page = await fake!.browse(login.authUrl)
     expect(page.status).toBe(200)
@@ -62,7 +72,11 @@ describe('Gemini loopback login', () => {
       expiry_date: expect.any(Number),
     })
     const exchange = fake!.calls('/token')[0]!
-    expect(exchange.body).toMatchObject({grant_type: 'authorization_code', redirect_uri: redirectUri, client_secret: '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'})
+    expect(exchange.body).toMatchObject({
+      grant_type: 'authorization_code',
+      redirect_uri: redirectUri,
+      client_secret: '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',
+    })
     const port = Number(new URL(redirectUri).port)
     await expect.poll(() => refused(port, '127.0.0.1')).toBe(true)
   })
@@ -70,7 +84,10 @@ describe('Gemini loopback login', () => {
   it('listens on 127.0.0.1 only', async () => {
     const {login} = await start()
     const port = Number(new URL(new URL(login.authUrl).searchParams.get('redirect_uri')!).port)
-    const others = Object.values(networkInterfaces()).flat().filter((i) => i && !i.internal).map((i) => i!.address)
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i && !i.internal)
+      .map((i) => i!.address)
     for (const host of [...others, '::1']) expect(await refused(port, host)).toBe(true)
     expect(await refused(port, '127.0.0.1')).toBe(false)
     await fake!.browse(login.authUrl)
@@ -110,7 +127,10 @@ describe('Gemini loopback login', () => {
     const {login} = await start()
     const page = await fake!.browse(login.authUrl, {error: 'access_denied'})
     expect(page.status).toBe(400)
-    await expect(login.result).rejects.toMatchObject({code: 'oauth_denied', message: expect.stringMatching(/access_denied/)})
+    await expect(login.result).rejects.toMatchObject({
+      code: 'oauth_denied',
+      message: expect.stringMatching(/access_denied/),
+    })
   })
 
   it('times out and closes the listener', async () => {
@@ -139,7 +159,10 @@ describe('Gemini loopback login', () => {
     const busy = await startFakeGoogleOAuth()
     const port = Number(new URL(busy.url).port)
     try {
-      await expect(start({}, {port})).rejects.toMatchObject({code: 'port_in_use', message: `Port ${port} on 127.0.0.1 is already in use.`})
+      await expect(start({}, {port})).rejects.toMatchObject({
+        code: 'port_in_use',
+        message: `Port ${port} on 127.0.0.1 is already in use.`,
+      })
     } finally {
       await busy.close()
     }
@@ -161,14 +184,21 @@ describe('Code Assist project discovery', () => {
     fake = await startFakeGoogleOAuth(options)
     const clock = fakeClock()
     const {access_token} = fake.issueTokens()
-    const project = discoverGeminiProject({baseUrl: fake.url, accessToken: access_token, sleep: clock.sleep, now: clock.now})
+    const project = discoverGeminiProject({
+      baseUrl: fake.url,
+      accessToken: access_token,
+      sleep: clock.sleep,
+      now: clock.now,
+    })
     return {project, clock}
   }
 
   it('takes the project of an onboarded account', async () => {
     const {project} = await discover({codeAssist: {project: 'p-1'}})
     expect(await project).toEqual({projectId: 'p-1', tier: 'standard-tier'})
-    expect(fake!.calls('/v1internal:loadCodeAssist')[0]!.body).toEqual({metadata: {ideType: 'IDE_UNSPECIFIED', platform: 'PLATFORM_UNSPECIFIED', pluginType: 'GEMINI'}})
+    expect(fake!.calls('/v1internal:loadCodeAssist')[0]!.body).toEqual({
+      metadata: {ideType: 'IDE_UNSPECIFIED', platform: 'PLATFORM_UNSPECIFIED', pluginType: 'GEMINI'},
+    })
   })
 
   it('onboards and polls the operation every 5 s', async () => {
@@ -179,7 +209,9 @@ describe('Code Assist project discovery', () => {
   })
 
   it('re-posts onboardUser every 2 s when the server gives no operation name', async () => {
-    const {project, clock} = await discover({codeAssist: {currentTier: null, onboarding: 'repost', allowedTiers: [{id: 'free-tier', isDefault: true}]}})
+    const {project, clock} = await discover({
+      codeAssist: {currentTier: null, onboarding: 'repost', allowedTiers: [{id: 'free-tier', isDefault: true}]},
+    })
     expect(await project).toEqual({projectId: 'fake-project-123', tier: 'free-tier'})
     expect(clock.waits).toEqual([2000])
     expect(fake!.calls('/v1internal:onboardUser')[0]!.body).not.toHaveProperty('cloudaicompanionProject')
@@ -188,14 +220,33 @@ describe('Code Assist project discovery', () => {
   it("passes on the server's reasons when there is no project", async () => {
     const {project} = await discover({
       codeAssist: {
-        loadReply: {status: 200, body: {currentTier: {id: 'free-tier'}, ineligibleTiers: [{tierId: 'standard-tier', reasonCode: 'INELIGIBLE_ACCOUNT', reasonMessage: 'No licence.'}]}},
+        loadReply: {
+          status: 200,
+          body: {
+            currentTier: {id: 'free-tier'},
+            ineligibleTiers: [
+              {tierId: 'standard-tier', reasonCode: 'INELIGIBLE_ACCOUNT', reasonMessage: 'No licence.'},
+            ],
+          },
+        },
       },
     })
-    await expect(project).rejects.toThrow('Code Assist offers this account no project. The server says: standard-tier: INELIGIBLE_ACCOUNT: No licence.')
+    await expect(project).rejects.toThrow(
+      'Code Assist offers this account no project. The server says: standard-tier: INELIGIBLE_ACCOUNT: No licence.',
+    )
   })
 
   it('reports a refused loadCodeAssist with the server text', async () => {
-    const {project} = await discover({codeAssist: {loadReply: {status: 403, body: {error: {code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED'}}}}})
-    await expect(project).rejects.toThrow('Code Assist loadCodeAssist failed: HTTP 403 PERMISSION_DENIED: The caller does not have permission.')
+    const {project} = await discover({
+      codeAssist: {
+        loadReply: {
+          status: 403,
+          body: {error: {code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED'}},
+        },
+      },
+    })
+    await expect(project).rejects.toThrow(
+      'Code Assist loadCodeAssist failed: HTTP 403 PERMISSION_DENIED: The caller does not have permission.',
+    )
   })
 })

@@ -2,7 +2,12 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {BUILDER_ID_START_URL, loginKiroBuilderId, startKiroSocialLogin} from '../../src/core/oauth/kiro.js'
 import type {LoginEvent} from '../../src/core/oauth/flow.js'
 import {pkceChallenge} from '../../src/core/oauth/pkce.js'
-import {startFakeAwsSsoOidc, startFakeKiroAuthService, type FakeAwsSsoOidc, type FakeKiroAuthService} from '../fakes/oauth/index.js'
+import {
+  startFakeAwsSsoOidc,
+  startFakeKiroAuthService,
+  type FakeAwsSsoOidc,
+  type FakeKiroAuthService,
+} from '../fakes/oauth/index.js'
 import {fakeClock} from './helpers/clock.js'
 
 let oidc: FakeAwsSsoOidc | undefined
@@ -42,8 +47,14 @@ describe('Kiro builder-id (AWS SSO OIDC device flow)', () => {
       grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
     })
     expect(oidc!.calls('/device_authorization')[0]!.body).toMatchObject({startUrl: 'https://view.awsapps.com/start'})
-    expect(oidc!.calls('/token')[0]!.body).toMatchObject({grantType: 'urn:ietf:params:oauth:grant-type:device_code', deviceCode: expect.any(String)})
-    expect(events.find((e) => e.type === 'device_code')).toMatchObject({userCode: expect.stringMatching(/^ABCD-/), url: expect.stringContaining('user_code=')})
+    expect(oidc!.calls('/token')[0]!.body).toMatchObject({
+      grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+      deviceCode: expect.any(String),
+    })
+    expect(events.find((e) => e.type === 'device_code')).toMatchObject({
+      userCode: expect.stringMatching(/^ABCD-/),
+      url: expect.stringContaining('user_code='),
+    })
     expect(login_.credentials).toEqual({
       accessToken: expect.stringMatching(/^aoaFake/),
       refreshToken: expect.stringMatching(/^aorFake/),
@@ -77,7 +88,12 @@ describe('Kiro social login (paste-back)', () => {
   it('exchanges the pasted kiro:// redirect with the PKCE verifier and the same redirect_uri', async () => {
     auth = await startFakeKiroAuthService()
     const events: LoginEvent[] = []
-    const login = await startKiroSocialLogin({endpoints: {KIRO_AUTH_SERVICE_URL: auth.url}, idp: 'Github', region: 'us-east-1', onEvent: (e) => events.push(e)})
+    const login = await startKiroSocialLogin({
+      endpoints: {KIRO_AUTH_SERVICE_URL: auth.url},
+      idp: 'Github',
+      region: 'us-east-1',
+      onEvent: (e) => events.push(e),
+    })
     const loginUrl = new URL(login.authUrl)
     expect(Object.fromEntries(loginUrl.searchParams)).toMatchObject({
       idp: 'Github',
@@ -114,7 +130,11 @@ describe('Kiro social login (paste-back)', () => {
 
   it('ends when the pasted redirect carries an error', async () => {
     auth = await startFakeKiroAuthService()
-    const login = await startKiroSocialLogin({endpoints: {KIRO_AUTH_SERVICE_URL: auth.url}, idp: 'Google', region: 'us-east-1'})
+    const login = await startKiroSocialLogin({
+      endpoints: {KIRO_AUTH_SERVICE_URL: auth.url},
+      idp: 'Google',
+      region: 'us-east-1',
+    })
     const state = new URL(login.authUrl).searchParams.get('state')!
     login.submitRedirectUrl(`kiro://kiro.kiroAgent/authenticate-success?error=access_denied&state=${state}`)
     await expect(login.result).rejects.toMatchObject({code: 'oauth_denied'})

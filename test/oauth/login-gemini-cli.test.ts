@@ -21,17 +21,35 @@ describe('auth login gemini', () => {
 
     expect(await run.exit).toBe(0)
     const file = join(env.home, '.gemini', 'oauth_creds.json')
-    expect(run.stdout()).toMatch(new RegExp(`^Signed in to Gemini \\(Google\\) as dev@example.com: wrote ${file} \\(token valid until \\S+\\), project proj-42; added to`))
-    expect(Object.keys(await readJson(file)).sort()).toEqual(['access_token', 'expiry_date', 'id_token', 'refresh_token', 'scope', 'token_type'])
+    expect(run.stdout()).toMatch(
+      new RegExp(
+        `^Signed in to Gemini \\(Google\\) as dev@example.com: wrote ${file} \\(token valid until \\S+\\), project proj-42; added to`,
+      ),
+    )
+    expect(Object.keys(await readJson(file)).sort()).toEqual([
+      'access_token',
+      'expiry_date',
+      'id_token',
+      'refresh_token',
+      'scope',
+      'token_type',
+    ])
     expect(await modeOf(file)).toBe(0o600)
-    expect((await readJson(pools))['gemini-cli-oauth'][0]).toMatchObject({GEMINI_OAUTH_CREDS_FILE_PATH: file, PROJECT_ID: 'proj-42', customName: 'dev@example.com'})
+    expect((await readJson(pools))['gemini-cli-oauth'][0]).toMatchObject({
+      GEMINI_OAUTH_CREDS_FILE_PATH: file,
+      PROJECT_ID: 'proj-42',
+      customName: 'dev@example.com',
+    })
     expect(await refused(Number(new URL(redirectUri).port))).toBe(true)
     expect(run.stderr()).not.toMatch(/code=/)
   })
 
   it('completes with the redirect URL pasted on stdin, and skips discovery with --project-id', async () => {
     const fake = await env.track(startFakeGoogleOAuth())
-    const run = env.spawn(['auth', 'login', 'gemini', '--no-browser', '--project-id', 'given', '--json', '-o', join(env.home, 'g.json')], fake.env)
+    const run = env.spawn(
+      ['auth', 'login', 'gemini', '--no-browser', '--project-id', 'given', '--json', '-o', join(env.home, 'g.json')],
+      fake.env,
+    )
     const [, url] = await run.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
     run.child.stdin.write('this is not it\n')
     await run.waitForStderr(/^Ignored: That is not a URL/m)
@@ -54,13 +72,27 @@ describe('auth login gemini', () => {
 
   it('tells a login without a Code Assist licence what the server said, keeping the file', async () => {
     const fake = await env.track(
-      startFakeGoogleOAuth({codeAssist: {loadReply: {status: 200, body: {currentTier: {id: 'free-tier'}, ineligibleTiers: [{tierId: 'standard-tier', reasonCode: 'INELIGIBLE_ACCOUNT', reasonMessage: 'Not licensed.'}]}}}}),
+      startFakeGoogleOAuth({
+        codeAssist: {
+          loadReply: {
+            status: 200,
+            body: {
+              currentTier: {id: 'free-tier'},
+              ineligibleTiers: [
+                {tierId: 'standard-tier', reasonCode: 'INELIGIBLE_ACCOUNT', reasonMessage: 'Not licensed.'},
+              ],
+            },
+          },
+        },
+      }),
     )
     const run = env.spawn(['auth', 'login', 'gemini', '--no-browser'], fake.env)
     const [, url] = await run.waitForStderr(/^(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\?\S+)$/m)
     await fake.browse(url!)
     expect(await run.exit).toBe(1)
-    expect(run.stderr()).toContain('but code Assist offers this account no project. The server says: standard-tier: INELIGIBLE_ACCOUNT: Not licensed.')
+    expect(run.stderr()).toContain(
+      'but code Assist offers this account no project. The server says: standard-tier: INELIGIBLE_ACCOUNT: Not licensed.',
+    )
     expect(run.stderr()).toContain('aiclient pool add gemini-cli-oauth --creds-file')
     expect(await modeOf(join(env.home, '.gemini', 'oauth_creds.json'))).toBe(0o600)
   })

@@ -34,11 +34,18 @@ describe('Qwen device flow', () => {
     expect(clock.waits).toEqual([2000, 3000, 4500])
     expect(fake!.verifierMatches).toEqual([true, true, true, true])
     const deviceRequest = fake!.calls('/api/v1/oauth2/device/code')[0]!
-    expect(deviceRequest.body).toMatchObject({client_id: 'f0304373b74a44d2b584a3fb70ca9e56', scope: 'openid profile email model.completion', code_challenge_method: 'S256'})
+    expect(deviceRequest.body).toMatchObject({
+      client_id: 'f0304373b74a44d2b584a3fb70ca9e56',
+      scope: 'openid profile email model.completion',
+      code_challenge_method: 'S256',
+    })
     expect(deviceRequest.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
     expect(deviceRequest.body.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/)
     const poll = fake!.calls('/api/v1/oauth2/token')[0]!
-    expect(poll.body).toMatchObject({grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'f0304373b74a44d2b584a3fb70ca9e56'})
+    expect(poll.body).toMatchObject({
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      client_id: 'f0304373b74a44d2b584a3fb70ca9e56',
+    })
     expect(poll.body.code_verifier).toMatch(/^[A-Za-z0-9_-]{43}$/)
     const device = events.find((e) => e.type === 'device_code')
     expect(device).toMatchObject({type: 'device_code', userCode: expect.stringMatching(/^QW/)})
@@ -54,7 +61,16 @@ describe('Qwen device flow', () => {
   })
 
   it('caps slow_down at 10 s and goes back to the base interval on pending, as qwen-code does', async () => {
-    const {result, clock} = await login({}, 'slow_down', 'slow_down', 'slow_down', 'slow_down', 'slow_down', 'pending', 'approve')
+    const {result, clock} = await login(
+      {},
+      'slow_down',
+      'slow_down',
+      'slow_down',
+      'slow_down',
+      'slow_down',
+      'pending',
+      'approve',
+    )
     await result
     expect(clock.waits).toEqual([3000, 4500, 6750, 10_000, 10_000, 2000])
   })
@@ -70,7 +86,10 @@ describe('Qwen device flow', () => {
     ['denied', 'oauth_denied', /access_denied/],
   ] as const)('stops on %s with what the server said', async (poll, code, text) => {
     const {result, clock} = await login({}, 'pending', poll)
-    const error = await result.then(() => undefined, (e: unknown) => e)
+    const error = await result.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(AppError)
     expect((error as AppError).code).toBe(code)
     expect((error as AppError).message).toMatch(text)
@@ -87,12 +106,21 @@ describe('Qwen device flow', () => {
     const {result, clock, events} = await login({}, {status: 503, body: 'upstream down'}, 'approve')
     await result
     expect(clock.waits).toEqual([2000])
-    expect(events).toContainEqual(expect.objectContaining({type: 'poll', outcome: 'network_error', message: expect.stringMatching(/503/)}))
+    expect(events).toContainEqual(
+      expect.objectContaining({type: 'poll', outcome: 'network_error', message: expect.stringMatching(/503/)}),
+    )
   })
 
   it('reports a refused device-code request plainly', async () => {
-    const {result} = await login({deviceReply: {status: 403, body: {error: 'access_denied', error_description: 'Qwen OAuth free tier has been discontinued.'}}})
-    await expect(result).rejects.toThrow('Qwen device authorization failed: HTTP 403 access_denied: Qwen OAuth free tier has been discontinued.')
+    const {result} = await login({
+      deviceReply: {
+        status: 403,
+        body: {error: 'access_denied', error_description: 'Qwen OAuth free tier has been discontinued.'},
+      },
+    })
+    await expect(result).rejects.toThrow(
+      'Qwen device authorization failed: HTTP 403 access_denied: Qwen OAuth free tier has been discontinued.',
+    )
   })
 
   it('stops at once when cancelled', async () => {

@@ -8,7 +8,13 @@ import {TokenError} from '../../src/core/oauth/errors.js'
 import {geminiCredentialSpec} from '../../src/core/oauth/gemini.js'
 import {kiroCredentialSpec} from '../../src/core/oauth/kiro.js'
 import {qwenCredentialSpec} from '../../src/core/oauth/qwen.js'
-import {TokenManager, TokenManagerRegistry, type AccessToken, type CredentialSpec, type TokenManagerOptions} from '../../src/core/oauth/token-manager.js'
+import {
+  TokenManager,
+  TokenManagerRegistry,
+  type AccessToken,
+  type CredentialSpec,
+  type TokenManagerOptions,
+} from '../../src/core/oauth/token-manager.js'
 import {
   startFakeAwsSsoOidc,
   startFakeGoogleOAuth,
@@ -45,7 +51,12 @@ async function writeJson(name: string, content: unknown): Promise<string> {
 
 const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8'))
 
-function manager<T extends AccessToken>(spec: CredentialSpec<T>, file: string, env: Record<string, string>, options: TokenManagerOptions = {}) {
+function manager<T extends AccessToken>(
+  spec: CredentialSpec<T>,
+  file: string,
+  env: Record<string, string>,
+  options: TokenManagerOptions = {},
+) {
   return new TokenManager(spec, file, {endpoints: resolveEndpoints(env), ...options})
 }
 
@@ -87,7 +98,11 @@ describe('Qwen token manager', () => {
     expect(saved.expiry_date).toBeGreaterThanOrEqual(before + 21_600_000)
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     const refresh = fake.calls('/api/v1/oauth2/token')[0]!
-    expect(refresh.body).toEqual({grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: 'f0304373b74a44d2b584a3fb70ca9e56'})
+    expect(refresh.body).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token,
+      client_id: 'f0304373b74a44d2b584a3fb70ca9e56',
+    })
   })
 
   it('sends one refresh for many concurrent callers', async () => {
@@ -102,7 +117,12 @@ describe('Qwen token manager', () => {
     const {fake, file} = await setup(-1000, {refreshDelayMs: 300})
     const worker = join(ROOT, 'test', 'oauth', 'helpers', 'refresh-worker.mjs')
     const startAt = String(Date.now() + 800)
-    const spawnWorker = () => run(process.execPath, [worker, file, startAt], {cwd: ROOT, env: {PATH: process.env.PATH, HOME: dir, ...fake.env}, timeout: 15_000})
+    const spawnWorker = () =>
+      run(process.execPath, [worker, file, startAt], {
+        cwd: ROOT,
+        env: {PATH: process.env.PATH, HOME: dir, ...fake.env},
+        timeout: 15_000,
+      })
     const results = await Promise.all([spawnWorker(), spawnWorker()])
     const tokens = results.map((r) => JSON.parse(r.stdout).token as string)
     expect(tokens[0]).toBe(tokens[1])
@@ -116,9 +136,16 @@ describe('Qwen token manager', () => {
     fake.revoke(tokens.refresh_token)
     const original = await readFile(file, 'utf8')
     const m = manager(qwenCredentialSpec, file, fake.env)
-    const error = await m.getAccessToken().then(() => undefined, (e: unknown) => e)
+    const error = await m.getAccessToken().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(TokenError)
-    expect(error).toMatchObject({kind: 'relogin_needed', message: `re-login needed: aiclient auth login qwen --output ${file}`, detail: expect.stringMatching(/invalid_grant/)})
+    expect(error).toMatchObject({
+      kind: 'relogin_needed',
+      message: `re-login needed: aiclient auth login qwen --output ${file}`,
+      detail: expect.stringMatching(/invalid_grant/),
+    })
     expect(await readFile(file, 'utf8')).toBe(original)
     expect(m.status()).toMatchObject({state: 'relogin_needed', lastError: {kind: 'relogin_needed'}})
     // No second request while the file is unchanged…
@@ -128,7 +155,12 @@ describe('Qwen token manager', () => {
     const fresh = fake.issueTokens()
     await writeFile(file, JSON.stringify({...fresh, token_type: 'Bearer', expiry_date: Date.now() + 3_600_000}))
     expect((await manager(qwenCredentialSpec, file, fake.env).getAccessToken()).token).toBe(fresh.access_token)
-    expect(await new TokenManager(qwenCredentialSpec, file, {endpoints: resolveEndpoints(fake.env), recheckMs: 0}).getAccessToken()).toMatchObject({token: fresh.access_token})
+    expect(
+      await new TokenManager(qwenCredentialSpec, file, {
+        endpoints: resolveEndpoints(fake.env),
+        recheckMs: 0,
+      }).getAccessToken(),
+    ).toMatchObject({token: fresh.access_token})
   })
 
   it('heals the same manager once the file changes', async () => {
@@ -137,7 +169,10 @@ describe('Qwen token manager', () => {
     const m = manager(qwenCredentialSpec, file, fake.env, {recheckMs: 0})
     await expect(m.getAccessToken()).rejects.toMatchObject({kind: 'relogin_needed'})
     const fresh = fake.issueTokens()
-    await writeFile(file, JSON.stringify({...fresh, token_type: 'Bearer', expiry_date: Date.now() + 3_600_000, pad: 'changed size'}))
+    await writeFile(
+      file,
+      JSON.stringify({...fresh, token_type: 'Bearer', expiry_date: Date.now() + 3_600_000, pad: 'changed size'}),
+    )
     expect((await m.getAccessToken()).token).toBe(fresh.access_token)
     expect(m.status()).toMatchObject({state: 'valid', lastError: null})
   })
@@ -147,7 +182,10 @@ describe('Qwen token manager', () => {
     fake.enqueueRefreshes({status: 503, body: 'down'})
     const m = manager(qwenCredentialSpec, file, fake.env)
     expect((await m.getAccessToken()).token).toBe(tokens.access_token)
-    expect(m.status()).toMatchObject({state: 'refresh_due', lastError: {kind: 'refresh_failed', message: expect.stringMatching(/503/)}})
+    expect(m.status()).toMatchObject({
+      state: 'refresh_due',
+      lastError: {kind: 'refresh_failed', message: expect.stringMatching(/503/)},
+    })
     // Within the back-off no new attempt is made.
     await m.getAccessToken()
     expect(fake.refreshCount).toBe(1)
@@ -156,7 +194,9 @@ describe('Qwen token manager', () => {
   it('fails with refresh_failed when the token has expired and the server is down', async () => {
     const {fake, file} = await setup(-1000)
     fake.enqueueRefreshes({status: 502, body: 'bad gateway'})
-    await expect(manager(qwenCredentialSpec, file, fake.env).getAccessToken()).rejects.toMatchObject({kind: 'refresh_failed'})
+    await expect(manager(qwenCredentialSpec, file, fake.env).getAccessToken()).rejects.toMatchObject({
+      kind: 'refresh_failed',
+    })
   })
 
   it('forceRefresh renews a fresh token, unless another process already replaced it', async () => {
@@ -186,7 +226,10 @@ describe('Qwen token manager', () => {
   it('needs a re-login when the file is missing', async () => {
     const fake = await track(startFakeQwenOAuth())
     const m = manager(qwenCredentialSpec, join(dir, 'missing.json'), fake.env)
-    await expect(m.getAccessToken()).rejects.toMatchObject({kind: 'relogin_needed', detail: expect.stringMatching(/does not exist/)})
+    await expect(m.getAccessToken()).rejects.toMatchObject({
+      kind: 'relogin_needed',
+      detail: expect.stringMatching(/does not exist/),
+    })
   })
 })
 
@@ -194,7 +237,14 @@ describe('Gemini token manager', () => {
   it('refreshes within 5 minutes, keeps the refresh token Google omits and unknown fields', async () => {
     const fake = await track(startFakeGoogleOAuth())
     const tokens = fake.issueTokens()
-    const file = await writeJson('oauth_creds.json', {...tokens, scope: 'x', token_type: 'Bearer', id_token: 'old', expiry_date: Date.now() + 4 * 60_000, extra: 1})
+    const file = await writeJson('oauth_creds.json', {
+      ...tokens,
+      scope: 'x',
+      token_type: 'Bearer',
+      id_token: 'old',
+      expiry_date: Date.now() + 4 * 60_000,
+      extra: 1,
+    })
     const token = await manager(geminiCredentialSpec, file, fake.env).getAccessToken()
     expect(token.token).not.toBe(tokens.access_token)
     expect(await readJson(file)).toEqual({
@@ -216,7 +266,11 @@ describe('Gemini token manager', () => {
 
   it('leaves a token with more than 5 minutes alone, and reports invalid_grant as re-login', async () => {
     const fake = await track(startFakeGoogleOAuth())
-    const file = await writeJson('g.json', {access_token: 'a', refresh_token: 'revoked', expiry_date: Date.now() + 6 * 60_000})
+    const file = await writeJson('g.json', {
+      access_token: 'a',
+      refresh_token: 'revoked',
+      expiry_date: Date.now() + 6 * 60_000,
+    })
     expect((await manager(geminiCredentialSpec, file, fake.env).getAccessToken()).token).toBe('a')
     await writeFile(file, JSON.stringify({access_token: 'a', refresh_token: 'revoked', expiry_date: Date.now() - 1}))
     await expect(manager(geminiCredentialSpec, file, fake.env).getAccessToken()).rejects.toMatchObject({
@@ -231,9 +285,20 @@ describe('Kiro token manager', () => {
   it('refreshes social logins at the auth service within 10 minutes, keeping the refresh token', async () => {
     const auth = await track(startFakeKiroAuthService())
     const tokens = auth.issueTokens()
-    const file = await writeJson('kiro.json', {...tokens, expiresAt: new Date(Date.now() + 9 * 60_000).toISOString(), authMethod: 'social', provider: 'Google', region: 'us-east-1', machineId: 'keep'})
+    const file = await writeJson('kiro.json', {
+      ...tokens,
+      expiresAt: new Date(Date.now() + 9 * 60_000).toISOString(),
+      authMethod: 'social',
+      provider: 'Google',
+      region: 'us-east-1',
+      machineId: 'keep',
+    })
     const token = await manager(kiroCredentialSpec, file, auth.env).getAccessToken()
-    expect(token).toMatchObject({authMethod: 'social', region: 'us-east-1', profileArn: expect.stringContaining('FAKEPROFILE')})
+    expect(token).toMatchObject({
+      authMethod: 'social',
+      region: 'us-east-1',
+      profileArn: expect.stringContaining('FAKEPROFILE'),
+    })
     expect(auth.calls('/refreshToken')[0]!.body).toEqual({refreshToken: tokens.refreshToken})
     expect(await readJson(file)).toEqual({
       accessToken: token.token,
@@ -250,7 +315,11 @@ describe('Kiro token manager', () => {
   it('refreshes builder-id logins at SSO OIDC, with the client from a Kiro IDE clientIdHash file', async () => {
     const oidc = await track(startFakeAwsSsoOidc())
     const issued = oidc.issueTokens()
-    await writeJson('abc123.json', {clientId: issued.clientId, clientSecret: issued.clientSecret, expiresAt: '2099-01-01T00:00:00Z'})
+    await writeJson('abc123.json', {
+      clientId: issued.clientId,
+      clientSecret: issued.clientSecret,
+      expiresAt: '2099-01-01T00:00:00Z',
+    })
     const file = await writeJson('kiro-auth-token.json', {
       accessToken: issued.accessToken,
       refreshToken: issued.refreshToken,
@@ -261,7 +330,12 @@ describe('Kiro token manager', () => {
     })
     const token = await manager(kiroCredentialSpec, file, oidc.env).getAccessToken()
     expect(token.authMethod).toBe('idc')
-    expect(oidc.calls('/token')[0]!.body).toEqual({clientId: issued.clientId, clientSecret: issued.clientSecret, refreshToken: issued.refreshToken, grantType: 'refresh_token'})
+    expect(oidc.calls('/token')[0]!.body).toEqual({
+      clientId: issued.clientId,
+      clientSecret: issued.clientSecret,
+      refreshToken: issued.refreshToken,
+      grantType: 'refresh_token',
+    })
     const saved = await readJson(file)
     expect(saved.refreshToken).not.toBe(issued.refreshToken)
     expect(saved).toMatchObject({clientIdHash: 'abc123', authMethod: 'IdC'})

@@ -38,7 +38,13 @@ const PROTOCOLS = {
     url: (type: string) => `/${type}/v1/messages`,
     body: {model: 'm', max_tokens: 10, messages: [{role: 'user', content: 'hi'}]},
     check: (json: any, status: number) => {
-      const types: Record<number, string> = {400: 'invalid_request_error', 401: 'authentication_error', 404: 'not_found_error', 429: 'rate_limit_error', 503: 'overloaded_error'}
+      const types: Record<number, string> = {
+        400: 'invalid_request_error',
+        401: 'authentication_error',
+        404: 'not_found_error',
+        429: 'rate_limit_error',
+        503: 'overloaded_error',
+      }
       expect(json).toMatchObject({type: 'error', error: {type: types[status], message: expect.any(String)}})
     },
   },
@@ -46,7 +52,13 @@ const PROTOCOLS = {
     url: (type: string) => `/${type}/v1beta/models/m:generateContent`,
     body: {contents: [{role: 'user', parts: [{text: 'hi'}]}]},
     check: (json: any, status: number) => {
-      const names: Record<number, string> = {400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 503: 'UNAVAILABLE'}
+      const names: Record<number, string> = {
+        400: 'INVALID_ARGUMENT',
+        401: 'UNAUTHENTICATED',
+        404: 'NOT_FOUND',
+        429: 'RESOURCE_EXHAUSTED',
+        503: 'UNAVAILABLE',
+      }
       expect(json.error).toMatchObject({code: status, status: names[status], message: expect.any(String)})
     },
   },

@@ -4,8 +4,8 @@ import {openaiInstance, post, startTestProxy, waitFor, useProxyHarness} from '..
 
 const h = useProxyHarness()
 
-
-const chat = (url: string, content = 'hi') => post(`${url}/v1/chat/completions`, {model: 'gpt-test', messages: [{role: 'user', content}]})
+const chat = (url: string, content = 'hi') =>
+  post(`${url}/v1/chat/completions`, {model: 'gpt-test', messages: [{role: 'user', content}]})
 
 describe('failover and health', () => {
   it('100 requests succeed over a broken, a rate-limited and a good instance; counters match the fakes', async () => {
@@ -24,7 +24,13 @@ describe('failover and health', () => {
     h.fakes = [broken, limited, good]
     // The pool's clock stands still unless the test moves it: the Retry-After rest passes when the test says.
     let clock = Date.now()
-    const pools = {'openai-custom': [openaiInstance(broken, 'broken'), openaiInstance(limited, 'limited'), openaiInstance(good, 'good')]}
+    const pools = {
+      'openai-custom': [
+        openaiInstance(broken, 'broken'),
+        openaiInstance(limited, 'limited'),
+        openaiInstance(good, 'good'),
+      ],
+    }
     h.proxy = await startTestProxy(pools, {now: () => clock})
     const url = h.proxy.url
 
@@ -66,7 +72,9 @@ describe('failover and health', () => {
   }, 30_000)
 
   it('never tries the same instance twice and stops after 3 attempts', async () => {
-    h.fakes = await Promise.all(['a', 'b', 'c', 'd'].map((name) => startOpenAIFake({name, script: {fallback: {kind: 'status', status: 503}}})))
+    h.fakes = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((name) => startOpenAIFake({name, script: {fallback: {kind: 'status', status: 503}}})),
+    )
     h.proxy = await startTestProxy({'openai-custom': h.fakes.map((f) => openaiInstance(f, f.name))})
     const response = await chat(h.proxy.url)
     expect(response.status).toBe(502)
@@ -83,14 +91,23 @@ describe('failover and health', () => {
     const live = h.proxy.state.list('openai-custom').find((l) => l.config.name === 'denied')!
     expect(live.healthy).toBe(false)
     expect(live.reason).toBe('auth')
-    await waitFor(async () => (await h.proxy!.readPool())['openai-custom']![0]!.lastErrorReason === 'auth', 3000, 'auth persisted')
+    await waitFor(
+      async () => (await h.proxy!.readPool())['openai-custom']![0]!.lastErrorReason === 'auth',
+      3000,
+      'auth persisted',
+    )
   })
 
   it('client faults pass through, are not counted, and do not fail over', async () => {
-    const rejecting = await startOpenAIFake({name: 'rejecting', script: {fallback: {kind: 'status', status: 400, message: 'messages: bad shape'}}})
+    const rejecting = await startOpenAIFake({
+      name: 'rejecting',
+      script: {fallback: {kind: 'status', status: 400, message: 'messages: bad shape'}},
+    })
     const good = await startOpenAIFake({name: 'good'})
     h.fakes = [rejecting, good]
-    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(rejecting, 'rejecting'), openaiInstance(good, 'good')]})
+    h.proxy = await startTestProxy({
+      'openai-custom': [openaiInstance(rejecting, 'rejecting'), openaiInstance(good, 'good')],
+    })
     const response = await chat(h.proxy.url)
     expect(response.status).toBe(400)
     expect(response.json().error.message).toBe('messages: bad shape')
@@ -103,7 +120,15 @@ describe('failover and health', () => {
   it('three errors within the window make an instance unhealthy; a success resets the streak', async () => {
     const flaky = await startOpenAIFake({
       name: 'flaky',
-      script: {queue: [{kind: 'status', status: 500}, {kind: 'status', status: 500}, {kind: 'reply'}, {kind: 'status', status: 500}, {kind: 'status', status: 500}]},
+      script: {
+        queue: [
+          {kind: 'status', status: 500},
+          {kind: 'status', status: 500},
+          {kind: 'reply'},
+          {kind: 'status', status: 500},
+          {kind: 'status', status: 500},
+        ],
+      },
     })
     h.fakes = [flaky]
     h.proxy = await startTestProxy({'openai-custom': [openaiInstance(flaky, 'flaky')]}, {maxAttempts: 1})
@@ -121,7 +146,9 @@ describe('failover and health', () => {
     const goneUrl = gone.baseUrl
     await gone.close()
     h.fakes = [good]
-    h.proxy = await startTestProxy({'openai-custom': [{...openaiInstance(good, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(good, 'good')]})
+    h.proxy = await startTestProxy({
+      'openai-custom': [{...openaiInstance(good, 'gone'), OPENAI_BASE_URL: goneUrl}, openaiInstance(good, 'good')],
+    })
     expect((await chat(h.proxy.url)).status).toBe(200)
     const live = h.proxy.state.list('openai-custom').find((l) => l.config.name === 'gone')!
     expect(live.errorCount).toBe(1)

@@ -11,13 +11,26 @@ import {
   type FakeUpstream,
   type KiroFakeUpstream,
 } from '../fakes/index.js'
-import {startFakeGoogleOAuth, startFakeKiroAuthService, startFakeQwenOAuth, type FakeGoogleOAuth, type FakeKiroAuthService, type FakeQwenOAuth} from '../fakes/oauth/index.js'
+import {
+  startFakeGoogleOAuth,
+  startFakeKiroAuthService,
+  startFakeQwenOAuth,
+  type FakeGoogleOAuth,
+  type FakeKiroAuthService,
+  type FakeQwenOAuth,
+} from '../fakes/oauth/index.js'
 import {runChecks} from '../../src/core/health/check.js'
 import {Dispatchers} from '../../src/core/http/dispatchers.js'
 import {PoolStore} from '../../src/core/pools/store.js'
 import {createAdapters} from '../../src/core/providers/index.js'
 import {runCli, tempDir} from '../helpers/cli.js'
-import {TIME, WEATHER, anthropicToolConversation, geminiToolConversation, openaiToolConversation} from '../helpers/conversations.js'
+import {
+  TIME,
+  WEATHER,
+  anthropicToolConversation,
+  geminiToolConversation,
+  openaiToolConversation,
+} from '../helpers/conversations.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
 
 /** Accepts every token a fake token endpoint issued (they share a prefix) unless it was revoked here. */
@@ -46,21 +59,52 @@ const files = {qwen: '', gemini: '', kiro: ''}
 
 beforeAll(async () => {
   ;({dir, cleanup} = await tempDir())
-  portal = await startQwenPortalFake({name: 'qwen', tokens: qwenTokens, requireDashScopeHeaders: true, callToolsWhenOffered: true})
+  portal = await startQwenPortalFake({
+    name: 'qwen',
+    tokens: qwenTokens,
+    requireDashScopeHeaders: true,
+    callToolsWhenOffered: true,
+  })
   // Refreshed Qwen tokens name the portal as their resource_url, as the real token endpoint does.
   qwenAuth = await startFakeQwenOAuth({resourceUrl: portal.url})
   googleAuth = await startFakeGoogleOAuth()
   kiroAuth = await startFakeKiroAuthService()
   Object.assign(process.env, qwenAuth.env, googleAuth.env, kiroAuth.env)
-  codeAssist = await startCodeAssistFake({name: 'gemini', tokens: googleTokens, callToolsWhenOffered: true, account: {currentTier: 'standard-tier', project: 'fake-project-123'}})
+  codeAssist = await startCodeAssistFake({
+    name: 'gemini',
+    tokens: googleTokens,
+    callToolsWhenOffered: true,
+    account: {currentTier: 'standard-tier', project: 'fake-project-123'},
+  })
   kiro = await startKiroFake({name: 'kiro', splitBytes: {seed: 7, max: 11}, callToolsWhenOffered: true})
   files.qwen = join(dir, 'qwen.json')
   files.gemini = join(dir, 'gemini.json')
   files.kiro = join(dir, 'kiro.json')
   const hour = Date.now() + 3_600_000
-  await writeFile(files.qwen, JSON.stringify({...qwenAuth.issueTokens(), token_type: 'Bearer', resource_url: portal.url, expiry_date: hour, keep: 'me'}))
-  await writeFile(files.gemini, JSON.stringify({...googleAuth.issueTokens(), token_type: 'Bearer', scope: 's', expiry_date: hour}))
-  await writeFile(files.kiro, JSON.stringify({...kiroAuth.issueTokens(), expiresAt: new Date(hour).toISOString(), authMethod: 'social', provider: 'Github', region: 'us-east-1'}))
+  await writeFile(
+    files.qwen,
+    JSON.stringify({
+      ...qwenAuth.issueTokens(),
+      token_type: 'Bearer',
+      resource_url: portal.url,
+      expiry_date: hour,
+      keep: 'me',
+    }),
+  )
+  await writeFile(
+    files.gemini,
+    JSON.stringify({...googleAuth.issueTokens(), token_type: 'Bearer', scope: 's', expiry_date: hour}),
+  )
+  await writeFile(
+    files.kiro,
+    JSON.stringify({
+      ...kiroAuth.issueTokens(),
+      expiresAt: new Date(hour).toISOString(),
+      authMethod: 'social',
+      provider: 'Github',
+      region: 'us-east-1',
+    }),
+  )
 })
 
 afterAll(async () => {
@@ -73,8 +117,25 @@ function oauthPool(): Record<string, unknown> {
   const base = {isHealthy: true, usageCount: 0, errorCount: 0}
   return {
     'openai-qwen-oauth': [{...base, QWEN_OAUTH_CREDS_FILE_PATH: files.qwen, customName: 'qwen', uuid: 'q-uuid-0001'}],
-    'gemini-cli-oauth': [{...base, GEMINI_OAUTH_CREDS_FILE_PATH: files.gemini, PROJECT_ID: '', GEMINI_BASE_URL: codeAssist.url, customName: 'gemini', uuid: 'g-uuid-0001'}],
-    'claude-kiro-oauth': [{...base, KIRO_OAUTH_CREDS_FILE_PATH: files.kiro, KIRO_BASE_URL: kiro.url, customName: 'kiro', uuid: 'k-uuid-0001'}],
+    'gemini-cli-oauth': [
+      {
+        ...base,
+        GEMINI_OAUTH_CREDS_FILE_PATH: files.gemini,
+        PROJECT_ID: '',
+        GEMINI_BASE_URL: codeAssist.url,
+        customName: 'gemini',
+        uuid: 'g-uuid-0001',
+      },
+    ],
+    'claude-kiro-oauth': [
+      {
+        ...base,
+        KIRO_OAUTH_CREDS_FILE_PATH: files.kiro,
+        KIRO_BASE_URL: kiro.url,
+        customName: 'kiro',
+        uuid: 'k-uuid-0001',
+      },
+    ],
   }
 }
 
@@ -110,9 +171,17 @@ describe('serving the OAuth pools with the official SDKs: a tool-use round trip'
   }
 
   it('discovered the Code Assist project once and kept it in the pool entry', async () => {
-    await waitFor(async () => (await proxy.readPool())['gemini-cli-oauth']![0]!.PROJECT_ID === 'fake-project-123', 3000, 'the project')
+    await waitFor(
+      async () => (await proxy.readPool())['gemini-cli-oauth']![0]!.PROJECT_ID === 'fake-project-123',
+      3000,
+      'the project',
+    )
     expect(codeAssist.calls('loadCodeAssist')).toHaveLength(1)
-    expect(codeAssist.requests.filter((r) => r.route !== 'loadCodeAssist').every((r) => r.body.project === 'fake-project-123')).toBe(true)
+    expect(
+      codeAssist.requests
+        .filter((r) => r.route !== 'loadCodeAssist')
+        .every((r) => r.body.project === 'fake-project-123'),
+    ).toBe(true)
   })
 
   it('sent the qwen-code headers to the portal and the Kiro body through genuine event-stream frames', () => {
@@ -125,11 +194,23 @@ describe('tokens', () => {
   it('an expired token is refreshed before the request, the file updated with unknown fields kept', async () => {
     const file = join(dir, 'qwen-expired.json')
     const tokens = qwenAuth.issueTokens()
-    await writeFile(file, JSON.stringify({...tokens, token_type: 'Bearer', resource_url: portal.url, expiry_date: Date.now() - 60_000, keep: 'me'}))
+    await writeFile(
+      file,
+      JSON.stringify({
+        ...tokens,
+        token_type: 'Bearer',
+        resource_url: portal.url,
+        expiry_date: Date.now() - 60_000,
+        keep: 'me',
+      }),
+    )
     const proxy = await startTestProxy({'openai-qwen-oauth': [{QWEN_OAUTH_CREDS_FILE_PATH: file, uuid: 'q-expired'}]})
     try {
       const before = qwenAuth.refreshCount
-      const response = await post(`${proxy.url}/v1/chat/completions`, {model: 'qwen3-coder-plus', messages: [{role: 'user', content: 'hi'}]})
+      const response = await post(`${proxy.url}/v1/chat/completions`, {
+        model: 'qwen3-coder-plus',
+        messages: [{role: 'user', content: 'hi'}],
+      })
       expect(response.status, response.text).toBe(200)
       expect(qwenAuth.refreshCount).toBe(before + 1)
       const stored = JSON.parse(await readFile(file, 'utf8'))
@@ -147,10 +228,22 @@ describe('tokens', () => {
     const tokens = googleAuth.issueTokens()
     googleTokens.revoked.add(tokens.access_token)
     await writeFile(file, JSON.stringify({...tokens, token_type: 'Bearer', expiry_date: Date.now() + 3_600_000}))
-    const proxy = await startTestProxy({'gemini-cli-oauth': [{GEMINI_OAUTH_CREDS_FILE_PATH: file, PROJECT_ID: 'fake-project-123', GEMINI_BASE_URL: codeAssist.url, uuid: 'g-401'}]})
+    const proxy = await startTestProxy({
+      'gemini-cli-oauth': [
+        {
+          GEMINI_OAUTH_CREDS_FILE_PATH: file,
+          PROJECT_ID: 'fake-project-123',
+          GEMINI_BASE_URL: codeAssist.url,
+          uuid: 'g-401',
+        },
+      ],
+    })
     try {
       const before = googleAuth.refreshCount
-      const response = await post(`${proxy.url}/v1/chat/completions`, {model: 'gemini-2.5-flash', messages: [{role: 'user', content: 'hi'}]})
+      const response = await post(`${proxy.url}/v1/chat/completions`, {
+        model: 'gemini-2.5-flash',
+        messages: [{role: 'user', content: 'hi'}],
+      })
       expect(response.status).toBe(200)
       expect(googleAuth.refreshCount).toBe(before + 1)
       expect(proxy.state.list('gemini-cli-oauth')[0]).toMatchObject({healthy: true, errorCount: 0, usageCount: 1})
@@ -163,11 +256,19 @@ describe('tokens', () => {
     const file = join(dir, 'qwen-revoked.json')
     const tokens = qwenAuth.issueTokens()
     qwenAuth.revoke(tokens.refresh_token)
-    const content = JSON.stringify({...tokens, token_type: 'Bearer', resource_url: portal.url, expiry_date: Date.now() - 1000})
+    const content = JSON.stringify({
+      ...tokens,
+      token_type: 'Bearer',
+      resource_url: portal.url,
+      expiry_date: Date.now() - 1000,
+    })
     await writeFile(file, content)
     const proxy = await startTestProxy({'openai-qwen-oauth': [{QWEN_OAUTH_CREDS_FILE_PATH: file, uuid: 'q-revoked'}]})
     try {
-      const response = await post(`${proxy.url}/v1/chat/completions`, {model: 'qwen3-coder-plus', messages: [{role: 'user', content: 'hi'}]})
+      const response = await post(`${proxy.url}/v1/chat/completions`, {
+        model: 'qwen3-coder-plus',
+        messages: [{role: 'user', content: 'hi'}],
+      })
       expect(response.status).toBe(502)
       expect(response.json().error.message).toMatch(/re-login needed: aiclient auth login qwen/)
       const live = proxy.state.list('openai-qwen-oauth')[0]!
@@ -180,10 +281,23 @@ describe('tokens', () => {
   })
 
   it('a Code Assist 429 with a retry delay cools the instance until then', async () => {
-    const proxy = await startTestProxy({'gemini-cli-oauth': [{GEMINI_OAUTH_CREDS_FILE_PATH: files.gemini, PROJECT_ID: 'fake-project-123', GEMINI_BASE_URL: codeAssist.url, uuid: 'g-429'}]})
+    const proxy = await startTestProxy({
+      'gemini-cli-oauth': [
+        {
+          GEMINI_OAUTH_CREDS_FILE_PATH: files.gemini,
+          PROJECT_ID: 'fake-project-123',
+          GEMINI_BASE_URL: codeAssist.url,
+          uuid: 'g-429',
+        },
+      ],
+    })
     try {
       codeAssist.enqueue(codeAssistFailure({kind: 'rate-limited', retryDelay: '42.5s'}))
-      const response = await post(`${proxy.url}/v1/messages`, {model: 'gemini-2.5-flash', max_tokens: 10, messages: [{role: 'user', content: 'hi'}]})
+      const response = await post(`${proxy.url}/v1/messages`, {
+        model: 'gemini-2.5-flash',
+        max_tokens: 10,
+        messages: [{role: 'user', content: 'hi'}],
+      })
       expect(response.status).toBe(429)
       expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(42)
       const live = proxy.state.list('gemini-cli-oauth')[0]!
@@ -201,19 +315,43 @@ describe('Kiro stream damage', () => {
     ['a truncated stream', {kind: 'truncate', afterFrames: 2}],
   ] as const) {
     it(`${name}: a protocol-shaped error to the client, the failure counted, no crash`, async () => {
-      const proxy = await startTestProxy({'claude-kiro-oauth': [{KIRO_OAUTH_CREDS_FILE_PATH: files.kiro, KIRO_BASE_URL: kiro.url, uuid: `k-${name.length}`}]}, {maxAttempts: 1})
+      const proxy = await startTestProxy(
+        {
+          'claude-kiro-oauth': [
+            {KIRO_OAUTH_CREDS_FILE_PATH: files.kiro, KIRO_BASE_URL: kiro.url, uuid: `k-${name.length}`},
+          ],
+        },
+        {maxAttempts: 1},
+      )
       try {
         kiro.enqueue(behaviour as never)
-        const streamed = await post(`${proxy.url}/v1/messages`, {model: 'claude-sonnet-4-5', max_tokens: 50, stream: true, messages: [{role: 'user', content: 'hello there'}]})
+        const streamed = await post(`${proxy.url}/v1/messages`, {
+          model: 'claude-sonnet-4-5',
+          max_tokens: 50,
+          stream: true,
+          messages: [{role: 'user', content: 'hello there'}],
+        })
         expect(streamed.status).toBe(200)
         expect(streamed.text).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"\w+","message":"[^"]+"/)
         expect(streamed.text).not.toContain('message_stop')
         kiro.enqueue(behaviour as never)
-        const plain = await post(`${proxy.url}/v1/messages`, {model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{role: 'user', content: 'hello there'}]})
+        const plain = await post(`${proxy.url}/v1/messages`, {
+          model: 'claude-sonnet-4-5',
+          max_tokens: 50,
+          messages: [{role: 'user', content: 'hello there'}],
+        })
         expect(plain.status).toBe(502)
         expect(plain.json()).toMatchObject({type: 'error', error: {type: 'api_error'}})
         expect(proxy.state.list('claude-kiro-oauth')[0]!.errorCount).toBe(2)
-        expect((await post(`${proxy.url}/v1/messages`, {model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{role: 'user', content: 'hello'}]})).status).toBe(200)
+        expect(
+          (
+            await post(`${proxy.url}/v1/messages`, {
+              model: 'claude-sonnet-4-5',
+              max_tokens: 50,
+              messages: [{role: 'user', content: 'hello'}],
+            })
+          ).status,
+        ).toBe(200)
       } finally {
         await proxy.cleanup()
       }
@@ -225,14 +363,24 @@ describe('one pool holding all five types', () => {
   it('routes by path prefix and Model-Provider, serves a mixed load, and counts per instance', async () => {
     const openai = await startOpenAIFake({name: 'oa'})
     const anthropic = await startAnthropicFake({name: 'an'})
-    const proxy = await startTestProxy({...oauthPool(), 'openai-custom': [openaiInstance(openai, 'oa')], 'claude-custom': [claudeInstance(anthropic, 'an')]})
+    const proxy = await startTestProxy({
+      ...oauthPool(),
+      'openai-custom': [openaiInstance(openai, 'oa')],
+      'claude-custom': [claudeInstance(anthropic, 'an')],
+    })
     // Model calls answered in full; Code Assist's project lookup is not one.
     const served = (fake: {requests: ReadonlyArray<{route: string; outcome: string}>}) =>
       fake.requests.filter((r) => r.outcome === 'completed' && !/loadCodeAssist|onboardUser/.test(r.route)).length
     const before = {qwen: served(portal), gemini: served(codeAssist), kiro: served(kiro)}
     try {
       const plan: Array<[string, Record<string, string>, string]> = []
-      const models: Record<string, string> = {'openai-qwen-oauth': 'qwen3-coder-plus', 'gemini-cli-oauth': 'gemini-2.5-flash', 'claude-kiro-oauth': 'claude-sonnet-4-5', 'openai-custom': 'gpt-4o-mini', 'claude-custom': 'claude-sonnet-4-5'}
+      const models: Record<string, string> = {
+        'openai-qwen-oauth': 'qwen3-coder-plus',
+        'gemini-cli-oauth': 'gemini-2.5-flash',
+        'claude-kiro-oauth': 'claude-sonnet-4-5',
+        'openai-custom': 'gpt-4o-mini',
+        'claude-custom': 'claude-sonnet-4-5',
+      }
       for (let i = 0; i < 30; i++) {
         const type = Object.keys(models)[i % 5]!
         const byHeader = i % 2 === 0
@@ -240,7 +388,18 @@ describe('one pool holding all five types', () => {
         plan.push([byHeader ? route : `/${type}${route}`, byHeader ? {'model-provider': type} : {}, type])
       }
       const results = await Promise.all(
-        plan.map(([path, headers, type]) => post(`${proxy.url}${path}`, {model: models[type], max_tokens: 20, stream: path.length % 2 === 0, messages: [{role: 'user', content: 'hi'}]}, headers)),
+        plan.map(([path, headers, type]) =>
+          post(
+            `${proxy.url}${path}`,
+            {
+              model: models[type],
+              max_tokens: 20,
+              stream: path.length % 2 === 0,
+              messages: [{role: 'user', content: 'hi'}],
+            },
+            headers,
+          ),
+        ),
       )
       expect(results.map((r) => r.status)).toEqual(Array(30).fill(200))
       await proxy.stop()
@@ -276,7 +435,11 @@ describe('pool check and pool list for OAuth instances', () => {
         ['openai-qwen-oauth', 'healthy'],
       ])
       const calls = portal.count + codeAssist.count + kiro.count
-      const cheap = await runChecks(store, createAdapters(dispatchers, store), {timeoutMs: 5000, concurrency: 3, cheap: true})
+      const cheap = await runChecks(store, createAdapters(dispatchers, store), {
+        timeoutMs: 5000,
+        concurrency: 3,
+        cheap: true,
+      })
       expect(cheap.every((e) => e.healthy)).toBe(true)
       expect(portal.count + codeAssist.count + kiro.count).toBe(calls)
     } finally {

@@ -35,7 +35,8 @@ async function startForwardProxy(): Promise<{url: string; targets: string[]}> {
   return {url: `http://127.0.0.1:${(forwardProxy.address() as AddressInfo).port}`, targets}
 }
 
-const chat = (url: string) => post(`${url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
+const chat = (url: string) =>
+  post(`${url}/v1/chat/completions`, {model: 'm', messages: [{role: 'user', content: 'hi'}]})
 
 it('a per-instance PROXY_URL carries that instance’s traffic', async () => {
   fake = await startOpenAIFake({name: 'up'})

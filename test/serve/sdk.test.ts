@@ -15,10 +15,21 @@ const reply = {
 }
 
 beforeAll(async () => {
-  openaiFake = await startOpenAIFake({name: 'oa', keys: ['sk-oa-0123456789abcdef'], script: {fallback: {kind: 'reply', reply}}})
-  anthropicFake = await startAnthropicFake({name: 'an', keys: ['sk-ant-an-0123456789'], script: {fallback: {kind: 'reply', reply}}})
+  openaiFake = await startOpenAIFake({
+    name: 'oa',
+    keys: ['sk-oa-0123456789abcdef'],
+    script: {fallback: {kind: 'reply', reply}},
+  })
+  anthropicFake = await startAnthropicFake({
+    name: 'an',
+    keys: ['sk-ant-an-0123456789'],
+    script: {fallback: {kind: 'reply', reply}},
+  })
   proxy = await startTestProxy(
-    {'openai-custom': [openaiInstance(openaiFake, 'oa', 'sk-oa-0123456789abcdef')], 'claude-custom': [claudeInstance(anthropicFake, 'an', 'sk-ant-an-0123456789')]},
+    {
+      'openai-custom': [openaiInstance(openaiFake, 'oa', 'sk-oa-0123456789abcdef')],
+      'claude-custom': [claudeInstance(anthropicFake, 'an', 'sk-ant-an-0123456789')],
+    },
     {apiKey: 'client-secret-key'},
   )
 })
@@ -29,8 +40,10 @@ afterAll(async () => {
   await anthropicFake.close()
 })
 
-const openaiClient = (prefix: string) => new OpenAI({apiKey: 'client-secret-key', baseURL: `${proxy.url}${prefix}/v1`, maxRetries: 0})
-const anthropicClient = (prefix: string) => new Anthropic({apiKey: 'client-secret-key', baseURL: `${proxy.url}${prefix}`, maxRetries: 0})
+const openaiClient = (prefix: string) =>
+  new OpenAI({apiKey: 'client-secret-key', baseURL: `${proxy.url}${prefix}/v1`, maxRetries: 0})
+const anthropicClient = (prefix: string) =>
+  new Anthropic({apiKey: 'client-secret-key', baseURL: `${proxy.url}${prefix}`, maxRetries: 0})
 
 describe.each([
   {label: 'same protocol', prefix: '/openai-custom', fake: () => openaiFake},
@@ -101,7 +114,11 @@ describe.each([
   })
 
   it('streaming: the SDK assembles the final message', async () => {
-    const stream = anthropicClient(prefix).messages.stream({model: 'claude-test', max_tokens: 100, messages: [{role: 'user', content: 'Hello'}]})
+    const stream = anthropicClient(prefix).messages.stream({
+      model: 'claude-test',
+      max_tokens: 100,
+      messages: [{role: 'user', content: 'Hello'}],
+    })
     let deltas = ''
     stream.on('text', (t) => (deltas += t))
     const message = await stream.finalMessage()
@@ -114,9 +131,13 @@ describe.each([
 
 it('rejects a client without the key in its own protocol', async () => {
   const bad = new OpenAI({apiKey: 'wrong', baseURL: `${proxy.url}/v1`, maxRetries: 0})
-  await expect(bad.chat.completions.create({model: 'm', messages: [{role: 'user', content: 'x'}]})).rejects.toMatchObject({status: 401})
+  await expect(
+    bad.chat.completions.create({model: 'm', messages: [{role: 'user', content: 'x'}]}),
+  ).rejects.toMatchObject({status: 401})
   const badAnthropic = new Anthropic({apiKey: 'wrong', baseURL: proxy.url, maxRetries: 0})
-  await expect(badAnthropic.messages.create({model: 'm', max_tokens: 5, messages: [{role: 'user', content: 'x'}]})).rejects.toMatchObject({
+  await expect(
+    badAnthropic.messages.create({model: 'm', max_tokens: 5, messages: [{role: 'user', content: 'x'}]}),
+  ).rejects.toMatchObject({
     status: 401,
     error: {type: 'error', error: {type: 'authentication_error'}},
   })
@@ -124,7 +145,11 @@ it('rejects a client without the key in its own protocol', async () => {
 
 describe.each(['openai-custom', 'claude-custom'])('Gemini REST client over %s', (type) => {
   it('generateContent answers with the upstream text, finish reason and usage', async () => {
-    const r = await post(`${proxy.url}/${type}/v1beta/models/gemini-test:generateContent`, {contents: [{role: 'user', parts: [{text: 'Hello'}]}]}, {'x-goog-api-key': 'client-secret-key'})
+    const r = await post(
+      `${proxy.url}/${type}/v1beta/models/gemini-test:generateContent`,
+      {contents: [{role: 'user', parts: [{text: 'Hello'}]}]},
+      {'x-goog-api-key': 'client-secret-key'},
+    )
     expect(r.status).toBe(200)
     const body = r.json()
     expect(body.candidates[0].content).toEqual({role: 'model', parts: [{text: reply.text}]})
@@ -133,10 +158,17 @@ describe.each(['openai-custom', 'claude-custom'])('Gemini REST client over %s', 
   })
 
   it('streamGenerateContent?alt=sse streams data: objects that reassemble the text', async () => {
-    const r = await post(`${proxy.url}/${type}/v1beta/models/gemini-test:streamGenerateContent?alt=sse&key=client-secret-key`, {contents: [{role: 'user', parts: [{text: 'Hello'}]}]})
+    const r = await post(
+      `${proxy.url}/${type}/v1beta/models/gemini-test:streamGenerateContent?alt=sse&key=client-secret-key`,
+      {contents: [{role: 'user', parts: [{text: 'Hello'}]}]},
+    )
     expect(r.status).toBe(200)
     const chunks = parseSse(r.text).events.map((e) => JSON.parse(e.data))
-    expect(chunks.map((c) => c.candidates?.[0]?.content?.parts?.map((p: {text?: string}) => p.text ?? '').join('') ?? '').join('')).toBe(reply.text)
+    expect(
+      chunks
+        .map((c) => c.candidates?.[0]?.content?.parts?.map((p: {text?: string}) => p.text ?? '').join('') ?? '')
+        .join(''),
+    ).toBe(reply.text)
     expect(chunks.at(-1).candidates[0].finishReason).toBe('STOP')
     expect(chunks.at(-1).usageMetadata).toMatchObject({promptTokenCount: 21, candidatesTokenCount: 13})
   })

@@ -1,24 +1,53 @@
 import {request} from 'undici'
 import {describe, expect, it} from 'vitest'
 import {parseSse, startAnthropicFake, startOpenAIFake} from '../fakes/index.js'
-import {claudeInstance, openaiInstance, post, startTestProxy, testAgent, waitFor, type TestProxy, useProxyHarness} from '../helpers/proxy.js'
+import {
+  claudeInstance,
+  openaiInstance,
+  post,
+  startTestProxy,
+  testAgent,
+  waitFor,
+  type TestProxy,
+  useProxyHarness,
+} from '../helpers/proxy.js'
 
 const h = useProxyHarness()
-
 
 const longReply = {text: 'x'.repeat(400), chunkSize: 4}
 
 async function cutSetup(): Promise<TestProxy> {
-  const openai = await startOpenAIFake({name: 'oa', script: {fallback: {kind: 'cut', afterEvents: 5, reply: longReply}}})
-  const anthropic = await startAnthropicFake({name: 'an', script: {fallback: {kind: 'cut', afterEvents: 5, reply: longReply}}})
+  const openai = await startOpenAIFake({
+    name: 'oa',
+    script: {fallback: {kind: 'cut', afterEvents: 5, reply: longReply}},
+  })
+  const anthropic = await startAnthropicFake({
+    name: 'an',
+    script: {fallback: {kind: 'cut', afterEvents: 5, reply: longReply}},
+  })
   h.fakes = [openai, anthropic]
-  return startTestProxy({'openai-custom': [openaiInstance(openai, 'oa')], 'claude-custom': [claudeInstance(anthropic, 'an')]})
+  return startTestProxy({
+    'openai-custom': [openaiInstance(openai, 'oa')],
+    'claude-custom': [claudeInstance(anthropic, 'an')],
+  })
 }
 
 const CLIENTS = [
-  {protocol: 'openai', path: '/v1/chat/completions', body: {model: 'm', stream: true, messages: [{role: 'user', content: 'hi'}]}},
-  {protocol: 'anthropic', path: '/v1/messages', body: {model: 'm', max_tokens: 50, stream: true, messages: [{role: 'user', content: 'hi'}]}},
-  {protocol: 'gemini', path: '/v1beta/models/m:streamGenerateContent?alt=sse', body: {contents: [{role: 'user', parts: [{text: 'hi'}]}]}},
+  {
+    protocol: 'openai',
+    path: '/v1/chat/completions',
+    body: {model: 'm', stream: true, messages: [{role: 'user', content: 'hi'}]},
+  },
+  {
+    protocol: 'anthropic',
+    path: '/v1/messages',
+    body: {model: 'm', max_tokens: 50, stream: true, messages: [{role: 'user', content: 'hi'}]},
+  },
+  {
+    protocol: 'gemini',
+    path: '/v1beta/models/m:streamGenerateContent?alt=sse',
+    body: {contents: [{role: 'user', parts: [{text: 'hi'}]}]},
+  },
 ] as const
 
 describe('an upstream cut mid-stream', () => {
@@ -35,7 +64,10 @@ describe('an upstream cut mid-stream', () => {
           expect(events.some((e) => e.data === '[DONE]')).toBe(false)
         } else if (client.protocol === 'anthropic') {
           expect(last.event).toBe('error')
-          expect(JSON.parse(last.data)).toMatchObject({type: 'error', error: {type: expect.any(String), message: expect.any(String)}})
+          expect(JSON.parse(last.data)).toMatchObject({
+            type: 'error',
+            error: {type: expect.any(String), message: expect.any(String)},
+          })
         } else {
           expect(JSON.parse(last.data).error).toMatchObject({code: expect.any(Number), message: expect.any(String)})
         }
@@ -49,7 +81,11 @@ describe('an upstream cut mid-stream', () => {
 
 describe('a client that goes away', () => {
   it('aborts the upstream request', async () => {
-    const slow = await startOpenAIFake({name: 'slow', paceMs: 50, script: {fallback: {kind: 'reply', reply: longReply}}})
+    const slow = await startOpenAIFake({
+      name: 'slow',
+      paceMs: 50,
+      script: {fallback: {kind: 'reply', reply: longReply}},
+    })
     h.fakes = [slow]
     h.proxy = await startTestProxy({'openai-custom': [openaiInstance(slow, 'slow')]})
     const controller = new AbortController()
@@ -70,7 +106,15 @@ describe('a client that goes away', () => {
   })
 
   it('streams pass through byte for byte when protocols match', async () => {
-    const fake = await startAnthropicFake({name: 'an', script: {fallback: {kind: 'reply', reply: {text: 'héllo wörld 👋', thinking: {text: 'hmm', signature: 'sig'}, chunkSize: 2}}}})
+    const fake = await startAnthropicFake({
+      name: 'an',
+      script: {
+        fallback: {
+          kind: 'reply',
+          reply: {text: 'héllo wörld 👋', thinking: {text: 'hmm', signature: 'sig'}, chunkSize: 2},
+        },
+      },
+    })
     h.fakes = [fake]
     h.proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]})
     const body = {model: 'm', max_tokens: 50, stream: true, messages: [{role: 'user', content: 'hi'}]}

@@ -1,6 +1,13 @@
 import {describe, expect, it} from 'vitest'
 import {startAnthropicFake, startOpenAIFake, type FakeUpstream, type ReplySpec} from '../fakes/index.js'
-import {TIME, WEATHER, anthropicToolConversation, geminiToolConversation, openaiToolConversation, type ToolConversation} from '../helpers/conversations.js'
+import {
+  TIME,
+  WEATHER,
+  anthropicToolConversation,
+  geminiToolConversation,
+  openaiToolConversation,
+  type ToolConversation,
+} from '../helpers/conversations.js'
 import {claudeInstance, openaiInstance, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
 /** Step one of every conversation: text, then two parallel tool calls. Step two: the fake echoes the results. */
@@ -17,10 +24,17 @@ const CALLS: ReplySpec = {
 let fake: FakeUpstream | undefined
 const h = useProxyHarness()
 
-
 const UPSTREAMS = [
-  {type: 'openai-custom', start: () => startOpenAIFake({name: 'up', script: {queue: [{kind: 'reply', reply: CALLS}]}}), instance: openaiInstance},
-  {type: 'claude-custom', start: () => startAnthropicFake({name: 'up', script: {queue: [{kind: 'reply', reply: CALLS}]}}), instance: claudeInstance},
+  {
+    type: 'openai-custom',
+    start: () => startOpenAIFake({name: 'up', script: {queue: [{kind: 'reply', reply: CALLS}]}}),
+    instance: openaiInstance,
+  },
+  {
+    type: 'claude-custom',
+    start: () => startAnthropicFake({name: 'up', script: {queue: [{kind: 'reply', reply: CALLS}]}}),
+    instance: claudeInstance,
+  },
 ] as const
 
 async function conversation(upstream: (typeof UPSTREAMS)[number], stream: boolean): Promise<ToolConversation> {
@@ -45,13 +59,24 @@ describe.each(UPSTREAMS)('two parallel tool calls, then the answer, against $typ
     it(`openai SDK, ${stream ? 'streaming' : 'non-streaming'}`, async () => {
       const {ids} = await openaiToolConversation(await conversation(upstream, stream))
       // Ids travel unchanged: the upstream sees the ids it issued, or the client's own, on the way back.
-      if (upstream.type === 'openai-custom') expect(fake!.requests[1]!.body.messages[1].tool_calls.map((c: {id: string}) => c.id)).toEqual(ids)
-      else expect(fake!.requests[1]!.body.messages[1].content.filter((b: {type: string}) => b.type === 'tool_use').map((b: {id: string}) => b.id)).toEqual(ids)
+      if (upstream.type === 'openai-custom')
+        expect(fake!.requests[1]!.body.messages[1].tool_calls.map((c: {id: string}) => c.id)).toEqual(ids)
+      else
+        expect(
+          fake!.requests[1]!.body.messages[1].content.filter((b: {type: string}) => b.type === 'tool_use').map(
+            (b: {id: string}) => b.id,
+          ),
+        ).toEqual(ids)
     })
 
     it(`anthropic SDK, ${stream ? 'streaming' : 'non-streaming'}`, async () => {
       const {ids} = await anthropicToolConversation(await conversation(upstream, stream))
-      if (upstream.type === 'claude-custom') expect(fake!.requests[1]!.body.messages[1].content.filter((b: {type: string}) => b.type === 'tool_use').map((b: {id: string}) => b.id)).toEqual(ids)
+      if (upstream.type === 'claude-custom')
+        expect(
+          fake!.requests[1]!.body.messages[1].content.filter((b: {type: string}) => b.type === 'tool_use').map(
+            (b: {id: string}) => b.id,
+          ),
+        ).toEqual(ids)
       else expect(fake!.requests[1]!.body.messages.at(-1).tool_call_id).toBe(ids[1])
     })
 

@@ -52,12 +52,23 @@ An existing credential file is replaced only after a confirmation in a terminal,
     output: Flags.string({char: 'o', description: "credential file to write (default: the vendor tool's own file)"}),
     force: Flags.boolean({char: 'f', description: 'replace an existing credential file without asking'}),
     'no-browser': Flags.boolean({description: 'do not open a browser; only print the URL (for SSH sessions)'}),
-    'add-to-pool': Flags.boolean({description: 'add the account to the pool, or update the instance that uses this credential file'}),
-    port: Flags.integer({description: 'gemini: port of the 127.0.0.1 listener for the browser redirect (default: a free port)', min: 1, max: 65_535}),
+    'add-to-pool': Flags.boolean({
+      description: 'add the account to the pool, or update the instance that uses this credential file',
+    }),
+    port: Flags.integer({
+      description: 'gemini: port of the 127.0.0.1 listener for the browser redirect (default: a free port)',
+      min: 1,
+      max: 65_535,
+    }),
     'project-id': Flags.string({description: 'gemini: Google Cloud project to use instead of discovering it'}),
-    method: Flags.string({description: 'kiro: how to sign in (default builder-id)', options: ['builder-id', 'google', 'github']}),
+    method: Flags.string({
+      description: 'kiro: how to sign in (default builder-id)',
+      options: ['builder-id', 'google', 'github'],
+    }),
     region: Flags.string({description: `kiro: AWS region of the account (default ${KIRO_DEFAULT_REGION})`}),
-    'start-url': Flags.string({description: 'kiro builder-id: IAM Identity Center start URL (default: AWS Builder ID)'}),
+    'start-url': Flags.string({
+      description: 'kiro builder-id: IAM Identity Center start URL (default: AWS Builder ID)',
+    }),
   }
 
   async run() {
@@ -96,12 +107,22 @@ An existing credential file is replaced only after a confirmation in a terminal,
         region: this.flags.region,
         startUrl: this.flags['start-url'],
       }
-      const {login, projectId, pool} = await runLogin(plan, ctx, (pending, pasteRequired) => waitForRedirect(pending, screen, pasteRequired))
+      const {login, projectId, pool} = await runLogin(plan, ctx, (pending, pasteRequired) =>
+        waitForRedirect(pending, screen, pasteRequired),
+      )
       done = `Signed in to ${LABEL[provider]}${login.account ? ` as ${escapeControls(login.account)}` : ''}`
-      const poolText = pool ? `; ${pool.created ? 'added to' : 'updated in'} ${store!.file} as ${POOL_TYPE[provider]} ${pool.uuid}` : ''
+      const poolText = pool
+        ? `; ${pool.created ? 'added to' : 'updated in'} ${store!.file} as ${POOL_TYPE[provider]} ${pool.uuid}`
+        : ''
       outcome = {
         summary: `${done}: wrote ${file} (token valid until ${login.expiresAt.toISOString()})${projectId ? `, project ${projectId}` : ''}${poolText}.`,
-        payload: {provider, credsFile: file, expiresAt: login.expiresAt.toISOString(), account: login.account, poolUuid: pool?.uuid ?? null},
+        payload: {
+          provider,
+          credsFile: file,
+          expiresAt: login.expiresAt.toISOString(),
+          account: login.account,
+          poolUuid: pool?.uuid ?? null,
+        },
       }
     } finally {
       stopWatching()
@@ -135,7 +156,8 @@ An existing credential file is replaced only after a confirmation in a terminal,
       if (this.flags.method !== undefined && this.flags.method !== 'builder-id') {
         throw new UsageError('--start-url is only for --method builder-id.', {code: 'conflicting_flags'})
       }
-      if (!/^https?:\/\/[^\s/]+/.test(startUrl)) throw new UsageError(`--start-url "${startUrl}" is not an http(s) URL.`, {code: 'invalid_url'})
+      if (!/^https?:\/\/[^\s/]+/.test(startUrl))
+        throw new UsageError(`--start-url "${startUrl}" is not an http(s) URL.`, {code: 'invalid_url'})
     }
   }
 
@@ -149,15 +171,25 @@ An existing credential file is replaced only after a confirmation in a terminal,
       })
     }
     const what = provider === 'kiro' && file === defaultCredentialPath('kiro') ? 'the Kiro IDE login' : 'a login'
-    if (!(await confirm(`${file} already holds ${what}. Replace it?`))) throw new CancelledError(`Nothing was changed; ${file} is as it was.`)
+    if (!(await confirm(`${file} already holds ${what}. Replace it?`)))
+      throw new CancelledError(`Nothing was changed; ${file} is as it was.`)
   }
 }
 
 /** Feeds pasted lines to the login; when a paste is the only way in, the end of input ends the login. */
-function waitForRedirect(pending: PendingLogin, screen: LoginScreenHandle, pasteRequired: boolean): Promise<LoginResult> {
+function waitForRedirect(
+  pending: PendingLogin,
+  screen: LoginScreenHandle,
+  pasteRequired: boolean,
+): Promise<LoginResult> {
   return new Promise((resolve, reject) => {
     const inputEnded = () =>
-      reject(new UsageError('The input ended before the link was pasted.', {code: 'missing_input', suggestions: ['Paste the kiro:// link on stdin.']}))
+      reject(
+        new UsageError('The input ended before the link was pasted.', {
+          code: 'missing_input',
+          suggestions: ['Paste the kiro:// link on stdin.'],
+        }),
+      )
     screen.acceptPaste((line) => pending.submitRedirectUrl(line), pasteRequired ? inputEnded : undefined)
     pending.result.then(resolve, reject)
   })

@@ -5,7 +5,8 @@ import {maskSecret} from '../../core/secrets.js'
 
 export default class ConfigGet extends BaseCommand<typeof ConfigGet> {
   static override summary = 'Print one user setting'
-  static override description = 'Prints the stored value of a setting (secrets masked); nothing and exit 1 when it is not set.'
+  static override description =
+    'Prints the stored value of a setting (secrets masked); nothing and exit 1 when it is not set.'
   static override examples = ['<%= config.bin %> config get poolsFile', '<%= config.bin %> config get port --json']
   static override enableJsonFlag = true
   static override args = {key: Args.string({description: 'setting name', required: true})}

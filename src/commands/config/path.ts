@@ -2,7 +2,8 @@ import {BaseCommand} from '../../base-command.js'
 
 export default class ConfigPath extends BaseCommand<typeof ConfigPath> {
   static override summary = 'Show where settings and the pool file are read from'
-  static override description = 'Prints the user settings file and the provider_pools.json that commands would use here, with the layer that chose it.'
+  static override description =
+    'Prints the user settings file and the provider_pools.json that commands would use here, with the layer that chose it.'
   static override examples = ['<%= config.bin %> config path', '<%= config.bin %> config path --json']
   static override enableJsonFlag = true
 

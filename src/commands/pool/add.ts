@@ -25,9 +25,14 @@ Key types take --key; keep keys out of your shell history with --key - (read fro
     type: Args.string({description: 'provider type', required: true}),
   }
   static override flags = {
-    key: Flags.string({description: 'API key (openai-custom, claude-custom); "-" reads it from stdin', env: 'AICLIENT_KEY'}),
+    key: Flags.string({
+      description: 'API key (openai-custom, claude-custom); "-" reads it from stdin',
+      env: 'AICLIENT_KEY',
+    }),
     'base-url': Flags.string({description: 'upstream base URL (default per type; openai-custom includes /v1)'}),
-    'creds-file': Flags.string({description: 'OAuth credential file (gemini-cli-oauth, claude-kiro-oauth, openai-qwen-oauth)'}),
+    'creds-file': Flags.string({
+      description: 'OAuth credential file (gemini-cli-oauth, claude-kiro-oauth, openai-qwen-oauth)',
+    }),
     'project-id': Flags.string({description: 'Google Cloud project for gemini-cli-oauth (discovered when omitted)'}),
     name: Flags.string({description: 'a name to refer to the instance by (stored as customName)'}),
     'check-model': Flags.string({description: 'model used by health checks (stored as checkModelName)'}),
@@ -39,7 +44,8 @@ Key types take --key; keep keys out of your shell history with --key - (read fro
     const type = parseProviderType(this.args.type)
     let key = this.flags.key
     if (key === '-') {
-      if (process.stdin.isTTY) throw new UsageError('--key - reads the key from stdin, but stdin is a terminal. Pipe the key in.')
+      if (process.stdin.isTTY)
+        throw new UsageError('--key - reads the key from stdin, but stdin is a terminal. Pipe the key in.')
       key = (await readStdin(MAX_KEY_BYTES, 'an API key')).replace(/\r?\n$/, '')
       if (!key) throw new UsageError('--key - read an empty key from stdin.', {code: 'missing_flag'})
     }

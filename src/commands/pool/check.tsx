@@ -28,7 +28,9 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
   ]
   static override enableJsonFlag = true
   static override strict = false
-  static override args = {instance: Args.string({description: 'uuid, uuid prefix or name (several allowed; default: all)'})}
+  static override args = {
+    instance: Args.string({description: 'uuid, uuid prefix or name (several allowed; default: all)'}),
+  }
   static override flags = {
     type: Flags.string({description: 'only instances of this provider type'}),
     timeout: Flags.string({description: 'per-instance deadline (15s, 1500ms, 1m)', default: '15s'}),
@@ -40,14 +42,22 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
   async run(): Promise<CheckEntry[]> {
     const type = this.flags.type === undefined ? undefined : parseProviderType(this.flags.type)
     const timeoutMs = parseDuration(this.flags.timeout)
-    if (!timeoutMs) throw new UsageError(`--timeout "${this.flags.timeout}" is not a duration such as 15s, 1500ms or 1m.`, {code: 'bad_flag'})
+    if (!timeoutMs)
+      throw new UsageError(`--timeout "${this.flags.timeout}" is not a duration such as 15s, 1500ms or 1m.`, {
+        code: 'bad_flag',
+      })
     const config = (await this.configJson()).values
     const store = await this.poolStore()
     const refs = this.positionals
-    const dispatchers = new Dispatchers({connectMs: Math.min(timeoutMs, 10_000), headersMs: timeoutMs, idleMs: timeoutMs})
+    const dispatchers = new Dispatchers({
+      connectMs: Math.min(timeoutMs, 10_000),
+      headersMs: timeoutMs,
+      idleMs: timeoutMs,
+    })
     const live = this.canRenderLive()
     const progress = live ? liveProgress() : undefined
-    const label = (i: {type: ProviderType; name: string | null; uuid: string}) => `${i.type} ${shortUuid(i.uuid)}${i.name ? ` ${i.name}` : ''}`
+    const label = (i: {type: ProviderType; name: string | null; uuid: string}) =>
+      `${i.type} ${shortUuid(i.uuid)}${i.name ? ` ${i.name}` : ''}`
     // Ctrl-C, SIGTERM or a closed terminal stop the check but keep what it found: probes spend quota.
     const cancel = new AbortController()
     const stopWatching = onTermination(() => cancel.abort())
@@ -65,7 +75,10 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
         onStart: (instance) => progress?.start(instance, label(instance)),
         onResult: (entry, instance) => {
           if (progress) progress.finish(instance, entry, label(entry))
-          else if (!this.jsonEnabled()) this.log(`${STATE_STYLE[entry.state].symbol} ${escapeControls(label(entry))} ${verdict(entry)}${entry.error ? dim(` — ${escapeControls(entry.error)}`) : ''}`)
+          else if (!this.jsonEnabled())
+            this.log(
+              `${STATE_STYLE[entry.state].symbol} ${escapeControls(label(entry))} ${verdict(entry)}${entry.error ? dim(` — ${escapeControls(entry.error)}`) : ''}`,
+            )
         },
       })
     } finally {
@@ -115,7 +128,11 @@ function summaryTable(entries: CheckEntry[]): string {
       {header: 'TYPE', value: (e) => e.type},
       {header: 'NAME', value: (e) => e.name ?? '-', flexible: true},
       {header: 'UUID', value: (e) => shortUuid(e.uuid)},
-      {header: 'STATE', value: (e) => `${STATE_STYLE[e.state].symbol} ${e.state}${e.reason ? `: ${e.reason}` : ''}`, color: (e, text) => STATE_STYLE[e.state].paint(text)},
+      {
+        header: 'STATE',
+        value: (e) => `${STATE_STYLE[e.state].symbol} ${e.state}${e.reason ? `: ${e.reason}` : ''}`,
+        color: (e, text) => STATE_STYLE[e.state].paint(text),
+      },
       {header: 'STATUS', value: (e) => (e.status === null ? '-' : String(e.status))},
       {header: 'LATENCY', value: (e) => (e.latencyMs === null ? '-' : `${e.latencyMs}ms`)},
       {header: 'MODEL', value: (e) => e.model ?? '-'},

@@ -31,13 +31,18 @@ export default class PoolDoctor extends BaseCommand<typeof PoolDoctor> {
 
   private report(file: string, exists: boolean, fixed: UuidFix[], problems: PoolProblem[]): void {
     for (const fix of fixed) {
-      this.log(`Fixed ${fix.path}: ${fix.was === null ? 'it had no uuid' : `it repeated ${fix.was}`}; it is now ${fix.uuid}.`)
+      this.log(
+        `Fixed ${fix.path}: ${fix.was === null ? 'it had no uuid' : `it repeated ${fix.was}`}; it is now ${fix.uuid}.`,
+      )
     }
     if (!exists) return this.log(`${file} does not exist; there is nothing to check.`)
     if (problems.length === 0) return this.log(`${file}: no problems found.`)
     this.log(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:`)
     for (const p of problems) this.log(`  ${p.path}: ${p.problem}${p.fixable ? ' (--fix repairs this)' : ''}`)
     const fixable = problems.filter((p) => p.fixable).length
-    if (fixable > 0) this.log(`Run \`${this.config.bin} pool doctor --fix\` to repair ${fixable === problems.length ? (fixable === 1 ? 'it' : 'them') : `${fixable} of them`}.`)
+    if (fixable > 0)
+      this.log(
+        `Run \`${this.config.bin} pool doctor --fix\` to repair ${fixable === problems.length ? (fixable === 1 ? 'it' : 'them') : `${fixable} of them`}.`,
+      )
   }
 }

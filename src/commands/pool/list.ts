@@ -17,7 +17,7 @@ export default class PoolList extends BaseCommand<typeof PoolList> {
   static override examples = [
     '<%= config.bin %> pool list',
     '<%= config.bin %> pool list --type claude-custom',
-    "<%= config.bin %> pool list --json | jq '.[] | select(.state != \"healthy\") | .uuid'",
+    '<%= config.bin %> pool list --json | jq \'.[] | select(.state != "healthy") | .uuid\'',
   ]
   static override enableJsonFlag = true
   static override flags = {
@@ -38,11 +38,21 @@ export default class PoolList extends BaseCommand<typeof PoolList> {
         this.log(renderInstances(instances, tokens, now, process.stdout.columns ?? 120))
       }
     }
-    return instances.map((i, n) => ({type: i.type, state: persistedState(i, now), ...(tokens[n] ? {token: tokens[n]} : {}), ...maskSecrets(i.raw)}))
+    return instances.map((i, n) => ({
+      type: i.type,
+      state: persistedState(i, now),
+      ...(tokens[n] ? {token: tokens[n]} : {}),
+      ...maskSecrets(i.raw),
+    }))
   }
 }
 
-function renderInstances(instances: PoolInstance[], tokens: Array<TokenSummary | null>, now: number, width: number): string {
+function renderInstances(
+  instances: PoolInstance[],
+  tokens: Array<TokenSummary | null>,
+  now: number,
+  width: number,
+): string {
   const tokenOf = new Map(instances.map((instance, n) => [instance, tokens[n]]))
   const tokenColumn = tokens.some((t) => t !== null)
   return renderTable(
@@ -65,15 +75,24 @@ function renderInstances(instances: PoolInstance[], tokens: Array<TokenSummary |
       {header: 'LAST USED', value: (i) => relativeTime(i.lastUsed, now)},
       {
         header: 'LAST ERROR',
-        value: (i) => (i.lastErrorTime ? `${relativeTime(i.lastErrorTime, now)}${i.lastErrorReason ? ` (${i.lastErrorReason})` : ''}` : '-'),
+        value: (i) =>
+          i.lastErrorTime
+            ? `${relativeTime(i.lastErrorTime, now)}${i.lastErrorReason ? ` (${i.lastErrorReason})` : ''}`
+            : '-',
         color: (_i, text) => dim(text),
         flexible: true,
       },
       ...(tokenColumn
-        ? [{header: 'TOKEN', value: (i: PoolInstance) => {
-            const token = tokenOf.get(i)
-            return token ? describeToken(token, now) : '-'
-          }, flexible: true}]
+        ? [
+            {
+              header: 'TOKEN',
+              value: (i: PoolInstance) => {
+                const token = tokenOf.get(i)
+                return token ? describeToken(token, now) : '-'
+              },
+              flexible: true,
+            },
+          ]
         : []),
     ],
     width,

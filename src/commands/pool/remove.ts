@@ -22,10 +22,14 @@ export default class PoolRemove extends BaseCommand<typeof PoolRemove> {
     const store = await this.poolStore()
     if (!this.flags.force) {
       if (!this.interactive() || this.jsonEnabled()) {
-        throw new UsageError('Refusing to remove an instance without confirmation: no terminal to ask on. Re-run with --force.', {code: 'needs_force'})
+        throw new UsageError(
+          'Refusing to remove an instance without confirmation: no terminal to ask on. Re-run with --force.',
+          {code: 'needs_force'},
+        )
       }
       const target = await resolveInstance(store, this.args.instance, type)
-      if (!(await confirm(`Remove ${describeInstance(target)} from ${store.file}?`))) throw new CancelledError('Nothing was removed.')
+      if (!(await confirm(`Remove ${describeInstance(target)} from ${store.file}?`)))
+        throw new CancelledError('Nothing was removed.')
     }
     const [removed] = await removeInstance(store, this.args.instance, type)
     this.log(`Removed ${describeInstance(removed!)}.`)

@@ -27,9 +27,16 @@ export function collectStream(events: readonly IRStreamEvent[], model: string): 
         break
       case 'block_start':
         if (event.kind === 'text') blocks.set(event.index, {type: 'text', text: ''})
-        else if (event.kind === 'thinking') blocks.set(event.index, {type: 'thinking', text: '', ...(event.signature ? {signature: event.signature} : {})})
-        else if (event.kind === 'redacted_thinking') blocks.set(event.index, {type: 'redacted_thinking', data: event.data ?? ''})
-        else blocks.set(event.index, {type: 'tool_call', id: event.id ?? '', name: event.name ?? '', input: {}, json: ''})
+        else if (event.kind === 'thinking')
+          blocks.set(event.index, {
+            type: 'thinking',
+            text: '',
+            ...(event.signature ? {signature: event.signature} : {}),
+          })
+        else if (event.kind === 'redacted_thinking')
+          blocks.set(event.index, {type: 'redacted_thinking', data: event.data ?? ''})
+        else
+          blocks.set(event.index, {type: 'tool_call', id: event.id ?? '', name: event.name ?? '', input: {}, json: ''})
         break
       case 'text_delta':
       case 'thinking_delta': {
@@ -65,5 +72,12 @@ export function collectStream(events: readonly IRStreamEvent[], model: string): 
       const {json, ...call} = block
       return {...call, input: json ? (JSON.parse(json) as Record<string, unknown>) : {}}
     })
-  return {...(id ? {id} : {}), model, content, stopReason: end.stopReason, ...(end.stopSequence ? {stopSequence: end.stopSequence} : {}), usage}
+  return {
+    ...(id ? {id} : {}),
+    model,
+    content,
+    stopReason: end.stopReason,
+    ...(end.stopSequence ? {stopSequence: end.stopSequence} : {}),
+    usage,
+  }
 }

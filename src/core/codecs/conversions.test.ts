@@ -114,7 +114,10 @@ describe('response details', () => {
       {
         id: 'msg',
         model: 'm',
-        content: [{type: 'server_tool_use', id: 's', name: 'web_search', input: {}}, {type: 'text', text: 'a'}],
+        content: [
+          {type: 'server_tool_use', id: 's', name: 'web_search', input: {}},
+          {type: 'text', text: 'a'},
+        ],
         stop_reason: 'end_turn',
         usage: {input_tokens: 1, output_tokens: 1},
       },

@@ -12,8 +12,7 @@ export interface IRText {
 }
 
 export type IRImageSource =
-  | {kind: 'base64'; mediaType: string; data: string}
-  | {kind: 'url'; url: string; mediaType?: string}
+  {kind: 'base64'; mediaType: string; data: string} | {kind: 'url'; url: string; mediaType?: string}
 
 export interface IRImage {
   type: 'image'
@@ -69,14 +68,10 @@ export type IREffort = 'minimal' | 'low' | 'medium' | 'high'
 
 // `auto` = thinking on with a budget the model picks (Gemini -1, Anthropic adaptive without an effort).
 export type IRThinkingConfig =
-  | {type: 'off'}
-  | {type: 'auto'}
-  | {type: 'budget'; budgetTokens: number}
-  | {type: 'effort'; effort: IREffort}
+  {type: 'off'} | {type: 'auto'} | {type: 'budget'; budgetTokens: number} | {type: 'effort'; effort: IREffort}
 
 export type IRResponseFormat =
-  | {type: 'json'}
-  | {type: 'json_schema'; schema: Record<string, unknown>; name?: string; strict?: boolean}
+  {type: 'json'} | {type: 'json_schema'; schema: Record<string, unknown>; name?: string; strict?: boolean}
 
 export interface IRRequest {
   model: string
@@ -128,14 +123,7 @@ export interface IRResponse {
 export type IRBlockKind = 'text' | 'thinking' | 'redacted_thinking' | 'tool_call'
 
 export type IRErrorKind =
-  | 'invalid_request'
-  | 'authentication'
-  | 'permission'
-  | 'not_found'
-  | 'rate_limit'
-  | 'overloaded'
-  | 'timeout'
-  | 'server'
+  'invalid_request' | 'authentication' | 'permission' | 'not_found' | 'rate_limit' | 'overloaded' | 'timeout' | 'server'
 
 // A decoded stream always follows one grammar: message_start, then blocks with contiguous indices from 0
 // (block_start, deltas, block_stop; one open at a time), then message_end. `error` may replace the rest.

@@ -31,7 +31,9 @@ export function createOpenAIStreamDecoder(opts: StreamDecoderOptions = {}): Stre
     seq.start(asString(chunk.id), asString(chunk.model))
     // Usage may come in its own `choices: []` chunk (include_usage) or, with some servers, in the last choice chunk.
     if (isObject(chunk.usage)) usage = decodeOpenAIUsage(chunk.usage)
-    const choice = asArray(chunk.choices).map(asObject).find((entry) => (asNumber(entry.index) ?? 0) === 0)
+    const choice = asArray(chunk.choices)
+      .map(asObject)
+      .find((entry) => (asNumber(entry.index) ?? 0) === 0)
     if (choice) onChoice(choice)
     else if (finish !== undefined && usage !== undefined) complete()
   }

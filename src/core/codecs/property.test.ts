@@ -1,5 +1,11 @@
 import {describe, expect, it} from 'vitest'
-import {arbitraryRequest, arbitraryResponse, Gen, seeded, streamEvents} from '../../../test/fixtures/codecs/arbitrary.js'
+import {
+  arbitraryRequest,
+  arbitraryResponse,
+  Gen,
+  seeded,
+  streamEvents,
+} from '../../../test/fixtures/codecs/arbitrary.js'
 import {streamProblems} from '../../../test/fixtures/codecs/validate-stream.js'
 import {codecs} from './index.js'
 import type {IRResponse, IRResponseBlock, IRStreamEvent} from './ir.js'

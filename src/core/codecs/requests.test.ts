@@ -228,8 +228,20 @@ describe('conversation shape', () => {
       ],
     }
     expect(convert('openai', 'anthropic', body).out.messages).toEqual([
-      {role: 'user', content: [{type: 'text', text: 'a'}, {type: 'text', text: 'b'}]},
-      {role: 'assistant', content: [{type: 'text', text: 'c'}, {type: 'text', text: 'd'}]},
+      {
+        role: 'user',
+        content: [
+          {type: 'text', text: 'a'},
+          {type: 'text', text: 'b'},
+        ],
+      },
+      {
+        role: 'assistant',
+        content: [
+          {type: 'text', text: 'c'},
+          {type: 'text', text: 'd'},
+        ],
+      },
     ])
     expect(convert('openai', 'gemini', body).out.contents).toEqual([
       {role: 'user', parts: [{text: 'a'}, {text: 'b'}]},
@@ -288,7 +300,10 @@ describe('conversation shape', () => {
       max_tokens: 5,
       messages: [
         {role: 'assistant', content: [{type: 'tool_use', id: 'toolu_1', name: 'f', input: {}}]},
-        user([{type: 'text', text: 'note'}, {type: 'tool_result', tool_use_id: 'toolu_1', content: 'r'}]),
+        user([
+          {type: 'text', text: 'note'},
+          {type: 'tool_result', tool_use_id: 'toolu_1', content: 'r'},
+        ]),
       ],
     }
     const {out} = convert('anthropic', 'anthropic', body)

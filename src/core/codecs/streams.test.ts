@@ -42,7 +42,12 @@ describe('stream conversions', () => {
         const whole = decodeStream(protocol, [data])
         expect(whole.at(-1)?.type).toBe('message_end')
         for (let cut = 0; cut <= data.length; cut++) expect(decodeStream(protocol, cutAt(data, cut))).toEqual(whole)
-        expect(decodeStream(protocol, Array.from(data, (byte) => Uint8Array.of(byte)))).toEqual(whole)
+        expect(
+          decodeStream(
+            protocol,
+            Array.from(data, (byte) => Uint8Array.of(byte)),
+          ),
+        ).toEqual(whole)
       })
     })
   }
@@ -58,7 +63,10 @@ describe('stream conversions', () => {
 
 describe('stream cost', () => {
   it.each(protocols)('%s: encoding and decoding 10000 fragments in small reads stays fast (linear)', (protocol) => {
-    const events: IRStreamEvent[] = [{type: 'message_start', id: 'r'}, {type: 'block_start', index: 0, kind: 'text'}]
+    const events: IRStreamEvent[] = [
+      {type: 'message_start', id: 'r'},
+      {type: 'block_start', index: 0, kind: 'text'},
+    ]
     for (let i = 0; i < 10_000; i++) events.push({type: 'text_delta', index: 0, text: `${i % 10}é`})
     events.push({type: 'block_stop', index: 0}, {type: 'message_end', stopReason: 'end_turn'})
     const started = performance.now()

@@ -35,7 +35,8 @@ export async function loadConfigJson(explicit: string | undefined, cwd = process
   try {
     text = await readRegularFile(file, MAX_CONFIG_FILE_BYTES)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined) return {file: null, chosen: false, values: {}}
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined)
+      return {file: null, chosen: false, values: {}}
     throw new AppError(`Cannot read the config file ${file}: ${describeFsError(error)}.`, {code: 'bad_config'})
   }
   const values = parseJsonFile(text, file)

@@ -28,14 +28,16 @@ export const SETTING_SPECS: Record<keyof Settings, SettingSpec> = {
     description: 'port `serve` listens on',
     parse: (v) => {
       const port = Number(v)
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`port must be a whole number from 0 to 65535, not "${v}".`)
+      if (!Number.isInteger(port) || port < 0 || port > 65_535)
+        throw new UsageError(`port must be a whole number from 0 to 65535, not "${v}".`)
       return port
     },
   },
   modelProvider: {
     description: 'default provider type for requests that do not choose one',
     parse: (v) => {
-      if (!(PROVIDER_TYPES as readonly string[]).includes(v)) throw new UsageError(`Unknown provider type "${v}". Valid types: ${PROVIDER_TYPES.join(', ')}.`)
+      if (!(PROVIDER_TYPES as readonly string[]).includes(v))
+        throw new UsageError(`Unknown provider type "${v}". Valid types: ${PROVIDER_TYPES.join(', ')}.`)
       return v
     },
   },
@@ -61,7 +63,12 @@ export class SettingsStore {
 
   constructor(configDir: string) {
     // conf writes atomically; 0600 because the API key may live here.
-    this.conf = new Conf<Settings>({projectName: 'aiclient', cwd: configDir, configName: 'settings', configFileMode: 0o600})
+    this.conf = new Conf<Settings>({
+      projectName: 'aiclient',
+      cwd: configDir,
+      configName: 'settings',
+      configFileMode: 0o600,
+    })
   }
 
   get path(): string {

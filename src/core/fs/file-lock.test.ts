@@ -37,7 +37,10 @@ describe('withFileLock', () => {
   it('takes over at once a fresh lock left by a process that has died', async () => {
     await writeFile(`${file}.lock`, `${deadPid()}:${Date.now()}:0.5`)
     const started = Date.now()
-    const result = await withFileLock(file, async () => readFile(`${file}.lock`, 'utf8'), {timeoutMs: 5_000, staleMs: 60_000})
+    const result = await withFileLock(file, async () => readFile(`${file}.lock`, 'utf8'), {
+      timeoutMs: 5_000,
+      staleMs: 60_000,
+    })
     expect(result.startsWith(`${process.pid}:`)).toBe(true)
     expect(Date.now() - started).toBeLessThan(2_000)
   })
@@ -68,6 +71,8 @@ describe('withFileLock', () => {
     const old = new Date(Date.now() - 60_000)
     const {utimes} = await import('node:fs/promises')
     await utimes(`${file}.lock`, old, old)
-    await expect(withFileLock(file, async () => 'got it', {timeoutMs: 50, staleMs: 10_000, sleep: noWait})).resolves.toBe('got it')
+    await expect(
+      withFileLock(file, async () => 'got it', {timeoutMs: 50, staleMs: 10_000, sleep: noWait}),
+    ).resolves.toBe('got it')
   })
 })

@@ -34,7 +34,11 @@ export interface CheckOptions extends ProbeOptions {
 const CANCELLED = 'check cancelled'
 
 /** Which instances a check covers: the named ones, else those of the type, else all, in file order. */
-export function selectForCheck(instances: PoolInstance[], refs: string[] | undefined, type: ProviderType | undefined): PoolInstance[] {
+export function selectForCheck(
+  instances: PoolInstance[],
+  refs: string[] | undefined,
+  type: ProviderType | undefined,
+): PoolInstance[] {
   const pool = type ? instances.filter((i) => i.type === type) : instances
   if (!refs || refs.length === 0) return pool
   const chosen = new Map(refs.map((ref) => findInstance(pool, ref)).map((i) => [i.id, i]))
@@ -73,7 +77,11 @@ export async function runChecks(store: PoolStore, adapters: Adapters, options: C
       const instance = targets[index]!
       const adapter = adapters[instance.type]
       if (instance.isDisabled || !adapter) {
-        entries[index] = entryOf(instance, null, instance.isDisabled ? 'disabled' : `no probe for ${instance.type} in this version`)
+        entries[index] = entryOf(
+          instance,
+          null,
+          instance.isDisabled ? 'disabled' : `no probe for ${instance.type} in this version`,
+        )
       } else {
         options.onStart?.(instance)
         const probe = await probeInstance(adapter, instance, options).catch((error: unknown) => {
@@ -89,7 +97,8 @@ export async function runChecks(store: PoolStore, adapters: Adapters, options: C
   await Promise.all(Array.from({length: Math.max(1, Math.min(options.concurrency, targets.length))}, worker))
   // A cancelled check still records what it learnt; the instances it did not reach are reported as skipped.
   for (let i = 0; i < targets.length; i++) entries[i] ??= entryOf(targets[i]!, null, CANCELLED)
-  if (probes.size > 0) await store.update((doc) => recordProbes(doc, probes, now(), options.defaultCooldownMs ?? 30_000))
+  if (probes.size > 0)
+    await store.update((doc) => recordProbes(doc, probes, now(), options.defaultCooldownMs ?? 30_000))
   return entries
 }
 
@@ -114,7 +123,12 @@ export function applyProbe(raw: RawInstance, probe: ProbeResult, now: number, de
   raw.errorCount = (typeof raw.errorCount === 'number' ? raw.errorCount : 0) + 1
 }
 
-function recordProbes(doc: Record<string, unknown>, probes: Map<string, ProbeResult>, now: number, defaultCooldownMs: number): boolean {
+function recordProbes(
+  doc: Record<string, unknown>,
+  probes: Map<string, ProbeResult>,
+  now: number,
+  defaultCooldownMs: number,
+): boolean {
   const entries = entriesById(doc)
   for (const [id, probe] of probes) {
     const raw = entries.get(id)

@@ -15,7 +15,12 @@ export interface MonitorOptions {
   defaultModels?: Partial<Record<ProviderType, string>>
 }
 
-export const DEFAULT_MONITOR: MonitorOptions = {initialDelayMs: 30_000, maxDelayMs: 600_000, healthyIntervalMs: 0, timeoutMs: 15_000}
+export const DEFAULT_MONITOR: MonitorOptions = {
+  initialDelayMs: 30_000,
+  maxDelayMs: 600_000,
+  healthyIntervalMs: 0,
+  timeoutMs: 15_000,
+}
 
 interface Schedule {
   timer: NodeJS.Timeout
@@ -89,7 +94,8 @@ export class HealthMonitor {
   private record(live: LiveInstance, result: ProbeResult): void {
     this.state.probed(live, result.healthy, result.reason)
     if (result.healthy) return
-    if (result.state === 'cooling') this.state.cool(live, result.retryAfterMs ?? this.state.policy.defaultCooldownMs, result.reason ?? 'rate limited')
+    if (result.state === 'cooling')
+      this.state.cool(live, result.retryAfterMs ?? this.state.policy.defaultCooldownMs, result.reason ?? 'rate limited')
     else if (live.healthy) this.state.markUnhealthy(live, result.reason ?? 'probe failed')
   }
 

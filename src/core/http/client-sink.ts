@@ -33,7 +33,9 @@ export const SSE_HEADERS = {
  * Latin-1) and `decodeURIComponent` gives it back.
  */
 export function headerValue(text: string): string {
-  return text.replace(/[^\x20-\x24\x26-\x7e]+/g, (run) => Array.from(Buffer.from(run, 'utf8'), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''))
+  return text.replace(/[^\x20-\x24\x26-\x7e]+/g, (run) =>
+    Array.from(Buffer.from(run, 'utf8'), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  )
 }
 
 /** The sink over a `node:http` response. */

@@ -44,7 +44,11 @@ export class Dispatchers {
         pipelining: 1,
         keepAliveTimeout: 4_000,
       }
-      dispatcher = proxyUrl ? new ProxyAgent({uri: proxyUrl, ...options}) : hasProxyEnv() ? new EnvHttpProxyAgent(options) : new Agent(options)
+      dispatcher = proxyUrl
+        ? new ProxyAgent({uri: proxyUrl, ...options})
+        : hasProxyEnv()
+          ? new EnvHttpProxyAgent(options)
+          : new Agent(options)
       this.byProxy.set(key, dispatcher)
     }
     return dispatcher

@@ -15,16 +15,28 @@ export function checkCallbackUrl(input: string, expectedState: string): Callback
   try {
     url = new URL(input.trim())
   } catch {
-    return {ok: false, final: false, message: 'That is not a URL. Paste the whole address from the browser, starting with its scheme.'}
+    return {
+      ok: false,
+      final: false,
+      message: 'That is not a URL. Paste the whole address from the browser, starting with its scheme.',
+    }
   }
   const params = url.searchParams
   const keys = [...params.keys()]
   // RFC 6749 §3.1: no parameter twice. With two states or codes, which one a reader takes is anybody's guess.
   if (new Set(keys).size !== keys.length) {
-    return {ok: false, final: false, message: 'The redirect repeats a parameter, so it cannot be trusted; it was ignored.'}
+    return {
+      ok: false,
+      final: false,
+      message: 'The redirect repeats a parameter, so it cannot be trusted; it was ignored.',
+    }
   }
   if (params.get('state') !== expectedState) {
-    return {ok: false, final: false, message: 'The redirect does not belong to this login (state mismatch); it was ignored.'}
+    return {
+      ok: false,
+      final: false,
+      message: 'The redirect does not belong to this login (state mismatch); it was ignored.',
+    }
   }
   const error = params.get('error')
   if (error) {
@@ -62,7 +74,11 @@ export class CallbackWaiter {
     this.code.catch(() => {})
     const minutes = Math.round(timeoutMs / 60_000)
     const within = minutes >= 1 ? `${minutes} min` : `${Math.round(timeoutMs / 1000)} s`
-    this.timer = setTimeout(() => this.fail(new OAuthError(`No sign-in arrived within ${within}.`, 'oauth_timeout', ['Run the login again.'])), timeoutMs)
+    this.timer = setTimeout(
+      () =>
+        this.fail(new OAuthError(`No sign-in arrived within ${within}.`, 'oauth_timeout', ['Run the login again.'])),
+      timeoutMs,
+    )
     if (signal?.aborted) this.onAbort()
     signal?.addEventListener('abort', this.onAbort, {once: true})
   }
@@ -129,7 +145,8 @@ export async function startLoopback(options: LoopbackOptions): Promise<string> {
     }
     // The path is ours, so the URL is well formed; the query is judged by the waiter like a pasted URL.
     const check = waiter.submit(`http://${host}${target}`)
-    if (check.ok) page(res, 200, 'Signed in', 'aiclient received the sign-in. You can close this tab and return to the terminal.')
+    if (check.ok)
+      page(res, 200, 'Signed in', 'aiclient received the sign-in. You can close this tab and return to the terminal.')
     else page(res, 400, 'Sign-in not accepted', check.message)
   })
   await new Promise<void>((resolve, reject) => {
@@ -154,5 +171,7 @@ export async function startLoopback(options: LoopbackOptions): Promise<string> {
 function page(res: import('node:http').ServerResponse, status: number, title: string, text: string): void {
   const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
   res.writeHead(status, {'content-type': 'text/html; charset=utf-8', connection: 'close', 'cache-control': 'no-store'})
-  res.end(`<!doctype html><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1><p>${escape(text)}</p>\n`)
+  res.end(
+    `<!doctype html><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1><p>${escape(text)}</p>\n`,
+  )
 }

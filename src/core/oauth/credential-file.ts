@@ -36,7 +36,11 @@ export function lockBase(file: string): string {
  * through a symlink (say ~/.qwen/oauth_creds.json linked to a file kept elsewhere) every path to one account shares
  * one lock. `action` is given that target, to read and write.
  */
-export async function withCredentialLock<T>(file: string, action: (target: string) => Promise<T>, options?: LockOptions): Promise<T> {
+export async function withCredentialLock<T>(
+  file: string,
+  action: (target: string) => Promise<T>,
+  options?: LockOptions,
+): Promise<T> {
   const target = await resolveWriteTarget(file)
   return withFileLock(lockBase(target), () => action(target), options)
 }
@@ -57,9 +61,12 @@ export async function readCredentialJson(file: string): Promise<CredentialJson |
   const parsed = parseJson(text)
   if (!parsed.ok) {
     const {line, column, reason} = parsed.error
-    throw new AppError(`${file} is not valid JSON: at line ${line}, column ${column}, ${reason} (the content is not shown).`, {
-      code: 'bad_credentials_file',
-    })
+    throw new AppError(
+      `${file} is not valid JSON: at line ${line}, column ${column}, ${reason} (the content is not shown).`,
+      {
+        code: 'bad_credentials_file',
+      },
+    )
   }
   const value = parsed.value
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
@@ -97,7 +104,11 @@ export async function fileExists(file: string): Promise<boolean> {
  * A fresh login replaces every field the provider's format defines (stale ones from an earlier account included)
  * and keeps the fields it does not, which belong to other tools.
  */
-export function mergeLogin(existing: CredentialJson | null, fresh: CredentialJson, ownFields: readonly string[]): CredentialJson {
+export function mergeLogin(
+  existing: CredentialJson | null,
+  fresh: CredentialJson,
+  ownFields: readonly string[],
+): CredentialJson {
   const kept = Object.fromEntries(Object.entries(existing ?? {}).filter(([key]) => !ownFields.includes(key)))
   return {...kept, ...fresh}
 }

@@ -28,14 +28,23 @@ export function qwenPollRules(serverIntervalSeconds?: number): PollRules {
 
 /** RFC 8628 §3.5: the server's interval (5 s when absent), slow_down adds 5 s for the rest of the flow. */
 export function rfc8628PollRules(serverIntervalSeconds?: number): PollRules {
-  return {intervalMs: positive(serverIntervalSeconds) ? serverIntervalSeconds * 1000 : 5000, slowDown: (ms) => ms + 5000, resetOnPending: false}
+  return {
+    intervalMs: positive(serverIntervalSeconds) ? serverIntervalSeconds * 1000 : 5000,
+    slowDown: (ms) => ms + 5000,
+    resetOnPending: false,
+  }
 }
 
 /**
  * Polls the token endpoint until it answers with a token, fails, or the device code expires: poll, then wait the
  * interval the rules give for that answer. `poll` throws to stop (denied, expired, rejected).
  */
-export async function pollForToken<T>(poll: () => Promise<PollOutcome<T>>, rules: PollRules, expiresAt: number, ctx: FlowContext): Promise<T> {
+export async function pollForToken<T>(
+  poll: () => Promise<PollOutcome<T>>,
+  rules: PollRules,
+  expiresAt: number,
+  ctx: FlowContext,
+): Promise<T> {
   const sleep = ctx.sleep ?? realSleep
   const now = ctx.now ?? Date.now
   let interval = rules.intervalMs
@@ -46,7 +55,9 @@ export async function pollForToken<T>(poll: () => Promise<PollOutcome<T>>, rules
     if (outcome.kind === 'slow_down') interval = rules.slowDown(interval)
     else if (outcome.kind === 'pending' && rules.resetOnPending) interval = rules.intervalMs
     if (now() + interval >= expiresAt) {
-      throw new OAuthError('The device code expired before the login was approved.', 'oauth_expired', ['Run the login again and approve it in time.'])
+      throw new OAuthError('The device code expired before the login was approved.', 'oauth_expired', [
+        'Run the login again and approve it in time.',
+      ])
     }
     ctx.onEvent?.(
       outcome.kind === 'retry'

@@ -58,13 +58,17 @@ export const INSTANCE_ENDPOINT_KEYS = [
  * Resolves the endpoints: the instance's own field, else `AICLIENT_<KEY>`, else the default. The refresh URLs
  * follow an overridden auth service or SSO OIDC origin, so pointing one variable at a fake moves the whole flow.
  */
-export function resolveEndpoints(env: NodeJS.ProcessEnv = process.env, instance: Record<string, unknown> = {}): OAuthEndpoints {
+export function resolveEndpoints(
+  env: NodeJS.ProcessEnv = process.env,
+  instance: Record<string, unknown> = {},
+): OAuthEndpoints {
   const pick = (key: EndpointKey): string | undefined => {
     const own = (INSTANCE_ENDPOINT_KEYS as readonly string[]).includes(key) ? instance[key] : undefined
     if (typeof own === 'string' && own !== '') return trimSlash(own)
     const fromEnv = env[`AICLIENT_${key}`]
     if (fromEnv === undefined || fromEnv === '') return undefined
-    if (!isHttpUrl(fromEnv)) throw new UsageError(`AICLIENT_${key}="${fromEnv}" is not an http(s) URL.`, {code: 'invalid_url'})
+    if (!isHttpUrl(fromEnv))
+      throw new UsageError(`AICLIENT_${key}="${fromEnv}" is not an http(s) URL.`, {code: 'invalid_url'})
     return trimSlash(fromEnv)
   }
   const resolved: Record<string, string | null> = {}
@@ -73,7 +77,8 @@ export function resolveEndpoints(env: NodeJS.ProcessEnv = process.env, instance:
   const oidc = pick('AWS_SSO_OIDC_URL')
   return {
     ...(resolved as typeof DEFAULTS),
-    KIRO_REFRESH_URL: pick('KIRO_REFRESH_URL') ?? `${authService ?? 'https://prod.{region}.auth.desktop.kiro.dev'}/refreshToken`,
+    KIRO_REFRESH_URL:
+      pick('KIRO_REFRESH_URL') ?? `${authService ?? 'https://prod.{region}.auth.desktop.kiro.dev'}/refreshToken`,
     KIRO_REFRESH_IDC_URL: pick('KIRO_REFRESH_IDC_URL') ?? `${oidc ?? DEFAULTS.AWS_SSO_OIDC_URL}/token`,
   }
 }

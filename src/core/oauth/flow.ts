@@ -73,7 +73,10 @@ export function throwIfCancelled(signal?: AbortSignal): void {
 }
 
 /** Shows the URL first, then tries the browser: a machine without one must still be able to log in. */
-export async function offerUrl(ctx: FlowContext, event: Extract<LoginEvent, {type: 'authorize' | 'device_code'}>): Promise<void> {
+export async function offerUrl(
+  ctx: FlowContext,
+  event: Extract<LoginEvent, {type: 'authorize' | 'device_code'}>,
+): Promise<void> {
   ctx.onEvent?.(event)
   if (!ctx.openBrowser) return
   try {

@@ -30,7 +30,8 @@ export async function discoverGeminiProject(options: ProjectDiscoveryOptions): P
   const sleep = options.sleep ?? realSleep
   const now = options.now ?? Date.now
   const auth = {authorization: `Bearer ${options.accessToken}`}
-  const call = (method: string, body: unknown) => postJson(`${options.baseUrl}/v1internal:${method}`, body, httpOf(options), auth)
+  const call = (method: string, body: unknown) =>
+    postJson(`${options.baseUrl}/v1internal:${method}`, body, httpOf(options), auth)
   options.onEvent?.({type: 'step', message: 'Looking up the Code Assist project'})
   const loadReply = await call('loadCodeAssist', {metadata: METADATA})
   const load = objectOf(loadReply.json)
@@ -45,9 +46,11 @@ export async function discoverGeminiProject(options: ProjectDiscoveryOptions): P
   const tier = allowed.find((t) => t.isDefault === true) ?? {id: 'legacy-tier'}
   const tierId = typeof tier.id === 'string' ? tier.id : 'legacy-tier'
   if (tierId !== 'free-tier' && tier.userDefinedCloudaicompanionProject === true) {
-    throw new OAuthError(`The ${tierId} of this account needs a Google Cloud project, and none is set up yet.`, 'gemini_project_required', [
-      'Re-run with --project-id YOUR_PROJECT (the project your Code Assist licence belongs to).',
-    ])
+    throw new OAuthError(
+      `The ${tierId} of this account needs a Google Cloud project, and none is set up yet.`,
+      'gemini_project_required',
+      ['Re-run with --project-id YOUR_PROJECT (the project your Code Assist licence belongs to).'],
+    )
   }
   options.onEvent?.({type: 'step', message: `Onboarding the account (${tierId})`})
   const deadline = now() + (options.onboardTimeoutMs ?? 60_000)
@@ -82,7 +85,9 @@ function projectOf(value: unknown): string | undefined {
 }
 
 function failure(method: string, reply: HttpReply): OAuthError {
-  return new OAuthError(`Code Assist ${method} failed: ${serverSays(reply)}.`, 'gemini_project_failed', [NO_LICENCE_HINT])
+  return new OAuthError(`Code Assist ${method} failed: ${serverSays(reply)}.`, 'gemini_project_failed', [
+    NO_LICENCE_HINT,
+  ])
 }
 
 function noProject(load: Record<string, unknown>): OAuthError {

@@ -19,7 +19,14 @@ export const GEMINI_SCOPES = [
 export const GEMINI_CALLBACK_PATH = '/oauth2callback'
 
 /** google-auth-library `Credentials` as gemini-cli writes them; a login replaces these and keeps any others. */
-export const GEMINI_FIELDS = ['access_token', 'refresh_token', 'scope', 'token_type', 'id_token', 'expiry_date'] as const
+export const GEMINI_FIELDS = [
+  'access_token',
+  'refresh_token',
+  'scope',
+  'token_type',
+  'id_token',
+  'expiry_date',
+] as const
 
 export const GEMINI_NOTICE =
   'Gemini Code Assist now serves only Standard and Enterprise licences (the free and individual tiers stopped on 2026-06-18); ' +
@@ -42,7 +49,9 @@ export async function startGeminiLogin(options: GeminiLoginOptions): Promise<Pen
   const timeoutMs = options.timeoutMs ?? 5 * 60_000
   const state = randomState(32, 'hex')
   const pkce = createPkcePair()
-  const waiter = new CallbackWaiter(state, timeoutMs, options.signal, (message) => options.onEvent?.({type: 'callback_rejected', message}))
+  const waiter = new CallbackWaiter(state, timeoutMs, options.signal, (message) =>
+    options.onEvent?.({type: 'callback_rejected', message}),
+  )
   let redirectUri: string
   try {
     redirectUri = await startLoopback({port: options.port, path: GEMINI_CALLBACK_PATH, waiter})
@@ -93,9 +102,11 @@ export async function startGeminiLogin(options: GeminiLoginOptions): Promise<Pen
     const token = objectOf(reply.json)
     if (!isOk(reply) || typeof token?.access_token !== 'string') throw rejected('Google token exchange', reply)
     if (typeof token.refresh_token !== 'string' || token.refresh_token === '') {
-      throw new OAuthError('Google returned no refresh token, so the login could not be kept fresh.', 'oauth_no_refresh_token', [
-        'Remove the app\'s access at https://myaccount.google.com/permissions and log in again.',
-      ])
+      throw new OAuthError(
+        'Google returned no refresh token, so the login could not be kept fresh.',
+        'oauth_no_refresh_token',
+        ["Remove the app's access at https://myaccount.google.com/permissions and log in again."],
+      )
     }
     const credentials = geminiCredentials(token, {}, now())
     options.onEvent?.({type: 'step', message: 'Reading the account'})
@@ -109,7 +120,9 @@ export async function startGeminiLogin(options: GeminiLoginOptions): Promise<Pen
 /** The email is only a display name: a userinfo failure does not fail the login. */
 async function readEmail(accessToken: string, options: GeminiLoginOptions): Promise<string | null> {
   try {
-    const reply = await getJson(options.endpoints.GOOGLE_USERINFO_URL, httpOf(options), {authorization: `Bearer ${accessToken}`})
+    const reply = await getJson(options.endpoints.GOOGLE_USERINFO_URL, httpOf(options), {
+      authorization: `Bearer ${accessToken}`,
+    })
     const email = objectOf(reply.json)?.email
     return isOk(reply) && typeof email === 'string' ? email : null
   } catch (error) {
@@ -149,7 +162,12 @@ export const geminiCredentialSpec: CredentialSpec<GeminiToken> = {
     const refreshToken = stringField(content, 'refresh_token')
     if (!refreshToken) throw new UnusableCredentials('the file holds no refresh_token')
     const url = ctx.endpoints.GOOGLE_TOKEN_URL
-    const fields = {client_id: GEMINI_CLIENT_ID, client_secret: GEMINI_CLIENT_SECRET, refresh_token: refreshToken, grant_type: 'refresh_token'}
+    const fields = {
+      client_id: GEMINI_CLIENT_ID,
+      client_secret: GEMINI_CLIENT_SECRET,
+      refresh_token: refreshToken,
+      grant_type: 'refresh_token',
+    }
     const reply = await postForm(url, fields, ctx.http)
     return geminiCredentials(refreshReply(reply, url, 'access_token'), content, ctx.now)
   },

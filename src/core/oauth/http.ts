@@ -32,7 +32,13 @@ async function sendRequest(
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout
   let reply: {status: number; text: string; complete: boolean}
   try {
-    const response = await request(url, {method, headers: init.headers, body: init.body, signal, dispatcher: ctx.dispatcher})
+    const response = await request(url, {
+      method,
+      headers: init.headers,
+      body: init.body,
+      signal,
+      dispatcher: ctx.dispatcher,
+    })
     reply = {status: response.statusCode, ...(await readText(response.body, DEFAULT_ERROR_BODY_LIMIT))}
   } catch (error) {
     if (ctx.signal?.aborted) throw new CancelledError()
@@ -44,7 +50,11 @@ async function sendRequest(
     })
   }
   // Token and account answers are small; a huge one is broken or hostile, and is not read on.
-  if (!reply.complete) throw new AppError(`${originOf(url)} sent an answer longer than ${DEFAULT_ERROR_BODY_LIMIT / 1024 / 1024} MB (HTTP ${reply.status}).`, {code: 'network_error'})
+  if (!reply.complete)
+    throw new AppError(
+      `${originOf(url)} sent an answer longer than ${DEFAULT_ERROR_BODY_LIMIT / 1024 / 1024} MB (HTTP ${reply.status}).`,
+      {code: 'network_error'},
+    )
   const json = parseJson(reply.text)
   // Tokens and client secrets arrive here first (logins, refreshes, client registrations): from now on no error may quote them.
   const body = objectOf(json)
@@ -52,14 +62,34 @@ async function sendRequest(
   return {status: reply.status, text: reply.text, json}
 }
 
-export function postForm(url: string, fields: Record<string, string>, ctx?: HttpContext, headers: Record<string, string> = {}): Promise<HttpReply> {
+export function postForm(
+  url: string,
+  fields: Record<string, string>,
+  ctx?: HttpContext,
+  headers: Record<string, string> = {},
+): Promise<HttpReply> {
   const body = new URLSearchParams(fields).toString()
-  return sendRequest('POST', url, {headers: {'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers}, body}, ctx)
+  return sendRequest(
+    'POST',
+    url,
+    {headers: {'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers}, body},
+    ctx,
+  )
 }
 
-export function postJson(url: string, body: unknown, ctx?: HttpContext, headers: Record<string, string> = {}): Promise<HttpReply> {
+export function postJson(
+  url: string,
+  body: unknown,
+  ctx?: HttpContext,
+  headers: Record<string, string> = {},
+): Promise<HttpReply> {
   const text = JSON.stringify(body)
-  return sendRequest('POST', url, {headers: {'content-type': 'application/json', accept: 'application/json', ...headers}, body: text}, ctx)
+  return sendRequest(
+    'POST',
+    url,
+    {headers: {'content-type': 'application/json', accept: 'application/json', ...headers}, body: text},
+    ctx,
+  )
 }
 
 export function getJson(url: string, ctx?: HttpContext, headers: Record<string, string> = {}): Promise<HttpReply> {
@@ -91,7 +121,8 @@ export function serverSays(reply: HttpReply): string {
     if (nested) {
       for (const key of ['status', 'message']) if (typeof nested[key] === 'string') parts.push(nested[key] as string)
     }
-    for (const key of ['error_description', 'message', 'Message']) if (typeof body[key] === 'string') parts.push(body[key] as string)
+    for (const key of ['error_description', 'message', 'Message'])
+      if (typeof body[key] === 'string') parts.push(body[key] as string)
   }
   if (parts.length === 0 && reply.text.trim() !== '') parts.push(truncate(reply.text.trim().replace(/\s+/g, ' '), 300))
   // Token servers quote what they were sent, the refresh token or the client secret included.

@@ -50,20 +50,33 @@ export async function loginKiroBuilderId(options: KiroBuilderIdOptions): Promise
   const now = options.now ?? Date.now
   const http = httpOf(options)
   const oidc = withRegion(options.endpoints.AWS_SSO_OIDC_URL, options.region)
-  const registration = {clientName: 'Kiro IDE', clientType: 'public', scopes: KIRO_SCOPES, grantTypes: [DEVICE_GRANT, 'refresh_token']}
+  const registration = {
+    clientName: 'Kiro IDE',
+    clientType: 'public',
+    scopes: KIRO_SCOPES,
+    grantTypes: [DEVICE_GRANT, 'refresh_token'],
+  }
   const registerReply = await postJson(`${oidc}/client/register`, registration, http)
   const client = objectOf(registerReply.json)
   if (!isOk(registerReply) || typeof client?.clientId !== 'string' || typeof client.clientSecret !== 'string') {
     throw rejected('AWS SSO client registration', registerReply)
   }
   const {clientId, clientSecret} = client
-  const deviceReply = await postJson(`${oidc}/device_authorization`, {clientId, clientSecret, startUrl: options.startUrl}, http)
+  const deviceReply = await postJson(
+    `${oidc}/device_authorization`,
+    {clientId, clientSecret, startUrl: options.startUrl},
+    http,
+  )
   const device = objectOf(deviceReply.json)
   if (!isOk(deviceReply) || typeof device?.deviceCode !== 'string') {
-    const hint = options.startUrl === BUILDER_ID_START_URL ? [] : [`Check --start-url ${options.startUrl} and --region ${options.region}.`]
+    const hint =
+      options.startUrl === BUILDER_ID_START_URL
+        ? []
+        : [`Check --start-url ${options.startUrl} and --region ${options.region}.`]
     throw rejected('AWS SSO device authorization', deviceReply, hint)
   }
-  const expiresAt = now() + (typeof device.expiresIn === 'number' && device.expiresIn > 0 ? device.expiresIn : 600) * 1000
+  const expiresAt =
+    now() + (typeof device.expiresIn === 'number' && device.expiresIn > 0 ? device.expiresIn : 600) * 1000
   const url = String(device.verificationUriComplete ?? device.verificationUri ?? '')
   await offerUrl(options, {type: 'device_code', url, userCode: String(device.userCode ?? ''), expiresAt})
   const deviceCode = device.deviceCode
@@ -88,7 +101,11 @@ export async function loginKiroBuilderId(options: KiroBuilderIdOptions): Promise
   return {provider: 'kiro', credentials, expiresAt: new Date(credentials.expiresAt as string), account: profileArn}
 }
 
-async function pollOidc(url: string, body: Record<string, string>, http: HttpContext): Promise<PollOutcome<Record<string, unknown>>> {
+async function pollOidc(
+  url: string,
+  body: Record<string, string>,
+  http: HttpContext,
+): Promise<PollOutcome<Record<string, unknown>>> {
   let reply
   try {
     reply = await postJson(url, body, http)
@@ -102,7 +119,8 @@ async function pollOidc(url: string, body: Record<string, string>, http: HttpCon
   if (code === 'authorization_pending') return {kind: 'pending'}
   if (code === 'slow_down') return {kind: 'slow_down'}
   if (code === 'access_denied') throw new OAuthError(`The login was denied: ${serverSays(reply)}.`, 'oauth_denied')
-  if (code === 'expired_token') throw new OAuthError(`The device code expired: ${serverSays(reply)}.`, 'oauth_expired', ['Run the login again.'])
+  if (code === 'expired_token')
+    throw new OAuthError(`The device code expired: ${serverSays(reply)}.`, 'oauth_expired', ['Run the login again.'])
   if (reply.status >= 500) return {kind: 'retry', message: `AWS SSO answered ${serverSays(reply)}`}
   throw rejected('AWS SSO token request', reply)
 }
@@ -136,11 +154,17 @@ export async function startKiroSocialLogin(options: KiroSocialOptions): Promise<
   })) {
     url.searchParams.set(key, value)
   }
-  const waiter = new CallbackWaiter(state, timeoutMs, options.signal, (message) => options.onEvent?.({type: 'callback_rejected', message}))
+  const waiter = new CallbackWaiter(state, timeoutMs, options.signal, (message) =>
+    options.onEvent?.({type: 'callback_rejected', message}),
+  )
   await offerUrl(options, {type: 'authorize', url: url.href, callback: 'paste', expiresAt: now() + timeoutMs})
   const result = waiter.code.then(async (code) => {
     options.onEvent?.({type: 'step', message: 'Exchanging the authorization code'})
-    const reply = await postJson(`${base}/oauth/token`, {code, code_verifier: pkce.verifier, redirect_uri: KIRO_SOCIAL_REDIRECT_URI}, httpOf(options))
+    const reply = await postJson(
+      `${base}/oauth/token`,
+      {code, code_verifier: pkce.verifier, redirect_uri: KIRO_SOCIAL_REDIRECT_URI},
+      httpOf(options),
+    )
     const token = objectOf(reply.json)
     if (!isOk(reply) || typeof token?.accessToken !== 'string') throw rejected('Kiro token exchange', reply)
     // `provider` is the Kiro IDE's name for the field, `socialProvider` AIClient-2-API's.
@@ -195,7 +219,10 @@ export function kiroAuthMethod(content: CredentialJson): KiroAuthMethod {
   const method = stringField(content, 'authMethod')?.toLowerCase()
   if (method === 'social') return 'social'
   if (method === 'builder-id' || method === 'idc') return 'idc'
-  return (stringField(content, 'clientId') && stringField(content, 'clientSecret')) || stringField(content, 'clientIdHash') ? 'idc' : 'social'
+  return (stringField(content, 'clientId') && stringField(content, 'clientSecret')) ||
+    stringField(content, 'clientIdHash')
+    ? 'idc'
+    : 'social'
 }
 
 export interface KiroToken extends AccessToken {
@@ -209,8 +236,12 @@ export const kiroCredentialSpec: CredentialSpec<KiroToken> = {
   leadMs: 10 * 60_000,
   read(content) {
     const token = stringField(content, 'accessToken')
-    const expiresAt = typeof content.expiresAt === 'number' ? new Date(content.expiresAt) : new Date(stringField(content, 'expiresAt') ?? NaN)
-    if (!token || Number.isNaN(expiresAt.getTime())) throw new UnusableCredentials('accessToken or expiresAt is missing')
+    const expiresAt =
+      typeof content.expiresAt === 'number'
+        ? new Date(content.expiresAt)
+        : new Date(stringField(content, 'expiresAt') ?? NaN)
+    if (!token || Number.isNaN(expiresAt.getTime()))
+      throw new UnusableCredentials('accessToken or expiresAt is missing')
     return {
       token,
       expiresAt,

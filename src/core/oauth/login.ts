@@ -17,7 +17,11 @@ export const POOL_TYPE: Record<OAuthProvider, ProviderType> = {
   kiro: 'claude-kiro-oauth',
 }
 
-const OWN_FIELDS: Record<OAuthProvider, readonly string[]> = {qwen: QWEN_FIELDS, gemini: GEMINI_FIELDS, kiro: KIRO_FIELDS}
+const OWN_FIELDS: Record<OAuthProvider, readonly string[]> = {
+  qwen: QWEN_FIELDS,
+  gemini: GEMINI_FIELDS,
+  kiro: KIRO_FIELDS,
+}
 
 /**
  * Writes a login's credentials over `file` (through a symlink, into its target), keeping fields of other tools that

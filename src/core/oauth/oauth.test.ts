@@ -16,20 +16,29 @@ describe('PKCE', () => {
     expect(pair.verifier).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(pair.challenge).toBe(pkceChallenge(pair.verifier))
     // RFC 7636 appendix B
-    expect(pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
+    expect(pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    )
   })
 })
 
 describe('checkCallbackUrl', () => {
   it('checks state before anything else', () => {
     expect(checkCallbackUrl('http://127.0.0.1:1/cb?code=c&state=s', 's')).toEqual({ok: true, code: 'c'})
-    expect(checkCallbackUrl('http://127.0.0.1:1/cb?error=access_denied&state=x', 's')).toMatchObject({ok: false, final: false})
+    expect(checkCallbackUrl('http://127.0.0.1:1/cb?error=access_denied&state=x', 's')).toMatchObject({
+      ok: false,
+      final: false,
+    })
     expect(checkCallbackUrl('http://127.0.0.1:1/cb?error=access_denied&error_description=no&state=s', 's')).toEqual({
       ok: false,
       final: true,
       message: 'The sign-in was not completed: access_denied (no).',
     })
-    expect(checkCallbackUrl('kiro://x/y?state=s', 's')).toMatchObject({ok: false, final: false, message: expect.stringMatching(/no authorization code/)})
+    expect(checkCallbackUrl('kiro://x/y?state=s', 's')).toMatchObject({
+      ok: false,
+      final: false,
+      message: expect.stringMatching(/no authorization code/),
+    })
   })
 })
 
@@ -69,9 +78,21 @@ describe('addLoginToPool', () => {
     const store = new PoolStore(join(dir, 'provider_pools.json'))
     let n = 0
     const uuid = () => `uuid-${++n}`
-    const first = await addLoginToPool(store, {provider: 'gemini', credsFile: join(dir, 'a.json'), account: 'me@x.com', projectId: 'p1'}, uuid)
-    const second = await addLoginToPool(store, {provider: 'gemini', credsFile: join(dir, 'b.json'), account: 'me@x.com', projectId: 'p2'}, uuid)
-    const again = await addLoginToPool(store, {provider: 'gemini', credsFile: join(dir, 'a.json'), account: 'me@x.com', projectId: 'p3'}, uuid)
+    const first = await addLoginToPool(
+      store,
+      {provider: 'gemini', credsFile: join(dir, 'a.json'), account: 'me@x.com', projectId: 'p1'},
+      uuid,
+    )
+    const second = await addLoginToPool(
+      store,
+      {provider: 'gemini', credsFile: join(dir, 'b.json'), account: 'me@x.com', projectId: 'p2'},
+      uuid,
+    )
+    const again = await addLoginToPool(
+      store,
+      {provider: 'gemini', credsFile: join(dir, 'a.json'), account: 'me@x.com', projectId: 'p3'},
+      uuid,
+    )
     expect([first, second, again]).toEqual([
       {uuid: 'uuid-1', created: true},
       {uuid: 'uuid-2', created: true},
@@ -79,8 +100,29 @@ describe('addLoginToPool', () => {
     ])
     const doc = JSON.parse(await readFile(store.file, 'utf8'))
     expect(doc['gemini-cli-oauth']).toEqual([
-      {GEMINI_OAUTH_CREDS_FILE_PATH: join(dir, 'a.json'), PROJECT_ID: 'p3', customName: 'me@x.com', checkModelName: null, uuid: 'uuid-1', isHealthy: true, lastUsed: null, usageCount: 0, errorCount: 0, lastErrorTime: null},
-      {GEMINI_OAUTH_CREDS_FILE_PATH: join(dir, 'b.json'), PROJECT_ID: 'p2', checkModelName: null, uuid: 'uuid-2', isHealthy: true, lastUsed: null, usageCount: 0, errorCount: 0, lastErrorTime: null},
+      {
+        GEMINI_OAUTH_CREDS_FILE_PATH: join(dir, 'a.json'),
+        PROJECT_ID: 'p3',
+        customName: 'me@x.com',
+        checkModelName: null,
+        uuid: 'uuid-1',
+        isHealthy: true,
+        lastUsed: null,
+        usageCount: 0,
+        errorCount: 0,
+        lastErrorTime: null,
+      },
+      {
+        GEMINI_OAUTH_CREDS_FILE_PATH: join(dir, 'b.json'),
+        PROJECT_ID: 'p2',
+        checkModelName: null,
+        uuid: 'uuid-2',
+        isHealthy: true,
+        lastUsed: null,
+        usageCount: 0,
+        errorCount: 0,
+        lastErrorTime: null,
+      },
     ])
   })
 })
@@ -118,18 +160,31 @@ describe('resolveEndpoints', () => {
       KIRO_REFRESH_URL: 'http://127.0.0.1:2/refreshToken',
       KIRO_REFRESH_IDC_URL: 'http://127.0.0.1:3/token',
     })
-    expect(resolveEndpoints({AICLIENT_KIRO_AUTH_SERVICE_URL: 'http://a', AICLIENT_KIRO_REFRESH_URL: 'http://b/r'}).KIRO_REFRESH_URL).toBe('http://b/r')
+    expect(
+      resolveEndpoints({AICLIENT_KIRO_AUTH_SERVICE_URL: 'http://a', AICLIENT_KIRO_REFRESH_URL: 'http://b/r'})
+        .KIRO_REFRESH_URL,
+    ).toBe('http://b/r')
   })
 
   it("lets an instance's own URL fields win over the environment, and only those", () => {
     const e = resolveEndpoints(
       {AICLIENT_QWEN_OAUTH_BASE_URL: 'http://env', AICLIENT_GOOGLE_TOKEN_URL: 'http://env/token'},
-      {QWEN_OAUTH_BASE_URL: 'http://instance', GOOGLE_TOKEN_URL: 'http://ignored', KIRO_REFRESH_IDC_URL: 'http://instance/idc'},
+      {
+        QWEN_OAUTH_BASE_URL: 'http://instance',
+        GOOGLE_TOKEN_URL: 'http://ignored',
+        KIRO_REFRESH_IDC_URL: 'http://instance/idc',
+      },
     )
-    expect(e).toMatchObject({QWEN_OAUTH_BASE_URL: 'http://instance', GOOGLE_TOKEN_URL: 'http://env/token', KIRO_REFRESH_IDC_URL: 'http://instance/idc'})
+    expect(e).toMatchObject({
+      QWEN_OAUTH_BASE_URL: 'http://instance',
+      GOOGLE_TOKEN_URL: 'http://env/token',
+      KIRO_REFRESH_IDC_URL: 'http://instance/idc',
+    })
   })
 
   it('names the variable that holds a bad URL', () => {
-    expect(() => resolveEndpoints({AICLIENT_GOOGLE_TOKEN_URL: 'oauth2.googleapis.com'})).toThrow('AICLIENT_GOOGLE_TOKEN_URL="oauth2.googleapis.com" is not an http(s) URL.')
+    expect(() => resolveEndpoints({AICLIENT_GOOGLE_TOKEN_URL: 'oauth2.googleapis.com'})).toThrow(
+      'AICLIENT_GOOGLE_TOKEN_URL="oauth2.googleapis.com" is not an http(s) URL.',
+    )
   })
 })

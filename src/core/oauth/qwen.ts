@@ -41,7 +41,9 @@ export async function loginQwen(options: QwenLoginOptions): Promise<LoginResult>
   )
   const device = objectOf(reply.json)
   if (!isOk(reply) || typeof device?.device_code !== 'string' || typeof device.error === 'string') {
-    throw rejected('Qwen device authorization', reply, ['Qwen ended its free OAuth tier on 2026-04-15; an account without access is refused here.'])
+    throw rejected('Qwen device authorization', reply, [
+      'Qwen ended its free OAuth tier on 2026-04-15; an account without access is refused here.',
+    ])
   }
   const expiresIn = typeof device.expires_in === 'number' && device.expires_in > 0 ? device.expires_in : 1800
   const expiresAt = now() + expiresIn * 1000
@@ -58,26 +60,41 @@ export async function loginQwen(options: QwenLoginOptions): Promise<LoginResult>
   return {provider: 'qwen', credentials, expiresAt: new Date(credentials.expiry_date as number), account: null}
 }
 
-async function pollQwen(base: string, deviceCode: string, verifier: string, ctx: FlowContext): Promise<PollOutcome<Record<string, unknown>>> {
+async function pollQwen(
+  base: string,
+  deviceCode: string,
+  verifier: string,
+  ctx: FlowContext,
+): Promise<PollOutcome<Record<string, unknown>>> {
   let reply
   try {
-    const fields = {grant_type: DEVICE_GRANT, client_id: QWEN_CLIENT_ID, device_code: deviceCode, code_verifier: verifier}
+    const fields = {
+      grant_type: DEVICE_GRANT,
+      client_id: QWEN_CLIENT_ID,
+      device_code: deviceCode,
+      code_verifier: verifier,
+    }
     reply = await postForm(qwenTokenUrl(base), fields, httpOf(ctx))
   } catch (error) {
     if (error instanceof AppError && error.code === 'network_error') return {kind: 'retry', message: error.message}
     throw error
   }
   const body = objectOf(reply.json)
-  if (isOk(reply) && typeof body?.access_token === 'string' && body.access_token !== '') return {kind: 'token', token: body}
+  if (isOk(reply) && typeof body?.access_token === 'string' && body.access_token !== '')
+    return {kind: 'token', token: body}
   const code = oauthErrorCode(reply)
   if (code === 'authorization_pending') return {kind: 'pending'}
   if (code === 'slow_down') return {kind: 'slow_down'}
   if (code === 'access_denied') throw new OAuthError(`The login was denied: ${serverSays(reply)}.`, 'oauth_denied')
   if (code === 'expired_token' || reply.status === 401) {
-    throw new OAuthError(`The device code expired or is no longer valid: ${serverSays(reply)}.`, 'oauth_expired', ['Run the login again.'])
+    throw new OAuthError(`The device code expired or is no longer valid: ${serverSays(reply)}.`, 'oauth_expired', [
+      'Run the login again.',
+    ])
   }
   if (reply.status === 429) {
-    throw new OAuthError(`Qwen is rate-limiting this login: ${serverSays(reply)}.`, 'oauth_rate_limited', ['Wait a while, then try again.'])
+    throw new OAuthError(`Qwen is rate-limiting this login: ${serverSays(reply)}.`, 'oauth_rate_limited', [
+      'Wait a while, then try again.',
+    ])
   }
   if (reply.status >= 500) return {kind: 'retry', message: `Qwen answered ${serverSays(reply)}`}
   throw rejected('Qwen token request', reply)
@@ -122,7 +139,11 @@ export const qwenCredentialSpec: CredentialSpec<QwenToken> = {
     const refreshToken = stringField(content, 'refresh_token')
     if (!refreshToken) throw new UnusableCredentials('the file holds no refresh_token')
     const url = qwenTokenUrl(ctx.endpoints.QWEN_OAUTH_BASE_URL)
-    const reply = await postForm(url, {grant_type: 'refresh_token', refresh_token: refreshToken, client_id: QWEN_CLIENT_ID}, ctx.http)
+    const reply = await postForm(
+      url,
+      {grant_type: 'refresh_token', refresh_token: refreshToken, client_id: QWEN_CLIENT_ID},
+      ctx.http,
+    )
     return qwenCredentials(refreshReply(reply, url, 'access_token'), content, ctx.now)
   },
 }

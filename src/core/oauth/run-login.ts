@@ -5,7 +5,13 @@ import type {OAuthProvider} from './errors.js'
 import type {FlowContext, LoginResult, PendingLogin} from './flow.js'
 import {discoverGeminiProject} from './gemini-project.js'
 import {GEMINI_NOTICE, startGeminiLogin} from './gemini.js'
-import {BUILDER_ID_START_URL, KIRO_DEFAULT_REGION, KIRO_NOTICE, loginKiroBuilderId, startKiroSocialLogin} from './kiro.js'
+import {
+  BUILDER_ID_START_URL,
+  KIRO_DEFAULT_REGION,
+  KIRO_NOTICE,
+  loginKiroBuilderId,
+  startKiroSocialLogin,
+} from './kiro.js'
 import {addLoginToPool, saveLogin} from './login.js'
 import {loginQwen, QWEN_NOTICE} from './qwen.js'
 
@@ -48,7 +54,14 @@ export async function runLogin(plan: LoginPlan, ctx: FlowContext, awaitRedirect:
   const login = await loginWith(plan, ctx, awaitRedirect)
   await saveLogin(plan.file, login)
   const projectId = plan.provider === 'gemini' ? (plan.projectId ?? (await discoverProject(login, plan, ctx))) : null
-  const pool = plan.store ? await addLoginToPool(plan.store, {provider: plan.provider, credsFile: plan.file, account: login.account, projectId}) : undefined
+  const pool = plan.store
+    ? await addLoginToPool(plan.store, {
+        provider: plan.provider,
+        credsFile: plan.file,
+        account: login.account,
+        projectId,
+      })
+    : undefined
   return {login, projectId, ...(pool ? {pool} : {})}
 }
 
@@ -62,7 +75,8 @@ function loginWith(plan: LoginPlan, ctx: FlowContext, awaitRedirect: AwaitRedire
     case 'kiro': {
       const region = plan.region ?? KIRO_DEFAULT_REGION
       const method = plan.method ?? 'builder-id'
-      if (method === 'builder-id') return loginKiroBuilderId({...ctx, endpoints, region, startUrl: plan.startUrl ?? BUILDER_ID_START_URL})
+      if (method === 'builder-id')
+        return loginKiroBuilderId({...ctx, endpoints, region, startUrl: plan.startUrl ?? BUILDER_ID_START_URL})
       const idp = method === 'google' ? 'Google' : 'Github'
       return startKiroSocialLogin({...ctx, endpoints, idp, region}).then((pending) => awaitRedirect(pending, true))
     }
@@ -72,19 +86,29 @@ function loginWith(plan: LoginPlan, ctx: FlowContext, awaitRedirect: AwaitRedire
 /** The file is already written: a failed discovery says so and how to finish without logging in again. */
 async function discoverProject(login: LoginResult, plan: LoginPlan, ctx: FlowContext): Promise<string> {
   try {
-    const project = await discoverGeminiProject({...ctx, baseUrl: plan.endpoints.GEMINI_BASE_URL, accessToken: login.credentials.access_token as string})
+    const project = await discoverGeminiProject({
+      ...ctx,
+      baseUrl: plan.endpoints.GEMINI_BASE_URL,
+      accessToken: login.credentials.access_token as string,
+    })
     if (project.tier === 'free-tier') {
-      ctx.onEvent?.({type: 'notice', message: 'This account is on the Code Assist free tier, which stopped serving on 2026-06-18.'})
+      ctx.onEvent?.({
+        type: 'notice',
+        message: 'This account is on the Code Assist free tier, which stopped serving on 2026-06-18.',
+      })
     }
     return project.projectId
   } catch (error) {
     if (!(error instanceof AppError) || error instanceof CancelledError) throw error
-    throw new AppError(`Signed in and wrote ${plan.file}, but ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`, {
-      code: error.code,
-      suggestions: [
-        ...error.suggestions,
-        `With a project ID, add the account without logging in again: aiclient pool add gemini-cli-oauth --creds-file ${plan.file} --project-id ID`,
-      ],
-    })
+    throw new AppError(
+      `Signed in and wrote ${plan.file}, but ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`,
+      {
+        code: error.code,
+        suggestions: [
+          ...error.suggestions,
+          `With a project ID, add the account without logging in again: aiclient pool add gemini-cli-oauth --creds-file ${plan.file} --project-id ID`,
+        ],
+      },
+    )
   }
 }

@@ -4,7 +4,13 @@ import type {Dispatcher} from 'undici'
 import {AppError, errorMessage} from '../errors.js'
 import {rememberSecrets, secretValues} from '../secrets.js'
 import type {LockOptions} from '../fs/file-lock.js'
-import {defaultCredentialPath, readCredentialJson, withCredentialLock, writeCredentialJson, type CredentialJson} from './credential-file.js'
+import {
+  defaultCredentialPath,
+  readCredentialJson,
+  withCredentialLock,
+  writeCredentialJson,
+  type CredentialJson,
+} from './credential-file.js'
 import {resolveEndpoints, type OAuthEndpoints} from './endpoints.js'
 import {TokenError, type OAuthProvider, type TokenErrorKind} from './errors.js'
 import {isOk, serverSays, type HttpContext, type HttpReply} from './http.js'
@@ -51,7 +57,8 @@ export class RefreshRejected extends Error {
 /** Throws RefreshRejected for 400/401, a transient error for other failures; returns the JSON body of a success. */
 export function refreshReply(reply: HttpReply, url: string, tokenField: string): Record<string, unknown> {
   const body = reply.json as Record<string, unknown> | undefined
-  if (reply.status === 400 || reply.status === 401) throw new RefreshRejected(`${url} refused the refresh token: ${serverSays(reply)}.`)
+  if (reply.status === 400 || reply.status === 401)
+    throw new RefreshRejected(`${url} refused the refresh token: ${serverSays(reply)}.`)
   if (!isOk(reply) || typeof body?.[tokenField] !== 'string') {
     throw new AppError(`Token refresh at ${url} failed: ${serverSays(reply)}.`, {code: 'refresh_failed'})
   }
@@ -139,7 +146,8 @@ export class TokenManager<T extends AccessToken> {
       return await this.refresh({force: false})
     } catch (error) {
       // A token server hiccup must not take down a token that still works.
-      if (error instanceof TokenError && error.kind === 'refresh_failed' && token.expiresAt.getTime() > this.now()) return token
+      if (error instanceof TokenError && error.kind === 'refresh_failed' && token.expiresAt.getTime() > this.now())
+        return token
       throw error
     }
   }
@@ -159,7 +167,8 @@ export class TokenManager<T extends AccessToken> {
     const failure = this.failure
     let state: TokenState = 'unknown'
     if (failure?.error.kind === 'relogin_needed') state = 'relogin_needed'
-    else if (token) state = token.expiresAt.getTime() <= now ? 'expired' : this.isFresh(token, now) ? 'valid' : 'refresh_due'
+    else if (token)
+      state = token.expiresAt.getTime() <= now ? 'expired' : this.isFresh(token, now) ? 'valid' : 'refresh_due'
     return {
       provider: this.spec.provider,
       file: this.file,
@@ -167,7 +176,14 @@ export class TokenManager<T extends AccessToken> {
       expiresAt: token?.expiresAt ?? null,
       refreshing: this.inflight !== undefined,
       lastRefreshAt: this.lastRefreshAt === undefined ? null : new Date(this.lastRefreshAt),
-      lastError: failure ? {kind: failure.error.kind, message: failure.error.message, detail: failure.error.detail, at: new Date(failure.at)} : null,
+      lastError: failure
+        ? {
+            kind: failure.error.kind,
+            message: failure.error.message,
+            detail: failure.error.detail,
+            at: new Date(failure.at),
+          }
+        : null,
     }
   }
 
@@ -248,7 +264,9 @@ export class TokenManager<T extends AccessToken> {
     try {
       return this.spec.read(content)
     } catch (error) {
-      throw error instanceof UnusableCredentials ? error : new UnusableCredentials(`${this.file}: ${errorMessage(error)}`)
+      throw error instanceof UnusableCredentials
+        ? error
+        : new UnusableCredentials(`${this.file}: ${errorMessage(error)}`)
     }
   }
 
@@ -265,7 +283,13 @@ export class TokenManager<T extends AccessToken> {
     const tokenError =
       error instanceof RefreshRejected || error instanceof UnusableCredentials
         ? new TokenError('relogin_needed', provider, this.file, reloginReason(provider, this.file), detail)
-        : new TokenError('refresh_failed', provider, this.file, `Could not refresh the ${provider} token in ${this.file}: ${detail}`, detail)
+        : new TokenError(
+            'refresh_failed',
+            provider,
+            this.file,
+            `Could not refresh the ${provider} token in ${this.file}: ${detail}`,
+            detail,
+          )
     this.failure = {error: tokenError, at: this.now()}
     return tokenError
   }
@@ -286,9 +310,12 @@ export class TokenManagerRegistry {
     const existing = this.managers.get(key)
     if (existing) {
       if (existing.spec.provider !== spec.provider) {
-        throw new AppError(`${key} is used both as a ${existing.spec.provider} and as a ${spec.provider} credential file.`, {
-          code: 'conflicting_credentials',
-        })
+        throw new AppError(
+          `${key} is used both as a ${existing.spec.provider} and as a ${spec.provider} credential file.`,
+          {
+            code: 'conflicting_credentials',
+          },
+        )
       }
       return existing as unknown as TokenManager<T>
     }

@@ -34,7 +34,12 @@ export async function diagnose(doc: unknown, poolDir: string): Promise<PoolProbl
   })
   if (!isDocument(doc)) return problems
   for (const duplicate of duplicateUuids(doc)) {
-    problems.push({kind: 'duplicate_uuid', path: `${duplicate.path}.uuid`, problem: `duplicates ${duplicate.original}.uuid`, fixable: true})
+    problems.push({
+      kind: 'duplicate_uuid',
+      path: `${duplicate.path}.uuid`,
+      problem: `duplicates ${duplicate.original}.uuid`,
+      fixable: true,
+    })
   }
   problems.push(...duplicateNames(doc), ...(await credentialProblems(doc, poolDir)))
   return problems.sort((a, b) => position(a.path) - position(b.path))
@@ -56,7 +61,13 @@ function duplicateNames(doc: PoolDocument): PoolProblem[] {
       if (typeof name !== 'string' || name === '') return
       const earlier = first.get(name)
       if (earlier === undefined) first.set(name, index)
-      else problems.push({kind: 'duplicate_name', path: `${type}[${index}].customName`, problem: `is also the name of ${type}[${earlier}]`, fixable: false})
+      else
+        problems.push({
+          kind: 'duplicate_name',
+          path: `${type}[${index}].customName`,
+          problem: `is also the name of ${type}[${earlier}]`,
+          fixable: false,
+        })
     })
   }
   return problems
@@ -126,5 +137,7 @@ function isDocument(doc: unknown): doc is PoolDocument {
 function entries(doc: PoolDocument, type: string): Array<[RawInstance, number]> {
   const list = doc[type]
   if (!Array.isArray(list)) return []
-  return list.flatMap((raw: unknown, index): Array<[RawInstance, number]> => (raw && typeof raw === 'object' && !Array.isArray(raw) ? [[raw as RawInstance, index]] : []))
+  return list.flatMap((raw: unknown, index): Array<[RawInstance, number]> =>
+    raw && typeof raw === 'object' && !Array.isArray(raw) ? [[raw as RawInstance, index]] : [],
+  )
 }

@@ -3,18 +3,37 @@ import {applyHealth, DEFAULT_HEALTH_POLICY, type HealthPolicy} from './instance-
 import {PoolState, type PoolEvent} from './runtime.js'
 import {toInstance} from './schema.js'
 
-const POLICY: HealthPolicy = {errorThreshold: 3, errorWindowMs: 60_000, defaultCooldownMs: 30_000, maxCooldownMs: 600_000}
+const POLICY: HealthPolicy = {
+  errorThreshold: 3,
+  errorWindowMs: 60_000,
+  defaultCooldownMs: 30_000,
+  maxCooldownMs: 600_000,
+}
 
 function pool(policy = POLICY) {
   let clock = 1_000_000
   const state = new PoolState(policy, () => clock)
-  state.sync([toInstance('openai-custom', {uuid: 'a-uuid', customName: 'a', OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1'}, '/tmp')])
+  state.sync([
+    toInstance(
+      'openai-custom',
+      {uuid: 'a-uuid', customName: 'a', OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1'},
+      '/tmp',
+    ),
+  ])
   const events: PoolEvent[] = []
   let dirty = 0
   state.on('event', (event) => events.push(event))
   state.on('dirty', () => dirty++)
-  const health = () => events.filter((e) => e.type === 'health').map((e) => (e.type === 'health' ? [e.state, e.reason] : []))
-  return {state, live: state.list()[0]!, advance: (ms: number) => (clock += ms), at: () => clock, health, dirty: () => dirty}
+  const health = () =>
+    events.filter((e) => e.type === 'health').map((e) => (e.type === 'health' ? [e.state, e.reason] : []))
+  return {
+    state,
+    live: state.list()[0]!,
+    advance: (ms: number) => (clock += ms),
+    at: () => clock,
+    health,
+    dirty: () => dirty,
+  }
 }
 
 describe('counted errors', () => {
@@ -105,7 +124,11 @@ describe('markHealthy', () => {
     expect(live).toMatchObject({healthy: true, reason: null, recentErrors: [], cooldownUntil: 0, trial: null})
     expect(health().at(-1)).toEqual(['healthy', null])
     expect(dirty()).toBe(before + 1)
-    expect(state.drain().get(live.id)?.fields).toMatchObject({isHealthy: true, lastErrorReason: null, cooldownUntil: null})
+    expect(state.drain().get(live.id)?.fields).toMatchObject({
+      isHealthy: true,
+      lastErrorReason: null,
+      cooldownUntil: null,
+    })
   })
 
   it('does nothing to an instance already healthy and not cooling', () => {

@@ -68,7 +68,12 @@ export function applyHealth(live: LiveInstance, change: HealthChange, policy: He
       return healthy(live, effect())
     case 'cooled': {
       const ms = Math.max(change.durationMs, 0)
-      return cooldown(live, change.at + (change.capped ? Math.min(ms, policy.maxCooldownMs) : ms), change.reason, effect({dirty: true}))
+      return cooldown(
+        live,
+        change.at + (change.capped ? Math.min(ms, policy.maxCooldownMs) : ms),
+        change.reason,
+        effect({dirty: true}),
+      )
     }
     case 'probed': {
       live.lastHealthCheckTime = new Date(change.at).toISOString()

@@ -48,7 +48,8 @@ function render(token: string, isKey: boolean, key: string | undefined): {displa
   const closed = quoted && token.length > 1 && token.endsWith('"')
   const value = quoted ? unquote(token) : token
   if (isKey) return looksLikeFieldName(value) ? {display: token, verbatim: true} : {display: '"****"', verbatim: false}
-  const plain = !(key !== undefined && SECRET_FIELD_PATTERN.test(key)) && (quoted ? isPlainString(value) : isPlainBareWord(value))
+  const plain =
+    !(key !== undefined && SECRET_FIELD_PATTERN.test(key)) && (quoted ? isPlainString(value) : isPlainBareWord(value))
   const masked = plain ? maskUrlCredentials(value) : maskSecret(value)
   const display = quoted ? `"${masked}${closed ? '"' : ''}` : masked
   return {display, verbatim: display === token}

@@ -45,14 +45,21 @@ describe('findJsonSyntaxProblem', () => {
       const at = random(base.length)
       const op = random(3)
       const char = alphabet[random(alphabet.length)]!
-      const text = op === 0 ? base.slice(0, at) + base.slice(at + 1) : op === 1 ? base.slice(0, at) + char + base.slice(at) : base.slice(0, at) + char + base.slice(at + 1)
+      const text =
+        op === 0
+          ? base.slice(0, at) + base.slice(at + 1)
+          : op === 1
+            ? base.slice(0, at) + char + base.slice(at)
+            : base.slice(0, at) + char + base.slice(at + 1)
       let valid = true
       try {
         JSON.parse(text)
       } catch {
         valid = false
       }
-      expect(findJsonSyntaxProblem(text) === null, JSON.stringify(text.slice(Math.max(0, at - 20), at + 20))).toBe(valid)
+      expect(findJsonSyntaxProblem(text) === null, JSON.stringify(text.slice(Math.max(0, at - 20), at + 20))).toBe(
+        valid,
+      )
     }
   })
 
@@ -79,7 +86,9 @@ describe('jsonExcerpt', () => {
   }
 
   it('masks values of secret fields and token-like values, keeps what is plainly not secret', () => {
-    const shown = excerpt('{"OPENAI_API_KEY": "sk-abcdefghijklmnopqrstuvwxyz0123", "OPENAI_BASE_URL": "https://u:pw@api.example/v1", "n": 3 "x": 1}')
+    const shown = excerpt(
+      '{"OPENAI_API_KEY": "sk-abcdefghijklmnopqrstuvwxyz0123", "OPENAI_BASE_URL": "https://u:pw@api.example/v1", "n": 3 "x": 1}',
+    )
     expect(shown).toContain('"OPENAI_API_KEY": "sk-…0123"')
     expect(shown).toContain('"https://u:****@api.example/v1"')
     expect(shown).not.toContain('abcdefghijklmnop')

@@ -23,7 +23,8 @@ export function findJsonSyntaxProblem(text: string): JsonSyntaxProblem | null {
   const afterValue = (): Expect => (stack.length === 0 ? 'end' : 'comma-or-close')
   for (;;) {
     i = skipWhitespace(text, i)
-    if (i >= text.length) return expect === 'end' ? null : {offset: text.length, reason: 'the text ends before the JSON is complete'}
+    if (i >= text.length)
+      return expect === 'end' ? null : {offset: text.length, reason: 'the text ends before the JSON is complete'}
     const c = text[i]!
     switch (expect) {
       case 'value':
@@ -52,7 +53,14 @@ export function findJsonSyntaxProblem(text: string): JsonSyntaxProblem | null {
           expect = afterValue()
           break
         }
-        if (c !== '"') return {offset: i, reason: expect === 'key' ? 'a property name in double quotes was expected after the comma' : "a property name in double quotes or '}' was expected"}
+        if (c !== '"')
+          return {
+            offset: i,
+            reason:
+              expect === 'key'
+                ? 'a property name in double quotes was expected after the comma'
+                : "a property name in double quotes or '}' was expected",
+          }
         const end = scanString(text, i)
         if (typeof end !== 'number') return end
         i = end
@@ -113,15 +121,21 @@ function scanString(text: string, start: number): number | JsonSyntaxProblem {
   while (i < text.length) {
     const c = text.charCodeAt(i)
     if (c === 0x22) return i + 1
-    if (c < 0x20) return {offset: i, reason: 'a string holds a raw control character such as a line break (write it as an escape, e.g. \\n)'}
+    if (c < 0x20)
+      return {
+        offset: i,
+        reason: 'a string holds a raw control character such as a line break (write it as an escape, e.g. \\n)',
+      }
     if (c === 0x5c) {
       const next = text[i + 1]
       if (next === 'u') {
-        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return {offset: i, reason: 'a \\u escape needs four hexadecimal digits'}
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)))
+          return {offset: i, reason: 'a \\u escape needs four hexadecimal digits'}
         i += 6
         continue
       }
-      if (next === undefined || !'"\\/bfnrt'.includes(next)) return {offset: i, reason: 'a string holds an invalid escape sequence'}
+      if (next === undefined || !'"\\/bfnrt'.includes(next))
+        return {offset: i, reason: 'a string holds an invalid escape sequence'}
       i += 2
       continue
     }

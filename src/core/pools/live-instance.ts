@@ -67,7 +67,10 @@ export function instanceLabel(live: LiveInstance): string {
 }
 
 /** The one reading of an instance's state, for `serve` (from memory) and `pool list` (from the file). */
-export function stateOf(status: {disabled: boolean; healthy: boolean; cooldownUntil: number}, now: number): InstanceStateName {
+export function stateOf(
+  status: {disabled: boolean; healthy: boolean; cooldownUntil: number},
+  now: number,
+): InstanceStateName {
   if (status.disabled) return 'disabled'
   if (!status.healthy) return 'unhealthy'
   if (status.cooldownUntil > now) return 'cooling'
@@ -76,7 +79,10 @@ export function stateOf(status: {disabled: boolean; healthy: boolean; cooldownUn
 
 /** The state a person reads in `pool list`; `cooldownUntil` is persisted by `serve` so the CLI can show it too. */
 export function persistedState(instance: PoolInstance, now: number): InstanceStateName {
-  return stateOf({disabled: instance.isDisabled, healthy: instance.isHealthy, cooldownUntil: parseTime(instance.raw.cooldownUntil)}, now)
+  return stateOf(
+    {disabled: instance.isDisabled, healthy: instance.isHealthy, cooldownUntil: parseTime(instance.raw.cooldownUntil)},
+    now,
+  )
 }
 
 export function trialRunning(live: LiveInstance, now: number): boolean {

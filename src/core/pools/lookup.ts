@@ -34,11 +34,17 @@ export function findInstance(instances: PoolInstance[], ref: string): PoolInstan
   }
   const named = instances.filter((i) => i.name === ref)
   if (named.length === 1) return named[0]!
-  if (named.length > 1) throw ambiguous(ref, named, ['Give the uuid, a longer uuid prefix, or the position (e.g. `openai-custom[3]`).'])
+  if (named.length > 1)
+    throw ambiguous(ref, named, ['Give the uuid, a longer uuid prefix, or the position (e.g. `openai-custom[3]`).'])
   const prefixed = ref.length >= MIN_PREFIX ? instances.filter((i) => i.uuid.startsWith(ref)) : []
   const uuids = new Set(prefixed.map((i) => i.uuid))
   if (prefixed.length === 1) return prefixed[0]!
-  if (prefixed.length > 1) throw ambiguous(ref, prefixed, [uuids.size > 1 ? 'Give more of the uuid, or the full uuid.' : 'Name it by its position (e.g. `openai-custom[3]`) or by its name.'])
+  if (prefixed.length > 1)
+    throw ambiguous(ref, prefixed, [
+      uuids.size > 1
+        ? 'Give more of the uuid, or the full uuid.'
+        : 'Name it by its position (e.g. `openai-custom[3]`) or by its name.',
+    ])
   throw notFound(ref, ref.length < MIN_PREFIX ? ` A uuid prefix needs at least ${MIN_PREFIX} characters.` : '')
 }
 

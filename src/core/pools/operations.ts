@@ -6,7 +6,14 @@ import {TYPE_FIELDS} from './fields.js'
 import {findInstance} from './lookup.js'
 import {isValidUrl, toInstance} from './schema.js'
 import type {PoolStore} from './store.js'
-import {PROVIDER_TYPES, isProviderType, type PoolDocument, type PoolInstance, type ProviderType, type RawInstance} from './types.js'
+import {
+  PROVIDER_TYPES,
+  isProviderType,
+  type PoolDocument,
+  type PoolInstance,
+  type ProviderType,
+  type RawInstance,
+} from './types.js'
 import {nearest} from '../text.js'
 
 export function parseProviderType(input: string): ProviderType {
@@ -36,14 +43,23 @@ export interface NewInstance {
 }
 
 /** Checks what can be checked without the lock, then appends under it; returns the stored instance. */
-export async function addInstance(store: PoolStore, input: NewInstance, newUuid: () => string = randomUUID): Promise<PoolInstance> {
+export async function addInstance(
+  store: PoolStore,
+  input: NewInstance,
+  newUuid: () => string = randomUUID,
+): Promise<PoolInstance> {
   const fields = TYPE_FIELDS[input.type]
   const raw: RawInstance = {}
   if (fields.keyField) {
-    if (!input.key) throw new UsageError(`${input.type} needs an API key: pass --key KEY, --key - (stdin) or set AICLIENT_KEY.`, {code: 'missing_flag'})
+    if (!input.key)
+      throw new UsageError(`${input.type} needs an API key: pass --key KEY, --key - (stdin) or set AICLIENT_KEY.`, {
+        code: 'missing_flag',
+      })
     raw[fields.keyField] = input.key
   } else if (input.key) {
-    throw new UsageError(`${input.type} takes no --key; it uses a credential file (--creds-file).`, {code: 'conflicting_flags'})
+    throw new UsageError(`${input.type} takes no --key; it uses a credential file (--creds-file).`, {
+      code: 'conflicting_flags',
+    })
   }
   if (fields.credsField) {
     if (!input.credsFile) {
@@ -56,15 +72,19 @@ export async function addInstance(store: PoolStore, input: NewInstance, newUuid:
     await checkCredentialFile(credsFile, fields.loginCommand!)
     raw[fields.credsField] = credsFile
   } else if (input.credsFile) {
-    throw new UsageError(`${input.type} takes no --creds-file; it uses an API key (--key).`, {code: 'conflicting_flags'})
+    throw new UsageError(`${input.type} takes no --creds-file; it uses an API key (--key).`, {
+      code: 'conflicting_flags',
+    })
   }
   if (input.projectId !== undefined) {
-    if (input.type !== 'gemini-cli-oauth') throw new UsageError('--project-id is only for gemini-cli-oauth.', {code: 'conflicting_flags'})
+    if (input.type !== 'gemini-cli-oauth')
+      throw new UsageError('--project-id is only for gemini-cli-oauth.', {code: 'conflicting_flags'})
     raw.PROJECT_ID = input.projectId
   }
   const baseUrl = input.baseUrl ?? fields.defaultBaseUrl
   if (baseUrl !== undefined) {
-    if (!isValidUrl(baseUrl)) throw new UsageError(`--base-url "${baseUrl}" is not an http(s) URL.`, {code: 'invalid_url'})
+    if (!isValidUrl(baseUrl))
+      throw new UsageError(`--base-url "${baseUrl}" is not an http(s) URL.`, {code: 'invalid_url'})
     raw[fields.baseUrlField] = baseUrl
   }
   if (input.name !== undefined) raw.customName = input.name
@@ -96,7 +116,8 @@ async function checkCredentialFile(file: string, loginCommand: string): Promise<
   } catch (error) {
     throw new AppError(`Credential file ${errorMessage(error)}`, {code: 'bad_credentials_file', suggestions})
   }
-  if (!content) throw new AppError(`Credential file ${file} does not exist.`, {code: 'bad_credentials_file', suggestions})
+  if (!content)
+    throw new AppError(`Credential file ${file} does not exist.`, {code: 'bad_credentials_file', suggestions})
 }
 
 function listFor(doc: PoolDocument, type: ProviderType): RawInstance[] {
@@ -136,13 +157,22 @@ export function removeInstance(store: PoolStore, ref: string, type?: ProviderTyp
   })
 }
 
-export function setDisabled(store: PoolStore, ref: string, disabled: boolean, type?: ProviderType): Promise<PoolInstance[]> {
+export function setDisabled(
+  store: PoolStore,
+  ref: string,
+  disabled: boolean,
+  type?: ProviderType,
+): Promise<PoolInstance[]> {
   return modify(store, ref, type, (raw) => {
     raw.isDisabled = disabled
   })
 }
 
-export function resetInstances(store: PoolStore, ref: string | undefined, type?: ProviderType): Promise<PoolInstance[]> {
+export function resetInstances(
+  store: PoolStore,
+  ref: string | undefined,
+  type?: ProviderType,
+): Promise<PoolInstance[]> {
   return modify(store, ref, type, (raw) => {
     raw.isHealthy = true
     raw.errorCount = 0

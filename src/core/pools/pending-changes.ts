@@ -2,7 +2,8 @@ import {parseTime, type LiveInstance} from './live-instance.js'
 import type {PoolInstance} from './types.js'
 
 /** Fields `serve` owns and writes back; everything else in the file belongs to the user and the CLI. */
-export type OwnedField = 'isHealthy' | 'lastErrorReason' | 'cooldownUntil' | 'lastUsed' | 'lastErrorTime' | 'lastHealthCheckTime'
+export type OwnedField =
+  'isHealthy' | 'lastErrorReason' | 'cooldownUntil' | 'lastUsed' | 'lastErrorTime' | 'lastHealthCheckTime'
 
 /** One instance's unwritten changes: counter increments to add to the file's, and owned fields to set. */
 export interface InstanceChanges {
@@ -59,7 +60,8 @@ export class PendingChanges {
   healthEditedOutside(live: LiveInstance, config: PoolInstance): boolean {
     const entry = this.entries.get(live.id)
     if (!entry) return false
-    const edited = config.isHealthy !== entry.diskHealthy && !entry.fields.has('isHealthy') && config.isHealthy !== live.healthy
+    const edited =
+      config.isHealthy !== entry.diskHealthy && !entry.fields.has('isHealthy') && config.isHealthy !== live.healthy
     entry.diskHealthy = config.isHealthy
     return edited
   }

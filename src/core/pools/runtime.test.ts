@@ -4,7 +4,18 @@ import {toInstance} from './schema.js'
 import type {RawInstance} from './types.js'
 
 function instance(name: string, extra: RawInstance = {}) {
-  return toInstance('openai-custom', {uuid: `${name}-uuid`, customName: name, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1', isHealthy: true, ...extra}, '/tmp')
+  return toInstance(
+    'openai-custom',
+    {
+      uuid: `${name}-uuid`,
+      customName: name,
+      OPENAI_API_KEY: 'sk-x',
+      OPENAI_BASE_URL: 'http://127.0.0.1:1/v1',
+      isHealthy: true,
+      ...extra,
+    },
+    '/tmp',
+  )
 }
 
 /** One instance whose cooldown has just ended: the next request is its half-open trial. */

@@ -137,7 +137,12 @@ export class PoolState extends InstanceRegistry {
     this.ledger.record(live.id, effect)
     if (effect.health) {
       const state = stateOf(live, this.now())
-      this.emit('event', {type: 'health', instance: live, state, reason: state === 'cooling' ? live.cooldownReason : live.reason})
+      this.emit('event', {
+        type: 'health',
+        instance: live,
+        state,
+        reason: state === 'cooling' ? live.cooldownReason : live.reason,
+      })
     }
     if (effect.dirty) this.emit('dirty')
   }

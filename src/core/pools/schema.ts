@@ -5,7 +5,11 @@ import {TYPE_FIELDS} from './fields.js'
 import {PROVIDER_TYPES, type PoolDocument, type PoolInstance, type ProviderType, type RawInstance} from './types.js'
 
 export class SchemaError extends AppError {
-  constructor(file: string, readonly path: string, problem: string) {
+  constructor(
+    file: string,
+    readonly path: string,
+    problem: string,
+  ) {
     super(`${file}: ${path}: ${problem}. The file was not changed.`, {code: 'invalid_pool_file'})
     this.name = 'SchemaError'
   }
@@ -66,7 +70,8 @@ function instanceProblems(type: ProviderType, item: unknown, path: string): Sche
   }
   for (const field of COUNTERS) {
     const value = inst[field]
-    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0)) fail(field, 'must be a whole number ≥ 0')
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0))
+      fail(field, 'must be a whole number ≥ 0')
   }
   for (const field of STRING_OR_NULL) {
     const value = inst[field]

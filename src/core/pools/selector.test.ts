@@ -7,7 +7,11 @@ import {Cursors, roundRobin, sidePick, unavailability, type SelectionInput} from
 const NOW = 1_000_000
 
 function live(name: string, status: Partial<LiveInstance> = {}): LiveInstance {
-  const config = toInstance('openai-custom', {uuid: `${name}-uuid`, customName: name, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1'}, '/tmp')
+  const config = toInstance(
+    'openai-custom',
+    {uuid: `${name}-uuid`, customName: name, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1'},
+    '/tmp',
+  )
   return Object.assign(createLive(config), status)
 }
 
@@ -39,7 +43,12 @@ describe('round-robin selection', () => {
   })
 
   it('skips cooling, unhealthy and disabled instances', () => {
-    const pool = [live('cooling', {cooldownUntil: NOW + 1}), live('unhealthy', {healthy: false}), live('disabled', {disabled: true}), live('ok')]
+    const pool = [
+      live('cooling', {cooldownUntil: NOW + 1}),
+      live('unhealthy', {healthy: false}),
+      live('disabled', {disabled: true}),
+      live('ok'),
+    ]
     expect(picks(pool, 3)).toEqual(['ok', 'ok', 'ok'])
     expect(roundRobin({candidates: pool.slice(0, 3), exclude: new Set(), now: NOW, cursor: 0})).toBeUndefined()
   })
@@ -82,7 +91,12 @@ describe('side picks', () => {
 
 describe('unavailability', () => {
   it('counts the states of the candidates not excluded and names the earliest cooldown end', () => {
-    const pool = [live('c1', {cooldownUntil: NOW + 500}), live('c2', {cooldownUntil: NOW + 200}), live('u', {healthy: false}), live('d', {disabled: true})]
+    const pool = [
+      live('c1', {cooldownUntil: NOW + 500}),
+      live('c2', {cooldownUntil: NOW + 200}),
+      live('u', {healthy: false}),
+      live('d', {disabled: true}),
+    ]
     const excluded = live('c0', {cooldownUntil: NOW + 1})
     expect(unavailability([...pool, excluded], new Set([excluded.id]), NOW)).toEqual({
       coolingUntil: NOW + 200,

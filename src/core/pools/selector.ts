@@ -55,7 +55,11 @@ export interface Unavailability {
 }
 
 /** Why nothing could be selected, for the answer to the client. */
-export function unavailability(candidates: readonly LiveInstance[], exclude: ReadonlySet<string>, now: number): Unavailability {
+export function unavailability(
+  candidates: readonly LiveInstance[],
+  exclude: ReadonlySet<string>,
+  now: number,
+): Unavailability {
   const counts: Record<InstanceStateName, number> = {healthy: 0, cooling: 0, unhealthy: 0, disabled: 0}
   let coolingUntil: number | null = null
   for (const live of candidates) {

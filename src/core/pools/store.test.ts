@@ -38,8 +38,12 @@ describe('PoolStore', () => {
     const after = JSON.parse(await readFile(store.file, 'utf8'))
     expect(after.myNotes).toEqual({keep: ['me']})
     expect(after['openai-custom'][0]).toEqual({...before['openai-custom'][0], futureField: {nested: 1}})
-    for (const type of Object.keys(before).filter((t) => t !== 'openai-custom')) expect(after[type]).toEqual(before[type])
-    expect(after['openai-custom'].slice(0, 2)).toEqual([{...before['openai-custom'][0], futureField: {nested: 1}}, before['openai-custom'][1]])
+    for (const type of Object.keys(before).filter((t) => t !== 'openai-custom'))
+      expect(after[type]).toEqual(before[type])
+    expect(after['openai-custom'].slice(0, 2)).toEqual([
+      {...before['openai-custom'][0], futureField: {nested: 1}},
+      before['openai-custom'][1],
+    ])
     expect(after['openai-custom'][2]).toEqual({
       OPENAI_API_KEY: 'sk-new-key-0123456789',
       OPENAI_BASE_URL: 'https://api.openai.com/v1',
@@ -77,7 +81,9 @@ describe('PoolStore', () => {
     await writeFile(file, text)
     const store = new PoolStore(file)
     await expect(store.read()).rejects.toThrow(`${file}:3:18: invalid JSON`)
-    await expect(addInstance(store, {type: 'openai-custom', key: 'sk-0123456789abcdef'})).rejects.toThrow(/invalid JSON/)
+    await expect(addInstance(store, {type: 'openai-custom', key: 'sk-0123456789abcdef'})).rejects.toThrow(
+      /invalid JSON/,
+    )
     expect(await readFile(file, 'utf8')).toBe(text)
   })
 
@@ -98,15 +104,22 @@ describe('PoolStore', () => {
 
   it('refuses a duplicate key unless allowed, and an OAuth type without a parsable credential file', async () => {
     const store = await exampleStore()
-    await expect(addInstance(store, {type: 'openai-custom', key: 'sk-openai-key1'})).rejects.toMatchObject({exit: 2, code: 'duplicate_key'})
+    await expect(addInstance(store, {type: 'openai-custom', key: 'sk-openai-key1'})).rejects.toMatchObject({
+      exit: 2,
+      code: 'duplicate_key',
+    })
     await addInstance(store, {type: 'openai-custom', key: 'sk-openai-key1', allowDuplicate: true})
     await writeFile(join(dir, 'bad.json'), '{"access_token": ')
-    await expect(addInstance(store, {type: 'openai-qwen-oauth', credsFile: join(dir, 'bad.json')})).rejects.toMatchObject({
+    await expect(
+      addInstance(store, {type: 'openai-qwen-oauth', credsFile: join(dir, 'bad.json')}),
+    ).rejects.toMatchObject({
       exit: 1,
       code: 'bad_credentials_file',
       suggestions: [expect.stringContaining('aiclient auth login qwen')],
     })
-    await expect(addInstance(store, {type: 'openai-qwen-oauth', credsFile: join(dir, 'missing.json')})).rejects.toThrow(/does not exist/)
+    await expect(addInstance(store, {type: 'openai-qwen-oauth', credsFile: join(dir, 'missing.json')})).rejects.toThrow(
+      /does not exist/,
+    )
   })
 
   it('disables, enables, resets and removes by uuid prefix or name', async () => {
@@ -120,7 +133,10 @@ describe('PoolStore', () => {
     doc['claude-custom'][0].errorCount = 7
     await writeFile(store.file, JSON.stringify(doc))
     await resetInstances(store, undefined, 'claude-custom')
-    expect((await store.read()).instances.find((i) => i.type === 'claude-custom')).toMatchObject({isHealthy: true, errorCount: 0})
+    expect((await store.read()).instances.find((i) => i.type === 'claude-custom')).toMatchObject({
+      isHealthy: true,
+      errorCount: 0,
+    })
     await addInstance(store, {type: 'openai-custom', key: 'sk-named-0123456789', name: 'work'})
     await removeInstance(store, 'work')
     expect((await store.read()).instances.some((i) => i.name === 'work')).toBe(false)
@@ -130,15 +146,28 @@ describe('PoolStore', () => {
   it('lists the candidates for an ambiguous prefix', async () => {
     const file = join(dir, 'pools.json')
     await writeFile(file, JSON.stringify({'openai-custom': [{uuid: 'abcdef-1'}, {uuid: 'abcdef-2'}]}))
-    await expect(setDisabled(new PoolStore(file), 'abcdef', true)).rejects.toThrow(/matches 2 instances:\n.*abcdef-1.*\n.*abcdef-2/)
+    await expect(setDisabled(new PoolStore(file), 'abcdef', true)).rejects.toThrow(
+      /matches 2 instances:\n.*abcdef-1.*\n.*abcdef-2/,
+    )
   })
 
   it('gives entries that share a uuid distinct ids, which never collide with another entry’s own uuid', async () => {
     const file = join(dir, 'pools.json')
-    const list = [{uuid: 'a', customName: 'first'}, {uuid: 'a#2'}, {uuid: 'a', customName: 'copy'}, {uuid: 'a', customName: 'third'}]
+    const list = [
+      {uuid: 'a', customName: 'first'},
+      {uuid: 'a#2'},
+      {uuid: 'a', customName: 'copy'},
+      {uuid: 'a', customName: 'third'},
+    ]
     await writeFile(file, JSON.stringify({'openai-custom': list, 'claude-custom': [{uuid: 'a'}]}))
     const snapshot = await new PoolStore(file).read()
-    expect(snapshot.instances.map((i) => i.id)).toEqual(['openai-custom/a', 'openai-custom/a#2', 'openai-custom/a#3', 'openai-custom/a#4', 'claude-custom/a'])
+    expect(snapshot.instances.map((i) => i.id)).toEqual([
+      'openai-custom/a',
+      'openai-custom/a#2',
+      'openai-custom/a#3',
+      'openai-custom/a#4',
+      'claude-custom/a',
+    ])
     expect(snapshot.instances.map((i) => i.index)).toEqual([0, 1, 2, 3, 0])
     const byId = entriesById(snapshot.doc)
     expect(byId.get('openai-custom/a#3')).toBe(snapshot.instances[2]!.raw)
@@ -160,6 +189,8 @@ describe('PoolStore', () => {
     const ro = join(dir, 'ro')
     await mkdir(ro)
     await chmod(ro, 0o500)
-    await expect(addInstance(new PoolStore(join(ro, 'p.json')), {type: 'openai-custom', key: 'sk-0123456789abcdef'})).rejects.toThrow(/Cannot write/)
+    await expect(
+      addInstance(new PoolStore(join(ro, 'p.json')), {type: 'openai-custom', key: 'sk-0123456789abcdef'}),
+    ).rejects.toThrow(/Cannot write/)
   })
 })

@@ -80,7 +80,9 @@ export class PoolStore {
    * The snapshot's instances are built from that same document (their `raw` is the entry in `doc`), so a change
    * can act on exactly the entries it found there.
    */
-  async update<T>(change: (doc: PoolDocument, snapshot: PoolSnapshot) => T | false): Promise<{result: T | false; snapshot: PoolSnapshot}> {
+  async update<T>(
+    change: (doc: PoolDocument, snapshot: PoolSnapshot) => T | false,
+  ): Promise<{result: T | false; snapshot: PoolSnapshot}> {
     return this.locked(async (target) => {
       const before = this.snapshotOf(await this.readRaw(target))
       const result = change(before.doc, before)

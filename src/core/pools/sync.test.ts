@@ -33,12 +33,17 @@ const entry = (extra: Record<string, unknown> = {}) => ({
 
 const writePool = (extra: Record<string, unknown> = {}, top: Record<string, unknown> = {}) =>
   writeFile(file, JSON.stringify({'openai-custom': [entry(extra)], ...top}, null, 2))
-const readPool = async () => JSON.parse(await readFile(file, 'utf8')) as {'openai-custom': Record<string, unknown>[]} & Record<string, unknown>
+const readPool = async () =>
+  JSON.parse(await readFile(file, 'utf8')) as {'openai-custom': Record<string, unknown>[]} & Record<string, unknown>
 
 /** A pool kept in step with the file by hand: no polling, and writes only when the test flushes. */
 async function started(store = new PoolStore(file), warnings: string[] = []) {
   const state = new PoolState()
-  sync = new PoolSync(store, state, {flushDelayMs: 60_000, pollMs: 60_000, onWarning: (message) => warnings.push(message)})
+  sync = new PoolSync(store, state, {
+    flushDelayMs: 60_000,
+    pollMs: 60_000,
+    onWarning: (message) => warnings.push(message),
+  })
   await sync.start()
   return {state, live: state.list()[0]!, sync, warnings}
 }
@@ -67,14 +72,23 @@ describe('PoolSync writing statistics', () => {
     for (let n = 0; n < 3; n++) state.failed(live, 'server error 500')
     state.cool(live, 60_000, 'rate limited')
     await sync.flush()
-    expect((await readPool())['openai-custom'][0]).toMatchObject({isHealthy: false, errorCount: 4, cooldownUntil: expect.any(String)})
+    expect((await readPool())['openai-custom'][0]).toMatchObject({
+      isHealthy: false,
+      errorCount: 4,
+      cooldownUntil: expect.any(String),
+    })
     // `pool reset`: counters to zero, healthy again, cooldown gone.
     await writePool({usageCount: 0, errorCount: 0, isHealthy: true, cooldownUntil: null})
     await sync.reload()
     expect(live).toMatchObject({healthy: true, cooldownUntil: 0, errorCount: 0, usageCount: 0})
     state.succeeded(live, 5)
     await sync.flush()
-    expect((await readPool())['openai-custom'][0]).toMatchObject({isHealthy: true, errorCount: 0, usageCount: 1, cooldownUntil: null})
+    expect((await readPool())['openai-custom'][0]).toMatchObject({
+      isHealthy: true,
+      errorCount: 0,
+      usageCount: 1,
+      cooldownUntil: null,
+    })
   })
 
   it('respects a cooldown cleared in the file while the instance is otherwise healthy', async () => {
@@ -101,7 +115,11 @@ describe('PoolSync writing statistics', () => {
     expect((await readPool())['openai-custom'][0]).toMatchObject({usageCount: 5, isHealthy: true})
     await sync.flush()
     expect(update).toHaveBeenCalledTimes(2)
-    expect((await readPool())['openai-custom'][0]).toMatchObject({usageCount: 6, isHealthy: false, lastErrorReason: 'auth'})
+    expect((await readPool())['openai-custom'][0]).toMatchObject({
+      usageCount: 6,
+      isHealthy: false,
+      lastErrorReason: 'auth',
+    })
   })
 
   it('drops the statistics of an instance removed from the file meanwhile', async () => {

@@ -32,7 +32,8 @@ export class PoolSync {
   private readonly pollMs: number
   private readonly onDirty = () => this.schedule()
   private readonly onFileChange = (current: Stats, previous: Stats) => {
-    if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino) void this.reload()
+    if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino)
+      void this.reload()
   }
 
   constructor(
@@ -58,7 +59,10 @@ export class PoolSync {
     try {
       const snapshot = await this.store.read()
       if (!snapshot.exists && this.lastText !== null) {
-        if (!this.missing) this.options.onWarning?.(`${this.store.file} was deleted. Serving the last known pool; statistics wait in memory until the file is back.`)
+        if (!this.missing)
+          this.options.onWarning?.(
+            `${this.store.file} was deleted. Serving the last known pool; statistics wait in memory until the file is back.`,
+          )
         this.missing = true
         return
       }
@@ -76,7 +80,9 @@ export class PoolSync {
       const message = errorMessage(error)
       if (this.brokenReported !== message) {
         this.brokenReported = message
-        this.options.onWarning?.(`${message} Serving with the last good pool; statistics are kept in memory until the file is fixed.`)
+        this.options.onWarning?.(
+          `${message} Serving with the last good pool; statistics are kept in memory until the file is fixed.`,
+        )
       }
     }
   }
@@ -115,7 +121,9 @@ export class PoolSync {
     if (changes.size === 0) return
     this.flushing = (async () => {
       try {
-        const {result, snapshot} = await this.store.update((doc, current) => (this.usable(current) ? applyChanges(doc, changes) : false))
+        const {result, snapshot} = await this.store.update((doc, current) =>
+          this.usable(current) ? applyChanges(doc, changes) : false,
+        )
         if (result === false) {
           this.state.restore(changes)
           void this.reload()

@@ -9,7 +9,16 @@ const clientBody = Buffer.from(JSON.stringify(clientJson))
 
 function input(fields: Partial<BodyInput> = {}): BodyInput {
   const ir = codecs.anthropic.decodeRequest(clientJson)
-  return {clientProtocol: 'anthropic', clientJson, clientBody, modelRewritten: false, ir: () => ir, model: 'claude-x', stream: false, ...fields}
+  return {
+    clientProtocol: 'anthropic',
+    clientJson,
+    clientBody,
+    modelRewritten: false,
+    ir: () => ir,
+    model: 'claude-x',
+    stream: false,
+    ...fields,
+  }
 }
 
 describe('the default exchange of a protocol', () => {
@@ -34,7 +43,9 @@ describe('the default exchange of a protocol', () => {
   })
 
   it('classifies with the adapter first and the common table for what it leaves', () => {
-    const exchange = protocolExchange('openai', {classify: (status) => (status === 403 ? {kind: 'quota', retryAfterMs: 5} : undefined)})
+    const exchange = protocolExchange('openai', {
+      classify: (status) => (status === 403 ? {kind: 'quota', retryAfterMs: 5} : undefined),
+    })
     expect(exchange.classify(403, {}, '', 0)).toEqual({kind: 'quota', retryAfterMs: 5})
     expect(exchange.classify(429, {'retry-after': '2'}, '', 0)).toEqual({kind: 'rate_limited', retryAfterMs: 2000})
     expect(exchange.classify(400, {}, '', 0)).toEqual({kind: 'client_fault'})

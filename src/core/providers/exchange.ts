@@ -78,7 +78,8 @@ export function protocolExchange(protocol: Protocol, overrides: ExchangeOverride
     alwaysStreams: false,
     bodies(input) {
       let body: string | Buffer
-      if (input.clientProtocol === protocol) body = input.modelRewritten ? JSON.stringify({...input.clientJson, model: input.model}) : input.clientBody
+      if (input.clientProtocol === protocol)
+        body = input.modelRewritten ? JSON.stringify({...input.clientJson, model: input.model}) : input.clientBody
       else body = JSON.stringify(codec.encodeRequest(input.ir(), {onDropped: input.onDropped}))
       const shared = Promise.resolve({body, createStreamDecoder})
       return () => shared
@@ -86,6 +87,7 @@ export function protocolExchange(protocol: Protocol, overrides: ExchangeOverride
     send: sendUpstream,
     decodeJson: (body, opts) => codec.decodeResponse(body, opts),
     ...overrides,
-    classify: (status, headers, body, now) => special?.(status, headers, body, now) ?? classifyStatus(status, headers, now),
+    classify: (status, headers, body, now) =>
+      special?.(status, headers, body, now) ?? classifyStatus(status, headers, now),
   }
 }

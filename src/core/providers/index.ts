@@ -10,7 +10,12 @@ export type Adapters = Partial<Record<ProviderType, ProviderAdapter>>
 
 /** Every provider type's adapter; a discovered Code Assist project is written back to its pool entry. */
 export function createAdapters(dispatchers: Dispatchers, store?: PoolStore): Adapters {
-  const oauth = {dispatchers, rememberProject: store ? (instance: PoolInstance, project: string) => rememberProject(store, instance, project) : undefined}
+  const oauth = {
+    dispatchers,
+    rememberProject: store
+      ? (instance: PoolInstance, project: string) => rememberProject(store, instance, project)
+      : undefined,
+  }
   return {
     'openai-custom': openAICustom(dispatchers),
     'claude-custom': claudeCustom(dispatchers),

@@ -14,5 +14,7 @@ export function proxyOf(instance: PoolInstance): string | undefined {
 /** Model ids from an OpenAI- or Anthropic-style list: `{data: [{id}]}`. */
 export function dataIds(body: unknown): string[] {
   const data = (body as {data?: unknown})?.data
-  return Array.isArray(data) ? data.map((m) => (m as {id?: unknown}).id).filter((id): id is string => typeof id === 'string') : []
+  return Array.isArray(data)
+    ? data.map((m) => (m as {id?: unknown}).id).filter((id): id is string => typeof id === 'string')
+    : []
 }

@@ -29,10 +29,15 @@ function cachedCall(build: (instance: PoolInstance) => UpstreamCall): (instance:
 
 /** `openai-custom`: any OpenAI-compatible endpoint; the base includes `/v1`. */
 export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
-  const base = (instance: PoolInstance) => trimSlash(instanceField(instance, 'OPENAI_BASE_URL') ?? 'https://api.openai.com/v1')
+  const base = (instance: PoolInstance) =>
+    trimSlash(instanceField(instance, 'OPENAI_BASE_URL') ?? 'https://api.openai.com/v1')
   const call = (instance: PoolInstance, path: string): UpstreamCall => ({
     url: `${base(instance)}${path}`,
-    headers: {authorization: `Bearer ${instanceField(instance, 'OPENAI_API_KEY') ?? ''}`, 'content-type': JSON_TYPE, accept: JSON_TYPE},
+    headers: {
+      authorization: `Bearer ${instanceField(instance, 'OPENAI_API_KEY') ?? ''}`,
+      'content-type': JSON_TYPE,
+      accept: JSON_TYPE,
+    },
     dispatcher: dispatchers.get(proxyOf(instance)),
   })
   const chat = cachedCall((instance) => call(instance, '/chat/completions'))
@@ -82,7 +87,8 @@ export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
     passthrough: true,
     exchange: protocolExchange('anthropic'),
     // Anthropic clients bring their own version and beta headers; everyone else shares one prepared call.
-    prepare: async (instance, ctx) => (ctx.clientProtocol === 'anthropic' ? call(instance, '/messages', ctx) : messages(instance)),
+    prepare: async (instance, ctx) =>
+      ctx.clientProtocol === 'anthropic' ? call(instance, '/messages', ctx) : messages(instance),
     modelsCall: async (instance) => call(instance, '/models'),
     countTokensCall: async (instance, ctx) => call(instance, '/messages/count_tokens', ctx),
     modelIds: dataIds,

@@ -1,6 +1,13 @@
 import {randomUUID} from 'node:crypto'
 import {arch, platform} from 'node:os'
-import {createCodeAssistStreamDecoder, createUnwrappingSseTransform, decodeCodeAssistResponse, encodeCodeAssistRequest, unwrapResponse, wrapGeminiBody} from '../codecs/code-assist/index.js'
+import {
+  createCodeAssistStreamDecoder,
+  createUnwrappingSseTransform,
+  decodeCodeAssistResponse,
+  encodeCodeAssistRequest,
+  unwrapResponse,
+  wrapGeminiBody,
+} from '../codecs/code-assist/index.js'
 import {googleRetryHint, nextMonthStartUtc, nextShanghaiMidnight} from '../codecs/google-retry.js'
 import {createKiroStreamDecoder, encodeKiroRequest, kiroModelId} from '../codecs/kiro/index.js'
 import type {StreamDecoderOptions} from '../codecs/types.js'
@@ -28,10 +35,17 @@ const JSON_TYPE = 'application/json'
 const USER_AGENT = `aiclient (${platform()}; ${arch()})`
 
 /** The credential file's token manager and the endpoints this instance uses (its own fields, then AICLIENT_*). */
-function credentials<T extends AccessToken>(spec: CredentialSpec<T>, instance: PoolInstance, options: OAuthAdapterOptions): {manager: TokenManager<T>; endpoints: OAuthEndpoints} {
+function credentials<T extends AccessToken>(
+  spec: CredentialSpec<T>,
+  instance: PoolInstance,
+  options: OAuthAdapterOptions,
+): {manager: TokenManager<T>; endpoints: OAuthEndpoints} {
   if (!instance.credsFile) throw new Error(`${instance.type} instance ${instance.uuid} has no credential file.`)
   const endpoints = resolveEndpoints(options.env ?? process.env, instance.raw)
-  const manager = tokenManagers.get(spec, instance.credsFile, {endpoints, dispatcher: options.dispatchers.get(proxyOf(instance))})
+  const manager = tokenManagers.get(spec, instance.credsFile, {
+    endpoints,
+    dispatcher: options.dispatchers.get(proxyOf(instance)),
+  })
   return {manager, endpoints}
 }
 
@@ -43,8 +57,10 @@ function text(body: string): string {
 function tokenHooks<T extends AccessToken>(spec: CredentialSpec<T>, options: OAuthAdapterOptions) {
   return {
     refresh: async (instance: PoolInstance) => void (await credentials(spec, instance, options).manager.forceRefresh()),
-    tokenStatus: (instance: PoolInstance) => (instance.credsFile ? credentials(spec, instance, options).manager.status() : null),
-    cheapProbe: async (instance: PoolInstance) => void (await credentials(spec, instance, options).manager.getAccessToken()),
+    tokenStatus: (instance: PoolInstance) =>
+      instance.credsFile ? credentials(spec, instance, options).manager.status() : null,
+    cheapProbe: async (instance: PoolInstance) =>
+      void (await credentials(spec, instance, options).manager.getAccessToken()),
   }
 }
 
@@ -80,7 +96,11 @@ export function qwenOAuth(options: OAuthAdapterOptions): ProviderAdapter {
     exchange: protocolExchange('openai', {
       classify: (status, _headers, body, now): Outcome | undefined => {
         if ((status === 403 || status === 429) && /insufficient_quota|quota_exceeded|quota exceeded/i.test(body)) {
-          return {kind: 'quota', retryAfterMs: nextShanghaiMidnight(now) - now, reason: `quota exhausted until 00:00 Asia/Shanghai: ${text(body)}`}
+          return {
+            kind: 'quota',
+            retryAfterMs: nextShanghaiMidnight(now) - now,
+            reason: `quota exhausted until 00:00 Asia/Shanghai: ${text(body)}`,
+          }
         }
         return undefined
       },
@@ -97,7 +117,11 @@ export function geminiCodeAssist(options: OAuthAdapterOptions): ProviderAdapter 
     if (known) return Promise.resolve(known)
     let pending = projects.get(instance.uuid)
     if (!pending) {
-      pending = discoverGeminiProject({baseUrl: base, accessToken: token, dispatcher: options.dispatchers.get(proxyOf(instance))}).then(async ({projectId}) => {
+      pending = discoverGeminiProject({
+        baseUrl: base,
+        accessToken: token,
+        dispatcher: options.dispatchers.get(proxyOf(instance)),
+      }).then(async ({projectId}) => {
         await options.rememberProject?.(instance, projectId)
         return projectId
       })
@@ -125,7 +149,10 @@ export function geminiCodeAssist(options: OAuthAdapterOptions): ProviderAdapter 
         const {manager, endpoints} = credentials(geminiCredentialSpec, instance, options)
         const project = await projectFor(instance, (await manager.getAccessToken()).token, endpoints.GEMINI_BASE_URL)
         const target = {model: input.model, project}
-        const body = input.clientProtocol === 'gemini' ? wrapGeminiBody(input.clientJson as never, target) : encodeCodeAssistRequest(input.ir(), target)
+        const body =
+          input.clientProtocol === 'gemini'
+            ? wrapGeminiBody(input.clientJson as never, target)
+            : encodeCodeAssistRequest(input.ir(), target)
         return {body: JSON.stringify(body), createStreamDecoder: createCodeAssistStreamDecoder}
       },
       decodeJson: (body) => decodeCodeAssistResponse(body),
@@ -134,8 +161,12 @@ export function geminiCodeAssist(options: OAuthAdapterOptions): ProviderAdapter 
         if (status === 429) {
           const hint = googleRetryHint(body, now)
           const delay = hint.delayMs ?? retryAfterMs(headers, now)
-          const reason = hint.reason ? `${hint.terminal ? 'quota exhausted' : 'rate limited'} (${hint.reason})` : undefined
-          return hint.terminal ? {kind: 'quota', retryAfterMs: delay, reason} : {kind: 'rate_limited', retryAfterMs: delay, reason}
+          const reason = hint.reason
+            ? `${hint.terminal ? 'quota exhausted' : 'rate limited'} (${hint.reason})`
+            : undefined
+          return hint.terminal
+            ? {kind: 'quota', retryAfterMs: delay, reason}
+            : {kind: 'rate_limited', retryAfterMs: delay, reason}
         }
         // Licence missing, project not set up, account validation: the account needs its owner's attention.
         if (status === 403) return {kind: 'auth', reason: `needs attention: ${text(body).slice(0, 200)}`}
@@ -174,10 +205,16 @@ export function kiroOAuth(options: OAuthAdapterOptions): ProviderAdapter {
       bodies: (input) => (instance) => kiroBody(instance, input, options),
       classify: (status, headers, body, now): Outcome | undefined => {
         const message = text(body)
-        if (status === 402) return {kind: 'quota', retryAfterMs: nextMonthStartUtc(now) - now, reason: `monthly limit reached: ${message.slice(0, 200)}`}
+        if (status === 402)
+          return {
+            kind: 'quota',
+            retryAfterMs: nextMonthStartUtc(now) - now,
+            reason: `monthly limit reached: ${message.slice(0, 200)}`,
+          }
         if (status === 403) {
           if (/(token|authoriz)/i.test(message) && /(expired|invalid)/i.test(message)) return {kind: 'auth'}
-          if (/suspend|terms|quota|not authorized/i.test(message)) return {kind: 'auth', reason: `account refused: ${message.slice(0, 200)}`}
+          if (/suspend|terms|quota|not authorized/i.test(message))
+            return {kind: 'auth', reason: `account refused: ${message.slice(0, 200)}`}
         }
         if (status === 429) return {kind: 'rate_limited', retryAfterMs: retryAfterMs(headers, now)}
         return undefined
@@ -190,12 +227,19 @@ export function kiroOAuth(options: OAuthAdapterOptions): ProviderAdapter {
 /** A Kiro body is built per attempt: the profile comes with the instance's token, and the decoder maps tool names back. */
 async function kiroBody(instance: PoolInstance, input: BodyInput, options: OAuthAdapterOptions) {
   const token = await credentials(kiroCredentialSpec, instance, options).manager.getAccessToken()
-  const overrides = instance.raw.KIRO_MODEL_MAP && typeof instance.raw.KIRO_MODEL_MAP === 'object' ? (instance.raw.KIRO_MODEL_MAP as Record<string, string>) : undefined
+  const overrides =
+    instance.raw.KIRO_MODEL_MAP && typeof instance.raw.KIRO_MODEL_MAP === 'object'
+      ? (instance.raw.KIRO_MODEL_MAP as Record<string, string>)
+      : undefined
   const {body, toolNameMap} = encodeKiroRequest(input.ir(), {
     conversationId: randomUUID(),
     modelId: kiroModelId(input.model, overrides),
     // Only social logins carry a profile; builder-id requests are refused with one.
     ...(token.authMethod === 'social' && token.profileArn ? {profileArn: token.profileArn} : {}),
   })
-  return {body: JSON.stringify(body), createStreamDecoder: (opts?: StreamDecoderOptions) => createKiroStreamDecoder({...opts, model: input.model, toolNameMap})}
+  return {
+    body: JSON.stringify(body),
+    createStreamDecoder: (opts?: StreamDecoderOptions) =>
+      createKiroStreamDecoder({...opts, model: input.model, toolNameMap}),
+  }
 }

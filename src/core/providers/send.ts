@@ -16,7 +16,14 @@ export interface SendInit {
  * A call prepared ahead (with `origin` and `path`) goes straight to its dispatcher, without parsing its URL again.
  */
 export function sendUpstream(call: UpstreamCall, init: SendInit): Promise<Dispatcher.ResponseData> {
-  const options = {method: init.method, headers: call.headers, body: init.body, signal: init.signal, headersTimeout: init.headersTimeout, bodyTimeout: init.bodyTimeout}
+  const options = {
+    method: init.method,
+    headers: call.headers,
+    body: init.body,
+    signal: init.signal,
+    headersTimeout: init.headersTimeout,
+    bodyTimeout: init.bodyTimeout,
+  }
   if (call.origin && call.path) return call.dispatcher.request({...options, origin: call.origin, path: call.path})
   return request(call.url, {...options, dispatcher: call.dispatcher})
 }

@@ -13,7 +13,10 @@ export interface SideCallLimits {
   limitBytes: number
 }
 
-async function sideCall<T>(open: () => Promise<Dispatcher.ResponseData | undefined>, read: (response: Dispatcher.ResponseData) => Promise<T | undefined>): Promise<T | undefined> {
+async function sideCall<T>(
+  open: () => Promise<Dispatcher.ResponseData | undefined>,
+  read: (response: Dispatcher.ResponseData) => Promise<T | undefined>,
+): Promise<T | undefined> {
   let response: Dispatcher.ResponseData | undefined
   try {
     response = await open()
@@ -26,11 +29,16 @@ async function sideCall<T>(open: () => Promise<Dispatcher.ResponseData | undefin
 }
 
 /** The upstream's own model ids; undefined when it has no list, an empty one, or does not answer. */
-export function listModels(adapter: ProviderAdapter, instance: PoolInstance, limits: SideCallLimits): Promise<string[] | undefined> {
+export function listModels(
+  adapter: ProviderAdapter,
+  instance: PoolInstance,
+  limits: SideCallLimits,
+): Promise<string[] | undefined> {
   const {modelsCall, modelIds} = adapter
   if (!modelsCall || !modelIds) return Promise.resolve(undefined)
   return sideCall(
-    async () => adapter.exchange.send(await modelsCall(instance), {method: 'GET', signal: AbortSignal.timeout(limits.timeoutMs)}),
+    async () =>
+      adapter.exchange.send(await modelsCall(instance), {method: 'GET', signal: AbortSignal.timeout(limits.timeoutMs)}),
     async (response) => {
       if (response.statusCode !== 200) {
         await response.body.dump()
@@ -44,11 +52,22 @@ export function listModels(adapter: ProviderAdapter, instance: PoolInstance, lim
 }
 
 /** Anthropic's count_tokens asked of the upstream: its answer as sent, or undefined where it cannot count. */
-export function countTokensUpstream(adapter: ProviderAdapter, instance: PoolInstance, ctx: CallContext, body: string | Buffer, limits: SideCallLimits): Promise<string | undefined> {
+export function countTokensUpstream(
+  adapter: ProviderAdapter,
+  instance: PoolInstance,
+  ctx: CallContext,
+  body: string | Buffer,
+  limits: SideCallLimits,
+): Promise<string | undefined> {
   const {countTokensCall} = adapter
   if (!countTokensCall) return Promise.resolve(undefined)
   return sideCall(
-    async () => adapter.exchange.send(await countTokensCall(instance, ctx), {method: 'POST', body, signal: AbortSignal.timeout(limits.timeoutMs)}),
+    async () =>
+      adapter.exchange.send(await countTokensCall(instance, ctx), {
+        method: 'POST',
+        body,
+        signal: AbortSignal.timeout(limits.timeoutMs),
+      }),
     async (response) => {
       const answer = await readText(response.body, limits.limitBytes)
       return response.statusCode === 200 && answer.complete ? answer.text : undefined

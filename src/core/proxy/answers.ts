@@ -15,7 +15,14 @@ export interface FinalAnswer {
  * sending it elsewhere could pay for it twice. The client gets a timeout in its protocol, with the SDKs' own
  * `x-should-retry: false` so that they do not resend it either.
  */
-export function answerTimeout(deps: ProxyDeps, call: ClientCall, codec: ProtocolCodec, sink: ClientSink, live: LiveInstance, phase: 'headers' | 'body'): FinalAnswer {
+export function answerTimeout(
+  deps: ProxyDeps,
+  call: ClientCall,
+  codec: ProtocolCodec,
+  sink: ClientSink,
+  live: LiveInstance,
+  phase: 'headers' | 'body',
+): FinalAnswer {
   const limits = deps.timeouts?.[call.type]
   const waited = phase === 'body' ? limits?.idleMs : limits?.headersMs
   const within = waited === undefined ? '' : ` for ${waited / 1000} s`
@@ -26,7 +33,14 @@ export function answerTimeout(deps: ProxyDeps, call: ClientCall, codec: Protocol
 }
 
 /** No attempt left: every instance cooling (429 with Retry-After), the last failure (502), or none usable (503). */
-export function answerUnavailable(deps: ProxyDeps, call: ClientCall, codec: ProtocolCodec, sink: ClientSink, attempts: number, lastFailure: string | undefined): FinalAnswer {
+export function answerUnavailable(
+  deps: ProxyDeps,
+  call: ClientCall,
+  codec: ProtocolCodec,
+  sink: ClientSink,
+  attempts: number,
+  lastFailure: string | undefined,
+): FinalAnswer {
   const {coolingUntil, counts} = deps.state.unavailability(call.type, new Set())
   const total = counts.healthy + counts.cooling + counts.unhealthy + counts.disabled
   if (counts.healthy === 0 && coolingUntil !== null) {

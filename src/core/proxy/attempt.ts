@@ -21,7 +21,11 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
   let ir: IRRequest | undefined
   const decode = (): IRRequest => {
     if (!ir) {
-      ir = deps.codecs[call.protocol].decodeRequest(call.json, {model: call.model, stream: call.stream, onDropped: deps.onDropped})
+      ir = deps.codecs[call.protocol].decodeRequest(call.json, {
+        model: call.model,
+        stream: call.stream,
+        onDropped: deps.onDropped,
+      })
       ir.model = call.model
     }
     return ir
@@ -42,7 +46,8 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
 
 /** A token that cannot be had: a gone login is the instance's credentials refused; a token server hiccup is a network error. */
 export function tokenFailure(error: unknown): Attempt {
-  if (error instanceof TokenError && error.kind === 'relogin_needed') return {done: false, outcome: {kind: 'auth', reason: error.message}, message: error.message}
+  if (error instanceof TokenError && error.kind === 'relogin_needed')
+    return {done: false, outcome: {kind: 'auth', reason: error.message}, message: error.message}
   return failure({kind: 'network', code: 'TOKEN_REFRESH'}, errorMessage(error))
 }
 
@@ -58,7 +63,12 @@ export async function attemptOnce(ctx: AttemptContext): Promise<Attempt> {
   let upstream: UpstreamCall
   let attemptBody: AttemptBody
   try {
-    upstream = await adapter.prepare(live.config, {stream: call.stream || exchange.alwaysStreams, model: call.model, clientProtocol: call.protocol, clientHeaders: call.headers})
+    upstream = await adapter.prepare(live.config, {
+      stream: call.stream || exchange.alwaysStreams,
+      model: call.model,
+      clientProtocol: call.protocol,
+      clientHeaders: call.headers,
+    })
     attemptBody = await bodies(live)
   } catch (error) {
     if (error instanceof CodecError) throw error
@@ -67,7 +77,13 @@ export async function attemptOnce(ctx: AttemptContext): Promise<Attempt> {
   let response: Dispatcher.ResponseData
   try {
     const limits = deps.timeouts?.[call.type]
-    response = await exchange.send(upstream, {method: 'POST', body: attemptBody.body, signal, headersTimeout: limits?.headersMs, bodyTimeout: limits?.idleMs})
+    response = await exchange.send(upstream, {
+      method: 'POST',
+      body: attemptBody.body,
+      signal,
+      headersTimeout: limits?.headersMs,
+      bodyTimeout: limits?.idleMs,
+    })
   } catch (error) {
     if (signal.aborted) return CLIENT_GONE
     return failure(classifyError(error), errorMessage(error))
@@ -82,6 +98,7 @@ export async function attemptOnce(ctx: AttemptContext): Promise<Attempt> {
   }
   const text = await errorBody(response, deps.errorBodyLimitBytes)
   const outcome = exchange.classify(response.statusCode, response.headers, text, deps.now())
-  if (outcome.kind === 'client_fault' || outcome.kind === 'success') return relayClientFault(ctx, response, redact(text))
+  if (outcome.kind === 'client_fault' || outcome.kind === 'success')
+    return relayClientFault(ctx, response, redact(text))
   return failure(outcome, `${response.statusCode} ${errorDetail(text)}`.trim())
 }

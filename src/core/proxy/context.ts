@@ -54,7 +54,9 @@ export interface Received {
  * the instance failed while answering (a stream cut short). Not done: the instance failed before anything reached
  * the client, and `message` says how.
  */
-export type Attempt = {done: true; status: number; error?: string; latencyMs?: number; failure?: Outcome} | {done: false; outcome: Outcome; message: string}
+export type Attempt =
+  | {done: true; status: number; error?: string; latencyMs?: number; failure?: Outcome}
+  | {done: false; outcome: Outcome; message: string}
 
 export const CLIENT_GONE: Attempt = {done: true, status: 499, error: 'client closed the connection'}
 
@@ -69,7 +71,13 @@ export function decoderOptions(deps: ProxyDeps): StreamDecoderOptions {
 }
 
 /** An error in the shape the client's SDK parses, with the right status; an answer already started is just ended. */
-export function sendError(sink: ClientSink, codec: ProtocolCodec, status: number, message: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  sink: ClientSink,
+  codec: ProtocolCodec,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (sink.started) {
     sink.end()
     return

@@ -34,6 +34,7 @@ export function estimateInputTokens(request: IRRequest): number {
       }
     }
   }
-  for (const tool of request.tools) chars += tool.name.length + (tool.description?.length ?? 0) + JSON.stringify(tool.parameters).length
+  for (const tool of request.tools)
+    chars += tool.name.length + (tool.description?.length ?? 0) + JSON.stringify(tool.parameters).length
   return Math.max(1, Math.ceil(chars / CHARS_PER_TOKEN))
 }

@@ -33,18 +33,35 @@ export interface DecideOptions {
 const NOTHING: Effect = {kind: 'none'}
 
 /** The failover rules in one table: what an attempt's outcome means for the request and for its instance. */
-export function decide(outcome: Outcome, policy: Pick<HealthPolicy, 'defaultCooldownMs' | 'maxCooldownMs'>, options: DecideOptions): Decision {
+export function decide(
+  outcome: Outcome,
+  policy: Pick<HealthPolicy, 'defaultCooldownMs' | 'maxCooldownMs'>,
+  options: DecideOptions,
+): Decision {
   switch (outcome.kind) {
     case 'success':
     case 'client_fault':
     case 'cancelled':
       return {action: 'stop', effect: NOTHING}
     case 'rate_limited':
-      return {action: 'next', effect: {kind: 'cool', ms: outcome.retryAfterMs ?? policy.defaultCooldownMs, capped: true, reason: outcome.reason ?? 'rate limited'}}
+      return {
+        action: 'next',
+        effect: {
+          kind: 'cool',
+          ms: outcome.retryAfterMs ?? policy.defaultCooldownMs,
+          capped: true,
+          reason: outcome.reason ?? 'rate limited',
+        },
+      }
     case 'quota':
       return {
         action: 'next',
-        effect: {kind: 'cool', ms: outcome.retryAfterMs ?? policy.maxCooldownMs, capped: outcome.retryAfterMs === null, reason: outcome.reason ?? 'quota exhausted'},
+        effect: {
+          kind: 'cool',
+          ms: outcome.retryAfterMs ?? policy.maxCooldownMs,
+          capped: outcome.retryAfterMs === null,
+          reason: outcome.reason ?? 'quota exhausted',
+        },
       }
     case 'auth':
       // A 401 a fresh token may cure is not held against the instance yet.

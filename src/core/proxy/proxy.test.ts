@@ -24,17 +24,30 @@ function setup(replies: Reply[]) {
     sent.push(call.url)
     const reply = replies.shift()!
     if ('error' in reply) throw Object.assign(new Error(reply.error), {code: reply.error})
-    return {statusCode: reply.status, headers: {'content-type': 'application/json', ...reply.headers}, body: Readable.from([Buffer.from(reply.body)])} as unknown as Dispatcher.ResponseData
+    return {
+      statusCode: reply.status,
+      headers: {'content-type': 'application/json', ...reply.headers},
+      body: Readable.from([Buffer.from(reply.body)]),
+    } as unknown as Dispatcher.ResponseData
   }
   const adapter: ProviderAdapter = {
     type: 'openai-custom',
     protocol: 'openai',
     passthrough: true,
     exchange: {...protocolExchange('openai'), send},
-    prepare: async (instance) => ({url: `http://${instance.name}/chat/completions`, headers: {}, dispatcher: undefined as never}),
+    prepare: async (instance) => ({
+      url: `http://${instance.name}/chat/completions`,
+      headers: {},
+      dispatcher: undefined as never,
+    }),
   }
   const state = new PoolState(DEFAULT_HEALTH_POLICY, () => NOW)
-  state.sync(instancesOf({'openai-custom': ['a', 'b'].map((name) => ({customName: name, uuid: `${name}-uuid`, OPENAI_API_KEY: 'k'}))}, '/tmp'))
+  state.sync(
+    instancesOf(
+      {'openai-custom': ['a', 'b'].map((name) => ({customName: name, uuid: `${name}-uuid`, OPENAI_API_KEY: 'k'}))},
+      '/tmp',
+    ),
+  )
   const deps = {state, adapters: {'openai-custom': adapter}, codecs, now: () => NOW, maxAttempts: 3}
   return {sent, state, deps}
 }
@@ -65,12 +78,29 @@ function memorySink() {
 }
 
 const json = {model: 'm', messages: [{role: 'user', content: 'hi'}]}
-const call: ClientCall = {route: '/v1/chat/completions', protocol: 'openai', type: 'openai-custom', body: Buffer.from(JSON.stringify(json)), json, model: 'm', modelRewritten: false, stream: false, headers: {}}
-const ANSWER = JSON.stringify({id: 'x', object: 'chat.completion', choices: [{index: 0, message: {role: 'assistant', content: 'ok'}, finish_reason: 'stop'}]})
+const call: ClientCall = {
+  route: '/v1/chat/completions',
+  protocol: 'openai',
+  type: 'openai-custom',
+  body: Buffer.from(JSON.stringify(json)),
+  json,
+  model: 'm',
+  modelRewritten: false,
+  stream: false,
+  headers: {},
+}
+const ANSWER = JSON.stringify({
+  id: 'x',
+  object: 'chat.completion',
+  choices: [{index: 0, message: {role: 'assistant', content: 'ok'}, finish_reason: 'stop'}],
+})
 
 describe('the attempt loop over a client sink', () => {
   it('a 429 cools its instance for Retry-After and the next instance answers', async () => {
-    const {sent, state, deps} = setup([{status: 429, headers: {'retry-after': '2'}, body: '{}'}, {status: 200, body: ANSWER}])
+    const {sent, state, deps} = setup([
+      {status: 429, headers: {'retry-after': '2'}, body: '{}'},
+      {status: 200, body: ANSWER},
+    ])
     const {sink, out} = memorySink()
     const record = await proxyRequest(deps, call, sink)
     expect(sent).toEqual(['http://a/chat/completions', 'http://b/chat/completions'])

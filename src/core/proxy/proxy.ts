@@ -78,7 +78,8 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
       if (signal.aborted) return record(499, live, tried.size, 'client closed the connection')
       if (action === 'stop') {
         const {outcome} = attempt
-        if (outcome.kind === 'timeout' && outcome.phase !== 'connect') return final(answerTimeout(deps, call, codec, sink, live, outcome.phase))
+        if (outcome.kind === 'timeout' && outcome.phase !== 'connect')
+          return final(answerTimeout(deps, call, codec, sink, live, outcome.phase))
         return record(499, live, tried.size, 'client closed the connection')
       }
       lastFailure = `${instanceLabel(live)}: ${attempt.message}`

@@ -23,7 +23,9 @@ export async function readAnswer(response: Dispatcher.ResponseData, limit: numbe
   let bytes: Buffer
   try {
     // A declared length within the limit can be read in one go; only unbounded answers are counted as they come.
-    const read = Number.isFinite(declared) ? Buffer.from(await response.body.arrayBuffer()) : await readLimited(response.body, limit)
+    const read = Number.isFinite(declared)
+      ? Buffer.from(await response.body.arrayBuffer())
+      : await readLimited(response.body, limit)
     if (!read) return {problem: `answer larger than ${limit} bytes`}
     bytes = read
   } catch (error) {
@@ -35,14 +37,22 @@ export async function readAnswer(response: Dispatcher.ResponseData, limit: numbe
   } catch {
     return {problem: 'answer is not valid JSON'}
   }
-  if (isErrorObject(json)) return {problem: `error in a 200 answer: ${errorDetail(bytes.toString('utf8')) || 'no message'}`}
+  if (isErrorObject(json))
+    return {problem: `error in a 200 answer: ${errorDetail(bytes.toString('utf8')) || 'no message'}`}
   return {bytes, json}
 }
 
 function isErrorObject(json: unknown): boolean {
   if (!json || typeof json !== 'object' || Array.isArray(json)) return false
   const record = json as Record<string, unknown>
-  return 'error' in record && record.error !== null && !('choices' in record) && !('content' in record) && !('candidates' in record) && !('response' in record)
+  return (
+    'error' in record &&
+    record.error !== null &&
+    !('choices' in record) &&
+    !('content' in record) &&
+    !('candidates' in record) &&
+    !('response' in record)
+  )
 }
 
 /** An upstream error body, read up to the limit; '' when it was longer (then it is not read on) or broke off. */

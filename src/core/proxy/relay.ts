@@ -32,7 +32,11 @@ export function relayClientFault(ctx: AttemptContext, response: Dispatcher.Respo
 }
 
 function sendJsonAnswer(ctx: AttemptContext, out: string | Buffer, latencyMs: number): Attempt {
-  ctx.sink.send(200, {'content-type': 'application/json', 'x-aiclient-instance': headerValue(instanceLabel(ctx.live))}, out)
+  ctx.sink.send(
+    200,
+    {'content-type': 'application/json', 'x-aiclient-instance': headerValue(instanceLabel(ctx.live))},
+    out,
+  )
   return {done: true, status: 200, latencyMs}
 }
 
@@ -47,7 +51,11 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
       out =
         call.protocol === adapter.protocol && adapter.exchange.reshape
           ? JSON.stringify(adapter.exchange.reshape.json(read.json))
-          : JSON.stringify(codec.encodeResponse(adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped}), {onDropped: deps.onDropped}))
+          : JSON.stringify(
+              codec.encodeResponse(adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped}), {
+                onDropped: deps.onDropped,
+              }),
+            )
     } catch (error) {
       if (error instanceof CodecError) throw error
       return failure({kind: 'server', status: 502}, `unreadable response: ${errorMessage(error)}`)
@@ -90,5 +98,9 @@ export async function relayCollected(ctx: AttemptContext, received: Received): P
     }
     return failure({kind: 'server', status}, errorMessage(error))
   }
-  return sendJsonAnswer(ctx, JSON.stringify(codec.encodeResponse(answer, {onDropped: deps.onDropped})), received.latencyMs)
+  return sendJsonAnswer(
+    ctx,
+    JSON.stringify(codec.encodeResponse(answer, {onDropped: deps.onDropped})),
+    received.latencyMs,
+  )
 }

@@ -40,9 +40,14 @@ describe('scrubErrorLines', () => {
 
   it('redacts everything after an error line: an event over several lines, the last words', () => {
     const spread = `event: error\ndata: {"type": "error",\ndata: "message": "bad key ${KEY}"}\n\n`
-    expect(run([Buffer.from(OK_EVENT), Buffer.from(spread.slice(0, 40)), Buffer.from(spread.slice(40)), Buffer.from(`: closing after ${KEY}\n`)])).toBe(
-      OK_EVENT + spread.replace(KEY, maskSecret(KEY)) + `: closing after ${maskSecret(KEY)}\n`,
-    )
+    expect(
+      run([
+        Buffer.from(OK_EVENT),
+        Buffer.from(spread.slice(0, 40)),
+        Buffer.from(spread.slice(40)),
+        Buffer.from(`: closing after ${KEY}\n`),
+      ]),
+    ).toBe(OK_EVENT + spread.replace(KEY, maskSecret(KEY)) + `: closing after ${maskSecret(KEY)}\n`)
   })
 
   it('redacts an error in a stream that ends without a line break', () => {

@@ -32,7 +32,10 @@ export async function relayStream(ctx: AttemptContext, received: Received): Prom
   if (/text\/html/i.test(type) || (/json/i.test(type) && !adapter.exchange.alwaysStreams)) {
     // A stream was asked for and a document came back: an error page, or an error object with status 200.
     const text = await errorBody(response, deps.errorBodyLimitBytes)
-    return failure({kind: 'server', status: 502}, `answer of type ${type.split(';')[0]} instead of a stream${errorDetail(text) ? `: ${errorDetail(text)}` : ''}`)
+    return failure(
+      {kind: 'server', status: 502},
+      `answer of type ${type.split(';')[0]} instead of a stream${errorDetail(text) ? `: ${errorDetail(text)}` : ''}`,
+    )
   }
   // Reads up to the next piece for the client; null once the upstream has ended. Failures here are the upstream's;
   // a failure to answer the client is ours and propagates.
@@ -57,7 +60,12 @@ export async function relayStream(ctx: AttemptContext, received: Received): Prom
       if (signal.aborted) return CLIENT_GONE
       if (!sink.started) return failure(classifyError(error), errorMessage(error))
       if (!sink.gone) sink.end(codec.streamErrorEvent(redact(`Upstream stream failed: ${errorMessage(error)}`), 502))
-      return {done: true, status: 200, error: `stream interrupted: ${errorMessage(error)}`, failure: classifyError(error)}
+      return {
+        done: true,
+        status: 200,
+        error: `stream interrupted: ${errorMessage(error)}`,
+        failure: classifyError(error),
+      }
     }
     if (out && out.text.length > 0) {
       start()
@@ -67,7 +75,8 @@ export async function relayStream(ctx: AttemptContext, received: Received): Prom
   } while (out && !out.error)
   start()
   sink.end()
-  if (failed) return {done: true, status: 200, error: failed, failure: {kind: 'server', status: 502, reason: 'error in stream'}}
+  if (failed)
+    return {done: true, status: 200, error: failed, failure: {kind: 'server', status: 502, reason: 'error in stream'}}
   return {done: true, status: 200, latencyMs: received.latencyMs}
 }
 
@@ -81,7 +90,10 @@ function streamTransform(ctx: AttemptContext, createDecoder: () => StreamDecoder
     if (adapter.exchange.reshape) {
       // The reshaped text is whole events, so each piece can be checked on its own.
       const reshape = adapter.exchange.reshape.stream(decoderOptions(deps))
-      return {push: (chunk) => ({text: scrubErrorText(reshape.push(chunk))}), end: () => ({text: scrubErrorText(reshape.end())})}
+      return {
+        push: (chunk) => ({text: scrubErrorText(reshape.push(chunk))}),
+        end: () => ({text: scrubErrorText(reshape.end())}),
+      }
     }
   }
   const decoder = createDecoder()

@@ -83,7 +83,12 @@ export function normalizeOrigin(value: string): string | undefined {
   return `${scheme}://${match[2]!.toLowerCase()}`
 }
 
-export function checkAccess(policy: AccessPolicy, headers: IncomingHttpHeaders, target: URL, absoluteForm: boolean): AccessDecision {
+export function checkAccess(
+  policy: AccessPolicy,
+  headers: IncomingHttpHeaders,
+  target: URL,
+  absoluteForm: boolean,
+): AccessDecision {
   const host = headers.host
   if (!policy.keyRequired) {
     // An absolute-form target names the host the client meant; RFC 9112 puts it above the Host header.
@@ -99,7 +104,10 @@ export function checkAccess(policy: AccessPolicy, headers: IncomingHttpHeaders, 
   const origin = headers.origin
   if (origin === undefined) return {allowed: true, corsHeaders: VARY}
   if (policy.corsOrigins.includes(origin) || isOwnOrigin(origin, host)) {
-    return {allowed: true, corsHeaders: {...VARY, 'access-control-allow-origin': origin, ...CORS_HEADERS, ...privateNetwork(headers)}}
+    return {
+      allowed: true,
+      corsHeaders: {...VARY, 'access-control-allow-origin': origin, ...CORS_HEADERS, ...privateNetwork(headers)},
+    }
   }
   return {
     allowed: false,
@@ -116,18 +124,26 @@ function isOwnOrigin(origin: string, host: string | undefined): boolean {
 
 /** Chrome asks before a public page may call a private address; a listed origin is allowed to. */
 function privateNetwork(headers: IncomingHttpHeaders): Record<string, string> {
-  return headers['access-control-request-private-network'] === 'true' ? {'access-control-allow-private-network': 'true'} : {}
+  return headers['access-control-request-private-network'] === 'true'
+    ? {'access-control-allow-private-network': 'true'}
+    : {}
 }
 
 /** A list of origins from a flag, a variable or a file (commas separate), normalised; `where` names the source. */
 export function parseOriginList(values: readonly string[], where: string): string[] {
   const origins: string[] = []
-  for (const value of values.flatMap((entry) => entry.split(',')).map((entry) => entry.trim()).filter(Boolean)) {
+  for (const value of values
+    .flatMap((entry) => entry.split(','))
+    .map((entry) => entry.trim())
+    .filter(Boolean)) {
     const origin = normalizeOrigin(value)
     if (origin === undefined) {
-      throw new UsageError(`${where}: ${JSON.stringify(value)} is not an origin. Give scheme://host[:port], e.g. http://localhost:5173; "*" and "null" are not accepted, since neither names a single page.`, {
-        code: 'bad_origin',
-      })
+      throw new UsageError(
+        `${where}: ${JSON.stringify(value)} is not an origin. Give scheme://host[:port], e.g. http://localhost:5173; "*" and "null" are not accepted, since neither names a single page.`,
+        {
+          code: 'bad_origin',
+        },
+      )
     }
     if (!origins.includes(origin)) origins.push(origin)
   }

@@ -46,7 +46,9 @@ export class BodyReader {
     }
     const tooLarge = () => new HttpError(413, `The request body is larger than the limit of ${limitBytes} bytes.`)
     const busy = () =>
-      new HttpError(503, 'The server is receiving too many request bodies at once. Try again in a moment.', {'retry-after': '1'})
+      new HttpError(503, 'The server is receiving too many request bodies at once. Try again in a moment.', {
+        'retry-after': '1',
+      })
     const declared = Number(req.headers['content-length'])
     if (Number.isFinite(declared) && declared > limitBytes) {
       // The body is read and dropped, so the client gets its answer on a connection it can reuse.
@@ -86,7 +88,10 @@ export class BodyReader {
       const onClose = () => fail(new Error('The client closed the connection before sending the whole body.'))
       // A body trickled a byte at a time would otherwise keep its connection and memory for as long as it likes.
       const timer = setTimeout(
-        () => fail(new HttpError(408, `The request body did not arrive within ${timeoutMs / 1000} s.`, {connection: 'close'})),
+        () =>
+          fail(
+            new HttpError(408, `The request body did not arrive within ${timeoutMs / 1000} s.`, {connection: 'close'}),
+          ),
         timeoutMs,
       )
       req.on('data', onData)

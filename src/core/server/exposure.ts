@@ -17,7 +17,12 @@ export interface Exposure {
  * merely found in the working directory (a cloned repository has one) may narrow access but never widen it; what
  * it tries is ignored with a warning.
  */
-export function exposure(flags: ServeFlags, env: NodeJS.ProcessEnv, configJson: LoadedConfigJson, settings: Settings): Exposure {
+export function exposure(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv,
+  configJson: LoadedConfigJson,
+  settings: Settings,
+): Exposure {
   const config = configJson.values
   const warnings: string[] = []
   /** Whether a widening value comes from a file the user did not name; if so, says so. */
@@ -38,7 +43,10 @@ export function exposure(flags: ServeFlags, env: NodeJS.ProcessEnv, configJson: 
   const host = flags.host ?? (hostIgnored ? undefined : configHost) ?? settings.host ?? '127.0.0.1'
 
   // An empty key (`--api-key "$UNSET"`) would match an empty `?key=` and switch off the Host check: refuse it.
-  if (flags.apiKey === '') throw new UsageError('--api-key is empty. Give the key clients must send, or leave the flag out.', {code: 'needs_api_key'})
+  if (flags.apiKey === '')
+    throw new UsageError('--api-key is empty. Give the key clients must send, or leave the flag out.', {
+      code: 'needs_api_key',
+    })
   const userKey = flags.apiKey ?? (env.AICLIENT_API_KEY || undefined)
   const configKey = configString(config.REQUIRED_API_KEY)
   const apiKey = userKey ?? configKey ?? settings.apiKey
@@ -50,18 +58,31 @@ export function exposure(flags: ServeFlags, env: NodeJS.ProcessEnv, configJson: 
       : 'without an API key: anyone who can reach it could spend your accounts'
     throw new UsageError(`Refusing to listen on ${host} ${why}.`, {
       code: 'needs_api_key',
-      suggestions: ['Set a key with --api-key, AICLIENT_API_KEY, `aiclient config set apiKey`, or REQUIRED_API_KEY in a config.json named with --config; or listen on 127.0.0.1.'],
+      suggestions: [
+        'Set a key with --api-key, AICLIENT_API_KEY, `aiclient config set apiKey`, or REQUIRED_API_KEY in a config.json named with --config; or listen on 127.0.0.1.',
+      ],
     })
   }
 
   let corsOrigins: string[]
-  if (flags.corsOrigins !== undefined && flags.corsOrigins.length > 0) corsOrigins = parseOriginList(flags.corsOrigins, '--cors-origin')
-  else if (env.AICLIENT_CORS_ORIGINS) corsOrigins = parseOriginList([env.AICLIENT_CORS_ORIGINS], 'AICLIENT_CORS_ORIGINS')
+  if (flags.corsOrigins !== undefined && flags.corsOrigins.length > 0)
+    corsOrigins = parseOriginList(flags.corsOrigins, '--cors-origin')
+  else if (env.AICLIENT_CORS_ORIGINS)
+    corsOrigins = parseOriginList([env.AICLIENT_CORS_ORIGINS], 'AICLIENT_CORS_ORIGINS')
   else {
     const configOrigins = originsOf(config.CORS_ORIGINS, `${configJson.file}: CORS_ORIGINS`)
     const list = configOrigins.join(',')
-    const ignored = configOrigins.length > 0 && fromFoundFile('CORS_ORIGINS', list, `pass --cors-origin ${list} or run \`aiclient config set corsOrigins ${list}\``)
-    corsOrigins = configOrigins.length > 0 && !ignored ? configOrigins : parseOriginList(settings.corsOrigins ? [settings.corsOrigins] : [], 'the corsOrigins setting')
+    const ignored =
+      configOrigins.length > 0 &&
+      fromFoundFile(
+        'CORS_ORIGINS',
+        list,
+        `pass --cors-origin ${list} or run \`aiclient config set corsOrigins ${list}\``,
+      )
+    corsOrigins =
+      configOrigins.length > 0 && !ignored
+        ? configOrigins
+        : parseOriginList(settings.corsOrigins ? [settings.corsOrigins] : [], 'the corsOrigins setting')
   }
   return {host, apiKey, corsOrigins, warnings}
 }

@@ -42,9 +42,24 @@ export interface HandlerDeps {
   onRecord?: (record: RequestRecord) => void
 }
 
-export type Handler<K extends Route['kind']> = (deps: HandlerDeps, request: ClientRequest<Extract<Route, {kind: K}>>) => Promise<Reply>
+export type Handler<K extends Route['kind']> = (
+  deps: HandlerDeps,
+  request: ClientRequest<Extract<Route, {kind: K}>>,
+) => Promise<Reply>
 
 /** The provider type that serves a request for `rawModel`, and the model its upstream sees (see resolveType). */
-export function requestType(deps: HandlerDeps, {typePrefix, headers}: Pick<ClientRequest, 'typePrefix' | 'headers'>, rawModel: string) {
-  return resolveType({typePrefix, header: headers['model-provider'], defaultType: deps.defaultType, configuredTypes: () => deps.state.types()}, rawModel)
+export function requestType(
+  deps: HandlerDeps,
+  {typePrefix, headers}: Pick<ClientRequest, 'typePrefix' | 'headers'>,
+  rawModel: string,
+) {
+  return resolveType(
+    {
+      typePrefix,
+      header: headers['model-provider'],
+      defaultType: deps.defaultType,
+      configuredTypes: () => deps.state.types(),
+    },
+    rawModel,
+  )
 }

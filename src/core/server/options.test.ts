@@ -2,15 +2,25 @@ import {describe, expect, it} from 'vitest'
 import {PROVIDER_TYPES} from '../pools/types.js'
 import {resolveServeSettings, upstreamTimeouts} from './options.js'
 
-const each = (headersMs: number, idleMs: number) => Object.fromEntries(PROVIDER_TYPES.map((type) => [type, {headersMs, idleMs}]))
+const each = (headersMs: number, idleMs: number) =>
+  Object.fromEntries(PROVIDER_TYPES.map((type) => [type, {headersMs, idleMs}]))
 
 describe('upstream timeouts', () => {
   it('default to ten minutes for every type: reasoning models think before they answer', () => {
-    expect(upstreamTimeouts({})).toEqual({connectMs: 10_000, headersMs: 600_000, idleMs: 600_000, byType: each(600_000, 600_000)})
+    expect(upstreamTimeouts({})).toEqual({
+      connectMs: 10_000,
+      headersMs: 600_000,
+      idleMs: 600_000,
+      byType: each(600_000, 600_000),
+    })
   })
 
   it('take a number as the setting for every type, as HEADERS_TIMEOUT_SECONDS always did', () => {
-    const timeouts = upstreamTimeouts({HEADERS_TIMEOUT_SECONDS: 90, STREAM_IDLE_TIMEOUT_SECONDS: 45, CONNECT_TIMEOUT_SECONDS: 3})
+    const timeouts = upstreamTimeouts({
+      HEADERS_TIMEOUT_SECONDS: 90,
+      STREAM_IDLE_TIMEOUT_SECONDS: 45,
+      CONNECT_TIMEOUT_SECONDS: 3,
+    })
     expect(timeouts).toEqual({connectMs: 3000, headersMs: 90_000, idleMs: 45_000, byType: each(90_000, 45_000)})
   })
 
@@ -28,17 +38,34 @@ describe('upstream timeouts', () => {
   })
 
   it('reach the serve settings', () => {
-    const settings = resolveServeSettings({}, {}, {file: null, chosen: false, values: {HEADERS_TIMEOUT_SECONDS: {'gemini-cli-oauth': 900}}}, {})
+    const settings = resolveServeSettings(
+      {},
+      {},
+      {file: null, chosen: false, values: {HEADERS_TIMEOUT_SECONDS: {'gemini-cli-oauth': 900}}},
+      {},
+    )
     expect(settings.timeouts.byType['gemini-cli-oauth'].headersMs).toBe(900_000)
   })
 
   it.each([
     [{HEADERS_TIMEOUT_SECONDS: 0}, /HEADERS_TIMEOUT_SECONDS must be a positive number/],
-    [{HEADERS_TIMEOUT_SECONDS: '600'}, /HEADERS_TIMEOUT_SECONDS must be a positive number of seconds for every provider type, or an object/],
+    [
+      {HEADERS_TIMEOUT_SECONDS: '600'},
+      /HEADERS_TIMEOUT_SECONDS must be a positive number of seconds for every provider type, or an object/,
+    ],
     [{HEADERS_TIMEOUT_SECONDS: [600]}, /HEADERS_TIMEOUT_SECONDS must be a positive number of seconds/],
-    [{STREAM_IDLE_TIMEOUT_SECONDS: {'openai-cusotm': 60}}, /STREAM_IDLE_TIMEOUT_SECONDS names an unknown provider type "openai-cusotm". Valid keys: default, openai-custom/],
-    [{HEADERS_TIMEOUT_SECONDS: {'claude-custom': -1}}, /HEADERS_TIMEOUT_SECONDS.claude-custom must be a positive number of seconds, not -1/],
-    [{HEADERS_TIMEOUT_SECONDS: {default: null}}, /HEADERS_TIMEOUT_SECONDS.default must be a positive number of seconds, not null/],
+    [
+      {STREAM_IDLE_TIMEOUT_SECONDS: {'openai-cusotm': 60}},
+      /STREAM_IDLE_TIMEOUT_SECONDS names an unknown provider type "openai-cusotm". Valid keys: default, openai-custom/,
+    ],
+    [
+      {HEADERS_TIMEOUT_SECONDS: {'claude-custom': -1}},
+      /HEADERS_TIMEOUT_SECONDS.claude-custom must be a positive number of seconds, not -1/,
+    ],
+    [
+      {HEADERS_TIMEOUT_SECONDS: {default: null}},
+      /HEADERS_TIMEOUT_SECONDS.default must be a positive number of seconds, not null/,
+    ],
   ])('refuse %j with a clear message', (config, message) => {
     expect(() => upstreamTimeouts(config)).toThrow(message)
   })

@@ -9,7 +9,12 @@ import {DEFAULT_RESPONSE_LIMIT} from '../proxy/types.js'
 import {DEFAULT_EVENT_LIMIT} from '../codecs/sse.js'
 import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import {exposure} from './exposure.js'
-import {DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_BUFFERED_BODY_LIMIT, DEFAULT_MAX_CONNECTIONS} from './server.js'
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_BUFFERED_BODY_LIMIT,
+  DEFAULT_MAX_CONNECTIONS,
+} from './server.js'
 
 export interface ServeFlags {
   host?: string
@@ -76,7 +81,9 @@ function tunable(config: ConfigJson, key: keyof typeof TUNABLES): number {
   const value = config[key]
   if (value === undefined) return TUNABLES[key]
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new UsageError(`config.json: ${key} must be a positive number, not ${JSON.stringify(value)}.`, {code: 'bad_config'})
+    throw new UsageError(`config.json: ${key} must be a positive number, not ${JSON.stringify(value)}.`, {
+      code: 'bad_config',
+    })
   }
   return value
 }
@@ -85,13 +92,21 @@ function tunable(config: ConfigJson, key: keyof typeof TUNABLES): number {
  * flag → environment → config.json → user settings → default, for everything `serve` needs. What would open the
  * pool to more clients is taken from a config.json only when the user named it (see exposure.ts).
  */
-export function resolveServeSettings(flags: ServeFlags, env: NodeJS.ProcessEnv, configJson: LoadedConfigJson, settings: Settings): ServeSettings {
+export function resolveServeSettings(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv,
+  configJson: LoadedConfigJson,
+  settings: Settings,
+): ServeSettings {
   const config = configJson.values
   const {host, apiKey, corsOrigins, warnings} = exposure(flags, env, configJson, settings)
   const port = flags.port ?? numberOf(config.SERVER_PORT, 'SERVER_PORT') ?? settings.port ?? 3000
   const typeName = flags.modelProvider ?? configString(config.MODEL_PROVIDER) ?? settings.modelProvider
   if (typeName !== undefined && !isProviderType(typeName)) {
-    throw new UsageError(`Unknown provider type "${typeName}" for the default type. Valid types: ${PROVIDER_TYPES.join(', ')}.`, {code: 'unknown_type'})
+    throw new UsageError(
+      `Unknown provider type "${typeName}" for the default type. Valid types: ${PROVIDER_TYPES.join(', ')}.`,
+      {code: 'unknown_type'},
+    )
   }
   return {
     host,
@@ -134,7 +149,9 @@ type PerTypeKey = 'HEADERS_TIMEOUT_SECONDS' | 'STREAM_IDLE_TIMEOUT_SECONDS'
 export function upstreamTimeouts(config: ConfigJson): UpstreamTimeouts {
   const headers = secondsPerType(config, 'HEADERS_TIMEOUT_SECONDS')
   const idle = secondsPerType(config, 'STREAM_IDLE_TIMEOUT_SECONDS')
-  const byType = Object.fromEntries(PROVIDER_TYPES.map((type) => [type, {headersMs: headers[type] * 1000, idleMs: idle[type] * 1000}])) as Record<ProviderType, RequestTimeouts>
+  const byType = Object.fromEntries(
+    PROVIDER_TYPES.map((type) => [type, {headersMs: headers[type] * 1000, idleMs: idle[type] * 1000}]),
+  ) as Record<ProviderType, RequestTimeouts>
   const all = Object.values(byType)
   return {
     connectMs: tunable(config, 'CONNECT_TIMEOUT_SECONDS') * 1000,
@@ -152,34 +169,51 @@ function secondsPerType(config: ConfigJson, key: PerTypeKey): Record<ProviderTyp
     const seconds = tunable(config, key)
     return Object.fromEntries(PROVIDER_TYPES.map((type) => [type, seconds])) as Record<ProviderType, number>
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`config.json: ${key} must be ${hint}, not ${JSON.stringify(value)}.`, {code: 'bad_config'})
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new UsageError(`config.json: ${key} must be ${hint}, not ${JSON.stringify(value)}.`, {code: 'bad_config'})
   const byName = value as Record<string, unknown>
   for (const [name, seconds] of Object.entries(byName)) {
     if (name !== 'default' && !isProviderType(name)) {
-      throw new UsageError(`config.json: ${key} names an unknown provider type "${name}". Valid keys: default, ${PROVIDER_TYPES.join(', ')}.`, {code: 'bad_config'})
+      throw new UsageError(
+        `config.json: ${key} names an unknown provider type "${name}". Valid keys: default, ${PROVIDER_TYPES.join(', ')}.`,
+        {code: 'bad_config'},
+      )
     }
     if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
-      throw new UsageError(`config.json: ${key}.${name} must be a positive number of seconds, not ${JSON.stringify(seconds)}.`, {code: 'bad_config'})
+      throw new UsageError(
+        `config.json: ${key}.${name} must be a positive number of seconds, not ${JSON.stringify(seconds)}.`,
+        {code: 'bad_config'},
+      )
     }
   }
   const fallback = (byName.default as number | undefined) ?? TUNABLES[key]
-  return Object.fromEntries(PROVIDER_TYPES.map((type) => [type, (byName[type] as number | undefined) ?? fallback])) as Record<ProviderType, number>
+  return Object.fromEntries(
+    PROVIDER_TYPES.map((type) => [type, (byName[type] as number | undefined) ?? fallback]),
+  ) as Record<ProviderType, number>
 }
 
 /** Periodic probes of healthy instances: off unless asked for, because every probe spends quota. */
 function healthyInterval(flag: number | undefined, config: ConfigJson): number {
   const value = flag ?? config.HEALTH_CHECK_INTERVAL_SECONDS ?? 0
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new UsageError(`config.json: HEALTH_CHECK_INTERVAL_SECONDS must be a number of seconds ≥ 0 (0 = off).`, {code: 'bad_config'})
+    throw new UsageError(`config.json: HEALTH_CHECK_INTERVAL_SECONDS must be a number of seconds ≥ 0 (0 = off).`, {
+      code: 'bad_config',
+    })
   }
   return value
 }
 
 function checkModels(value: unknown): Partial<Record<ProviderType, string>> {
   if (value === undefined) return {}
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('config.json: HEALTH_CHECK_MODELS must map provider types to model names.', {code: 'bad_config'})
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new UsageError('config.json: HEALTH_CHECK_MODELS must map provider types to model names.', {
+      code: 'bad_config',
+    })
   for (const [type, model] of Object.entries(value)) {
-    if (!isProviderType(type) || typeof model !== 'string') throw new UsageError(`config.json: HEALTH_CHECK_MODELS.${type} must be a model name for a known provider type.`, {code: 'bad_config'})
+    if (!isProviderType(type) || typeof model !== 'string')
+      throw new UsageError(`config.json: HEALTH_CHECK_MODELS.${type} must be a model name for a known provider type.`, {
+        code: 'bad_config',
+      })
   }
   return value as Partial<Record<ProviderType, string>>
 }
@@ -187,6 +221,7 @@ function checkModels(value: unknown): Partial<Record<ProviderType, string>> {
 function numberOf(value: unknown, key: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined
   const number = Number(value)
-  if (!Number.isInteger(number) || number < 0 || number > 65_535) throw new UsageError(`config.json: ${key} must be a port number.`, {code: 'bad_config'})
+  if (!Number.isInteger(number) || number < 0 || number > 65_535)
+    throw new UsageError(`config.json: ${key} must be a port number.`, {code: 'bad_config'})
   return number
 }

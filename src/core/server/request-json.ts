@@ -9,7 +9,8 @@ export function parseJsonBody(body: Buffer): Record<string, unknown> {
   } catch (error) {
     throw new HttpError(400, `The request body is not valid JSON: ${errorMessage(error)}`)
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new HttpError(400, 'The request body must be a JSON object.')
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new HttpError(400, 'The request body must be a JSON object.')
   return json as Record<string, unknown>
 }
 
@@ -17,7 +18,8 @@ export function parseJsonBody(body: Buffer): Record<string, unknown> {
 export function streamFlag(json: Record<string, unknown>): boolean {
   const value = json.stream
   if (value === undefined || value === null) return false
-  if (typeof value !== 'boolean') throw new HttpError(400, `"stream" must be true or false, not ${JSON.stringify(value)}.`)
+  if (typeof value !== 'boolean')
+    throw new HttpError(400, `"stream" must be true or false, not ${JSON.stringify(value)}.`)
   return value
 }
 

@@ -43,5 +43,8 @@ export function headerType(header: IncomingHttpHeaders['model-provider']): Provi
 }
 
 export function unknownType(name: string, where: string): HttpError {
-  return new HttpError(400, `Unknown provider type "${name}" in the ${where}. Valid types: ${PROVIDER_TYPES.join(', ')}.`)
+  return new HttpError(
+    400,
+    `Unknown provider type "${name}" in the ${where}. Valid types: ${PROVIDER_TYPES.join(', ')}.`,
+  )
 }

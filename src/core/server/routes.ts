@@ -25,7 +25,8 @@ function match(method: string, path: string): Route | undefined {
     if (path === '/v1/messages') return {kind: 'chat', protocol: 'anthropic'}
     if (path === '/v1/messages/count_tokens') return {kind: 'count_tokens'}
     const gemini = GEMINI_CALL.exec(path)
-    if (gemini) return {kind: 'chat', protocol: 'gemini', model: gemini[1]!, stream: gemini[2] === 'streamGenerateContent'}
+    if (gemini)
+      return {kind: 'chat', protocol: 'gemini', model: gemini[1]!, stream: gemini[2] === 'streamGenerateContent'}
   }
   if (method === 'GET') {
     if (path === '/v1/models' || path === '/models') return {kind: 'models', protocol: 'auto'}

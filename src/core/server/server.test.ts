@@ -16,7 +16,12 @@ class BrokenState extends PoolState {
   }
 }
 
-const adapter = {type: 'claude-custom', protocol: 'anthropic', passthrough: true, exchange: protocolExchange('anthropic')} as unknown as ProviderAdapter
+const adapter = {
+  type: 'claude-custom',
+  protocol: 'anthropic',
+  passthrough: true,
+  exchange: protocolExchange('anthropic'),
+} as unknown as ProviderAdapter
 
 let server: ProxyServer | undefined
 afterEach(async () => {
@@ -27,10 +32,19 @@ afterEach(async () => {
 describe('an unexpected failure inside the server', () => {
   it('answers 500 in the client protocol, with no secret the exception quoted', async () => {
     rememberSecrets('test/internal-defect', [SECRET])
-    server = new ProxyServer({state: new BrokenState(), adapters: {'claude-custom': adapter}, codecs, defaultType: 'claude-custom'})
+    server = new ProxyServer({
+      state: new BrokenState(),
+      adapters: {'claude-custom': adapter},
+      codecs,
+      defaultType: 'claude-custom',
+    })
     const {port} = await server.listen(0, '127.0.0.1')
     const body = JSON.stringify({model: 'm', max_tokens: 5, messages: [{role: 'user', content: 'hi'}]})
-    const response = await request(`http://127.0.0.1:${port}/v1/messages`, {method: 'POST', headers: {'content-type': 'application/json'}, body})
+    const response = await request(`http://127.0.0.1:${port}/v1/messages`, {
+      method: 'POST',
+      headers: {'content-type': 'application/json'},
+      body,
+    })
     const text = await response.body.text()
     expect(response.statusCode).toBe(500)
     const json = JSON.parse(text)

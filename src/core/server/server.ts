@@ -80,15 +80,21 @@ export class ProxyServer {
     })
     this.connections = new ConnectionCap(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)
     // Node checks its timeouts on this interval; a short one makes short timeouts exact.
-    const connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(Math.min(headersTimeout, bodyTimeout) / 4)))
+    const connectionsCheckingInterval = Math.min(
+      30_000,
+      Math.max(100, Math.floor(Math.min(headersTimeout, bodyTimeout) / 4)),
+    )
     // The body timeout answers in the client's protocol; Node's request timeout, just after it, also ends bodies
     // nobody reads (after a 401 or 404) and stands in should the first ever fail.
     const requestTimeout = headersTimeout + bodyTimeout + 1000
-    this.server = createServer({keepAliveTimeout: 65_000, requestTimeout, headersTimeout, connectionsCheckingInterval}, (req, res) => {
-      const work = this.handle(req, res).catch((error: unknown) => this.internalError(req, res, error))
-      this.inFlight.add(work)
-      void work.finally(() => this.inFlight.delete(work))
-    })
+    this.server = createServer(
+      {keepAliveTimeout: 65_000, requestTimeout, headersTimeout, connectionsCheckingInterval},
+      (req, res) => {
+        const work = this.handle(req, res).catch((error: unknown) => this.internalError(req, res, error))
+        this.inFlight.add(work)
+        void work.finally(() => this.inFlight.delete(work))
+      },
+    )
     this.server.on('connection', (socket: Socket) => this.connections.admit(socket))
   }
 
@@ -135,16 +141,31 @@ export class ProxyServer {
       sendError(res, codec, status, message, headers)
     }
     const target = parseTarget(req.url ?? '/')
-    if (!target) return refuse(this.options.codecs.openai, 400, `The request target ${JSON.stringify(req.url)} is not a valid URL or path.`)
+    if (!target)
+      return refuse(
+        this.options.codecs.openai,
+        400,
+        `The request target ${JSON.stringify(req.url)} is not a valid URL or path.`,
+      )
     const {url} = target
     const parsed = parsePath(req.method ?? 'GET', url.pathname)
     const errorProtocol = parsed.route?.kind === 'chat' ? parsed.route.protocol : protocolForPath(url.pathname)
     const codec = this.options.codecs[errorProtocol]
     if (this.connections.refuses(req.socket)) {
-      return refuse(codec, 503, `The server has too many open connections (limit ${this.connections.limit}). Try again in a moment.`, {'retry-after': '1', connection: 'close'})
+      return refuse(
+        codec,
+        503,
+        `The server has too many open connections (limit ${this.connections.limit}). Try again in a moment.`,
+        {'retry-after': '1', connection: 'close'},
+      )
     }
     // Before any route: a refused page or name must not reach an instance, even with a request that needs no preflight.
-    const access = checkAccess({keyRequired: this.options.apiKey !== undefined, corsOrigins: this.options.corsOrigins ?? []}, req.headers, url, target.absoluteForm)
+    const access = checkAccess(
+      {keyRequired: this.options.apiKey !== undefined, corsOrigins: this.options.corsOrigins ?? []},
+      req.headers,
+      url,
+      target.absoluteForm,
+    )
     if (!access.allowed) return refuse(codec, 403, access.message)
     for (const [name, value] of Object.entries(access.corsHeaders)) res.setHeader(name, value)
     if (req.method === 'OPTIONS') {
@@ -152,16 +173,31 @@ export class ProxyServer {
       res.end()
       return
     }
-    if (parsed.malformedSegment !== undefined) return refuse(codec, 400, `The path segment "${parsed.malformedSegment}" has malformed percent-encoding.`)
+    if (parsed.malformedSegment !== undefined)
+      return refuse(codec, 400, `The path segment "${parsed.malformedSegment}" has malformed percent-encoding.`)
     const route = parsed.route
     if (!route) return refuse(codec, 404, `Unknown route ${req.method} ${url.pathname}.`)
     // Health answers monitors, which hold no key.
-    if (route.kind !== 'health' && this.options.apiKey !== undefined && !keyMatches(presentedKey(req.headers, url.searchParams), this.options.apiKey)) {
-      return refuse(codec, 401, 'Invalid or missing API key. Send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=.')
+    if (
+      route.kind !== 'health' &&
+      this.options.apiKey !== undefined &&
+      !keyMatches(presentedKey(req.headers, url.searchParams), this.options.apiKey)
+    ) {
+      return refuse(
+        codec,
+        401,
+        'Invalid or missing API key. Send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=.',
+      )
     }
     try {
       if (parsed.unknownPrefix !== undefined) throw unknownType(parsed.unknownPrefix, 'path prefix')
-      const reply = await this.dispatch(req, {route, pathname: url.pathname, typePrefix: parsed.typePrefix, headers: req.headers, res})
+      const reply = await this.dispatch(req, {
+        route,
+        pathname: url.pathname,
+        typePrefix: parsed.typePrefix,
+        headers: req.headers,
+        res,
+      })
       sendReply(res, reply)
     } catch (error) {
       if (error instanceof HttpStatusError) sendError(res, codec, error.status, error.message, error.headers)

@@ -40,7 +40,11 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   if (options.apiKey) rememberSecrets('serve --api-key', [options.apiKey])
   const store = new PoolStore(options.poolsFile)
   const state = new PoolState(options.policy, now)
-  const sync = new PoolSync(store, state, {flushDelayMs: options.flushDelayMs, pollMs: options.pollMs, onWarning: options.onWarning})
+  const sync = new PoolSync(store, state, {
+    flushDelayMs: options.flushDelayMs,
+    pollMs: options.pollMs,
+    onWarning: options.onWarning,
+  })
   await sync.start()
   const dispatchers = new Dispatchers(options.timeouts)
   const adapters = createAdapters(dispatchers, store)

@@ -18,16 +18,32 @@ function viewOf(...events: Parameters<typeof reduceLoginEvent>[1][]): LoginViewS
 
 describe('login view', () => {
   it('formats what is left', () => {
-    expect([formatRemaining(0), formatRemaining(-5), formatRemaining(61_000), formatRemaining(1_799_001), formatRemaining(3_723_000)]).toEqual(['0:00', '0:00', '1:01', '30:00', '1:02:03'])
+    expect([
+      formatRemaining(0),
+      formatRemaining(-5),
+      formatRemaining(61_000),
+      formatRemaining(1_799_001),
+      formatRemaining(3_723_000),
+    ]).toEqual(['0:00', '0:00', '1:01', '30:00', '1:02:03'])
   })
 
   it('prints each change once without a terminal', () => {
     const a = viewOf({type: 'notice', message: 'heads up'})
-    const b = reduceLoginEvent(a, {type: 'device_code', url: 'https://x/a', userCode: 'AB-12', expiresAt: NOW + 600_000})
+    const b = reduceLoginEvent(a, {
+      type: 'device_code',
+      url: 'https://x/a',
+      userCode: 'AB-12',
+      expiresAt: NOW + 600_000,
+    })
     const c = reduceLoginEvent(b, {type: 'poll', outcome: 'slow_down', nextPollMs: 3000})
     const d = reduceLoginEvent(c, {type: 'poll', outcome: 'pending', nextPollMs: 2000})
     const e = reduceLoginEvent(d, {type: 'step', message: 'Looking up the profile'})
-    expect([a, b, c, d, e].reduce<{prev: LoginViewState; lines: string[]}>((acc, next) => ({prev: next, lines: [...acc.lines, ...plainLines(acc.prev, next, NOW)]}), {prev: initialLoginView, lines: []}).lines).toEqual([
+    expect(
+      [a, b, c, d, e].reduce<{prev: LoginViewState; lines: string[]}>(
+        (acc, next) => ({prev: next, lines: [...acc.lines, ...plainLines(acc.prev, next, NOW)]}),
+        {prev: initialLoginView, lines: []},
+      ).lines,
+    ).toEqual([
       'Note: heads up',
       'Open this URL to approve the login:',
       'https://x/a',
@@ -41,7 +57,12 @@ describe('login view', () => {
 
 describe('<LoginScreen>', () => {
   it('shows the code in a box, a countdown and a spinner, and prints the URL above, whole', async () => {
-    const state = viewOf({type: 'device_code', url: `https://example.com/${'a'.repeat(150)}`, userCode: 'QW-CODE', expiresAt: NOW + 125_000})
+    const state = viewOf({
+      type: 'device_code',
+      url: `https://example.com/${'a'.repeat(150)}`,
+      userCode: 'QW-CODE',
+      expiresAt: NOW + 125_000,
+    })
     const screen = render(<LoginScreen state={state} onCancel={() => {}} now={() => NOW} />)
     await tick()
     const frame = shown(screen)!

@@ -22,7 +22,9 @@ export function Spinner() {
 export function Countdown({expiresAt, now = Date.now}: {expiresAt: number; now?: () => number}) {
   useTicker(1000)
   const left = expiresAt - now()
-  return <Text color={left < 60_000 ? 'yellow' : undefined}>{left > 0 ? `${formatRemaining(left)} left` : 'expired'}</Text>
+  return (
+    <Text color={left < 60_000 ? 'yellow' : undefined}>{left > 0 ? `${formatRemaining(left)} left` : 'expired'}</Text>
+  )
 }
 
 export function CodeBox({code}: {code: string}) {
@@ -40,7 +42,17 @@ export function LineInput({prompt, onSubmit}: {prompt: string; onSubmit: (line: 
   const [value, setValue] = useState('')
   const current = useRef('')
   useInput((input, key) => {
-    if (key.ctrl || key.meta || key.escape || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return
+    if (
+      key.ctrl ||
+      key.meta ||
+      key.escape ||
+      key.tab ||
+      key.upArrow ||
+      key.downArrow ||
+      key.leftArrow ||
+      key.rightArrow
+    )
+      return
     let next = current.current
     if (key.backspace || key.delete) next = next.slice(0, -1)
     else next += input
@@ -98,7 +110,12 @@ export function LoginScreen({state, onCancel, onPaste, now}: LoginScreenProps) {
         </Text>
       )}
       {note && <Text color="yellow">{note}</Text>}
-      {waiting?.paste && onPaste && <LineInput prompt={waiting.paste === 'required' ? 'Paste the link: ' : 'Or paste the address: '} onSubmit={onPaste} />}
+      {waiting?.paste && onPaste && (
+        <LineInput
+          prompt={waiting.paste === 'required' ? 'Paste the link: ' : 'Or paste the address: '}
+          onSubmit={onPaste}
+        />
+      )}
       {step && (
         <Text>
           <Spinner /> {step}…

@@ -15,11 +15,20 @@ export interface LoginViewState {
   done: string | null
 }
 
-export const initialLoginView: LoginViewState = {log: [], device: null, waiting: null, note: null, step: null, done: null}
+export const initialLoginView: LoginViewState = {
+  log: [],
+  device: null,
+  waiting: null,
+  note: null,
+  step: null,
+  done: null,
+}
 
 /** Messages, URLs and codes come from OAuth servers and from what was pasted: the view holds them escaped. */
 function displaySafe<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, typeof v === 'string' ? escapeControls(v) : v])) as T
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [key, typeof v === 'string' ? escapeControls(v) : v]),
+  ) as T
 }
 
 export function reduceLoginEvent(state: LoginViewState, raw: LoginEvent): LoginViewState {
@@ -37,9 +46,13 @@ export function reduceLoginEvent(state: LoginViewState, raw: LoginEvent): LoginV
     case 'authorize': {
       const how =
         event.callback === 'paste'
-          ? ['After you sign in, the browser tries to open a kiro:// link. Copy that link (address bar or "open app" prompt), paste it here and press Enter.']
+          ? [
+              'After you sign in, the browser tries to open a kiro:// link. Copy that link (address bar or "open app" prompt), paste it here and press Enter.',
+            ]
           : event.callback === 'either'
-            ? ['If the browser runs on another machine, paste here the address it shows after you sign in, and press Enter.']
+            ? [
+                'If the browser runs on another machine, paste here the address it shows after you sign in, and press Enter.',
+              ]
             : []
       return {
         ...state,
@@ -53,8 +66,10 @@ export function reduceLoginEvent(state: LoginViewState, raw: LoginEvent): LoginV
     }
     case 'poll': {
       const seconds = `${+(event.nextPollMs / 1000).toFixed(1)} s`
-      if (event.outcome === 'slow_down') return {...state, note: `The server asked us to slow down: polling every ${seconds}.`}
-      if (event.outcome === 'network_error') return {...state, note: `${event.message ?? 'Polling failed'}; trying again in ${seconds}.`}
+      if (event.outcome === 'slow_down')
+        return {...state, note: `The server asked us to slow down: polling every ${seconds}.`}
+      if (event.outcome === 'network_error')
+        return {...state, note: `${event.message ?? 'Polling failed'}; trying again in ${seconds}.`}
       return state
     }
     case 'callback_rejected':
@@ -65,15 +80,27 @@ export function reduceLoginEvent(state: LoginViewState, raw: LoginEvent): LoginV
 }
 
 export function finishLoginView(state: LoginViewState, done: string | null): LoginViewState {
-  return {...state, device: null, waiting: null, note: null, step: null, done: done === null ? null : escapeControls(done)}
+  return {
+    ...state,
+    device: null,
+    waiting: null,
+    note: null,
+    step: null,
+    done: done === null ? null : escapeControls(done),
+  }
 }
 
 /** Without a terminal to redraw: the lines that tell what changed from `prev` to `next`, once each. */
 export function plainLines(prev: LoginViewState, next: LoginViewState, now: number): string[] {
   const lines = next.log.slice(prev.log.length)
-  if (next.device && next.device !== prev.device) lines.push(`Code: ${next.device.userCode} (expires in ${formatRemaining(next.device.expiresAt - now)})`)
+  if (next.device && next.device !== prev.device)
+    lines.push(`Code: ${next.device.userCode} (expires in ${formatRemaining(next.device.expiresAt - now)})`)
   if (next.waiting && next.waiting !== prev.waiting) {
-    lines.push(next.device ? `${next.waiting.label}…` : `${next.waiting.label} (up to ${formatRemaining(next.waiting.expiresAt - now)})…`)
+    lines.push(
+      next.device
+        ? `${next.waiting.label}…`
+        : `${next.waiting.label} (up to ${formatRemaining(next.waiting.expiresAt - now)})…`,
+    )
   }
   if (next.note && next.note !== prev.note) lines.push(next.note)
   if (next.step && next.step !== prev.step) lines.push(`${next.step}…`)

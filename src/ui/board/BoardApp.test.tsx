@@ -24,7 +24,13 @@ function setup() {
     check: vi.fn(async (id: string) => `checked ${id}`),
     quit: vi.fn(),
   }
-  const app = render(<BoardApp sources={{state, feed, url: 'http://127.0.0.1:1', startedAt: Date.now()}} actions={actions} intervalMs={50} />)
+  const app = render(
+    <BoardApp
+      sources={{state, feed, url: 'http://127.0.0.1:1', startedAt: Date.now()}}
+      actions={actions}
+      intervalMs={50}
+    />,
+  )
   lastSeen = () => plain(app.lastFrame())
   return {state, feed, actions, app}
 }
@@ -32,7 +38,11 @@ function setup() {
 let lastSeen: (() => string | undefined) | undefined
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  await poll(check, {timeoutMs: 2000, intervalMs: 10, failure: () => `timed out waiting for ${what}; last frame:\n${lastSeen?.()}`})
+  await poll(check, {
+    timeoutMs: 2000,
+    intervalMs: 10,
+    failure: () => `timed out waiting for ${what}; last frame:\n${lastSeen?.()}`,
+  })
 }
 
 let cleanup: (() => void) | undefined
@@ -70,7 +80,18 @@ describe('BoardApp keys', () => {
     const before = app.frames.length
     const started = Date.now()
     for (let i = 0; i < 2000; i++) {
-      feed.emit('record', {time: Date.now(), route: '/v1/chat/completions', protocol: 'openai', type: 'openai-custom', instance: 'first', model: 'm', status: 200, ms: 1, attempts: 1, stream: false} satisfies RequestRecord)
+      feed.emit('record', {
+        time: Date.now(),
+        route: '/v1/chat/completions',
+        protocol: 'openai',
+        type: 'openai-custom',
+        instance: 'first',
+        model: 'm',
+        status: 200,
+        ms: 1,
+        attempts: 1,
+        stream: false,
+      } satisfies RequestRecord)
       if (i % 200 === 0) await new Promise((r) => setTimeout(r, 30))
     }
     await new Promise((r) => setTimeout(r, 150))

@@ -43,7 +43,9 @@ export function BoardApp({sources, actions, intervalMs}: BoardAppProps) {
     const {current} = view.current
     if (!current) return
     setNote(`${current.name}: working…`)
-    action(current.id).then(setNote, (error: unknown) => setNote(`${current.name}: ${error instanceof Error ? error.message : String(error)}`))
+    action(current.id).then(setNote, (error: unknown) =>
+      setNote(`${current.name}: ${error instanceof Error ? error.message : String(error)}`),
+    )
   }
 
   useInput((input, key) => {
@@ -56,7 +58,10 @@ export function BoardApp({sources, actions, intervalMs}: BoardAppProps) {
     if (input === '?') return setHelp((h) => !h)
     if (key.upArrow || key.downArrow) {
       if (rows.length === 0) return
-      const index = Math.max(0, rows.findIndex((r) => r.id === current?.id))
+      const index = Math.max(
+        0,
+        rows.findIndex((r) => r.id === current?.id),
+      )
       const next = key.upArrow ? Math.max(0, index - 1) : Math.min(rows.length - 1, index + 1)
       return setSelected(rows[next]!.id)
     }

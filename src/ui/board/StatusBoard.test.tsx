@@ -26,7 +26,17 @@ function row(overrides: Partial<InstanceRowData>): InstanceRowData {
 }
 
 function data(rows: InstanceRowData[], recent: RequestRecord[] = []): BoardData {
-  return {url: 'http://127.0.0.1:3000', startedAt: NOW - 3_725_000, now: NOW, requestsPerSecond: 12.4, total: 1234, failed: 5, rows, recent, message: null}
+  return {
+    url: 'http://127.0.0.1:3000',
+    startedAt: NOW - 3_725_000,
+    now: NOW,
+    requestsPerSecond: 12.4,
+    total: 1234,
+    failed: 5,
+    rows,
+    recent,
+    message: null,
+  }
 }
 
 const record = (i: number): RequestRecord => ({
@@ -45,13 +55,32 @@ const record = (i: number): RequestRecord => ({
 describe('StatusBoard', () => {
   it('shows the header, states as words with symbols, counters and the recent requests', () => {
     const rows = [
-      row({name: 'work', requests: 120, errors: 3, errorRate: 3 / 123, p50Ms: 412, lastUsed: new Date(NOW - 5000).toISOString(), inFlight: 2}),
+      row({
+        name: 'work',
+        requests: 120,
+        errors: 3,
+        errorRate: 3 / 123,
+        p50Ms: 412,
+        lastUsed: new Date(NOW - 5000).toISOString(),
+        inFlight: 2,
+      }),
       row({name: 'spare', state: 'cooling', stateText: 'cooling 12s'}),
       row({name: 'dead', state: 'unhealthy', stateText: 'unhealthy: auth'}),
       row({name: 'off', state: 'disabled', stateText: 'disabled'}),
       row({id: 'claude-custom/c', type: 'claude-custom', name: 'claude', token: 'in 54m'}),
     ]
-    const frame = plain(render(<StatusBoard data={data(rows, [record(1), record(0)])} width={100} height={30} selected="openai-custom/work" filter={null} help={false} />).lastFrame())
+    const frame = plain(
+      render(
+        <StatusBoard
+          data={data(rows, [record(1), record(0)])}
+          width={100}
+          height={30}
+          selected="openai-custom/work"
+          filter={null}
+          help={false}
+        />,
+      ).lastFrame(),
+    )
     expect(frame).toMatch(/aiclient http:\/\/127\.0\.0\.1:3000 {2}up 1h02m {2}12\.4 req\/s {2}total 1234 {2}errors 5/)
     expect(frame).toMatch(/openai-custom \(1\/4 healthy\)/)
     expect(frame).toMatch(/› work\s+● healthy\s+2\s+120\s+3\s+2%\s+412ms\s+5s ago/)
@@ -59,14 +88,32 @@ describe('StatusBoard', () => {
     expect(frame).toMatch(/dead\s+✖ unhealthy: auth/)
     expect(frame).toMatch(/off\s+○ disabled/)
     expect(frame).toMatch(/claude-custom \(1\/1 healthy\)\n\s+claude\s+● healthy.*in 54m/)
-    expect(frame).toMatch(/11:59:59 openai → claude-custom\/work claude-sonnet-4-5 200 41ms\n12:00:00 openai → claude-custom\/work claude-sonnet-4-5 502 40ms stream/)
+    expect(frame).toMatch(
+      /11:59:59 openai → claude-custom\/work claude-sonnet-4-5 200 41ms\n12:00:00 openai → claude-custom\/work claude-sonnet-4-5 502 40ms stream/,
+    )
     expect(frame).toMatch(/↑↓ select {2}d disable\/enable {2}c check {2}r reset {2}f filter: all {2}\? help {2}q quit/)
   })
 
   it('fits 80×24: every line within 80 columns, fewer than 24 lines, long names truncated', () => {
-    const rows = Array.from({length: 40}, (_, i) => row({id: `openai-custom/${i}`, name: `a-very-long-instance-name-number-${i}`, requests: 123456, p50Ms: 99999}))
-    const recent = Array.from({length: 50}, (_, i) => ({...record(i), model: 'a-model-name-that-goes-on-and-on-and-on-and-on-and-on-forever'}))
-    const frame = plain(render(<StatusBoard data={data(rows, recent)} width={80} height={24} selected="openai-custom/39" filter={null} help={false} />).lastFrame())
+    const rows = Array.from({length: 40}, (_, i) =>
+      row({id: `openai-custom/${i}`, name: `a-very-long-instance-name-number-${i}`, requests: 123456, p50Ms: 99999}),
+    )
+    const recent = Array.from({length: 50}, (_, i) => ({
+      ...record(i),
+      model: 'a-model-name-that-goes-on-and-on-and-on-and-on-and-on-forever',
+    }))
+    const frame = plain(
+      render(
+        <StatusBoard
+          data={data(rows, recent)}
+          width={80}
+          height={24}
+          selected="openai-custom/39"
+          filter={null}
+          help={false}
+        />,
+      ).lastFrame(),
+    )
     const lines = frame.split('\n')
     expect(lines.length).toBeLessThan(24)
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80)
@@ -79,11 +126,17 @@ describe('StatusBoard', () => {
 
   it('filters by type and shows the help', () => {
     const rows = [row({name: 'one'}), row({id: 'claude-custom/two', type: 'claude-custom', name: 'two'})]
-    const filtered = plain(render(<StatusBoard data={data(rows)} width={80} height={24} selected={null} filter="claude-custom" help={false} />).lastFrame())
+    const filtered = plain(
+      render(
+        <StatusBoard data={data(rows)} width={80} height={24} selected={null} filter="claude-custom" help={false} />,
+      ).lastFrame(),
+    )
     expect(filtered).toContain('two')
     expect(filtered).not.toMatch(/\bone\b/)
     expect(filtered).toContain('f filter: claude-custom')
-    const help = plain(render(<StatusBoard data={data(rows)} width={80} height={24} selected={null} filter={null} help />).lastFrame())
+    const help = plain(
+      render(<StatusBoard data={data(rows)} width={80} height={24} selected={null} filter={null} help />).lastFrame(),
+    )
     expect(help).toMatch(/d\s+disable or enable the selected instance/)
     expect(help).toMatch(/q, Ctrl-C\s+quit/)
   })

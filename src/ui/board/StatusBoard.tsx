@@ -75,7 +75,10 @@ function line(name: string, values: readonly string[], width: number): string {
   const nameWidth = Math.min(MAX_NAME, Math.max(8, width - fixed - 2 - (stateWidth - COLUMNS[0].width)))
   const widths = COLUMNS.map((c, i) => (i === 0 ? stateWidth : c.width))
   const parts = values.map((v, i) => truncate(escapeControls(v), widths[i]!).padEnd(widths[i]!))
-  return truncate(`${truncate(escapeControls(name), nameWidth).padEnd(nameWidth)} ${parts.join(' ')}`.trimEnd(), width - 2)
+  return truncate(
+    `${truncate(escapeControls(name), nameWidth).padEnd(nameWidth)} ${parts.join(' ')}`.trimEnd(),
+    width - 2,
+  )
 }
 
 function milliseconds(ms: number): string {
@@ -92,12 +95,19 @@ function recentLine(r: RequestRecord, width: number): string {
 export function StatusBoard({data, width, height, selected, filter, help}: StatusBoardProps) {
   const rows = filter ? data.rows.filter((r) => r.type === filter) : data.rows
   // Type headings take a line each; keep the selected instance in view by scrolling the list.
-  const lines: Array<{kind: 'type'; type: ProviderType; healthy: number; total: number} | {kind: 'row'; row: InstanceRowData}> = []
+  const lines: Array<
+    {kind: 'type'; type: ProviderType; healthy: number; total: number} | {kind: 'row'; row: InstanceRowData}
+  > = []
   for (const row of rows) {
     const last = lines.at(-1)
     if (!last || (last.kind === 'row' ? last.row.type : last.type) !== row.type) {
       const ofType = rows.filter((r) => r.type === row.type)
-      lines.push({kind: 'type', type: row.type, healthy: ofType.filter((r) => r.state === 'healthy').length, total: ofType.length})
+      lines.push({
+        kind: 'type',
+        type: row.type,
+        healthy: ofType.filter((r) => r.state === 'healthy').length,
+        total: ofType.length,
+      })
     }
     lines.push({kind: 'row', row})
   }
@@ -106,7 +116,10 @@ export function StatusBoard({data, width, height, selected, filter, help}: Statu
   const wanted = help ? KEYS_HELP.length : Math.max(lines.length, 1)
   const listHeight = Math.max(1, Math.min(wanted, available - MIN_RECENT))
   const recentCount = available - listHeight
-  const selectedLine = Math.max(0, lines.findIndex((l) => l.kind === 'row' && l.row.id === selected))
+  const selectedLine = Math.max(
+    0,
+    lines.findIndex((l) => l.kind === 'row' && l.row.id === selected),
+  )
   const first = Math.min(Math.max(0, selectedLine - listHeight + 1), Math.max(0, lines.length - listHeight))
   const visible = lines.slice(first, first + listHeight)
   const header = `aiclient ${data.url}  up ${duration(data.now - data.startedAt)}  ${data.requestsPerSecond.toFixed(1)} req/s  total ${data.total}  errors ${data.failed}`
@@ -128,7 +141,11 @@ export function StatusBoard({data, width, height, selected, filter, help}: Statu
       ) : (
         <Box flexDirection="column" height={listHeight + 1} overflow="hidden">
           <Text dimColor wrap="truncate">
-            {`  ${line('NAME', COLUMNS.map((c) => c.header), width)}`}
+            {`  ${line(
+              'NAME',
+              COLUMNS.map((c) => c.header),
+              width,
+            )}`}
           </Text>
           {visible.length === 0 ? <Text dimColor>{`  no instances${filter ? ` of type ${filter}` : ''}`}</Text> : null}
           {visible.map((l) =>
@@ -146,11 +163,17 @@ export function StatusBoard({data, width, height, selected, filter, help}: Statu
       )}
       <Text wrap="truncate">
         <Text bold>Recent requests</Text>
-        {data.message ? <Text color="yellow">{`  ${truncate(escapeControls(data.message), Math.max(0, width - 17))}`}</Text> : null}
+        {data.message ? (
+          <Text color="yellow">{`  ${truncate(escapeControls(data.message), Math.max(0, width - 17))}`}</Text>
+        ) : null}
       </Text>
       <Box flexDirection="column" height={recentCount} overflow="hidden">
         {data.recent.slice(-recentCount).map((r, i) => (
-          <Text key={`${r.time}-${i}`} color={r.status >= 500 || r.error ? 'red' : r.status >= 400 ? 'yellow' : undefined} wrap="truncate">
+          <Text
+            key={`${r.time}-${i}`}
+            color={r.status >= 500 || r.error ? 'red' : r.status >= 400 ? 'yellow' : undefined}
+            wrap="truncate"
+          >
             {recentLine(r, width)}
           </Text>
         ))}

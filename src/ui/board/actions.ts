@@ -13,7 +13,9 @@ export function boardActions(proxy: RunningProxy, quit: () => void): BoardAction
   }
   // A uuid that a hand-copied entry repeats names no single entry: the position in the file does.
   const ref = (live: LiveInstance) =>
-    proxy.state.list(live.config.type).some((other) => other !== live && other.config.uuid === live.config.uuid) ? instancePath(live.config) : live.config.uuid
+    proxy.state.list(live.config.type).some((other) => other !== live && other.config.uuid === live.config.uuid)
+      ? instancePath(live.config)
+      : live.config.uuid
   const label = (id: string) => {
     const live = find(id)
     return `${live.config.type} ${instanceLabel(live)}`

@@ -14,6 +14,10 @@ export function renderBoard(proxy: RunningProxy, feed: EventEmitter, onQuit: () 
     return summary ? describeToken(summary, Date.now(), true) : null
   }
   const sources = {state: proxy.state, feed, url: proxy.url, startedAt: proxy.startedAt, tokenInfo}
-  const ink = render(<BoardApp sources={sources} actions={boardActions(proxy, onQuit)} />, {exitOnCtrlC: false, patchConsole: false, maxFps: 10})
+  const ink = render(<BoardApp sources={sources} actions={boardActions(proxy, onQuit)} />, {
+    exitOnCtrlC: false,
+    patchConsole: false,
+    maxFps: 10,
+  })
   return {unmount: () => ink.unmount()}
 }

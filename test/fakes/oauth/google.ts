@@ -3,7 +3,16 @@
 // everything an installed-app exchange must send, userinfo answers an email, and v1internal loadCodeAssist /
 // onboardUser / operations cover project discovery.
 import {request} from 'undici'
-import {idMaker, json, oauthError, pkceMatches, ReplyQueue, startFakeOAuthServer, type FakeOAuthServer, type ScriptedReply} from './server.js'
+import {
+  idMaker,
+  json,
+  oauthError,
+  pkceMatches,
+  ReplyQueue,
+  startFakeOAuthServer,
+  type FakeOAuthServer,
+  type ScriptedReply,
+} from './server.js'
 
 export const GOOGLE_CLIENT_ID = '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com'
 export const GOOGLE_CLIENT_SECRET = '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'
@@ -74,23 +83,34 @@ export async function startFakeGoogleOAuth(options: FakeGoogleOAuthOptions = {})
   const tokenBody = (access: string, refresh?: string) => ({
     access_token: access,
     expires_in: options.expiresIn ?? 3599,
-    scope: 'https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
+    scope:
+      'https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
     token_type: 'Bearer',
     id_token: 'eyJ.fake.id',
     ...(refresh ? {refresh_token: refresh} : {}),
   })
   const bearer = (auth: unknown) => typeof auth === 'string' && validAccess.has(auth.replace(/^Bearer /, ''))
-  const unauthenticated = json(401, {error: {code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED'}})
-  const operationDone = () => ({name: 'operations/onboard-1', done: true, response: {cloudaicompanionProject: {id: project, name: project}}})
+  const unauthenticated = json(401, {
+    error: {code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED'},
+  })
+  const operationDone = () => ({
+    name: 'operations/onboard-1',
+    done: true,
+    response: {cloudaicompanionProject: {id: project, name: project}},
+  })
 
   const server = await startFakeOAuthServer((req) => {
     switch (`${req.method} ${req.path}`) {
       case 'GET /o/oauth2/v2/auth': {
         const q = req.query
         if (q.client_id !== GOOGLE_CLIENT_ID) return json(400, 'invalid_client')
-        if (!q.redirect_uri?.startsWith('http://127.0.0.1:')) return json(400, 'redirect_uri must be a loopback literal')
+        if (!q.redirect_uri?.startsWith('http://127.0.0.1:'))
+          return json(400, 'redirect_uri must be a loopback literal')
         const code = codeId()
-        codes.set(code, {redirectUri: q.redirect_uri, challenge: q.code_challenge_method === 'S256' ? (q.code_challenge ?? null) : null})
+        codes.set(code, {
+          redirectUri: q.redirect_uri,
+          challenge: q.code_challenge_method === 'S256' ? (q.code_challenge ?? null) : null,
+        })
         const location = new URL(q.redirect_uri)
         location.searchParams.set('code', code)
         location.searchParams.set('state', q.state ?? '')
@@ -99,13 +119,15 @@ export async function startFakeGoogleOAuth(options: FakeGoogleOAuthOptions = {})
       }
       case 'POST /token': {
         const b = req.body
-        if (b.client_id !== GOOGLE_CLIENT_ID || b.client_secret !== GOOGLE_CLIENT_SECRET) return oauthError(401, 'invalid_client', 'The OAuth client was not found.')
+        if (b.client_id !== GOOGLE_CLIENT_ID || b.client_secret !== GOOGLE_CLIENT_SECRET)
+          return oauthError(401, 'invalid_client', 'The OAuth client was not found.')
         if (b.grant_type === 'authorization_code') {
           const issued = codes.get(b.code)
           codes.delete(b.code)
           if (!issued) return oauthError(400, 'invalid_grant', 'Malformed auth code.')
           if (issued.redirectUri !== b.redirect_uri) return oauthError(400, 'redirect_uri_mismatch', 'Bad Request')
-          if (issued.challenge && !pkceMatches(b.code_verifier, issued.challenge)) return oauthError(400, 'invalid_grant', 'Invalid code verifier.')
+          if (issued.challenge && !pkceMatches(b.code_verifier, issued.challenge))
+            return oauthError(400, 'invalid_grant', 'Invalid code verifier.')
           const tokens = issueTokens()
           return json(200, tokenBody(tokens.access_token, options.omitRefreshToken ? undefined : tokens.refresh_token))
         }
@@ -113,7 +135,11 @@ export async function startFakeGoogleOAuth(options: FakeGoogleOAuthOptions = {})
           refreshCount++
           const scripted = refreshes.next()
           if (scripted) return {delayMs: options.refreshDelayMs, ...scripted}
-          if (!validRefresh.has(b.refresh_token)) return {...oauthError(400, 'invalid_grant', 'Token has been expired or revoked.'), delayMs: options.refreshDelayMs}
+          if (!validRefresh.has(b.refresh_token))
+            return {
+              ...oauthError(400, 'invalid_grant', 'Token has been expired or revoked.'),
+              delayMs: options.refreshDelayMs,
+            }
           const access = accessId()
           validAccess.add(access)
           // Google normally sends no refresh_token on refresh.
@@ -129,7 +155,12 @@ export async function startFakeGoogleOAuth(options: FakeGoogleOAuthOptions = {})
         if (assist.loadReply) return assist.loadReply
         const currentTier = assist.currentTier === undefined ? 'standard-tier' : assist.currentTier
         return json(200, {
-          ...(currentTier ? {currentTier: {id: currentTier, name: currentTier, hasOnboardedPreviously: true}, cloudaicompanionProject: project} : {}),
+          ...(currentTier
+            ? {
+                currentTier: {id: currentTier, name: currentTier, hasOnboardedPreviously: true},
+                cloudaicompanionProject: project,
+              }
+            : {}),
           allowedTiers: assist.allowedTiers ?? [{id: 'standard-tier', isDefault: true}],
           ...(assist.ineligibleTiers ? {ineligibleTiers: assist.ineligibleTiers} : {}),
         })
@@ -153,10 +184,15 @@ export async function startFakeGoogleOAuth(options: FakeGoogleOAuthOptions = {})
     const res = await request(authUrl)
     await res.body.dump()
     const location = res.headers.location
-    if (res.statusCode !== 302 || typeof location !== 'string') throw new Error(`The fake refused the authorization request (${res.statusCode}).`)
+    if (res.statusCode !== 302 || typeof location !== 'string')
+      throw new Error(`The fake refused the authorization request (${res.statusCode}).`)
     return location
   }
-  const urls = {authUrl: `${server.url}/o/oauth2/v2/auth`, tokenUrl: `${server.url}/token`, userinfoUrl: `${server.url}/oauth2/v2/userinfo`}
+  const urls = {
+    authUrl: `${server.url}/o/oauth2/v2/auth`,
+    tokenUrl: `${server.url}/token`,
+    userinfoUrl: `${server.url}/oauth2/v2/userinfo`,
+  }
   return {
     ...server,
     ...urls,

@@ -1,7 +1,16 @@
 // Fake AWS SSO OIDC (Builder ID / IAM Identity Center device flow and refresh) and a fake Kiro auth service
 // (social login with PKCE, code exchange, refresh, and CodeWhisperer ListProfiles). JSON bodies, camelCase as AWS.
 import {request} from 'undici'
-import {idMaker, json, oauthError, pkceMatches, ReplyQueue, startFakeOAuthServer, type FakeOAuthServer, type ScriptedReply} from './server.js'
+import {
+  idMaker,
+  json,
+  oauthError,
+  pkceMatches,
+  ReplyQueue,
+  startFakeOAuthServer,
+  type FakeOAuthServer,
+  type ScriptedReply,
+} from './server.js'
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 
@@ -74,7 +83,8 @@ export async function startFakeAwsSsoOidc(options: FakeAwsSsoOidcOptions = {}): 
     const knownClient = typeof b.clientId === 'string' && clients.get(b.clientId) === b.clientSecret
     switch (req.path) {
       case '/client/register':
-        if (b.clientType !== 'public' || !Array.isArray(b.scopes)) return oauthError(400, 'invalid_request', 'clientType and scopes are required.')
+        if (b.clientType !== 'public' || !Array.isArray(b.scopes))
+          return oauthError(400, 'invalid_request', 'clientType and scopes are required.')
         return json(200, {...register(), clientIdIssuedAt: 1767225600, clientSecretExpiresAt: 1775001600})
       case '/device_authorization': {
         if (!knownClient) return oauthError(401, 'invalid_client', 'Unknown client.')
@@ -96,7 +106,11 @@ export async function startFakeAwsSsoOidc(options: FakeAwsSsoOidcOptions = {}): 
           refreshCount++
           const scripted = refreshes.next()
           if (scripted) return {delayMs: options.refreshDelayMs, ...scripted}
-          if (validRefresh.get(b.refreshToken) !== b.clientId) return {...oauthError(400, 'invalid_grant', 'Invalid refresh token provided.'), delayMs: options.refreshDelayMs}
+          if (validRefresh.get(b.refreshToken) !== b.clientId)
+            return {
+              ...oauthError(400, 'invalid_grant', 'Invalid refresh token provided.'),
+              delayMs: options.refreshDelayMs,
+            }
           // SSO OIDC rotates refresh tokens.
           validRefresh.delete(b.refreshToken)
           return {...json(200, issue(b.clientId)), delayMs: options.refreshDelayMs}
@@ -174,7 +188,8 @@ export async function startFakeKiroAuthService(options: FakeKiroAuthServiceOptio
       case 'GET /login': {
         const q = req.query
         if (q.idp !== 'Google' && q.idp !== 'Github') return json(400, {message: `Unknown idp ${q.idp}`})
-        if (q.code_challenge_method !== 'S256' || !q.code_challenge || !q.redirect_uri || !q.state) return json(400, {message: 'PKCE, state and redirect_uri are required'})
+        if (q.code_challenge_method !== 'S256' || !q.code_challenge || !q.redirect_uri || !q.state)
+          return json(400, {message: 'PKCE, state and redirect_uri are required'})
         const code = codeId()
         codes.set(code, {challenge: q.code_challenge, redirectUri: q.redirect_uri})
         const location = new URL(q.redirect_uri)
@@ -186,20 +201,30 @@ export async function startFakeKiroAuthService(options: FakeKiroAuthServiceOptio
         const issued = codes.get(b.code)
         codes.delete(b.code)
         if (!issued) return json(400, {error: 'invalid_grant', message: 'Invalid authorization code'})
-        if (issued.redirectUri !== b.redirect_uri) return json(400, {error: 'invalid_grant', message: 'redirect_uri mismatch'})
-        if (!pkceMatches(b.code_verifier, issued.challenge)) return json(400, {error: 'invalid_grant', message: 'code_verifier mismatch'})
+        if (issued.redirectUri !== b.redirect_uri)
+          return json(400, {error: 'invalid_grant', message: 'redirect_uri mismatch'})
+        if (!pkceMatches(b.code_verifier, issued.challenge))
+          return json(400, {error: 'invalid_grant', message: 'code_verifier mismatch'})
         return json(200, {...issueTokens(), profileArn, expiresIn: options.tokenExpiresIn ?? 3600})
       }
       case 'POST /refreshToken': {
         refreshCount++
         const scripted = refreshes.next()
         if (scripted) return {delayMs: options.refreshDelayMs, ...scripted}
-        if (!validRefresh.has(b.refreshToken)) return {...json(401, {error: 'invalid_grant', message: 'Invalid refresh token'}), delayMs: options.refreshDelayMs}
+        if (!validRefresh.has(b.refreshToken))
+          return {
+            ...json(401, {error: 'invalid_grant', message: 'Invalid refresh token'}),
+            delayMs: options.refreshDelayMs,
+          }
         // The social refresh answers without a new refresh token.
-        return {...json(200, {accessToken: accessId(), profileArn, expiresIn: options.tokenExpiresIn ?? 3600}), delayMs: options.refreshDelayMs}
+        return {
+          ...json(200, {accessToken: accessId(), profileArn, expiresIn: options.tokenExpiresIn ?? 3600}),
+          delayMs: options.refreshDelayMs,
+        }
       }
       case 'POST /ListProfiles':
-        if (req.headers['x-amz-target'] !== 'AmazonCodeWhispererService.ListProfiles') return json(400, {message: 'Missing x-amz-target'})
+        if (req.headers['x-amz-target'] !== 'AmazonCodeWhispererService.ListProfiles')
+          return json(400, {message: 'Missing x-amz-target'})
         if (!String(req.headers.authorization ?? '').startsWith('Bearer ')) return json(403, {message: 'Missing token'})
         return options.profilesReply ?? json(200, {profiles: [{arn: profileArn, profileName: 'fake'}]})
       default:
@@ -216,7 +241,8 @@ export async function startFakeKiroAuthService(options: FakeKiroAuthServiceOptio
       const res = await request(loginUrl)
       await res.body.dump()
       const location = res.headers.location
-      if (res.statusCode !== 302 || typeof location !== 'string') throw new Error(`The fake refused the login request (${res.statusCode}).`)
+      if (res.statusCode !== 302 || typeof location !== 'string')
+        throw new Error(`The fake refused the login request (${res.statusCode}).`)
       return location
     },
     enqueueRefreshes: (...items) => refreshes.push(...items),

@@ -1,6 +1,15 @@
 // A fake Qwen OAuth server (chat.qwen.ai): device authorization with PKCE and the token endpoint (device-code
 // polls and refreshes), answering the way qwen-code expects, scriptable through pending/slow_down/expired/denied.
-import {idMaker, json, oauthError, pkceMatches, ReplyQueue, startFakeOAuthServer, type FakeOAuthServer, type ScriptedReply} from './server.js'
+import {
+  idMaker,
+  json,
+  oauthError,
+  pkceMatches,
+  ReplyQueue,
+  startFakeOAuthServer,
+  type FakeOAuthServer,
+  type ScriptedReply,
+} from './server.js'
 
 export const QWEN_DEVICE_PATH = '/api/v1/oauth2/device/code'
 export const QWEN_TOKEN_PATH = '/api/v1/oauth2/token'
@@ -91,7 +100,8 @@ export async function startFakeQwenOAuth(options: FakeQwenOAuthOptions = {}): Pr
     if (req.method !== 'POST') return json(405, {error: 'method_not_allowed'})
     if (req.path === QWEN_DEVICE_PATH) {
       if (options.deviceReply) return options.deviceReply
-      if (req.body.code_challenge_method !== 'S256' || !req.body.code_challenge) return oauthError(400, 'invalid_request', 'PKCE S256 is required.')
+      if (req.body.code_challenge_method !== 'S256' || !req.body.code_challenge)
+        return oauthError(400, 'invalid_request', 'PKCE S256 is required.')
       challenge = req.body.code_challenge
       deviceCode = deviceId()
       const userCode = `QW${deviceCode.slice(-4).toUpperCase()}`
@@ -110,7 +120,11 @@ export async function startFakeQwenOAuth(options: FakeQwenOAuthOptions = {}): Pr
       const scripted = refreshes.next()
       if (scripted) return {delayMs: options.refreshDelayMs, ...scripted}
       const old = String(req.body.refresh_token ?? '')
-      if (!validRefresh.has(old)) return {...oauthError(400, 'invalid_grant', 'Refresh token expired or revoked.'), delayMs: options.refreshDelayMs}
+      if (!validRefresh.has(old))
+        return {
+          ...oauthError(400, 'invalid_grant', 'Refresh token expired or revoked.'),
+          delayMs: options.refreshDelayMs,
+        }
       const mode = options.refreshTokenOnRefresh ?? 'none'
       const tokens: Record<string, string> = {access_token: accessId()}
       if (mode === 'same') tokens.refresh_token = old
@@ -121,7 +135,8 @@ export async function startFakeQwenOAuth(options: FakeQwenOAuthOptions = {}): Pr
       }
       return {...json(200, tokenBody(tokens)), delayMs: options.refreshDelayMs}
     }
-    if (req.body.grant_type !== 'urn:ietf:params:oauth:grant-type:device_code') return oauthError(400, 'unsupported_grant_type')
+    if (req.body.grant_type !== 'urn:ietf:params:oauth:grant-type:device_code')
+      return oauthError(400, 'unsupported_grant_type')
     const matches = pkceMatches(req.body.code_verifier, challenge)
     verifierMatches.push(matches)
     if (req.body.device_code !== deviceCode) return oauthError(400, 'invalid_grant', 'Unknown device code.')

@@ -57,7 +57,8 @@ export async function startFakeOAuthServer(handler: Handler): Promise<FakeOAuthS
         reply = {status: 500, body: {error: 'fake_error', error_description: (error as Error).message}}
       }
       if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs))
-      const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body)
+      const text =
+        reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body)
       res.writeHead(reply.status, {'content-type': 'application/json', ...reply.headers})
       res.end(text)
     })
@@ -87,14 +88,22 @@ function parseBody(raw: string, contentType: string | undefined): Record<string,
   }
 }
 
-export const json = (status: number, body: unknown, headers?: Record<string, string>): ScriptedReply => ({status, body, headers})
+export const json = (status: number, body: unknown, headers?: Record<string, string>): ScriptedReply => ({
+  status,
+  body,
+  headers,
+})
 
 export const oauthError = (status: number, error: string, description?: string): ScriptedReply =>
   json(status, description === undefined ? {error} : {error, error_description: description})
 
 /** RFC 7636 S256: does the verifier hash to the challenge? */
 export function pkceMatches(verifier: unknown, challenge: string | null | undefined): boolean {
-  return typeof verifier === 'string' && typeof challenge === 'string' && createHash('sha256').update(verifier).digest('base64url') === challenge
+  return (
+    typeof verifier === 'string' &&
+    typeof challenge === 'string' &&
+    createHash('sha256').update(verifier).digest('base64url') === challenge
+  )
 }
 
 /** Scripted answers for one endpoint: consumed in order before the fake's default behaviour applies. */

@@ -6,5 +6,7 @@ import {tokenManagers} from '../../../dist/core/oauth/token-manager.js'
 
 const [file, startAt] = process.argv.slice(2)
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())))
-const token = await tokenManagers.get(qwenCredentialSpec, file, {endpoints: resolveEndpoints(process.env)}).getAccessToken()
+const token = await tokenManagers
+  .get(qwenCredentialSpec, file, {endpoints: resolveEndpoints(process.env)})
+  .getAccessToken()
 process.stdout.write(JSON.stringify({token: token.token}))

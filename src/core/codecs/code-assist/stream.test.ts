@@ -48,7 +48,12 @@ describe('createCodeAssistStreamDecoder', () => {
     for (let cut = 0; cut <= data.length; cut++) {
       expect(decode(createCodeAssistStreamDecoder(), [data.subarray(0, cut), data.subarray(cut)])).toEqual(expected)
     }
-    expect(decode(createCodeAssistStreamDecoder(), Array.from(data, (byte) => Uint8Array.of(byte)))).toEqual(expected)
+    expect(
+      decode(
+        createCodeAssistStreamDecoder(),
+        Array.from(data, (byte) => Uint8Array.of(byte)),
+      ),
+    ).toEqual(expected)
   })
 
   it('skips events whose JSON does not parse, and reports them', () => {

@@ -62,7 +62,7 @@ export function createFrameReader(maxFrameLength = MAX_FRAME_LENGTH): FrameReade
       return first.subarray(0, length)
     }
     const out = new Uint8Array(length)
-    for (let filled = 0; filled < length; ) {
+    for (let filled = 0; filled < length;) {
       const chunk = pending[head]
       if (!chunk) throw new Error('frame reader lost count of its bytes')
       const used = Math.min(chunk.length, length - filled)

@@ -161,7 +161,10 @@ describe('encodeKiroRequest: content is never empty', () => {
 })
 
 describe('encodeKiroRequest: system prompt and thinking', () => {
-  const system = [{type: 'text' as const, text: 'You are terse.'}, {type: 'text' as const, text: 'Answer in French.'}]
+  const system = [
+    {type: 'text' as const, text: 'You are terse.'},
+    {type: 'text' as const, text: 'Answer in French.'},
+  ]
 
   it('prepends the system prompt to the current message of a single-turn request', () => {
     expect(current(encode(request([user('hi')], {system}))).content).toBe('You are terse.\n\nAnswer in French.\n\nhi')

@@ -13,7 +13,10 @@ export const chat: Handler<'chat'> = async (deps, {route, pathname, typePrefix, 
   const record = await proxyRequest(
     deps.proxy,
     {
-      route: route.protocol === 'gemini' ? `/v1beta/models/…:${route.stream ? 'streamGenerateContent' : 'generateContent'}` : pathname,
+      route:
+        route.protocol === 'gemini'
+          ? `/v1beta/models/…:${route.stream ? 'streamGenerateContent' : 'generateContent'}`
+          : pathname,
       protocol: route.protocol,
       type,
       body,

@@ -18,19 +18,42 @@ export const countTokens: Handler<'count_tokens'> = async (deps, {typePrefix, he
   streamFlag(json)
   const rawModel = requiredModel(json.model)
   const {type, model} = requestType(deps, {typePrefix, headers}, rawModel)
-  const counted = await upstreamCount(deps, type, model, headers, model === rawModel ? body : JSON.stringify({...json, model}))
-  if (counted !== undefined) return {kind: 'text', status: 200, text: counted, headers: {'content-type': 'application/json', 'x-aiclient-token-count': 'upstream'}}
+  const counted = await upstreamCount(
+    deps,
+    type,
+    model,
+    headers,
+    model === rawModel ? body : JSON.stringify({...json, model}),
+  )
+  if (counted !== undefined)
+    return {
+      kind: 'text',
+      status: 200,
+      text: counted,
+      headers: {'content-type': 'application/json', 'x-aiclient-token-count': 'upstream'},
+    }
   let ir
   try {
     ir = deps.codecs.anthropic.decodeRequest(json)
   } catch (error) {
     throw error instanceof HttpStatusError ? error : new HttpError(400, errorMessage(error))
   }
-  return {kind: 'json', status: 200, body: {input_tokens: estimateInputTokens(ir)}, headers: {'x-aiclient-token-count': 'estimate'}}
+  return {
+    kind: 'json',
+    status: 200,
+    body: {input_tokens: estimateInputTokens(ir)},
+    headers: {'x-aiclient-token-count': 'estimate'},
+  }
 }
 
 /** The upstream's own count, as the JSON text it answered; undefined when the type cannot count or it failed. */
-async function upstreamCount(deps: HandlerDeps, type: ProviderType, model: string, headers: IncomingHttpHeaders, body: Buffer | string): Promise<string | undefined> {
+async function upstreamCount(
+  deps: HandlerDeps,
+  type: ProviderType,
+  model: string,
+  headers: IncomingHttpHeaders,
+  body: Buffer | string,
+): Promise<string | undefined> {
   const adapter = deps.adapters[type]
   // A side request records no outcome, so it never takes an instance's half-open trial.
   const live = deps.state.pick(type)

@@ -10,11 +10,20 @@ import {headerType} from '../resolve-type.js'
  * default), or of every configured type with `type:` prefixes when several are.
  */
 export const models: Handler<'models'> = async (deps, {route, typePrefix, headers}) => {
-  const protocol: Protocol = route.protocol !== 'auto' ? route.protocol : headers['anthropic-version'] || headers['x-api-key'] ? 'anthropic' : 'openai'
+  const protocol: Protocol =
+    route.protocol !== 'auto'
+      ? route.protocol
+      : headers['anthropic-version'] || headers['x-api-key']
+        ? 'anthropic'
+        : 'openai'
   const header = headerType(headers['model-provider'])
   const chosen = typePrefix ?? header ?? deps.defaultType
   const types = chosen ? [chosen] : deps.state.types()
-  const lists = await Promise.all(types.map(async (type) => (await modelsOf(deps, type)).map((id) => (chosen || types.length === 1 ? id : `${type}:${id}`))))
+  const lists = await Promise.all(
+    types.map(async (type) =>
+      (await modelsOf(deps, type)).map((id) => (chosen || types.length === 1 ? id : `${type}:${id}`)),
+    ),
+  )
   return {kind: 'json', status: 200, body: deps.codecs[protocol].modelList(lists.flat())}
 }
 
@@ -24,6 +33,9 @@ async function modelsOf(deps: HandlerDeps, type: ProviderType): Promise<string[]
   // A side request records no outcome, so it never takes an instance's half-open trial.
   const live = deps.state.pick(type)
   // The list is a convenience: an upstream without one still serves chat.
-  const ids = adapter && live ? await listModels(adapter, live.config, {timeoutMs: 10_000, limitBytes: deps.responseLimitBytes}) : undefined
+  const ids =
+    adapter && live
+      ? await listModels(adapter, live.config, {timeoutMs: 10_000, limitBytes: deps.responseLimitBytes})
+      : undefined
   return ids ?? FALLBACK_MODELS[type]
 }

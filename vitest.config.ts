@@ -8,5 +8,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Most files wait on sockets, child processes and timers rather than compute. Vitest's default, one worker per
+    // core less one, runs them one at a time on a 2-core machine; more than one per core makes wall-clock checks late.
+    maxWorkers: 2,
   },
 })

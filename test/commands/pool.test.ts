@@ -244,9 +244,14 @@ describe('pool commands', () => {
           env: {PATH: process.env.PATH, HOME: dir, AICLIENT_CONFIG_DIR: join(dir, '.cfg'), TERM: 'dumb'},
         })
         let out = ''
+        let answered = false
         child.stdout.on('data', (d: Buffer) => {
           out += d.toString()
-          if (out.includes('[y/N]')) child.stdin.write(`${answer}\r`)
+          // Once: output that follows the prompt must not answer again into a terminal that may have closed.
+          if (!answered && out.includes('[y/N]')) {
+            answered = true
+            child.stdin.write(`${answer}\r`)
+          }
         })
         child.on('close', (code) => resolve(`${out}\nEXIT:${code}`))
       })

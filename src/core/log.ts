@@ -1,6 +1,6 @@
 import type {Writable} from 'node:stream'
 import {escapeControls} from './escape.js'
-import {instanceLabel, type PoolEvent} from './pools/runtime.js'
+import {instanceLabel, type PoolEvent} from './pools/pool-state.js'
 import type {RequestRecord} from './proxy/types.js'
 
 /**

@@ -2,7 +2,7 @@ import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {formatPoolEvent, formatRecord} from '../../src/core/log.js'
-import type {PoolEvent} from '../../src/core/pools/runtime.js'
+import type {PoolEvent} from '../../src/core/pools/pool-state.js'
 import {maskSecret} from '../../src/core/secrets.js'
 import {
   startKiroFake,

@@ -26,7 +26,7 @@ describe('the import-boundary lint rule', () => {
     ['src/core/pools/planted.ts', "import {Text} from 'ink'", /no ui, commands/],
     ['src/core/proxy/planted.ts', "import {startOpenAIFake} from '../../fakes/index.js'", /no test code/],
     ['src/core/proxy/planted.ts', "import {runCli} from '../../../test/helpers/cli.js'", /no test code/],
-    ['src/core/codecs/planted.ts', "import type {PoolState} from '../pools/runtime.js'", /Codecs are pure/],
+    ['src/core/codecs/planted.ts', "import type {PoolState} from '../pools/pool-state.js'", /Codecs are pure/],
     ['src/core/codecs/kiro/planted.ts', "import {sendError} from '../../server/respond.js'", /Codecs are pure/],
     ['src/core/codecs/planted.ts', "export {proxyRequest} from '../proxy/proxy.js'", /Codecs are pure/],
     ['src/core/providers/planted.ts', "import {proxyRequest} from '../proxy/proxy.js'", /below the proxy/],

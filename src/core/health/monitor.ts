@@ -1,4 +1,4 @@
-import type {LiveInstance, PoolEvent, PoolState} from '../pools/runtime.js'
+import type {LiveInstance, PoolEvent, PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
 import type {Adapters} from '../providers/index.js'
 import {probeInstance, type ProbeResult} from './probe.js'

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {applyHealth, DEFAULT_HEALTH_POLICY, type HealthPolicy} from './instance-health.js'
-import {PoolState, type PoolEvent} from './runtime.js'
+import {PoolState, type PoolEvent} from './pool-state.js'
 import {toInstance} from './schema.js'
 
 const POLICY: HealthPolicy = {

@@ -2,7 +2,7 @@ import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
-import {PoolState} from './runtime.js'
+import {PoolState} from './pool-state.js'
 import {PoolStore} from './store.js'
 import {PoolSync} from './sync.js'
 

@@ -1,7 +1,7 @@
 import {unwatchFile, watchFile, type Stats} from 'node:fs'
 import {AppError, errorMessage} from '../errors.js'
 import type {ChangeSet, OwnedField} from './pending-changes.js'
-import type {PoolState} from './runtime.js'
+import type {PoolState} from './pool-state.js'
 import type {PoolStore} from './store.js'
 import {entriesById} from './schema.js'
 import type {PoolDocument} from './types.js'

@@ -1,6 +1,6 @@
 import type {ProtocolCodec} from '../codecs/types.js'
 import type {ClientSink} from '../http/client-sink.js'
-import {instanceLabel, type LiveInstance} from '../pools/runtime.js'
+import {instanceLabel, type LiveInstance} from '../pools/pool-state.js'
 import {sendError} from './context.js'
 import type {ClientCall, ProxyDeps} from './types.js'
 

@@ -1,4 +1,4 @@
-import type {HealthPolicy} from '../pools/runtime.js'
+import type {HealthPolicy} from '../pools/pool-state.js'
 import {describeOutcome, type Outcome} from '../providers/outcome.js'
 
 /** What a failed attempt does to its instance. */

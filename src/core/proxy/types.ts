@@ -1,7 +1,7 @@
 import type {IncomingHttpHeaders} from 'node:http'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
 import type {RequestTimeouts} from '../http/dispatchers.js'
-import type {PoolState} from '../pools/runtime.js'
+import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ProviderAdapter} from '../providers/types.js'
 

@@ -1,6 +1,6 @@
 import type {IncomingHttpHeaders, ServerResponse} from 'node:http'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
-import type {PoolState} from '../pools/runtime.js'
+import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ProxyDeps, RequestRecord} from '../proxy/types.js'
 import type {ProviderAdapter} from '../providers/types.js'

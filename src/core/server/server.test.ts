@@ -1,7 +1,7 @@
 import {request} from 'undici'
 import {afterEach, describe, expect, it} from 'vitest'
 import {codecs} from '../codecs/index.js'
-import {PoolState} from '../pools/runtime.js'
+import {PoolState} from '../pools/pool-state.js'
 import {protocolExchange} from '../providers/exchange.js'
 import type {ProviderAdapter} from '../providers/types.js'
 import {rememberSecrets} from '../secrets.js'

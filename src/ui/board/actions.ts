@@ -1,5 +1,5 @@
 import {setDisabled, resetInstances} from '../../core/pools/operations.js'
-import {instanceLabel, type LiveInstance} from '../../core/pools/runtime.js'
+import {instanceLabel, type LiveInstance} from '../../core/pools/pool-state.js'
 import {instancePath} from '../../core/pools/schema.js'
 import type {RunningProxy} from '../../core/server/start.js'
 import type {BoardActions} from './BoardApp.js'

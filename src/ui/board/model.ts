@@ -1,5 +1,5 @@
 import type {InstanceStateName} from '../../core/pools/live-instance.js'
-import {instanceLabel, type LiveInstance, type PoolState} from '../../core/pools/runtime.js'
+import {instanceLabel, type LiveInstance, type PoolState} from '../../core/pools/pool-state.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
 

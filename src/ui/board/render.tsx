@@ -1,7 +1,7 @@
 import type {EventEmitter} from 'node:events'
 import {render} from 'ink'
 import {describeToken, summariseStatus} from '../../core/oauth/token-summary.js'
-import type {LiveInstance} from '../../core/pools/runtime.js'
+import type {LiveInstance} from '../../core/pools/pool-state.js'
 import type {RunningProxy} from '../../core/server/start.js'
 import {boardActions} from './actions.js'
 import {BoardApp} from './BoardApp.js'

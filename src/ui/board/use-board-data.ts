@@ -1,6 +1,6 @@
 import type {EventEmitter} from 'node:events'
 import {useEffect, useRef, useState} from 'react'
-import type {PoolState} from '../../core/pools/runtime.js'
+import type {PoolState} from '../../core/pools/pool-state.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
 import {buildRows, type BoardData, type TokenInfo} from './model.js'
 

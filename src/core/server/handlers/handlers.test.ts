@@ -1,7 +1,7 @@
 import type {ServerResponse} from 'node:http'
 import {describe, expect, it} from 'vitest'
 import {codecs} from '../../codecs/index.js'
-import type {PoolState} from '../../pools/runtime.js'
+import type {PoolState} from '../../pools/pool-state.js'
 import type {ProviderType} from '../../pools/types.js'
 import {FALLBACK_MODELS} from '../../providers/models.js'
 import type {ClientRequest, HandlerDeps} from '../handler.js'

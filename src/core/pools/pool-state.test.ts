@@ -1,5 +1,5 @@
 import {afterEach, describe, expect, it, vi} from 'vitest'
-import {DEFAULT_HEALTH_POLICY, PoolState} from './runtime.js'
+import {DEFAULT_HEALTH_POLICY, PoolState} from './pool-state.js'
 import {toInstance} from './schema.js'
 import type {RawInstance} from './types.js'
 

@@ -86,11 +86,11 @@ describe('credential faults while serving', () => {
         expect((await ask(proxy.url)).status).toBe(200)
         if (fault === 'deleted') await rm(file)
         else await writeFile(file, '{"access_token": ')
-        // The manager notices the file changed at its next look (within a second).
-        await new Promise((r) => setTimeout(r, 1100))
-        const failed = await ask(proxy.url)
-        expect(failed.status).toBe(502)
-        expect(failed.json().error.message).toMatch(/re-login needed: aiclient auth login qwen/)
+        // The manager notices the file changed at its next look (within a second); until then the old token serves.
+        let failed: Awaited<ReturnType<typeof ask>> | undefined
+        await waitFor(async () => (failed = await ask(proxy.url)).status !== 200, 3000, 'the change noticed')
+        expect(failed!.status).toBe(502)
+        expect(failed!.json().error.message).toMatch(/re-login needed: aiclient auth login qwen/)
         const live = proxy.state.list('openai-qwen-oauth')[0]!
         expect(live.healthy).toBe(false)
         expect((await ask(proxy.url, 'openai-custom')).status).toBe(200)

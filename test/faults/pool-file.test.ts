@@ -65,7 +65,8 @@ describe('the pool file while serving', () => {
     await writeFile(p.poolsFile, broken)
     await waitFor(() => p.warnings.some((w) => /invalid JSON/.test(w) && /last good pool/.test(w)), 2000, 'the warning')
     for (let i = 0; i < 4; i++) expect((await chat()).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 400))
+    // A flush attempted now, rather than after a wait: it must leave the file as it is.
+    await p.sync.flush()
     expect(await readFile(p.poolsFile, 'utf8')).toBe(broken)
     // Fixed: the statistics kept in memory meanwhile are written into the repaired file.
     await writeFile(
@@ -88,7 +89,8 @@ describe('the pool file while serving', () => {
     await rm(p.poolsFile)
     await waitFor(() => p.warnings.some((w) => /was deleted/.test(w)), 2000, 'the warning')
     for (let i = 0; i < 3; i++) expect((await chat()).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 400))
+    // A flush attempted now, rather than after a wait: it must leave the file as it is.
+    await p.sync.flush()
     await expect(readFile(p.poolsFile)).rejects.toThrow(/ENOENT/)
     await writeFile(
       p.poolsFile,

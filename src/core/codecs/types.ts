@@ -1,6 +1,7 @@
 import type {IRRequest, IRResponse, IRStreamEvent} from './ir.js'
 
-export type Protocol = 'openai' | 'anthropic' | 'gemini'
+// `responses` is OpenAI's Responses API (`/v1/responses`); `openai` is its chat completions.
+export type Protocol = 'openai' | 'anthropic' | 'gemini' | 'responses'
 
 // Called with a short name of each field or content kind a codec received but cannot carry, so the proxy
 // can log it at debug level; codecs never throw for these.
@@ -29,6 +30,14 @@ export interface StreamEncoderOptions extends CodecOptions {
   id?: string
   // OpenAI only: the client asked for stream_options.include_usage.
   includeUsage?: boolean
+  // The client's request as it sent it: Responses answers echo its settings and give tool calls back in the
+  // client's own tool kinds (custom tools, namespaced functions).
+  request?: Record<string, unknown>
+}
+
+export interface ResponseEncodeOptions extends CodecOptions {
+  // As for StreamEncoderOptions.request.
+  request?: Record<string, unknown>
 }
 
 // Upstream bytes → IR events, following the grammar described at IRStreamEvent. end() reports an upstream
@@ -50,7 +59,7 @@ export interface ProtocolCodec {
   decodeRequest(body: unknown, ctx?: DecodeRequestContext): IRRequest
   encodeRequest(req: IRRequest, opts?: CodecOptions): unknown
   decodeResponse(body: unknown, opts?: CodecOptions): IRResponse
-  encodeResponse(res: IRResponse, opts?: CodecOptions): unknown
+  encodeResponse(res: IRResponse, opts?: ResponseEncodeOptions): unknown
   createStreamDecoder(opts?: StreamDecoderOptions): StreamDecoder
   createStreamEncoder(opts: StreamEncoderOptions): StreamEncoder
   errorBody(status: number, message: string): unknown

@@ -65,11 +65,18 @@ export class PoolState extends InstanceRegistry {
   /**
    * Takes the next usable instance of the type for a request, skipping those already tried for it. An instance
    * whose cooldown has just ended gets one trial request; the others pass it by until that one answers. The lease
-   * must be released when the request is done with the instance, whatever happened.
+   * must be released when the request is done with the instance, whatever happened. `prefer` names an instance to
+   * take first when it is usable.
    */
-  acquire(type: ProviderType, exclude: ReadonlySet<string>): Lease | undefined {
+  acquire(type: ProviderType, exclude: ReadonlySet<string>, prefer?: string): Lease | undefined {
     const now = this.now()
-    const selection = this.strategy({candidates: this.list(type), exclude, now, cursor: this.cursors.at(type)})
+    const selection = this.strategy({
+      candidates: this.list(type),
+      exclude,
+      now,
+      cursor: this.cursors.at(type),
+      ...(prefer !== undefined && {prefer}),
+    })
     if (!selection) return undefined
     this.cursors.picked(type, selection.index)
     return openLease(selection, now, this.policy.trialTimeoutMs)

@@ -9,6 +9,8 @@ export interface SelectionInput {
   readonly now: number
   /** Where the search starts: the slot after the type's last pick. */
   readonly cursor: number
+  /** An instance that should serve the request if it is usable (it holds the conversation the request continues). */
+  readonly prefer?: string
 }
 
 export interface Selection {
@@ -25,15 +27,24 @@ export type Strategy = (input: SelectionInput) => Selection | undefined
  * The next usable instance after the cursor, skipping those already tried. An instance whose cooldown has ended is
  * taken as a half-open trial, and passed by while another request's trial of it runs.
  */
-export const roundRobin: Strategy = ({candidates, exclude, now, cursor}) => {
+export const roundRobin: Strategy = ({candidates, exclude, now, cursor, prefer}) => {
+  if (prefer !== undefined) {
+    const index = candidates.findIndex((live) => live.id === prefer)
+    const chosen = index < 0 ? undefined : usable(candidates[index]!, index, exclude, now)
+    if (chosen) return chosen
+  }
   for (const index of ring(candidates.length, cursor)) {
-    const live = candidates[index]!
-    if (exclude.has(live.id) || stateOf(live, now) !== 'healthy') continue
-    const halfOpen = live.cooldownUntil !== 0
-    if (halfOpen && trialRunning(live, now)) continue
-    return {index, live, halfOpen}
+    const chosen = usable(candidates[index]!, index, exclude, now)
+    if (chosen) return chosen
   }
   return undefined
+}
+
+function usable(live: LiveInstance, index: number, exclude: ReadonlySet<string>, now: number): Selection | undefined {
+  if (exclude.has(live.id) || stateOf(live, now) !== 'healthy') return undefined
+  const halfOpen = live.cooldownUntil !== 0
+  if (halfOpen && trialRunning(live, now)) return undefined
+  return {index, live, halfOpen}
 }
 
 /**

@@ -25,6 +25,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
     protocol: call.protocol,
     type: call.type,
     instance: instance ? instanceLabel(instance) : null,
+    ...(instance && {instanceId: instance.id}),
     model: call.model,
     status,
     ms: deps.now() - started,
@@ -54,7 +55,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
   const final = (answer: FinalAnswer) => record(answer.status, last, tried.size, answer.message)
   try {
     while (tried.size < deps.maxAttempts) {
-      const lease = deps.state.acquire(call.type, tried)
+      const lease = deps.state.acquire(call.type, tried, call.preferInstance)
       if (!lease) break
       const {live} = lease
       tried.add(live.id)

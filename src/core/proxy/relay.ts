@@ -53,6 +53,7 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
           ? JSON.stringify(adapter.exchange.reshape.json(read.json))
           : JSON.stringify(
               codec.encodeResponse(adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped}), {
+                request: call.json,
                 onDropped: deps.onDropped,
               }),
             )
@@ -100,7 +101,7 @@ export async function relayCollected(ctx: AttemptContext, received: Received): P
   }
   return sendJsonAnswer(
     ctx,
-    JSON.stringify(codec.encodeResponse(answer, {onDropped: deps.onDropped})),
+    JSON.stringify(codec.encodeResponse(answer, {request: call.json, onDropped: deps.onDropped})),
     received.latencyMs,
   )
 }

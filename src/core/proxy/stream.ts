@@ -100,6 +100,7 @@ function streamTransform(ctx: AttemptContext, createDecoder: () => StreamDecoder
   const encoder = codec.createStreamEncoder({
     model: call.model,
     includeUsage: Boolean((call.json.stream_options as {include_usage?: unknown} | undefined)?.include_usage),
+    request: call.json,
     onDropped: deps.onDropped,
   })
   const convert = (events: IRStreamEvent[], finish: boolean) => {

@@ -18,6 +18,10 @@ export interface ClientCall {
   modelRewritten: boolean
   stream: boolean
   headers: IncomingHttpHeaders
+  /** Another call than the protocol's main one: Responses compaction, served by Responses upstreams only. */
+  operation?: 'compact'
+  /** The instance to try first: the one holding the conversation this request continues. */
+  preferInstance?: string
 }
 
 /** What the log and the board show of one served request. */
@@ -27,6 +31,8 @@ export interface RequestRecord {
   protocol: Protocol
   type: ProviderType
   instance: string | null
+  /** The instance's id in the pool (`type/uuid`), for who needs to find it again. */
+  instanceId?: string
   model: string
   status: number
   ms: number

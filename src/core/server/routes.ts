@@ -22,6 +22,7 @@ const GEMINI_CALL = /^\/v1beta\/models\/([^/]+):(generateContent|streamGenerateC
 function match(method: string, path: string): Route | undefined {
   if (method === 'POST') {
     if (path === '/v1/chat/completions' || path === '/chat/completions') return {kind: 'chat', protocol: 'openai'}
+    if (path === '/v1/responses' || path === '/responses') return {kind: 'chat', protocol: 'responses'}
     if (path === '/v1/messages') return {kind: 'chat', protocol: 'anthropic'}
     if (path === '/v1/messages/count_tokens') return {kind: 'count_tokens'}
     const gemini = GEMINI_CALL.exec(path)
@@ -90,5 +91,6 @@ export function parseTarget(target: string): {url: URL; absoluteForm: boolean} |
 export function protocolForPath(pathname: string): Protocol {
   if (pathname.includes('/v1beta/')) return 'gemini'
   if (pathname.includes('/messages')) return 'anthropic'
+  if (pathname.includes('/responses')) return 'responses'
   return 'openai'
 }

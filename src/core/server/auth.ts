@@ -1,6 +1,9 @@
 import {createHash, timingSafeEqual} from 'node:crypto'
 import type {IncomingHttpHeaders} from 'node:http'
 
+export const KEY_REFUSAL =
+  'Invalid or missing API key. Send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=.'
+
 /** The key a client presented, in any of the forms the three SDKs use. */
 export function presentedKey(headers: IncomingHttpHeaders, query: URLSearchParams): string | undefined {
   const authorization = headers.authorization

@@ -29,4 +29,8 @@ export class ConnectionCap {
   get limit(): number {
     return this.max
   }
+
+  get refusalMessage(): string {
+    return `The server has too many open connections (limit ${this.max}). Try again in a moment.`
+  }
 }

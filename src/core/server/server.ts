@@ -1,5 +1,6 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
 import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
@@ -11,7 +12,7 @@ import {DEFAULT_RESPONSE_LIMIT, type RequestRecord} from '../proxy/types.js'
 import type {ProviderAdapter} from '../providers/types.js'
 import {redact} from '../secrets.js'
 import {checkAccess} from './access.js'
-import {keyMatches, presentedKey} from './auth.js'
+import {KEY_REFUSAL, keyMatches, presentedKey} from './auth.js'
 import {BodyReader} from './body.js'
 import {ConnectionCap} from './connections.js'
 import type {ClientRequest, Handler, HandlerDeps, Reply} from './handler.js'
@@ -20,6 +21,7 @@ import {countTokens} from './handlers/count-tokens.js'
 import {health} from './handlers/health.js'
 import {models} from './handlers/models.js'
 import {sendError, sendJson} from './respond.js'
+import {ResponsesSockets} from './responses/websocket.js'
 import {unknownType} from './resolve-type.js'
 import {parsePath, parseTarget, protocolForPath, type Route} from './routes.js'
 
@@ -52,6 +54,8 @@ export interface ServerOptions {
   maxConnections?: number
   /** Origins whose web pages may call the server (see access.ts for who else may). */
   corsOrigins?: readonly string[]
+  /** How often WebSocket connections are pinged (a silent one is cut at the next ping). */
+  websocketKeepaliveMs?: number
   now?: () => number
   onRecord?: (record: RequestRecord) => void
   onDropped?: (field: string) => void
@@ -68,6 +72,7 @@ export class ProxyServer {
   private readonly deps: HandlerDeps
   private readonly bodies: BodyReader
   private readonly connections: ConnectionCap
+  private readonly sockets: ResponsesSockets
 
   constructor(private readonly options: ServerOptions) {
     this.deps = handlerDeps(options)
@@ -89,13 +94,29 @@ export class ProxyServer {
     const requestTimeout = headersTimeout + bodyTimeout + 1000
     this.server = createServer(
       {keepAliveTimeout: 65_000, requestTimeout, headersTimeout, connectionsCheckingInterval},
-      (req, res) => {
-        const work = this.handle(req, res).catch((error: unknown) => this.internalError(req, res, error))
-        this.inFlight.add(work)
-        void work.finally(() => this.inFlight.delete(work))
-      },
+      (req, res) => this.track(this.handle(req, res).catch((error: unknown) => this.internalError(req, res, error))),
     )
     this.server.on('connection', (socket: Socket) => this.connections.admit(socket))
+    this.sockets = new ResponsesSockets({
+      deps: this.deps,
+      // Until the server keeps responses of its own, a connection knows only its own.
+      memory: {get: () => undefined, put: () => undefined},
+      apiKey: options.apiKey,
+      corsOrigins: options.corsOrigins ?? [],
+      connections: this.connections,
+      maxPayload: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+      keepaliveMs: options.websocketKeepaliveMs,
+      track: (work) => this.track(work),
+    })
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.sockets.upgrade(req, socket, head).catch(() => socket.destroy())
+    })
+  }
+
+  /** Running work that a graceful close waits for. */
+  private track(work: Promise<unknown>): void {
+    this.inFlight.add(work)
+    void work.finally(() => this.inFlight.delete(work))
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
@@ -113,6 +134,7 @@ export class ProxyServer {
   async close(graceMs = 10_000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     this.server.closeIdleConnections()
+    this.sockets.drain()
     let timer: NodeJS.Timeout | undefined
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, graceMs)
@@ -120,6 +142,7 @@ export class ProxyServer {
     await Promise.race([Promise.allSettled([...this.inFlight]), grace])
     clearTimeout(timer)
     this.server.closeAllConnections()
+    this.sockets.terminate()
     await closed
   }
 
@@ -152,12 +175,7 @@ export class ProxyServer {
     const errorProtocol = parsed.route?.kind === 'chat' ? parsed.route.protocol : protocolForPath(url.pathname)
     const codec = this.options.codecs[errorProtocol]
     if (this.connections.refuses(req.socket)) {
-      return refuse(
-        codec,
-        503,
-        `The server has too many open connections (limit ${this.connections.limit}). Try again in a moment.`,
-        {'retry-after': '1', connection: 'close'},
-      )
+      return refuse(codec, 503, this.connections.refusalMessage, {'retry-after': '1', connection: 'close'})
     }
     // Before any route: a refused page or name must not reach an instance, even with a request that needs no preflight.
     const access = checkAccess(
@@ -183,11 +201,7 @@ export class ProxyServer {
       this.options.apiKey !== undefined &&
       !keyMatches(presentedKey(req.headers, url.searchParams), this.options.apiKey)
     ) {
-      return refuse(
-        codec,
-        401,
-        'Invalid or missing API key. Send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=.',
-      )
+      return refuse(codec, 401, KEY_REFUSAL)
     }
     try {
       if (parsed.unknownPrefix !== undefined) throw unknownType(parsed.unknownPrefix, 'path prefix')

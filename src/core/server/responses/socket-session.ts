@@ -15,6 +15,7 @@ import {SocketSink, socketErrorMessage} from './socket-sink.js'
 export const MAX_QUEUED_MESSAGES = 8
 
 export const GOING_AWAY = 1001
+const INTERNAL_ERROR = 1011
 
 /** What every turn of one connection shares: the upgrade request's path, type prefix and headers. */
 export interface SessionContext {
@@ -72,8 +73,9 @@ export class SocketSession {
         if (this.closing) this.closeWhenIdle()
       }
     })
-    this.queue = work
-    this.context.track(work)
+    // Answering failed so badly that not even an error message went out: the connection cannot go on.
+    this.queue = work.catch(() => this.socket.close(INTERNAL_ERROR, 'Internal error.'))
+    this.context.track(this.queue)
   }
 
   private async answer(data: RawData, isBinary: boolean): Promise<void> {

@@ -8,7 +8,8 @@ import {redact} from '../../secrets.js'
 import {requestType, type HandlerDeps} from '../handler.js'
 import {ConnectionMemory} from './connection-memory.js'
 import type {ResponseMemory} from './memory.js'
-import {serveResponses} from './serve.js'
+import {inputItems} from './items.js'
+import {previousNotFound, serveResponses} from './serve.js'
 import {SocketSink, socketErrorMessage} from './socket-sink.js'
 
 /** Messages a connection may have waiting behind the one being answered; past it they are refused. */
@@ -157,13 +158,7 @@ export class SocketSession {
 
   /** The refusal Codex answers by sending the whole conversation again. */
   private previousNotFound(id: unknown): void {
-    const error = {
-      message: `Previous response with id '${String(id)}' not found.`,
-      type: 'invalid_request_error',
-      param: 'previous_response_id',
-      code: 'previous_response_not_found',
-    }
-    this.sendText(socketErrorMessage(400, {error}))
+    this.sendText(socketErrorMessage(400, previousNotFound(String(id))))
   }
 
   private refuse(status: number, message: string, headers: Record<string, string> = {}): void {
@@ -193,10 +188,4 @@ function parseMessage(data: RawData, isBinary: boolean): Record<string, unknown>
   if (!isRecord(message)) return 'The message must be a JSON object.'
   if (typeof message.type !== 'string') return 'The message has no "type"; send {"type": "response.create", ...}.'
   return message
-}
-
-/** Responses `input` as items: a string is one user message. */
-function inputItems(input: unknown): unknown[] {
-  if (typeof input === 'string') return [{type: 'message', role: 'user', content: input}]
-  return Array.isArray(input) ? input : []
 }

@@ -66,10 +66,10 @@ async function connect(url: string, headers: Record<string, string> = {}, path?:
 /** The HTTP answer to an upgrade the server refused. */
 async function refusal(url: string, headers: Record<string, string> = {}, path?: string) {
   const ws = new WebSocket(socketUrl(url, path), {headers})
-  ws.on('error', () => undefined)
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     ws.once('open', () => reject(new Error('the upgrade was accepted')))
     ws.once('unexpected-response', (_req, response) => resolve(response))
+    ws.once('error', reject)
   })
   let text = ''
   for await (const chunk of res) text += String(chunk)

@@ -151,6 +151,9 @@ describe('the Responses WebSocket mode', () => {
     expect(id).toMatch(/^resp_/)
     expect(prewarm[1].response.output).toEqual([])
     expect(fake.count).toBe(0)
+    expect(proxy.records).toEqual([
+      expect.objectContaining({protocol: 'responses', instance: null, status: 200, attempts: 0}),
+    ])
 
     const user = {type: 'message', role: 'user', content: [{type: 'input_text', text: 'Say hello.'}]}
     const turn = await inbox.turn(create({previous_response_id: id, input: [user], store: false}))

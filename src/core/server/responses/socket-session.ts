@@ -4,6 +4,7 @@ import {newId} from '../../codecs/ids.js'
 import {errorMessage} from '../../errors.js'
 import {HttpStatusError} from '../../http-status-error.js'
 import type {ProviderType} from '../../pools/types.js'
+import type {RequestRecord} from '../../proxy/types.js'
 import {redact} from '../../secrets.js'
 import {requestType, type HandlerDeps} from '../handler.js'
 import {ConnectionMemory} from './connection-memory.js'
@@ -92,7 +93,7 @@ export class SocketSession {
     }
     const {type: _type, generate, ...json} = message
     try {
-      if (generate === false) return this.prewarm(json)
+      if (generate === false) return this.context.deps.onRecord?.(this.prewarm(json))
       await this.turn(json)
     } catch (error) {
       if (error instanceof HttpStatusError) this.refuse(error.status, error.message, error.headers)
@@ -119,12 +120,27 @@ export class SocketSession {
    * `generate: false` (Codex's prewarm): no model is asked. The answer is a response with no output, kept like any
    * other, so that the first turn can name it by `previous_response_id` and send only what is new.
    */
-  private prewarm(json: Record<string, unknown>): void {
-    const {deps, typePrefix, headers} = this.context
+  private prewarm(json: Record<string, unknown>): RequestRecord {
+    const {deps, pathname, typePrefix, headers} = this.context
+    const started = deps.now()
     const model = typeof json.model === 'string' ? json.model : ''
     const {type} = requestType(deps, {typePrefix, headers}, model)
+    // In the log and the statistics like any request, with no instance and no attempt.
+    const record = {
+      time: started,
+      route: pathname,
+      protocol: 'responses' as const,
+      type,
+      instance: null,
+      model,
+      stream: true,
+    }
     const previous = this.previous(json.previous_response_id)
-    if (previous === undefined) return this.previousNotFound(json.previous_response_id)
+    if (previous === undefined) {
+      this.previousNotFound(json.previous_response_id)
+      const error = `previous response ${String(json.previous_response_id)} not found`
+      return {...record, status: 400, ms: deps.now() - started, attempts: 0, error}
+    }
     const input = [...previous, ...inputItems(json.input)]
     const id = newId('resp_')
     const response = {
@@ -147,6 +163,7 @@ export class SocketSession {
     this.memory.forRequest(json.store !== false).put({id, input, output: [], response, type, upstreamStored: false})
     this.send({type: 'response.created', sequence_number: 0, response: {...response, status: 'in_progress'}})
     this.send({type: 'response.completed', sequence_number: 1, response})
+    return {...record, status: 200, ms: deps.now() - started, attempts: 0}
   }
 
   /** The conversation a `previous_response_id` continues (its input and its output); undefined when unknown. */

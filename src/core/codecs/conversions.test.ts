@@ -6,6 +6,9 @@ import type {Protocol} from './types.js'
 
 const protocols: Protocol[] = ['openai', 'anthropic', 'gemini']
 const pairs = protocols.flatMap((from) => protocols.map((to) => [from, to] as const))
+// Answers are converted for Responses clients and from Responses upstreams too.
+const answerProtocols: Protocol[] = [...protocols, 'responses']
+const answerPairs = answerProtocols.flatMap((from) => answerProtocols.map((to) => [from, to] as const))
 
 describe('request conversions', () => {
   for (const scenario of requestScenarios) {
@@ -29,7 +32,7 @@ describe('response conversions', () => {
 
   for (const scenario of responseScenarios) {
     describe(scenario.name, () => {
-      it.each(pairs)('%s → %s', (from, to) => {
+      it.each(answerPairs)('%s → %s', (from, to) => {
         const ir = codecs[from].decodeResponse(scenario.wire[from])
         const expected = scenario.expected?.[`${from}->${to}` as Pair] ?? scenario.wire[to]
         expect(codecs[to].encodeResponse(ir)).toEqual(expected)

@@ -233,11 +233,11 @@ class ResponsesEventWriter {
 
   private closeToolCall(item: JsonObject): string {
     if (item.type === 'function_call') {
-      return this.emit('response.function_call_arguments.done', {
-        ...this.at(),
-        name: item.name,
-        arguments: item.arguments,
-      })
+      // A call without arguments gets `{}`, in a delta too, so that its deltas add up to the final arguments.
+      const empty = this.open!.text === ''
+      const delta = empty ? this.emit('response.function_call_arguments.delta', {...this.at(), delta: '{}'}) : ''
+      const done = {...this.at(), name: item.name, arguments: item.arguments}
+      return delta + this.emit('response.function_call_arguments.done', done)
     }
     const input = String(item.input)
     const delta = input === '' ? '' : this.emit('response.custom_tool_call_input.delta', {...this.at(), delta: input})

@@ -1,6 +1,10 @@
 // Responses clients served by `openaiResponses-custom` instances through the real proxy: the client's bytes and the
 // upstream's answer pass through untouched, and the pool's health rules apply as to every other type.
+import {render} from 'ink-testing-library'
+import {createElement} from 'react'
 import {describe, expect, it} from 'vitest'
+import {buildRows} from '../../src/ui/board/model.js'
+import {StatusBoard} from '../../src/ui/board/StatusBoard.js'
 import {startResponsesFake, type Behaviour, type FakeUpstream} from '../fakes/index.js'
 import {openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
@@ -74,5 +78,21 @@ describe('Responses clients over openaiResponses-custom', () => {
     const live = h.proxy.state.list(TYPE).find((l) => l.config.name === 'limited')!
     expect(h.proxy.state.stateOf(live)).toBe('cooling')
     expect(live.cooldownUntil - Date.now()).toBeGreaterThan(25_000)
+
+    // The board shows the type's group, the cooling instance and the requests, like any other type's.
+    const now = Date.now()
+    const data = {
+      ...{url: h.proxy.url, startedAt: now, now, requestsPerSecond: 0, total: 2, failed: 0, message: null},
+      rows: buildRows(h.proxy.state, now),
+      recent: h.proxy.records,
+    }
+    const board = render(
+      createElement(StatusBoard, {data, width: 120, height: 20, selected: null, filter: null, help: false}),
+    )
+    const frame = (board.lastFrame() ?? '').replace(/\u001B\[[0-9;]*m/g, '')
+    board.unmount()
+    expect(frame).toMatch(/openaiResponses-custom \(1\/2 healthy\)/)
+    expect(frame).toMatch(/limited\s+. cooling \d+s/)
+    expect(frame).toMatch(/responses → openaiResponses-custom\/good gpt-5\.4 200/)
   })
 })

@@ -6,6 +6,7 @@ import {spawn, spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {cpus, tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {parseArgs} from 'node:util'
 import * as mock from './lib/mock.js'
@@ -195,16 +196,19 @@ function scenarios(watch, convertsResponses) {
   ].filter((s) => !MODE.skip.includes(s.id))
 }
 
-/** One request: whether the system answers it 200 (a route this build may not serve yet). */
-async function answersOk(url, bodyFile) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {'content-type': 'application/json'},
-    body: readFileSync(bodyFile),
-    signal: AbortSignal.timeout(5000),
-  }).catch(() => null)
-  await response?.arrayBuffer().catch(() => null)
-  return response?.status === 200
+/**
+ * Whether the build under test has the Responses codec (conversion needs it). Asked of the build's own code, not
+ * by a request: a serve without the codec may fail hard on a Responses request it would have to convert.
+ */
+async function hasResponsesCodec(app, bodyFile) {
+  try {
+    const {codecs} = await import(pathToFileURL(join(app, 'dist/core/codecs/index.js')).href)
+    const ir = codecs.responses.decodeRequest(JSON.parse(readFileSync(bodyFile, 'utf8')))
+    codecs.responses.createStreamEncoder({model: ir.model}).finish()
+    return true
+  } catch {
+    return false
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- processes
@@ -374,11 +378,8 @@ async function main() {
     const T = targets(origins)
     const bodyFor = (system, kind) => bodies[`${kind}-${bodyProtocol(system)}`]
     // Responses clients over a chat-completions upstream need the Responses codec; a build without it is
-    // reported as such instead of being measured failing.
-    const convertsResponses = await answersOk(
-      T.aiclientResponsesConvert.url,
-      bodyFor('aiclientResponsesConvert', 'sse'),
-    )
+    // reported as such instead of being measured.
+    const convertsResponses = await hasResponsesCodec(app, bodyFor('aiclientResponsesConvert', 'sse'))
     if (!convertsResponses) {
       log('this build cannot convert Responses streams to chat completions: that row is skipped')
       delete T.aiclientResponsesConvert

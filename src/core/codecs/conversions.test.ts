@@ -4,15 +4,13 @@ import {CREATED, responseScenarios} from '../../../test/fixtures/codecs/response
 import {codecs} from './index.js'
 import type {Protocol} from './types.js'
 
-const protocols: Protocol[] = ['openai', 'anthropic', 'gemini']
+const protocols: Protocol[] = ['openai', 'anthropic', 'gemini', 'responses']
 const pairs = protocols.flatMap((from) => protocols.map((to) => [from, to] as const))
-const requestProtocols: Protocol[] = [...protocols, 'responses']
-const requestPairs = requestProtocols.flatMap((from) => requestProtocols.map((to) => [from, to] as const))
 
 describe('request conversions', () => {
   for (const scenario of requestScenarios) {
     describe(scenario.name, () => {
-      it.each(requestPairs)('%s → %s', (from, to) => {
+      it.each(pairs)('%s → %s', (from, to) => {
         const ir = codecs[from].decodeRequest(scenario.wire[from], {model: MODEL, stream: scenario.stream ?? false})
         const expected = scenario.expected?.[`${from}->${to}` as Pair] ?? scenario.wire[to]
         expect(codecs[to].encodeRequest(ir)).toEqual(expected)

@@ -13,8 +13,8 @@ import type {Protocol} from './types.js'
 
 // decode(encode(x)) = x for generated IR values, within what each protocol carries (the restrictions are
 // listed in fixtures/arbitrary.ts). Seeds are fixed so a failure names a reproducible case.
-const protocols: Protocol[] = ['openai', 'anthropic', 'gemini']
-const requestProtocols: Protocol[] = [...protocols, 'responses']
+const protocols: Protocol[] = ['openai', 'anthropic', 'gemini', 'responses']
+const requestProtocols = protocols
 const RUNS = 250
 
 function forSeeds(run: (gen: Gen, seed: number) => void): void {

@@ -164,7 +164,12 @@ export class ProxyServer {
       return
     }
     const protocol = protocolForPath(parseTarget(req.url ?? '/')?.url.pathname ?? '/')
-    sendError(res, this.options.codecs[protocol], 500, redact(`Internal error: ${errorMessage(error)}`))
+    try {
+      sendError(res, this.options.codecs[protocol], 500, redact(`Internal error: ${errorMessage(error)}`))
+    } catch {
+      // The error answer itself failed: the connection is cut rather than the server brought down.
+      res.destroy()
+    }
   }
 
   /** The guards every request passes in order (connections, access, CORS, target, route, key), then its handler. */

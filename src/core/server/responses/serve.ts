@@ -54,7 +54,9 @@ export async function serveResponses(
     }
   }
   const sent = continued.kind === 'expanded' ? continued.json : json
-  const capture = new FinalResponseCapture()
+  // Only an answer that will be kept is watched: a client that stores nothing pays nothing for the store.
+  const keep = json.store !== false || keepUnstored
+  const capture = keep ? new FinalResponseCapture() : undefined
   const record = await proxyRequest(
     deps.proxy,
     {
@@ -69,10 +71,10 @@ export async function serveResponses(
       headers,
       ...(continued.kind === 'pinned' && {preferInstance: continued.instanceId}),
     },
-    capture.wrap(sink),
+    capture ? capture.wrap(sink) : sink,
   )
-  const response = capture.response()
-  if (response && (json.store !== false || keepUnstored)) {
+  const response = capture?.response()
+  if (response) {
     memory.put({
       id: response.id as string,
       input: [...continued.history, ...inputItems(json.input)],

@@ -16,41 +16,14 @@ import {startFakeKiroAuthService, type FakeKiroAuthService} from '../fakes/oauth
 import {tempDir} from '../helpers/cli.js'
 import {claudeInstance, openaiInstance} from '../helpers/proxy.js'
 import {startServeProcess, type ServeProcess} from '../helpers/serve-process.js'
+import {upstreamView} from '../helpers/upstream-view.js'
 import {runCodex, type CodexRun} from './codex.js'
 
 const codex = inject('agents').codex
 const KEY = 'sk-aiclient-agents-0123456789'
 
-/** A tool result as an upstream received it, whatever its protocol */
-interface ToolResult {
-  id: string
-  text: string
-}
-
-const texts = (content: unknown): string =>
-  typeof content === 'string'
-    ? content
-    : Array.isArray(content)
-      ? content.map((p: {text?: unknown}) => (typeof p.text === 'string' ? p.text : '')).join('')
-      : ''
-
-const RESULTS: Record<'openai' | 'anthropic' | 'kiro', (body: any) => ToolResult[]> = {
-  openai: (body) =>
-    body.messages.filter((m: any) => m.role === 'tool').map((m: any) => ({id: m.tool_call_id, text: texts(m.content)})),
-  anthropic: (body) =>
-    body.messages
-      .flatMap((m: any) => (Array.isArray(m.content) ? m.content : []))
-      .filter((b: any) => b.type === 'tool_result')
-      .map((b: any) => ({id: b.tool_use_id, text: texts(b.content)})),
-  kiro: (body) =>
-    (body.conversationState.currentMessage.userInputMessage.userInputMessageContext?.toolResults ?? []).map(
-      (r: any) => ({id: r.toolUseId, text: texts(r.content)}),
-    ),
-}
-
 interface Case {
   type: 'openai-custom' | 'claude-custom' | 'claude-kiro-oauth'
-  protocol: keyof typeof RESULTS
   model: string
   callId: string
   fake: () => FakeUpstream
@@ -106,17 +79,15 @@ describe.skipIf(!codex?.ok)('Codex CLI 0.171.0 through serve', () => {
   })
 
   const cases: Case[] = [
-    {type: 'openai-custom', protocol: 'openai', model: 'gpt-5.5', callId: 'call_codex_shell_1', fake: () => openai},
+    {type: 'openai-custom', model: 'gpt-5.5', callId: 'call_codex_shell_1', fake: () => openai},
     {
       type: 'claude-custom',
-      protocol: 'anthropic',
       model: 'claude-sonnet-4-5',
       callId: 'toolu_codex_shell_1',
       fake: () => anthropic,
     },
     {
       type: 'claude-kiro-oauth',
-      protocol: 'kiro',
       model: 'claude-sonnet-4-5',
       callId: 'tooluse_codex_shell_1',
       // Its own behaviours aside, the Kiro fake scripts like the others.
@@ -167,8 +138,10 @@ describe.skipIf(!codex?.ok)('Codex CLI 0.171.0 through serve', () => {
       expect(result.stdout.trim()).toBe('Final answer after 1 tool result.')
       const [first, second, ...more] = generations(fake)
       expect(more).toEqual([])
-      expect(RESULTS[c.protocol](first?.body)).toEqual([])
-      const results = RESULTS[c.protocol](second?.body)
+      expect(upstreamView(fake.protocol, first?.body).results).toEqual([])
+      const view = upstreamView(fake.protocol, second?.body)
+      expect(view.calls).toEqual([{id: c.callId, name: 'exec_command', arguments: {cmd}}])
+      const results = view.results
       expect(results).toHaveLength(1)
       expect(results[0]?.id).toBe(c.callId)
       expect(results[0]?.text).toContain(`ran-${marker}`)

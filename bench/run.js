@@ -6,6 +6,7 @@ import {spawn, spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {cpus, tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {parseArgs} from 'node:util'
 import * as mock from './lib/mock.js'
@@ -152,24 +153,31 @@ async function sseClient({url, bodyFile, protocol, expect, c, seconds, streams, 
 function targets(origins) {
   const openai = '/v1/chat/completions'
   const anthropic = '/v1/messages'
+  const responses = '/v1/responses'
   const t = {
     direct: {url: `${origins.direct}${openai}`, protocol: 'openai'},
     bare: {url: `${origins.bare}${openai}`, protocol: 'openai'},
     aiclient: {url: `${origins.aiclient}${openai}`, protocol: 'openai'},
     directAnthropic: {url: `${origins.direct}${anthropic}`, protocol: 'anthropic'},
     aiclientConvert: {url: `${origins.aiclient}/claude-custom${openai}`, protocol: 'openai'},
+    directResponses: {url: `${origins.direct}${responses}`, protocol: 'responses'},
+    bareResponses: {url: `${origins.bare}${responses}`, protocol: 'responses'},
+    aiclientResponses: {url: `${origins.aiclient}/openaiResponses-custom${responses}`, protocol: 'responses'},
+    aiclientResponsesConvert: {url: `${origins.aiclient}/openai-custom${responses}`, protocol: 'responses'},
   }
   if (origins.watch) t.aiclientWatch = {url: `${origins.watch}${openai}`, protocol: 'openai'}
   return t
 }
 
-// Body sent by a client of each target: the converting route takes an OpenAI body to an Anthropic upstream.
-const bodyProtocol = (system) => (system === 'directAnthropic' ? 'anthropic' : 'openai')
+// Body sent by a client of each target: the converting routes take a client's body to an upstream of another protocol.
+const bodyProtocol = (system) =>
+  system === 'directAnthropic' ? 'anthropic' : /Responses/.test(system) ? 'responses' : 'openai'
 
 const PASS = ['direct', 'bare', 'aiclient']
 const CONVERT = ['directAnthropic', 'aiclientConvert']
+const RESPONSES = ['directResponses', 'bareResponses', 'aiclientResponses']
 
-function scenarios(watch) {
+function scenarios(watch, convertsResponses) {
   const W = watch ? ['aiclientWatch'] : []
   return [
     {id: 'json-c1', tool: 'wrk', kind: 'json', c: 1, systems: [...PASS, ...W], cpu: true},
@@ -179,9 +187,28 @@ function scenarios(watch) {
     {id: 'conv-json-c32', tool: 'wrk', kind: 'json', c: 32, systems: CONVERT, cpu: true},
     {id: 'sse-c32', tool: 'wrk', kind: 'sse', c: 32, systems: [...PASS, ...W], cpu: true},
     {id: 'conv-sse-c32', tool: 'wrk', kind: 'sse', c: 32, systems: CONVERT, cpu: true},
+    {id: 'rs-sse-c32', tool: 'wrk', kind: 'sse', c: 32, systems: RESPONSES, cpu: true},
+    ...(convertsResponses
+      ? [{id: 'rs-conv-sse-c32', tool: 'wrk', kind: 'sse', c: 32, systems: ['aiclientResponsesConvert'], cpu: true}]
+      : []),
     {id: 'ttft-c1', tool: 'sse', kind: 'ttft', c: 1, systems: [...PASS, ...CONVERT]},
     {id: 'gap-c1', tool: 'sse', kind: 'paced', c: 1, systems: [...PASS, ...CONVERT]},
   ].filter((s) => !MODE.skip.includes(s.id))
+}
+
+/**
+ * Whether the build under test has the Responses codec (conversion needs it). Asked of the build's own code, not
+ * by a request: a serve without the codec may fail hard on a Responses request it would have to convert.
+ */
+async function hasResponsesCodec(app, bodyFile) {
+  try {
+    const {codecs} = await import(pathToFileURL(join(app, 'dist/core/codecs/index.js')).href)
+    const ir = codecs.responses.decodeRequest(JSON.parse(readFileSync(bodyFile, 'utf8')))
+    codecs.responses.createStreamEncoder({model: ir.model}).finish()
+    return true
+  } catch {
+    return false
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- processes
@@ -287,7 +314,14 @@ async function main() {
     origins.aiclient = `http://127.0.0.1:${await listeningPort(aiclient.pid, aiclient)}`
     await waitForHttp(`${origins.bare}/`)
     await waitForHttp(`${origins.aiclient}/health`)
-    const pids = {bare: bare.pid, aiclient: aiclient.pid, aiclientConvert: aiclient.pid}
+    const pids = {
+      bare: bare.pid,
+      bareResponses: bare.pid,
+      aiclient: aiclient.pid,
+      aiclientConvert: aiclient.pid,
+      aiclientResponses: aiclient.pid,
+      aiclientResponsesConvert: aiclient.pid,
+    }
 
     // `serve --watch`, when this build has it: a second aiclient on the same pool file. Idle, its board
     // redraws once a second, a cost too small to show in the other systems' figures.
@@ -343,6 +377,13 @@ async function main() {
 
     const T = targets(origins)
     const bodyFor = (system, kind) => bodies[`${kind}-${bodyProtocol(system)}`]
+    // Responses clients over a chat-completions upstream need the Responses codec; a build without it is
+    // reported as such instead of being measured.
+    const convertsResponses = await hasResponsesCodec(app, bodyFor('aiclientResponsesConvert', 'sse'))
+    if (!convertsResponses) {
+      log('this build cannot convert Responses streams to chat completions: that row is skipped')
+      delete T.aiclientResponsesConvert
+    }
 
     // First requests compile the hot paths; none of them is counted.
     log(`warm-up ${MODE.initialWarmS}s per system`)
@@ -364,7 +405,7 @@ async function main() {
 
     for (let round = 1; round <= MODE.rounds; round++) {
       log(`round ${round}/${MODE.rounds}`)
-      for (const s of scenarios(hasWatch)) {
+      for (const s of scenarios(hasWatch, convertsResponses)) {
         for (const system of s.systems) {
           const {url, protocol} = T[system]
           const bodyFile = bodyFor(system, s.kind)
@@ -454,7 +495,19 @@ async function main() {
 
     const durationS = (Date.now() - startedAt.getTime()) / 1000
     const info = versions()
-    const report = buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, info, busy, foreign, retries})
+    const report = buildReport({
+      results,
+      sweep,
+      memory,
+      sseErrors,
+      hasWatch,
+      convertsResponses,
+      durationS,
+      info,
+      busy,
+      foreign,
+      retries,
+    })
     process.stdout.write(report)
     const resultsDir = join(BENCH, 'results')
     mkdirSync(resultsDir, {recursive: true})
@@ -464,7 +517,21 @@ async function main() {
     writeFileSync(
       join(resultsDir, 'latest.json'),
       JSON.stringify(
-        {startedAt, info, mode: MODE, results, sweep, memory, sseErrors, hasWatch, durationS, busy, foreign, retries},
+        {
+          startedAt,
+          info,
+          mode: MODE,
+          results,
+          sweep,
+          memory,
+          sseErrors,
+          hasWatch,
+          convertsResponses,
+          durationS,
+          busy,
+          foreign,
+          retries,
+        },
         null,
         1,
       ),
@@ -487,7 +554,19 @@ const signed = (value, digits) =>
 const pct = (value) => (value === null || !Number.isFinite(value) ? '–' : `${(value * 100).toFixed(0)} %`)
 const verdict = (ok) => (ok === null ? 'n/a' : ok ? '**PASS**' : '**FAIL**')
 
-function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, info, busy, foreign, retries}) {
+function buildReport({
+  results,
+  sweep,
+  memory,
+  sseErrors,
+  hasWatch,
+  convertsResponses,
+  durationS,
+  info,
+  busy,
+  foreign,
+  retries,
+}) {
   // Rounds that other processes disturbed are left out whenever at least one undisturbed round remains.
   const clean = (r) => !(r.foreign > FOREIGN_LIMIT)
   const runs = (id, system) => {
@@ -702,6 +781,47 @@ function buildReport({results, sweep, memory, sseErrors, hasWatch, durationS, in
     `${pct(cpuSseB / cpuSseC)} of bare pass by CPU`,
     '',
     'info',
+  )
+
+  // Responses clients: passed through to a Responses upstream, and converted to a chat-completions one
+  const sseR = med('rs-sse-c32', 'aiclientResponses', rps)
+  const sseRB = med('rs-sse-c32', 'bareResponses', rps)
+  row(
+    `Responses pass-through to openaiResponses-custom, SSE ${mock.SSE_EVENTS} deltas, c=32: **streams/s**`,
+    `${fmt(med('rs-sse-c32', 'directResponses', rps))} (Responses)`,
+    fmt(sseRB) + spread('rs-sse-c32', 'bareResponses', rps),
+    fmt(sseR) + spread('rs-sse-c32', 'aiclientResponses', rps),
+    `${pct(sseR / sseRB)} (${pct(sseR / sseB)} of bare chat)`,
+    '≥ 80 % of bare',
+    withCpu(
+      verdict(sseR / sseRB >= 0.8),
+      [
+        ['rs-sse-c32', 'bareResponses'],
+        ['rs-sse-c32', 'aiclientResponses'],
+      ],
+      cpuOf('rs-sse-c32', 'bareResponses') / cpuOf('rs-sse-c32', 'aiclientResponses') >= 0.8,
+    ) + errorNote(['rs-sse-c32', 'bareResponses'], ['rs-sse-c32', 'aiclientResponses']),
+  )
+  const sseRC = med('rs-conv-sse-c32', 'aiclientResponsesConvert', rps)
+  row(
+    'Responses → chat-completions converted SSE (openai-custom), c=32: **streams/s**',
+    '–',
+    '–',
+    convertsResponses
+      ? fmt(sseRC) + spread('rs-conv-sse-c32', 'aiclientResponsesConvert', rps)
+      : 'skipped: no Responses codec in this build',
+    convertsResponses ? `${pct(sseRC / sseB)} of bare pass` : '',
+    '≥ 25 % of bare pass',
+    convertsResponses
+      ? withCpu(
+          verdict(sseRC / sseB >= 0.25),
+          [
+            ['sse-c32', 'bare'],
+            ['rs-conv-sse-c32', 'aiclientResponsesConvert'],
+          ],
+          cpuOf('sse-c32', 'bare') / cpuOf('rs-conv-sse-c32', 'aiclientResponsesConvert') >= 0.25,
+        ) + errorNote(['rs-conv-sse-c32', 'aiclientResponsesConvert'])
+      : 'n/a',
   )
 
   // Paced streams: time to first token and the gaps

@@ -112,6 +112,89 @@ export function anthropicEvents(count) {
   return events
 }
 
+const RESPONSE_ID = 'resp_bench0001'
+const ITEM_ID = 'msg_bench0001'
+const responsesEvent = (type, payload, sequence) =>
+  `event: ${type}\ndata: ${JSON.stringify({type, ...payload, sequence_number: sequence})}\n\n`
+
+function responseObject(status, output, usage) {
+  return {
+    id: RESPONSE_ID,
+    object: 'response',
+    created_at: CREATED,
+    status,
+    error: null,
+    incomplete_details: null,
+    model: 'gpt-bench',
+    output,
+    parallel_tool_calls: true,
+    store: false,
+    tool_choice: 'auto',
+    tools: [],
+    usage,
+  }
+}
+
+const messageItem = (status, text) => ({
+  id: ITEM_ID,
+  type: 'message',
+  status,
+  role: 'assistant',
+  content: text === null ? [] : [{type: 'output_text', text, annotations: []}],
+})
+
+/**
+ * Responses stream, the grammar of OpenAI's Responses API: created, in_progress, one message item whose text
+ * arrives in `count` output_text deltas, the done events (which repeat the text, as the real API's do), completed.
+ */
+export function responsesEvents(count) {
+  let sequence = 0
+  const event = (type, payload) => responsesEvent(type, payload, sequence++)
+  const at = {item_id: ITEM_ID, output_index: 0, content_index: 0}
+  const text = Array.from({length: count}, (_, i) => TOKEN(i)).join('')
+  const part = {type: 'output_text', text, annotations: []}
+  const usage = {
+    input_tokens: 12,
+    input_tokens_details: {cached_tokens: 0},
+    output_tokens: count,
+    output_tokens_details: {reasoning_tokens: 0},
+    total_tokens: 12 + count,
+  }
+  const events = [
+    event('response.created', {response: responseObject('in_progress', [], null)}),
+    event('response.in_progress', {response: responseObject('in_progress', [], null)}),
+    event('response.output_item.added', {output_index: 0, item: messageItem('in_progress', null)}),
+    event('response.content_part.added', {...at, part: {...part, text: ''}}),
+  ]
+  for (let i = 0; i < count; i++) events.push(event('response.output_text.delta', {...at, delta: TOKEN(i)}))
+  events.push(event('response.output_text.done', {...at, text}))
+  events.push(event('response.content_part.done', {...at, part}))
+  events.push(event('response.output_item.done', {output_index: 0, item: messageItem('completed', text)}))
+  events.push(
+    event('response.completed', {response: responseObject('completed', [messageItem('completed', text)], usage)}),
+  )
+  return events
+}
+
+export const responsesJson = JSON.stringify(
+  responseObject(
+    'completed',
+    [
+      messageItem(
+        'completed',
+        'Hello! This is a canned reply from the benchmark upstream, a little longer than a greeting.',
+      ),
+    ],
+    {
+      input_tokens: 12,
+      input_tokens_details: {cached_tokens: 0},
+      output_tokens: 20,
+      output_tokens_details: {reasoning_tokens: 0},
+      total_tokens: 32,
+    },
+  ),
+)
+
 /** Request bodies as clients send them; `model` decides which canned reply comes back. */
 export function openaiRequest(kind) {
   const body = {
@@ -132,6 +215,15 @@ export function anthropicRequest(kind) {
   if (kind !== 'json') body.stream = true
   return JSON.stringify(body)
 }
+
+export function responsesRequest(kind) {
+  const body = {model: MODELS[kind], input: 'Say hello in one short sentence.', max_output_tokens: 64, store: false}
+  if (kind !== 'json') body.stream = true
+  return JSON.stringify(body)
+}
+
+/** Protocols the mock answers, with the client body of each. */
+export const REQUESTS = {openai: openaiRequest, anthropic: anthropicRequest, responses: responsesRequest}
 
 // nginx's quoted strings take \n escapes; the canned texts hold no quote, backslash or `$` that would need more.
 function quote(text) {
@@ -160,10 +252,11 @@ export function nginxConfig({dir, port}) {
   const streams = {
     openai: {sse: openaiEvents(SSE_EVENTS), ttft: openaiEvents(TTFT_EVENTS)},
     anthropic: {sse: anthropicEvents(SSE_EVENTS), ttft: anthropicEvents(TTFT_EVENTS)},
+    responses: {sse: responsesEvents(SSE_EVENTS), ttft: responsesEvents(TTFT_EVENTS)},
   }
+  const canned = {openai: openaiJson, anthropic: anthropicJson, responses: responsesJson}
   const locations = []
-  for (const protocol of ['openai', 'anthropic']) {
-    const json = protocol === 'openai' ? openaiJson : anthropicJson
+  for (const [protocol, json] of Object.entries(canned)) {
     locations.push(
       `    location = /r/json/${protocol} { internal; default_type application/json; return 200 ${quote(json)}; }`,
     )
@@ -212,6 +305,7 @@ http {
     listen 127.0.0.1:${port} backlog=4096;
     location = /v1/chat/completions { echo_read_request_body; echo_exec /r/$bench_kind/openai; }
     location = /v1/messages { echo_read_request_body; echo_exec /r/$bench_kind/anthropic; }
+    location = /v1/responses { echo_read_request_body; echo_exec /r/$bench_kind/responses; }
 ${locations.join('\n')}
   }
 }

@@ -109,6 +109,15 @@ export function poolFile(nginxOrigin) {
           ...common,
         },
       ],
+      'openaiResponses-custom': [
+        {
+          uuid: '0b1e2c3d-0000-4000-8000-000000000003',
+          customName: 'bench-responses',
+          OPENAI_API_KEY: 'sk-bench',
+          OPENAI_BASE_URL: `${nginxOrigin}/v1`,
+          ...common,
+        },
+      ],
       'claude-custom': [
         {
           uuid: '0b1e2c3d-0000-4000-8000-000000000002',
@@ -177,9 +186,9 @@ export async function startMock(dir) {
   await waitForHttp(`${origin}/`)
   const bodies = {}
   for (const kind of Object.keys(mock.MODELS)) {
-    for (const protocol of ['openai', 'anthropic']) {
+    for (const [protocol, requestOf] of Object.entries(mock.REQUESTS)) {
       const file = join(dir, `body-${kind}-${protocol}.json`)
-      writeFileSync(file, protocol === 'openai' ? mock.openaiRequest(kind) : mock.anthropicRequest(kind))
+      writeFileSync(file, requestOf(kind))
       bodies[`${kind}-${protocol}`] = file
     }
   }

@@ -32,7 +32,7 @@ export function formatRecord(record: RequestRecord): string {
   const parts = [
     new Date(record.time).toISOString(),
     record.route,
-    record.type,
+    record.type ?? '-',
     record.instance ?? '-',
     String(record.status),
     `${record.ms}ms`,

@@ -6,7 +6,7 @@ import {createServer, type IncomingHttpHeaders, type IncomingMessage, type Serve
 import type {AddressInfo} from 'node:net'
 import {poll} from '../helpers/poll.js'
 
-export type Protocol = 'openai' | 'anthropic' | 'gemini' | 'kiro'
+export type Protocol = 'openai' | 'responses' | 'anthropic' | 'gemini' | 'kiro'
 
 export type StopReason = 'end' | 'max_tokens' | 'tool' | 'stop_sequence'
 

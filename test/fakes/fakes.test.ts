@@ -9,6 +9,7 @@ import {
   startAnthropicFake,
   startGeminiFake,
   startOpenAIFake,
+  startResponsesFake,
   toolRoundTrip,
   type Behaviour,
   type FakeUpstream,
@@ -352,6 +353,171 @@ describe('openai fake', () => {
     } finally {
       await quirky.close()
     }
+  })
+})
+
+describe('responses fake', () => {
+  let fake: FakeUpstream
+  let client: OpenAI
+  beforeAll(async () => {
+    fake = await startResponsesFake({name: 'rs-1', keys: ['sk-good']})
+    client = openaiClient(fake)
+  })
+  afterEach(() => fake.reset())
+  afterAll(() => fake.close())
+
+  it('answers a plain request the SDK reads, echoing the input', async () => {
+    const res = await client.responses.create({model: 'gpt-5.4', input: 'héllo 🌍', instructions: 'be brief'})
+    expect(res).toMatchObject({object: 'response', status: 'completed', model: 'gpt-5.4', instructions: 'be brief'})
+    expect(res.id).toMatch(/^resp_/)
+    expect(res.output_text).toBe('rs-1: héllo 🌍')
+    expect(res.usage?.total_tokens).toBe((res.usage?.input_tokens ?? 0) + (res.usage?.output_tokens ?? 0))
+    expect(fake.requests[0]).toMatchObject({path: '/v1/responses', route: 'responses', key: 'sk-good', stream: false})
+  })
+
+  it('streams the typed event grammar the SDK checks, with several tool calls and usage', async () => {
+    fake.enqueue({kind: 'reply', reply: {...toolReply, thinking: {text: 'let me see', signature: 'sig-1'}}})
+    const stream = client.responses.stream({
+      model: 'm',
+      input: [{role: 'user', content: [{type: 'input_text', text: 'go'}]}],
+      include: ['reasoning.encrypted_content'],
+    })
+    const types: string[] = []
+    const sequence: number[] = []
+    for await (const event of stream) {
+      types.push(event.type)
+      sequence.push(event.sequence_number)
+    }
+    const final = await stream.finalResponse()
+    expect(sequence).toEqual(sequence.map((_, i) => i))
+    expect(types.slice(0, 2)).toEqual(['response.created', 'response.in_progress'])
+    expect(types.at(-1)).toBe('response.completed')
+    expect(types).toContain('response.reasoning_summary_text.delta')
+    expect(types.filter((t) => t === 'response.function_call_arguments.done')).toHaveLength(2)
+    expect(final.output.map((item) => item.type)).toEqual(['reasoning', 'message', 'function_call', 'function_call'])
+    expect(final.output[0]).toMatchObject({encrypted_content: 'sig-1', summary: [{text: 'let me see'}]})
+    expect(final.output_text).toBe('Checking 天气 ☀️.')
+    const calls = final.output.filter((item) => item.type === 'function_call')
+    expect(calls.map((c) => [c.name, JSON.parse(c.arguments)])).toEqual([
+      ['get_weather', {city: 'Paris', unit: 'c'}],
+      ['get_time', {zone: 'Europe/Paris', nested: {list: [1, 'zwei', '🌍']}}],
+    ])
+    expect(new Set(calls.map((c) => c.call_id)).size).toBe(2)
+    expect(final.usage).toEqual({
+      input_tokens: 52,
+      input_tokens_details: {cached_tokens: 10},
+      output_tokens: 17,
+      output_tokens_details: {reasoning_tokens: 5},
+      total_tokens: 69,
+    })
+  })
+
+  it('frames each event as event: + data: with the type repeated', async () => {
+    fake.enqueue({kind: 'reply', reply: {text: 'abcdef', chunkSize: 2, stopReason: 'max_tokens'}})
+    const {text} = await readStream(
+      `${fake.baseUrl}/responses`,
+      {model: 'm', input: 'x', stream: true},
+      {authorization: 'Bearer sk-good'},
+    )
+    const events = parseSse(text).events
+    expect(events.every((e) => e.event === json(e.data).type)).toBe(true)
+    expect(events.filter((e) => e.event === 'response.output_text.delta').map((e) => json(e.data).delta)).toEqual([
+      'ab',
+      'cd',
+      'ef',
+    ])
+    expect(json(events.at(-1)!.data).response).toMatchObject({
+      status: 'incomplete',
+      incomplete_details: {reason: 'max_output_tokens'},
+    })
+  })
+
+  it('continues only the responses it stored itself, and checks tool results against their calls', async () => {
+    fake.enqueue({kind: 'reply', reply: {toolCalls: [{id: 'call_a', name: 'f', arguments: {}}]}})
+    const first = await client.responses.create({model: 'm', input: 'one'})
+    const next = await client.responses.create({
+      model: 'm',
+      previous_response_id: first.id,
+      input: [{type: 'function_call_output', call_id: 'call_a', output: '42'}],
+    })
+    expect(next.output_text).toBe('rs-1: tool result: 42')
+    const unstored = await client.responses.create({model: 'm', input: 'two', store: false})
+    const other = await startResponsesFake({name: 'rs-2'})
+    try {
+      for (const [c, id] of [
+        [openaiClient(other), first.id],
+        [client, unstored.id],
+        [client, 'resp_made_up'],
+      ] as const) {
+        await expect(c.responses.create({model: 'm', input: 'x', previous_response_id: id})).rejects.toMatchObject({
+          status: 400,
+          error: {
+            message: `Previous response with id '${id}' not found.`,
+            type: 'invalid_request_error',
+            param: 'previous_response_id',
+            code: 'previous_response_not_found',
+          },
+        })
+      }
+    } finally {
+      await other.close()
+    }
+    await expect(
+      client.responses.create({model: 'm', input: [{type: 'function_call_output', call_id: 'call_zz', output: '1'}]}),
+    ).rejects.toMatchObject({status: 400, message: expect.stringContaining('call_zz')})
+    await expect(client.responses.create({model: 'm', input: 'x', max_output_tokens: 1})).rejects.toMatchObject({
+      status: 400,
+      code: 'integer_below_min_value',
+    })
+  })
+
+  it('scripts errors, refuses bad keys and streams an error event', async () => {
+    fake.enqueue({kind: 'status', status: 429, retryAfter: 3})
+    const limited = await raw(`${fake.baseUrl}/responses`, {
+      headers: {authorization: 'Bearer sk-good'},
+      body: {model: 'm', input: 'x'},
+    })
+    expect(limited.status).toBe(429)
+    expect(limited.headers['retry-after']).toBe('3')
+    expect(json(limited.text).error).toMatchObject({type: 'requests', code: 'rate_limit_exceeded'})
+    await expect(openaiClient(fake, 'sk-nope').responses.create({model: 'm', input: 'x'})).rejects.toMatchObject({
+      status: 401,
+      code: 'invalid_api_key',
+    })
+    fake.enqueue({kind: 'stream-error', afterEvents: 3, message: 'overloaded'})
+    const {text} = await readStream(
+      `${fake.baseUrl}/responses`,
+      {model: 'm', input: 'x', stream: true},
+      {authorization: 'Bearer sk-good'},
+    )
+    const events = parseSse(text).events
+    expect(events).toHaveLength(4)
+    expect(events[3]).toMatchObject({event: 'error'})
+    expect(json(events[3]!.data)).toEqual({
+      type: 'error',
+      code: null,
+      message: 'overloaded',
+      param: null,
+      sequence_number: 3,
+    })
+  })
+
+  it('compacts a conversation and lists models', async () => {
+    const compacted = await client.responses.compact({
+      model: 'gpt-5.4',
+      input: [
+        {role: 'user', content: 'first'},
+        {role: 'assistant', content: 'ok'},
+        {role: 'user', content: [{type: 'input_text', text: 'second'}]},
+      ],
+    })
+    expect(compacted).toMatchObject({object: 'response.compaction', usage: {total_tokens: expect.any(Number)}})
+    expect(compacted.output.map((item) => item.type)).toEqual(['message', 'message', 'compaction'])
+    expect(compacted.output[1]).toMatchObject({role: 'user', content: [{type: 'input_text', text: 'second'}]})
+    expect(fake.requests[0]).toMatchObject({path: '/v1/responses/compact', route: 'responses.compact'})
+    const models = []
+    for await (const m of client.models.list()) models.push(m.id)
+    expect(models).toEqual(['gpt-4o-mini', 'gpt-4o'])
   })
 })
 

@@ -1,5 +1,6 @@
 export * from './fake-server.js'
 export * from './openai-fake.js'
+export * from './responses-fake.js'
 export * from './anthropic-fake.js'
 export * from './gemini-fake.js'
 export * from './sse.js'

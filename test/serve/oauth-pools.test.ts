@@ -4,26 +4,15 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {
   codeAssistFailure,
   startAnthropicFake,
-  startCodeAssistFake,
   startOpenAIFake,
-  startKiroFake,
-  startQwenPortalFake,
   type FakeUpstream,
   type KiroFakeUpstream,
 } from '../fakes/index.js'
-import {
-  startFakeGoogleOAuth,
-  startFakeKiroAuthService,
-  startFakeQwenOAuth,
-  type FakeGoogleOAuth,
-  type FakeKiroAuthService,
-  type FakeQwenOAuth,
-} from '../fakes/oauth/index.js'
 import {runChecks} from '../../src/core/health/check.js'
 import {Dispatchers} from '../../src/core/http/dispatchers.js'
 import {PoolStore} from '../../src/core/pools/store.js'
 import {createAdapters} from '../../src/core/providers/index.js'
-import {runCli, tempDir} from '../helpers/cli.js'
+import {runCli} from '../helpers/cli.js'
 import {
   TIME,
   WEATHER,
@@ -31,112 +20,28 @@ import {
   geminiToolConversation,
   openaiToolConversation,
 } from '../helpers/conversations.js'
+import {startOAuthUpstreams, type OAuthUpstreams} from '../helpers/oauth-upstreams.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, waitFor, type TestProxy} from '../helpers/proxy.js'
 
-/** Accepts every token a fake token endpoint issued (they share a prefix) unless it was revoked here. */
-class IssuedTokens extends Set<string> {
-  readonly revoked = new Set<string>()
-  constructor(private readonly prefix: string) {
-    super()
-  }
-  override has(token: string): boolean {
-    return token.startsWith(this.prefix) && !this.revoked.has(token)
-  }
-}
-
-const env = {...process.env}
+let up: OAuthUpstreams
 let dir: string
-let cleanup: () => Promise<void>
-let qwenAuth: FakeQwenOAuth
-let googleAuth: FakeGoogleOAuth
-let kiroAuth: FakeKiroAuthService
+let qwenAuth: OAuthUpstreams['qwenAuth']
+let googleAuth: OAuthUpstreams['googleAuth']
 let portal: FakeUpstream
 let codeAssist: FakeUpstream
 let kiro: KiroFakeUpstream
-const qwenTokens = new IssuedTokens('qwen-at')
-const googleTokens = new IssuedTokens('ya29.fake')
-const files = {qwen: '', gemini: '', kiro: ''}
+let googleTokens: OAuthUpstreams['googleTokens']
+let files: OAuthUpstreams['files']
 
 beforeAll(async () => {
-  ;({dir, cleanup} = await tempDir())
-  portal = await startQwenPortalFake({
-    name: 'qwen',
-    tokens: qwenTokens,
-    requireDashScopeHeaders: true,
-    callToolsWhenOffered: true,
-  })
-  // Refreshed Qwen tokens name the portal as their resource_url, as the real token endpoint does.
-  qwenAuth = await startFakeQwenOAuth({resourceUrl: portal.url})
-  googleAuth = await startFakeGoogleOAuth()
-  kiroAuth = await startFakeKiroAuthService()
-  Object.assign(process.env, qwenAuth.env, googleAuth.env, kiroAuth.env)
-  codeAssist = await startCodeAssistFake({
-    name: 'gemini',
-    tokens: googleTokens,
-    callToolsWhenOffered: true,
-    account: {currentTier: 'standard-tier', project: 'fake-project-123'},
-  })
-  kiro = await startKiroFake({name: 'kiro', splitBytes: {seed: 7, max: 11}, callToolsWhenOffered: true})
-  files.qwen = join(dir, 'qwen.json')
-  files.gemini = join(dir, 'gemini.json')
-  files.kiro = join(dir, 'kiro.json')
-  const hour = Date.now() + 3_600_000
-  await writeFile(
-    files.qwen,
-    JSON.stringify({
-      ...qwenAuth.issueTokens(),
-      token_type: 'Bearer',
-      resource_url: portal.url,
-      expiry_date: hour,
-      keep: 'me',
-    }),
-  )
-  await writeFile(
-    files.gemini,
-    JSON.stringify({...googleAuth.issueTokens(), token_type: 'Bearer', scope: 's', expiry_date: hour}),
-  )
-  await writeFile(
-    files.kiro,
-    JSON.stringify({
-      ...kiroAuth.issueTokens(),
-      expiresAt: new Date(hour).toISOString(),
-      authMethod: 'social',
-      provider: 'Github',
-      region: 'us-east-1',
-    }),
-  )
+  up = await startOAuthUpstreams()
+  ;({dir, qwenAuth, googleAuth, portal, codeAssist, kiro, googleTokens, files} = up)
 })
 
-afterAll(async () => {
-  process.env = env
-  await Promise.all([qwenAuth, googleAuth, kiroAuth, portal, codeAssist, kiro].map((f) => f?.close()))
-  await cleanup()
-})
+afterAll(async () => up.close())
 
 function oauthPool(): Record<string, unknown> {
-  const base = {isHealthy: true, usageCount: 0, errorCount: 0}
-  return {
-    'openai-qwen-oauth': [{...base, QWEN_OAUTH_CREDS_FILE_PATH: files.qwen, customName: 'qwen', uuid: 'q-uuid-0001'}],
-    'gemini-cli-oauth': [
-      {
-        ...base,
-        GEMINI_OAUTH_CREDS_FILE_PATH: files.gemini,
-        PROJECT_ID: '',
-        GEMINI_BASE_URL: codeAssist.url,
-        customName: 'gemini',
-        uuid: 'g-uuid-0001',
-      },
-    ],
-    'claude-kiro-oauth': [
-      {
-        ...base,
-        KIRO_OAUTH_CREDS_FILE_PATH: files.kiro,
-        KIRO_BASE_URL: kiro.url,
-        customName: 'kiro',
-        uuid: 'k-uuid-0001',
-      },
-    ],
-  }
+  return up.pool()
 }
 
 const TYPES = ['openai-qwen-oauth', 'gemini-cli-oauth', 'claude-kiro-oauth'] as const

@@ -4,7 +4,7 @@ import {CREATED, responseScenarios} from '../../../test/fixtures/codecs/response
 import {codecs} from './index.js'
 import type {Protocol} from './types.js'
 
-const protocols: Protocol[] = ['openai', 'anthropic', 'gemini']
+const protocols: Protocol[] = ['openai', 'anthropic', 'gemini', 'responses']
 const pairs = protocols.flatMap((from) => protocols.map((to) => [from, to] as const))
 
 describe('request conversions', () => {

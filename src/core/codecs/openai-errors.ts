@@ -28,6 +28,9 @@ export function openAIStreamErrorEvent(message: string, status = 500): string {
 
 const STATUS_BY_TYPE: Record<string, number> = {
   invalid_request_error: 400,
+  // Responses API failure codes (response.failed's error.code).
+  invalid_prompt: 400,
+  context_length_exceeded: 400,
   authentication_error: 401,
   invalid_api_key: 401,
   permission_error: 403,
@@ -39,6 +42,7 @@ const STATUS_BY_TYPE: Record<string, number> = {
   model_not_found: 404,
   server_error: 500,
   overloaded_error: 503,
+  server_is_overloaded: 503,
   service_unavailable: 503,
 }
 

@@ -13,7 +13,8 @@ import type {Protocol} from './types.js'
 
 // decode(encode(x)) = x for generated IR values, within what each protocol carries (the restrictions are
 // listed in fixtures/arbitrary.ts). Seeds are fixed so a failure names a reproducible case.
-const protocols: Protocol[] = ['openai', 'anthropic', 'gemini']
+const protocols: Protocol[] = ['openai', 'anthropic', 'gemini', 'responses']
+const requestProtocols = protocols
 const RUNS = 250
 
 function forSeeds(run: (gen: Gen, seed: number) => void): void {
@@ -75,7 +76,7 @@ function assemble(events: IRStreamEvent[]): IRResponse {
   return res
 }
 
-describe.each(protocols)('%s round trips', (protocol) => {
+describe.each(requestProtocols)('%s request round trips', (protocol) => {
   const codec = codecs[protocol]
 
   it('requests', () => {
@@ -85,6 +86,10 @@ describe.each(protocols)('%s round trips', (protocol) => {
       expect(codec.decodeRequest(body, {model: req.model, stream: req.stream}), `seed ${seed}`).toEqual(req)
     })
   })
+})
+
+describe.each(protocols)('%s round trips', (protocol) => {
+  const codec = codecs[protocol]
 
   it('responses', () => {
     forSeeds((gen, seed) => {

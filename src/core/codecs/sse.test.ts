@@ -111,6 +111,7 @@ describe('the event limit', () => {
     ['OpenAI', (limit) => codecs.openai.createStreamDecoder({maxEventLength: limit})],
     ['Anthropic', (limit) => codecs.anthropic.createStreamDecoder({maxEventLength: limit})],
     ['Gemini', (limit) => codecs.gemini.createStreamDecoder({maxEventLength: limit})],
+    ['Responses', (limit) => codecs.responses.createStreamDecoder({maxEventLength: limit})],
     ['Code Assist', (limit) => createCodeAssistStreamDecoder({maxEventLength: limit})],
     ['Code Assist unwrapping', (limit) => createUnwrappingSseTransform({maxEventLength: limit})],
   ]

@@ -1,5 +1,6 @@
 import type {Dispatcher} from 'undici'
 import type {IRRequest, IRStreamEvent} from '../codecs/ir.js'
+import type {Protocol} from '../codecs/types.js'
 import {AppError, CancelledError, errorMessage} from '../errors.js'
 import {DEFAULT_ERROR_BODY_LIMIT, readText} from '../http/body.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
@@ -33,6 +34,7 @@ export const DEFAULT_CHECK_MODELS: Record<ProviderType, string> = {
   'gemini-cli-oauth': 'gemini-2.5-flash',
   'claude-kiro-oauth': 'claude-sonnet-4-5',
   'openai-qwen-oauth': 'qwen3-coder-flash',
+  'openaiResponses-custom': 'gpt-4o-mini',
 }
 
 export interface ProbeOptions {
@@ -70,7 +72,18 @@ function probeRequest(model: string): IRRequest {
   }
 }
 
-/** The probe's body, by the same exchange as serving; the IR stands in for a client of another protocol, so it is converted. */
+/**
+ * Probe requests written in the upstream's own protocol where the IR's one-token request does not fit it: the
+ * Responses API refuses fewer than 16 output tokens, and a probe must not leave a stored response behind.
+ */
+const NATIVE_PROBES: Partial<Record<Protocol, (model: string, stream: boolean) => Record<string, unknown>>> = {
+  responses: (model, stream) => ({model, input: 'ping', max_output_tokens: 16, store: false, stream}),
+}
+
+/**
+ * The probe's body, by the same exchange as serving. The IR stands in for a client of another protocol, so it is
+ * converted; a native probe request stands in for a client of the upstream's own protocol and passes through.
+ */
 function probeBody(
   adapter: ProviderAdapter,
   instance: PoolInstance,
@@ -78,11 +91,12 @@ function probeBody(
   stream: boolean,
 ): Promise<AttemptBody> {
   const ir = probeRequest(model)
-  const clientProtocol = adapter.protocol === 'openai' ? 'anthropic' : 'openai'
+  const native = NATIVE_PROBES[adapter.protocol]?.(model, stream)
+  const clientProtocol = native ? adapter.protocol : adapter.protocol === 'openai' ? 'anthropic' : 'openai'
   return adapter.exchange.bodies({
     clientProtocol,
-    clientJson: {},
-    clientBody: '',
+    clientJson: native ?? {},
+    clientBody: native ? JSON.stringify(native) : '',
     modelRewritten: false,
     ir: () => ir,
     model,

@@ -12,13 +12,16 @@ export interface TypeFields {
   loginCommand?: string
 }
 
+/** OpenAI's own key and base, shared by its two APIs (chat completions and Responses), as AIClient-2-API does. */
+const OPENAI_FIELDS: TypeFields = {
+  keyField: 'OPENAI_API_KEY',
+  baseUrlField: 'OPENAI_BASE_URL',
+  defaultBaseUrl: 'https://api.openai.com/v1',
+  extraUrlFields: [],
+}
+
 export const TYPE_FIELDS: Record<ProviderType, TypeFields> = {
-  'openai-custom': {
-    keyField: 'OPENAI_API_KEY',
-    baseUrlField: 'OPENAI_BASE_URL',
-    defaultBaseUrl: 'https://api.openai.com/v1',
-    extraUrlFields: [],
-  },
+  'openai-custom': OPENAI_FIELDS,
   'claude-custom': {
     keyField: 'CLAUDE_API_KEY',
     baseUrlField: 'CLAUDE_BASE_URL',
@@ -43,6 +46,7 @@ export const TYPE_FIELDS: Record<ProviderType, TypeFields> = {
     extraUrlFields: ['QWEN_OAUTH_BASE_URL'],
     loginCommand: 'aiclient auth login qwen',
   },
+  'openaiResponses-custom': OPENAI_FIELDS,
 }
 
 /** Field names whose values are secrets wherever they appear. */

@@ -35,6 +35,17 @@ describe('round-robin selection', () => {
     expect(picks(pool, 1, {cursor: 7})).toEqual(['b'])
   })
 
+  it('takes a preferred instance first when it is usable, and goes round otherwise', () => {
+    const pool = [live('a'), live('b'), live('c')]
+    const prefer = pool[2]!.id
+    expect(roundRobin({candidates: pool, exclude: new Set(), now: NOW, cursor: 0, prefer})?.live.config.name).toBe('c')
+    pool[2]!.cooldownUntil = NOW + 1000
+    expect(roundRobin({candidates: pool, exclude: new Set(), now: NOW, cursor: 0, prefer})?.live.config.name).toBe('a')
+    const tried = new Set([prefer])
+    pool[2]!.cooldownUntil = 0
+    expect(roundRobin({candidates: pool, exclude: tried, now: NOW, cursor: 1, prefer})?.live.config.name).toBe('b')
+  })
+
   it('skips the instances this request has already tried', () => {
     const pool = [live('a'), live('b'), live('c')]
     const exclude = new Set([pool[0]!.id, pool[1]!.id])

@@ -4,6 +4,7 @@ export const PROVIDER_TYPES = [
   'gemini-cli-oauth',
   'claude-kiro-oauth',
   'openai-qwen-oauth',
+  'openaiResponses-custom',
 ] as const
 
 export type ProviderType = (typeof PROVIDER_TYPES)[number]

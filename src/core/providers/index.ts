@@ -2,7 +2,7 @@ import type {Dispatchers} from '../http/dispatchers.js'
 import type {PoolStore} from '../pools/store.js'
 import {entriesById} from '../pools/schema.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
-import {claudeCustom, openAICustom} from './key-providers.js'
+import {claudeCustom, openAICustom, openAIResponsesCustom} from './key-providers.js'
 import {geminiCodeAssist, kiroOAuth, qwenOAuth} from './oauth-providers.js'
 import type {ProviderAdapter} from './types.js'
 
@@ -22,6 +22,7 @@ export function createAdapters(dispatchers: Dispatchers, store?: PoolStore): Ada
     'gemini-cli-oauth': geminiCodeAssist(oauth),
     'claude-kiro-oauth': kiroOAuth(oauth),
     'openai-qwen-oauth': qwenOAuth(oauth),
+    'openaiResponses-custom': openAIResponsesCustom(dispatchers),
   }
 }
 

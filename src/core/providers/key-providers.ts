@@ -1,3 +1,4 @@
+import type {Protocol} from '../codecs/types.js'
 import type {Dispatchers} from '../http/dispatchers.js'
 import type {PoolInstance} from '../pools/types.js'
 import {protocolExchange} from './exchange.js'
@@ -27,12 +28,10 @@ function cachedCall(build: (instance: PoolInstance) => UpstreamCall): (instance:
   }
 }
 
-/** `openai-custom`: any OpenAI-compatible endpoint; the base includes `/v1`. */
-export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
-  const base = (instance: PoolInstance) =>
-    trimSlash(instanceField(instance, 'OPENAI_BASE_URL') ?? 'https://api.openai.com/v1')
-  const call = (instance: PoolInstance, path: string): UpstreamCall => ({
-    url: `${base(instance)}${path}`,
+/** An OpenAI key instance's call to `path` under its base (`OPENAI_BASE_URL`, which includes `/v1`). */
+function openAICall(dispatchers: Dispatchers): (instance: PoolInstance, path: string) => UpstreamCall {
+  return (instance, path) => ({
+    url: `${trimSlash(instanceField(instance, 'OPENAI_BASE_URL') ?? 'https://api.openai.com/v1')}${path}`,
     headers: {
       authorization: `Bearer ${instanceField(instance, 'OPENAI_API_KEY') ?? ''}`,
       'content-type': JSON_TYPE,
@@ -40,16 +39,42 @@ export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
     },
     dispatcher: dispatchers.get(proxyOf(instance)),
   })
-  const chat = cachedCall((instance) => call(instance, '/chat/completions'))
+}
+
+/** The two OpenAI key types differ only in their API (protocol) and the calls they prepare for it. */
+function openAIKeyAdapter(
+  dispatchers: Dispatchers,
+  type: ProviderAdapter['type'],
+  protocol: Protocol,
+  prepare: (call: ReturnType<typeof openAICall>) => ProviderAdapter['prepare'],
+): ProviderAdapter {
+  const call = openAICall(dispatchers)
   return {
-    type: 'openai-custom',
-    protocol: 'openai',
+    type,
+    protocol,
     passthrough: true,
-    exchange: protocolExchange('openai'),
-    prepare: async (instance) => chat(instance),
+    exchange: protocolExchange(protocol),
+    prepare: prepare(call),
     modelsCall: async (instance) => call(instance, '/models'),
     modelIds: dataIds,
   }
+}
+
+/** `openai-custom`: any OpenAI-compatible endpoint; the base includes `/v1`. */
+export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
+  return openAIKeyAdapter(dispatchers, 'openai-custom', 'openai', (call) => {
+    const chat = cachedCall((instance) => call(instance, '/chat/completions'))
+    return async (instance) => chat(instance)
+  })
+}
+
+/** `openaiResponses-custom`: OpenAI's Responses API (`/responses`, and `/responses/compact` for compaction). */
+export function openAIResponsesCustom(dispatchers: Dispatchers): ProviderAdapter {
+  return openAIKeyAdapter(dispatchers, 'openaiResponses-custom', 'responses', (call) => {
+    const create = cachedCall((instance) => call(instance, '/responses'))
+    const compact = cachedCall((instance) => call(instance, '/responses/compact'))
+    return async (instance, ctx) => (ctx.operation === 'compact' ? compact : create)(instance)
+  })
 }
 
 /** Anthropic's base may be given with or without `/v1` (AIClient-2-API examples omit it). */

@@ -7,4 +7,5 @@ export const FALLBACK_MODELS: Record<ProviderType, string[]> = {
   'gemini-cli-oauth': ['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite'],
   'claude-kiro-oauth': ['claude-sonnet-4-5', 'claude-sonnet-4', 'claude-haiku-4-5'],
   'openai-qwen-oauth': ['qwen3-coder-plus', 'qwen3-coder-flash'],
+  'openaiResponses-custom': ['gpt-5.4', 'gpt-5.4-mini', 'gpt-5.2', 'gpt-5.1-codex', 'gpt-4.1', 'gpt-4o-mini'],
 }

@@ -29,7 +29,8 @@ export interface RequestRecord {
   time: number
   route: string
   protocol: Protocol
-  type: ProviderType
+  /** Null when the request was refused before a type was chosen (an unknown route, a malformed body). */
+  type: ProviderType | null
   instance: string | null
   /** The instance's id in the pool (`type/uuid`), for who needs to find it again. */
   instanceId?: string

@@ -5,6 +5,7 @@ import type {ProviderType} from '../pools/types.js'
 import type {ProxyDeps, RequestRecord} from '../proxy/types.js'
 import type {ProviderAdapter} from '../providers/types.js'
 import {resolveType} from './resolve-type.js'
+import type {ResponseStore} from './responses/memory.js'
 import type {Route} from './routes.js'
 
 /** A request that passed access, key and routing checks, as the handlers see it. */
@@ -39,6 +40,8 @@ export interface HandlerDeps {
   proxy: ProxyDeps
   responseLimitBytes: number
   errorBodyLimitBytes: number
+  /** Responses kept for `previous_response_id` and `GET /v1/responses/{id}`. */
+  responses: ResponseStore
   onRecord?: (record: RequestRecord) => void
 }
 

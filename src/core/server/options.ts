@@ -9,6 +9,7 @@ import {DEFAULT_RESPONSE_LIMIT} from '../proxy/types.js'
 import {DEFAULT_EVENT_LIMIT} from '../codecs/sse.js'
 import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import {exposure} from './exposure.js'
+import {DEFAULT_RESPONSE_STORE, type ResponseStoreLimits} from './responses/memory.js'
 import {
   DEFAULT_BODY_LIMIT,
   DEFAULT_BODY_TIMEOUT_MS,
@@ -42,6 +43,7 @@ export interface ServeSettings {
   clientBodyTimeoutMs: number
   bufferedBodyLimitBytes: number
   maxConnections: number
+  responseStore: ResponseStoreLimits
   corsOrigins: string[]
   monitor: MonitorOptions
   /** Settings that were ignored, each a sentence for stderr. */
@@ -72,6 +74,9 @@ export const TUNABLES = {
   CLIENT_BODY_TIMEOUT_SECONDS: DEFAULT_BODY_TIMEOUT_MS / 1000,
   MAX_BUFFERED_BODY_MB: DEFAULT_BUFFERED_BODY_LIMIT / 1024 / 1024,
   MAX_CONNECTIONS: DEFAULT_MAX_CONNECTIONS,
+  RESPONSES_STORE_MAX_ENTRIES: DEFAULT_RESPONSE_STORE.maxEntries,
+  RESPONSES_STORE_MAX_MB: DEFAULT_RESPONSE_STORE.maxBytes / 1024 / 1024,
+  RESPONSES_STORE_TTL_MINUTES: DEFAULT_RESPONSE_STORE.ttlMs / 60_000,
   HEALTH_PROBE_INITIAL_SECONDS: DEFAULT_MONITOR.initialDelayMs / 1000,
   HEALTH_PROBE_MAX_SECONDS: DEFAULT_MONITOR.maxDelayMs / 1000,
   HEALTH_CHECK_TIMEOUT_SECONDS: DEFAULT_MONITOR.timeoutMs / 1000,
@@ -130,6 +135,11 @@ export function resolveServeSettings(
     clientBodyTimeoutMs: tunable(config, 'CLIENT_BODY_TIMEOUT_SECONDS') * 1000,
     bufferedBodyLimitBytes: Math.round(tunable(config, 'MAX_BUFFERED_BODY_MB') * 1024 * 1024),
     maxConnections: Math.max(1, Math.round(tunable(config, 'MAX_CONNECTIONS'))),
+    responseStore: {
+      maxEntries: Math.max(1, Math.round(tunable(config, 'RESPONSES_STORE_MAX_ENTRIES'))),
+      maxBytes: Math.round(tunable(config, 'RESPONSES_STORE_MAX_MB') * 1024 * 1024),
+      ttlMs: tunable(config, 'RESPONSES_STORE_TTL_MINUTES') * 60_000,
+    },
     corsOrigins,
     warnings,
     monitor: {

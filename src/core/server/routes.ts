@@ -6,6 +6,8 @@ export type Route =
   | {kind: 'count_tokens'}
   | {kind: 'models'; protocol: Protocol | 'auto'}
   | {kind: 'health'}
+  | {kind: 'compact'}
+  | {kind: 'stored_response'; id: string; method: 'GET' | 'DELETE'}
 
 export interface ParsedPath {
   route: Route | undefined
@@ -18,11 +20,13 @@ export interface ParsedPath {
 }
 
 const GEMINI_CALL = /^\/v1beta\/models\/([^/]+):(generateContent|streamGenerateContent)$/
+const STORED_RESPONSE = /^(?:\/v1)?\/responses\/([^/]+)$/
 
 function match(method: string, path: string): Route | undefined {
   if (method === 'POST') {
     if (path === '/v1/chat/completions' || path === '/chat/completions') return {kind: 'chat', protocol: 'openai'}
     if (path === '/v1/responses' || path === '/responses') return {kind: 'chat', protocol: 'responses'}
+    if (path === '/v1/responses/compact' || path === '/responses/compact') return {kind: 'compact'}
     if (path === '/v1/messages') return {kind: 'chat', protocol: 'anthropic'}
     if (path === '/v1/messages/count_tokens') return {kind: 'count_tokens'}
     const gemini = GEMINI_CALL.exec(path)
@@ -33,6 +37,10 @@ function match(method: string, path: string): Route | undefined {
     if (path === '/v1/models' || path === '/models') return {kind: 'models', protocol: 'auto'}
     if (path === '/v1beta/models') return {kind: 'models', protocol: 'gemini'}
     if (path === '/health') return {kind: 'health'}
+  }
+  if (method === 'GET' || method === 'DELETE') {
+    const stored = STORED_RESPONSE.exec(path)
+    if (stored) return {kind: 'stored_response', id: stored[1]!, method}
   }
   return undefined
 }

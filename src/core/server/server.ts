@@ -16,18 +16,28 @@ import {BodyReader} from './body.js'
 import {ConnectionCap} from './connections.js'
 import type {ClientRequest, Handler, HandlerDeps, Reply} from './handler.js'
 import {chat} from './handlers/chat.js'
+import {compact} from './handlers/compact.js'
 import {countTokens} from './handlers/count-tokens.js'
 import {health} from './handlers/health.js'
 import {models} from './handlers/models.js'
+import {storedResponse} from './handlers/stored-response.js'
 import {sendError, sendJson} from './respond.js'
 import {unknownType} from './resolve-type.js'
+import {ResponseStore, type ResponseStoreLimits} from './responses/memory.js'
 import {parsePath, parseTarget, protocolForPath, type Route} from './routes.js'
 
 /** The route table: one handler per kind of route that `parsePath` recognises. */
-const HANDLERS: {readonly [K in Route['kind']]: Handler<K>} = {chat, count_tokens: countTokens, models, health}
+const HANDLERS: {readonly [K in Route['kind']]: Handler<K>} = {
+  chat,
+  count_tokens: countTokens,
+  models,
+  health,
+  compact,
+  stored_response: storedResponse,
+}
 
 /** Routes whose handler needs the request body; the others' bodies are drained unread. */
-const TAKES_BODY: ReadonlySet<Route['kind']> = new Set(['chat', 'count_tokens'])
+const TAKES_BODY: ReadonlySet<Route['kind']> = new Set(['chat', 'count_tokens', 'compact'])
 
 export interface ServerOptions {
   state: PoolState
@@ -52,6 +62,8 @@ export interface ServerOptions {
   maxConnections?: number
   /** Origins whose web pages may call the server (see access.ts for who else may). */
   corsOrigins?: readonly string[]
+  /** How many responses, how much of them and for how long are kept for `previous_response_id`. */
+  responseStore?: ResponseStoreLimits
   now?: () => number
   onRecord?: (record: RequestRecord) => void
   onDropped?: (field: string) => void
@@ -176,7 +188,7 @@ export class ProxyServer {
     if (parsed.malformedSegment !== undefined)
       return refuse(codec, 400, `The path segment "${parsed.malformedSegment}" has malformed percent-encoding.`)
     const route = parsed.route
-    if (!route) return refuse(codec, 404, `Unknown route ${req.method} ${url.pathname}.`)
+    if (!route) return this.unknownRoute(req, res, codec, errorProtocol, url.pathname)
     // Health answers monitors, which hold no key.
     if (
       route.kind !== 'health' &&
@@ -203,6 +215,38 @@ export class ProxyServer {
       if (error instanceof HttpStatusError) sendError(res, codec, error.status, error.message, error.headers)
       else throw error
     }
+  }
+
+  /**
+   * A route this server does not serve, logged like any request. OpenAI's own answer for an unknown path names no
+   * `code`: the `model_not_found` its 404 otherwise carries would send clients looking for a model problem.
+   */
+  private unknownRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    codec: ProtocolCodec,
+    protocol: Protocol,
+    pathname: string,
+  ): void {
+    req.resume()
+    const started = this.deps.now()
+    const message = `Unknown route ${req.method} ${pathname}.`
+    const body = codec.errorBody(404, message) as {error?: Record<string, unknown>}
+    if ((protocol === 'openai' || protocol === 'responses') && body.error) body.error = {...body.error, code: null}
+    sendJson(res, 404, body)
+    this.options.onRecord?.({
+      time: started,
+      route: pathname,
+      protocol,
+      type: null,
+      instance: null,
+      model: '-',
+      status: 404,
+      ms: this.deps.now() - started,
+      attempts: 0,
+      stream: false,
+      error: message,
+    })
   }
 
   /** Reads the body the route needs, within the limits, and runs the route's handler. */
@@ -247,6 +291,7 @@ function handlerDeps(options: ServerOptions): HandlerDeps {
     },
     responseLimitBytes: options.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT,
     errorBodyLimitBytes: options.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT,
+    responses: new ResponseStore(options.responseStore, now),
     onRecord: options.onRecord,
   }
 }

@@ -65,6 +65,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     bodyTimeoutMs: options.clientBodyTimeoutMs,
     bufferedBodyLimitBytes: options.bufferedBodyLimitBytes,
     maxConnections: options.maxConnections,
+    responseStore: options.responseStore,
     corsOrigins: options.corsOrigins,
     now,
     onRecord: options.onRecord,

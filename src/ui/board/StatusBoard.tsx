@@ -87,7 +87,7 @@ function milliseconds(ms: number): string {
 
 function recentLine(r: RequestRecord, width: number): string {
   const time = new Date(r.time).toISOString().slice(11, 19)
-  const text = `${time} ${r.protocol} → ${r.type}/${r.instance ?? '-'} ${r.model} ${r.status} ${r.ms}ms${r.stream ? ' stream' : ''}${r.attempts > 1 ? ` (${r.attempts} tries)` : ''}`
+  const text = `${time} ${r.protocol} → ${r.type ?? '-'}/${r.instance ?? '-'} ${r.model} ${r.status} ${r.ms}ms${r.stream ? ' stream' : ''}${r.attempts > 1 ? ` (${r.attempts} tries)` : ''}`
   return truncate(escapeControls(text), width)
 }
 

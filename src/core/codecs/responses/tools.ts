@@ -26,10 +26,11 @@ export function clientToolNames(request: Record<string, unknown> | undefined): M
     const type = asString(tool.type)
     const name = asString(tool.name)
     if (type === 'namespace' && name !== undefined) {
-      for (const inner of asArray(tool.tools)) {
-        const innerName = asString(asObject(inner).name)
-        if (innerName !== undefined)
-          names.set(irToolName(innerName, name), {kind: 'function', name: innerName, namespace: name})
+      for (const value of asArray(tool.tools)) {
+        const inner = asObject(value)
+        const innerName = asString(inner.name)
+        const kind = inner.type === 'custom' ? 'custom' : 'function'
+        if (innerName !== undefined) names.set(irToolName(innerName, name), {kind, name: innerName, namespace: name})
       }
     } else if ((type === 'function' || type === 'custom') && name !== undefined) {
       names.set(name, {kind: type, name})

@@ -1,3 +1,4 @@
+import {ResponseStore} from '../responses/memory.js'
 import type {ServerResponse} from 'node:http'
 import {describe, expect, it} from 'vitest'
 import {codecs} from '../../codecs/index.js'
@@ -33,6 +34,7 @@ function deps(state: PoolState, overrides: Partial<HandlerDeps> = {}): HandlerDe
     proxy: {state, adapters: {}, codecs, now, maxAttempts: 3},
     responseLimitBytes: 1 << 20,
     errorBodyLimitBytes: 1 << 16,
+    responses: new ResponseStore(),
     ...overrides,
   }
 }

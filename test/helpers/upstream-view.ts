@@ -127,8 +127,34 @@ function kiroView(body: Json): UpstreamView {
   }
 }
 
+function responsesView(body: Json): UpstreamView {
+  const input =
+    typeof body.input === 'string' ? [{type: 'message', role: 'user', content: body.input}] : list(body.input)
+  const of = (type: string) => input.filter((i) => (i.type ?? 'message') === type)
+  const messages = (...roles: string[]) => of('message').filter((m) => roles.includes(m.role))
+  return {
+    system: [
+      typeof body.instructions === 'string' ? body.instructions : '',
+      ...messages('system', 'developer').map((m) => textOf(m.content)),
+    ]
+      .filter(Boolean)
+      .join('\n'),
+    userTexts: messages('user').map((m) => textOf(m.content)),
+    tools: list(body.tools)
+      .filter((t) => t.type === 'function' || t.type === 'custom')
+      .map((t) => t.name),
+    calls: of('function_call').map((c) => ({id: c.call_id, name: c.name, arguments: JSON.parse(c.arguments || '{}')})),
+    results: of('function_call_output').map((o) => ({id: o.call_id, text: textOf(o.output)})),
+    thinking: of('reasoning').map((r) => ({
+      text: textOf(r.summary) || textOf(r.content),
+      ...(typeof r.encrypted_content === 'string' && {signature: r.encrypted_content}),
+    })),
+  }
+}
+
 const VIEWS: Record<Protocol, (body: Json) => UpstreamView> = {
   openai: openaiView,
+  responses: responsesView,
   anthropic: anthropicView,
   gemini: geminiView,
   kiro: kiroView,

@@ -3,6 +3,8 @@ import {defineConfig} from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // The real agent CLIs run only in `npm run test:agents` (vitest.agents.config.ts).
+    exclude: ['**/node_modules/**', 'test/agents/**'],
     environment: 'node',
     disableConsoleIntercept: true,
     testTimeout: 20_000,

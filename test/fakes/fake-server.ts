@@ -112,8 +112,11 @@ export interface RecordedRequest<B extends BehaviourBase = BehaviourBase> {
 export interface FakeScript<B extends BehaviourBase = Behaviour> {
   /** Consumed first, one entry per model call (chat/messages/generateContent); auxiliary routes never consume it */
   queue: B[]
-  /** Consulted when the queue is empty; `n` counts model calls from 0; undefined falls through to `fallback` */
-  handler?: (req: RecordedRequest<B>, n: number) => B | undefined
+  /**
+   * Consulted when the queue is empty; `n` counts model calls from 0; `conversation` is the request as the echo
+   * default sees it (its `toolResults` tell a tool round trip's second leg); undefined falls through to `fallback`
+   */
+  handler?: (req: RecordedRequest<B>, n: number, conversation: Conversation) => B | undefined
   fallback: B
   /** Behaviour for auxiliary routes (model list, token counting); default: answer normally */
   aux?: (req: RecordedRequest<B>) => B | undefined
@@ -274,6 +277,20 @@ export function resolveReply(
     },
     chunkSize: Math.max(1, r.chunkSize ?? 8),
   }
+}
+
+/**
+ * A script handler for one tool round trip: `call` while the request carries no tool result, then `final`
+ * (which sees the results, e.g. to echo them). Any protocol: each adapter finds its own tool results.
+ */
+export function toolRoundTrip(
+  call: ToolCallSpec,
+  final: (toolResults: string[]) => ReplySpec = () => ({text: 'Done.'}),
+): NonNullable<FakeScript['handler']> {
+  return (_req, _n, conversation) => ({
+    kind: 'reply',
+    reply: conversation.toolResults ? final(conversation.toolResults) : {toolCalls: [call]},
+  })
 }
 
 export function sseFrame(data: unknown, eol: string, event?: string): string {
@@ -532,7 +549,9 @@ class FakeServer<B extends BehaviourBase> implements FakeUpstream<B> {
       const rejection = this.adapter.authenticate(rec) ?? this.adapter.validate(rec)
       if (rejection) return this.sendError(x, rejection)
       const behaviour = route.generate
-        ? (this.script.queue.shift() ?? this.script.handler?.(rec, this.counters.generations) ?? this.script.fallback)
+        ? (this.script.queue.shift() ??
+          this.script.handler?.(rec, this.counters.generations, this.adapter.conversation(rec)) ??
+          this.script.fallback)
         : (this.script.aux?.(rec) ?? ({kind: 'reply'} as B))
       if (route.generate) this.counters.generations++
       rec.behaviour = behaviour

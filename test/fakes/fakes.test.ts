@@ -10,6 +10,7 @@ import {
   startGeminiFake,
   startOpenAIFake,
   startResponsesFake,
+  toolRoundTrip,
   type Behaviour,
   type FakeUpstream,
   type ReplySpec,
@@ -118,6 +119,26 @@ describe('openai fake', () => {
     expect(rec?.body.messages).toHaveLength(2)
     expect(rec?.headers.authorization).toBe('Bearer sk-good')
     expect(fake.completed).toBe(1)
+  })
+
+  it('scripts a tool round trip: the call until a tool result arrives, then the final reply', async () => {
+    fake.script.handler = toolRoundTrip({id: 'call_fixed', name: 'run', arguments: {cmd: 'ls'}}, (results) => ({
+      text: `saw ${results.join('+')}`,
+    }))
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{role: 'user', content: 'go'}]
+    const first = await client.chat.completions.create({model: 'm', messages})
+    const call = first.choices[0]?.message.tool_calls?.[0]
+    expect(call).toMatchObject({id: 'call_fixed', function: {name: 'run', arguments: '{"cmd":"ls"}'}})
+    // Still no tool result: the call again, not the final text.
+    const again = await client.chat.completions.create({
+      model: 'm',
+      messages: [...messages, {role: 'user', content: '?'}],
+    })
+    expect(again.choices[0]?.message.tool_calls?.[0]?.id).toBe('call_fixed')
+    messages.push(first.choices[0]!.message, {role: 'tool', tool_call_id: 'call_fixed', content: 'a b'})
+    const final = await client.chat.completions.create({model: 'm', messages})
+    expect(final.choices[0]?.message.content).toBe('saw a b')
+    expect(final.choices[0]?.message.tool_calls).toBeUndefined()
   })
 
   it('renders scripted tool calls, usage and finish reasons in unary form', async () => {

@@ -255,6 +255,45 @@ function usage(r: ResolvedReply): Record<string, unknown> {
   }
 }
 
+/** The inputs of an embeddings request: a string, strings, or token arrays (one or many). */
+function embeddingInputs(input: unknown): unknown[] | undefined {
+  if (typeof input === 'string') return [input]
+  if (!Array.isArray(input) || input.length === 0) return undefined
+  return input.every((x) => typeof x === 'number') ? [input] : input
+}
+
+function validateEmbeddings(req: RecordedRequest): ErrorReply | undefined {
+  const body: unknown = req.body
+  if (!isRecord(body)) return invalid('We could not parse the JSON body of your request.')
+  if (typeof body.model !== 'string') return invalid('You must provide a model parameter.', 'model')
+  const inputs = embeddingInputs(body.input)
+  if (!inputs || inputs.some((x) => typeof x !== 'string' && !Array.isArray(x)))
+    return invalid(
+      "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+      'input',
+    )
+  const format = body.encoding_format
+  if (format !== undefined && format !== 'float' && format !== 'base64')
+    return invalid(`Invalid value: '${String(format)}'. Supported values are: 'float' and 'base64'.`, 'encoding_format')
+  return undefined
+}
+
+/** A deterministic vector per input (`dimensions` long, default 8), as floats or as base64 of little-endian float32. */
+function embeddingList(req: RecordedRequest): Record<string, unknown> {
+  const body = req.body as Record<string, unknown>
+  const inputs = embeddingInputs(body.input) ?? []
+  const size = typeof body.dimensions === 'number' ? body.dimensions : 8
+  const data = inputs.map((input, index) => {
+    const text = JSON.stringify(input)
+    const vector = Float32Array.from({length: size}, (_, i) => ((text.length * (i + 1)) % 97) / 97)
+    const embedding =
+      body.encoding_format === 'base64' ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector)
+    return {object: 'embedding', index, embedding}
+  })
+  const tokens = inputs.reduce<number>((sum, input) => sum + estimateTokens(input), 0)
+  return {object: 'list', data, model: req.model, usage: {prompt_tokens: tokens, total_tokens: tokens}}
+}
+
 export function startOpenAIFake(opts: OpenAIFakeOptions = {}): Promise<FakeUpstream> {
   return startFake({name: 'openai-fake'}, opts, ({eol}) => openAIAdapter(opts, eol))
 }
@@ -272,6 +311,10 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
         const body = isRecord(req.body) ? req.body : {}
         const model = typeof body.model === 'string' ? body.model : undefined
         return {name: 'chat.completions', generate: true, stream: body.stream === true, model}
+      }
+      if (req.method === 'POST' && req.path === '/v1/embeddings') {
+        const model = isRecord(req.body) && typeof req.body.model === 'string' ? req.body.model : undefined
+        return {name: 'embeddings', generate: false, stream: false, model}
       }
       if (req.method === 'GET' && req.path === '/v1/models') return {name: 'models', generate: false, stream: false}
       const one = /^\/v1\/models\/([^/]+)$/.exec(req.path)
@@ -303,6 +346,7 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
     },
     validate(req) {
       if (req.route === 'chat.completions') return validateChat(req, opts.models)
+      if (req.route === 'embeddings') return validateEmbeddings(req)
       const models = opts.models ?? DEFAULT_MODELS
       if (req.route === 'model' && !models.includes(req.model ?? '')) {
         return {
@@ -382,6 +426,7 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
         owned_by: 'system',
       })
       if (req.route === 'model') return entry(req.model ?? '')
+      if (req.route === 'embeddings') return embeddingList(req)
       return {object: 'list', data: (opts.models ?? DEFAULT_MODELS).map(entry)}
     },
     headers: (req) => ({'x-request-id': `req_${requestTag(req)}`}),

@@ -3,7 +3,7 @@ import type {Dispatchers} from '../http/dispatchers.js'
 import type {PoolInstance} from '../pools/types.js'
 import {protocolExchange} from './exchange.js'
 import {dataIds, instanceField, proxyOf} from './instance.js'
-import type {CallContext, ProviderAdapter, UpstreamCall} from './types.js'
+import type {CallContext, Operation, ProviderAdapter, UpstreamCall} from './types.js'
 
 const JSON_TYPE = 'application/json'
 
@@ -41,20 +41,38 @@ function openAICall(dispatchers: Dispatchers): (instance: PoolInstance, path: st
   })
 }
 
-/** The two OpenAI key types differ only in their API (protocol) and the calls they prepare for it. */
+/** The paths of an OpenAI key type under its base: its protocol's main call, and the operations it serves. */
+type OpenAIPaths = {main: string} & Partial<Record<Operation, string>>
+
+/**
+ * The two OpenAI key types differ only in their API (protocol) and its paths. Both serve embeddings, which every
+ * OpenAI-compatible API has beside its chat.
+ */
 function openAIKeyAdapter(
   dispatchers: Dispatchers,
   type: ProviderAdapter['type'],
   protocol: Protocol,
-  prepare: (call: ReturnType<typeof openAICall>) => ProviderAdapter['prepare'],
+  paths: OpenAIPaths,
 ): ProviderAdapter {
   const call = openAICall(dispatchers)
+  const calls = (path: string) => cachedCall((instance) => call(instance, path))
+  const main = calls(paths.main)
+  const {main: _main, ...operationPaths} = {embeddings: '/embeddings', ...paths}
+  const operations = Object.keys(operationPaths) as Operation[]
+  const byOperation = new Map(operations.map((operation) => [operation, calls(operationPaths[operation]!)]))
   return {
     type,
     protocol,
     passthrough: true,
     exchange: protocolExchange(protocol),
-    prepare: prepare(call),
+    operations,
+    prepare: async (instance, ctx) => {
+      if (ctx.operation === undefined) return main(instance)
+      const prepared = byOperation.get(ctx.operation)
+      // The attempt loop refuses operations a type does not list, so this is a defect, not a client's mistake.
+      if (!prepared) throw new Error(`${type} has no ${ctx.operation} call.`)
+      return prepared(instance)
+    },
     modelsCall: async (instance) => call(instance, '/models'),
     modelIds: dataIds,
   }
@@ -62,18 +80,14 @@ function openAIKeyAdapter(
 
 /** `openai-custom`: any OpenAI-compatible endpoint; the base includes `/v1`. */
 export function openAICustom(dispatchers: Dispatchers): ProviderAdapter {
-  return openAIKeyAdapter(dispatchers, 'openai-custom', 'openai', (call) => {
-    const chat = cachedCall((instance) => call(instance, '/chat/completions'))
-    return async (instance) => chat(instance)
-  })
+  return openAIKeyAdapter(dispatchers, 'openai-custom', 'openai', {main: '/chat/completions'})
 }
 
 /** `openaiResponses-custom`: OpenAI's Responses API (`/responses`, and `/responses/compact` for compaction). */
 export function openAIResponsesCustom(dispatchers: Dispatchers): ProviderAdapter {
-  return openAIKeyAdapter(dispatchers, 'openaiResponses-custom', 'responses', (call) => {
-    const create = cachedCall((instance) => call(instance, '/responses'))
-    const compact = cachedCall((instance) => call(instance, '/responses/compact'))
-    return async (instance, ctx) => (ctx.operation === 'compact' ? compact : create)(instance)
+  return openAIKeyAdapter(dispatchers, 'openaiResponses-custom', 'responses', {
+    main: '/responses',
+    compact: '/responses/compact',
   })
 }
 

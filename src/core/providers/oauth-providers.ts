@@ -22,7 +22,7 @@ import type {PoolInstance} from '../pools/types.js'
 import {retryAfterMs, upstreamErrorMessage, type Outcome} from './outcome.js'
 import {protocolExchange, type BodyInput} from './exchange.js'
 import {dataIds, instanceField, proxyOf} from './instance.js'
-import type {ProviderAdapter} from './types.js'
+import type {ProviderAdapter, UpstreamCall} from './types.js'
 
 export interface OAuthAdapterOptions {
   dispatchers: Dispatchers
@@ -131,19 +131,23 @@ export function geminiCodeAssist(options: OAuthAdapterOptions): ProviderAdapter 
     }
     return pending
   }
+  const call = async (instance: PoolInstance, method: string): Promise<UpstreamCall> => {
+    const {manager, endpoints} = credentials(geminiCredentialSpec, instance, options)
+    const token = await manager.getAccessToken()
+    return {
+      url: `${endpoints.GEMINI_BASE_URL}/v1internal:${method}`,
+      headers: {authorization: `Bearer ${token.token}`, 'content-type': JSON_TYPE, 'user-agent': USER_AGENT},
+      dispatcher: options.dispatchers.get(proxyOf(instance)),
+    }
+  }
   return {
     type: 'gemini-cli-oauth',
     protocol: 'gemini',
     passthrough: false,
-    async prepare(instance, ctx) {
-      const {manager, endpoints} = credentials(geminiCredentialSpec, instance, options)
-      const token = await manager.getAccessToken()
-      return {
-        url: `${endpoints.GEMINI_BASE_URL}/v1internal:${ctx.stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
-        headers: {authorization: `Bearer ${token.token}`, 'content-type': JSON_TYPE, 'user-agent': USER_AGENT},
-        dispatcher: options.dispatchers.get(proxyOf(instance)),
-      }
-    },
+    prepare: (instance, ctx) => call(instance, ctx.stream ? 'streamGenerateContent?alt=sse' : 'generateContent'),
+    countTokensCall: (instance) => call(instance, 'countTokens'),
+    // Code Assist counts contents only, as gemini-cli sends them (upstreams.md §6.1).
+    countTokensBody: (request, model) => ({request: {model: `models/${model}`, contents: request.contents}}),
     exchange: protocolExchange('gemini', {
       bodies: (input) => async (instance) => {
         const {manager, endpoints} = credentials(geminiCredentialSpec, instance, options)

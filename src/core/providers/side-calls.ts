@@ -51,16 +51,27 @@ export function listModels(
   )
 }
 
-/** Anthropic's count_tokens asked of the upstream: its answer as sent, or undefined where it cannot count. */
+/** A count request as the client sent it. */
+export interface CountRequest {
+  json: Record<string, unknown>
+  /** The body to send when the upstream takes the client's request as it is. */
+  body: string | Buffer
+}
+
+/**
+ * A token count asked of the upstream (Anthropic's count_tokens, Code Assist's countTokens): its answer as sent, or
+ * undefined where it cannot count a request in the client's protocol.
+ */
 export function countTokensUpstream(
   adapter: ProviderAdapter,
   instance: PoolInstance,
   ctx: CallContext,
-  body: string | Buffer,
+  request: CountRequest,
   limits: SideCallLimits,
 ): Promise<string | undefined> {
-  const {countTokensCall} = adapter
-  if (!countTokensCall) return Promise.resolve(undefined)
+  const {countTokensCall, countTokensBody} = adapter
+  if (!countTokensCall || adapter.protocol !== ctx.clientProtocol) return Promise.resolve(undefined)
+  const body = countTokensBody ? JSON.stringify(countTokensBody(request.json, ctx.model)) : request.body
   return sideCall(
     async () =>
       adapter.exchange.send(await countTokensCall(instance, ctx), {

@@ -5,6 +5,12 @@ import type {TokenStatus} from '../oauth/token-manager.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
 import type {Exchange} from './exchange.js'
 
+/**
+ * A call other than the protocol's main one, served only by upstreams that have it natively: the request passes
+ * through as sent and the answer comes back as it is (Responses compaction, OpenAI embeddings).
+ */
+export type Operation = 'compact' | 'embeddings'
+
 export interface CallContext {
   stream: boolean
   /** The model as the upstream should see it (any `type:` prefix already removed). */
@@ -12,7 +18,7 @@ export interface CallContext {
   clientProtocol: Protocol
   clientHeaders: IncomingHttpHeaders
   /** As ClientCall.operation: the call to prepare when it is not the protocol's main one. */
-  operation?: 'compact'
+  operation?: Operation
 }
 
 export interface UpstreamCall {
@@ -32,6 +38,8 @@ export interface ProviderAdapter {
   /** Whether the client's bytes may pass through untouched when it speaks `protocol` (false for wrapped APIs). */
   readonly passthrough: boolean
   prepare(instance: PoolInstance, ctx: CallContext): Promise<UpstreamCall>
+  /** The operations `prepare` has a path for; others are refused before any instance is tried. */
+  readonly operations?: readonly Operation[]
   /** How a request to this upstream is encoded, sent and read. */
   readonly exchange: Exchange
   /** After a 401: get a new access token so the same instance can be tried once more. */
@@ -44,6 +52,11 @@ export interface ProviderAdapter {
   modelsCall?(instance: PoolInstance): Promise<UpstreamCall>
   /** Extracts model ids from the upstream's model-list answer. */
   modelIds?(body: unknown): string[]
-  /** Where the upstream counts input tokens, when it can (Anthropic's count_tokens). */
+  /**
+   * Where the upstream counts the input tokens of a request in its own protocol, when it can (Anthropic's
+   * count_tokens, Code Assist's countTokens).
+   */
   countTokensCall?(instance: PoolInstance, ctx: CallContext): Promise<UpstreamCall>
+  /** The count request as the upstream takes it, when that is not the client's request (Code Assist's envelope). */
+  countTokensBody?(request: Record<string, unknown>, model: string): unknown
 }

@@ -8,6 +8,7 @@ import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
 import {redact} from '../secrets.js'
 import {classifyError} from '../providers/outcome.js'
 import {CLIENT_GONE, decoderOptions, failure, type Attempt, type AttemptContext, type BodySource} from './context.js'
+import {operationBody} from './operations.js'
 import {errorBody, errorDetail} from './read-answer.js'
 import {relayClientFault, relayCollected, relayJson} from './relay.js'
 import {relayStream, scrubbingErrors} from './stream.js'
@@ -18,6 +19,7 @@ import type {ClientCall, ProxyDeps} from './types.js'
  * front, so that a malformed one is a 400 before any instance is chosen.
  */
 export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: ProxyDeps): BodySource {
+  if (call.operation) return operationBody(call, deps)
   let ir: IRRequest | undefined
   const decode = (): IRRequest => {
     if (!ir) {

@@ -7,6 +7,7 @@ import {redact} from '../secrets.js'
 import {answerTimeout, answerUnavailable, type FinalAnswer} from './answers.js'
 import {attemptOnce, bodySource, tokenFailure} from './attempt.js'
 import {ClientGone, sendError, type Attempt, type AttemptContext, type BodySource} from './context.js'
+import {operationRefusal} from './operations.js'
 import {decide, type Action, type Decision, type Effect} from './policy.js'
 import type {ClientCall, ProxyDeps, RequestRecord} from './types.js'
 
@@ -37,6 +38,11 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
   if (!adapter) {
     sendError(sink, codec, 501, `Provider type ${call.type} is not supported by this server.`)
     return record(501, null, 0)
+  }
+  const refusal = operationRefusal(call, adapter, deps)
+  if (refusal !== undefined) {
+    sendError(sink, codec, 400, refusal)
+    return record(400, null, 0, refusal)
   }
   let bodies: BodySource
   try {

@@ -7,6 +7,7 @@ import {headerValue} from '../http/client-sink.js'
 import {instanceLabel} from '../pools/pool-state.js'
 import {classifyError} from '../providers/outcome.js'
 import {failure, sendError, type Attempt, type AttemptContext, type Received} from './context.js'
+import {passesThrough} from './operations.js'
 import {errorDetail, readAnswer} from './read-answer.js'
 import {DEFAULT_RESPONSE_LIMIT} from './types.js'
 
@@ -17,7 +18,7 @@ export function relayClientFault(ctx: AttemptContext, response: Dispatcher.Respo
   const {call, adapter, sink, codec} = ctx
   const status = response.statusCode
   // An empty body (or one too long to read) is not worth relaying: the client gets an error in its own shape.
-  if (call.protocol === adapter.protocol && adapter.passthrough && text !== '') {
+  if (passesThrough(call, adapter) && text !== '') {
     const headers: Record<string, string> = {}
     for (const name of RELAYED_HEADERS) {
       const value = response.headers[name]
@@ -46,7 +47,7 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
   const read = await readAnswer(received.response, deps.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT)
   if ('problem' in read) return failure(read.outcome ?? {kind: 'server', status: 502}, read.problem)
   let out: Buffer | string = read.bytes
-  if (call.protocol !== adapter.protocol || !adapter.passthrough) {
+  if (!passesThrough(call, adapter)) {
     try {
       out =
         call.protocol === adapter.protocol && adapter.exchange.reshape

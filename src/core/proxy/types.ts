@@ -3,7 +3,7 @@ import type {Protocol, ProtocolCodec} from '../codecs/types.js'
 import type {RequestTimeouts} from '../http/dispatchers.js'
 import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
-import type {ProviderAdapter} from '../providers/types.js'
+import type {Operation, ProviderAdapter} from '../providers/types.js'
 
 /** One client request as the server parsed it, ready to be served from the pool. */
 export interface ClientCall {
@@ -18,8 +18,8 @@ export interface ClientCall {
   modelRewritten: boolean
   stream: boolean
   headers: IncomingHttpHeaders
-  /** Another call than the protocol's main one: Responses compaction, served by Responses upstreams only. */
-  operation?: 'compact'
+  /** Another call than the protocol's main one, served by the upstreams that have it only (see Operation). */
+  operation?: Operation
   /** The instance to try first: the one holding the conversation this request continues. */
   preferInstance?: string
 }

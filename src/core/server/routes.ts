@@ -1,3 +1,4 @@
+import type {IncomingHttpHeaders} from 'node:http'
 import type {Protocol} from '../codecs/types.js'
 import {isProviderType, type ProviderType} from '../pools/types.js'
 
@@ -8,6 +9,11 @@ export type Route =
   | {kind: 'health'}
   | {kind: 'compact'}
   | {kind: 'stored_response'; id: string; method: 'GET' | 'DELETE'}
+  | {kind: 'embeddings'}
+  | {kind: 'gemini_count_tokens'; model: string}
+  | {kind: 'gemini_embed'; model: string; method: GeminiEmbedMethod}
+
+export type GeminiEmbedMethod = 'embedContent' | 'batchEmbedContents'
 
 export interface ParsedPath {
   route: Route | undefined
@@ -19,7 +25,7 @@ export interface ParsedPath {
   malformedSegment?: string
 }
 
-const GEMINI_CALL = /^\/v1beta\/models\/([^/]+):(generateContent|streamGenerateContent)$/
+const GEMINI_CALL = /^\/v1beta\/models\/([^/]+):(\w+)$/
 const STORED_RESPONSE = /^(?:\/v1)?\/responses\/([^/]+)$/
 
 function match(method: string, path: string): Route | undefined {
@@ -29,9 +35,9 @@ function match(method: string, path: string): Route | undefined {
     if (path === '/v1/responses/compact' || path === '/responses/compact') return {kind: 'compact'}
     if (path === '/v1/messages') return {kind: 'chat', protocol: 'anthropic'}
     if (path === '/v1/messages/count_tokens') return {kind: 'count_tokens'}
+    if (path === '/v1/embeddings' || path === '/embeddings') return {kind: 'embeddings'}
     const gemini = GEMINI_CALL.exec(path)
-    if (gemini)
-      return {kind: 'chat', protocol: 'gemini', model: gemini[1]!, stream: gemini[2] === 'streamGenerateContent'}
+    if (gemini) return geminiMethod(gemini[1]!, gemini[2]!)
   }
   if (method === 'GET') {
     if (path === '/v1/models' || path === '/models') return {kind: 'models', protocol: 'auto'}
@@ -43,6 +49,22 @@ function match(method: string, path: string): Route | undefined {
     if (stored) return {kind: 'stored_response', id: stored[1]!, method}
   }
   return undefined
+}
+
+/** A Gemini model's custom method (`models/{model}:{method}`); undefined for one we do not serve. */
+function geminiMethod(model: string, method: string): Route | undefined {
+  switch (method) {
+    case 'generateContent':
+    case 'streamGenerateContent':
+      return {kind: 'chat', protocol: 'gemini', model, stream: method === 'streamGenerateContent'}
+    case 'countTokens':
+      return {kind: 'gemini_count_tokens', model}
+    case 'embedContent':
+    case 'batchEmbedContents':
+      return {kind: 'gemini_embed', model, method}
+    default:
+      return undefined
+  }
 }
 
 export function parsePath(method: string, pathname: string): ParsedPath {
@@ -64,7 +86,7 @@ export function parsePath(method: string, pathname: string): ParsedPath {
 /** The model named in a Gemini path, which matching left encoded. */
 function decodeModel(parsed: ParsedPath): ParsedPath {
   const route = parsed.route
-  if (route?.kind !== 'chat' || route.model === undefined) return parsed
+  if (!route || !('model' in route) || route.model === undefined) return parsed
   const model = decodeSegment(route.model)
   return model === undefined ? {...parsed, malformedSegment: route.model} : {...parsed, route: {...route, model}}
 }
@@ -95,10 +117,16 @@ export function parseTarget(target: string): {url: URL; absoluteForm: boolean} |
   return {url, absoluteForm}
 }
 
-/** The protocol a route's errors are shaped in when the route itself does not say. */
-export function protocolForPath(pathname: string): Protocol {
-  if (pathname.includes('/v1beta/')) return 'gemini'
+/**
+ * The protocol a route's errors are shaped in when the route itself does not say: from the path, else from the
+ * headers only one protocol's clients send (`anthropic-version`, `x-goog-api-key`).
+ */
+export function protocolForPath(pathname: string, headers: IncomingHttpHeaders = {}): Protocol {
+  // Google's custom methods (`models/x:embedContent`) name themselves after a colon, in any API version.
+  if (pathname.includes('/v1beta/') || /\/models\/[^/]+:\w+$/.test(pathname)) return 'gemini'
   if (pathname.includes('/messages')) return 'anthropic'
   if (pathname.includes('/responses')) return 'responses'
+  if (headers['anthropic-version'] !== undefined) return 'anthropic'
+  if (headers['x-goog-api-key'] !== undefined) return 'gemini'
   return 'openai'
 }

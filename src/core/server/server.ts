@@ -19,6 +19,9 @@ import type {ClientRequest, Handler, HandlerDeps, Reply} from './handler.js'
 import {chat} from './handlers/chat.js'
 import {compact} from './handlers/compact.js'
 import {countTokens} from './handlers/count-tokens.js'
+import {embeddings} from './handlers/embeddings.js'
+import {geminiCountTokens} from './handlers/gemini-count-tokens.js'
+import {geminiEmbed} from './handlers/gemini-embed.js'
 import {health} from './handlers/health.js'
 import {models} from './handlers/models.js'
 import {storedResponse} from './handlers/stored-response.js'
@@ -36,10 +39,19 @@ const HANDLERS: {readonly [K in Route['kind']]: Handler<K>} = {
   health,
   compact,
   stored_response: storedResponse,
+  embeddings,
+  gemini_count_tokens: geminiCountTokens,
+  gemini_embed: geminiEmbed,
 }
 
 /** Routes whose handler needs the request body; the others' bodies are drained unread. */
-const TAKES_BODY: ReadonlySet<Route['kind']> = new Set(['chat', 'count_tokens', 'compact'])
+const TAKES_BODY: ReadonlySet<Route['kind']> = new Set([
+  'chat',
+  'count_tokens',
+  'compact',
+  'embeddings',
+  'gemini_count_tokens',
+])
 
 export interface ServerOptions {
   state: PoolState
@@ -163,7 +175,7 @@ export class ProxyServer {
       res.destroy()
       return
     }
-    const protocol = protocolForPath(parseTarget(req.url ?? '/')?.url.pathname ?? '/')
+    const protocol = protocolForPath(parseTarget(req.url ?? '/')?.url.pathname ?? '/', req.headers)
     try {
       sendError(res, this.options.codecs[protocol], 500, redact(`Internal error: ${errorMessage(error)}`))
     } catch {
@@ -188,7 +200,8 @@ export class ProxyServer {
       )
     const {url} = target
     const parsed = parsePath(req.method ?? 'GET', url.pathname)
-    const errorProtocol = parsed.route?.kind === 'chat' ? parsed.route.protocol : protocolForPath(url.pathname)
+    const errorProtocol =
+      parsed.route?.kind === 'chat' ? parsed.route.protocol : protocolForPath(url.pathname, req.headers)
     const codec = this.options.codecs[errorProtocol]
     if (this.connections.refuses(req.socket)) {
       return refuse(codec, 503, this.connections.refusalMessage, {'retry-after': '1', connection: 'close'})

@@ -1,9 +1,10 @@
 import type {IncomingHttpHeaders} from 'node:http'
+import type {Protocol} from '../../codecs/types.js'
 import {errorMessage} from '../../errors.js'
 import {HttpStatusError} from '../../http-status-error.js'
 import type {ProviderType} from '../../pools/types.js'
 import {estimateInputTokens} from '../../proxy/estimate.js'
-import {countTokensUpstream} from '../../providers/side-calls.js'
+import {countTokensUpstream, type CountRequest} from '../../providers/side-calls.js'
 import {requestType, type Handler, type HandlerDeps, type Reply} from '../handler.js'
 import {HttpError} from '../http-error.js'
 import {parseJsonBody, requiredModel, streamFlag} from '../request-json.js'
@@ -21,9 +22,11 @@ export const countTokens: Handler<'count_tokens'> = async (deps, {typePrefix, he
   const counted = await upstreamCount(
     deps,
     type,
-    model,
-    headers,
-    model === rawModel ? body : JSON.stringify({...json, model}),
+    {model, clientProtocol: 'anthropic', headers},
+    {
+      json,
+      body: model === rawModel ? body : JSON.stringify({...json, model}),
+    },
   )
   if (counted !== undefined)
     return {
@@ -32,33 +35,43 @@ export const countTokens: Handler<'count_tokens'> = async (deps, {typePrefix, he
       text: counted,
       headers: {'content-type': 'application/json', 'x-aiclient-token-count': 'upstream'},
     }
-  let ir
-  try {
-    ir = deps.codecs.anthropic.decodeRequest(json)
-  } catch (error) {
-    throw error instanceof HttpStatusError ? error : new HttpError(400, errorMessage(error))
-  }
   return {
     kind: 'json',
     status: 200,
-    body: {input_tokens: estimateInputTokens(ir)},
+    body: {input_tokens: estimatedTokens(deps, 'anthropic', json)},
     headers: {'x-aiclient-token-count': 'estimate'},
   }
 }
 
+/** Our estimate for a request in `protocol` (see estimateInputTokens); a request that does not decode is a 400. */
+export function estimatedTokens(
+  deps: HandlerDeps,
+  protocol: Protocol,
+  json: Record<string, unknown>,
+  model?: string,
+): number {
+  try {
+    return estimateInputTokens(deps.codecs[protocol].decodeRequest(json, model === undefined ? {} : {model}))
+  } catch (error) {
+    throw error instanceof HttpStatusError ? error : new HttpError(400, errorMessage(error))
+  }
+}
+
 /** The upstream's own count, as the JSON text it answered; undefined when the type cannot count or it failed. */
-async function upstreamCount(
+export async function upstreamCount(
   deps: HandlerDeps,
   type: ProviderType,
-  model: string,
-  headers: IncomingHttpHeaders,
-  body: Buffer | string,
+  {model, clientProtocol, headers}: {model: string; clientProtocol: Protocol; headers: IncomingHttpHeaders},
+  request: CountRequest,
 ): Promise<string | undefined> {
   const adapter = deps.adapters[type]
   // A side request records no outcome, so it never takes an instance's half-open trial.
   const live = deps.state.pick(type)
   if (!adapter || !live) return undefined
   // Counting is advisory: without an upstream count, the estimate answers rather than fail the client.
-  const ctx = {stream: false, model, clientProtocol: 'anthropic' as const, clientHeaders: headers}
-  return countTokensUpstream(adapter, live.config, ctx, body, {timeoutMs: 30_000, limitBytes: deps.errorBodyLimitBytes})
+  const ctx = {stream: false, model, clientProtocol, clientHeaders: headers}
+  return countTokensUpstream(adapter, live.config, ctx, request, {
+    timeoutMs: 30_000,
+    limitBytes: deps.errorBodyLimitBytes,
+  })
 }

@@ -141,3 +141,94 @@ export async function geminiToolConversation(c: ToolConversation): Promise<void>
   expect(second.finish).toBe('STOP')
   expectAnswer(second.parts.map((p) => p.text ?? '').join(''), c)
 }
+
+type ResponsesEvent = OpenAI.Responses.ResponseStreamEvent
+
+/**
+ * Checks a Responses stream as the openai SDK handed it over: numbered from 0, created and in_progress first,
+ * each output item added before its parts and done after them, deltas that add up to their `done` text, and a
+ * final `response.completed` whose output is the items as they were done.
+ */
+export function expectResponsesGrammar(events: ResponsesEvent[]): void {
+  expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i))
+  expect(events.slice(0, 2).map((e) => e.type)).toEqual(['response.created', 'response.in_progress'])
+  const last = events.at(-1)!
+  expect(last.type).toBe('response.completed')
+  const open = new Map<string, number>()
+  const deltas = new Map<string, string>()
+  const done: unknown[] = []
+  for (const event of events.slice(2, -1)) {
+    expect(event.type, 'a terminal event mid-stream').not.toMatch(/^response\.(created|in_progress|completed)$/)
+    if (event.type === 'response.output_item.added') {
+      expect(open.has(event.item.id!), `item ${event.item.id} added twice`).toBe(false)
+      expect(event.output_index).toBe(done.length)
+      open.set(event.item.id!, event.output_index)
+    } else if (event.type === 'response.output_item.done') {
+      expect(open.get(event.item.id!)).toBe(event.output_index)
+      open.delete(event.item.id!)
+      done.push(event.item)
+      if (event.item.type === 'function_call') expect(deltas.get(event.item.id!) ?? '').toBe(event.item.arguments)
+    } else if ('item_id' in event) {
+      expect(open.get(event.item_id), `${event.type} outside its item`).toBe(event.output_index)
+      const key = 'content_index' in event ? `${event.item_id}/${event.content_index}` : event.item_id
+      if (event.type === 'response.output_text.delta' || event.type === 'response.function_call_arguments.delta')
+        deltas.set(key, (deltas.get(key) ?? '') + event.delta)
+      if (event.type === 'response.output_text.done') expect(deltas.get(key) ?? '').toBe(event.text)
+      if (event.type === 'response.function_call_arguments.done') expect(deltas.get(key) ?? '').toBe(event.arguments)
+    }
+  }
+  expect(open.size, 'items never done').toBe(0)
+  expect(last.type === 'response.completed' && last.response.output).toEqual(done)
+}
+
+/** One Responses turn with the SDK, plain or streamed (the events checked against the grammar). */
+async function responsesTurn(
+  client: OpenAI,
+  stream: boolean,
+  body: OpenAI.Responses.ResponseCreateParamsNonStreaming & {stream?: never},
+): Promise<OpenAI.Responses.Response> {
+  if (!stream) return client.responses.create(body)
+  const events: ResponsesEvent[] = []
+  const running = client.responses.stream(body)
+  for await (const event of running) events.push(event)
+  expectResponsesGrammar(events)
+  return running.finalResponse()
+}
+
+/** A Responses text turn: the answer's text. */
+export async function responsesText(base: string, stream: boolean, model: string, text: string): Promise<string> {
+  const client = new OpenAI({apiKey: 'x', baseURL: `${base}/v1`, maxRetries: 0})
+  const response = await responsesTurn(client, stream, {model, input: text})
+  expect(response.status).toBe('completed')
+  return response.output_text
+}
+
+/**
+ * The Responses API's tool round trip as Codex makes it with `store: false`: the calls come back as
+ * `function_call` items, and the second request spells out the whole history in `input`, the first answer's items
+ * followed by a `function_call_output` per call.
+ */
+export async function responsesToolConversation(c: ToolConversation): Promise<{ids: string[]}> {
+  const client = new OpenAI({apiKey: 'x', baseURL: `${c.base}/v1`, maxRetries: 0})
+  const tools = c.tools.map((f) => ({type: 'function' as const, strict: false, ...f}))
+  const input: OpenAI.Responses.ResponseInputItem[] = [{role: 'user', content: 'Please use the tools.'}]
+  const ask = () => responsesTurn(client, c.stream, {model: c.model ?? 'm', input, tools, store: false})
+  const first = await ask()
+  const calls = first.output.filter((i): i is OpenAI.Responses.ResponseFunctionToolCall => i.type === 'function_call')
+  expect(calls.map((call) => [call.name, JSON.parse(call.arguments)])).toEqual(c.calls)
+  if (c.preamble !== undefined) expect(first.output_text).toBe(c.preamble)
+  const ids = calls.map((call) => call.call_id)
+  expect(new Set(ids).size).toBe(ids.length)
+  input.push(
+    ...(first.output as OpenAI.Responses.ResponseInputItem[]),
+    ...calls.map((call) => ({
+      type: 'function_call_output' as const,
+      call_id: call.call_id,
+      output: c.results[call.name]!,
+    })),
+  )
+  const second = await ask()
+  expect(second.status).toBe('completed')
+  expectAnswer(second.output_text, c)
+  return {ids}
+}

@@ -36,7 +36,8 @@ export interface StreamEncoderOptions extends CodecOptions {
 }
 
 export interface ResponseEncodeOptions extends CodecOptions {
-  // As for StreamEncoderOptions.request.
+  // As for StreamEncoderOptions.id and .request.
+  id?: string
   request?: Record<string, unknown>
 }
 

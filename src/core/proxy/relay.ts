@@ -2,6 +2,7 @@ import type {Dispatcher} from 'undici'
 import {CodecError} from '../codecs/errors.js'
 import {StreamFailure, collectStream} from '../codecs/collect.js'
 import type {IRResponse, IRStreamEvent} from '../codecs/ir.js'
+import type {ResponseEncodeOptions} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
 import {headerValue} from '../http/client-sink.js'
 import {instanceLabel} from '../pools/pool-state.js'
@@ -53,10 +54,10 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
         call.protocol === adapter.protocol && adapter.exchange.reshape
           ? JSON.stringify(adapter.exchange.reshape.json(read.json))
           : JSON.stringify(
-              codec.encodeResponse(adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped}), {
-                request: call.json,
-                onDropped: deps.onDropped,
-              }),
+              codec.encodeResponse(
+                adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped}),
+                encodeOptions(ctx),
+              ),
             )
     } catch (error) {
       if (error instanceof CodecError) throw error
@@ -100,9 +101,10 @@ export async function relayCollected(ctx: AttemptContext, received: Received): P
     }
     return failure({kind: 'server', status}, errorMessage(error))
   }
-  return sendJsonAnswer(
-    ctx,
-    JSON.stringify(codec.encodeResponse(answer, {request: call.json, onDropped: deps.onDropped})),
-    received.latencyMs,
-  )
+  return sendJsonAnswer(ctx, JSON.stringify(codec.encodeResponse(answer, encodeOptions(ctx))), received.latencyMs)
+}
+
+/** How a plain answer is written for the client: echoing its request, under the id the server chose, if any. */
+function encodeOptions({deps, call}: AttemptContext): ResponseEncodeOptions {
+  return {request: call.json, onDropped: deps.onDropped, ...(call.answerId !== undefined && {id: call.answerId})}
 }

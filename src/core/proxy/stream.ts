@@ -102,6 +102,7 @@ function streamTransform(ctx: AttemptContext, createDecoder: () => StreamDecoder
     includeUsage: Boolean((call.json.stream_options as {include_usage?: unknown} | undefined)?.include_usage),
     request: call.json,
     onDropped: deps.onDropped,
+    ...(call.answerId !== undefined && {id: call.answerId}),
   })
   const convert = (events: IRStreamEvent[], finish: boolean) => {
     const error = events.find((e) => e.type === 'error')

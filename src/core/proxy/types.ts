@@ -22,6 +22,8 @@ export interface ClientCall {
   operation?: Operation
   /** The instance to try first: the one holding the conversation this request continues. */
   preferInstance?: string
+  /** The id a converted answer shows instead of the upstream's: a Responses id the server keeps and must not repeat. */
+  answerId?: string
 }
 
 /** What the log and the board show of one served request. */

@@ -145,6 +145,10 @@ describe('encodeResponsesResponse', () => {
     expect(body.id).toMatch(/^resp_[0-9a-f]{32}$/)
     expect(dropped).toEqual(['text.signature'])
   })
+
+  it('prefers the id the proxy chose to the upstream’s', () => {
+    expect(encodeResponsesResponse(answer, {id: 'resp_proxy'}).id).toBe('resp_proxy')
+  })
 })
 
 describe('decodeResponsesResponse', () => {

@@ -182,7 +182,7 @@ function encodeBlock(block: IRResponseBlock, suffix: string, names: ClientToolNa
 export function encodeResponsesResponse(res: IRResponse, opts: ResponseEncodeOptions = {}): JsonObject {
   const drop = opts.onDropped ?? (() => {})
   const names = clientToolNames(opts.request)
-  const id = res.id ?? newResponseId()
+  const id = opts.id ?? res.id ?? newResponseId()
   const output = res.content.map((block, index) => encodeBlock(block, itemIdSuffix(id, index), names, drop))
   const details = incompleteDetails(res.stopReason)
   return responseObject(

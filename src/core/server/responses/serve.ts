@@ -3,6 +3,7 @@ import type {ClientSink} from '../../http/client-sink.js'
 import type {ProviderType} from '../../pools/types.js'
 import {proxyRequest} from '../../proxy/proxy.js'
 import type {RequestRecord} from '../../proxy/types.js'
+import {newResponseId} from '../../codecs/responses/response.js'
 import {requestType, type HandlerDeps} from '../handler.js'
 import {requiredModel, streamFlag} from '../request-json.js'
 import {FinalResponseCapture} from './final-response.js'
@@ -70,6 +71,8 @@ export async function serveResponses(
       stream,
       headers,
       ...(continued.kind === 'pinned' && {preferInstance: continued.instanceId}),
+      // Upstreams' own ids are unique to each at best, and the store must not mix up two answers.
+      answerId: newResponseId(),
     },
     capture ? capture.wrap(sink) : sink,
   )

@@ -75,6 +75,8 @@ describe('previous_response_id on a converted type (openai-custom)', () => {
     const second = await post(url, {model: 'gpt-4o-mini', previous_response_id: id, input: 'second question'})
     expect(second.status, second.text).toBe(200)
     expect(outputText(second.json())).toBe('oa: second question')
+    // The answer names the response it continues, as OpenAI's does.
+    expect(second.json().previous_response_id).toBe(id)
     const third = await post(url, {model: 'gpt-4o-mini', previous_response_id: second.json().id, input: 'third'})
     expect(third.status, third.text).toBe(200)
     const sent = fake.requests.at(-1)!.body.messages.map((m: {role: string; content: unknown}) => [m.role, chatText(m)])

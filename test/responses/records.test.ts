@@ -66,7 +66,7 @@ describe('routes the server does not serve', () => {
     const anthropic = await post(`${proxy.url}/v1/messages/batches`, {})
     expect(anthropic.status).toBe(404)
     expect(anthropic.json()).toMatchObject({type: 'error', error: {type: 'not_found_error'}})
-    const gemini = await post(`${proxy.url}/v1beta/models/gemini-2.5-flash:embedContent`, {})
+    const gemini = await post(`${proxy.url}/v1beta/models/gemini-2.5-flash:predictLongRunning`, {})
     expect(gemini.status).toBe(404)
     expect(gemini.json()).toMatchObject({error: {code: 404, status: 'NOT_FOUND'}})
     expect(proxy.records.slice(-2).map((r) => [r.protocol, r.status])).toEqual([

@@ -19,7 +19,9 @@ import {decodeInput} from './input-decode.js'
 import {irToolName} from './tools.js'
 
 // Fields read here or that only steer what the proxy itself does (`store`, `include`: the proxy keeps the
-// conversation and always hands back encrypted reasoning it gets). Anything else is reported as dropped.
+// conversation and always hands back encrypted reasoning it gets; `previous_response_id`: the server has spelled out
+// the conversation it names in `input` already, and keeps the id only for the answer to echo). Anything else is
+// reported as dropped.
 const REQUEST_FIELDS = new Set([
   'model',
   'input',
@@ -38,6 +40,7 @@ const REQUEST_FIELDS = new Set([
   'stream_options',
   'store',
   'include',
+  'previous_response_id',
 ])
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high'])
 const TOOL_CHOICES = ['auto', 'none', 'required'] as const
@@ -46,8 +49,6 @@ export function decodeResponsesRequest(body: unknown, ctx: DecodeRequestContext 
   const drop = ctx.onDropped ?? (() => {})
   if (!isObject(body)) throw invalidType('request body', 'an object', body)
   const request = body
-  // The server replaces previous_response_id by the conversation it names before decoding; one still here
-  // names a response the proxy does not hold.
   for (const key of Object.keys(request)) if (!REQUEST_FIELDS.has(key) && !absent(request[key])) drop(key)
   const model = optionalString(request.model, 'model') ?? ctx.model
   if (!model) throw missing('model')

@@ -375,7 +375,7 @@ describe('decoding tools and settings', () => {
     expect(decode({input: 'q', stream: true}).ir.stream).toBe(true)
   })
 
-  it('drops the fields it cannot carry, and a previous_response_id the server did not expand', () => {
+  it('drops the fields it cannot carry, and takes a previous_response_id as already expanded', () => {
     const {dropped} = decode({
       input: 'q',
       prompt_cache_key: 'k',
@@ -394,7 +394,6 @@ describe('decoding tools and settings', () => {
       'client_metadata',
       'service_tier',
       'truncation',
-      'previous_response_id',
       'background',
       'stream_options.future_option',
     ])

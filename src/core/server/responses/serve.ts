@@ -115,8 +115,12 @@ function continuation(
   const history = historyOf(stored)
   if (responsesUpstream && stored.upstreamStored && stored.type === type && holderUsable(deps, stored))
     return {kind: 'pinned', instanceId: stored.instanceId!, history}
+  const input = [...history, ...inputItems(json.input)]
+  // A Responses upstream gets the bytes as they are, so the id it cannot know must go; a converted request keeps it
+  // for the answer to echo, as OpenAI's does.
+  if (!responsesUpstream) return {kind: 'expanded', json: {...json, input}, history}
   const {previous_response_id: _previous, ...rest} = json
-  return {kind: 'expanded', json: {...rest, input: [...history, ...inputItems(json.input)]}, history}
+  return {kind: 'expanded', json: {...rest, input}, history}
 }
 
 /** Whether the instance that made the response can take the follow-up; if not, another gets the whole history. */

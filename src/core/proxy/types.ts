@@ -18,6 +18,8 @@ export interface ClientCall {
   modelRewritten: boolean
   stream: boolean
   headers: IncomingHttpHeaders
+  /** The client's `beta` query parameter (Anthropic SDK beta calls send `?beta=true`). */
+  beta?: string
   /** Another call than the protocol's main one: Responses compaction, served by Responses upstreams only. */
   operation?: 'compact'
   /** The instance to try first: the one holding the conversation this request continues. */

@@ -71,7 +71,11 @@ export function decodeOpenAIRequest(body: unknown, ctx: DecodeRequestContext = {
     else if (role === 'user') messages.push({role: 'user', content: decodeUserContent(message.content, path, drop)})
     else if (role === 'assistant') messages.push(decodeAssistant(message, path, toolNames, drop))
     else if (role === 'tool') appendToolResult(messages, message, path, toolNames)
-    else throw new CodecError(`${path}.role must be one of system, developer, user, assistant, tool`)
+    else {
+      throw new CodecError(
+        `Invalid value: '${role}'. Supported values are: 'system', 'assistant', 'user', 'tool', and 'developer'.`,
+      )
+    }
   })
 
   const stream = optionalBoolean(request.stream, 'stream') ?? false

@@ -31,7 +31,11 @@ describe('request validation', () => {
     ['openai', {messages: [user('x')]}, 'model is required'],
     ['openai', {model: 'm'}, 'messages must be an array'],
     ['openai', {model: 'm', messages: []}, 'messages must not be empty'],
-    ['openai', {model: 'm', messages: [{role: 'robot', content: 'x'}]}, 'messages[0].role must be one of'],
+    [
+      'openai',
+      {model: 'm', messages: [{role: 'robot', content: 'x'}]},
+      "Invalid value: 'robot'. Supported values are:",
+    ],
     [
       'openai',
       {model: 'm', messages: [{role: 'assistant', tool_calls: [{function: {name: 'f'}}]}]},
@@ -74,7 +78,7 @@ describe('request validation', () => {
       {model: 'm', messages: [user('x')], thinking: {type: 'enabled'}},
       'thinking.enabled.budget_tokens: Field required',
     ],
-    ['gemini', {contents: [{role: 'assistant', parts: [{text: 'x'}]}]}, 'contents[0].role must be "user" or "model"'],
+    ['gemini', {contents: [{role: 'assistant', parts: [{text: 'x'}]}]}, 'Please use a valid role: user, model.'],
     [
       'gemini',
       {contents: [{role: 'user', parts: [{functionResponse: {name: 'f', response: {}}}]}]},

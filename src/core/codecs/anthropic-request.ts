@@ -18,7 +18,7 @@ const MIN_THINKING_BUDGET = 1024
 
 export function encodeAnthropicRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
   const drop = opts.onDropped ?? (() => {})
-  for (const field of ['presencePenalty', 'frequencyPenalty', 'seed'] as const) {
+  for (const field of ['presencePenalty', 'frequencyPenalty', 'seed', 'promptCacheKey'] as const) {
     if (req[field] !== undefined) drop(field)
   }
   // Anthropic accepts a system message inside `messages` only for some models; the top-level field takes

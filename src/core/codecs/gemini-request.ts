@@ -42,6 +42,7 @@ export function encodeGeminiRequest(req: IRRequest, opts: CodecOptions = {}): Js
   const drop = opts.onDropped ?? (() => {})
   if (req.parallelToolCalls !== undefined) drop('parallel_tool_calls')
   if (req.user !== undefined) drop('user')
+  if (req.promptCacheKey !== undefined) drop('promptCacheKey')
   if (req.stop.length > MAX_STOP_SEQUENCES) drop('stop[5..]')
   const names = toolNamesById(req.messages)
   const encoder = new PartEncoder(req.model, names, drop)

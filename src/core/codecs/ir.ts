@@ -98,6 +98,8 @@ export interface IRRequest {
   responseFormat?: IRResponseFormat
   // End-user identifier: OpenAI `user`, Anthropic `metadata.user_id`.
   user?: string
+  // OpenAI's `prompt_cache_key` (chat completions and Responses): routes requests sharing a prefix to one cache.
+  promptCacheKey?: string
 }
 
 export type IRStopReason = 'end_turn' | 'max_tokens' | 'tool_use' | 'stop_sequence' | 'content_filter' | 'other'

@@ -48,6 +48,7 @@ const REQUEST_FIELDS = new Set([
   'reasoning_effort',
   'response_format',
   'user',
+  'prompt_cache_key',
 ])
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high'])
 
@@ -101,6 +102,7 @@ export function decodeOpenAIRequest(body: unknown, ctx: DecodeRequestContext = {
     thinking: decodeEffort(request.reasoning_effort, drop),
     responseFormat: decodeResponseFormat(request.response_format),
     user: optionalString(request.user, 'user'),
+    promptCacheKey: optionalString(request.prompt_cache_key, 'prompt_cache_key'),
   })
 }
 

@@ -43,6 +43,7 @@ export function encodeOpenAIRequest(req: IRRequest, opts: CodecOptions = {}): Js
     reasoning_effort: effort,
     response_format: req.responseFormat && encodeResponseFormat(req.responseFormat),
     user: req.user,
+    prompt_cache_key: req.promptCacheKey,
   })
 }
 

@@ -44,6 +44,7 @@ const UNFORWARDED = [
   'parallelToolCalls',
   'responseFormat',
   'user',
+  'promptCacheKey',
 ] as const
 
 // AIClient-2-API sends this whenever no tool remains, presumably because Kiro, like Bedrock, refuses tool uses

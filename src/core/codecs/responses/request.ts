@@ -41,6 +41,7 @@ export function encodeResponsesRequest(req: IRRequest, opts: CodecOptions = {}):
     reasoning: req.thinking && encodeReasoning(req.thinking),
     text: req.responseFormat && {format: encodeFormat(req.responseFormat)},
     user: req.user,
+    prompt_cache_key: req.promptCacheKey,
     stream: req.stream || undefined,
     store: false,
     include: thinkingOn ? ['reasoning.encrypted_content'] : undefined,

@@ -1,4 +1,5 @@
 import {streamError} from './errors.js'
+import {newId} from './ids.js'
 import type {IRStreamEvent} from './ir.js'
 import {formatSse} from './sse.js'
 import {asObject, asString, type JsonObject} from './values.js'
@@ -23,12 +24,18 @@ function errorType(status: number): string {
   return ERROR_TYPES[status] ?? (status < 500 ? 'invalid_request_error' : 'api_error')
 }
 
+// An error answer carries the request's id beside the error (`req_011C` and 20 base62 characters), as Anthropic's
+// do; clients print it with the message, and the SDK's ErrorResponse type has it. The stream's error event has none.
 export function anthropicErrorBody(status: number, message: string): JsonObject {
+  return {...errorEvent(status, message), request_id: newId('req_011C', 20)}
+}
+
+function errorEvent(status: number, message: string): JsonObject {
   return {type: 'error', error: {type: errorType(status), message}}
 }
 
 export function anthropicStreamErrorEvent(message: string, status = 500): string {
-  return formatSse(JSON.stringify(anthropicErrorBody(status, message)), 'error')
+  return formatSse(JSON.stringify(errorEvent(status, message)), 'error')
 }
 
 const STATUS_BY_TYPE: Record<string, number> = {

@@ -2,8 +2,10 @@ import {CodecError} from './errors.js'
 import type {
   IRContentBlock,
   IRImage,
+  IREffort,
   IRMessage,
   IRRequest,
+  IRResponseFormat,
   IRText,
   IRThinkingConfig,
   IRTool,
@@ -11,7 +13,6 @@ import type {
 } from './ir.js'
 import type {DecodeRequestContext, DropHandler} from './types.js'
 import {
-  asObject,
   compact,
   expectArray,
   expectObject,
@@ -46,18 +47,13 @@ export function decodeAnthropicRequest(body: unknown, ctx: DecodeRequestContext 
   const model = optionalString(request.model, 'model') ?? ctx.model
   if (!model) throw new CodecError('model is required')
   const toolNames = new Map<string, string>()
-  const messages = expectArray(request.messages, 'messages').map((value, i): IRMessage => {
-    const message = expectObject(value, `messages[${i}]`)
-    const role = message.role
-    if (role !== 'user' && role !== 'assistant') {
-      throw new CodecError(`messages[${i}].role must be "user" or "assistant"`)
-    }
-    return {role, content: decodeContent(message.content, `messages[${i}].content`, toolNames, drop)}
-  })
-  if (messages.length === 0) throw new CodecError('messages must not be empty')
+  const messages = expectArray(request.messages, 'messages').map((value, i) => decodeMessage(value, i, toolNames, drop))
+  if (messages.length === 0) throw new CodecError('messages: at least one message is required')
   const metadata = request.metadata === undefined ? {} : expectObject(request.metadata, 'metadata')
   for (const key of Object.keys(metadata)) if (key !== 'user_id') drop(`metadata.${key}`)
   const {toolChoice, parallelToolCalls} = decodeToolChoice(request.tool_choice)
+  const outputConfig = request.output_config == null ? {} : expectObject(request.output_config, 'output_config')
+  for (const key of Object.keys(outputConfig)) if (key !== 'effort' && key !== 'format') drop(`output_config.${key}`)
   return compact({
     model,
     system: decodeSystem(request.system, drop),
@@ -72,9 +68,31 @@ export function decodeAnthropicRequest(body: unknown, ctx: DecodeRequestContext 
     stop: decodeStopSequences(request.stop_sequences),
     stream: optionalBoolean(request.stream, 'stream') ?? false,
     includeUsage: true,
-    thinking: decodeThinking(request.thinking, request.output_config),
+    thinking: decodeThinking(request.thinking, outputConfig.effort, drop),
+    responseFormat: decodeFormat(outputConfig.format),
     user: optionalString(metadata.user_id, 'metadata.user_id'),
   })
+}
+
+const MESSAGE_FIELDS = new Set(['role', 'content'])
+
+// Current Claude Code sends a `role: "system"` message (with its own `output_config`) after the first user
+// message; it stays in place in the IR. Any other role gets the wording Anthropic answers with, which Claude
+// Code keys its retry on.
+function decodeMessage(value: unknown, i: number, toolNames: Map<string, string>, drop: DropHandler): IRMessage {
+  const message = expectObject(value, `messages[${i}]`)
+  const role = message.role
+  if (role !== 'user' && role !== 'assistant' && role !== 'system') {
+    throw new CodecError(`messages.${i}.role: Input should be 'user' or 'assistant'`)
+  }
+  for (const key of Object.keys(message)) if (!MESSAGE_FIELDS.has(key)) drop(`messages.${key}`)
+  const content = decodeContent(message.content, `messages[${i}].content`, toolNames, drop)
+  if (role !== 'system') return {role, content}
+  const texts = content.filter((block) => block.type === 'text')
+  if (texts.length < content.length) {
+    throw new CodecError(`messages.${i}.content: a system message may only contain text blocks`)
+  }
+  return {role, content: texts}
 }
 
 function decodeStopSequences(value: unknown): string[] {
@@ -200,20 +218,43 @@ function decodeToolChoice(value: unknown): {toolChoice?: IRToolChoice; parallelT
   throw new CodecError('tool_choice.type must be one of auto, any, none, tool')
 }
 
-function decodeThinking(value: unknown, outputConfig: unknown): IRThinkingConfig | undefined {
-  if (value === undefined || value === null) return undefined
+// Anthropic's `effort` (output_config) sets how hard an adaptive thinker works; without `thinking` it is still
+// the client asking for that much reasoning, which is what the other protocols' effort settings mean.
+function decodeThinking(value: unknown, effortValue: unknown, drop: DropHandler): IRThinkingConfig | undefined {
+  const effort = decodeEffort(effortValue)
+  if (value === undefined || value === null) return effort && {type: 'effort', effort}
   const thinking = expectObject(value, 'thinking')
+  // `display` only chooses whether Anthropic returns the thinking text; the others have no such switch.
+  if (thinking.display !== undefined) drop('thinking.display')
   if (thinking.type === 'disabled') return {type: 'off'}
   if (thinking.type === 'enabled') {
-    const budget = optionalNumber(thinking.budget_tokens, 'thinking.budget_tokens')
-    if (budget === undefined) throw new CodecError('thinking.budget_tokens is required when thinking is enabled')
+    const budget = optionalNumber(thinking.budget_tokens, 'thinking.enabled.budget_tokens')
+    if (budget === undefined) throw new CodecError('thinking.enabled.budget_tokens: Field required')
     return {type: 'budget', budgetTokens: budget}
   }
-  if (thinking.type === 'adaptive') {
-    const effort = asObject(outputConfig).effort
-    if (effort === 'low' || effort === 'medium' || effort === 'high') return {type: 'effort', effort}
-    if (effort === 'max') return {type: 'effort', effort: 'high'}
-    return {type: 'auto'}
+  if (thinking.type === 'adaptive') return effort ? {type: 'effort', effort} : {type: 'auto'}
+  throw new CodecError(
+    `thinking: Input tag '${String(thinking.type)}' found using 'type' does not match any of the expected tags: ` +
+      "'disabled', 'enabled', 'adaptive'",
+  )
+}
+
+function decodeEffort(value: unknown): IREffort | undefined {
+  if (value === undefined || value === null) return undefined
+  if (value === 'low' || value === 'medium' || value === 'high') return value
+  if (value === 'max') return 'high'
+  throw new CodecError("output_config.effort: Input should be 'low', 'medium', 'high' or 'max'")
+}
+
+// Structured outputs: `output_config.format` is `{type: "json_schema", schema}`.
+function decodeFormat(value: unknown): IRResponseFormat | undefined {
+  if (value === undefined || value === null) return undefined
+  const format = expectObject(value, 'output_config.format')
+  if (format.type !== 'json_schema') {
+    throw new CodecError(
+      `output_config.format: Input tag '${String(format.type)}' found using 'type' does not match any of the ` +
+        "expected tags: 'json_schema'",
+    )
   }
-  throw new CodecError('thinking.type must be "enabled", "disabled" or "adaptive"')
+  return {type: 'json_schema', schema: expectObject(format.schema, 'output_config.format.schema')}
 }

@@ -1,5 +1,14 @@
-import {mergeTurns} from './conversation.js'
-import type {IRContentBlock, IRImage, IRMessage, IRRequest, IRText, IRTool, IRToolChoice} from './ir.js'
+import {hoistSystemMessages, mergeTurns} from './conversation.js'
+import type {
+  IRContentBlock,
+  IRImage,
+  IRMessage,
+  IRRequest,
+  IRResponseFormat,
+  IRText,
+  IRTool,
+  IRToolChoice,
+} from './ir.js'
 import {defaultAnthropicMaxTokens} from './max-tokens.js'
 import {thinkingBudget} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
@@ -9,10 +18,13 @@ const MIN_THINKING_BUDGET = 1024
 
 export function encodeAnthropicRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
   const drop = opts.onDropped ?? (() => {})
-  for (const field of ['responseFormat', 'presencePenalty', 'frequencyPenalty', 'seed'] as const) {
+  for (const field of ['presencePenalty', 'frequencyPenalty', 'seed', 'promptCacheKey'] as const) {
     if (req[field] !== undefined) drop(field)
   }
-  const messages = encodeMessages(req.messages, drop)
+  // Anthropic accepts a system message inside `messages` only for some models; the top-level field takes
+  // system text for every model.
+  const {system, messages: conversation} = hoistSystemMessages(req)
+  const messages = encodeMessages(conversation, drop)
   const hasTools = req.tools.length > 0
   if (!hasTools && req.toolChoice !== undefined) drop('tool_choice')
   const toolChoice = hasTools ? encodeToolChoice(req.toolChoice, req.parallelToolCalls) : undefined
@@ -26,7 +38,7 @@ export function encodeAnthropicRequest(req: IRRequest, opts: CodecOptions = {}):
   return compact({
     model: req.model,
     max_tokens: maxTokens,
-    system: encodeSystem(req.system),
+    system: encodeSystem(system),
     messages,
     tools: hasTools ? req.tools.map(encodeTool) : undefined,
     tool_choice: toolChoice,
@@ -37,7 +49,18 @@ export function encodeAnthropicRequest(req: IRRequest, opts: CodecOptions = {}):
     top_k: thinkingOn ? undefined : req.topK,
     thinking,
     metadata: req.user === undefined ? undefined : {user_id: req.user},
+    output_config: encodeOutputConfig(req.responseFormat, drop),
   })
+}
+
+// Structured outputs take a schema; JSON mode without one has no Anthropic counterpart.
+function encodeOutputConfig(format: IRResponseFormat | undefined, drop: DropHandler): JsonObject | undefined {
+  if (format === undefined) return undefined
+  if (format.type === 'json') {
+    drop('response_format=json_object')
+    return undefined
+  }
+  return {format: {type: 'json_schema', schema: format.schema}}
 }
 
 // Anthropic wants 1024 <= budget_tokens < max_tokens, refuses thinking together with a forced tool choice,

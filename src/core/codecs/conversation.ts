@@ -1,4 +1,23 @@
-import type {IRContentBlock, IRMessage} from './ir.js'
+import type {IRContentBlock, IRMessage, IRRequest, IRText} from './ir.js'
+
+// For protocols whose only place for system text is one system field (Anthropic's `system` when it is not
+// Claude Code's own request passing through, Gemini's systemInstruction): system messages from the
+// conversation join it after the leading system text, in order. A system message means to instruct the model;
+// as text in a user turn the model would take it for the user's words.
+export function hoistSystemMessages(req: IRRequest): {system: IRText[]; messages: IRMessage[]} {
+  const system = [...req.system]
+  const messages: IRMessage[] = []
+  for (const message of req.messages) {
+    if (message.role !== 'system') messages.push(message)
+    else for (const block of message.content) if (block.type === 'text') system.push(block)
+  }
+  return {system, messages}
+}
+
+// The text blocks of a system message, for protocols that keep it in place.
+export function systemTexts(message: IRMessage): IRText[] {
+  return message.content.filter((block) => block.type === 'text')
+}
 
 // Tool results name their call only by id; protocols that need the function name look it up here.
 export function toolNamesById(messages: IRMessage[]): Map<string, string> {

@@ -27,7 +27,11 @@ describe('errorBody', () => {
     [418, 'invalid_request_error'],
     [502, 'api_error'],
   ])('Anthropic %i → %s', (status, type) => {
-    expect(codecs.anthropic.errorBody(status, 'boom')).toEqual({type: 'error', error: {type, message: 'boom'}})
+    expect(codecs.anthropic.errorBody(status, 'boom')).toEqual({
+      type: 'error',
+      error: {type, message: 'boom'},
+      request_id: expect.stringMatching(/^req_011C[0-9A-Za-z]{20}$/),
+    })
   })
 
   it.each([

@@ -104,7 +104,7 @@ function decodeContents(contents: unknown[], drop: DropHandler): IRMessage[] {
     const content = expectObject(value, `contents[${i}]`)
     const role = content.role ?? 'user'
     if (role !== 'user' && role !== 'model' && role !== 'function') {
-      throw new CodecError(`contents[${i}].role must be "user" or "model"`)
+      throw new CodecError('Please use a valid role: user, model.')
     }
     const blocks: IRContentBlock[] = []
     expectArray(content.parts, `contents[${i}].parts`).forEach((entry, j) => {

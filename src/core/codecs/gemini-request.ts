@@ -1,18 +1,20 @@
-import {joinText, mergeTurns, toolNamesById} from './conversation.js'
+import {hoistSystemMessages, joinText, mergeTurns, toolNamesById} from './conversation.js'
 import {CodecError} from './errors.js'
 import {encodeModelPart, PLACEHOLDER_SIGNATURE} from './gemini-common.js'
 import type {IRContentBlock, IRImage, IRRequest, IRThinkingConfig, IRTool, IRToolChoice, IRToolResult} from './ir.js'
 import {guessImageType} from './media.js'
 import {toGeminiSchema} from './schema.js'
-import {EFFORT_BUDGETS} from './thinking.js'
+import {EFFORT_BUDGETS, thinkingEffort} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {compact, type JsonObject} from './values.js'
 
 const MAX_STOP_SEQUENCES = 5
 
-// Gemini Pro models cannot switch thinking off and cap budgets at 32768 (Flash: 24576).
+// Gemini Pro models cannot switch thinking off and cap budgets at 32768 (Flash: 24576). Gemini 3 models take a
+// thinking level instead of a budget.
 function encodeThinking(model: string, config: IRThinkingConfig, drop: DropHandler): JsonObject | undefined {
   const pro = /pro/.test(model)
+  if (/gemini-3/.test(model) && config.type !== 'off') return gemini3Thinking(pro, config)
   switch (config.type) {
     case 'off':
       if (!pro) return {thinkingBudget: 0}
@@ -21,21 +23,32 @@ function encodeThinking(model: string, config: IRThinkingConfig, drop: DropHandl
     case 'auto':
       return {thinkingBudget: -1, includeThoughts: true}
     case 'effort':
-      if (/gemini-3/.test(model)) return {thinkingLevel: config.effort, includeThoughts: true}
       return {thinkingBudget: EFFORT_BUDGETS[config.effort], includeThoughts: true}
     case 'budget':
       return {thinkingBudget: Math.min(config.budgetTokens, pro ? 32768 : 24576), includeThoughts: true}
   }
 }
 
+// Gemini 3 Pro knows the levels low and high only; Flash also minimal and medium. Without a level (auto) the
+// model thinks dynamically, as a budget of -1 asks of 2.5.
+function gemini3Thinking(pro: boolean, config: Exclude<IRThinkingConfig, {type: 'off'}>): JsonObject {
+  const effort = thinkingEffort(config)
+  if (config.type === 'auto' || effort === undefined) return {includeThoughts: true}
+  const level = pro ? (effort === 'minimal' || effort === 'low' ? 'low' : 'high') : effort
+  return {thinkingLevel: level, includeThoughts: true}
+}
+
 export function encodeGeminiRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
   const drop = opts.onDropped ?? (() => {})
   if (req.parallelToolCalls !== undefined) drop('parallel_tool_calls')
   if (req.user !== undefined) drop('user')
+  if (req.promptCacheKey !== undefined) drop('promptCacheKey')
   if (req.stop.length > MAX_STOP_SEQUENCES) drop('stop[5..]')
   const names = toolNamesById(req.messages)
   const encoder = new PartEncoder(req.model, names, drop)
-  const contents = mergeTurns(req.messages).map((turn) => ({
+  // Gemini's only system role is systemInstruction; a user turn would pass the instruction off as the user's.
+  const {system, messages} = hoistSystemMessages(req)
+  const contents = mergeTurns(messages).map((turn) => ({
     role: turn.role === 'assistant' ? 'model' : 'user',
     parts: encoder.parts(turn.content),
   }))
@@ -57,7 +70,7 @@ export function encodeGeminiRequest(req: IRRequest, opts: CodecOptions = {}): Js
   if (!hasTools && req.toolChoice !== undefined) drop('tool_choice')
   return compact({
     contents,
-    systemInstruction: req.system.length > 0 ? {parts: req.system.map((block) => ({text: block.text}))} : undefined,
+    systemInstruction: system.length > 0 ? {parts: system.map((block) => ({text: block.text}))} : undefined,
     tools: hasTools ? [{functionDeclarations: req.tools.map((tool) => encodeTool(tool, drop))}] : undefined,
     toolConfig:
       hasTools && req.toolChoice !== undefined ? {functionCallingConfig: encodeToolChoice(req.toolChoice)} : undefined,

@@ -2,7 +2,10 @@
 // client protocol can express and the proxy must preserve; protocol-only details (cache_control, safety
 // settings, logprobs…) are reported through `onDropped` instead of living here.
 
-export type IRRole = 'user' | 'assistant'
+// `system`: a system instruction given at that point of the conversation (Anthropic accepts a `role: "system"`
+// message anywhere in `messages`; current Claude Code sends one). Its content is text blocks only, and
+// encoders place it where their protocol keeps system text, as close to its position as the protocol allows.
+export type IRRole = 'user' | 'assistant' | 'system'
 
 export interface IRText {
   type: 'text'
@@ -95,6 +98,8 @@ export interface IRRequest {
   responseFormat?: IRResponseFormat
   // End-user identifier: OpenAI `user`, Anthropic `metadata.user_id`.
   user?: string
+  // OpenAI's `prompt_cache_key` (chat completions and Responses): routes requests sharing a prefix to one cache.
+  promptCacheKey?: string
 }
 
 export type IRStopReason = 'end_turn' | 'max_tokens' | 'tool_use' | 'stop_sequence' | 'content_filter' | 'other'

@@ -48,6 +48,7 @@ const REQUEST_FIELDS = new Set([
   'reasoning_effort',
   'response_format',
   'user',
+  'prompt_cache_key',
 ])
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high'])
 
@@ -71,7 +72,11 @@ export function decodeOpenAIRequest(body: unknown, ctx: DecodeRequestContext = {
     else if (role === 'user') messages.push({role: 'user', content: decodeUserContent(message.content, path, drop)})
     else if (role === 'assistant') messages.push(decodeAssistant(message, path, toolNames, drop))
     else if (role === 'tool') appendToolResult(messages, message, path, toolNames)
-    else throw new CodecError(`${path}.role must be one of system, developer, user, assistant, tool`)
+    else {
+      throw new CodecError(
+        `Invalid value: '${role}'. Supported values are: 'system', 'assistant', 'user', 'tool', and 'developer'.`,
+      )
+    }
   })
 
   const stream = optionalBoolean(request.stream, 'stream') ?? false
@@ -97,6 +102,7 @@ export function decodeOpenAIRequest(body: unknown, ctx: DecodeRequestContext = {
     thinking: decodeEffort(request.reasoning_effort, drop),
     responseFormat: decodeResponseFormat(request.response_format),
     user: optionalString(request.user, 'user'),
+    promptCacheKey: optionalString(request.prompt_cache_key, 'prompt_cache_key'),
   })
 }
 

@@ -1,3 +1,4 @@
+import {systemTexts} from './conversation.js'
 import type {IRContentBlock, IRImage, IRRequest, IRResponseFormat, IRText, IRTool, IRToolChoice} from './ir.js'
 import {toDataUrl} from './media.js'
 import {encodeToolCall} from './openai-tool-calls.js'
@@ -13,7 +14,10 @@ export function encodeOpenAIRequest(req: IRRequest, opts: CodecOptions = {}): Js
   const messages: JsonObject[] = []
   if (req.system.length > 0) messages.push({role: 'system', content: encodeText(req.system)})
   for (const message of req.messages) {
-    if (message.role === 'assistant') messages.push(encodeAssistant(message.content, drop))
+    // In place, as `system` rather than `developer`: every OpenAI-compatible server knows `system`, and
+    // OpenAI's reasoning models read it as `developer`.
+    if (message.role === 'system') messages.push({role: 'system', content: encodeText(systemTexts(message))})
+    else if (message.role === 'assistant') messages.push(encodeAssistant(message.content, drop))
     else messages.push(...encodeUser(message.content, drop))
   }
   if (req.topK !== undefined) drop('top_k')
@@ -39,6 +43,7 @@ export function encodeOpenAIRequest(req: IRRequest, opts: CodecOptions = {}): Js
     reasoning_effort: effort,
     response_format: req.responseFormat && encodeResponseFormat(req.responseFormat),
     user: req.user,
+    prompt_cache_key: req.promptCacheKey,
   })
 }
 

@@ -31,7 +31,11 @@ describe('request validation', () => {
     ['openai', {messages: [user('x')]}, 'model is required'],
     ['openai', {model: 'm'}, 'messages must be an array'],
     ['openai', {model: 'm', messages: []}, 'messages must not be empty'],
-    ['openai', {model: 'm', messages: [{role: 'robot', content: 'x'}]}, 'messages[0].role must be one of'],
+    [
+      'openai',
+      {model: 'm', messages: [{role: 'robot', content: 'x'}]},
+      "Invalid value: 'robot'. Supported values are:",
+    ],
     [
       'openai',
       {model: 'm', messages: [{role: 'assistant', tool_calls: [{function: {name: 'f'}}]}]},
@@ -50,7 +54,15 @@ describe('request validation', () => {
     ],
     ['openai', {model: 'm', messages: [user('x')], tool_choice: 'sometimes'}, 'tool_choice must be'],
     ['openai', {model: 'm', messages: [user('x')], temperature: 'hot'}, 'temperature must be a number'],
-    ['anthropic', {model: 'm', messages: [{role: 'system', content: 'x'}]}, 'messages[0].role must be "user"'],
+    ['anthropic', {model: 'm', messages: [{role: 'tool', content: 'x'}]}, "messages.0.role: Input should be 'user' or"],
+    [
+      'anthropic',
+      {
+        model: 'm',
+        messages: [user('x'), {role: 'system', content: [{type: 'tool_use', id: 't', name: 'f', input: {}}]}],
+      },
+      'messages.1.content: a system message may only contain text blocks',
+    ],
     [
       'anthropic',
       {model: 'm', messages: [user([{type: 'image', source: {type: 'file', file_id: 'f'}}])]},
@@ -64,9 +76,9 @@ describe('request validation', () => {
     [
       'anthropic',
       {model: 'm', messages: [user('x')], thinking: {type: 'enabled'}},
-      'thinking.budget_tokens is required',
+      'thinking.enabled.budget_tokens: Field required',
     ],
-    ['gemini', {contents: [{role: 'assistant', parts: [{text: 'x'}]}]}, 'contents[0].role must be "user" or "model"'],
+    ['gemini', {contents: [{role: 'assistant', parts: [{text: 'x'}]}]}, 'Please use a valid role: user, model.'],
     [
       'gemini',
       {contents: [{role: 'user', parts: [{functionResponse: {name: 'f', response: {}}}]}]},
@@ -739,11 +751,12 @@ describe('response format', () => {
     })
   })
 
-  it('reports response_format as dropped for Anthropic', () => {
+  it('reports JSON mode without a schema as dropped for Anthropic', () => {
     const body = {model: 'm', messages: [user('x')], response_format: {type: 'json_object'}}
     const {out, dropped} = convert('openai', 'anthropic', body)
     expect(out).not.toHaveProperty('response_format')
-    expect(dropped).toContain('responseFormat')
+    expect(out).not.toHaveProperty('output_config')
+    expect(dropped).toContain('response_format=json_object')
   })
 })
 

@@ -113,8 +113,12 @@ export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
       if (typeof version === 'string') headers['anthropic-version'] = version
       if (beta) headers['anthropic-beta'] = Array.isArray(beta) ? beta.join(',') : beta
     }
+    const query =
+      ctx?.clientProtocol === 'anthropic' && ctx.clientBeta !== undefined
+        ? `?beta=${encodeURIComponent(ctx.clientBeta)}`
+        : ''
     return {
-      url: `${anthropicBase(instanceField(instance, 'CLAUDE_BASE_URL') ?? 'https://api.anthropic.com')}${path}`,
+      url: `${anthropicBase(instanceField(instance, 'CLAUDE_BASE_URL') ?? 'https://api.anthropic.com')}${path}${query}`,
       headers,
       dispatcher: dispatchers.get(proxyOf(instance)),
     }

@@ -17,6 +17,8 @@ export interface CallContext {
   model: string
   clientProtocol: Protocol
   clientHeaders: IncomingHttpHeaders
+  /** As ClientCall.beta: relayed to an upstream of the client's own protocol. */
+  clientBeta?: string
   /** As ClientCall.operation: the call to prepare when it is not the protocol's main one. */
   operation?: Operation
 }

@@ -70,6 +70,7 @@ export async function attemptOnce(ctx: AttemptContext): Promise<Attempt> {
       model: call.model,
       clientProtocol: call.protocol,
       clientHeaders: call.headers,
+      ...(call.beta !== undefined && {clientBeta: call.beta}),
       ...(call.operation && {operation: call.operation}),
     })
     attemptBody = await bodies(live)

@@ -20,6 +20,8 @@ export interface ClientCall {
   headers: IncomingHttpHeaders
   /** Another call than the protocol's main one, served by the upstreams that have it only (see Operation). */
   operation?: Operation
+  /** The client's `beta` query parameter (Anthropic SDK beta calls send `?beta=true`). */
+  beta?: string
   /** The instance to try first: the one holding the conversation this request continues. */
   preferInstance?: string
   /** The id a converted answer shows instead of the upstream's: a Responses id the server keeps and must not repeat. */

@@ -12,6 +12,7 @@ import type {Route} from './routes.js'
 export interface ClientRequest<R extends Route = Route> {
   route: R
   pathname: string
+  searchParams?: URLSearchParams
   /** The provider type named by a path prefix (`/claude-custom/v1/messages`). */
   typePrefix?: ProviderType
   headers: IncomingHttpHeaders

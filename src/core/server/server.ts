@@ -237,6 +237,7 @@ export class ProxyServer {
       const reply = await this.dispatch(req, {
         route,
         pathname: url.pathname,
+        searchParams: url.searchParams,
         typePrefix: parsed.typePrefix,
         headers: req.headers,
         res,

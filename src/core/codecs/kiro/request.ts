@@ -2,7 +2,7 @@
 // upstreams.md §7.2. Kiro has no system field, no sampling parameters and no tool choice; thinking is asked
 // for in the prompt text.
 import {createHash} from 'node:crypto'
-import {joinText} from '../conversation.js'
+import {joinText, systemTexts} from '../conversation.js'
 import {CodecError} from '../errors.js'
 import type {IRContentBlock, IRImage, IRMessage, IRRequest, IRTool} from '../ir.js'
 import {parseDataUrl} from '../media.js'
@@ -44,6 +44,7 @@ const UNFORWARDED = [
   'parallelToolCalls',
   'responseFormat',
   'user',
+  'promptCacheKey',
 ] as const
 
 // AIClient-2-API sends this whenever no tool remains, presumably because Kiro, like Bedrock, refuses tool uses
@@ -119,7 +120,8 @@ function newTurn(role: IRMessage['role']): Turn {
 function toTurns(messages: IRMessage[], names: ToolNames, drop: DropHandler): Turn[] {
   const turns: Turn[] = []
   for (const message of messages) {
-    const turn = message.role === 'user' ? userTurn(message.content, drop) : assistantTurn(message.content, names, drop)
+    const turn =
+      message.role === 'assistant' ? assistantTurn(message.content, names, drop) : userTurn(systemMarked(message), drop)
     const empty = turn.text.length + turn.toolUses.length + turn.toolResults.length + turn.images.length === 0
     if (empty) continue
     const previous = turns.at(-1)
@@ -136,6 +138,13 @@ function toTurns(messages: IRMessage[], names: ToolNames, drop: DropHandler): Tu
     }
   }
   return turns
+}
+
+// Kiro's history has user and assistant turns only, so a system message goes in order as user text, marked the
+// way Claude Code marks system notes inside user turns, which the Claude models behind Kiro know.
+function systemMarked(message: IRMessage): IRContentBlock[] {
+  if (message.role !== 'system') return message.content
+  return [{type: 'text', text: `<system-reminder>\n${joinText(systemTexts(message))}\n</system-reminder>`}]
 }
 
 function userTurn(blocks: IRContentBlock[], drop: DropHandler): Turn {

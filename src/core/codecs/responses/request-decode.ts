@@ -36,6 +36,7 @@ const REQUEST_FIELDS = new Set([
   'text',
   'user',
   'safety_identifier',
+  'prompt_cache_key',
   'stream',
   'stream_options',
   'store',
@@ -74,6 +75,7 @@ export function decodeResponsesRequest(body: unknown, ctx: DecodeRequestContext 
     thinking: decodeReasoning(request.reasoning, drop),
     responseFormat: decodeTextConfig(request.text, drop),
     user: optionalString(request.safety_identifier, 'safety_identifier') ?? optionalString(request.user, 'user'),
+    promptCacheKey: optionalString(request.prompt_cache_key, 'prompt_cache_key'),
   })
 }
 

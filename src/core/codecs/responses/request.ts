@@ -9,6 +9,7 @@ import type {
   IRToolChoice,
   IRToolResult,
 } from '../ir.js'
+import {systemTexts} from '../conversation.js'
 import {toDataUrl} from '../media.js'
 import {thinkingEffort} from '../thinking.js'
 import type {CodecOptions, DropHandler} from '../types.js'
@@ -40,6 +41,7 @@ export function encodeResponsesRequest(req: IRRequest, opts: CodecOptions = {}):
     reasoning: req.thinking && encodeReasoning(req.thinking),
     text: req.responseFormat && {format: encodeFormat(req.responseFormat)},
     user: req.user,
+    prompt_cache_key: req.promptCacheKey,
     stream: req.stream || undefined,
     store: false,
     include: thinkingOn ? ['reasoning.encrypted_content'] : undefined,
@@ -47,6 +49,11 @@ export function encodeResponsesRequest(req: IRRequest, opts: CodecOptions = {}):
 }
 
 function encodeMessage(message: IRMessage, drop: DropHandler): JsonObject[] {
+  // A system message stays in place as a `developer` item, the role Responses gives the application's instructions.
+  if (message.role === 'system') {
+    const content = systemTexts(message).map((block) => ({type: 'input_text', text: block.text}))
+    return [{type: 'message', role: 'developer', content}]
+  }
   return message.role === 'assistant' ? encodeAssistant(message.content, drop) : encodeUser(message.content, drop)
 }
 

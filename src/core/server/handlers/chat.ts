@@ -5,7 +5,7 @@ import {parseJsonBody, requiredModel, streamFlag} from '../request-json.js'
 import {serveResponses} from '../responses/serve.js'
 
 /** A chat call in any client protocol, run through the attempt loop, which relays the answer itself. */
-export const chat: Handler<'chat'> = async (deps, {route, pathname, typePrefix, headers, body, res}) => {
+export const chat: Handler<'chat'> = async (deps, {route, pathname, searchParams, typePrefix, headers, body, res}) => {
   const json = parseJsonBody(body)
   if (route.protocol === 'responses') {
     const request = {json, body, pathname, typePrefix, headers}
@@ -31,6 +31,8 @@ export const chat: Handler<'chat'> = async (deps, {route, pathname, typePrefix, 
       modelRewritten: route.protocol !== 'gemini' && model !== rawModel,
       stream,
       headers,
+      // The Anthropic SDK's beta client adds ?beta=true; an Anthropic upstream gets it as the client sent it.
+      ...(searchParams?.has('beta') && {beta: searchParams.get('beta') ?? ''}),
     },
     responseSink(res),
   )

@@ -82,7 +82,7 @@ describe('validation', () => {
       {at: '[""]', problem: 'a model name must not be empty'},
       {at: '["a"]', problem: 'must be the model name the upstream is sent, not ""'},
       {at: '["b"]', problem: 'must be the model name the upstream is sent, not 3'},
-      {at: '["c"]', problem: 'the upstream name "d*" cannot be a pattern'},
+      {at: '["c"]', problem: 'must be a model name, not the pattern "d*"'},
     ])
     expect(aliasTableProblems(['a'])[0]!.at).toBe('')
   })

@@ -75,7 +75,8 @@ export function aliasTableProblems(value: unknown): AliasProblem[] {
     if (name.trim() === '') problems.push({at, problem: 'a model name must not be empty'})
     else if (typeof target !== 'string' || target.trim() === '')
       problems.push({at, problem: `must be the model name the upstream is sent, not ${JSON.stringify(target)}`})
-    else if (target.includes('*')) problems.push({at, problem: `the upstream name "${target}" cannot be a pattern`})
+    else if (target.includes('*'))
+      problems.push({at, problem: `must be a model name, not the pattern ${JSON.stringify(target)}`})
   }
   return problems
 }

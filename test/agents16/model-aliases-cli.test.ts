@@ -31,15 +31,18 @@ describe('model aliases from the command line', () => {
   })
 
   it('serve refuses a bad MODEL_ALIASES in config.json as bad config, naming the path', async () => {
-    await writeFile(join(dir, 'config.json'), JSON.stringify({MODEL_ALIASES: {'claude-kiro-oauth': {'x': ''}}}))
+    await writeFile(join(dir, 'config.json'), JSON.stringify({MODEL_ALIASES: {'claude-kiro-oauth': {x: ''}}}))
     const serve = await cli(['serve', '--port', '0'])
     expect(serve.code).toBe(2)
     expect(serve.stderr).toContain('config.json: MODEL_ALIASES.claude-kiro-oauth["x"] must be the model name')
   })
 
-  it("pool doctor names the path of a bad instance modelAliases", async () => {
+  it('pool doctor names the path of a bad instance modelAliases', async () => {
     const file = join(dir, 'provider_pools.json')
-    await writeFile(file, JSON.stringify({'openai-custom': [{uuid: 'u1', OPENAI_API_KEY: 'sk-x', modelAliases: ['a']}]}))
+    await writeFile(
+      file,
+      JSON.stringify({'openai-custom': [{uuid: 'u1', OPENAI_API_KEY: 'sk-x', modelAliases: ['a']}]}),
+    )
     const doctor = await cli(['pool', 'doctor'])
     expect(doctor.code).not.toBe(0)
     expect(doctor.stdout + doctor.stderr).toContain('openai-custom[0].modelAliases')

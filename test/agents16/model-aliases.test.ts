@@ -4,7 +4,6 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {formatRecord} from '../../src/core/log.js'
 import {
   startAnthropicFake,
-  startCodeAssistFake,
   startKiroFake,
   startOpenAIFake,
   type FakeUpstream,
@@ -43,8 +42,17 @@ function modelsIn(text: string): string[] {
 
 function claudeCode(stream: boolean): {body: Record<string, unknown>; headers: Record<string, string>} {
   // The transport's own headers are undici's to set.
-  const {host: _host, accept: _accept, 'content-type': _type, 'content-length': _length, ...headers} = CLAUDE_CODE.headers
-  return {body: {...CLAUDE_CODE.body, stream}, headers: {...headers, 'x-api-key': 'unused', 'anthropic-version': '2023-06-01'}}
+  const {
+    host: _host,
+    accept: _accept,
+    'content-type': _type,
+    'content-length': _length,
+    ...headers
+  } = CLAUDE_CODE.headers
+  return {
+    body: {...CLAUDE_CODE.body, stream},
+    headers: {...headers, 'x-api-key': 'unused', 'anthropic-version': '2023-06-01'},
+  }
 }
 
 describe('Claude Code with its default model through Kiro', () => {
@@ -128,7 +136,9 @@ describe('Claude Code with its default model through Kiro', () => {
       expect(sentModels()).toEqual(['claude-haiku-4.5'])
       expect(proxy.records[0]!.upstreamModel).toBe('claude-haiku-4-5')
       // The store keeps the field as it was written.
-      expect((await proxy.readPool())['claude-kiro-oauth']![0]!.modelAliases).toEqual({'claude-opus-*': 'claude-haiku-4-5'})
+      expect((await proxy.readPool())['claude-kiro-oauth']![0]!.modelAliases).toEqual({
+        'claude-opus-*': 'claude-haiku-4-5',
+      })
     } finally {
       await proxy.cleanup()
     }
@@ -164,7 +174,10 @@ describe('answers name the client model in every protocol an alias is crossed in
       {'openai-custom': [openaiInstance(openai, 'oa')], 'claude-custom': [claudeInstance(anthropic, 'cl')]},
       {
         config: {
-          MODEL_ALIASES: {'openai-custom': {'claude-*': 'gpt-4o'}, 'claude-custom': {'claude-opus-5-*': 'claude-sonnet-4-6'}},
+          MODEL_ALIASES: {
+            'openai-custom': {'claude-*': 'gpt-4o'},
+            'claude-custom': {'claude-opus-5-*': 'claude-sonnet-4-6'},
+          },
         },
       },
     )

@@ -212,6 +212,16 @@ describe('answers name the client model in every protocol an alias is crossed in
     })
   }
 
+  it("count_tokens asks the upstream for the alias's count", async () => {
+    const answer = await post(`${proxy.url}/claude-custom/v1/messages/count_tokens`, {
+      model: CLIENT_MODEL,
+      messages: [{role: 'user', content: 'hi'}],
+    })
+    expect(answer.status, answer.text).toBe(200)
+    expect(answer.headers['x-aiclient-token-count']).toBe('upstream')
+    expect(anthropic.requests.at(-1)).toMatchObject({route: 'count_tokens', model: 'claude-sonnet-4-6'})
+  })
+
   it('a name no alias matches passes through untouched, bytes and all', async () => {
     const answer = await post(`${proxy.url}/openai-custom/v1/chat/completions`, {...openaiBody(false), model: 'gpt-4o'})
     expect(answer.status, answer.text).toBe(200)

@@ -18,12 +18,8 @@ export const countTokens: Handler<'count_tokens'> = async (deps, {typePrefix, he
   streamFlag(json)
   const rawModel = requiredModel(json.model)
   const {type, model} = requestType(deps, {typePrefix, headers}, rawModel)
-  const counted = await upstreamCount(
-    deps,
-    type,
-    model,
-    headers,
-    model === rawModel ? body : JSON.stringify({...json, model}),
+  const counted = await upstreamCount(deps, type, model, headers, (sent) =>
+    sent === rawModel ? body : JSON.stringify({...json, model: sent}),
   )
   if (counted !== undefined)
     return {
@@ -52,13 +48,18 @@ async function upstreamCount(
   type: ProviderType,
   model: string,
   headers: IncomingHttpHeaders,
-  body: Buffer | string,
+  bodyFor: (model: string) => Buffer | string,
 ): Promise<string | undefined> {
   const adapter = deps.adapters[type]
   // A side request records no outcome, so it never takes an instance's half-open trial.
   const live = deps.state.pick(type)
   if (!adapter || !live) return undefined
+  // The instance counts for the model it would be sent, as chat does.
+  const sent = deps.proxy.modelAliases?.resolve(type, live.config.raw.modelAliases, model) ?? model
   // Counting is advisory: without an upstream count, the estimate answers rather than fail the client.
-  const ctx = {stream: false, model, clientProtocol: 'anthropic' as const, clientHeaders: headers}
-  return countTokensUpstream(adapter, live.config, ctx, body, {timeoutMs: 30_000, limitBytes: deps.errorBodyLimitBytes})
+  const ctx = {stream: false, model: sent, clientProtocol: 'anthropic' as const, clientHeaders: headers}
+  return countTokensUpstream(adapter, live.config, ctx, bodyFor(sent), {
+    timeoutMs: 30_000,
+    limitBytes: deps.errorBodyLimitBytes,
+  })
 }

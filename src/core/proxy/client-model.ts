@@ -19,8 +19,24 @@ export function withClientModel(json: unknown, model: string): unknown {
  */
 const MODEL_FIELD = /"(model|modelVersion)"\s*:\s*"(?:[^"\\]|\\.)*"/g
 
-/** Whole SSE lines of a same-protocol stream, with every model field naming the client's model. */
-export function renameModelFields(text: string | Buffer, model: string): string {
-  const value = JSON.stringify(model)
-  return text.toString().replace(MODEL_FIELD, (_match, key: string) => `"${key}":${value}`)
+const MARK = '"model'
+
+/**
+ * A same-protocol stream's text with every model field naming the client's model. Bytes are matched as latin1, one
+ * character per byte: the pattern is ASCII and UTF-8 sequences hold no quote or backslash byte, so a piece that ends
+ * inside a character (a line longer than the scrubber holds comes in pieces) passes unharmed. Most events carry no
+ * model field (Anthropic names it in message_start only) and are returned as they came.
+ */
+export function renameModelFields(text: string, model: string): string
+export function renameModelFields(text: string | Buffer, model: string): string | Buffer
+export function renameModelFields(text: string | Buffer, model: string): string | Buffer {
+  if (typeof text === 'string') {
+    if (!text.includes(MARK)) return text
+    const value = JSON.stringify(model)
+    return text.replace(MODEL_FIELD, (_match, key: string) => `"${key}":${value}`)
+  }
+  if (text.indexOf(MARK) === -1) return text
+  const value = Buffer.from(JSON.stringify(model)).toString('latin1')
+  const renamed = text.toString('latin1').replace(MODEL_FIELD, (_match, key: string) => `"${key}":${value}`)
+  return Buffer.from(renamed, 'latin1')
 }

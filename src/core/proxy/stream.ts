@@ -85,17 +85,19 @@ function streamTransform(ctx: AttemptContext, createDecoder: () => StreamDecoder
   const {deps, call, adapter, codec} = ctx
   if (call.protocol === adapter.protocol) {
     // Both give whole lines (bar one longer than the scrubber holds), where the client's model name can go back in.
-    const rename = ctx.model === call.model ? undefined : (text: string | Buffer) => renameModelFields(text, call.model)
+    const renamed = ctx.model === call.model ? undefined : call.model
     if (adapter.passthrough) {
       const lines = scrubErrorLines()
-      if (rename)
-        return {push: (chunk) => ({text: rename(lines.push(chunk))}), end: () => ({text: rename(lines.end())})}
+      if (renamed !== undefined) {
+        const rename = (text: string | Buffer) => ({text: renameModelFields(text, renamed)})
+        return {push: (chunk) => rename(lines.push(chunk)), end: () => rename(lines.end())}
+      }
       return {push: (chunk) => ({text: lines.push(chunk)}), end: () => ({text: lines.end()})}
     }
     if (adapter.exchange.reshape) {
       // The reshaped text is whole events, so each piece can be checked on its own.
       const reshape = adapter.exchange.reshape.stream(decoderOptions(deps))
-      const text = (piece: string) => scrubErrorText(rename ? rename(piece) : piece)
+      const text = (piece: string) => scrubErrorText(renamed === undefined ? piece : renameModelFields(piece, renamed))
       return {push: (chunk) => ({text: text(reshape.push(chunk))}), end: () => ({text: text(reshape.end())})}
     }
   }

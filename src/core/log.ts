@@ -27,7 +27,15 @@ export function createLineWriter(stream: Writable): (line: string) => void {
   }
 }
 
-/** One line per request: time, route, provider type, instance, status, duration (and attempts when > 1). */
+/** The client's model, and the name an alias sent the upstream instead: `claude-opus-5-5→claude-opus-4-8`. */
+export function modelLabel(record: Pick<RequestRecord, 'model' | 'upstreamModel'>): string {
+  return record.upstreamModel === undefined ? record.model : `${record.model}→${record.upstreamModel}`
+}
+
+/**
+ * One line per request: time, route, provider type, instance, status, duration (and attempts when > 1, both model
+ * names when an alias renamed the model).
+ */
 export function formatRecord(record: RequestRecord): string {
   const parts = [
     new Date(record.time).toISOString(),
@@ -38,6 +46,7 @@ export function formatRecord(record: RequestRecord): string {
     `${record.ms}ms`,
   ]
   if (record.attempts > 1) parts.push(`attempts=${record.attempts}`)
+  if (record.upstreamModel !== undefined) parts.push(`model=${modelLabel(record)}`)
   if (record.error) parts.push(`error="${record.error.replaceAll('"', "'")}"`)
   return parts.join(' ')
 }

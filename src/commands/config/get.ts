@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {SETTING_SPECS, parseSettingKey} from '../../core/config/settings.js'
+import {SETTING_SPECS, parseSettingKey, settingText} from '../../core/config/settings.js'
 import {maskSecret} from '../../core/secrets.js'
 
 export default class ConfigGet extends BaseCommand<typeof ConfigGet> {
@@ -16,7 +16,7 @@ export default class ConfigGet extends BaseCommand<typeof ConfigGet> {
     const value = this.settings().get(key)
     const shown = typeof value === 'string' && SETTING_SPECS[key].secret ? maskSecret(value) : value
     if (value === undefined) process.exitCode = 1
-    else this.log(String(shown))
+    else this.log(settingText(shown))
     return {key, value: shown ?? null}
   }
 }

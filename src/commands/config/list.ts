@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
-import {SETTING_KEYS, SETTING_SPECS} from '../../core/config/settings.js'
+import {SETTING_KEYS, SETTING_SPECS, settingText} from '../../core/config/settings.js'
 import {maskSecret} from '../../core/secrets.js'
 
 export default class ConfigList extends BaseCommand<typeof ConfigList> {
@@ -19,7 +19,8 @@ export default class ConfigList extends BaseCommand<typeof ConfigList> {
         description: SETTING_SPECS[key].description,
       }
     })
-    for (const row of rows) this.log(`${row.key.padEnd(14)} ${String(row.value ?? '-').padEnd(30)} ${row.description}`)
+    for (const row of rows)
+      this.log(`${row.key.padEnd(14)} ${settingText(row.value ?? '-').padEnd(30)} ${row.description}`)
     return rows
   }
 }

@@ -11,10 +11,14 @@ export default class ConfigSet extends BaseCommand<typeof ConfigSet> {
     '<%= config.bin %> config set poolsFile ~/ai/provider_pools.json',
     '<%= config.bin %> config set port 3100',
     '<%= config.bin %> config set modelProvider claude-custom',
+    `<%= config.bin %> config set modelAliases '{"claude-kiro-oauth": {"claude-opus-5-*": "claude-opus-4-8"}}'`,
   ]
   static override enableJsonFlag = true
   static override args = {
-    key: Args.string({description: 'setting name (poolsFile, host, port, modelProvider, apiKey)', required: true}),
+    key: Args.string({
+      description: 'setting name (poolsFile, host, port, modelProvider, apiKey, corsOrigins, modelAliases)',
+      required: true,
+    }),
     value: Args.string({description: 'new value', required: true}),
   }
 

@@ -1,5 +1,6 @@
 import Conf from 'conf'
 import {UsageError} from '../errors.js'
+import {modelAliasesProblems, type ModelAliases} from '../models/aliases.js'
 import {PROVIDER_TYPES} from '../pools/types.js'
 import {nearest} from '../text.js'
 import {parseOriginList} from '../server/access.js'
@@ -13,11 +14,13 @@ export interface Settings {
   apiKey?: string
   /** Comma-separated origins whose web pages may call `serve`. */
   corsOrigins?: string
+  /** MODEL_ALIASES for when config.json has none. */
+  modelAliases?: ModelAliases
 }
 
 interface SettingSpec {
   description: string
-  parse: (value: string) => string | number
+  parse: (value: string) => string | number | object
   secret?: boolean
 }
 
@@ -46,6 +49,35 @@ export const SETTING_SPECS: Record<keyof Settings, SettingSpec> = {
     description: 'origins (comma-separated) whose web pages may call `serve`, e.g. http://localhost:5173',
     parse: (v) => parseOriginList([v], 'corsOrigins').join(','),
   },
+  modelAliases: {
+    description: 'model names sent upstream instead of others, by provider type (JSON, as config.json MODEL_ALIASES)',
+    parse: (v) => parseModelAliases(v, 'modelAliases'),
+  },
+}
+
+/** A JSON setting of model aliases, checked as MODEL_ALIASES is (see checkModelAliases). */
+function parseModelAliases(text: string, name: string): ModelAliases {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw new UsageError(`${name} must be JSON: ${(error as Error).message}.`, {
+      suggestions: [`Example: '{"claude-kiro-oauth": {"claude-opus-5-*": "claude-opus-4-8"}}'`],
+    })
+  }
+  return checkModelAliases(value, name)
+}
+
+/** A MODEL_ALIASES value, or a UsageError naming the JSON path of its first problem. */
+export function checkModelAliases(value: unknown, name: string, code?: string): ModelAliases {
+  const [first] = modelAliasesProblems(value)
+  if (first) throw new UsageError(`${name}${first.at} ${first.problem}.`, code ? {code} : {})
+  return value as ModelAliases
+}
+
+/** A stored value as one line of text: JSON settings as compact JSON. */
+export function settingText(value: unknown): string {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)
 }
 
 export const SETTING_KEYS = Object.keys(SETTING_SPECS) as (keyof Settings)[]

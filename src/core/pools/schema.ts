@@ -1,5 +1,6 @@
 import {isAbsolute, resolve} from 'node:path'
 import {AppError} from '../errors.js'
+import {aliasTableProblems} from '../models/aliases.js'
 import {rememberSecrets, secretValues} from '../secrets.js'
 import {TYPE_FIELDS} from './fields.js'
 import {PROVIDER_TYPES, type PoolDocument, type PoolInstance, type ProviderType, type RawInstance} from './types.js'
@@ -86,6 +87,8 @@ function instanceProblems(type: ProviderType, item: unknown, path: string): Sche
     if (value === undefined || value === null || value === '') continue
     if (typeof value !== 'string' || !isValidUrl(value)) fail(field, 'not a URL')
   }
+  if (inst.modelAliases !== undefined)
+    for (const {at, problem} of aliasTableProblems(inst.modelAliases)) fail(`modelAliases${at}`, problem)
   return problems
 }
 

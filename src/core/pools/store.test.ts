@@ -93,6 +93,21 @@ describe('PoolStore', () => {
     await expect(new PoolStore(file).read()).rejects.toThrow('openai-custom[1].OPENAI_BASE_URL: not a URL')
     await writeFile(file, JSON.stringify({'claude-custom': [{uuid: 'a', usageCount: 'many'}]}))
     await expect(new PoolStore(file).read()).rejects.toThrow('claude-custom[0].usageCount: must be a whole number')
+    await writeFile(file, JSON.stringify({'claude-kiro-oauth': [{uuid: 'a', modelAliases: {'claude-*': 4}}]}))
+    await expect(new PoolStore(file).read()).rejects.toThrow(
+      'claude-kiro-oauth[0].modelAliases["claude-*"]: must be the model name the upstream is sent, not 4',
+    )
+  })
+
+  it("keeps an instance's modelAliases as written through every write", async () => {
+    const file = join(dir, 'pools.json')
+    const aliases = {'claude-opus-5-*': 'claude-opus-4-8', b: 'c'}
+    await writeFile(file, JSON.stringify({'openai-custom': [{uuid: 'a', OPENAI_API_KEY: 'k', modelAliases: aliases}]}))
+    const store = new PoolStore(file)
+    await setDisabled(store, 'a', true)
+    const written = JSON.parse(await readFile(file, 'utf8'))['openai-custom'][0]
+    expect(written).toMatchObject({isDisabled: true, modelAliases: aliases})
+    expect(Object.keys(written.modelAliases)).toEqual(Object.keys(aliases))
   })
 
   it('resolves relative credential paths against the pool file directory', async () => {

@@ -237,7 +237,10 @@ async function kiroBody(instance: PoolInstance, input: BodyInput, options: OAuth
       : undefined
   const {body, toolNameMap} = encodeKiroRequest(input.ir(), {
     conversationId: randomUUID(),
-    modelId: kiroModelId(input.model, overrides),
+    // Said on the debug channel: the client asked for one model and is served by another.
+    modelId: kiroModelId(input.model, overrides, (model, id) =>
+      input.onDropped?.(`model name ${model} (unknown to Kiro; sent as ${id})`),
+    ),
     // Only social logins carry a profile; builder-id requests are refused with one.
     ...(token.authMethod === 'social' && token.profileArn ? {profileArn: token.profileArn} : {}),
   })

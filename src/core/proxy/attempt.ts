@@ -3,7 +3,10 @@ import {CodecError} from '../codecs/errors.js'
 import type {IRRequest} from '../codecs/ir.js'
 import {errorMessage} from '../errors.js'
 import {TokenError} from '../oauth/errors.js'
-import type {AttemptBody} from '../providers/exchange.js'
+import {ModelAliasResolver} from '../models/aliases.js'
+import type {LiveInstance} from '../pools/pool-state.js'
+import type {PoolInstance} from '../pools/types.js'
+import type {AttemptBody, BodyInput} from '../providers/exchange.js'
 import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
 import {redact} from '../secrets.js'
 import {classifyError} from '../providers/outcome.js'
@@ -33,7 +36,7 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
     return ir
   }
   if (call.protocol !== adapter.protocol) decode()
-  const bodies = adapter.exchange.bodies({
+  const input: BodyInput = {
     clientProtocol: call.protocol,
     clientJson: call.json,
     clientBody: call.body,
@@ -42,8 +45,33 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
     model: call.model,
     stream: call.stream,
     onDropped: deps.onDropped,
-  })
-  return (live) => bodies(live.config)
+  }
+  const bodies = adapter.exchange.bodies(input)
+  // An alias gives the upstream another model: its bodies are made once per name, on the first instance using it.
+  const aliased = new Map<string, (instance: PoolInstance) => Promise<AttemptBody>>()
+  return (live, model) => {
+    if (model === call.model) return bodies(live.config)
+    let forModel = aliased.get(model)
+    if (!forModel) {
+      let ir: IRRequest | undefined
+      forModel = adapter.exchange.bodies({
+        ...input,
+        model,
+        modelRewritten: true,
+        ir: () => (ir ??= {...decode(), model}),
+      })
+      aliased.set(model, forModel)
+    }
+    return forModel(live.config)
+  }
+}
+
+const NO_ALIASES = new ModelAliasResolver()
+
+/** The model the instance's upstream is sent: the client's, unless the instance's or the type's aliases rename it. */
+export function upstreamModel(deps: ProxyDeps, call: ClientCall, live: LiveInstance): string {
+  const aliases = deps.modelAliases ?? NO_ALIASES
+  return aliases.resolve(call.type, live.config.raw.modelAliases, call.model) ?? call.model
 }
 
 /** A token that cannot be had: a gone login is the instance's credentials refused; a token server hiccup is a network error. */
@@ -67,13 +95,13 @@ export async function attemptOnce(ctx: AttemptContext): Promise<Attempt> {
   try {
     upstream = await adapter.prepare(live.config, {
       stream: call.stream || exchange.alwaysStreams,
-      model: call.model,
+      model: ctx.model,
       clientProtocol: call.protocol,
       clientHeaders: call.headers,
       ...(call.beta !== undefined && {clientBeta: call.beta}),
       ...(call.operation && {operation: call.operation}),
     })
-    attemptBody = await bodies(live)
+    attemptBody = await bodies(live, ctx.model)
   } catch (error) {
     if (error instanceof CodecError) throw error
     return tokenFailure(error)

@@ -10,8 +10,11 @@ import {redact} from '../secrets.js'
 import {describeOutcome, type Outcome} from '../providers/outcome.js'
 import type {ClientCall, ProxyDeps} from './types.js'
 
-/** Each attempt's upstream body: shared by all attempts, or built per instance by the adapter's exchange. */
-export type BodySource = (live: LiveInstance) => Promise<AttemptBody>
+/**
+ * Each attempt's upstream body: shared by all attempts, or built per instance by the adapter's exchange, for the
+ * model the instance's upstream is sent.
+ */
+export type BodySource = (live: LiveInstance, model: string) => Promise<AttemptBody>
 
 /**
  * Fires when the client hangs up, and aborts the upstream request with it. undici takes an EventEmitter as its
@@ -33,6 +36,8 @@ export interface AttemptContext {
   call: ClientCall
   adapter: ProviderAdapter
   live: LiveInstance
+  /** The model this instance's upstream is sent: the client's, or what an alias makes of it. */
+  model: string
   bodies: BodySource
   sink: ClientSink
   /** The client's protocol, in which every answer and error is written. */

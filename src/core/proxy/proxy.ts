@@ -5,7 +5,7 @@ import type {ClientSink} from '../http/client-sink.js'
 import {instanceLabel, type LiveInstance, type PoolState} from '../pools/pool-state.js'
 import {redact} from '../secrets.js'
 import {answerTimeout, answerUnavailable, type FinalAnswer} from './answers.js'
-import {attemptOnce, bodySource, tokenFailure} from './attempt.js'
+import {attemptOnce, bodySource, tokenFailure, upstreamModel} from './attempt.js'
 import {ClientGone, sendError, type Attempt, type AttemptContext, type BodySource} from './context.js'
 import {operationRefusal} from './operations.js'
 import {decide, type Action, type Decision, type Effect} from './policy.js'
@@ -20,6 +20,8 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
   const started = deps.now()
   const codec = deps.codecs[call.protocol]
   const adapter = deps.adapters[call.type]
+  // The model the last instance's upstream was sent, when an alias renamed it.
+  let renamed: string | undefined
   const record = (status: number, instance: LiveInstance | null, attempts: number, error?: string): RequestRecord => ({
     time: started,
     route: call.route,
@@ -28,6 +30,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
     instance: instance ? instanceLabel(instance) : null,
     ...(instance && {instanceId: instance.id}),
     model: call.model,
+    ...(instance && renamed !== undefined && {upstreamModel: renamed}),
     status,
     ms: deps.now() - started,
     attempts,
@@ -66,7 +69,9 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
       const {live} = lease
       tried.add(live.id)
       last = live
-      const ctx: AttemptContext = {deps, call, adapter, live, bodies, sink, codec, signal, upstreams: []}
+      const model = upstreamModel(deps, call, live)
+      renamed = model === call.model ? undefined : model
+      const ctx: AttemptContext = {deps, call, adapter, live, model, bodies, sink, codec, signal, upstreams: []}
       let served: {attempt: Attempt; action: Action}
       try {
         served = await serveOn(ctx)

@@ -7,6 +7,7 @@ import {errorMessage} from '../errors.js'
 import {headerValue} from '../http/client-sink.js'
 import {instanceLabel} from '../pools/pool-state.js'
 import {classifyError} from '../providers/outcome.js'
+import {withClientModel} from './client-model.js'
 import {failure, sendError, type Attempt, type AttemptContext, type Received} from './context.js'
 import {passesThrough} from './operations.js'
 import {errorDetail, readAnswer} from './read-answer.js'
@@ -47,18 +48,21 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
   const {deps, call, adapter, codec} = ctx
   const read = await readAnswer(received.response, deps.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT)
   if ('problem' in read) return failure(read.outcome ?? {kind: 'server', status: 502}, read.problem)
+  // The client's own model name, where an alias sent the upstream another.
+  const renamed = ctx.model === call.model ? undefined : call.model
   let out: Buffer | string = read.bytes
-  if (!passesThrough(call, adapter)) {
+  if (passesThrough(call, adapter)) {
+    if (renamed !== undefined) out = JSON.stringify(withClientModel(read.json, renamed))
+  } else {
     try {
-      out =
-        call.protocol === adapter.protocol && adapter.exchange.reshape
-          ? JSON.stringify(adapter.exchange.reshape.json(read.json))
-          : JSON.stringify(
-              codec.encodeResponse(
-                adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped}),
-                encodeOptions(ctx),
-              ),
-            )
+      if (call.protocol === adapter.protocol && adapter.exchange.reshape) {
+        const reshaped = adapter.exchange.reshape.json(read.json)
+        out = JSON.stringify(renamed === undefined ? reshaped : withClientModel(reshaped, renamed))
+      } else {
+        const answer = adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped})
+        if (renamed !== undefined) answer.model = renamed
+        out = JSON.stringify(codec.encodeResponse(answer, encodeOptions(ctx)))
+      }
     } catch (error) {
       if (error instanceof CodecError) throw error
       return failure({kind: 'server', status: 502}, `unreadable response: ${errorMessage(error)}`)

@@ -7,6 +7,7 @@ import {redact} from '../secrets.js'
 import {classifyError} from '../providers/outcome.js'
 import {CLIENT_GONE, decoderOptions, failure, type Attempt, type AttemptContext, type Received} from './context.js'
 import {errorBody, errorDetail} from './read-answer.js'
+import {renameModelFields} from './client-model.js'
 import {scrubErrorLines, scrubErrorText} from './scrub.js'
 
 interface StreamOutput {
@@ -83,17 +84,21 @@ export async function relayStream(ctx: AttemptContext, received: Received): Prom
 function streamTransform(ctx: AttemptContext, createDecoder: () => StreamDecoder): StreamTransform {
   const {deps, call, adapter, codec} = ctx
   if (call.protocol === adapter.protocol) {
+    // Both give whole lines (bar one longer than the scrubber holds), where the client's model name can go back in.
+    const renamed = ctx.model === call.model ? undefined : call.model
     if (adapter.passthrough) {
       const lines = scrubErrorLines()
+      if (renamed !== undefined) {
+        const rename = (text: string | Buffer) => ({text: renameModelFields(text, renamed)})
+        return {push: (chunk) => rename(lines.push(chunk)), end: () => rename(lines.end())}
+      }
       return {push: (chunk) => ({text: lines.push(chunk)}), end: () => ({text: lines.end()})}
     }
     if (adapter.exchange.reshape) {
       // The reshaped text is whole events, so each piece can be checked on its own.
       const reshape = adapter.exchange.reshape.stream(decoderOptions(deps))
-      return {
-        push: (chunk) => ({text: scrubErrorText(reshape.push(chunk))}),
-        end: () => ({text: scrubErrorText(reshape.end())}),
-      }
+      const text = (piece: string) => scrubErrorText(renamed === undefined ? piece : renameModelFields(piece, renamed))
+      return {push: (chunk) => ({text: text(reshape.push(chunk))}), end: () => ({text: text(reshape.end())})}
     }
   }
   const decoder = createDecoder()

@@ -3,6 +3,7 @@ import type {Protocol, ProtocolCodec} from '../codecs/types.js'
 import type {RequestTimeouts} from '../http/dispatchers.js'
 import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
+import type {ModelAliasResolver} from '../models/aliases.js'
 import type {Operation, ProviderAdapter} from '../providers/types.js'
 
 /** One client request as the server parsed it, ready to be served from the pool. */
@@ -38,7 +39,10 @@ export interface RequestRecord {
   instance: string | null
   /** The instance's id in the pool (`type/uuid`), for who needs to find it again. */
   instanceId?: string
+  /** The client's model name. */
   model: string
+  /** The name an alias sent the upstream instead, when one applied. */
+  upstreamModel?: string
   status: number
   ms: number
   attempts: number
@@ -61,6 +65,8 @@ export interface ProxyDeps {
   /** Longest single event of a converted stream; a longer one fails the attempt (DEFAULT_EVENT_LIMIT). */
   streamEventLimitBytes?: number
   onDropped?: (field: string) => void
+  /** MODEL_ALIASES; instances' own `modelAliases` apply without it. */
+  modelAliases?: ModelAliasResolver
 }
 
 export const DEFAULT_RESPONSE_LIMIT = 64 * 1024 * 1024

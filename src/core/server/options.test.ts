@@ -70,3 +70,41 @@ describe('upstream timeouts', () => {
     expect(() => upstreamTimeouts(config)).toThrow(message)
   })
 })
+
+describe('MODEL_ALIASES', () => {
+  const settingsWith = (config: Record<string, unknown>, user: Record<string, unknown> = {}) =>
+    resolveServeSettings({}, {}, {file: null, chosen: true, values: config}, user)
+  const aliases = {'claude-kiro-oauth': {'claude-opus-5-*': 'claude-opus-4-8'}}
+
+  it("come from config.json, else from the user setting, a whole layer's value winning", () => {
+    expect(settingsWith({}).modelAliases).toEqual({})
+    expect(settingsWith({MODEL_ALIASES: aliases}).modelAliases).toEqual(aliases)
+    const user = {'gemini-cli-oauth': {'claude-*': 'gemini-2.5-pro'}}
+    expect(settingsWith({}, {modelAliases: user}).modelAliases).toEqual(user)
+    expect(settingsWith({MODEL_ALIASES: aliases}, {modelAliases: user}).modelAliases).toEqual(aliases)
+  })
+
+  it('refuse a bad value as bad config, naming the JSON path', () => {
+    const refused = (config: Record<string, unknown>, user: Record<string, unknown> = {}) => {
+      try {
+        settingsWith(config, user)
+      } catch (error) {
+        return error as {message: string; code: string; exit: number}
+      }
+      throw new Error('accepted')
+    }
+    expect(refused({MODEL_ALIASES: {'claude-kiro-oauth': {'claude-*': ['x']}}})).toMatchObject({
+      message:
+        'config.json: MODEL_ALIASES.claude-kiro-oauth["claude-*"] must be the model name the upstream is sent, not ["x"].',
+      code: 'bad_config',
+      exit: 2,
+    })
+    expect(refused({MODEL_ALIASES: {kiro: {}}}).message).toMatch(
+      /^config\.json: MODEL_ALIASES\.kiro is not a provider type/,
+    )
+    expect(refused({MODEL_ALIASES: []}).message).toMatch(/^config\.json: MODEL_ALIASES must map provider types/)
+    expect(refused({}, {modelAliases: {'openai-custom': {a: 'b*'}}}).message).toBe(
+      'user setting modelAliases.openai-custom["a"] must be a model name, not the pattern "b*".',
+    )
+  })
+})

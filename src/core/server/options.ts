@@ -1,5 +1,6 @@
 import {configString, type ConfigJson, type LoadedConfigJson} from '../config/config-file.js'
-import type {Settings} from '../config/settings.js'
+import {checkModelAliases, type Settings} from '../config/settings.js'
+import type {ModelAliases} from '../models/aliases.js'
 import {UsageError} from '../errors.js'
 import {DEFAULT_MONITOR, type MonitorOptions} from '../health/monitor.js'
 import {DEFAULT_TIMEOUTS, type RequestTimeouts, type Timeouts} from '../http/dispatchers.js'
@@ -46,6 +47,8 @@ export interface ServeSettings {
   responseStore: ResponseStoreLimits
   corsOrigins: string[]
   monitor: MonitorOptions
+  /** MODEL_ALIASES: config.json's, else the user setting's. */
+  modelAliases: ModelAliases
   /** Settings that were ignored, each a sentence for stderr. */
   warnings: string[]
 }
@@ -142,6 +145,7 @@ export function resolveServeSettings(
     },
     corsOrigins,
     warnings,
+    modelAliases: modelAliasesOf(config, settings),
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,
@@ -226,6 +230,16 @@ function checkModels(value: unknown): Partial<Record<ProviderType, string>> {
       })
   }
   return value as Partial<Record<ProviderType, string>>
+}
+
+/** A whole layer's value wins: config.json's MODEL_ALIASES replaces the user setting, it is not merged with it. */
+function modelAliasesOf(config: ConfigJson, settings: Settings): ModelAliases {
+  if (config.MODEL_ALIASES !== undefined)
+    return checkModelAliases(config.MODEL_ALIASES, 'config.json: MODEL_ALIASES', 'bad_config')
+  // A hand-edited settings file is checked as `config set` would have.
+  if (settings.modelAliases !== undefined)
+    return checkModelAliases(settings.modelAliases, 'user setting modelAliases', 'bad_config')
+  return {}
 }
 
 function numberOf(value: unknown, key: string): number | undefined {

@@ -6,6 +6,7 @@ import {errorMessage} from '../errors.js'
 import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import type {RequestTimeouts} from '../http/dispatchers.js'
 import {HttpStatusError} from '../http-status-error.js'
+import {ModelAliasResolver, type ModelAliases} from '../models/aliases.js'
 import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
 import {DEFAULT_RESPONSE_LIMIT, type RequestRecord} from '../proxy/types.js'
@@ -83,6 +84,8 @@ export interface ServerOptions {
   now?: () => number
   onRecord?: (record: RequestRecord) => void
   onDropped?: (field: string) => void
+  /** MODEL_ALIASES, by provider type. */
+  modelAliases?: ModelAliases
 }
 
 export const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024
@@ -320,6 +323,7 @@ function handlerDeps(options: ServerOptions): HandlerDeps {
       errorBodyLimitBytes: options.errorBodyLimitBytes,
       streamEventLimitBytes: options.streamEventLimitBytes,
       onDropped: options.onDropped,
+      modelAliases: new ModelAliasResolver(options.modelAliases),
     },
     responseLimitBytes: options.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT,
     errorBodyLimitBytes: options.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT,

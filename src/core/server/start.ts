@@ -70,6 +70,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     now,
     onRecord: options.onRecord,
     onDropped: options.onDropped,
+    modelAliases: options.modelAliases,
   })
   let address: AddressInfo
   try {

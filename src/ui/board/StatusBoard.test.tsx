@@ -94,6 +94,23 @@ describe('StatusBoard', () => {
     expect(frame).toMatch(/↑↓ select {2}d disable\/enable {2}c check {2}r reset {2}f filter: all {2}\? help {2}q quit/)
   })
 
+  it('shows both model names of a request an alias renamed', () => {
+    const renamed = {...record(1), model: 'claude-opus-5-5', upstreamModel: 'claude-opus-4-8'}
+    const frame = plain(
+      render(
+        <StatusBoard
+          data={data([row({})], [renamed])}
+          width={120}
+          height={30}
+          selected={null}
+          filter={null}
+          help={false}
+        />,
+      ).lastFrame(),
+    )
+    expect(frame).toContain('claude-custom/work claude-opus-5-5→claude-opus-4-8 200')
+  })
+
   it('fits 80×24: every line within 80 columns, fewer than 24 lines, long names truncated', () => {
     const rows = Array.from({length: 40}, (_, i) =>
       row({id: `openai-custom/${i}`, name: `a-very-long-instance-name-number-${i}`, requests: 123456, p50Ms: 99999}),

@@ -1,5 +1,6 @@
 import {Box, Text} from 'ink'
 import {escapeControls} from '../../core/escape.js'
+import {modelLabel} from '../../core/log.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
 import {relativeTime} from '../../core/text.js'
@@ -87,7 +88,7 @@ function milliseconds(ms: number): string {
 
 function recentLine(r: RequestRecord, width: number): string {
   const time = new Date(r.time).toISOString().slice(11, 19)
-  const text = `${time} ${r.protocol} → ${r.type ?? '-'}/${r.instance ?? '-'} ${r.model} ${r.status} ${r.ms}ms${r.stream ? ' stream' : ''}${r.attempts > 1 ? ` (${r.attempts} tries)` : ''}`
+  const text = `${time} ${r.protocol} → ${r.type ?? '-'}/${r.instance ?? '-'} ${modelLabel(r)} ${r.status} ${r.ms}ms${r.stream ? ' stream' : ''}${r.attempts > 1 ? ` (${r.attempts} tries)` : ''}`
   return truncate(escapeControls(text), width)
 }
 

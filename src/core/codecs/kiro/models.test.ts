@@ -22,6 +22,26 @@ describe('kiroModelId', () => {
     expect(kiroModelId('constructor')).toBe('constructor')
   })
 
+  it.each([
+    ['claude-opus-5-5', 'claude-opus-4.8'],
+    ['claude-opus-5', 'claude-opus-4.8'],
+    ['claude-sonnet-9', 'claude-sonnet-4.6'],
+    ['claude-sonnet-4-7-20260101', 'claude-sonnet-4.6'],
+    ['claude-haiku-5-1', 'claude-haiku-4.5'],
+  ])('maps the unknown but well-formed %s to the newest of its family, %s, and says so', (model, id) => {
+    const heard: string[] = []
+    expect(kiroModelId(model, {}, (from, to) => heard.push(`${from}→${to}`))).toBe(id)
+    expect(heard).toEqual([`${model}→${id}`])
+  })
+
+  it('keeps names of unknown families or shapes for the upstream to judge, without a word', () => {
+    const heard: string[] = []
+    for (const model of ['claude-mythos-1', 'claude-opus', 'claude-opus-5-5-fast', 'claude-opus-4.9'])
+      expect(kiroModelId(model, {}, (from) => heard.push(from))).toBe(model)
+    expect(kiroModelId('claude-opus-4-8', {}, (from) => heard.push(from))).toBe('claude-opus-4.8')
+    expect(heard).toEqual([])
+  })
+
   it('lets overrides win over the table', () => {
     expect(kiroModelId('claude-sonnet-4-5', {'claude-sonnet-4-5': 'CLAUDE_SONNET_4_5_20250929_V1_0'})).toBe(
       'CLAUDE_SONNET_4_5_20250929_V1_0',

@@ -28,10 +28,38 @@ export const KIRO_MODEL_IDS: Readonly<Record<string, string>> = {
 }
 
 // Overrides win; names already in Kiro form, and names nobody mapped, pass through unchanged so that the
-// upstream decides (an unknown id is its 400 INVALID_MODEL_ID, a client fault).
-export function kiroModelId(model: string, overrides: Readonly<Record<string, string>> = {}): string {
-  return lookup(overrides, model) ?? lookup(KIRO_MODEL_IDS, model) ?? model
+// upstream decides (an unknown id is its 400 INVALID_MODEL_ID, a client fault). The exception is a well-formed
+// Claude name of a known family that the table does not know yet (`claude-opus-5-5`, the default of a newer
+// Claude Code): Kiro would refuse it, so it gets the newest model of that family, and `onFallback` hears of it.
+export function kiroModelId(
+  model: string,
+  overrides: Readonly<Record<string, string>> = {},
+  onFallback?: (model: string, id: string) => void,
+): string {
+  const known = lookup(overrides, model) ?? lookup(KIRO_MODEL_IDS, model)
+  if (known !== undefined) return known
+  const family = CLAUDE_NAME.exec(model)?.[1]
+  const newest = family === undefined ? undefined : NEWEST_OF_FAMILY.get(family)
+  if (newest === undefined) return model
+  onFallback?.(model, newest)
+  return newest
 }
+
+/** `claude-{family}-{major}[-{minor}][-{date}]`, the shape of every current Anthropic model name. */
+const CLAUDE_NAME = /^claude-([a-z]+)-(\d{1,3})(?:-(\d{1,3}))?(?:-\d{8})?$/
+
+/** The Kiro id of each family's highest version in the table. */
+const NEWEST_OF_FAMILY: ReadonlyMap<string, string> = (() => {
+  const best = new Map<string, {version: number; id: string}>()
+  for (const [name, id] of Object.entries(KIRO_MODEL_IDS)) {
+    const match = CLAUDE_NAME.exec(name)
+    if (!match) continue
+    const version = Number(match[2]) * 1000 + Number(match[3] ?? 0)
+    const family = match[1]!
+    if ((best.get(family)?.version ?? -1) < version) best.set(family, {version, id})
+  }
+  return new Map([...best].map(([family, {id}]) => [family, id]))
+})()
 
 // Context windows behind the usage estimate when Kiro reports only a percentage: Opus models 1M tokens,
 // Sonnet and Haiku 200k (AIClient-2-API head's figures). Works on client names and Kiro ids alike.

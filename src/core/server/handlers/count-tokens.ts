@@ -19,15 +19,10 @@ export const countTokens: Handler<'count_tokens'> = async (deps, {typePrefix, he
   streamFlag(json)
   const rawModel = requiredModel(json.model)
   const {type, model} = requestType(deps, {typePrefix, headers}, rawModel)
-  const counted = await upstreamCount(
-    deps,
-    type,
-    {model, clientProtocol: 'anthropic', headers},
-    {
-      json,
-      body: model === rawModel ? body : JSON.stringify({...json, model}),
-    },
-  )
+  const counted = await upstreamCount(deps, type, {model, clientProtocol: 'anthropic', headers}, (sent) => ({
+    json,
+    body: sent === rawModel ? body : JSON.stringify({...json, model: sent}),
+  }))
   if (counted !== undefined)
     return {
       kind: 'text',
@@ -62,15 +57,17 @@ export async function upstreamCount(
   deps: HandlerDeps,
   type: ProviderType,
   {model, clientProtocol, headers}: {model: string; clientProtocol: Protocol; headers: IncomingHttpHeaders},
-  request: CountRequest,
+  requestFor: (model: string) => CountRequest,
 ): Promise<string | undefined> {
   const adapter = deps.adapters[type]
   // A side request records no outcome, so it never takes an instance's half-open trial.
   const live = deps.state.pick(type)
   if (!adapter || !live) return undefined
+  // The instance counts for the model it would be sent, as chat does.
+  const sent = deps.proxy.modelAliases?.resolve(type, live.config.raw.modelAliases, model) ?? model
   // Counting is advisory: without an upstream count, the estimate answers rather than fail the client.
-  const ctx = {stream: false, model, clientProtocol, clientHeaders: headers}
-  return countTokensUpstream(adapter, live.config, ctx, request, {
+  const ctx = {stream: false, model: sent, clientProtocol, clientHeaders: headers}
+  return countTokensUpstream(adapter, live.config, ctx, requestFor(sent), {
     timeoutMs: 30_000,
     limitBytes: deps.errorBodyLimitBytes,
   })

@@ -15,10 +15,8 @@ export const geminiCountTokens: Handler<'gemini_count_tokens'> = async (deps, {r
     deps,
     type,
     {model, clientProtocol: 'gemini', headers},
-    {
-      json: request,
-      body: JSON.stringify(request),
-    },
+    // Gemini names the model in the path, which the count call builds; the body is the same for every name.
+    () => ({json: request, body: JSON.stringify(request)}),
   )
   const counted = totalTokens(answer)
   if (counted !== undefined)

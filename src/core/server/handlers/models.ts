@@ -27,8 +27,20 @@ export const models: Handler<'models'> = async (deps, {route, typePrefix, header
   return {kind: 'json', status: 200, body: deps.codecs[protocol].modelList(lists.flat())}
 }
 
-/** Asks one healthy instance of the type; falls back to the built-in list when none answers. */
+/**
+ * Asks one healthy instance of the type, or falls back to the built-in list when none answers; then the alias names
+ * (MODEL_ALIASES' and the instances' own), which fixed model pickers can offer only when they are listed.
+ */
 async function modelsOf(deps: HandlerDeps, type: ProviderType): Promise<string[]> {
+  const upstream = await upstreamModels(deps, type)
+  const aliases = deps.proxy.modelAliases?.names(
+    type,
+    deps.state.list(type).map((live) => live.config.raw.modelAliases),
+  )
+  return aliases?.length ? [...new Set([...upstream, ...aliases])] : upstream
+}
+
+async function upstreamModels(deps: HandlerDeps, type: ProviderType): Promise<string[]> {
   const adapter = deps.adapters[type]
   // A side request records no outcome, so it never takes an instance's half-open trial.
   const live = deps.state.pick(type)

@@ -253,6 +253,7 @@ describe('unknown routes', () => {
     expect(batches.error).toEqual({
       type: 'error',
       error: {type: 'not_found_error', message: 'Unknown route GET /v1/messages/batches.'},
+      request_id: expect.stringMatching(/^req_/),
     })
     const legacy = await post(
       `${url}/v1/complete`,

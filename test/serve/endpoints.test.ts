@@ -263,6 +263,7 @@ describe('unknown routes', () => {
     expect(legacy.json()).toEqual({
       type: 'error',
       error: {type: 'not_found_error', message: 'Unknown route POST /v1/complete.'},
+      request_id: expect.stringMatching(/^req_/),
     })
     // Gemini: a method we do not serve, in the v1beta API and in v1.
     for (const path of ['/v1beta/models/gemini-2.5-flash:predict', '/v1/models/gemini-2.5-flash:generateContent']) {

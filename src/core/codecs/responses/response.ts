@@ -23,8 +23,8 @@ export function newResponseId(): string {
   return `resp_${randomBytes(16).toString('hex')}`
 }
 
-// Output item ids are a prefix (`msg_`, `rs_`, `fc_`, `ctc_`) and 32 hex digits that follow from the response id
-// and the item's position: unique per response, and one answer gives the same ids as a stream or as a document.
+// Output item ids are a prefix (`msg_`, `rs_`, `fc_`, `ctc_`, `tsc_`) and 32 hex digits that follow from the response
+// id and the item's position: unique per response, and one answer gives the same ids as a stream or as a document.
 export function itemIdSuffix(responseId: string, outputIndex: number): string {
   return createHash('sha256').update(`${responseId}/${outputIndex}`).digest('hex').slice(0, 32)
 }

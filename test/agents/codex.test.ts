@@ -1,5 +1,6 @@
 // The real Codex CLI 0.171.0 through `aiclient serve` into each kind of upstream: a plain turn, and a turn whose
-// upstream first calls Codex's shell tool, which Codex runs before sending the output back.
+// upstream first calls Codex's shell tool, which Codex runs before sending the output back, and a turn that finds
+// and calls a tool of an MCP server through Codex's tool search.
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
@@ -95,13 +96,13 @@ describe.skipIf(!codex?.ok)('Codex CLI 0.171.0 through serve', () => {
     },
   ]
 
-  const run = async (c: Case, prompt: string): Promise<CodexRun> => {
+  const run = async (c: Case, prompt: string, mcpEcho = false): Promise<CodexRun> => {
     // A serve that died in an earlier test would only make Codex wait out its timeout here.
     expect(serveExit, `serve has exited:\n${serve.output()}`).toBeUndefined()
     const result = await runCodex(
       bin,
       join(dir, `run-${runs++}`),
-      {baseUrl: `${serve.url}/${c.type}/v1`, model: c.model},
+      {baseUrl: `${serve.url}/${c.type}/v1`, model: c.model, mcpEcho},
       prompt,
       KEY,
     )
@@ -145,6 +146,48 @@ describe.skipIf(!codex?.ok)('Codex CLI 0.171.0 through serve', () => {
       expect(results).toHaveLength(1)
       expect(results[0]?.id).toBe(c.callId)
       expect(results[0]?.text).toContain(`ran-${marker}`)
+    })
+
+    // Codex defers MCP tools for models it knows can search (gpt-5.5): the model finds them with Codex's own
+    // tool_search, then calls one by its flat name. For other models Codex offers the MCP tools up front.
+    it.each([
+      {model: 'gpt-5.5', deferred: true},
+      ...(c.model === 'gpt-5.5' ? [] : [{model: c.model, deferred: false}]),
+    ])(`${c.type} as $model: runs the MCP tool the upstream calls (deferred: $deferred)`, async ({model, deferred}) => {
+      const fake = c.fake()
+      fake.reset()
+      const searchId = `${c.callId}_search`
+      const addId = `${c.callId}_add`
+      const done = new Set<string>()
+      fake.script.handler = (_req, _n, conversation) => {
+        const offered = new Set(conversation.tools.map((tool) => tool.name))
+        const step = offered.has('mcp__echo__add') ? 'add' : offered.has('tool_search') ? 'search' : 'answer'
+        if (done.has(step) || step === 'answer') return {kind: 'reply', reply: {text: 'The sum is in.'}}
+        done.add(step)
+        const call =
+          step === 'add'
+            ? {id: addId, name: 'mcp__echo__add', arguments: {a: 40000, b: 2711}}
+            : {id: searchId, name: 'tool_search', arguments: {query: 'echo add'}}
+        return {kind: 'reply', reply: {toolCalls: [call]}}
+      }
+      const result = await run({...c, model}, 'Add 40000 and 2711 with the echo tools.', true)
+      expect(result.stdout.trim()).toBe('The sum is in.')
+      const views = generations(fake).map((r) => upstreamView(fake.protocol, r.body))
+      expect(views[0]?.tools.includes('tool_search')).toBe(deferred)
+      expect(views[0]?.tools.includes('mcp__echo__add')).toBe(!deferred)
+      if (deferred) {
+        // Codex ran the search: the tools it found are offered, and the result names them.
+        expect(views[1]?.tools).toEqual(expect.arrayContaining(['mcp__echo__add', 'mcp__echo__echo']))
+        expect(views[1]?.results).toMatchObject([{id: searchId, text: expect.stringContaining('mcp__echo__add')}])
+      }
+      // Codex ran the MCP tool: its sum comes back under the call's id.
+      const last = views.at(-1)
+      expect(views).toHaveLength(deferred ? 3 : 2)
+      expect(last?.calls.map((call) => [call.id, call.name])).toEqual([
+        ...(deferred ? [[searchId, 'tool_search']] : []),
+        [addId, 'mcp__echo__add'],
+      ])
+      expect(last?.results.at(-1)).toMatchObject({id: addId, text: expect.stringContaining('42711')})
     })
   }
 })

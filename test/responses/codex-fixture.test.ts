@@ -125,6 +125,9 @@ const flatName = (item: {name: string; namespace?: string}): string =>
 /** The text of a function_call_output's `output`: a string or an array of input_text parts */
 const outputText = (output: unknown): string => (typeof output === 'string' ? output : textOf(output))
 
+/** The tools Codex's tool searches loaded, from the `tool_search_output` items of an input */
+const loadedTools = (input: any[]): any[] => input.flatMap((i) => (i.type === 'tool_search_output' ? i.tools : []))
+
 /** The flat names of the functions inside the namespace tools among `tools` */
 const namespaceTools = (tools: any[]): string[] =>
   tools
@@ -144,17 +147,27 @@ function checkReplayed(f: Fixture, view: UpstreamView, u: Upstream): void {
   expect(view.tools).toContain('apply_patch')
   expect(view.tools).not.toContain('web_search')
   expect(view.tools.every((name) => typeof name === 'string' && /^[a-zA-Z0-9_-]{1,64}$/.test(name))).toBe(true)
-  // Namespace tools in `tools` arrive as flat functions (those loaded through tool_search: see below).
-  for (const name of namespaceTools(f.body.tools)) expect(view.tools).toContain(name)
-  // Function calls and their outputs keep their call ids.
-  const calls = input.filter((i) => i.type === 'function_call')
+  // Codex runs its tool search itself: the model gets it as a function.
+  if (f.body.tools.some((t: any) => t.type === 'tool_search' && t.execution === 'client')) {
+    expect(view.tools).toContain('tool_search')
+  }
+  // Namespace tools in `tools`, and those a tool search loaded, arrive as flat functions.
+  for (const name of namespaceTools([...f.body.tools, ...loadedTools(input)])) expect(view.tools).toContain(name)
+  // Function calls, tool searches and their outputs keep their call ids.
+  const calls = input.filter((i) => i.type === 'function_call' || i.type === 'tool_search_call')
   expect(view.calls.map((c) => [c.id, c.name, c.arguments])).toEqual(
-    calls.map((c) => [c.call_id, flatName(c), JSON.parse(c.arguments)]),
+    calls.map((c) =>
+      c.type === 'tool_search_call'
+        ? [c.call_id, 'tool_search', c.arguments]
+        : [c.call_id, flatName(c), JSON.parse(c.arguments)],
+    ),
   )
-  const outputs = input.filter((i) => i.type === 'function_call_output')
+  const outputs = input.filter((i) => i.type === 'function_call_output' || i.type === 'tool_search_output')
   expect(view.results.map((r) => r.id)).toEqual(outputs.map((o) => o.call_id))
   for (const [i, o] of outputs.entries()) {
-    for (const line of outputText(o.output).split('\n').filter(Boolean)) expect(view.results[i]?.text).toContain(line)
+    // A tool search's result names the tools it loaded, as the model is to call them.
+    const lines = o.type === 'tool_search_output' ? namespaceTools(o.tools) : outputText(o.output).split('\n')
+    for (const line of lines.filter(Boolean)) expect(view.results[i]?.text).toContain(line)
   }
 }
 
@@ -215,17 +228,51 @@ describe.each(UPSTREAMS)('Codex fixtures through serve into $type', (u) => {
   }
 
   if (u.type !== 'openaiResponses-custom') {
-    // Known gap: the codec drops Codex's client-run `tool_search` tool as an OpenAI built-in and does not read
-    // `tool_search_output` items, so MCP tools (which Codex 0.171 always defers) never reach these upstreams.
-    it.fails('namespace tools Codex loaded through tool_search arrive as flat functions', async () => {
+    // Codex 0.171 defers its MCP tools: the model must call Codex's own `tool_search`, and gets the tools it found
+    // in Codex's `tool_search_output`. The turns of the namespace capture, played with this upstream's model.
+    it("the model finds Codex's MCP tools with tool_search and calls one, which Codex gets as a namespaced call", async () => {
       const f = FIXTURES.find((x) => x.file.includes('namespace-tools'))!
       const fake = u.fake()
       fake.reset()
-      await replay(u, f.body, replayHeaders(f))
-      const view = upstreamView(fake.protocol, generations(fake)[0]?.body)
-      const loaded = namespaceTools(f.body.input.flatMap((i: any) => (i.type === 'tool_search_output' ? i.tools : [])))
-      expect(loaded).toEqual(['mcp__echo__add', 'mcp__echo__echo'])
-      for (const name of loaded) expect(view.tools).toContain(name)
+      const opening = f.body.input.filter((i: any) => i.type === 'message')
+      const searchId = `call_${u.type.replace(/-/g, '_')}_search`
+      const addId = `call_${u.type.replace(/-/g, '_')}_add`
+      fake.enqueue(
+        {kind: 'reply', reply: {toolCalls: [{id: searchId, name: 'tool_search', arguments: {query: 'add numbers'}}]}},
+        {kind: 'reply', reply: {toolCalls: [{id: addId, name: 'mcp__echo__add', arguments: {a: 2, b: 3}}]}},
+        {kind: 'reply', reply: {text: 'It is 5.'}},
+      )
+
+      // 1. Only the tool search is offered; the model calls it and Codex gets a tool_search_call to run.
+      const first = await replay(u, {...f.body, input: opening}, replayHeaders(f))
+      const firstView = upstreamView(fake.protocol, generations(fake)[0]?.body)
+      expect(firstView.tools).toContain('tool_search')
+      expect(firstView.tools).not.toContain('mcp__echo__add')
+      const search = first.output.find((o: any) => o.type === 'tool_search_call')
+      expect(search).toMatchObject({call_id: searchId, execution: 'client', arguments: {query: 'add numbers'}})
+
+      // 2. Codex sends what its search found; the model now sees the MCP tools and calls one.
+      const [found] = f.body.input.filter((i: any) => i.type === 'tool_search_output')
+      const searched = [...opening, search, {...found, call_id: searchId}]
+      const second = await replay(u, {...f.body, input: searched}, replayHeaders(f))
+      const secondView = upstreamView(fake.protocol, generations(fake)[1]?.body)
+      for (const name of ['tool_search', 'mcp__echo__add', 'mcp__echo__echo']) expect(secondView.tools).toContain(name)
+      expect(secondView.calls).toEqual([{id: searchId, name: 'tool_search', arguments: {query: 'add numbers'}}])
+      expect(secondView.results).toMatchObject([{id: searchId, text: expect.stringContaining('mcp__echo__add')}])
+      const add = second.output.find((o: any) => o.type === 'function_call')
+      expect(add).toMatchObject({call_id: addId, name: 'add', namespace: 'mcp__echo'})
+      expect(JSON.parse(add.arguments)).toEqual({a: 2, b: 3})
+
+      // 3. Codex ran the MCP tool; its output reaches the model, which answers.
+      const result = {type: 'function_call_output', call_id: addId, output: [{type: 'input_text', text: '5'}]}
+      const third = await replay(u, {...f.body, input: [...searched, add, result]}, replayHeaders(f))
+      const thirdView = upstreamView(fake.protocol, generations(fake)[2]?.body)
+      expect(thirdView.calls.map((c) => [c.id, c.name])).toEqual([
+        [searchId, 'tool_search'],
+        [addId, 'mcp__echo__add'],
+      ])
+      expect(thirdView.results.at(-1)).toEqual({id: addId, text: '5'})
+      expect(third.output.find((o: any) => o.type === 'message')?.content[0].text).toBe('It is 5.')
     })
   }
 })

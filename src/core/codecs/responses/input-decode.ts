@@ -6,6 +6,7 @@ import type {
   IRRedactedThinking,
   IRText,
   IRThinking,
+  IRTool,
   IRToolCall,
   IRToolResult,
 } from '../ir.js'
@@ -22,13 +23,16 @@ import {
   requireObject,
   requireString,
 } from './checks.js'
-import {irToolName} from './tools.js'
+import {decodeToolList} from './tool-decode.js'
+import {irToolName, TOOL_SEARCH} from './tools.js'
 
 const ROLES = ['user', 'assistant', 'system', 'developer'] as const
 
 export interface DecodedInput {
   system: IRText[]
   messages: IRMessage[]
+  /** Tools that `tool_search_output` items loaded, in order; the model may call them from then on. */
+  loadedTools: IRTool[]
 }
 
 // Responses `input` → IR turns. System and developer messages may sit anywhere; they join the system text in
@@ -54,6 +58,7 @@ export function decodeInput(value: unknown, drop: DropHandler): DecodedInput {
 class InputReader implements DecodedInput {
   readonly system: IRText[] = []
   readonly messages: IRMessage[] = []
+  readonly loadedTools: IRTool[] = []
   // call_id → IR tool name, so tool outputs can name the tool they answer.
   private readonly toolNames = new Map<string, string>()
 
@@ -71,6 +76,9 @@ class InputReader implements DecodedInput {
       case 'function_call_output':
       case 'custom_tool_call_output':
         return this.toolResult(this.toolOutput(item, path))
+      case 'tool_search_call':
+      case 'tool_search_output':
+        return this.toolSearch(item, path)
       case 'reasoning': {
         const block = this.reasoning(item, path)
         if (block) this.assistant(block)
@@ -174,6 +182,29 @@ class InputReader implements DecodedInput {
     return compact({type: 'tool_result' as const, toolCallId, toolName, content, isError: false})
   }
 
+  // A tool search the client ran is a tool call and its result. The result names the tools it loaded, which are
+  // offered from then on. A search OpenAI ran has no call another upstream could pair a result with; its tools
+  // are still loaded.
+  private toolSearch(item: JsonObject, path: string): void {
+    const callId = optionalString(item.call_id, `${path}.call_id`)
+    const clientRun = callId !== undefined && item.execution !== 'server'
+    if (item.type === 'tool_search_call') {
+      if (!clientRun) return this.drop('input.tool_search_call (run by the server)')
+      this.toolNames.set(callId, TOOL_SEARCH)
+      return this.assistant({
+        type: 'tool_call',
+        id: callId,
+        name: TOOL_SEARCH,
+        input: decodeArguments(item.arguments, this.drop),
+      })
+    }
+    const tools = decodeToolList(item.tools, `${path}.tools`, this.drop, true)
+    this.loadedTools.push(...tools)
+    if (!clientRun) return this.drop('input.tool_search_output (run by the server)')
+    const content = [{type: 'text' as const, text: loadedToolsText(tools)}]
+    this.toolResult({type: 'tool_result', toolCallId: callId, toolName: TOOL_SEARCH, content, isError: false})
+  }
+
   // See RESP_SHARED: a summary makes a thinking block signed by the encrypted content; encrypted content alone
   // makes redacted thinking; an item with neither carries nothing.
   private reasoning(item: JsonObject, path: string): IRThinking | IRRedactedThinking | undefined {
@@ -200,4 +231,11 @@ class InputReader implements DecodedInput {
     if (last?.role === 'user' && last.content.every((block) => block.type === 'tool_result')) last.content.push(result)
     else this.messages.push({role: 'user', content: [result]})
   }
+}
+
+/** What a tool search result tells the model: the names to call the loaded tools by, and what they do. */
+function loadedToolsText(tools: IRTool[]): string {
+  if (tools.length === 0) return 'No tools matched the search.'
+  const lines = tools.map((tool) => (tool.description ? `- ${tool.name}: ${tool.description}` : `- ${tool.name}`))
+  return `These tools are now available; call them by these names:\n${lines.join('\n')}`
 }

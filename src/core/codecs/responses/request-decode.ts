@@ -1,6 +1,6 @@
-import type {IREffort, IRRequest, IRResponseFormat, IRText, IRThinkingConfig, IRTool, IRToolChoice} from '../ir.js'
+import type {IREffort, IRRequest, IRResponseFormat, IRText, IRThinkingConfig, IRToolChoice} from '../ir.js'
 import type {DecodeRequestContext, DropHandler} from '../types.js'
-import {compact, isObject, type JsonObject} from '../values.js'
+import {compact, isObject} from '../values.js'
 import {
   absent,
   invalidType,
@@ -16,7 +16,7 @@ import {
   requireString,
 } from './checks.js'
 import {decodeInput} from './input-decode.js'
-import {irToolName} from './tools.js'
+import {decodeToolList, uniqueTools} from './tool-decode.js'
 
 // Fields read here or that only steer what the proxy itself does (`store`, `include`: the proxy keeps the
 // conversation and always hands back encrypted reasoning it gets; `previous_response_id`: the server has spelled out
@@ -54,7 +54,7 @@ export function decodeResponsesRequest(body: unknown, ctx: DecodeRequestContext 
   const model = optionalString(request.model, 'model') ?? ctx.model
   if (!model) throw missing('model')
   const instructions = optionalString(request.instructions, 'instructions')
-  const {system, messages} = decodeInput(request.input, drop)
+  const {system, messages, loadedTools} = decodeInput(request.input, drop)
   decodeStreamOptions(request.stream_options, drop)
   optionalBoolean(request.store, 'store')
   optionalArray(request.include, 'include')
@@ -62,7 +62,8 @@ export function decodeResponsesRequest(body: unknown, ctx: DecodeRequestContext 
     model,
     system: [...(instructions ? [{type: 'text', text: instructions} satisfies IRText] : []), ...system],
     messages,
-    tools: decodeTools(request.tools, drop),
+    // Tools a client-run tool search loaded are offered from then on, as OpenAI does.
+    tools: uniqueTools([...decodeToolList(request.tools, 'tools', drop), ...loadedTools]),
     toolChoice: decodeToolChoice(request.tool_choice, drop),
     parallelToolCalls: optionalBoolean(request.parallel_tool_calls, 'parallel_tool_calls'),
     maxTokens: optionalInteger(request.max_output_tokens, 'max_output_tokens'),
@@ -83,59 +84,6 @@ function decodeStreamOptions(value: unknown, drop: DropHandler): void {
   const options = optionalObject(value, 'stream_options') ?? {}
   // Obfuscation pads deltas against length side channels; leaving it out changes nothing a client reads.
   for (const key of Object.keys(options)) if (key !== 'include_obfuscation') drop(`stream_options.${key}`)
-}
-
-function decodeTools(value: unknown, drop: DropHandler): IRTool[] {
-  const tools: IRTool[] = []
-  ;(optionalArray(value, 'tools') ?? []).forEach((entry, i) => {
-    const path = `tools[${i}]`
-    const tool = requireObject(entry, path)
-    const type = requireString(tool.type, `${path}.type`)
-    if (type === 'function' || type === 'custom') tools.push(decodeTool(tool, path, drop))
-    else if (type === 'namespace') tools.push(...decodeNamespace(tool, path, drop))
-    // Built-in tools (web_search, file_search, code_interpreter, computer_use, image_generation, local_shell,
-    // mcp, tool_search…) run inside OpenAI only. Codex always sends web_search, so they never fail a request.
-    else drop(`tools.${type}`)
-  })
-  return tools
-}
-
-function decodeNamespace(tool: JsonObject, path: string, drop: DropHandler): IRTool[] {
-  const namespace = requireString(tool.name, `${path}.name`)
-  if (optionalString(tool.description, `${path}.description`)) drop('tools.namespace.description')
-  return (optionalArray(tool.tools, `${path}.tools`) ?? []).flatMap((entry, j) => {
-    const inner = requireObject(entry, `${path}.tools[${j}]`)
-    const type = requireString(inner.type, `${path}.tools[${j}].type`)
-    if (type !== 'function' && type !== 'custom') {
-      drop(`tools.namespace.${type}`)
-      return []
-    }
-    return [decodeTool(inner, `${path}.tools[${j}]`, drop, namespace)]
-  })
-}
-
-function decodeTool(tool: JsonObject, path: string, drop: DropHandler, namespace?: string): IRTool {
-  const name = irToolName(requireString(tool.name, `${path}.name`), namespace)
-  const description = optionalString(tool.description, `${path}.description`)
-  // Strict mode (the API's default when `strict` is left out) has no counterpart elsewhere; Codex sends false.
-  if (tool.strict === true) drop('tools.function.strict')
-  if (tool.defer_loading === true) drop('tools.defer_loading')
-  if (tool.type === 'custom') return compact({name, description, parameters: customToolParameters(tool, path)})
-  const parameters = optionalObject(tool.parameters, `${path}.parameters`) ?? {type: 'object', properties: {}}
-  return compact({name, description, parameters})
-}
-
-// A custom tool takes free text; other upstreams only know JSON arguments, so the text becomes the one
-// string argument `input`. A grammar the text must follow is passed on to the model in words.
-function customToolParameters(tool: JsonObject, path: string): JsonObject {
-  const format = optionalObject(tool.format, `${path}.format`)
-  let description = 'The free-form text input for this tool, passed to it unchanged.'
-  if (format?.type === 'grammar') {
-    const syntax = optionalString(format.syntax, `${path}.format.syntax`) ?? 'lark'
-    const definition = optionalString(format.definition, `${path}.format.definition`) ?? ''
-    description += ` It must follow this ${syntax} grammar:\n${definition}`
-  }
-  return {type: 'object', properties: {input: {type: 'string', description}}, required: ['input']}
 }
 
 function decodeToolChoice(value: unknown, drop: DropHandler): IRToolChoice | undefined {

@@ -195,7 +195,7 @@ describe('decoding input', () => {
     expect(dropped).toEqual(drops)
   })
 
-  it.each(['item_reference', 'web_search_call', 'file_search_call', 'computer_call', 'compaction', 'tool_search_call'])(
+  it.each(['item_reference', 'web_search_call', 'file_search_call', 'computer_call', 'compaction'])(
     'drops %s items with a debug line',
     (type) => {
       const {ir, dropped} = decode({input: [userItem('q'), {type, id: 'x'}]})
@@ -743,10 +743,11 @@ describe('requests captured from Codex 0.171.0', () => {
         'get_goal',
         'create_goal',
         'update_goal',
+        'tool_search',
       ])
       expect(ir.tools[3]?.parameters).toMatchObject({properties: {input: {type: 'string'}}, required: ['input']})
       expect(ir.promptCacheKey).toBeDefined()
-      expect(dropped).toEqual(['client_metadata', 'tools.tool_search', 'tools.web_search', 'text.verbosity'])
+      expect(dropped).toEqual(['client_metadata', 'tools.web_search', 'text.verbosity'])
     },
   )
 

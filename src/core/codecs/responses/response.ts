@@ -4,7 +4,16 @@ import type {IRResponse, IRResponseBlock, IRStopReason, IRUsage} from '../ir.js'
 import {decodeOpenAIStreamError} from '../openai-errors.js'
 import {decodeArguments} from '../openai-tool-calls.js'
 import type {CodecOptions, DropHandler, ResponseEncodeOptions} from '../types.js'
-import {asArray, asNumber, asObject, asString, compact, expectObject, type JsonObject} from '../values.js'
+import {
+  asArray,
+  asNumber,
+  asObject,
+  asString,
+  compact,
+  expectObject,
+  parseJsonObject,
+  type JsonObject,
+} from '../values.js'
 import {clientToolNames, irToolName, type ClientToolName} from './tools.js'
 
 export type ClientToolNames = Map<string, ClientToolName>
@@ -14,8 +23,8 @@ export function newResponseId(): string {
   return `resp_${randomBytes(16).toString('hex')}`
 }
 
-// Output item ids are a prefix (`msg_`, `rs_`, `fc_`, `ctc_`) and 32 hex digits that follow from the response id
-// and the item's position: unique per response, and one answer gives the same ids as a stream or as a document.
+// Output item ids are a prefix (`msg_`, `rs_`, `fc_`, `ctc_`, `tsc_`) and 32 hex digits that follow from the response
+// id and the item's position: unique per response, and one answer gives the same ids as a stream or as a document.
 export function itemIdSuffix(responseId: string, outputIndex: number): string {
   return createHash('sha256').update(`${responseId}/${outputIndex}`).digest('hex').slice(0, 32)
 }
@@ -125,9 +134,23 @@ export interface ToolCallItemArgs {
   json: string | undefined
 }
 
-/** A tool call as the client declared the tool: a `custom_tool_call` with its free text, or a `function_call`. */
+/**
+ * A tool call as the client declared the tool: a `custom_tool_call` with its free text, a `tool_search_call` for a
+ * tool search the client runs, or a `function_call`.
+ */
 export function toolCallItem(names: ClientToolNames, args: ToolCallItemArgs): JsonObject {
   const declared = names.get(args.irName)
+  if (declared?.kind === 'tool_search') {
+    // Codex reads the call from `output_item.done` and requires `execution` and `arguments` (an object).
+    return {
+      id: `tsc_${args.idSuffix}`,
+      type: 'tool_search_call',
+      status: args.json === undefined ? 'in_progress' : 'completed',
+      call_id: args.callId,
+      execution: 'client',
+      arguments: args.json === undefined ? {} : (parseJsonObject(args.json) ?? {}),
+    }
+  }
   if (declared?.kind === 'custom') {
     return {
       id: `ctc_${args.idSuffix}`,
@@ -151,12 +174,8 @@ export function toolCallItem(names: ClientToolNames, args: ToolCallItemArgs): Js
 
 // The IR carries a custom tool's text as `{input: text}`; anything else is passed on as its JSON.
 function customInput(json: string): string {
-  try {
-    const value = asObject(JSON.parse(json))
-    return typeof value.input === 'string' ? value.input : json
-  } catch {
-    return json
-  }
+  const input = parseJsonObject(json)?.input
+  return typeof input === 'string' ? input : json
 }
 
 function encodeBlock(block: IRResponseBlock, suffix: string, names: ClientToolNames, drop: DropHandler): JsonObject {

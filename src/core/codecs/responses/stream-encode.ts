@@ -18,10 +18,11 @@ import {
 import {clientToolNames} from './tools.js'
 
 type BlockStart = IRStreamEvent & {type: 'block_start'}
+type ToolCallKind = 'function_call' | 'custom_tool_call' | 'tool_search_call'
 
 // The output item being streamed. `text` gathers what its `.done` events and the final item repeat in full.
 interface OpenItem {
-  kind: 'message' | 'reasoning' | 'function_call' | 'custom_tool_call'
+  kind: 'message' | 'reasoning' | ToolCallKind
   outputIndex: number
   suffix: string
   itemId: string
@@ -149,8 +150,7 @@ class ResponsesEventWriter {
     } else if (event.kind === 'tool_call') {
       if (event.signature !== undefined) this.drop('tool_call.signature')
       item = toolCallItem(this.names, {idSuffix: suffix, callId: base.callId, irName: base.irName, json: undefined})
-      const kind = item.type === 'custom_tool_call' ? 'custom_tool_call' : 'function_call'
-      this.open = {...base, kind, itemId: String(item.id)}
+      this.open = {...base, kind: item.type as ToolCallKind, itemId: String(item.id)}
     } else {
       // Redacted thinking is a reasoning item with nothing but its encrypted content.
       item = reasoningItem(`rs_${suffix}`, undefined)
@@ -189,11 +189,12 @@ class ResponsesEventWriter {
     return out + this.emit('response.reasoning_summary_text.delta', {...this.at(0, 'summary_index'), delta})
   }
 
-  // Custom tool input arrives as fragments of the IR's `{"input": …}` JSON; it is sent whole once complete.
+  // Custom tool input arrives as fragments of the IR's `{"input": …}` JSON; it is sent whole once complete, as are
+  // a tool search's arguments (an object, which has no delta event).
   private toolInputDelta(json: string): string {
-    if (this.open?.kind !== 'function_call' && this.open?.kind !== 'custom_tool_call') return ''
+    if (this.open === undefined || this.open.kind === 'message' || this.open.kind === 'reasoning') return ''
     this.open.text += json
-    if (this.open.kind === 'custom_tool_call') return ''
+    if (this.open.kind !== 'function_call') return ''
     return this.emit('response.function_call_arguments.delta', {...this.at(), delta: json})
   }
 
@@ -239,6 +240,7 @@ class ResponsesEventWriter {
       const done = {...this.at(), name: item.name, arguments: item.arguments}
       return delta + this.emit('response.function_call_arguments.done', done)
     }
+    if (item.type === 'tool_search_call') return ''
     const input = String(item.input)
     const delta = input === '' ? '' : this.emit('response.custom_tool_call_input.delta', {...this.at(), delta: input})
     return delta + this.emit('response.custom_tool_call_input.done', {...this.at(), input})

@@ -21,6 +21,17 @@ describe('scrubErrorLines', () => {
     expect(scrubber.end()).toBe('')
   })
 
+  it('takes an error key whose value is null for no error, as every Responses event that carries the response has', () => {
+    const scrubber = scrubErrorLines()
+    const created = Buffer.from(
+      `event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1","error":null,"status":"in_progress"}}\n\n` +
+        `data: {"error" : null, "text":"your key is ${KEY}"}\n\n`,
+    )
+    expect(scrubber.push(created)).toBe(created)
+    // The positive control: an error object in the same place is redacted.
+    expect(run([Buffer.from(`data: {"error": {"message":"bad key ${KEY}"}}\n\n`)])).not.toContain(KEY)
+  })
+
   it('redacts an error event at every cut between two reads', () => {
     const whole = Buffer.from(OK_EVENT + ERROR_EVENT)
     const expected = OK_EVENT + ERROR_EVENT.replace(KEY, maskSecret(KEY))

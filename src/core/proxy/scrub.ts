@@ -3,7 +3,8 @@ import {redact} from '../secrets.js'
 /**
  * Upstream stream events are JSON, one event per `data:` line, and every vendor's error event has `"error"` as a
  * key or a value (`{"error": {…}}`, `"type": "error"`). Quotes inside generated text are escaped, so a line
- * without this mark is an ordinary event and is passed on untouched: only error lines pay for redaction.
+ * without this mark is an ordinary event and is passed on untouched: only error lines pay for redaction. A key
+ * whose value is `null` is no error: every Responses API event that carries the response says `"error":null`.
  */
 const ERROR_MARK = '"error"'
 /**
@@ -14,6 +15,8 @@ const MARK_TAIL = Buffer.from('rror"')
 const QUOTE = 0x22
 const LOWER_E = 0x65
 const LF = 0x0a
+const COLON = 0x3a
+const NULL = Buffer.from('null')
 
 /** The longest partial line held back to be checked whole; a longer one is passed on in pieces as it comes. */
 export const HELD_LINE_LIMIT = 64 * 1024
@@ -56,9 +59,24 @@ export function scrubErrorLines(): LineScrubber {
 
 function hasErrorMark(bytes: Buffer): boolean {
   for (let at = bytes.indexOf(MARK_TAIL); at !== -1; at = bytes.indexOf(MARK_TAIL, at + MARK_TAIL.length)) {
-    if (at >= 2 && bytes[at - 1] === LOWER_E && bytes[at - 2] === QUOTE) return true
+    if (at >= 2 && bytes[at - 1] === LOWER_E && bytes[at - 2] === QUOTE && !nullValue(bytes, at + MARK_TAIL.length))
+      return true
   }
   return false
+}
+
+/** Whether the JSON after a key (from `from`, just past its closing quote) is `: null`. */
+function nullValue(bytes: Buffer, from: number): boolean {
+  let at = skipSpace(bytes, from)
+  if (bytes[at] !== COLON) return false
+  at = skipSpace(bytes, at + 1)
+  return bytes.subarray(at, at + NULL.length).equals(NULL)
+}
+
+function skipSpace(bytes: Buffer, from: number): number {
+  let at = from
+  while (bytes[at] === 0x20 || bytes[at] === 0x09) at++
+  return at
 }
 
 /** For text that is whole events (a reshaped stream): redacted when it may carry an upstream error. */

@@ -26,13 +26,12 @@ export const AGENTS = {
     bin: 'codex',
     versionLine: /codex-cli 0\.171\.0/,
   },
-  // For a later suite; pinned here so that one cache holds both clients. Not installed until a suite asks.
   claudeCode: {
     name: 'Claude Code',
     package: '@anthropic-ai/claude-code',
-    version: '2.1.335',
+    version: '2.1.332',
     bin: 'claude',
-    versionLine: /2\.1\.335/,
+    versionLine: /^2\.1\.332 \(Claude Code\)/m,
   },
 } satisfies Record<string, AgentPackage>
 
@@ -109,7 +108,16 @@ export async function installAgent(name: AgentName): Promise<Installed> {
     } catch (error) {
       return {ok: false, reason: `cannot create the cache folder ${cache}: ${(error as Error).message}`}
     }
-    const args = ['install', '--prefix', cache, '--save-exact', '--no-audit', '--no-fund', '--fetch-retries=1']
+    const args = [
+      'install',
+      '--prefix',
+      cache,
+      '--save-exact',
+      '--include=optional',
+      '--no-audit',
+      '--no-fund',
+      '--fetch-retries=1',
+    ]
     const result = await run('npm', [...args, `${agent.package}@${agent.version}`], INSTALL_TIMEOUT_MS, cache)
     if (result.code !== 0) return {ok: false, reason: failure(result)}
   }

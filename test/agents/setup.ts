@@ -4,7 +4,7 @@ import type {TestProject} from 'vitest/node'
 import {AGENTS, installAgent, type AgentName, type Installed} from './install.js'
 
 /** The agents the suites drive today */
-const DRIVEN: AgentName[] = ['codex']
+const DRIVEN: AgentName[] = ['codex', 'claudeCode']
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -323,7 +323,13 @@ function blocks(req: RecordedRequest, r: ResolvedReply): Record<string, unknown>
   if (r.thinking) out.push({type: 'thinking', thinking: r.thinking.text, signature: r.thinking.signature})
   if (r.text !== '') out.push({type: 'text', text: r.text})
   for (const [i, c] of r.toolCalls.entries()) {
-    out.push({type: 'tool_use', id: c.id ?? `toolu_${requestTag(req)}_${i}`, name: c.name, input: c.arguments})
+    out.push({
+      type: 'tool_use',
+      id: c.id ?? `toolu_${requestTag(req)}_${i}`,
+      name: c.name,
+      input: c.arguments,
+      caller: {type: 'direct'},
+    })
   }
   return out
 }
@@ -432,7 +438,7 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
           const deltas: Record<string, unknown>[] = []
           let start: Record<string, unknown>
           if (b.type === 'thinking') {
-            start = {type: 'thinking', thinking: ''}
+            start = {type: 'thinking', thinking: '', signature: ''}
             for (const piece of splitCodePoints(String(b.thinking), r.chunkSize))
               deltas.push({type: 'thinking_delta', thinking: piece})
             deltas.push({type: 'signature_delta', signature: b.signature})
@@ -441,7 +447,7 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
             for (const piece of splitCodePoints(String(b.text), r.chunkSize))
               deltas.push({type: 'text_delta', text: piece})
           } else {
-            start = {type: 'tool_use', id: b.id, name: b.name, input: {}}
+            start = {type: 'tool_use', id: b.id, name: b.name, input: {}, caller: {type: 'direct'}}
             // The real API opens with an empty fragment; clients must tolerate it
             deltas.push({type: 'input_json_delta', partial_json: ''})
             for (const piece of splitCodePoints(JSON.stringify(b.input), r.chunkSize)) {

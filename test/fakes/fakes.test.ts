@@ -405,7 +405,7 @@ describe('responses fake', () => {
     expect(new Set(calls.map((c) => c.call_id)).size).toBe(2)
     expect(final.usage).toEqual({
       input_tokens: 52,
-      input_tokens_details: {cached_tokens: 10},
+      input_tokens_details: {cached_tokens: 10, cache_write_tokens: 0},
       output_tokens: 17,
       output_tokens_details: {reasoning_tokens: 5},
       total_tokens: 69,
@@ -560,8 +560,20 @@ describe('anthropic fake', () => {
     expect(msg.content).toEqual([
       {type: 'thinking', thinking: 'Let me think… 🤔 about 天气', signature: 'sig-abc=='},
       {type: 'text', text: 'Checking.'},
-      {type: 'tool_use', id: 'toolu_A', name: 'get_weather', input: {city: 'Paris', unit: 'c'}},
-      {type: 'tool_use', id: expect.stringMatching(/^toolu_/), name: 'get_time', input: {zone: 'Europe/Paris'}},
+      {
+        type: 'tool_use',
+        id: 'toolu_A',
+        name: 'get_weather',
+        input: {city: 'Paris', unit: 'c'},
+        caller: {type: 'direct'},
+      },
+      {
+        type: 'tool_use',
+        id: expect.stringMatching(/^toolu_/),
+        name: 'get_time',
+        input: {zone: 'Europe/Paris'},
+        caller: {type: 'direct'},
+      },
     ])
     expect(msg.stop_reason).toBe('tool_use')
     expect(msg.usage).toMatchObject({input_tokens: 42, output_tokens: 17, cache_read_input_tokens: 10})

@@ -37,6 +37,12 @@ export function decodeAnthropicUsage(value: unknown, base?: IRUsage): IRUsage {
   })
 }
 
+/**
+ * Who called a tool: the API names it on every tool_use block, and `direct` (the model itself) unless a code
+ * execution tool made the call, which no upstream here does.
+ */
+export const DIRECT_CALLER: JsonObject = {type: 'direct'}
+
 export function encodeAnthropicUsage(usage: IRUsage): JsonObject {
   const cacheRead = usage.cachedInputTokens ?? 0
   const cacheCreation = usage.cacheCreationInputTokens ?? 0
@@ -92,7 +98,7 @@ export function encodeAnthropicResponse(res: IRResponse, opts: CodecOptions = {}
         return {type: 'redacted_thinking', data: block.data}
       case 'tool_call':
         if (block.signature !== undefined) drop('tool_call.signature')
-        return {type: 'tool_use', id: block.id, name: block.name, input: block.input}
+        return {type: 'tool_use', id: block.id, name: block.name, input: block.input, caller: DIRECT_CALLER}
     }
   })
   return {

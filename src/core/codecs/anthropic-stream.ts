@@ -1,5 +1,11 @@
 import {decodeAnthropicStreamError, anthropicStreamErrorEvent} from './anthropic-errors.js'
-import {decodeAnthropicUsage, decodeStopReason, encodeAnthropicUsage, encodeStopReason} from './anthropic-response.js'
+import {
+  DIRECT_CALLER,
+  decodeAnthropicUsage,
+  decodeStopReason,
+  encodeAnthropicUsage,
+  encodeStopReason,
+} from './anthropic-response.js'
 import {newId} from './ids.js'
 import type {IRStopReason, IRStreamEvent, IRUsage} from './ir.js'
 import {createSseParser, formatSse, type SseEvent} from './sse.js'
@@ -131,13 +137,22 @@ function encodeEvent(writer: AnthropicEventWriter, event: IRStreamEvent, drop: D
       return writer.start(event.id, event.usage)
     case 'block_start': {
       if (event.kind === 'text') return writer.openBlock('text', {type: 'text', text: ''})
-      if (event.kind === 'thinking') return writer.openBlock('thinking', {type: 'thinking', thinking: ''})
+      // The API opens a thinking block with an empty signature too; the signature_delta fills it in.
+      if (event.kind === 'thinking') {
+        return writer.openBlock('thinking', {type: 'thinking', thinking: '', signature: ''})
+      }
       if (event.kind === 'redacted_thinking') {
         return writer.openBlock('redacted_thinking', {type: 'redacted_thinking', data: event.data ?? ''})
       }
       if (event.signature !== undefined) drop('tool_call.signature')
       const id = event.id ?? newId('toolu_')
-      return writer.openBlock('tool_call', {type: 'tool_use', id, name: event.name ?? '', input: {}})
+      return writer.openBlock('tool_call', {
+        type: 'tool_use',
+        id,
+        name: event.name ?? '',
+        input: {},
+        caller: DIRECT_CALLER,
+      })
     }
     case 'text_delta':
       return writer.delta({type: 'text_delta', text: event.text})

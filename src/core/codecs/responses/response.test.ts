@@ -38,7 +38,7 @@ const answer: IRResponse = {
     {type: 'tool_call', id: 'call_3', name: 'mcp__search', input: {}},
   ],
   stopReason: 'tool_use',
-  usage: {inputTokens: 10, outputTokens: 20, cachedInputTokens: 3, reasoningTokens: 5},
+  usage: {inputTokens: 10, outputTokens: 20, cachedInputTokens: 3, cacheCreationInputTokens: 2, reasoningTokens: 5},
 }
 
 const output = [
@@ -114,7 +114,7 @@ describe('encodeResponsesResponse', () => {
       top_p: 1,
       usage: {
         input_tokens: 10,
-        input_tokens_details: {cached_tokens: 3},
+        input_tokens_details: {cached_tokens: 3, cache_write_tokens: 2},
         output_tokens: 20,
         output_tokens_details: {reasoning_tokens: 5},
         total_tokens: 30,

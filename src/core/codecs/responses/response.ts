@@ -32,7 +32,11 @@ export function itemIdSuffix(responseId: string, outputIndex: number): string {
 export function encodeResponsesUsage(usage: IRUsage): JsonObject {
   return {
     input_tokens: usage.inputTokens,
-    input_tokens_details: {cached_tokens: usage.cachedInputTokens ?? 0},
+    // The API counts cache writes too; Anthropic upstreams report them as cache creation.
+    input_tokens_details: {
+      cached_tokens: usage.cachedInputTokens ?? 0,
+      cache_write_tokens: usage.cacheCreationInputTokens ?? 0,
+    },
     output_tokens: usage.outputTokens,
     output_tokens_details: {reasoning_tokens: usage.reasoningTokens ?? 0},
     total_tokens: usage.inputTokens + usage.outputTokens,
@@ -45,6 +49,8 @@ export function decodeResponsesUsage(value: unknown): IRUsage {
     inputTokens: asNumber(usage.input_tokens) ?? 0,
     outputTokens: asNumber(usage.output_tokens) ?? 0,
     cachedInputTokens: asNumber(asObject(usage.input_tokens_details).cached_tokens),
+    // Anthropic clients see cache writes as cache creation; none written is as good as none reported.
+    cacheCreationInputTokens: asNumber(asObject(usage.input_tokens_details).cache_write_tokens) || undefined,
     reasoningTokens: asNumber(asObject(usage.output_tokens_details).reasoning_tokens),
   })
 }

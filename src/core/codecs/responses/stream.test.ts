@@ -82,7 +82,7 @@ const fullOutput = [
 
 const fullUsage = {
   input_tokens: 10,
-  input_tokens_details: {cached_tokens: 3},
+  input_tokens_details: {cached_tokens: 3, cache_write_tokens: 0},
   output_tokens: 20,
   output_tokens_details: {reasoning_tokens: 5},
   total_tokens: 30,

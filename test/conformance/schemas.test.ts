@@ -1,0 +1,248 @@
+// What the proxy answers in each client protocol, checked against the vendor's own types: the non-streamed body,
+// every stream event and the error bodies, produced by real requests through the proxy into a fake of every
+// upstream type, with a text answer that thinks first and an answer that calls a tool.
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {
+  parseSse,
+  startAnthropicFake,
+  startOpenAIFake,
+  startResponsesFake,
+  type Behaviour,
+  type FakeUpstream,
+} from '../fakes/index.js'
+import {startOAuthUpstreams, type OAuthUpstreams} from '../helpers/oauth-upstreams.js'
+import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
+import {typeCheck, type Sample, type WireType} from './typecheck.js'
+
+type ClientProtocol = 'openai' | 'responses' | 'anthropic' | 'gemini'
+
+const TYPES = [
+  'openai-custom',
+  'openaiResponses-custom',
+  'claude-custom',
+  'gemini-cli-oauth',
+  'claude-kiro-oauth',
+  'openai-qwen-oauth',
+] as const
+type UpstreamType = (typeof TYPES)[number]
+
+const MODEL = 'claude-sonnet-4-5'
+const WEATHER = {
+  name: 'get_weather',
+  description: 'Current weather for a city',
+  parameters: {type: 'object', properties: {city: {type: 'string'}}, required: ['city']},
+}
+
+/** The request of each client protocol, streamed or not, offering the weather tool */
+function request(protocol: ClientProtocol, type: UpstreamType, stream: boolean): {path: string; body: unknown} {
+  // The Qwen portal serves its own models only.
+  const model = type === 'openai-qwen-oauth' ? 'qwen3-coder-plus' : MODEL
+  const text = 'What is the weather in Paris?'
+  switch (protocol) {
+    case 'openai':
+      return {
+        path: '/v1/chat/completions',
+        body: {
+          model,
+          stream,
+          ...(stream && {stream_options: {include_usage: true}}),
+          messages: [{role: 'user', content: text}],
+          tools: [{type: 'function', function: WEATHER}],
+        },
+      }
+    case 'responses':
+      return {
+        path: '/v1/responses',
+        body: {model, stream, input: text, tools: [{type: 'function', ...WEATHER}]},
+      }
+    case 'anthropic':
+      return {
+        path: '/v1/messages',
+        body: {
+          model,
+          max_tokens: 1024,
+          stream,
+          messages: [{role: 'user', content: text}],
+          tools: [{name: WEATHER.name, description: WEATHER.description, input_schema: WEATHER.parameters}],
+        },
+      }
+    case 'gemini':
+      return {
+        path: `/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+        body: {contents: [{role: 'user', parts: [{text}]}], tools: [{functionDeclarations: [WEATHER]}]},
+      }
+  }
+}
+
+/** The vendor type of a body (status 200 or not) and of a stream event */
+function typeOf(protocol: ClientProtocol, value: any, streamed: boolean, ok: boolean): WireType {
+  switch (protocol) {
+    case 'openai':
+      return !ok || value.error !== undefined
+        ? 'OpenAIError'
+        : streamed
+          ? 'OpenAIChatCompletionChunk'
+          : 'OpenAIChatCompletion'
+    case 'responses':
+      return !ok ? 'OpenAIError' : streamed ? 'OpenAIResponseStreamEvent' : 'OpenAIResponse'
+    case 'anthropic':
+      if (!ok || value.type === 'error') return 'AnthropicError'
+      return value.type === 'ping' ? 'AnthropicPing' : streamed ? 'AnthropicStreamEvent' : 'AnthropicMessage'
+    case 'gemini':
+      return !ok || value.error !== undefined ? 'GeminiError' : 'GeminiResponse'
+  }
+}
+
+/** The vendor types each client protocol's answers must show up as, from every upstream type */
+const KINDS: Record<ClientProtocol, WireType[]> = {
+  openai: ['OpenAIChatCompletion', 'OpenAIChatCompletionChunk', 'OpenAIError'],
+  responses: ['OpenAIResponse', 'OpenAIResponseStreamEvent', 'OpenAIError'],
+  anthropic: ['AnthropicMessage', 'AnthropicStreamEvent', 'AnthropicError'],
+  gemini: ['GeminiResponse', 'GeminiError'],
+}
+
+const SCENARIOS: Array<{name: string; behaviour: Behaviour}> = [
+  {
+    name: 'thinking and text',
+    behaviour: {
+      kind: 'reply',
+      reply: {thinking: {text: 'The user wants weather.', signature: 'sig-0123456789'}, text: 'It is sunny.'},
+    },
+  },
+  {
+    name: 'a tool call',
+    behaviour: {
+      kind: 'reply',
+      reply: {text: 'Let me look.', toolCalls: [{name: 'get_weather', arguments: {city: 'Paris'}}]},
+    },
+  },
+  {name: 'an upstream 400', behaviour: {kind: 'status', status: 400, message: 'The request is not valid.'}},
+  {
+    name: 'an upstream failure mid-stream',
+    behaviour: {
+      kind: 'stream-error',
+      afterEvents: 3,
+      status: 500,
+      reply: {text: 'It is sunny in Paris.', chunkSize: 2},
+    },
+  },
+]
+
+describe('what the proxy answers fits the vendors’ own types', () => {
+  let proxy: TestProxy
+  let oauth: OAuthUpstreams
+  let fakes: Record<UpstreamType, FakeUpstream>
+  const samples: Record<ClientProtocol, Sample[]> = {openai: [], responses: [], anthropic: [], gemini: []}
+
+  beforeAll(async () => {
+    const [openai, responses, anthropic] = await Promise.all([
+      startOpenAIFake({name: 'openai'}),
+      startResponsesFake({name: 'responses'}),
+      startAnthropicFake({name: 'anthropic'}),
+    ])
+    oauth = await startOAuthUpstreams()
+    fakes = {
+      'openai-custom': openai,
+      'openaiResponses-custom': responses,
+      'claude-custom': anthropic,
+      'gemini-cli-oauth': oauth.codeAssist,
+      'claude-kiro-oauth': oauth.kiro as unknown as FakeUpstream,
+      'openai-qwen-oauth': oauth.portal,
+    }
+    proxy = await startTestProxy(
+      {
+        ...oauth.pool(),
+        'openai-custom': [openaiInstance(openai, 'openai')],
+        'openaiResponses-custom': [openaiInstance(responses, 'responses')],
+        'claude-custom': [claudeInstance(anthropic, 'anthropic')],
+      },
+      // Every failure here is scripted: none may take an upstream out of the pool or be retried elsewhere.
+      {config: {ERROR_THRESHOLD: 1000, RETRY_MAX_ATTEMPTS: 1}},
+    )
+    for (const protocol of Object.keys(samples) as ClientProtocol[]) {
+      for (const type of TYPES) {
+        for (const scenario of SCENARIOS) {
+          for (const stream of [false, true]) {
+            if (scenario.behaviour.kind === 'stream-error' && !stream) continue
+            fakes[type].enqueue(scenario.behaviour)
+            const {path, body} = request(protocol, type, stream)
+            const response = await post(`${proxy.url}/${type}${path}`, body)
+            const label = `${protocol} ← ${type}, ${scenario.name}, ${stream ? 'streamed' : 'not streamed'}`
+            const ok = response.status === 200
+            if (!stream || !ok) {
+              const value = response.json()
+              samples[protocol].push({label, type: typeOf(protocol, value, false, ok), value})
+              continue
+            }
+            for (const [i, event] of parseSse(response.text).events.entries()) {
+              if (event.data === '[DONE]') continue
+              const value = JSON.parse(event.data)
+              const wire = typeOf(protocol, value, true, true)
+              const name = event.event ?? value.type ?? ''
+              samples[protocol].push({label: `${label}, event ${i} (${name})`, type: wire, value})
+            }
+          }
+        }
+      }
+    }
+  }, 60_000)
+
+  afterAll(async () => {
+    await proxy?.cleanup()
+    await Promise.all(
+      [fakes?.['openai-custom'], fakes?.['openaiResponses-custom'], fakes?.['claude-custom']].map((f) => f?.close()),
+    )
+    await oauth?.close()
+  })
+
+  it.each(Object.keys(samples) as ClientProtocol[])('%s: every body, stream event and error', (protocol) => {
+    for (const type of TYPES) {
+      const seen = new Set(
+        samples[protocol].filter((s) => s.label.startsWith(`${protocol} ← ${type},`)).map((s) => s.type),
+      )
+      expect([...seen], `${protocol} ← ${type}`).toEqual(expect.arrayContaining(KINDS[protocol]))
+      // The failed stream ended with the protocol's error event, which is checked with the rest.
+      const failed = samples[protocol].filter((s) => s.label.startsWith(`${protocol} ← ${type}, an upstream failure`))
+      const last = failed.at(-1)?.value as {type?: string; error?: unknown} | undefined
+      expect(
+        last?.error !== undefined || last?.type === 'error',
+        `${protocol} ← ${type}: ${JSON.stringify(last)}`,
+      ).toBe(true)
+    }
+    const violations = typeCheck(samples[protocol])
+    expect(violations.map((v) => `${v.label}\n  ${v.message}`).join('\n')).toBe('')
+  })
+
+  it('the check finds what breaks a type', () => {
+    const toolUse = {type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {city: 'Paris'}}
+    const message = {
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      model: MODEL,
+      content: [toolUse],
+      stop_reason: 'tool_use',
+      stop_sequence: null,
+      usage: {input_tokens: 1, output_tokens: 1},
+    }
+    const violations = typeCheck([
+      {
+        label: 'complete',
+        type: 'AnthropicMessage',
+        value: {...message, content: [{...toolUse, caller: {type: 'direct'}}]},
+      },
+      {label: 'tool_use without its caller', type: 'AnthropicMessage', value: message},
+      {label: 'unknown finish reason', type: 'GeminiResponse', value: {candidates: [{finishReason: 'DONE'}]}},
+      {
+        label: 'unknown field',
+        type: 'OpenAIError',
+        value: {error: {message: 'm', type: 't', param: null, code: null, x: 1}},
+      },
+    ])
+    expect([...new Set(violations.map((v) => v.label))]).toEqual([
+      'tool_use without its caller',
+      'unknown finish reason',
+      'unknown field',
+    ])
+  })
+})

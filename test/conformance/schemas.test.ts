@@ -185,6 +185,25 @@ describe('what the proxy answers fits the vendors’ own types', () => {
         }
       }
     }
+    // Errors the proxy makes itself: a request its codec refuses, and a route it does not serve.
+    for (const protocol of Object.keys(samples) as ClientProtocol[]) {
+      const {path} = request(protocol, 'openai-custom', false)
+      for (const [name, url, body] of [
+        ['a request without its messages', `${proxy.url}/openai-custom${path}`, {model: MODEL}],
+        [
+          'an unknown route',
+          `${proxy.url}/openai-custom${path.replace(/(completions|responses|messages|Content)/, 'x')}`,
+          {},
+        ],
+      ] as const) {
+        // Off its routes, the proxy tells an Anthropic client by the header every one of them sends.
+        const headers: Record<string, string> = protocol === 'anthropic' ? {'anthropic-version': '2023-06-01'} : {}
+        const response = await post(url, body, headers)
+        expect(response.status, `${protocol}, ${name}`).toBeGreaterThanOrEqual(400)
+        const value = response.json()
+        samples[protocol].push({label: `${protocol}, ${name}`, type: typeOf(protocol, value, false, false), value})
+      }
+    }
   }, 60_000)
 
   afterAll(async () => {

@@ -25,7 +25,7 @@ export function startDemoLoad(baseUrl: string, requestsPerSecond: number, apiKey
     const prompt = PROMPTS[i % PROMPTS.length]!
     const anthropic = i % 4 === 3
     const body = anthropic
-      ? {model: 'claude-custom:claude-sonnet-4-5', max_tokens: 64, stream, messages: [{role: 'user', content: prompt}]}
+      ? {model: 'claude-custom:claude-sonnet-4-6', max_tokens: 64, stream, messages: [{role: 'user', content: prompt}]}
       : {model: 'gpt-4o-mini', stream, messages: [{role: 'user', content: prompt}]}
     const headers: Record<string, string> = {
       'content-type': 'application/json',

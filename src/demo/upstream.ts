@@ -40,7 +40,7 @@ interface Tokens {
   output: number
 }
 
-const MODELS = {openai: ['gpt-4o-mini', 'gpt-4o'], anthropic: ['claude-sonnet-4-5', 'claude-haiku-4-5']}
+const MODELS = {openai: ['gpt-4o-mini', 'gpt-4o'], anthropic: ['claude-sonnet-4-6', 'claude-haiku-4-5']}
 const CREATED = 1_735_689_600
 
 const frame = (data: unknown, event?: string): string =>

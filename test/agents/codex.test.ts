@@ -83,13 +83,13 @@ describe.skipIf(!codex?.ok)('Codex CLI 0.171.0 through serve', () => {
     {type: 'openai-custom', model: 'gpt-5.5', callId: 'call_codex_shell_1', fake: () => openai},
     {
       type: 'claude-custom',
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       callId: 'toolu_codex_shell_1',
       fake: () => anthropic,
     },
     {
       type: 'claude-kiro-oauth',
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       callId: 'tooluse_codex_shell_1',
       // Its own behaviours aside, the Kiro fake scripts like the others.
       fake: () => kiro as unknown as FakeUpstream,

@@ -41,7 +41,7 @@ it('answers the README curl examples through the proxy', async () => {
   expect(chat.status).toBe(200)
   expect(chat.json().choices[0].message.content).toMatch(/^openai-(a|flaky): hi$/)
   const claude = await post(`${proxy.url}/claude-custom/v1/messages`, {
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     max_tokens: 100,
     messages: [{role: 'user', content: 'hi'}],
   })
@@ -68,7 +68,7 @@ it('streams to the OpenAI and Anthropic SDKs', async () => {
 
   const anthropic = new Anthropic({baseURL: `${proxy.url}/claude-custom`, apiKey: 'unused', maxRetries: 0})
   const message = await anthropic.messages
-    .stream({model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{role: 'user', content: 'hello there'}]})
+    .stream({model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{role: 'user', content: 'hello there'}]})
     .finalMessage()
   expect(message.content.map((block) => (block.type === 'text' ? block.text : block.type))).toEqual([
     'claude-a: hello there',

@@ -27,7 +27,7 @@ export interface AnthropicErrorBody {
   request_id?: string
 }
 
-const DEFAULT_MODELS = ['claude-sonnet-4-5', 'claude-haiku-4-5']
+const DEFAULT_MODELS = ['claude-sonnet-4-6', 'claude-haiku-4-5']
 
 const STOP: Record<StopReason, string> = {
   end: 'end_turn',

@@ -543,13 +543,13 @@ describe('anthropic fake', () => {
 
   it('echoes in a unary message, accepting the SDK bearer key', async () => {
     const msg = await client.messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 100,
       messages: [{role: 'user', content: 'héllo 🌍'}],
     })
     expect(msg.content).toEqual([{type: 'text', text: 'an-1: héllo 🌍'}])
     expect(msg.stop_reason).toBe('end_turn')
-    expect(msg.model).toBe('claude-sonnet-4-5')
+    expect(msg.model).toBe('claude-sonnet-4-6')
     expect(fake.requests[0]?.key).toBe('sk-ant-good')
     expect(fake.requests[0]?.headers['anthropic-version']).toBeTruthy()
   })
@@ -743,7 +743,7 @@ describe('anthropic fake', () => {
     const count = await client.messages.countTokens({model: 'm', messages: [{role: 'user', content: 'count me'}]})
     expect(count.input_tokens).toBeGreaterThan(0)
     const page = await client.models.list()
-    expect(page.data.map((m) => m.id)).toEqual(['claude-sonnet-4-5', 'claude-haiku-4-5'])
+    expect(page.data.map((m) => m.id)).toEqual(['claude-sonnet-4-6', 'claude-haiku-4-5'])
     expect(page.data[0]?.type).toBe('model')
     expect(fake.calls('count_tokens')).toHaveLength(1)
   })

@@ -11,12 +11,12 @@ import {startKiroFake, splitWrites, type KiroFakeOptions, type KiroFakeUpstream}
 const agent = new Agent({keepAliveTimeout: 10, keepAliveMaxTimeout: 10})
 afterAll(() => agent.close())
 
-const MODEL_ID = 'claude-sonnet-4.5'
+const MODEL_ID = 'claude-sonnet-4.6'
 const text = (value: string): IRText => ({type: 'text', text: value})
 const user = (value: string): IRMessage => ({role: 'user', content: [text(value)]})
 
 function kiroRequest(messages: IRMessage[], tools: IRTool[] = [], modelId = MODEL_ID): KiroRequest {
-  const ir = {model: 'claude-sonnet-4-5', system: [], messages, tools, stop: [], stream: true, includeUsage: true}
+  const ir = {model: 'claude-sonnet-4-6', system: [], messages, tools, stop: [], stream: true, includeUsage: true}
   return encodeKiroRequest(ir, {conversationId: 'conv-1', modelId})
 }
 
@@ -57,7 +57,7 @@ async function post(
 }
 
 function decode(answer: Answer, toolNameMap?: Record<string, string>): IRStreamEvent[] {
-  const decoder = createKiroStreamDecoder({model: 'claude-sonnet-4-5', toolNameMap})
+  const decoder = createKiroStreamDecoder({model: 'claude-sonnet-4-6', toolNameMap})
   return [...answer.chunks.flatMap((chunk) => decoder.push(chunk)), ...decoder.end()]
 }
 

@@ -93,7 +93,7 @@ const errorCounts = async () => {
 describe('a client that hangs up while the model thinks', () => {
   it('is never counted against the instance, on any path, and the upstream is aborted', async () => {
     const openaiChat = {model: 'm', messages: [{role: 'user', content: 'think hard'}]}
-    const kiroMessage = {model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{role: 'user', content: 'think hard'}]}
+    const kiroMessage = {model: 'claude-sonnet-4-6', max_tokens: 50, messages: [{role: 'user', content: 'think hard'}]}
     for (let round = 0; round < 3; round++) {
       // A stream waiting for its first chunk, a plain answer being read, a Kiro stream being collected.
       await cancelWhileThinking('/openai-custom/v1/chat/completions', {...openaiChat, stream: true}, thinker)

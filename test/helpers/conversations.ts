@@ -75,7 +75,7 @@ export async function anthropicToolConversation(c: ToolConversation): Promise<{i
     input_schema: parameters as Anthropic.Tool.InputSchema,
   }))
   const messages: Anthropic.MessageParam[] = [{role: 'user', content: 'Please use the tools.'}]
-  const model = c.model ?? 'claude-sonnet-4-5'
+  const model = c.model ?? 'claude-sonnet-4-6'
   const ask = () =>
     c.stream
       ? client.messages.stream({model, max_tokens: 200, messages, tools}).finalMessage()

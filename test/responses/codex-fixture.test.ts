@@ -54,10 +54,10 @@ let proxy: TestProxy
 
 const UPSTREAMS: Upstream[] = [
   {type: 'openai-custom', model: 'gpt-5.5', fake: () => openai, thinking: 'text'},
-  {type: 'claude-custom', model: 'claude-sonnet-4-5', fake: () => anthropic, thinking: 'signed'},
+  {type: 'claude-custom', model: 'claude-sonnet-4-6', fake: () => anthropic, thinking: 'signed'},
   {type: 'gemini-cli-oauth', model: 'gemini-2.5-pro', fake: () => oauth.codeAssist, thinking: 'signed'},
   // Its own behaviours aside, the Kiro fake scripts like the others.
-  {type: 'claude-kiro-oauth', model: 'claude-sonnet-4-5', fake: () => oauth.kiro as never, thinking: 'none'},
+  {type: 'claude-kiro-oauth', model: 'claude-sonnet-4-6', fake: () => oauth.kiro as never, thinking: 'none'},
   {type: 'openai-qwen-oauth', model: 'qwen3-coder-plus', fake: () => oauth.portal, thinking: 'text'},
   {type: 'openaiResponses-custom', model: 'gpt-5.4', fake: () => responses, thinking: 'signed'},
 ]

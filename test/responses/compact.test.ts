@@ -71,7 +71,7 @@ describe('POST /v1/responses/compact', () => {
       fake.enqueue({kind: 'reply', reply: {text: SUMMARY, usage: {input: 120, output: 20}}})
       const client = new OpenAI({apiKey: 'x', baseURL: `${proxy.url}/${type}/v1`, maxRetries: 0})
       const compacted = await client.responses.compact({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-sonnet-4-6',
         input: input as OpenAI.Responses.ResponseInputItem[],
       })
       // The upstream was asked for a summary of the whole conversation.
@@ -99,7 +99,7 @@ describe('POST /v1/responses/compact', () => {
       const fake = fakes[type]
       for (const status of [400, 500]) {
         fake.enqueue({kind: 'status', status, message: `upstream says no ${status}`})
-        const answer = await post(`${proxy.url}/${type}/v1/responses/compact`, {model: 'claude-sonnet-4-5', input})
+        const answer = await post(`${proxy.url}/${type}/v1/responses/compact`, {model: 'claude-sonnet-4-6', input})
         expect(answer.status).toBe(status === 500 ? 502 : 400)
         expect(String(answer.headers['content-type'])).toMatch(/application\/json/)
         expect(answer.json()).toEqual({

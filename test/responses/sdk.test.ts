@@ -16,9 +16,9 @@ import {claudeInstance, openaiInstance, startTestProxy, type TestProxy} from '..
 /** Each type's upstream, the model it takes, and the call ids it issues in its own style. */
 const TYPES = [
   {type: 'openai-custom', model: 'gpt-4o-mini', ids: ['call_w8Kd', 'call_t3Lp']},
-  {type: 'claude-custom', model: 'claude-sonnet-4-5', ids: ['toolu_01Wx', 'toolu_01Tm']},
+  {type: 'claude-custom', model: 'claude-sonnet-4-6', ids: ['toolu_01Wx', 'toolu_01Tm']},
   {type: 'gemini-cli-oauth', model: 'gemini-2.5-flash', ids: ['fc-weather-1', 'fc-time-2']},
-  {type: 'claude-kiro-oauth', model: 'claude-sonnet-4-5', ids: ['tooluse_Wq1', 'tooluse_Tq2']},
+  {type: 'claude-kiro-oauth', model: 'claude-sonnet-4-6', ids: ['tooluse_Wq1', 'tooluse_Tq2']},
   {type: 'openai-qwen-oauth', model: 'qwen3-coder-plus', ids: ['call_qw_1', 'call_qt_2']},
   {type: 'openaiResponses-custom', model: 'gpt-5.4', ids: ['call_rW9', 'call_rT8']},
 ] as const

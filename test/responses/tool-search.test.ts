@@ -51,7 +51,7 @@ it('streams a tool_search_call the client runs, then a namespaced call to a tool
   )
   const client = new OpenAI({apiKey: 'k', baseURL: `${proxy.url}/claude-custom/v1`, maxRetries: 0})
 
-  const stream = client.responses.stream({model: 'claude-sonnet-4-5', input: 'Book a standup.', tools: [searchTool]})
+  const stream = client.responses.stream({model: 'claude-sonnet-4-6', input: 'Book a standup.', tools: [searchTool]})
   const events: Array<{type: string; item?: {type: string}}> = []
   for await (const event of stream) events.push(event)
   const first = await stream.finalResponse()
@@ -75,7 +75,7 @@ it('streams a tool_search_call the client runs, then a namespaced call to a tool
   // The client ran the search; only its output is new, the rest is the stored conversation.
   const found = {type: 'tool_search_output', call_id: 'toolu_search', execution: 'client', tools: [calendar]}
   const second = await client.responses.create({
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     previous_response_id: first.id,
     input: [found as never],
     tools: [searchTool],

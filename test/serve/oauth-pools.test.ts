@@ -231,7 +231,7 @@ describe('Kiro stream damage', () => {
       try {
         kiro.enqueue(behaviour as never)
         const streamed = await post(`${proxy.url}/v1/messages`, {
-          model: 'claude-sonnet-4-5',
+          model: 'claude-sonnet-4-6',
           max_tokens: 50,
           stream: true,
           messages: [{role: 'user', content: 'hello there'}],
@@ -241,7 +241,7 @@ describe('Kiro stream damage', () => {
         expect(streamed.text).not.toContain('message_stop')
         kiro.enqueue(behaviour as never)
         const plain = await post(`${proxy.url}/v1/messages`, {
-          model: 'claude-sonnet-4-5',
+          model: 'claude-sonnet-4-6',
           max_tokens: 50,
           messages: [{role: 'user', content: 'hello there'}],
         })
@@ -251,7 +251,7 @@ describe('Kiro stream damage', () => {
         expect(
           (
             await post(`${proxy.url}/v1/messages`, {
-              model: 'claude-sonnet-4-5',
+              model: 'claude-sonnet-4-6',
               max_tokens: 50,
               messages: [{role: 'user', content: 'hello'}],
             })
@@ -282,9 +282,9 @@ describe('one pool holding all five types', () => {
       const models: Record<string, string> = {
         'openai-qwen-oauth': 'qwen3-coder-plus',
         'gemini-cli-oauth': 'gemini-2.5-flash',
-        'claude-kiro-oauth': 'claude-sonnet-4-5',
+        'claude-kiro-oauth': 'claude-sonnet-4-6',
         'openai-custom': 'gpt-4o-mini',
-        'claude-custom': 'claude-sonnet-4-5',
+        'claude-custom': 'claude-sonnet-4-6',
       }
       for (let i = 0; i < 30; i++) {
         const type = Object.keys(models)[i % 5]!

@@ -40,9 +40,9 @@ describe('choosing the provider type', () => {
   })
 
   it('from a type: prefix on the model, which the upstream never sees', async () => {
-    const r = await post(`${proxy.url}/v1/chat/completions`, body('claude-custom:claude-sonnet-4-5'))
+    const r = await post(`${proxy.url}/v1/chat/completions`, body('claude-custom:claude-sonnet-4-6'))
     expect(r.status).toBe(200)
-    expect(anthropic.requests.at(-1)!.body.model).toBe('claude-sonnet-4-5')
+    expect(anthropic.requests.at(-1)!.body.model).toBe('claude-sonnet-4-6')
     await post(`${proxy.url}/v1/chat/completions`, body('openai-custom:gpt-a'))
     expect(openai.requests.at(-1)!.rawBody).toContain('"model":"gpt-a"')
   })

@@ -78,14 +78,14 @@ describe('streamErrorEvent', () => {
 })
 
 describe('modelList', () => {
-  const ids = ['gpt-4o-mini', 'claude-sonnet-4-5']
+  const ids = ['gpt-4o-mini', 'claude-sonnet-4-6']
 
   it('lists models in the OpenAI format', () => {
     expect(codecs.openai.modelList(ids)).toEqual({
       object: 'list',
       data: [
         {id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'aiclient'},
-        {id: 'claude-sonnet-4-5', object: 'model', created: 0, owned_by: 'aiclient'},
+        {id: 'claude-sonnet-4-6', object: 'model', created: 0, owned_by: 'aiclient'},
       ],
     })
   })
@@ -94,11 +94,11 @@ describe('modelList', () => {
     expect(codecs.anthropic.modelList(ids)).toEqual({
       data: [
         {type: 'model', id: 'gpt-4o-mini', display_name: 'gpt-4o-mini', created_at: '1970-01-01T00:00:00Z'},
-        {type: 'model', id: 'claude-sonnet-4-5', display_name: 'claude-sonnet-4-5', created_at: '1970-01-01T00:00:00Z'},
+        {type: 'model', id: 'claude-sonnet-4-6', display_name: 'claude-sonnet-4-6', created_at: '1970-01-01T00:00:00Z'},
       ],
       has_more: false,
       first_id: 'gpt-4o-mini',
-      last_id: 'claude-sonnet-4-5',
+      last_id: 'claude-sonnet-4-6',
     })
     expect(codecs.anthropic.modelList([])).toEqual({data: [], has_more: false, first_id: null, last_id: null})
   })

@@ -32,7 +32,7 @@ export const DEFAULT_CHECK_MODELS: Record<ProviderType, string> = {
   'openai-custom': 'gpt-4o-mini',
   'claude-custom': 'claude-haiku-4-5',
   'gemini-cli-oauth': 'gemini-2.5-flash',
-  'claude-kiro-oauth': 'claude-sonnet-4-5',
+  'claude-kiro-oauth': 'claude-haiku-4-5',
   'openai-qwen-oauth': 'qwen3-coder-flash',
   'openaiResponses-custom': 'gpt-4o-mini',
 }

@@ -38,8 +38,8 @@ describe('resolveType: path prefix → Model-Provider header → type: model pre
     [
       'the model prefix wins over the default',
       choice({defaultType: 'openai-custom'}),
-      'claude-custom:claude-sonnet-4-5',
-      {type: 'claude-custom', model: 'claude-sonnet-4-5'},
+      'claude-custom:claude-sonnet-4-6',
+      {type: 'claude-custom', model: 'claude-sonnet-4-6'},
     ],
     [
       'a model prefix that names no type is part of the model',

@@ -31,7 +31,7 @@ export function resolveType(choice: TypeChoice, rawModel: string): {type: Provid
   if (types.length === 0) throw new HttpError(503, 'The pool has no instances. Add one with `aiclient pool add`.')
   throw new HttpError(
     400,
-    `Several provider types are configured (${types.join(', ')}) and no default is set. Choose one with a path prefix (/claude-custom/v1/messages), a Model-Provider header, a "type:" prefix on the model (claude-custom:claude-sonnet-4-5), or a default (--model-provider / MODEL_PROVIDER).`,
+    `Several provider types are configured (${types.join(', ')}) and no default is set. Choose one with a path prefix (/claude-custom/v1/messages), a Model-Provider header, a "type:" prefix on the model (claude-custom:claude-sonnet-4-6), or a default (--model-provider / MODEL_PROVIDER).`,
   )
 }
 

@@ -45,7 +45,7 @@ const record = (i: number): RequestRecord => ({
   protocol: 'openai',
   type: 'claude-custom',
   instance: 'work',
-  model: 'claude-sonnet-4-5',
+  model: 'claude-sonnet-4-6',
   status: i === 0 ? 502 : 200,
   ms: 40 + i,
   attempts: 1,
@@ -89,7 +89,7 @@ describe('StatusBoard', () => {
     expect(frame).toMatch(/off\s+○ disabled/)
     expect(frame).toMatch(/claude-custom \(1\/1 healthy\)\n\s+claude\s+● healthy.*in 54m/)
     expect(frame).toMatch(
-      /11:59:59 openai → claude-custom\/work claude-sonnet-4-5 200 41ms\n12:00:00 openai → claude-custom\/work claude-sonnet-4-5 502 40ms stream/,
+      /11:59:59 openai → claude-custom\/work claude-sonnet-4-6 200 41ms\n12:00:00 openai → claude-custom\/work claude-sonnet-4-6 502 40ms stream/,
     )
     expect(frame).toMatch(/↑↓ select {2}d disable\/enable {2}c check {2}r reset {2}f filter: all {2}\? help {2}q quit/)
   })

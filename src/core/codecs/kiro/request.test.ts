@@ -5,10 +5,10 @@ import {CodecError} from '../errors.js'
 import type {IRContentBlock, IRMessage, IRRequest, IRTool} from '../ir.js'
 import {encodeKiroRequest, type KiroRequest} from './request.js'
 
-const MODEL_ID = 'claude-sonnet-4.5'
+const MODEL_ID = 'claude-sonnet-4.6'
 
 function request(messages: IRMessage[], extra: Partial<IRRequest> = {}): IRRequest {
-  const base = {model: 'claude-sonnet-4-5', system: [], tools: [], stop: [], stream: true, includeUsage: true}
+  const base = {model: 'claude-sonnet-4-6', system: [], tools: [], stop: [], stream: true, includeUsage: true}
   return {...base, messages, ...extra}
 }
 

@@ -30,7 +30,7 @@ function normalise(events: IRStreamEvent[]): IRStreamEvent[] {
 }
 
 function decode(reads: Uint8Array[], opts: KiroStreamOptions = {}): IRStreamEvent[] {
-  const decoder = createKiroStreamDecoder({model: 'claude-sonnet-4-5', ...opts})
+  const decoder = createKiroStreamDecoder({model: 'claude-sonnet-4-6', ...opts})
   return normalise([...reads.flatMap((read) => decoder.push(read)), ...decoder.end()])
 }
 
@@ -61,7 +61,7 @@ const rich: KiroFrame[] = [
 describe('createKiroStreamDecoder', () => {
   it('turns a rich answer into the IR grammar', () => {
     const events = decodeFrames(rich)
-    expect(events[0]).toEqual({type: 'message_start', id: 'msg_0', model: 'claude-sonnet-4-5'})
+    expect(events[0]).toEqual({type: 'message_start', id: 'msg_0', model: 'claude-sonnet-4-6'})
     expect(blocksOf(events)).toEqual(['thinking', 'text', 'tool_call:get_time', 'tool_call:get_weather'])
     expect(textOf(events, 'thinking_delta')).toBe('The user wants 東京 weather.')
     expect(textOf(events)).toBe('Let me check 🌍 Tokyo. ')
@@ -73,7 +73,7 @@ describe('createKiroStreamDecoder', () => {
     // Output: 115 characters / 4; input: 2.5 % of 200k minus that.
     const usage = {inputTokens: 4971, outputTokens: 29}
     expect(events.at(-1)).toEqual({type: 'message_end', stopReason: 'tool_use', usage})
-    const encoder = codecs.anthropic.createStreamEncoder({model: 'claude-sonnet-4-5'})
+    const encoder = codecs.anthropic.createStreamEncoder({model: 'claude-sonnet-4-6'})
     expect(streamProblems('anthropic', encoder.encode(events) + encoder.finish())).toEqual([])
   })
 
@@ -125,7 +125,7 @@ describe('createKiroStreamDecoder: tool calls', () => {
       {toolNameMap: {short_x: 'a_very_long_original_name'}},
     )
     expect(events).toEqual([
-      {type: 'message_start', id: 'msg_0', model: 'claude-sonnet-4-5'},
+      {type: 'message_start', id: 'msg_0', model: 'claude-sonnet-4-6'},
       {type: 'block_start', index: 0, kind: 'text'},
       {type: 'text_delta', index: 0, text: 'Reading.'},
       {type: 'block_stop', index: 0},
@@ -148,7 +148,7 @@ describe('createKiroStreamDecoder: tool calls', () => {
   it('fails the stream when the arguments are not a JSON object', () => {
     const events = decodeFrames([toolUse({toolUseId: 't', name: 'f', input: '[1, 2]', stop: true}), content('after')])
     expect(events).toEqual([
-      {type: 'message_start', id: 'msg_0', model: 'claude-sonnet-4-5'},
+      {type: 'message_start', id: 'msg_0', model: 'claude-sonnet-4-6'},
       {
         type: 'error',
         status: 502,

@@ -108,7 +108,7 @@ describe('the server handlers, without a socket', () => {
 
   it('count_tokens estimates when no upstream can count', async () => {
     const body = {
-      model: 'claude-custom:claude-sonnet-4-5',
+      model: 'claude-custom:claude-sonnet-4-6',
       max_tokens: 5,
       messages: [{role: 'user', content: 'a'.repeat(400)}],
     }

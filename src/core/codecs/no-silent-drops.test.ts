@@ -1,0 +1,169 @@
+// Nothing silently dropped: what a client sends or an upstream answers either reaches the other side in its
+// protocol's terms or fails in the client's protocol; never a success that pretends.
+import {describe, expect, it} from 'vitest'
+import {convertStream, decodeStream, eventReads} from '../../../test/fixtures/codecs/run-stream.js'
+import {parseSse} from '../../../test/fixtures/codecs/validate-stream.js'
+import {codecs} from './index.js'
+import type {Protocol} from './types.js'
+
+type Json = Record<string, any>
+
+const clients: Protocol[] = ['openai', 'anthropic', 'gemini', 'responses']
+
+function sse(chunks: Json[], done = true): string {
+  return chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join('') + (done ? 'data: [DONE]\n\n' : '')
+}
+
+function openAIChunk(delta: Json, finish: string | null = null): Json {
+  return {
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    model: 'up',
+    choices: [{index: 0, delta, finish_reason: finish}],
+  }
+}
+
+// The text a client reads from a stream in its protocol.
+function streamedText(protocol: Protocol, out: string): string {
+  const events = parseSse(out).flatMap((event) => (event.data === '[DONE]' ? [] : [JSON.parse(event.data) as Json]))
+  return events
+    .map((event) => {
+      if (protocol === 'openai') return event.choices?.[0]?.delta?.content ?? ''
+      if (protocol === 'anthropic') return event.type === 'content_block_delta' ? (event.delta.text ?? '') : ''
+      if (protocol === 'gemini')
+        return (event.candidates?.[0]?.content?.parts ?? []).map((p: Json) => p.text ?? '').join('')
+      return event.type === 'response.output_text.delta' ? event.delta : ''
+    })
+    .join('')
+}
+
+// The text a client reads from a plain answer in its protocol.
+function answerText(protocol: Protocol, body: Json): string {
+  if (protocol === 'openai') return body.choices[0].message.content ?? ''
+  if (protocol === 'anthropic') return body.content.map((block: Json) => block.text ?? '').join('')
+  if (protocol === 'gemini') return body.candidates[0].content.parts.map((part: Json) => part.text ?? '').join('')
+  return body.output
+    .flatMap((item: Json) => item.content ?? [])
+    .map((part: Json) => part.text ?? '')
+    .join('')
+}
+
+describe('d. an OpenAI refusal', () => {
+  const refusal = 'I cannot help with that.'
+  const stream = sse([
+    openAIChunk({role: 'assistant', content: null, refusal: ''}),
+    openAIChunk({refusal: 'I cannot '}),
+    openAIChunk({refusal: 'help with that.'}),
+    openAIChunk({}, 'stop'),
+  ])
+  const plain = {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    model: 'up',
+    choices: [{index: 0, message: {role: 'assistant', content: null, refusal}, finish_reason: 'stop'}],
+    usage: {prompt_tokens: 3, completion_tokens: 5},
+  }
+
+  it.each(clients.filter((client) => client !== 'openai'))('reaches %s clients streamed as unstreamed', (client) => {
+    const unstreamed = answerText(client, codecs[client].encodeResponse(codecs.openai.decodeResponse(plain)) as Json)
+    expect(unstreamed).toBe(refusal)
+    expect(streamedText(client, convertStream('openai', client, eventReads(stream)))).toBe(refusal)
+  })
+})
+
+describe('f. an OpenAI tool call whose id or name comes late', () => {
+  const call = (fragment: Json) => openAIChunk({tool_calls: [{index: 0, ...fragment}]})
+  const shapes: [string, Json[]][] = [
+    [
+      'name in a chunk of its own',
+      [
+        call({id: 'call_1', type: 'function', function: {arguments: ''}}),
+        call({function: {name: 'get_weather'}}),
+        call({function: {arguments: '{"city":'}}),
+        call({function: {arguments: '"Paris"}'}}),
+      ],
+    ],
+    [
+      'name after the first arguments',
+      [
+        call({id: 'call_1', type: 'function', function: {arguments: '{"city":'}}),
+        call({function: {name: 'get_weather', arguments: '"Paris"}'}}),
+      ],
+    ],
+    [
+      'id after the name',
+      [
+        call({type: 'function', function: {name: 'get_weather', arguments: ''}}),
+        call({id: 'call_1', function: {arguments: '{"city":"Paris"}'}}),
+      ],
+    ],
+    [
+      'name given as "" first',
+      [
+        call({id: 'call_1', function: {name: '', arguments: ''}}),
+        call({function: {name: 'get_weather', arguments: '{"city":"Paris"}'}}),
+      ],
+    ],
+  ]
+
+  it.each(shapes)('%s: one whole call', (_, chunks) => {
+    const events = decodeStream('openai', eventReads(sse([...chunks, openAIChunk({}, 'tool_calls')])))
+    const starts = events.filter((event) => event.type === 'block_start')
+    expect(starts).toEqual([{type: 'block_start', index: 0, kind: 'tool_call', id: 'call_1', name: 'get_weather'}])
+    const json = events.flatMap((event) => (event.type === 'tool_input_delta' ? [event.json] : [])).join('')
+    expect(JSON.parse(json)).toEqual({city: 'Paris'})
+    expect(events.at(-1)).toMatchObject({type: 'message_end', stopReason: 'tool_use'})
+  })
+
+  it('a call whose id never comes gets one, in its place before later content', () => {
+    const events = decodeStream(
+      'openai',
+      eventReads(
+        sse([
+          call({function: {name: 'get_weather', arguments: '{}'}}),
+          openAIChunk({tool_calls: [{index: 1, id: 'call_2', function: {name: 'get_time', arguments: '{}'}}]}),
+          openAIChunk({}, 'tool_calls'),
+        ]),
+      ),
+    )
+    const starts = events.filter((event) => event.type === 'block_start')
+    expect(starts.map((event) => event.name)).toEqual(['get_weather', 'get_time'])
+    expect(starts[0]?.id).toMatch(/^call_/)
+  })
+
+  const nameless = sse([
+    call({id: 'call_1', type: 'function', function: {arguments: '{}'}}),
+    openAIChunk({}, 'tool_calls'),
+  ])
+
+  it('a call without a name is the stream failing, not a tool_use without a name', () => {
+    const events = decodeStream('openai', eventReads(nameless))
+    expect(events.some((event) => event.type === 'block_start')).toBe(false)
+    expect(events.at(-1)).toMatchObject({
+      type: 'error',
+      status: 502,
+      message: expect.stringMatching(/without a function name/),
+    })
+  })
+
+  it.each(clients)('a call without a name reaches %s clients as the protocol error event', (client) => {
+    const out = convertStream('openai', client, eventReads(nameless))
+    const last = parseSse(out).at(-1)!
+    expect(JSON.stringify(JSON.parse(last.data))).toMatch(/without a function name/)
+    if (client === 'anthropic') expect(last.event).toBe('error')
+    expect(out).not.toMatch(/"name":""/)
+  })
+
+  it('a plain answer with a call without a name is not passed on', () => {
+    const body = {
+      choices: [
+        {
+          index: 0,
+          message: {role: 'assistant', tool_calls: [{id: 'c', type: 'function', function: {arguments: '{}'}}]},
+          finish_reason: 'tool_calls',
+        },
+      ],
+    }
+    expect(() => codecs.openai.decodeResponse(body)).toThrow(/without a function name/)
+  })
+})

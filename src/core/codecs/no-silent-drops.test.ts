@@ -167,3 +167,21 @@ describe('f. an OpenAI tool call whose id or name comes late', () => {
     expect(() => codecs.openai.decodeResponse(body)).toThrow(/without a function name/)
   })
 })
+
+describe('i. an upstream 529 (Anthropic overloaded)', () => {
+  const overloaded = {type: 'error', message: 'Overloaded', kind: 'overloaded', status: 529} as const
+
+  it('is 503 UNAVAILABLE for Gemini clients, in an answer and in a stream', () => {
+    expect(codecs.gemini.errorBody(529, 'Overloaded')).toEqual({
+      error: {code: 503, message: 'Overloaded', status: 'UNAVAILABLE'},
+    })
+    const out = codecs.gemini.createStreamEncoder({model: 'm'}).encode([{type: 'message_start'}, overloaded])
+    expect(JSON.parse(parseSse(out).at(-1)!.data)).toEqual({
+      error: {code: 503, message: 'Overloaded', status: 'UNAVAILABLE'},
+    })
+  })
+
+  it('stays overloaded_error for Anthropic clients', () => {
+    expect(codecs.anthropic.errorBody(529, 'Overloaded')).toMatchObject({error: {type: 'overloaded_error'}})
+  })
+})

@@ -1,0 +1,95 @@
+// Nothing silently dropped, through the real proxy and fake upstreams: what the codecs promise reaches the client.
+import {describe, expect, it} from 'vitest'
+import {parseSse, startAnthropicFake, startOpenAIFake} from '../fakes/index.js'
+import {claudeInstance, openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
+
+const h = useProxyHarness()
+
+type Json = Record<string, any>
+
+function sse(chunks: Json[]): string {
+  return chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join('') + 'data: [DONE]\n\n'
+}
+
+function chunk(delta: Json, finish: string | null = null): Json {
+  return {
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    model: 'up',
+    choices: [{index: 0, delta, finish_reason: finish}],
+  }
+}
+
+async function openAIStreaming(body: string) {
+  const fake = await startOpenAIFake({
+    name: 'oa',
+    script: {fallback: {kind: 'raw', status: 200, headers: {'content-type': 'text/event-stream'}, body}},
+  })
+  h.fakes = [fake]
+  h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'oa')]})
+  return h.proxy
+}
+
+const anthropicStream = {model: 'm', max_tokens: 50, stream: true, messages: [{role: 'user', content: 'hi'}]}
+const geminiStream = {contents: [{role: 'user', parts: [{text: 'hi'}]}]}
+const GEMINI_STREAM_PATH = '/v1beta/models/m:streamGenerateContent?alt=sse'
+
+function sseJson(text: string): Json[] {
+  return parseSse(text).events.map((event) => JSON.parse(event.data) as Json)
+}
+
+describe('streamed answers through the proxy', () => {
+  it('d. an OpenAI upstream’s streamed refusal reaches an Anthropic client as text', async () => {
+    const proxy = await openAIStreaming(
+      sse([chunk({role: 'assistant', refusal: ''}), chunk({refusal: 'I cannot help with that.'}), chunk({}, 'stop')]),
+    )
+    const response = await post(`${proxy.url}/openai-custom/v1/messages`, anthropicStream)
+    expect(response.status).toBe(200)
+    const text = sseJson(response.text)
+      .filter((event) => event.type === 'content_block_delta')
+      .map((event) => event.delta.text)
+      .join('')
+    expect(text).toBe('I cannot help with that.')
+  })
+
+  it('f. an OpenAI tool call whose name comes in its own chunk reaches an Anthropic client whole', async () => {
+    const call = (fragment: Json) => chunk({tool_calls: [{index: 0, ...fragment}]})
+    const proxy = await openAIStreaming(
+      sse([
+        call({id: 'call_1', type: 'function', function: {arguments: ''}}),
+        call({function: {name: 'get_weather'}}),
+        call({function: {arguments: '{"city":"Paris"}'}}),
+        chunk({}, 'tool_calls'),
+      ]),
+    )
+    const response = await post(`${proxy.url}/openai-custom/v1/messages`, anthropicStream)
+    const starts = sseJson(response.text).filter((event) => event.type === 'content_block_start')
+    expect(starts.map((event) => event.content_block)).toEqual([
+      {type: 'tool_use', id: 'call_1', name: 'get_weather', input: {}},
+    ])
+  })
+
+  it('f. an OpenAI tool call without a name ends a Gemini client’s stream with an error, not a nameless call', async () => {
+    const proxy = await openAIStreaming(
+      sse([chunk({tool_calls: [{index: 0, id: 'call_1', function: {arguments: '{}'}}]}), chunk({}, 'tool_calls')]),
+    )
+    const response = await post(`${proxy.url}/openai-custom${GEMINI_STREAM_PATH}`, geminiStream)
+    const events = sseJson(response.text)
+    expect(events.some((event) => JSON.stringify(event).includes('functionCall'))).toBe(false)
+    expect(events.at(-1)?.error).toMatchObject({code: 502, message: expect.stringMatching(/without a function name/)})
+  })
+})
+
+describe('errors through the proxy', () => {
+  it('i. an Anthropic upstream’s 529 in a stream reaches a Gemini client as 503 UNAVAILABLE', async () => {
+    const fake = await startAnthropicFake({
+      name: 'an',
+      script: {fallback: {kind: 'stream-error', afterEvents: 3, status: 529, message: 'Overloaded'}},
+    })
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]})
+    const response = await post(`${h.proxy.url}/claude-custom${GEMINI_STREAM_PATH}`, geminiStream)
+    const last = sseJson(response.text).at(-1)
+    expect(last).toEqual({error: {code: 503, message: 'Overloaded', status: 'UNAVAILABLE'}})
+  })
+})

@@ -4,9 +4,24 @@ import {describe, expect, it} from 'vitest'
 import {convertStream, decodeStream, eventReads} from '../../../test/fixtures/codecs/run-stream.js'
 import {parseSse} from '../../../test/fixtures/codecs/validate-stream.js'
 import {codecs} from './index.js'
+import type {IRRequest} from './ir.js'
+import {encodeKiroRequest} from './kiro/request.js'
 import type {Protocol} from './types.js'
 
 type Json = Record<string, any>
+type Target = Protocol | 'kiro'
+
+function encodeFor(to: Target, ir: IRRequest, dropped: string[] = []): Json {
+  const onDropped = (field: string) => dropped.push(field)
+  if (to === 'kiro') return encodeKiroRequest(ir, {conversationId: 'c', modelId: 'm', onDropped}).body
+  return codecs[to].encodeRequest(ir, {onDropped}) as Json
+}
+
+function convertRequest(from: Protocol, to: Target, body: Json): {out: Json; dropped: string[]} {
+  const dropped: string[] = []
+  const ir = codecs[from].decodeRequest(body, {onDropped: (field) => dropped.push(field)})
+  return {out: encodeFor(to, ir, dropped), dropped}
+}
 
 const clients: Protocol[] = ['openai', 'anthropic', 'gemini', 'responses']
 
@@ -183,5 +198,54 @@ describe('i. an upstream 529 (Anthropic overloaded)', () => {
 
   it('stays overloaded_error for Anthropic clients', () => {
     expect(codecs.anthropic.errorBody(529, 'Overloaded')).toMatchObject({error: {type: 'overloaded_error'}})
+  })
+})
+
+describe('e. is_error on an Anthropic tool_result', () => {
+  const loop = (content: unknown) => ({
+    model: 'm',
+    max_tokens: 10,
+    messages: [
+      {role: 'user', content: 'read it'},
+      {role: 'assistant', content: [{type: 'tool_use', id: 'toolu_1', name: 'read_file', input: {}}]},
+      {role: 'user', content: [{type: 'tool_result', tool_use_id: 'toolu_1', content, is_error: true}]},
+    ],
+  })
+  const read: [Target, (out: Json) => unknown, unknown][] = [
+    ['openai', (out) => out.messages[2], {role: 'tool', tool_call_id: 'toolu_1', content: 'Error: ENOENT'}],
+    [
+      'responses',
+      (out) => out.input.at(-1),
+      {type: 'function_call_output', call_id: 'toolu_1', output: 'Error: ENOENT'},
+    ],
+    ['gemini', (out) => out.contents[2].parts[0].functionResponse.response, {error: 'ENOENT'}],
+    [
+      'kiro',
+      (out) => out.conversationState.currentMessage.userInputMessage.userInputMessageContext.toolResults[0],
+      {toolUseId: 'toolu_1', content: [{text: 'ENOENT'}], status: 'error'},
+    ],
+  ]
+
+  it.each(read)('survives to %s', (to, pick, expected) => {
+    const {out, dropped} = convertRequest('anthropic', to, loop('ENOENT'))
+    expect(pick(out)).toEqual(expected)
+    expect(dropped).not.toContain('tool_result.is_error')
+  })
+
+  it('a failed call without text still says it failed to OpenAI, and text that says so is not said twice', () => {
+    expect(convertRequest('anthropic', 'openai', loop([])).out.messages[2].content).toBe('Error')
+    expect(convertRequest('anthropic', 'openai', loop('Error: ENOENT')).out.messages[2].content).toBe('Error: ENOENT')
+  })
+
+  it('a Gemini {error} response reaches OpenAI marked too', () => {
+    const body = {
+      contents: [
+        {role: 'user', parts: [{text: 'read it'}]},
+        {role: 'model', parts: [{functionCall: {id: 'c1', name: 'read_file', args: {}}}]},
+        {role: 'user', parts: [{functionResponse: {id: 'c1', name: 'read_file', response: {error: 'ENOENT'}}}]},
+      ],
+    }
+    const {out} = convertRequest('gemini', 'openai', {...body, model: 'm'})
+    expect(out.messages[2]).toEqual({role: 'tool', tool_call_id: 'c1', content: 'Error: ENOENT'})
   })
 })

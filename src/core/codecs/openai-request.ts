@@ -1,4 +1,4 @@
-import {systemTexts} from './conversation.js'
+import {systemTexts, toolResultContent} from './conversation.js'
 import type {IRContentBlock, IRImage, IRRequest, IRResponseFormat, IRText, IRTool, IRToolChoice} from './ir.js'
 import {toDataUrl} from './media.js'
 import {encodeToolCall} from './openai-tool-calls.js'
@@ -85,8 +85,7 @@ function encodeUser(blocks: IRContentBlock[], drop: DropHandler): JsonObject[] {
   const parts: JsonObject[] = []
   for (const block of blocks) {
     if (block.type === 'tool_result') {
-      if (block.isError) drop('tool_result.is_error')
-      const texts = block.content.filter((item) => item.type === 'text')
+      const texts = toolResultContent(block).filter((item) => item.type === 'text')
       toolMessages.push({role: 'tool', tool_call_id: block.toolCallId, content: encodeText(texts)})
       for (const item of block.content) if (item.type === 'image') parts.push(encodeImage(item))
     } else if (block.type === 'text') parts.push({type: 'text', text: block.text})

@@ -423,10 +423,10 @@ describe('tool results', () => {
     ])
   })
 
-  it('reports the error flag OpenAI cannot carry', () => {
+  it('says in the text that a tool failed, as OpenAI has no error flag', () => {
     const {out, dropped} = convert('anthropic', 'openai', anthropicLoop({content: 'ENOENT', is_error: true}))
-    expect(out.messages[2]).toEqual({role: 'tool', tool_call_id: 'toolu_9', content: 'ENOENT'})
-    expect(dropped).toContain('tool_result.is_error')
+    expect(out.messages[2]).toEqual({role: 'tool', tool_call_id: 'toolu_9', content: 'Error: ENOENT'})
+    expect(dropped).not.toContain('tool_result.is_error')
   })
 
   it('passes images returned by a tool on: after the tool messages for OpenAI, after the responses for Gemini', () => {

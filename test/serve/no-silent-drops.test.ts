@@ -93,3 +93,63 @@ describe('errors through the proxy', () => {
     expect(last).toEqual({error: {code: 503, message: 'Overloaded', status: 'UNAVAILABLE'}})
   })
 })
+
+describe('h. the model name in answers', () => {
+  const dated = 'gpt-4o-2024-08-06'
+  const plain = {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    model: dated,
+    choices: [{index: 0, message: {role: 'assistant', content: 'hi'}, finish_reason: 'stop'}],
+    usage: {prompt_tokens: 3, completion_tokens: 1, total_tokens: 4},
+  }
+  const streamed = sse([
+    {...chunk({role: 'assistant', content: 'hi'}), model: dated},
+    {...chunk({}, 'stop'), model: dated},
+  ])
+  const clients = [
+    {
+      protocol: 'anthropic',
+      path: () => '/v1/messages',
+      body: (stream: boolean) => ({...anthropicStream, model: 'gpt-4o', stream}),
+      models: (text: string, stream: boolean) =>
+        stream ? sseJson(text).flatMap((event) => event.message?.model ?? []) : [JSON.parse(text).model],
+    },
+    {
+      protocol: 'gemini',
+      path: (stream: boolean) =>
+        stream ? '/v1beta/models/gpt-4o:streamGenerateContent?alt=sse' : '/v1beta/models/gpt-4o:generateContent',
+      body: () => geminiStream,
+      models: (text: string, stream: boolean) =>
+        stream ? sseJson(text).map((event) => event.modelVersion) : [JSON.parse(text).modelVersion],
+    },
+    {
+      protocol: 'responses',
+      path: () => '/v1/responses',
+      body: (stream: boolean) => ({model: 'gpt-4o', input: 'hi', stream}),
+      models: (text: string, stream: boolean) =>
+        stream ? sseJson(text).flatMap((event) => event.response?.model ?? []) : [JSON.parse(text).model],
+    },
+  ]
+
+  it.each(clients)('is the one the $protocol client asked for, streamed and not', async (client) => {
+    const fake = await startOpenAIFake({
+      name: 'oa',
+      script: {
+        handler: (req) =>
+          req.stream
+            ? {kind: 'raw', status: 200, headers: {'content-type': 'text/event-stream'}, body: streamed}
+            : {kind: 'raw', status: 200, headers: {'content-type': 'application/json'}, body: JSON.stringify(plain)},
+      },
+    })
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'oa')]})
+    for (const stream of [false, true]) {
+      const response = await post(`${h.proxy.url}/openai-custom${client.path(stream)}`, client.body(stream))
+      expect(response.status).toBe(200)
+      const models = client.models(response.text, stream)
+      expect(models.length).toBeGreaterThan(0)
+      expect(new Set(models)).toEqual(new Set(['gpt-4o']))
+    }
+  })
+})

@@ -249,3 +249,33 @@ describe('e. is_error on an Anthropic tool_result', () => {
     expect(out.messages[2]).toEqual({role: 'tool', tool_call_id: 'c1', content: 'Error: ENOENT'})
   })
 })
+
+describe('h. the model name', () => {
+  const answer = {
+    model: 'client-model',
+    content: [{type: 'text' as const, text: 'hi'}],
+    stopReason: 'end_turn' as const,
+  }
+  const usage = {inputTokens: 1, outputTokens: 1}
+  const modelOf = (protocol: Protocol, body: Json): unknown =>
+    protocol === 'gemini' ? body.modelVersion : (body.model ?? body.message?.model ?? body.response?.model)
+
+  it.each(clients)('%s: a stream names the client’s model wherever the plain answer does', (client) => {
+    const plain = codecs[client].encodeResponse({...answer, usage}) as Json
+    expect(modelOf(client, plain)).toBe('client-model')
+    const encoder = codecs[client].createStreamEncoder({model: 'client-model', includeUsage: true})
+    const out = encoder.encode([
+      {type: 'message_start', id: 'x', model: 'upstream-model-2024'},
+      {type: 'block_start', index: 0, kind: 'text'},
+      {type: 'text_delta', index: 0, text: 'hi'},
+      {type: 'block_stop', index: 0},
+      {type: 'message_end', stopReason: 'end_turn', usage},
+    ])
+    const named = parseSse(out)
+      .filter((event) => event.data !== '[DONE]')
+      .map((event) => modelOf(client, JSON.parse(event.data) as Json))
+      .filter((model) => model !== undefined)
+    expect(named.length).toBeGreaterThan(0)
+    expect(new Set(named)).toEqual(new Set(['client-model']))
+  })
+})

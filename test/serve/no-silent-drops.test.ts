@@ -1,6 +1,7 @@
 // Nothing silently dropped, through the real proxy and fake upstreams: what the codecs promise reaches the client.
-import {describe, expect, it} from 'vitest'
-import {parseSse, startAnthropicFake, startOpenAIFake} from '../fakes/index.js'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {encodeFrame, parseSse, startAnthropicFake, startOpenAIFake} from '../fakes/index.js'
+import {startOAuthUpstreams, type OAuthUpstreams} from '../helpers/oauth-upstreams.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
 const h = useProxyHarness()
@@ -151,5 +152,44 @@ describe('h. the model name in answers', () => {
       expect(models.length).toBeGreaterThan(0)
       expect(new Set(models)).toEqual(new Set(['gpt-4o']))
     }
+  })
+})
+
+describe('g. input tokens in an Anthropic client’s message_start', () => {
+  let up: OAuthUpstreams
+  beforeAll(async () => {
+    up = await startOAuthUpstreams()
+  })
+  afterAll(async () => {
+    await up.close()
+  })
+
+  it('come from the usage Code Assist (Gemini) reports in its first chunk', async () => {
+    h.proxy = await startTestProxy(up.pool())
+    up.codeAssist.enqueue({kind: 'reply', reply: {text: 'Hello there', chunkSize: 4, usage: {input: 42, output: 3}}})
+    const response = await post(`${h.proxy.url}/gemini-cli-oauth/v1/messages`, {
+      ...anthropicStream,
+      model: 'gemini-2.5-flash',
+    })
+    const events = sseJson(response.text)
+    expect(events[0]).toMatchObject({type: 'message_start', message: {usage: {input_tokens: 42, output_tokens: 0}}})
+    expect(events.find((event) => event.type === 'message_delta')?.usage).toMatchObject({input_tokens: 42})
+  })
+
+  it('come from the token usage Kiro reports before its answer', async () => {
+    h.proxy = await startTestProxy(up.pool())
+    const frame = (eventType: string, payload: unknown) => encodeFrame({messageType: 'event', eventType, payload})
+    const body = Buffer.concat([
+      frame('metadataEvent', {tokenUsage: {uncachedInputTokens: 30, outputTokens: 2}}),
+      frame('assistantResponseEvent', {content: 'Hello'}),
+    ])
+    up.kiro.enqueue({kind: 'raw', status: 200, headers: {'content-type': 'application/vnd.amazon.eventstream'}, body})
+    const response = await post(`${h.proxy.url}/claude-kiro-oauth/v1/messages`, {
+      ...anthropicStream,
+      model: 'claude-sonnet-4-5',
+    })
+    const events = sseJson(response.text)
+    expect(events[0]).toMatchObject({type: 'message_start', message: {usage: {input_tokens: 30, output_tokens: 0}}})
+    expect(events.find((event) => event.type === 'message_delta')?.usage).toMatchObject({output_tokens: 2})
   })
 })

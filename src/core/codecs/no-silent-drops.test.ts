@@ -3,9 +3,11 @@
 import {describe, expect, it} from 'vitest'
 import {convertStream, decodeStream, eventReads} from '../../../test/fixtures/codecs/run-stream.js'
 import {parseSse} from '../../../test/fixtures/codecs/validate-stream.js'
+import {encodeFrame} from '../../../test/fakes/kiro-frames.js'
 import {codecs} from './index.js'
-import type {IRRequest} from './ir.js'
+import type {IRRequest, IRStreamEvent} from './ir.js'
 import {encodeKiroRequest} from './kiro/request.js'
+import {createKiroStreamDecoder} from './kiro/stream.js'
 import type {Protocol} from './types.js'
 
 type Json = Record<string, any>
@@ -277,5 +279,56 @@ describe('h. the model name', () => {
       .filter((model) => model !== undefined)
     expect(named.length).toBeGreaterThan(0)
     expect(new Set(named)).toEqual(new Set(['client-model']))
+  })
+})
+
+describe('g. input tokens in Anthropic’s message_start', () => {
+  function messageStartUsage(events: IRStreamEvent[]): Json {
+    const out = codecs.anthropic.createStreamEncoder({model: 'm'}).encode(events)
+    const start = parseSse(out).find((event) => event.event === 'message_start')!
+    return (JSON.parse(start.data) as Json).message.usage
+  }
+
+  it('come from Gemini’s usageMetadata in the first chunk', () => {
+    const first = {
+      candidates: [{content: {role: 'model', parts: [{text: 'Hel'}]}, index: 0}],
+      usageMetadata: {promptTokenCount: 42, candidatesTokenCount: 1, totalTokenCount: 43},
+      modelVersion: 'gemini-2.5-flash',
+      responseId: 'r1',
+    }
+    const events = codecs.gemini
+      .createStreamDecoder()
+      .push(new TextEncoder().encode(`data: ${JSON.stringify(first)}\n\n`))
+    expect(messageStartUsage(events)).toMatchObject({input_tokens: 42, output_tokens: 0})
+  })
+
+  const kiroFrames = (before: Record<string, unknown>[]) =>
+    Buffer.concat(
+      [...before, {assistantResponseEvent: {content: 'Hello'}}].map((frame) => {
+        const [eventType, payload] = Object.entries(frame)[0]!
+        return encodeFrame({messageType: 'event', eventType: eventType!, payload})
+      }),
+    )
+
+  it.each([
+    [
+      'metadataEvent.tokenUsage',
+      {metadataEvent: {tokenUsage: {uncachedInputTokens: 30, cacheReadInputTokens: 12}}},
+      30,
+    ],
+    ['contextUsageEvent', {contextUsageEvent: {contextUsagePercentage: 1}}, 2000],
+  ])('come from Kiro’s %s before the answer', (_, frame, input) => {
+    const events = createKiroStreamDecoder({model: 'claude-sonnet-4-5'}).push(kiroFrames([frame]))
+    expect(events[0]).toMatchObject({
+      type: 'message_start',
+      model: 'claude-sonnet-4-5',
+      id: expect.stringMatching(/^msg_/),
+    })
+    expect(messageStartUsage(events).input_tokens).toBe(input)
+  })
+
+  it('are 0 in message_start when Kiro reports nothing before the answer', () => {
+    const events = createKiroStreamDecoder({model: 'claude-sonnet-4-5'}).push(kiroFrames([]))
+    expect(messageStartUsage(events).input_tokens).toBe(0)
   })
 })

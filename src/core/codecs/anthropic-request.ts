@@ -1,4 +1,5 @@
 import {hoistSystemMessages, mergeTurns} from './conversation.js'
+import {CodecError} from './errors.js'
 import type {
   IRContentBlock,
   IRImage,
@@ -49,16 +50,20 @@ export function encodeAnthropicRequest(req: IRRequest, opts: CodecOptions = {}):
     top_k: thinkingOn ? undefined : req.topK,
     thinking,
     metadata: req.user === undefined ? undefined : {user_id: req.user},
-    output_config: encodeOutputConfig(req.responseFormat, drop),
+    output_config: encodeOutputConfig(req.responseFormat),
   })
 }
 
-// Structured outputs take a schema; JSON mode without one has no Anthropic counterpart.
-function encodeOutputConfig(format: IRResponseFormat | undefined, drop: DropHandler): JsonObject | undefined {
+// Structured outputs take a schema; JSON mode without one has no Anthropic counterpart, and an answer that only
+// might be JSON would pretend to honour it.
+function encodeOutputConfig(format: IRResponseFormat | undefined): JsonObject | undefined {
   if (format === undefined) return undefined
   if (format.type === 'json') {
-    drop('response_format=json_object')
-    return undefined
+    throw new CodecError(
+      'JSON mode without a schema (response_format json_object, or responseMimeType application/json without ' +
+        'responseSchema) is not supported by this upstream: its structured outputs need a JSON schema ' +
+        '(response_format json_schema, responseSchema).',
+    )
   }
   return {format: {type: 'json_schema', schema: format.schema}}
 }

@@ -332,3 +332,103 @@ describe('g. input tokens in Anthropic’s message_start', () => {
     expect(messageStartUsage(events).input_tokens).toBe(0)
   })
 })
+
+describe('c. structured output', () => {
+  const schema = {
+    type: 'object',
+    properties: {answer: {type: 'string'}},
+    required: ['answer'],
+    additionalProperties: false,
+  }
+  const toAnthropic: [string, Protocol, Json][] = [
+    [
+      'OpenAI response_format json_schema',
+      'openai',
+      {
+        model: 'm',
+        messages: [{role: 'user', content: 'x'}],
+        response_format: {type: 'json_schema', json_schema: {name: 'a', schema, strict: true}},
+      },
+    ],
+    [
+      'Gemini responseSchema',
+      'gemini',
+      {
+        model: 'm',
+        contents: [{role: 'user', parts: [{text: 'x'}]}],
+        generationConfig: {
+          responseMimeType: 'application/json',
+          responseSchema: {type: 'OBJECT', properties: {answer: {type: 'STRING'}}, required: ['answer']},
+        },
+      },
+    ],
+    [
+      'Gemini responseJsonSchema',
+      'gemini',
+      {
+        model: 'm',
+        contents: [{role: 'user', parts: [{text: 'x'}]}],
+        generationConfig: {responseMimeType: 'application/json', responseJsonSchema: schema},
+      },
+    ],
+    [
+      'Responses text.format json_schema',
+      'responses',
+      {model: 'm', input: 'x', text: {format: {type: 'json_schema', name: 'a', schema, strict: true}}},
+    ],
+  ]
+
+  it.each(toAnthropic)('%s becomes Anthropic’s output_config.format', (_, from, body) => {
+    const format = convertRequest(from, 'anthropic', body).out.output_config.format
+    expect(format.type).toBe('json_schema')
+    expect(format.schema).toMatchObject({type: 'object', properties: {answer: {type: 'string'}}, required: ['answer']})
+  })
+
+  const anthropic = {
+    model: 'm',
+    max_tokens: 10,
+    messages: [{role: 'user', content: 'x'}],
+    output_config: {format: {type: 'json_schema', schema}},
+  }
+  const back: [Target, (out: Json) => unknown, unknown][] = [
+    ['openai', (out) => out.response_format, {type: 'json_schema', json_schema: {name: 'response', schema}}],
+    ['responses', (out) => out.text.format, {type: 'json_schema', name: 'response', schema}],
+    [
+      'gemini',
+      (out) => out.generationConfig,
+      {
+        maxOutputTokens: 10,
+        responseMimeType: 'application/json',
+        responseSchema: {type: 'object', properties: {answer: {type: 'string'}}, required: ['answer']},
+      },
+    ],
+  ]
+
+  it.each(back)('Anthropic’s output_config.format reaches %s', (to, pick, expected) => {
+    expect(pick(convertRequest('anthropic', to, anthropic).out)).toEqual(expected)
+  })
+
+  const jsonMode: [string, Protocol, Json][] = [
+    [
+      'OpenAI json_object',
+      'openai',
+      {model: 'm', messages: [{role: 'user', content: 'x'}], response_format: {type: 'json_object'}},
+    ],
+    [
+      'Gemini responseMimeType without a schema',
+      'gemini',
+      {
+        model: 'm',
+        contents: [{role: 'user', parts: [{text: 'x'}]}],
+        generationConfig: {responseMimeType: 'application/json'},
+      },
+    ],
+    ['Responses json_object', 'responses', {model: 'm', input: 'x', text: {format: {type: 'json_object'}}}],
+  ]
+
+  it.each(jsonMode)('%s is a 400 for an Anthropic upstream, which needs a schema', (_, from, body) => {
+    expect(() => convertRequest(from, 'anthropic', body)).toThrow(
+      expect.objectContaining({status: 400, message: expect.stringMatching(/need a JSON schema/)}),
+    )
+  })
+})

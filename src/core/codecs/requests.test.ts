@@ -751,12 +751,9 @@ describe('response format', () => {
     })
   })
 
-  it('reports JSON mode without a schema as dropped for Anthropic', () => {
+  it('refuses JSON mode without a schema for Anthropic, which has none', () => {
     const body = {model: 'm', messages: [user('x')], response_format: {type: 'json_object'}}
-    const {out, dropped} = convert('openai', 'anthropic', body)
-    expect(out).not.toHaveProperty('response_format')
-    expect(out).not.toHaveProperty('output_config')
-    expect(dropped).toContain('response_format=json_object')
+    expect(codecError(() => convert('openai', 'anthropic', body)).message).toMatch(/need a JSON schema/)
   })
 })
 

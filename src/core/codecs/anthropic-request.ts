@@ -14,10 +14,12 @@ import {defaultAnthropicMaxTokens} from './max-tokens.js'
 import {thinkingBudget} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {compact, type JsonObject} from './values.js'
+import {refuseUncarried} from './uncarried.js'
 
 const MIN_THINKING_BUDGET = 1024
 
 export function encodeAnthropicRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
+  refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
   for (const field of ['presencePenalty', 'frequencyPenalty', 'seed', 'promptCacheKey'] as const) {
     if (req[field] !== undefined) drop(field)

@@ -7,6 +7,7 @@ import {toGeminiSchema} from './schema.js'
 import {EFFORT_BUDGETS, thinkingEffort} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {compact, type JsonObject} from './values.js'
+import {refuseUncarried} from './uncarried.js'
 
 const MAX_STOP_SEQUENCES = 5
 
@@ -39,6 +40,7 @@ function gemini3Thinking(pro: boolean, config: Exclude<IRThinkingConfig, {type: 
 }
 
 export function encodeGeminiRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
+  refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
   if (req.parallelToolCalls !== undefined) drop('parallel_tool_calls')
   if (req.user !== undefined) drop('user')

@@ -100,6 +100,10 @@ export interface IRRequest {
   user?: string
   // OpenAI's `prompt_cache_key` (chat completions and Responses): routes requests sharing a prefix to one cache.
   promptCacheKey?: string
+  // Answers asked for at once: OpenAI `n`, Gemini `candidateCount`. Set only when more than one.
+  candidateCount?: number
+  // Token log probabilities asked for: OpenAI `logprobs` (+ `top_logprobs`), Gemini `responseLogprobs` (+ `logprobs`).
+  logprobs?: {top?: number}
 }
 
 export type IRStopReason = 'end_turn' | 'max_tokens' | 'tool_use' | 'stop_sequence' | 'content_filter' | 'other'

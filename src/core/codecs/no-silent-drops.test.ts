@@ -432,3 +432,45 @@ describe('c. structured output', () => {
     )
   })
 })
+
+describe('a, b. several answers and log probabilities', () => {
+  const targets: Target[] = ['openai', 'anthropic', 'gemini', 'responses', 'kiro']
+  const asks: [string, Protocol, Json, RegExp][] = [
+    ['OpenAI n: 2', 'openai', {model: 'm', messages: [{role: 'user', content: 'x'}], n: 2}, /Several answers/],
+    [
+      'Gemini candidateCount: 2',
+      'gemini',
+      {model: 'm', contents: [{parts: [{text: 'x'}]}], generationConfig: {candidateCount: 2}},
+      /Several answers/,
+    ],
+    [
+      'OpenAI logprobs',
+      'openai',
+      {model: 'm', messages: [{role: 'user', content: 'x'}], logprobs: true, top_logprobs: 3},
+      /Log probabilities/,
+    ],
+    [
+      'Gemini responseLogprobs',
+      'gemini',
+      {model: 'm', contents: [{parts: [{text: 'x'}]}], generationConfig: {responseLogprobs: true, logprobs: 3}},
+      /Log probabilities/,
+    ],
+  ]
+
+  for (const [name, from, body, message] of asks) {
+    it.each(targets)(`${name} converted for %s is a 400, not one answer without them`, (to) => {
+      expect(() => convertRequest(from, to, body)).toThrow(
+        expect.objectContaining({status: 400, message: expect.stringMatching(message)}),
+      )
+    })
+  }
+
+  it('one answer (n: 1, candidateCount: 1) and logprobs: false ask for nothing', () => {
+    const openai = {model: 'm', messages: [{role: 'user', content: 'x'}], n: 1, logprobs: false}
+    const gemini = {model: 'm', contents: [{parts: [{text: 'x'}]}], generationConfig: {candidateCount: 1}}
+    for (const to of targets) {
+      expect(convertRequest('openai', to, openai).dropped).toEqual([])
+      expect(convertRequest('gemini', to, gemini).dropped).toEqual([])
+    }
+  })
+})

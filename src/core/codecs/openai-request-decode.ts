@@ -14,6 +14,7 @@ import type {
 } from './ir.js'
 import {parseDataUrl} from './media.js'
 import {decodeArguments} from './openai-tool-calls.js'
+import {severalAnswers} from './uncarried.js'
 import type {DecodeRequestContext, DropHandler} from './types.js'
 import {
   asArray,
@@ -49,6 +50,9 @@ const REQUEST_FIELDS = new Set([
   'response_format',
   'user',
   'prompt_cache_key',
+  'n',
+  'logprobs',
+  'top_logprobs',
 ])
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high'])
 
@@ -103,7 +107,14 @@ export function decodeOpenAIRequest(body: unknown, ctx: DecodeRequestContext = {
     responseFormat: decodeResponseFormat(request.response_format),
     user: optionalString(request.user, 'user'),
     promptCacheKey: optionalString(request.prompt_cache_key, 'prompt_cache_key'),
+    candidateCount: severalAnswers(optionalNumber(request.n, 'n')),
+    logprobs: decodeLogprobs(request),
   })
+}
+
+function decodeLogprobs(request: JsonObject): IRRequest['logprobs'] {
+  const top = optionalNumber(request.top_logprobs, 'top_logprobs')
+  return optionalBoolean(request.logprobs, 'logprobs') === true ? compact({top}) : undefined
 }
 
 function decodeText(content: unknown, path: string): IRText[] {

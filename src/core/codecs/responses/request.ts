@@ -13,12 +13,14 @@ import {systemTexts, toolResultContent} from '../conversation.js'
 import {toDataUrl} from '../media.js'
 import {thinkingEffort} from '../thinking.js'
 import type {CodecOptions, DropHandler} from '../types.js'
+import {refuseUncarried} from '../uncarried.js'
 import {compact, type JsonObject} from '../values.js'
 
 // IR → a Responses request for an `openaiResponses-custom` upstream. The proxy keeps the conversation, so
 // every request carries the whole history with `store: false`; reasoning then only survives a turn as
 // `encrypted_content`, which is why it is asked for whenever thinking is on.
 export function encodeResponsesRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
+  refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
   for (const field of ['topK', 'seed', 'presencePenalty', 'frequencyPenalty'] as const) {
     if (req[field] !== undefined) drop(field)

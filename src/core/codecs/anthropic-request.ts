@@ -116,8 +116,8 @@ function encodeTool(tool: IRTool): JsonObject {
 
 function encodeSystem(system: IRText[]): unknown {
   if (system.length === 0) return undefined
-  if (system.length === 1 && system[0]) return system[0].text
-  return system.map((block) => ({type: 'text', text: block.text}))
+  if (system.length === 1 && system[0] && !system[0].cacheControl) return system[0].text
+  return system.map((block) => compact({type: 'text', text: block.text, cache_control: block.cacheControl}))
 }
 
 interface WireMessage {
@@ -157,9 +157,9 @@ function encodeBlock(block: IRContentBlock, drop: DropHandler): JsonObject {
   switch (block.type) {
     case 'text':
       if (block.signature !== undefined) drop('text.signature')
-      return {type: 'text', text: block.text}
+      return compact({type: 'text', text: block.text, cache_control: block.cacheControl})
     case 'image':
-      return encodeImage(block)
+      return compact({...encodeImage(block), cache_control: block.cacheControl})
     case 'tool_call':
       if (block.signature !== undefined) drop('tool_call.signature')
       return {type: 'tool_use', id: toolUseId(block.id), name: block.name, input: block.input}

@@ -7,11 +7,16 @@
 // encoders place it where their protocol keeps system text, as close to its position as the protocol allows.
 export type IRRole = 'user' | 'assistant' | 'system'
 
+// A prompt-cache breakpoint as Anthropic takes it (`{type: "ephemeral", ttl?}`); OpenAI chat clients written for
+// Anthropic models put it on content parts too.
+export type IRCacheControl = Record<string, unknown>
+
 export interface IRText {
   type: 'text'
   text: string
   // Gemini `thoughtSignature` on a non-thought part; only Gemini can carry it.
   signature?: string
+  cacheControl?: IRCacheControl
 }
 
 export type IRImageSource =
@@ -20,6 +25,7 @@ export type IRImageSource =
 export interface IRImage {
   type: 'image'
   source: IRImageSource
+  cacheControl?: IRCacheControl
 }
 
 export interface IRToolCall {

@@ -474,3 +474,62 @@ describe('a, b. several answers and log probabilities', () => {
     }
   })
 })
+
+describe('j. cache_control', () => {
+  const mark = {type: 'ephemeral'}
+  const openai = {
+    model: 'm',
+    messages: [
+      {role: 'system', content: [{type: 'text', text: 'sys', cache_control: mark}]},
+      {
+        role: 'user',
+        content: [
+          {type: 'image_url', image_url: {url: 'data:image/png;base64,AAA'}, cache_control: mark},
+          {type: 'text', text: 'long prompt', cache_control: {type: 'ephemeral', ttl: '1h'}},
+        ],
+      },
+    ],
+  }
+
+  it('on an OpenAI client’s content parts reaches an Anthropic upstream', () => {
+    const {out, dropped} = convertRequest('openai', 'anthropic', openai)
+    expect(out.system).toEqual([{type: 'text', text: 'sys', cache_control: mark}])
+    expect(out.messages[0].content).toEqual([
+      {type: 'image', source: {type: 'base64', media_type: 'image/png', data: 'AAA'}, cache_control: mark},
+      {type: 'text', text: 'long prompt', cache_control: {type: 'ephemeral', ttl: '1h'}},
+    ])
+    expect(dropped).not.toContain('cache_control')
+  })
+
+  it.each(['gemini', 'responses', 'kiro', 'openai'] as const)(
+    'is reported dropped for %s, which cannot carry it',
+    (to) => {
+      const {out, dropped} = convertRequest('openai', to, openai)
+      expect(JSON.stringify(out)).not.toContain('ephemeral')
+      expect(dropped).toContain('cache_control')
+    },
+  )
+
+  it('from an Anthropic client is reported dropped for Kiro', () => {
+    const anthropic = {
+      model: 'm',
+      max_tokens: 10,
+      system: [{type: 'text', text: 'sys', cache_control: mark}],
+      messages: [{role: 'user', content: 'x'}],
+    }
+    expect(convertRequest('anthropic', 'kiro', anthropic).dropped).toContain('cache_control')
+  })
+
+  it('without marks, a single system text stays a string and nothing is reported', () => {
+    const plain = {
+      model: 'm',
+      messages: [
+        {role: 'system', content: 'sys'},
+        {role: 'user', content: 'x'},
+      ],
+    }
+    const {out, dropped} = convertRequest('openai', 'anthropic', plain)
+    expect(out.system).toBe('sys')
+    expect(dropped).toEqual([])
+  })
+})

@@ -124,7 +124,7 @@ function decodeText(content: unknown, path: string): IRText[] {
     const part = expectObject(value, `${path}[${j}]`)
     const text = part.type === 'refusal' ? part.refusal : part.text
     if (part.type !== 'text' && part.type !== 'refusal') throw new CodecError(`${path}[${j}].type must be "text"`)
-    return {type: 'text', text: expectString(text, `${path}[${j}].${String(part.type)}`)}
+    return withCacheControl({type: 'text', text: expectString(text, `${path}[${j}].${String(part.type)}`)}, part)
   })
 }
 
@@ -133,17 +133,26 @@ function decodeUserContent(content: unknown, path: string, drop: DropHandler): I
   return content.map((value, j): IRContentBlock => {
     const partPath = `${path}.content[${j}]`
     const part = expectObject(value, partPath)
-    if (part.type === 'text') return {type: 'text', text: expectString(part.text, `${partPath}.text`)}
+    if (part.type === 'text')
+      return withCacheControl({type: 'text', text: expectString(part.text, `${partPath}.text`)}, part)
     if (part.type === 'image_url') {
       const image =
         typeof part.image_url === 'string'
           ? {url: part.image_url}
           : expectObject(part.image_url, `${partPath}.image_url`)
       if (image.detail !== undefined && image.detail !== 'auto') drop('image_url.detail')
-      return decodeImageUrl(expectString(image.url, `${partPath}.image_url.url`), `${partPath}.image_url.url`)
+      return withCacheControl(
+        decodeImageUrl(expectString(image.url, `${partPath}.image_url.url`), `${partPath}.image_url.url`),
+        part,
+      )
     }
     throw new CodecError(`${partPath}: content part type "${String(part.type)}" is not supported for this upstream`)
   })
+}
+
+// Clients written for Anthropic models behind OpenAI-compatible gateways mark cache breakpoints on content parts.
+function withCacheControl<T extends IRText | IRImage>(block: T, part: JsonObject): T {
+  return isObject(part.cache_control) ? {...block, cacheControl: part.cache_control} : block
 }
 
 function decodeImageUrl(url: string, path: string): IRImage {

@@ -6,6 +6,7 @@ import {thinkingEffort} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {compact, type JsonObject} from './values.js'
 import {refuseUncarried} from './uncarried.js'
+import {usesCacheControl} from './cache-control.js'
 
 // Reasoning models reject the legacy `max_tokens`; most OpenAI-compatible servers only know `max_tokens`.
 const REASONING_MODEL = /^(o\d|gpt-5)/
@@ -13,6 +14,7 @@ const REASONING_MODEL = /^(o\d|gpt-5)/
 export function encodeOpenAIRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
   refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
+  if (usesCacheControl(req)) drop('cache_control')
   const messages: JsonObject[] = []
   if (req.system.length > 0) messages.push({role: 'system', content: encodeText(req.system)})
   for (const message of req.messages) {

@@ -10,6 +10,7 @@ import {thinkingBudget} from '../thinking.js'
 import type {DropHandler} from '../types.js'
 import {compact, type JsonObject} from '../values.js'
 import {refuseUncarried} from '../uncarried.js'
+import {usesCacheControl} from '../cache-control.js'
 
 export interface KiroRequestOptions {
   // One per attempt, e.g. randomUUID().
@@ -74,6 +75,7 @@ interface Turn {
 export function encodeKiroRequest(req: IRRequest, opts: KiroRequestOptions): KiroRequest {
   refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
+  if (usesCacheControl(req)) drop('cache_control')
   for (const field of UNFORWARDED) if (req[field] !== undefined) drop(field)
   if (req.stop.length > 0) drop('stop')
   const names = new ToolNames()

@@ -15,6 +15,7 @@ import {thinkingEffort} from '../thinking.js'
 import type {CodecOptions, DropHandler} from '../types.js'
 import {refuseUncarried} from '../uncarried.js'
 import {compact, type JsonObject} from '../values.js'
+import {usesCacheControl} from '../cache-control.js'
 
 // IR → a Responses request for an `openaiResponses-custom` upstream. The proxy keeps the conversation, so
 // every request carries the whole history with `store: false`; reasoning then only survives a turn as
@@ -22,6 +23,7 @@ import {compact, type JsonObject} from '../values.js'
 export function encodeResponsesRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
   refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
+  if (usesCacheControl(req)) drop('cache_control')
   for (const field of ['topK', 'seed', 'presencePenalty', 'frequencyPenalty'] as const) {
     if (req[field] !== undefined) drop(field)
   }

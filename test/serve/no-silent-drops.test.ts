@@ -193,3 +193,25 @@ describe('g. input tokens in an Anthropic client’s message_start', () => {
     expect(events.find((event) => event.type === 'message_delta')?.usage).toMatchObject({output_tokens: 2})
   })
 })
+
+describe('what a converted request cannot carry is a 400 in the client’s protocol', () => {
+  it('OpenAI n: 2 to an Anthropic upstream, and Gemini JSON mode without a schema, never reach the upstream', async () => {
+    const fake = await startAnthropicFake({name: 'an'})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'claude-custom': [claudeInstance(fake, 'an')]})
+    const chat = await post(`${h.proxy.url}/claude-custom/v1/chat/completions`, {
+      model: 'm',
+      n: 2,
+      messages: [{role: 'user', content: 'hi'}],
+    })
+    expect(chat.status).toBe(400)
+    expect(chat.json().error).toMatchObject({type: 'invalid_request_error', message: expect.stringMatching(/n \//)})
+    const gemini = await post(`${h.proxy.url}/claude-custom/v1beta/models/m:generateContent`, {
+      ...geminiStream,
+      generationConfig: {responseMimeType: 'application/json'},
+    })
+    expect(gemini.status).toBe(400)
+    expect(gemini.json().error).toMatchObject({code: 400, status: 'INVALID_ARGUMENT'})
+    expect(fake.requests.filter((req) => req.route === 'messages')).toEqual([])
+  })
+})

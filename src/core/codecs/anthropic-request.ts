@@ -1,4 +1,5 @@
 import {hoistSystemMessages, mergeTurns} from './conversation.js'
+import {CodecError} from './errors.js'
 import type {
   IRContentBlock,
   IRImage,
@@ -13,10 +14,12 @@ import {defaultAnthropicMaxTokens} from './max-tokens.js'
 import {thinkingBudget} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {compact, type JsonObject} from './values.js'
+import {refuseUncarried} from './uncarried.js'
 
 const MIN_THINKING_BUDGET = 1024
 
 export function encodeAnthropicRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
+  refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
   for (const field of ['presencePenalty', 'frequencyPenalty', 'seed', 'promptCacheKey'] as const) {
     if (req[field] !== undefined) drop(field)
@@ -49,16 +52,20 @@ export function encodeAnthropicRequest(req: IRRequest, opts: CodecOptions = {}):
     top_k: thinkingOn ? undefined : req.topK,
     thinking,
     metadata: req.user === undefined ? undefined : {user_id: req.user},
-    output_config: encodeOutputConfig(req.responseFormat, drop),
+    output_config: encodeOutputConfig(req.responseFormat),
   })
 }
 
-// Structured outputs take a schema; JSON mode without one has no Anthropic counterpart.
-function encodeOutputConfig(format: IRResponseFormat | undefined, drop: DropHandler): JsonObject | undefined {
+// Structured outputs take a schema; JSON mode without one has no Anthropic counterpart, and an answer that only
+// might be JSON would pretend to honour it.
+function encodeOutputConfig(format: IRResponseFormat | undefined): JsonObject | undefined {
   if (format === undefined) return undefined
   if (format.type === 'json') {
-    drop('response_format=json_object')
-    return undefined
+    throw new CodecError(
+      'JSON mode without a schema (response_format json_object, or responseMimeType application/json without ' +
+        'responseSchema) is not supported by this upstream: its structured outputs need a JSON schema ' +
+        '(response_format json_schema, responseSchema).',
+    )
   }
   return {format: {type: 'json_schema', schema: format.schema}}
 }
@@ -109,8 +116,8 @@ function encodeTool(tool: IRTool): JsonObject {
 
 function encodeSystem(system: IRText[]): unknown {
   if (system.length === 0) return undefined
-  if (system.length === 1 && system[0]) return system[0].text
-  return system.map((block) => ({type: 'text', text: block.text}))
+  if (system.length === 1 && system[0] && !system[0].cacheControl) return system[0].text
+  return system.map((block) => compact({type: 'text', text: block.text, cache_control: block.cacheControl}))
 }
 
 interface WireMessage {
@@ -150,9 +157,9 @@ function encodeBlock(block: IRContentBlock, drop: DropHandler): JsonObject {
   switch (block.type) {
     case 'text':
       if (block.signature !== undefined) drop('text.signature')
-      return {type: 'text', text: block.text}
+      return compact({type: 'text', text: block.text, cache_control: block.cacheControl})
     case 'image':
-      return encodeImage(block)
+      return compact({...encodeImage(block), cache_control: block.cacheControl})
     case 'tool_call':
       if (block.signature !== undefined) drop('tool_call.signature')
       return {type: 'tool_use', id: toolUseId(block.id), name: block.name, input: block.input}

@@ -1,4 +1,4 @@
-import type {IRContentBlock, IRMessage, IRRequest, IRText} from './ir.js'
+import type {IRContentBlock, IRImage, IRMessage, IRRequest, IRText, IRToolResult} from './ir.js'
 
 // For protocols whose only place for system text is one system field (Anthropic's `system` when it is not
 // Claude Code's own request passing through, Gemini's systemInstruction): system messages from the
@@ -51,4 +51,14 @@ export function joinText(blocks: readonly IRContentBlock[]): string {
   let text = ''
   for (const block of blocks) if (block.type === 'text') text += block.text
   return text
+}
+
+// OpenAI's tool messages and function_call_output items have no error flag: a failed call says so in the text the
+// model reads, unless its text already does.
+export function toolResultContent(result: IRToolResult): (IRText | IRImage)[] {
+  if (!result.isError) return result.content
+  const [first, ...rest] = result.content
+  if (first?.type === 'text' && /^error\b/i.test(first.text)) return result.content
+  if (first?.type === 'text') return [{type: 'text', text: `Error: ${first.text}`}, ...rest]
+  return [{type: 'text', text: 'Error'}, ...result.content]
 }

@@ -38,9 +38,10 @@ const STATUS_CODES: Record<string, number> = {
   DEADLINE_EXCEEDED: 504,
 }
 
+// Anthropic's 529 (overloaded) is no HTTP status Google uses: Google says 503 UNAVAILABLE for it.
 export function geminiErrorBody(status: number, message: string): JsonObject {
   const name = STATUS_NAMES[status] ?? (status < 500 ? 'INVALID_ARGUMENT' : 'INTERNAL')
-  return {error: {code: status, message, status: name}}
+  return {error: {code: status === 529 ? 503 : status, message, status: name}}
 }
 
 export function geminiStreamErrorEvent(message: string, status = 500): string {

@@ -14,6 +14,7 @@ import type {
   IRToolResult,
 } from './ir.js'
 import {fromGeminiSchema} from './schema.js'
+import {severalAnswers} from './uncarried.js'
 import type {DecodeRequestContext, DropHandler} from './types.js'
 import {
   asArray,
@@ -43,6 +44,9 @@ const GENERATION_FIELDS = new Set([
   'responseSchema',
   'responseJsonSchema',
   'thinkingConfig',
+  'candidateCount',
+  'responseLogprobs',
+  'logprobs',
 ])
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high'])
 
@@ -81,7 +85,14 @@ export function decodeGeminiRequest(body: unknown, ctx: DecodeRequestContext = {
     includeUsage: true,
     thinking: decodeThinking(field(config, 'thinkingConfig')),
     responseFormat: decodeResponseFormat(config),
+    candidateCount: severalAnswers(optionalNumber(field(config, 'candidateCount'), 'generationConfig.candidateCount')),
+    logprobs: decodeLogprobs(config),
   })
+}
+
+function decodeLogprobs(config: JsonObject): IRRequest['logprobs'] {
+  if (field(config, 'responseLogprobs') !== true) return undefined
+  return compact({top: optionalNumber(config.logprobs, 'generationConfig.logprobs')})
 }
 
 function decodeSystem(value: unknown): IRText[] {

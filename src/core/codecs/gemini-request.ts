@@ -7,6 +7,8 @@ import {toGeminiSchema} from './schema.js'
 import {EFFORT_BUDGETS, thinkingEffort} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {compact, type JsonObject} from './values.js'
+import {refuseUncarried} from './uncarried.js'
+import {usesCacheControl} from './cache-control.js'
 
 const MAX_STOP_SEQUENCES = 5
 
@@ -39,7 +41,9 @@ function gemini3Thinking(pro: boolean, config: Exclude<IRThinkingConfig, {type: 
 }
 
 export function encodeGeminiRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
+  refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
+  if (usesCacheControl(req)) drop('cache_control')
   if (req.parallelToolCalls !== undefined) drop('parallel_tool_calls')
   if (req.user !== undefined) drop('user')
   if (req.promptCacheKey !== undefined) drop('promptCacheKey')

@@ -7,11 +7,16 @@
 // encoders place it where their protocol keeps system text, as close to its position as the protocol allows.
 export type IRRole = 'user' | 'assistant' | 'system'
 
+// A prompt-cache breakpoint as Anthropic takes it (`{type: "ephemeral", ttl?}`); OpenAI chat clients written for
+// Anthropic models put it on content parts too.
+export type IRCacheControl = Record<string, unknown>
+
 export interface IRText {
   type: 'text'
   text: string
   // Gemini `thoughtSignature` on a non-thought part; only Gemini can carry it.
   signature?: string
+  cacheControl?: IRCacheControl
 }
 
 export type IRImageSource =
@@ -20,6 +25,7 @@ export type IRImageSource =
 export interface IRImage {
   type: 'image'
   source: IRImageSource
+  cacheControl?: IRCacheControl
 }
 
 export interface IRToolCall {
@@ -100,6 +106,10 @@ export interface IRRequest {
   user?: string
   // OpenAI's `prompt_cache_key` (chat completions and Responses): routes requests sharing a prefix to one cache.
   promptCacheKey?: string
+  // Answers asked for at once: OpenAI `n`, Gemini `candidateCount`. Set only when more than one.
+  candidateCount?: number
+  // Token log probabilities asked for: OpenAI `logprobs` (+ `top_logprobs`), Gemini `responseLogprobs` (+ `logprobs`).
+  logprobs?: {top?: number}
 }
 
 export type IRStopReason = 'end_turn' | 'max_tokens' | 'tool_use' | 'stop_sequence' | 'content_filter' | 'other'

@@ -14,6 +14,7 @@ import type {
 } from './ir.js'
 import {parseDataUrl} from './media.js'
 import {decodeArguments} from './openai-tool-calls.js'
+import {severalAnswers} from './uncarried.js'
 import type {DecodeRequestContext, DropHandler} from './types.js'
 import {
   asArray,
@@ -49,6 +50,9 @@ const REQUEST_FIELDS = new Set([
   'response_format',
   'user',
   'prompt_cache_key',
+  'n',
+  'logprobs',
+  'top_logprobs',
 ])
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high'])
 
@@ -103,7 +107,14 @@ export function decodeOpenAIRequest(body: unknown, ctx: DecodeRequestContext = {
     responseFormat: decodeResponseFormat(request.response_format),
     user: optionalString(request.user, 'user'),
     promptCacheKey: optionalString(request.prompt_cache_key, 'prompt_cache_key'),
+    candidateCount: severalAnswers(optionalNumber(request.n, 'n')),
+    logprobs: decodeLogprobs(request),
   })
+}
+
+function decodeLogprobs(request: JsonObject): IRRequest['logprobs'] {
+  const top = optionalNumber(request.top_logprobs, 'top_logprobs')
+  return optionalBoolean(request.logprobs, 'logprobs') === true ? compact({top}) : undefined
 }
 
 function decodeText(content: unknown, path: string): IRText[] {
@@ -113,7 +124,7 @@ function decodeText(content: unknown, path: string): IRText[] {
     const part = expectObject(value, `${path}[${j}]`)
     const text = part.type === 'refusal' ? part.refusal : part.text
     if (part.type !== 'text' && part.type !== 'refusal') throw new CodecError(`${path}[${j}].type must be "text"`)
-    return {type: 'text', text: expectString(text, `${path}[${j}].${String(part.type)}`)}
+    return withCacheControl({type: 'text', text: expectString(text, `${path}[${j}].${String(part.type)}`)}, part)
   })
 }
 
@@ -122,17 +133,26 @@ function decodeUserContent(content: unknown, path: string, drop: DropHandler): I
   return content.map((value, j): IRContentBlock => {
     const partPath = `${path}.content[${j}]`
     const part = expectObject(value, partPath)
-    if (part.type === 'text') return {type: 'text', text: expectString(part.text, `${partPath}.text`)}
+    if (part.type === 'text')
+      return withCacheControl({type: 'text', text: expectString(part.text, `${partPath}.text`)}, part)
     if (part.type === 'image_url') {
       const image =
         typeof part.image_url === 'string'
           ? {url: part.image_url}
           : expectObject(part.image_url, `${partPath}.image_url`)
       if (image.detail !== undefined && image.detail !== 'auto') drop('image_url.detail')
-      return decodeImageUrl(expectString(image.url, `${partPath}.image_url.url`), `${partPath}.image_url.url`)
+      return withCacheControl(
+        decodeImageUrl(expectString(image.url, `${partPath}.image_url.url`), `${partPath}.image_url.url`),
+        part,
+      )
     }
     throw new CodecError(`${partPath}: content part type "${String(part.type)}" is not supported for this upstream`)
   })
+}
+
+// Clients written for Anthropic models behind OpenAI-compatible gateways mark cache breakpoints on content parts.
+function withCacheControl<T extends IRText | IRImage>(block: T, part: JsonObject): T {
+  return isObject(part.cache_control) ? {...block, cacheControl: part.cache_control} : block
 }
 
 function decodeImageUrl(url: string, path: string): IRImage {

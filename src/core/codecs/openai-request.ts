@@ -1,16 +1,20 @@
-import {systemTexts} from './conversation.js'
+import {systemTexts, toolResultContent} from './conversation.js'
 import type {IRContentBlock, IRImage, IRRequest, IRResponseFormat, IRText, IRTool, IRToolChoice} from './ir.js'
 import {toDataUrl} from './media.js'
 import {encodeToolCall} from './openai-tool-calls.js'
 import {thinkingEffort} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {compact, type JsonObject} from './values.js'
+import {refuseUncarried} from './uncarried.js'
+import {usesCacheControl} from './cache-control.js'
 
 // Reasoning models reject the legacy `max_tokens`; most OpenAI-compatible servers only know `max_tokens`.
 const REASONING_MODEL = /^(o\d|gpt-5)/
 
 export function encodeOpenAIRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
+  refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
+  if (usesCacheControl(req)) drop('cache_control')
   const messages: JsonObject[] = []
   if (req.system.length > 0) messages.push({role: 'system', content: encodeText(req.system)})
   for (const message of req.messages) {
@@ -85,8 +89,7 @@ function encodeUser(blocks: IRContentBlock[], drop: DropHandler): JsonObject[] {
   const parts: JsonObject[] = []
   for (const block of blocks) {
     if (block.type === 'tool_result') {
-      if (block.isError) drop('tool_result.is_error')
-      const texts = block.content.filter((item) => item.type === 'text')
+      const texts = toolResultContent(block).filter((item) => item.type === 'text')
       toolMessages.push({role: 'tool', tool_call_id: block.toolCallId, content: encodeText(texts)})
       for (const item of block.content) if (item.type === 'image') parts.push(encodeImage(item))
     } else if (block.type === 'text') parts.push({type: 'text', text: block.text})

@@ -67,8 +67,11 @@ export function decodeOpenAIResponse(body: unknown, opts: CodecOptions = {}): IR
   for (const value of asArray(message.tool_calls)) {
     const call = asObject(value)
     const fn = asObject(call.function)
-    const id = asString(call.id) ?? newId('call_')
-    content.push({type: 'tool_call', id, name: asString(fn.name) ?? '', input: decodeArguments(fn.arguments, drop)})
+    const id = asString(call.id) || newId('call_')
+    const name = asString(fn.name)
+    // Not the client's fault: another instance may answer properly.
+    if (!name) throw new Error('the upstream sent a tool call without a function name')
+    content.push({type: 'tool_call', id, name, input: decodeArguments(fn.arguments, drop)})
   }
   return compact({
     id: asString(response.id),

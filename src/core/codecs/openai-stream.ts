@@ -1,3 +1,4 @@
+import {streamError} from './errors.js'
 import {newId} from './ids.js'
 import type {IRStopReason, IRStreamEvent, IRUsage} from './ir.js'
 import {decodeOpenAIStreamError, openAIStreamErrorEvent} from './openai-errors.js'
@@ -7,12 +8,21 @@ import {BlockSequencer} from './stream-state.js'
 import type {StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
 import {asArray, asNumber, asObject, asString, isObject, type JsonObject} from './values.js'
 
+interface ToolCall {
+  id?: string
+  name?: string
+  // Arguments received before the call could begin.
+  args: string
+  // The IR block, once begun.
+  index?: number
+}
+
 export function createOpenAIStreamDecoder(opts: StreamDecoderOptions = {}): StreamDecoder {
   const drop = opts.onDropped ?? (() => {})
   const sse = createSseParser(opts.maxEventLength)
   const seq = new BlockSequencer()
-  // OpenAI tool-call index → the IR block and id it opened.
-  const calls = new Map<number, {id: string; index: number}>()
+  // OpenAI tool-call index → the call, begun as an IR block once its id and name are known.
+  const calls = new Map<number, ToolCall>()
   let lastCall = 0
   let finish: IRStopReason | undefined
   let usage: IRUsage | undefined
@@ -41,35 +51,66 @@ export function createOpenAIStreamDecoder(opts: StreamDecoderOptions = {}): Stre
   function onChoice(choice: JsonObject): void {
     const delta = asObject(choice.delta)
     const reasoning = asString(delta.reasoning_content) ?? asString(delta.reasoning)
+    // A refusal is the model's answer in a field of its own; the other protocols only have text for it.
+    const content = (asString(delta.content) ?? '') + (asString(delta.refusal) ?? '')
+    if ((reasoning || content) && !beginPending()) return
     if (reasoning) seq.push({type: 'thinking_delta', index: seq.ensure('thinking'), text: reasoning})
-    const content = asString(delta.content)
     if (content) seq.push({type: 'text_delta', index: seq.ensure('text'), text: content})
     for (const call of asArray(delta.tool_calls)) onToolCall(asObject(call))
     const reason = asString(choice.finish_reason)
-    if (reason) {
+    if (reason && beginPending()) {
       seq.close()
       finish = decodeFinishReason(reason, calls.size > 0)
     }
   }
 
+  // Most servers send a call's id and name in its first fragment; some send them late or in fragments of their
+  // own. Arguments wait with the call until both are known, so the client never sees a call without its name.
   function onToolCall(fragment: JsonObject): void {
+    if (seq.done) return
     const fn = asObject(fragment.function)
-    const id = asString(fragment.id)
-    const name = asString(fn.name)
+    const id = asString(fragment.id) || undefined
+    const name = asString(fn.name) || undefined
     const key = asNumber(fragment.index) ?? (id === undefined ? lastCall : calls.size)
+    if (key !== lastCall && !beginPending()) return
     lastCall = key
     let call = calls.get(key)
     // Some servers number every parallel call 0; a fragment with a new id and a name starts another call.
-    if (!call || (id !== undefined && name !== undefined && id !== call.id)) {
-      const callId = id ?? newId('call_')
-      call = {id: callId, index: seq.begin('tool_call', {id: callId, name: name ?? ''})}
+    if (!call || (id !== undefined && name !== undefined && call.id !== undefined && id !== call.id)) {
+      if (call && !beginPending()) return
+      call = {args: ''}
       calls.set(key, call)
-    } else if (seq.openIndex !== call.index) return drop('interleaved tool call arguments')
-    const args = asString(fn.arguments)
-    if (args) seq.push({type: 'tool_input_delta', index: call.index, json: args})
+    }
+    call.id ??= id
+    call.name ??= name
+    const args = asString(fn.arguments) ?? ''
+    if (call.index === undefined) {
+      call.args += args
+      if (call.id !== undefined && call.name !== undefined) begin(call)
+    } else if (seq.openIndex !== call.index) drop('interleaved tool call arguments')
+    else if (args) seq.push({type: 'tool_input_delta', index: call.index, json: args})
+  }
+
+  function begin(call: ToolCall): boolean {
+    if (call.name === undefined) {
+      seq.fail(streamError(502, 'The upstream sent a tool call without a function name.'))
+      return false
+    }
+    call.id ??= newId('call_')
+    call.index = seq.begin('tool_call', {id: call.id, name: call.name})
+    if (call.args) seq.push({type: 'tool_input_delta', index: call.index, json: call.args})
+    return true
+  }
+
+  // Calls still waiting for their id or name are begun before anything else is: with a generated id, or, without
+  // a name, as the stream's error. False once the stream has failed.
+  function beginPending(): boolean {
+    for (const call of calls.values()) if (call.index === undefined && !seq.done) begin(call)
+    return !seq.done
   }
 
   function complete(): void {
+    if (!beginPending()) return
     seq.end(finish ?? (calls.size > 0 ? 'tool_use' : 'end_turn'), usage)
   }
 

@@ -60,7 +60,8 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
         out = JSON.stringify(renamed === undefined ? reshaped : withClientModel(reshaped, renamed))
       } else {
         const answer = adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped})
-        if (renamed !== undefined) answer.model = renamed
+        // The name the client asked for, as a converted stream shows it, not the upstream's (often dated) one.
+        answer.model = call.model
         out = JSON.stringify(codec.encodeResponse(answer, encodeOptions(ctx)))
       }
     } catch (error) {

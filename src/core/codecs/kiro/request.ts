@@ -9,6 +9,8 @@ import {parseDataUrl} from '../media.js'
 import {thinkingBudget} from '../thinking.js'
 import type {DropHandler} from '../types.js'
 import {compact, type JsonObject} from '../values.js'
+import {refuseUncarried} from '../uncarried.js'
+import {usesCacheControl} from '../cache-control.js'
 
 export interface KiroRequestOptions {
   // One per attempt, e.g. randomUUID().
@@ -71,7 +73,9 @@ interface Turn {
 // gets a user turn in front, and a final assistant message stays in the history with "Continue" as the
 // current message.
 export function encodeKiroRequest(req: IRRequest, opts: KiroRequestOptions): KiroRequest {
+  refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
+  if (usesCacheControl(req)) drop('cache_control')
   for (const field of UNFORWARDED) if (req[field] !== undefined) drop(field)
   if (req.stop.length > 0) drop('stop')
   const names = new ToolNames()

@@ -3,7 +3,7 @@
 // broke off, since that can end on a boundary too.
 import {streamError} from '../errors.js'
 import {newId} from '../ids.js'
-import type {IRStreamEvent} from '../ir.js'
+import type {IRStreamEvent, IRUsage} from '../ir.js'
 import {BlockSequencer} from '../stream-state.js'
 import type {DropHandler, StreamDecoder, StreamDecoderOptions} from '../types.js'
 import {asNumber, asObject, asString, isObject, parseJsonObject, type JsonObject} from '../values.js'
@@ -154,8 +154,9 @@ class KiroAnswer {
       const code = frame.errorCode === undefined ? '' : ` ${frame.errorCode}`
       return this.fail(502, `Kiro error${code}: ${frame.errorMessage ?? describe(frame.payload)}`)
     }
-    this.seq.start(this.id, this.opts.model)
     const {type, payload} = unwrap(frame)
+    // Usage that comes before the answer opens it, so that message_start can show the input tokens.
+    if (type !== 'contextUsageEvent' && type !== 'metadataEvent') this.start()
     switch (type) {
       case 'assistantResponseEvent':
         return this.onContent(asString(payload.content))
@@ -180,18 +181,27 @@ class KiroAnswer {
     }
   }
 
-  // The bytes ended on a frame boundary: what is held back is released, and calls still open fail.
-  finish(): void {
-    if (!this.seen.frame) return this.seq.truncated()
-    this.interrupt()
-    for (const call of [...this.calls.values()]) if (!this.seq.done) this.finishCall(call, 'was cut off before its end')
-    const usage = kiroUsage({
+  private start(): void {
+    const reported = this.tokenUsage !== undefined || this.contextPercent !== undefined
+    this.seq.start(this.id, this.opts.model, reported ? {...this.usage(), outputTokens: 0} : undefined)
+  }
+
+  private usage(): IRUsage {
+    return kiroUsage({
       model: this.opts.model,
       tokenUsage: this.tokenUsage,
       outputChars: this.outputChars,
       contextPercent: this.contextPercent,
     })
-    this.seq.end(kiroStopReason(this.stopReason, this.seen), usage)
+  }
+
+  // The bytes ended on a frame boundary: what is held back is released, and calls still open fail.
+  finish(): void {
+    if (!this.seen.frame) return this.seq.truncated()
+    this.start()
+    this.interrupt()
+    for (const call of [...this.calls.values()]) if (!this.seq.done) this.finishCall(call, 'was cut off before its end')
+    this.seq.end(kiroStopReason(this.stopReason, this.seen), this.usage())
   }
 
   // Kiro sometimes sends a content event twice in a row (AIClient-2-API drops the copy).

@@ -574,7 +574,7 @@ describe('encoding for a Responses upstream', () => {
     })
   })
 
-  it('drops thinking without a signature, signatures of other kinds and tool error flags', () => {
+  it('drops thinking without a signature and signatures of other kinds, and says a tool failed in its output', () => {
     const {out, dropped} = encode({
       messages: [
         user(text('q')),
@@ -586,17 +586,12 @@ describe('encoding for a Responses upstream', () => {
         user({type: 'tool_result', toolCallId: 'c', content: [], isError: true}),
       ] as IRRequest['messages'],
     })
-    expect(dropped).toEqual([
-      'thinking without signature',
-      'text.signature',
-      'tool_call.signature',
-      'tool_result.is_error',
-    ])
+    expect(dropped).toEqual(['thinking without signature', 'text.signature', 'tool_call.signature'])
     expect(out.input).toEqual([
       userItem([{type: 'input_text', text: 'q'}]),
       {type: 'message', role: 'assistant', content: [{type: 'output_text', text: 'a'}]},
       {type: 'function_call', call_id: 'c', name: 'f', arguments: '{}'},
-      {type: 'function_call_output', call_id: 'c', output: ''},
+      {type: 'function_call_output', call_id: 'c', output: 'Error'},
     ])
   })
 

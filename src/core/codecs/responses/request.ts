@@ -9,17 +9,21 @@ import type {
   IRToolChoice,
   IRToolResult,
 } from '../ir.js'
-import {systemTexts} from '../conversation.js'
+import {systemTexts, toolResultContent} from '../conversation.js'
 import {toDataUrl} from '../media.js'
 import {thinkingEffort} from '../thinking.js'
 import type {CodecOptions, DropHandler} from '../types.js'
+import {refuseUncarried} from '../uncarried.js'
 import {compact, type JsonObject} from '../values.js'
+import {usesCacheControl} from '../cache-control.js'
 
 // IR → a Responses request for an `openaiResponses-custom` upstream. The proxy keeps the conversation, so
 // every request carries the whole history with `store: false`; reasoning then only survives a turn as
 // `encrypted_content`, which is why it is asked for whenever thinking is on.
 export function encodeResponsesRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
+  refuseUncarried(req)
   const drop = opts.onDropped ?? (() => {})
+  if (usesCacheControl(req)) drop('cache_control')
   for (const field of ['topK', 'seed', 'presencePenalty', 'frequencyPenalty'] as const) {
     if (req[field] !== undefined) drop(field)
   }
@@ -62,7 +66,7 @@ function encodeUser(blocks: IRContentBlock[], drop: DropHandler): JsonObject[] {
   const outputs: JsonObject[] = []
   const parts: JsonObject[] = []
   for (const block of blocks) {
-    if (block.type === 'tool_result') outputs.push(encodeToolResult(block, drop))
+    if (block.type === 'tool_result') outputs.push(encodeToolResult(block))
     else if (block.type === 'text') parts.push({type: 'input_text', text: block.text})
     else if (block.type === 'image') parts.push(encodeImage(block))
     else drop(`user.${block.type}`)
@@ -70,17 +74,15 @@ function encodeUser(blocks: IRContentBlock[], drop: DropHandler): JsonObject[] {
   return parts.length > 0 ? [...outputs, {type: 'message', role: 'user', content: parts}] : outputs
 }
 
-function encodeToolResult(result: IRToolResult, drop: DropHandler): JsonObject {
-  if (result.isError) drop('tool_result.is_error')
-  const only = result.content.length === 1 ? result.content[0] : undefined
+function encodeToolResult(result: IRToolResult): JsonObject {
+  const content = toolResultContent(result)
+  const only = content.length === 1 ? content[0] : undefined
   const output =
-    result.content.length === 0
+    content.length === 0
       ? ''
       : only?.type === 'text'
         ? only.text
-        : result.content.map((item) =>
-            item.type === 'text' ? {type: 'input_text', text: item.text} : encodeImage(item),
-          )
+        : content.map((item) => (item.type === 'text' ? {type: 'input_text', text: item.text} : encodeImage(item)))
   return {type: 'function_call_output', call_id: result.toolCallId, output}
 }
 

@@ -1,10 +1,18 @@
 import type {Dispatcher} from 'undici'
 import {CodecError} from '../codecs/errors.js'
 import type {IRRequest} from '../codecs/ir.js'
+import {
+  accountTag,
+  hasSignatures,
+  screenRequestSignatures,
+  tagStreamSignatures,
+  withoutSignatures,
+} from '../codecs/signatures.js'
+import type {StreamDecoder} from '../codecs/types.js'
+import type {LiveInstance} from '../pools/pool-state.js'
 import {errorMessage} from '../errors.js'
 import {TokenError} from '../oauth/errors.js'
 import {ModelAliasResolver} from '../models/aliases.js'
-import type {LiveInstance} from '../pools/pool-state.js'
 import type {PoolInstance} from '../pools/types.js'
 import type {AttemptBody, BodyInput} from '../providers/exchange.js'
 import type {ProviderAdapter, UpstreamCall} from '../providers/types.js'
@@ -47,23 +55,43 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
     onDropped: deps.onDropped,
   }
   const bodies = adapter.exchange.bodies(input)
-  // An alias gives the upstream another model: its bodies are made once per name, on the first instance using it.
-  const aliased = new Map<string, (instance: PoolInstance) => Promise<AttemptBody>>()
-  return (live, model) => {
-    if (model === call.model) return bodies(live.config)
-    let forModel = aliased.get(model)
-    if (!forModel) {
+  // A converted history holding signatures is screened per account (each instance verifies only its own); an
+  // alias gives the upstream another model. Such bodies are made once per name and account, on first use.
+  const signed = call.protocol !== adapter.protocol && hasSignatures(decode())
+  const made = new Map<string, (instance: PoolInstance) => Promise<AttemptBody>>()
+  const variant = (live: LiveInstance, model: string, strip: boolean): Promise<AttemptBody> => {
+    const account = signed && !strip ? accountTag(live.id) : ''
+    const key = `${model}\n${account}\n${strip}`
+    let forKey = made.get(key)
+    if (!forKey) {
       let ir: IRRequest | undefined
-      forModel = adapter.exchange.bodies({
+      const origin = {type: call.type, account}
+      const screened = (): IRRequest =>
+        strip ? withoutSignatures(decode()) : screenRequestSignatures(decode(), origin, call.protocol, deps.onDropped)
+      forKey = adapter.exchange.bodies({
         ...input,
         model,
-        modelRewritten: true,
-        ir: () => (ir ??= {...decode(), model}),
+        modelRewritten: input.modelRewritten || model !== call.model,
+        ir: () => (ir ??= {...(signed || strip ? screened() : decode()), model}),
       })
-      aliased.set(model, forModel)
+      made.set(key, forKey)
     }
-    return forModel(live.config)
+    return forKey(live.config)
   }
+  const source: BodySource = (live, model) =>
+    model === call.model && !signed ? bodies(live.config) : variant(live, model, false)
+  // After an upstream refused a signature: the same history without any (it has none to refuse, so no second retry).
+  if (signed) source.unsigned = (live, model) => variant(live, model, true)
+  return source
+}
+
+// Anthropic: "Invalid `signature` in `thinking` block"; Gemini: "Thought signature is not valid", "Corrupted thought
+// signature.".
+const SIGNATURE_REFUSED =
+  /invalid `?signature`? in `?thinking`? block|thought signature is not valid|corrupted thought signature/i
+
+function refusesSignature(text: string): boolean {
+  return SIGNATURE_REFUSED.test(text)
 }
 
 const NO_ALIASES = new ModelAliasResolver()
@@ -123,13 +151,20 @@ export async function attemptOnce(ctx: AttemptContext): Promise<Attempt> {
   ctx.upstreams.push(response.body)
   if (response.statusCode < 400) {
     const options = decoderOptions(deps)
-    const createDecoder = () => scrubbingErrors(attemptBody.createStreamDecoder(options))
+    const origin = {type: call.type, account: accountTag(live.id)}
+    // Signatures handed to a client of another protocol say where they came from; a same-protocol answer is untouched.
+    const tag = (decoder: StreamDecoder) =>
+      call.protocol === adapter.protocol ? decoder : tagStreamSignatures(decoder, origin, call.protocol)
+    const createDecoder = () => tag(scrubbingErrors(attemptBody.createStreamDecoder(options)))
     const received = {response, latencyMs: deps.now() - sentAt, createDecoder}
     if (call.stream) return relayStream(ctx, received)
     return exchange.alwaysStreams ? relayCollected(ctx, received) : relayJson(ctx, received)
   }
   const text = await errorBody(response, deps.errorBodyLimitBytes)
   const outcome = exchange.classify(response.statusCode, response.headers, text, deps.now())
+  // One more try on this instance without the signatures it refused, before anything reached the client.
+  if (ctx.bodies.unsigned && response.statusCode === 400 && refusesSignature(text))
+    return attemptOnce({...ctx, bodies: ctx.bodies.unsigned})
   if (outcome.kind === 'client_fault' || outcome.kind === 'success')
     return relayClientFault(ctx, response, redact(text))
   return failure(outcome, `${response.statusCode} ${errorDetail(text)}`.trim())

@@ -14,7 +14,11 @@ import type {ClientCall, ProxyDeps} from './types.js'
  * Each attempt's upstream body: shared by all attempts, or built per instance by the adapter's exchange, for the
  * model the instance's upstream is sent.
  */
-export type BodySource = (live: LiveInstance, model: string) => Promise<AttemptBody>
+export interface BodySource {
+  (live: LiveInstance, model: string): Promise<AttemptBody>
+  /** The bodies without thinking signatures, when the request holds some: for the one retry after a refused one. */
+  unsigned?: BodySource
+}
 
 /**
  * Fires when the client hangs up, and aborts the upstream request with it. undici takes an EventEmitter as its

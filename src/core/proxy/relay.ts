@@ -2,6 +2,7 @@ import type {Dispatcher} from 'undici'
 import {CodecError} from '../codecs/errors.js'
 import {StreamFailure, collectStream} from '../codecs/collect.js'
 import type {IRResponse, IRStreamEvent} from '../codecs/ir.js'
+import {accountTag, tagResponseSignatures} from '../codecs/signatures.js'
 import type {ResponseEncodeOptions} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
 import {headerValue} from '../http/client-sink.js'
@@ -59,7 +60,12 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
         const reshaped = adapter.exchange.reshape.json(read.json)
         out = JSON.stringify(renamed === undefined ? reshaped : withClientModel(reshaped, renamed))
       } else {
-        const answer = adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped})
+        const decoded = adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped})
+        const answer = tagResponseSignatures(
+          decoded,
+          {type: call.type, account: accountTag(ctx.live.id)},
+          call.protocol,
+        )
         // The name the client asked for, as a converted stream shows it, not the upstream's (often dated) one.
         answer.model = call.model
         out = JSON.stringify(codec.encodeResponse(answer, encodeOptions(ctx)))

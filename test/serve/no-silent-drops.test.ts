@@ -66,7 +66,7 @@ describe('streamed answers through the proxy', () => {
     const response = await post(`${proxy.url}/openai-custom/v1/messages`, anthropicStream)
     const starts = sseJson(response.text).filter((event) => event.type === 'content_block_start')
     expect(starts.map((event) => event.content_block)).toEqual([
-      {type: 'tool_use', id: 'call_1', name: 'get_weather', input: {}},
+      {type: 'tool_use', id: 'call_1', name: 'get_weather', input: {}, caller: {type: 'direct'}},
     ])
   })
 

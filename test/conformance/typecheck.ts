@@ -11,6 +11,7 @@ export type WireType =
   | 'OpenAIError'
   | 'OpenAIResponse'
   | 'OpenAIResponseStreamEvent'
+  | 'OpenAIModelList'
   | 'AnthropicMessage'
   | 'AnthropicStreamEvent'
   | 'AnthropicPing'

@@ -69,6 +69,8 @@ type ResponseStreamEvent =
   | (OpenAI.Responses.ResponseErrorEvent & {error?: OpenAI.ErrorObject})
 type WithResponse<E> = E extends {response: OpenAI.Responses.Response} ? Omit<E, 'response'> & {response: Response} : E
 export type OpenAIResponseStreamEvent = Lenient<ResponseStreamEvent, true>
+/** `GET /v1/models`, a page of models */
+export type OpenAIModelList = Lenient<{object: 'list'; data: OpenAI.Models.Model[]}>
 
 export type AnthropicMessage = Lenient<Anthropic.Message>
 export type AnthropicStreamEvent = Lenient<Anthropic.RawMessageStreamEvent>

@@ -1,7 +1,7 @@
 // What the proxy answers in each client protocol, collected for the conformance tests: real requests through the
 // proxy into a fake of every upstream type, with a text answer that thinks first, an answer that calls a tool, an
 // upstream error and a stream that breaks, and the errors and model list the proxy makes itself.
-import {expect} from 'vitest'
+import {beforeAll, expect, it} from 'vitest'
 import {
   parseSse,
   startAnthropicFake,
@@ -12,7 +12,7 @@ import {
 } from '../fakes/index.js'
 import {startOAuthUpstreams} from '../helpers/oauth-upstreams.js'
 import {claudeInstance, get, openaiInstance, post, startTestProxy} from '../helpers/proxy.js'
-import type {Sample, WireType} from './typecheck.js'
+import type {Sample, Violation, WireType} from './typecheck.js'
 
 export type ClientProtocol = 'openai' | 'responses' | 'anthropic' | 'gemini'
 
@@ -131,7 +131,7 @@ const SCENARIOS: Array<{name: string; behaviour: Behaviour}> = [
 export type Answers = Record<ClientProtocol, Sample[]>
 
 /** Every answer of the protocols' scenarios, from a proxy started for them and stopped before this returns */
-export async function collectAnswers(protocols: readonly ClientProtocol[]): Promise<Answers> {
+async function collectAnswers(protocols: readonly ClientProtocol[]): Promise<Answers> {
   const samples: Answers = {openai: [], responses: [], anthropic: [], gemini: []}
   const [openai, responses, anthropic] = await Promise.all([
     startOpenAIFake({name: 'openai'}),
@@ -219,7 +219,7 @@ export async function collectAnswers(protocols: readonly ClientProtocol[]): Prom
  * Every kind of answer showed up from every upstream type, and the broken stream ended with the protocol's error
  * event: a check of the answers can pass only because there was something to check.
  */
-export function expectEveryKind(answers: Answers, protocol: ClientProtocol): void {
+function expectEveryKind(answers: Answers, protocol: ClientProtocol): void {
   for (const type of TYPES) {
     const seen = new Set(
       answers[protocol].filter((s) => s.label.startsWith(`${protocol} ← ${type},`)).map((s) => s.type),
@@ -231,4 +231,24 @@ export function expectEveryKind(answers: Answers, protocol: ClientProtocol): voi
       true,
     )
   }
+}
+
+/**
+ * In a describe block: collects the protocols' answers once, then one test a protocol that `check` finds nothing
+ * wrong with any of them. Returns the answers, for the block's other tests.
+ */
+export function checkEveryAnswer(
+  protocols: readonly ClientProtocol[],
+  check: (samples: Sample[]) => Violation[],
+): () => Answers {
+  let answers: Answers
+  beforeAll(async () => {
+    answers = await collectAnswers(protocols)
+  }, 60_000)
+  it.each(protocols)('%s: every body, stream event and error', (protocol) => {
+    expectEveryKind(answers, protocol)
+    const violations = check(answers[protocol])
+    expect(violations.map((v) => `${v.label}\n  ${v.message}`).join('\n')).toBe('')
+  })
+  return () => answers
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Writes test/fixtures/openapi/openai-subset.json: the component schemas of OpenAI's OpenAPI document that
 // test/conformance/openapi.test.ts validates the proxy's answers against, with everything they reference, and
-// without the keywords that only annotate (descriptions, examples, titles, documentation metadata), which validate
-// nothing and would make the fixture several times larger.
+// without the keywords that only annotate (descriptions, examples, titles, OpenAPI's `discriminator`, the `x-`
+// hints to OpenAI's documentation and SDK generators), which validate nothing and would make the fixture several
+// times larger. `nullable: true`, an OpenAPI 3.0 keyword the 3.1 document still has in places and JSON Schema
+// 2020-12 does not know, is written in the 2020-12 form: the schema, or null.
 //
 //   node test/conformance/extract-openapi.mjs <openapi.json> <commit> <commit date>
 import {readFileSync, writeFileSync} from 'node:fs'
@@ -19,15 +21,7 @@ const ROOTS = {
   ErrorResponse: 'the error body of every path',
   ListModelsResponse: 'GET /models',
 }
-const ANNOTATIONS = new Set([
-  'description',
-  'title',
-  'example',
-  'examples',
-  'deprecated',
-  'x-oaiMeta',
-  'x-oaiTypeLabel',
-])
+const ANNOTATIONS = new Set(['description', 'title', 'example', 'examples', 'deprecated', 'discriminator'])
 /** Keywords whose value is a schema, a list of schemas, or a map of names to schemas */
 const SCHEMA = new Set(['items', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames'])
 const SCHEMAS = new Set(['anyOf', 'oneOf', 'allOf', 'prefixItems'])
@@ -44,9 +38,11 @@ const all = document.components.schemas
 /** The schema without its annotations, at every depth; every schema it references is queued */
 function strip(schema, queue) {
   if (typeof schema !== 'object' || schema === null) return schema
+  const {nullable, ...rest} = schema
+  if (nullable === true) return {anyOf: [strip(rest, queue), {type: 'null'}]}
   const kept = {}
-  for (const [key, value] of Object.entries(schema)) {
-    if (ANNOTATIONS.has(key)) continue
+  for (const [key, value] of Object.entries(rest)) {
+    if (ANNOTATIONS.has(key) || key.startsWith('x-')) continue
     if (key === '$ref') {
       const name = /^#\/components\/schemas\/(.+)$/.exec(value)?.[1]
       if (!name) throw new Error(`unexpected reference ${value}`)
@@ -72,7 +68,7 @@ while (queue.length > 0) {
 const subset = {
   $comment:
     `The component schemas of OpenAI's OpenAPI document (${REPOSITORY}, openapi.json) that the roots reference, ` +
-    'without annotations. Regenerate with test/conformance/extract-openapi.mjs (see README.md here).',
+    'without annotations and with `nullable` in its JSON Schema form. Regenerate with test/conformance/extract-openapi.mjs (see README.md here).',
   source: {
     repository: REPOSITORY,
     file: 'openapi.json',

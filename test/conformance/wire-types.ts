@@ -18,7 +18,8 @@ type Wire<T> = T extends string
  * The SDKs type a field the API may answer with null as always present. Left out, every SDK reads it as null,
  * and the APIs themselves leave many of them out (by API version, by beta), so such a field may be absent. With
  * `nullable`, an optional field may also be null: the Responses API answers null for unset optional fields of a
- * response (`user`, and `usage` until the response is done), which its SDK types only as optional.
+ * response (`user`, and `usage` until the response is done), which its SDK types only as optional (and the OpenAPI
+ * document not at all: openapi.ts allows the same there).
  */
 type Lenient<T, nullable extends boolean = false> = T extends string | number | boolean | null | undefined
   ? T

@@ -128,6 +128,12 @@ const SCENARIOS: Array<{name: string; behaviour: Behaviour}> = [
   },
 ]
 
+/** Requests to the protocol's other routes that the proxy answers with an error of its own; GET without a body */
+const OWN_ROUTE_ERRORS: Partial<Record<ClientProtocol, Array<[name: string, path: string, body?: unknown]>>> = {
+  openai: [['embeddings from a type without them', '/claude-custom/v1/embeddings', {model: MODEL, input: 'Paris'}]],
+  responses: [['a stored response it does not have', '/v1/responses/resp_0123456789abcdef0123456789abcdef']],
+}
+
 export type Answers = Record<ClientProtocol, Sample[]>
 
 /** Every answer of the protocols' scenarios, from a proxy started for them and stopped before this returns */
@@ -183,19 +189,20 @@ async function collectAnswers(protocols: readonly ClientProtocol[]): Promise<Ans
           }
         }
       }
-      // Errors the proxy makes itself: a request its codec refuses, and a route it does not serve.
+      // Errors the proxy makes itself: a request its codec refuses, one that is not JSON, a route it does not serve,
+      // and its own routes of the protocol.
       const {path} = request(protocol, 'openai-custom', false)
-      for (const [name, url, body] of [
-        ['a request without its messages', `${proxy.url}/openai-custom${path}`, {model: MODEL}],
-        [
-          'an unknown route',
-          `${proxy.url}/openai-custom${path.replace(/(completions|responses|messages|Content)/, 'x')}`,
-          {},
-        ],
-      ] as const) {
+      const errors: Array<[name: string, path: string, body?: unknown]> = [
+        ['a request without its messages', `/openai-custom${path}`, {model: MODEL}],
+        ['a body that is not JSON', `/openai-custom${path}`, '{"model":'],
+        ['an unknown route', `/openai-custom${path.replace(/(completions|responses|messages|Content)/, 'x')}`, {}],
+        ...(OWN_ROUTE_ERRORS[protocol] ?? []),
+      ]
+      for (const [name, path, body] of errors) {
         // Off its routes, the proxy tells an Anthropic client by the header every one of them sends.
         const headers: Record<string, string> = protocol === 'anthropic' ? {'anthropic-version': '2023-06-01'} : {}
-        const response = await post(url, body, headers)
+        const url = `${proxy.url}${path}`
+        const response = body === undefined ? await get(url, headers) : await post(url, body, headers)
         expect(response.status, `${protocol}, ${name}`).toBeGreaterThanOrEqual(400)
         const value = response.json()
         samples[protocol].push({label: `${protocol}, ${name}`, type: typeOf(protocol, value, false, false), value})

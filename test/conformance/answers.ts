@@ -33,11 +33,16 @@ const WEATHER = {
   parameters: {type: 'object', properties: {city: {type: 'string'}}, required: ['city']},
 }
 
+const text = 'What is the weather in Paris?'
+
+function modelOf(type: UpstreamType): string {
+  // The Qwen portal serves its own models only.
+  return type === 'openai-qwen-oauth' ? 'qwen3-coder-plus' : MODEL
+}
+
 /** The request of each client protocol, streamed or not, offering the weather tool */
 function request(protocol: ClientProtocol, type: UpstreamType, stream: boolean): {path: string; body: unknown} {
-  // The Qwen portal serves its own models only.
-  const model = type === 'openai-qwen-oauth' ? 'qwen3-coder-plus' : MODEL
-  const text = 'What is the weather in Paris?'
+  const model = modelOf(type)
   switch (protocol) {
     case 'openai':
       return {
@@ -96,7 +101,7 @@ function typeOf(protocol: ClientProtocol, value: any, streamed: boolean, ok: boo
 /** The vendor types each client protocol's answers must show up as, from every upstream type */
 const KINDS: Record<ClientProtocol, WireType[]> = {
   openai: ['OpenAIChatCompletion', 'OpenAIChatCompletionChunk', 'OpenAIError'],
-  responses: ['OpenAIResponse', 'OpenAIResponseStreamEvent', 'OpenAIError'],
+  responses: ['OpenAIResponse', 'OpenAIResponseStreamEvent', 'OpenAIError', 'OpenAICompaction'],
   anthropic: ['AnthropicMessage', 'AnthropicStreamEvent', 'AnthropicError'],
   gemini: ['GeminiResponse', 'GeminiError'],
 }
@@ -177,6 +182,13 @@ async function collectAnswers(protocols: readonly ClientProtocol[]): Promise<Ans
             if (!stream || !ok) {
               const value = response.json()
               samples[protocol].push({label, type: typeOf(protocol, value, false, ok), value})
+              if (protocol === 'responses' && ok) {
+                // The proxy keeps the response, for `previous_response_id` and to answer a GET of it.
+                const kept = await get(`${proxy.url}/v1/responses/${value.id}`)
+                const answer = kept.json()
+                const wire = typeOf(protocol, answer, false, kept.status === 200)
+                samples[protocol].push({label: `${label}, read back`, type: wire, value: answer})
+              }
               continue
             }
             for (const [i, event] of parseSse(response.text).events.entries()) {
@@ -187,6 +199,16 @@ async function collectAnswers(protocols: readonly ClientProtocol[]): Promise<Ans
               samples[protocol].push({label: `${label}, event ${i} (${name})`, type: wire, value})
             }
           }
+        }
+      }
+      if (protocol === 'responses') {
+        for (const type of TYPES) {
+          // Only a Responses upstream compacts by itself; for the others the proxy makes the answer.
+          fakes[type].enqueue(SCENARIOS[0]!.behaviour)
+          const response = await post(`${proxy.url}/${type}/v1/responses/compact`, {model: modelOf(type), input: text})
+          const value = response.json()
+          const wire = response.status === 200 ? 'OpenAICompaction' : 'OpenAIError'
+          samples.responses.push({label: `responses ← ${type}, a compaction`, type: wire, value})
         }
       }
       // Errors the proxy makes itself: a request its codec refuses, one that is not JSON, a route it does not serve,

@@ -16,8 +16,9 @@ const REPOSITORY = 'https://github.com/openai/openai-openapi'
 const ROOTS = {
   CreateChatCompletionResponse: 'POST /chat/completions, not streamed',
   CreateChatCompletionStreamResponse: 'POST /chat/completions, each streamed chunk',
-  Response: 'POST /responses not streamed, and the response the stream events carry',
+  Response: 'POST /responses not streamed, GET /responses/{id}, and the response the stream events carry',
   ResponseStreamEvent: 'POST /responses, each stream event',
+  CompactResource: 'POST /responses/compact',
   ErrorResponse: 'the error body of every path',
   ListModelsResponse: 'GET /models',
 }

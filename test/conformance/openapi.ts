@@ -19,6 +19,7 @@ const SCHEMA_OF: Partial<Record<WireType, string>> = {
   OpenAIResponse: 'Response',
   OpenAIResponseStreamEvent: 'ResponseStreamEvent',
   OpenAIModelList: 'ListModelsResponse',
+  OpenAICompaction: 'CompactResource',
 }
 
 /**

@@ -12,6 +12,7 @@ export type WireType =
   | 'OpenAIResponse'
   | 'OpenAIResponseStreamEvent'
   | 'OpenAIModelList'
+  | 'OpenAICompaction'
   | 'AnthropicMessage'
   | 'AnthropicStreamEvent'
   | 'AnthropicPing'

@@ -70,6 +70,14 @@ type ResponseStreamEvent =
   | (OpenAI.Responses.ResponseErrorEvent & {error?: OpenAI.ErrorObject})
 type WithResponse<E> = E extends {response: OpenAI.Responses.Response} ? Omit<E, 'response'> & {response: Response} : E
 export type OpenAIResponseStreamEvent = Lenient<ResponseStreamEvent, true>
+/**
+ * `POST /v1/responses/compact`. The SDK types its output as output items, where a user message cannot be; the API
+ * reference and the OpenAPI document list the conversation's user messages in it, as the items they are.
+ */
+type Compaction = Omit<OpenAI.Responses.CompactedResponse, 'output'> & {
+  output: Array<OpenAI.Responses.ResponseInputMessageItem | OpenAI.Responses.ResponseOutputItem>
+}
+export type OpenAICompaction = Lenient<Compaction>
 /** `GET /v1/models`, a page of models */
 export type OpenAIModelList = Lenient<{object: 'list'; data: OpenAI.Models.Model[]}>
 

@@ -11,6 +11,8 @@ export type WireType =
   | 'OpenAIError'
   | 'OpenAIResponse'
   | 'OpenAIResponseStreamEvent'
+  | 'OpenAIModelList'
+  | 'OpenAICompaction'
   | 'AnthropicMessage'
   | 'AnthropicStreamEvent'
   | 'AnthropicPing'

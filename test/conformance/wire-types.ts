@@ -18,7 +18,8 @@ type Wire<T> = T extends string
  * The SDKs type a field the API may answer with null as always present. Left out, every SDK reads it as null,
  * and the APIs themselves leave many of them out (by API version, by beta), so such a field may be absent. With
  * `nullable`, an optional field may also be null: the Responses API answers null for unset optional fields of a
- * response (`user`, and `usage` until the response is done), which its SDK types only as optional.
+ * response (`user`, and `usage` until the response is done), which its SDK types only as optional (and the OpenAPI
+ * document not at all: openapi.ts allows the same there).
  */
 type Lenient<T, nullable extends boolean = false> = T extends string | number | boolean | null | undefined
   ? T
@@ -69,6 +70,16 @@ type ResponseStreamEvent =
   | (OpenAI.Responses.ResponseErrorEvent & {error?: OpenAI.ErrorObject})
 type WithResponse<E> = E extends {response: OpenAI.Responses.Response} ? Omit<E, 'response'> & {response: Response} : E
 export type OpenAIResponseStreamEvent = Lenient<ResponseStreamEvent, true>
+/**
+ * `POST /v1/responses/compact`. The SDK types its output as output items, where a user message cannot be; the API
+ * reference and the OpenAPI document list the conversation's user messages in it, as the items they are.
+ */
+type Compaction = Omit<OpenAI.Responses.CompactedResponse, 'output'> & {
+  output: Array<OpenAI.Responses.ResponseInputMessageItem | OpenAI.Responses.ResponseOutputItem>
+}
+export type OpenAICompaction = Lenient<Compaction>
+/** `GET /v1/models`, a page of models */
+export type OpenAIModelList = Lenient<{object: 'list'; data: OpenAI.Models.Model[]}>
 
 export type AnthropicMessage = Lenient<Anthropic.Message>
 export type AnthropicStreamEvent = Lenient<Anthropic.RawMessageStreamEvent>

@@ -214,7 +214,7 @@ export function responsesAdapter(opts: ResponsesFakeOptions, eol: string): Proto
       temperature: req.body.temperature ?? 1,
       text: {format: {type: 'text'}},
       tool_choice: req.body.tool_choice ?? 'auto',
-      tools: req.body.tools ?? [],
+      tools: echoTools(req.body.tools),
       top_p: req.body.top_p ?? 1,
       truncation: 'disabled',
       usage: usage(r),
@@ -322,4 +322,14 @@ function itemEvents(item: Item, output_index: number, chunkSize: number, event: 
   }
   out.push(event('response.output_item.done', {output_index, item}))
   return out
+}
+
+/** The request's tools as the API lists them: a function tool with its `parameters` and `strict` (strict by default) */
+function echoTools(tools: unknown): unknown[] {
+  if (!Array.isArray(tools)) return []
+  return tools.map((tool: unknown) =>
+    isRecord(tool) && tool.type === 'function'
+      ? {...tool, parameters: tool.parameters ?? null, strict: tool.strict ?? true}
+      : tool,
+  )
 }

@@ -89,10 +89,28 @@ describe('POST /v1/responses/compact', () => {
         ],
         usage: {input_tokens: 120, output_tokens: 20},
       })
+      // Items of the conversation, each with its id and status.
+      for (const item of compacted.output)
+        expect(item).toMatchObject({id: expect.stringMatching(/^msg_/), status: 'completed'})
       const summary = (compacted.output[2] as {content: Array<{text: string}>}).content[0]!.text
       expect(summary).toMatch(/^The conversation so far was compacted/)
       expect(summary.endsWith(SUMMARY)).toBe(true)
       expect(proxy.records.at(-1)).toMatchObject({protocol: 'responses', type, status: 200})
+    })
+
+    it(`${type}: a user message given as a string is listed with its text as a part`, async () => {
+      fakes[type].enqueue({kind: 'reply', reply: {text: SUMMARY}})
+      const answer = await post(`${proxy.url}/${type}/v1/responses/compact`, {
+        model: 'claude-sonnet-4-6',
+        input: [{role: 'user', content: 'fix the build'}],
+      })
+      expect(answer.json().output[0]).toEqual({
+        id: expect.stringMatching(/^msg_/),
+        status: 'completed',
+        type: 'message',
+        role: 'user',
+        content: [{type: 'input_text', text: 'fix the build'}],
+      })
     })
 
     it(`${type}: an upstream failure in the summarising turn reaches the client as a Responses error`, async () => {

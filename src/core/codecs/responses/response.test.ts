@@ -110,7 +110,7 @@ describe('encodeResponsesResponse', () => {
       temperature: 0.2,
       text: {format: {type: 'text'}},
       tool_choice: 'auto',
-      tools: request.tools,
+      tools: [{...request.tools[0], strict: false}, ...request.tools.slice(1)],
       top_p: 1,
       usage: {
         input_tokens: 10,
@@ -144,6 +144,17 @@ describe('encodeResponsesResponse', () => {
     )
     expect(body.id).toMatch(/^resp_[0-9a-f]{32}$/)
     expect(dropped).toEqual(['text.signature'])
+  })
+
+  it('lists a function tool with the `parameters` and `strict` the API always answers with, not strict', () => {
+    const tools = [
+      {type: 'function', name: 'now'},
+      {type: 'function', name: 'f', parameters: {type: 'object'}, strict: true},
+    ]
+    expect(encodeResponsesResponse(answer, {request: {...request, tools}}).tools).toEqual([
+      {type: 'function', name: 'now', parameters: null, strict: false},
+      {type: 'function', name: 'f', parameters: {type: 'object'}, strict: false},
+    ])
   })
 
   it('prefers the id the proxy chose to the upstream’s', () => {

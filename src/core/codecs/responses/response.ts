@@ -104,11 +104,22 @@ export function responseObject(state: ResponseState, request: Record<string, unk
     temperature: echo('temperature', 1),
     text: echo('text', {format: {type: 'text'}}),
     tool_choice: echo('tool_choice', 'auto'),
-    tools: echo('tools', []),
+    tools: echoTools(request.tools),
     top_p: echo('top_p', 1),
     usage: state.usage ? encodeResponsesUsage(state.usage) : null,
     user: asString(request.user),
     metadata: echo('metadata', {}),
+  })
+}
+
+/**
+ * The client's tools as the API lists them, a function tool always with its `parameters` and `strict`. Strict mode is
+ * never applied here (see tool-decode.ts), so a function tool says it is not strict, whatever the request asked.
+ */
+function echoTools(tools: unknown): unknown[] {
+  return asArray(tools).map((tool) => {
+    const declared = asObject(tool)
+    return declared.type === 'function' ? {...declared, parameters: declared.parameters ?? null, strict: false} : tool
   })
 }
 

@@ -65,9 +65,19 @@ function compacted(deps: HandlerDeps, input: unknown, response: Record<string, u
     id: newId('resp_'),
     object: 'response.compaction',
     created_at: Math.floor(deps.now() / 1000),
-    output: [...userMessages, userMessage(SUMMARY_PREFIX + outputText(response.output))],
+    output: [...userMessages, userMessage(SUMMARY_PREFIX + outputText(response.output))].map(keptMessage),
     usage: response.usage,
   }
+}
+
+/**
+ * A user message as the compaction lists it, an item of the conversation: with an id and a status, and its content
+ * as parts even when the request gave it as a string.
+ */
+function keptMessage(item: unknown): Record<string, unknown> {
+  const {content, ...message} = item as Record<string, unknown>
+  const parts = typeof content === 'string' ? [{type: 'input_text', text: content}] : content
+  return {id: newId('msg_'), status: 'completed', ...message, type: 'message', content: parts}
 }
 
 /** The text of the answer's messages. */

@@ -1,6 +1,7 @@
 // Fake public Gemini API upstream (reference §3): generateContent, streamGenerateContent (SSE or JSON array),
 // countTokens and the model list. Like the real API it parses proto-JSON: snake_case and camelCase field names
 // are both accepted, unknown fields are rejected.
+import {answerTexts, fakeTokens} from './answers.js'
 import {
   estimateTokens,
   header,
@@ -384,6 +385,21 @@ function chunks(r: ResolvedReply, split: (s: string) => string[]): Part[][] {
   return out
 }
 
+/** A candidate's `logprobsResult` and `avgLogprobs`; top candidates only with a count asked for */
+function logprobsResult(text: string, top: unknown): {avgLogprobs?: number; logprobsResult: Record<string, unknown>} {
+  const tokens = fakeTokens(text, typeof top === 'number' ? top : 0)
+  const entry = (t: {token: string; logprob: number}) => ({token: t.token, logProbability: t.logprob})
+  const sum = tokens.reduce((total, t) => total + t.logprob, 0)
+  return {
+    ...(tokens.length > 0 ? {avgLogprobs: sum / tokens.length} : {}),
+    logprobsResult: {
+      ...(typeof top === 'number' ? {topCandidates: tokens.map((t) => ({candidates: t.top.map(entry)}))} : {}),
+      chosenCandidates: tokens.map(entry),
+      logProbabilitySum: sum,
+    },
+  }
+}
+
 function usageMetadata(r: ResolvedReply): Record<string, number> {
   const u = r.usage
   return {
@@ -506,7 +522,20 @@ export function geminiAdapter(
     }),
     conversation,
     unary(req, r) {
-      return response(req, chunks(r, (s) => (s === '' ? [] : [s])).flat(), FINISH[r.stopReason], usageMetadata(r))
+      const config = field(req.body, 'generationConfig')
+      const parts = (text: string) => chunks({...r, text}, (s) => (s === '' ? [] : [s])).flat()
+      const candidates = answerTexts(r.text, field(config, 'candidateCount')).map((text, index) => ({
+        content: {role: 'model', parts: parts(text)},
+        finishReason: FINISH[r.stopReason],
+        index,
+        ...(field(config, 'responseLogprobs') === true ? logprobsResult(text, field(config, 'logprobs')) : {}),
+      }))
+      return wrap(req, {
+        candidates,
+        usageMetadata: usageMetadata(r),
+        modelVersion: req.model,
+        responseId: requestTag(req),
+      })
     },
     events(req, r) {
       const all = chunks(r, (s) => splitCodePoints(s, r.chunkSize))

@@ -428,9 +428,21 @@ export function geminiAdapter(
   const models = opts.models ?? DEFAULT_MODELS
   const sse = (req: RecordedRequest): boolean => req.query.alt === 'sse'
   type Usage = Record<string, number>
-  const response = (req: RecordedRequest, parts: Part[], finish?: string, usage?: Usage): unknown =>
+  // With responseLogprobs, the log probabilities of the candidate's text (of this chunk, when streaming).
+  const candidate = (req: RecordedRequest, parts: Part[], index: number, finish?: string): Part => {
+    const config = field(req.body, 'generationConfig')
+    const text = parts.map((p) => (p.thought !== true && typeof p.text === 'string' ? p.text : '')).join('')
+    const logprobs = field(config, 'responseLogprobs') === true && text !== ''
+    return {
+      content: {role: 'model', parts},
+      ...(finish ? {finishReason: finish} : {}),
+      index,
+      ...(logprobs ? logprobsResult(text, field(config, 'logprobs')) : {}),
+    }
+  }
+  const response = (req: RecordedRequest, candidates: Part[], usage?: Usage): unknown =>
     wrap(req, {
-      candidates: [{content: {role: 'model', parts}, ...(finish ? {finishReason: finish} : {}), index: 0}],
+      candidates,
       ...(usage ? {usageMetadata: usage} : {}),
       modelVersion: req.model,
       responseId: requestTag(req),
@@ -522,28 +534,18 @@ export function geminiAdapter(
     }),
     conversation,
     unary(req, r) {
-      const config = field(req.body, 'generationConfig')
       const parts = (text: string) => chunks({...r, text}, (s) => (s === '' ? [] : [s])).flat()
-      const candidates = answerTexts(r.text, field(config, 'candidateCount')).map((text, index) => ({
-        content: {role: 'model', parts: parts(text)},
-        finishReason: FINISH[r.stopReason],
-        index,
-        ...(field(config, 'responseLogprobs') === true ? logprobsResult(text, field(config, 'logprobs')) : {}),
-      }))
-      return wrap(req, {
-        candidates,
-        usageMetadata: usageMetadata(r),
-        modelVersion: req.model,
-        responseId: requestTag(req),
-      })
+      const texts = answerTexts(r.text, field(field(req.body, 'generationConfig'), 'candidateCount'))
+      const candidates = texts.map((text, index) => candidate(req, parts(text), index, FINISH[r.stopReason]))
+      return response(req, candidates, usageMetadata(r))
     },
     events(req, r) {
       const all = chunks(r, (s) => splitCodePoints(s, r.chunkSize))
       const partial = {promptTokenCount: r.usage.input, totalTokenCount: r.usage.input}
       const bodies = all.map((parts, i) =>
         i === all.length - 1
-          ? response(req, parts, FINISH[r.stopReason], usageMetadata(r))
-          : response(req, parts, undefined, partial),
+          ? response(req, [candidate(req, parts, 0, FINISH[r.stopReason])], usageMetadata(r))
+          : response(req, [candidate(req, parts, 0)], partial),
       )
       if (sse(req)) return bodies.map((b) => sseFrame(b, eol))
       // Without alt=sse the API streams one JSON array, element by element

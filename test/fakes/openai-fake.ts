@@ -418,11 +418,13 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
     events(req, r) {
       const includeUsage = isRecord(req.body.stream_options) && req.body.stream_options.include_usage === true
       const base = {id: `chatcmpl-${requestTag(req)}`, object: 'chat.completion.chunk', created, model: req.model}
-      const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
-        sseFrame(
-          {...base, choices: [{index: 0, delta, finish_reason: finish}], ...(includeUsage ? {usage: null} : {})},
-          eol,
-        )
+      const chunk = (delta: Record<string, unknown>, finish: string | null = null): string => {
+        // With logprobs, each chunk carries those of its own text.
+        const text = typeof delta.content === 'string' ? delta.content : ''
+        const logprobs = text === '' ? null : {content: tokenLogprobs(text, req.body.top_logprobs), refusal: null}
+        const choice = {index: 0, delta, ...(req.body.logprobs === true && {logprobs}), finish_reason: finish}
+        return sseFrame({...base, choices: [choice], ...(includeUsage ? {usage: null} : {})}, eol)
+      }
       const events = [chunk({role: 'assistant', content: ''})]
       for (const piece of splitCodePoints(r.thinking?.text ?? '', r.chunkSize))
         events.push(chunk({reasoning_content: piece}))

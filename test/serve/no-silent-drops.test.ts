@@ -1,6 +1,13 @@
 // Nothing silently dropped, through the real proxy and fake upstreams: what the codecs promise reaches the client.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {encodeFrame, fakeTokens, parseSse, startAnthropicFake, startOpenAIFake} from '../fakes/index.js'
+import {
+  encodeFrame,
+  fakeTokens,
+  parseSse,
+  splitCodePoints,
+  startAnthropicFake,
+  startOpenAIFake,
+} from '../fakes/index.js'
 import {startOAuthUpstreams, type OAuthUpstreams} from '../helpers/oauth-upstreams.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
 
@@ -272,23 +279,39 @@ describe('a, b. several answers and log probabilities between OpenAI and Gemini'
     )
   })
 
-  it('streamed, they are a 400 in OpenAI’s shape that says so, and Code Assist is not asked', async () => {
+  it('streamed, n is a 400 in OpenAI’s shape that says so, and Code Assist is not asked', async () => {
     h.proxy = await startTestProxy(up.pool())
     const before = up.codeAssist.requests.filter((req) => req.route.endsWith('GenerateContent')).length
-    for (const ask of [{n: 2}, {logprobs: true}]) {
-      const response = await post(`${h.proxy.url}/gemini-cli-oauth/v1/chat/completions`, {
-        model: 'gemini-2.5-flash',
-        messages: [{role: 'user', content: 'hi'}],
-        stream: true,
-        ...ask,
-      })
-      expect(response.status).toBe(400)
-      expect(response.json().error).toMatchObject({
-        type: 'invalid_request_error',
-        message: expect.stringMatching(/cannot be streamed through this upstream; ask without streaming/),
-      })
-    }
+    const response = await post(`${h.proxy.url}/gemini-cli-oauth/v1/chat/completions`, {...chat, stream: true})
+    expect(response.status).toBe(400)
+    expect(response.json().error).toMatchObject({
+      type: 'invalid_request_error',
+      message: expect.stringMatching(/n \/ candidateCount = 2\) cannot be streamed through this upstream/),
+    })
     expect(up.codeAssist.requests.filter((req) => req.route.endsWith('GenerateContent')).length).toBe(before)
+  })
+
+  it('streamed, an OpenAI client’s logprobs reach Code Assist, and each chunk’s come back on its text', async () => {
+    h.proxy = await startTestProxy(up.pool())
+    const before = up.codeAssist.requests.length
+    up.codeAssist.enqueue({kind: 'reply', reply: {text: texts[0], chunkSize: 6}})
+    const {n: _, ...one} = chat
+    const response = await post(`${h.proxy.url}/gemini-cli-oauth/v1/chat/completions`, {...one, stream: true})
+    expect(response.status).toBe(200)
+    const sent = up.codeAssist.requests.slice(before).filter((req) => req.route === 'streamGenerateContent')
+    expect(sent[0]!.body.request.generationConfig).toEqual({responseLogprobs: true, logprobs: 2})
+    const chunks = parseSse(response.text)
+      .events.flatMap((event) => (event.data === '[DONE]' ? [] : [JSON.parse(event.data) as Json]))
+      .filter((event) => event.choices[0]?.delta.content)
+    const pieces = splitCodePoints(texts[0]!, 6)
+    expect(chunks.map((event) => event.choices[0])).toEqual(
+      pieces.map((piece) => ({
+        index: 0,
+        delta: {content: piece},
+        logprobs: {content: openAITokens(piece, 2), refusal: null},
+        finish_reason: null,
+      })),
+    )
   })
 
   const geminiAsk = {
@@ -348,6 +371,39 @@ describe('a, b. several answers and log probabilities between OpenAI and Gemini'
       message: expect.stringMatching(/Several answers at once .* cannot be streamed/),
     })
     expect(fake.requests.filter((req) => req.route === 'chat.completions')).toEqual([])
+  })
+
+  it('a streamed Gemini client’s logprobs reach openai-custom, and each chunk’s come back on its text', async () => {
+    const fake = await startOpenAIFake({name: 'oa'})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'oa')]})
+    fake.enqueue({kind: 'reply', reply: {text: texts[0], chunkSize: 6}})
+    const response = await post(`${h.proxy.url}/openai-custom${GEMINI_STREAM_PATH}`, {
+      ...geminiAsk,
+      generationConfig: {responseLogprobs: true, logprobs: 2},
+    })
+    expect(response.status).toBe(200)
+    const sent = fake.requests.filter((req) => req.route === 'chat.completions')
+    expect(sent[0]!.body).toMatchObject({stream: true, logprobs: true, top_logprobs: 2})
+    expect(sent[0]!.body).not.toHaveProperty('n')
+    const entry = (t: {token: string; logprob: number}) => ({token: t.token, logProbability: t.logprob})
+    const candidates = sseJson(response.text)
+      .map((event) => event.candidates[0])
+      .filter((candidate) => candidate.content.parts.length > 0)
+    expect(candidates.map((candidate) => candidate.content.parts[0].text).join('')).toBe(texts[0])
+    // The proxy writes what one read of the upstream brought as one chunk: chunks may hold several of the upstream's.
+    const tokens = splitCodePoints(texts[0]!, 6).flatMap((piece) => fakeTokens(piece, 2))
+    const results = candidates.map((candidate) => candidate.logprobsResult)
+    expect(results.flatMap((result) => result.chosenCandidates)).toEqual(tokens.map(entry))
+    expect(results.flatMap((result) => result.topCandidates)).toEqual(
+      tokens.map((t) => ({candidates: t.top.map(entry)})),
+    )
+    for (const candidate of candidates) {
+      const chosen: {logProbability: number}[] = candidate.logprobsResult.chosenCandidates
+      const sum = chosen.reduce((total, c) => total + c.logProbability, 0)
+      expect(candidate.logprobsResult.logProbabilitySum).toBe(sum)
+      expect(candidate.avgLogprobs).toBe(sum / chosen.length)
+    }
   })
 
   it.each([

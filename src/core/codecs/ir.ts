@@ -158,6 +158,7 @@ export type IRErrorKind =
 
 // A decoded stream always follows one grammar: message_start, then blocks with contiguous indices from 0
 // (block_start, deltas, block_stop; one open at a time), then message_end. `error` may replace the rest.
+// `logprobs` may come anywhere between message_start and message_end.
 export type IRStreamEvent =
   | {type: 'message_start'; id?: string; model?: string; usage?: IRUsage}
   | {
@@ -175,5 +176,7 @@ export type IRStreamEvent =
   | {type: 'signature_delta'; index: number; signature: string}
   | {type: 'tool_input_delta'; index: number; json: string}
   | {type: 'block_stop'; index: number}
+  // Log probabilities of the tokens of the text just streamed, when the client asked for them.
+  | {type: 'logprobs'; tokens: IRTokenLogprob[]}
   | {type: 'message_end'; stopReason: IRStopReason; stopSequence?: string; usage?: IRUsage}
   | {type: 'error'; message: string; kind: IRErrorKind; status: number}

@@ -1,5 +1,8 @@
-// Several answers and token log probabilities between OpenAI chat completions and Gemini, in plain answers.
+// Several answers and token log probabilities between OpenAI chat completions and Gemini.
 import {describe, expect, it} from 'vitest'
+import {convertStream, decodeStream, eventReads} from '../../../test/fixtures/codecs/run-stream.js'
+import {parseSse} from '../../../test/fixtures/codecs/validate-stream.js'
+import {collectStream} from './collect.js'
 import {codecs} from './index.js'
 import type {IRResponse} from './ir.js'
 
@@ -245,5 +248,124 @@ describe('several answers or log probabilities an upstream sent unasked', () => 
     const out = codecs[to].encodeResponse(ir, {onDropped: (field) => dropped.push(field)})
     expect(dropped).toEqual(['candidates[1..]', 'logprobs'])
     expect(JSON.stringify(out)).not.toContain('Hello')
+  })
+})
+
+describe('log probabilities in a request', () => {
+  it('OpenAI logprobs without top_logprobs ask Gemini for the chosen tokens only', () => {
+    const ir = codecs.openai.decodeRequest({model: 'm', messages: [{role: 'user', content: 'x'}], logprobs: true})
+    expect((codecs.gemini.encodeRequest(ir) as Json).generationConfig).toEqual({responseLogprobs: true})
+  })
+
+  it('Gemini responseLogprobs without a count asks OpenAI for the chosen tokens only', () => {
+    const ir = codecs.gemini.decodeRequest({
+      model: 'm',
+      contents: [{parts: [{text: 'x'}]}],
+      generationConfig: {responseLogprobs: true},
+    })
+    const out = codecs.openai.encodeRequest(ir) as Json
+    expect(out.logprobs).toBe(true)
+    expect(out).not.toHaveProperty('top_logprobs')
+  })
+})
+
+describe('log probabilities in a stream', () => {
+  const sse = (chunks: Json[], done = '') => chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join('') + done
+  const events = (text: string): Json[] =>
+    parseSse(text).flatMap((event) => (event.data === '[DONE]' ? [] : [JSON.parse(event.data) as Json]))
+  const [hi, e] = openai.choices[0]!.logprobs.content
+  const openAIChunk = (delta: Json, logprobs: Json | null, finish: string | null = null) => ({
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    model: 'gpt-4o',
+    choices: [{index: 0, delta, logprobs, finish_reason: finish}],
+  })
+  const openAIStream = sse(
+    [
+      openAIChunk({role: 'assistant', content: ''}, null),
+      openAIChunk({content: 'Hi'}, {content: [hi], refusal: null}),
+      openAIChunk({content: ' é'}, {content: [e], refusal: null}),
+      openAIChunk({}, null, 'stop'),
+    ],
+    'data: [DONE]\n\n',
+  )
+  const geminiChunk = (text: string, step: number, finish?: string) => ({
+    candidates: [
+      {
+        content: {role: 'model', parts: [{text}]},
+        ...(finish && {finishReason: finish}),
+        index: 0,
+        logprobsResult: {
+          topCandidates: [gemini.candidates[0]!.logprobsResult.topCandidates[step]],
+          chosenCandidates: [gemini.candidates[0]!.logprobsResult.chosenCandidates[step]],
+        },
+      },
+    ],
+    modelVersion: 'gemini-2.5-flash',
+    responseId: 'resp-1',
+  })
+  const geminiStream = sse([geminiChunk('Hi', 0), geminiChunk(' é', 1, 'STOP')])
+
+  it('from OpenAI reach a Gemini client on the chunk of their text', () => {
+    const chunks = events(convertStream('openai', 'gemini', eventReads(openAIStream)))
+    const withText = chunks.filter((chunk) => chunk.candidates[0].content.parts.length > 0)
+    expect(withText.map((chunk) => chunk.candidates[0])).toEqual([
+      {
+        content: {role: 'model', parts: [{text: 'Hi'}]},
+        index: 0,
+        avgLogprobs: -0.1,
+        logprobsResult: {
+          chosenCandidates: [{token: 'Hi', logProbability: -0.1}],
+          topCandidates: [
+            {
+              candidates: [
+                {token: 'Hi', logProbability: -0.1},
+                {token: 'Hello', logProbability: -2.5},
+              ],
+            },
+          ],
+          logProbabilitySum: -0.1,
+        },
+      },
+      {
+        content: {role: 'model', parts: [{text: ' é'}]},
+        index: 0,
+        avgLogprobs: 0,
+        logprobsResult: {
+          chosenCandidates: [{token: ' é', logProbability: 0}],
+          topCandidates: [
+            {
+              candidates: [
+                {token: ' é', logProbability: 0},
+                {token: ' e', logProbability: -3},
+              ],
+            },
+          ],
+          logProbabilitySum: 0,
+        },
+      },
+    ])
+  })
+
+  it('from Gemini reach an OpenAI client on the chunk of their text', () => {
+    const chunks = events(convertStream('gemini', 'openai', eventReads(geminiStream)))
+    const withText = chunks.filter((chunk) => chunk.choices[0]?.delta.content)
+    expect(withText.map((chunk) => chunk.choices[0])).toEqual([
+      {index: 0, delta: {content: 'Hi'}, logprobs: {content: [hi], refusal: null}, finish_reason: null},
+      {index: 0, delta: {content: ' é'}, logprobs: {content: [e], refusal: null}, finish_reason: null},
+    ])
+    expect(chunks.filter((chunk) => chunk.choices[0]?.logprobs !== undefined)).toHaveLength(2)
+  })
+
+  it('are collected into a plain answer', () => {
+    const decoded = decodeStream('gemini', eventReads(geminiStream))
+    expect(collectStream(decoded, 'm').logprobs).toEqual(ir.logprobs)
+  })
+
+  it.each(['anthropic', 'responses'] as const)('are reported dropped for %s clients, which cannot carry them', (to) => {
+    const dropped: string[] = []
+    const encoder = codecs[to].createStreamEncoder({model: 'm', onDropped: (field) => dropped.push(field)})
+    encoder.encode(decodeStream('openai', eventReads(openAIStream)))
+    expect(dropped).toEqual(['logprobs', 'logprobs'])
   })
 })

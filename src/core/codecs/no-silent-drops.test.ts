@@ -468,25 +468,32 @@ describe('a, b. several answers and log probabilities', () => {
 
   // OpenAI chat completions and Gemini both have them: the other one's request asks for them.
   const mapped: [string, Protocol, Protocol, (out: Json) => Json, Json][] = [
-    ['OpenAI n: 2', 'openai', 'gemini', (out) => out.generationConfig, {candidateCount: 2}],
-    ['Gemini candidateCount: 2', 'gemini', 'openai', (out) => out, {n: 2}],
-    ['OpenAI logprobs', 'openai', 'gemini', (out) => out.generationConfig, {responseLogprobs: true, logprobs: 3}],
-    ['Gemini responseLogprobs', 'gemini', 'openai', (out) => out, {logprobs: true, top_logprobs: 3}],
+    ['OpenAI n: 2', 'gemini', 'openai', (out) => out.generationConfig, {candidateCount: 2}],
+    ['Gemini candidateCount: 2', 'openai', 'gemini', (out) => out, {n: 2}],
+    ['OpenAI logprobs', 'gemini', 'openai', (out) => out.generationConfig, {responseLogprobs: true, logprobs: 3}],
+    ['Gemini responseLogprobs', 'openai', 'gemini', (out) => out, {logprobs: true, top_logprobs: 3}],
   ]
 
-  it.each(mapped)(
-    '%s converted for %s is asked for there; streamed, a 400 saying so',
-    (name, from, to, pick, asked) => {
-      const body = asks.find(([ask]) => ask === name)![2]
-      const {out, dropped} = convertRequest(from, to, body)
-      expect(pick(out)).toMatchObject(asked)
-      expect(dropped).toEqual([])
-      const streamed = {...codecs[from].decodeRequest(body), stream: true}
+  it.each(mapped)('%s converted for %s is asked for there', (name, to, from, pick, asked) => {
+    const body = asks.find(([ask]) => ask === name)![2]
+    const {out, dropped} = convertRequest(from, to, body)
+    expect(pick(out)).toMatchObject(asked)
+    expect(dropped).toEqual([])
+  })
+
+  // A converted stream carries one answer: its log probabilities map, several answers cannot.
+  it.each(mapped)('%s converted for %s streamed', (name, to, from, pick, asked) => {
+    const body = asks.find(([ask]) => ask === name)![2]
+    const streamed = {...codecs[from].decodeRequest(body), stream: true}
+    if (/n: 2|candidateCount/.test(name)) {
       expect(() => encodeFor(to, streamed)).toThrow(
-        expect.objectContaining({status: 400, message: expect.stringMatching(/cannot be streamed/)}),
+        expect.objectContaining({
+          status: 400,
+          message: expect.stringMatching(/Several answers at once .* cannot be streamed through this upstream/),
+        }),
       )
-    },
-  )
+    } else expect(pick(encodeFor(to, streamed))).toMatchObject(asked)
+  })
 
   it('one answer (n: 1, candidateCount: 1) and logprobs: false ask for nothing', () => {
     const openai = {model: 'm', messages: [{role: 'user', content: 'x'}], n: 1, logprobs: false}

@@ -18,16 +18,13 @@ export function refuseUncarried(req: IRRequest): void {
   if (req.logprobs !== undefined) throw new CodecError(`${LOGPROBS_ASKED} are not supported by this upstream.`)
 }
 
-// Between OpenAI and Gemini they map in plain answers; a converted stream carries one answer without them.
+// Between OpenAI and Gemini they map; a converted stream carries log probabilities but only one answer.
 export function refuseStreamedUncarried(req: IRRequest): void {
-  if (!req.stream) return
-  if (req.candidateCount !== undefined) {
+  if (req.stream && req.candidateCount !== undefined) {
     throw new CodecError(
       `${severalAsked(req.candidateCount)} cannot be streamed through this upstream; ask without streaming, or for one.`,
     )
   }
-  if (req.logprobs !== undefined)
-    throw new CodecError(`${LOGPROBS_ASKED} cannot be streamed through this upstream; ask without streaming.`)
 }
 
 // For answer encoders of protocols without them: only an upstream that sent them unasked gets here.

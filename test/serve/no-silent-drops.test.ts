@@ -10,6 +10,7 @@ import {
 } from '../fakes/index.js'
 import {startOAuthUpstreams, type OAuthUpstreams} from '../helpers/oauth-upstreams.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
+import {typeCheck, type Sample, type WireType} from '../conformance/typecheck.js'
 
 const h = useProxyHarness()
 
@@ -250,6 +251,11 @@ describe('a, b. several answers and log probabilities between OpenAI and Gemini'
     await up.close()
   })
 
+  // What the clients got, checked at the end against the vendors' own types in one compiler run.
+  const samples: Sample[] = []
+  const answered = (type: WireType, values: unknown[]) =>
+    samples.push(...values.map((value, i) => ({label: `${expect.getState().currentTestName} ${i}`, type, value})))
+
   const chat = {
     model: 'gemini-2.5-flash',
     messages: [{role: 'user', content: 'hi'}],
@@ -277,6 +283,7 @@ describe('a, b. several answers and log probabilities between OpenAI and Gemini'
         finish_reason: 'stop',
       })),
     )
+    answered('OpenAIChatCompletion', [body])
   })
 
   it('streamed, n is a 400 in OpenAI’s shape that says so, and Code Assist is not asked', async () => {
@@ -312,6 +319,7 @@ describe('a, b. several answers and log probabilities between OpenAI and Gemini'
         finish_reason: null,
       })),
     )
+    answered('OpenAIChatCompletionChunk', chunks)
   })
 
   const geminiAsk = {
@@ -356,6 +364,7 @@ describe('a, b. several answers and log probabilities between OpenAI and Gemini'
           }
         }),
       )
+      answered('GeminiResponse', [body])
     },
   )
 
@@ -404,6 +413,7 @@ describe('a, b. several answers and log probabilities between OpenAI and Gemini'
       expect(candidate.logprobsResult.logProbabilitySum).toBe(sum)
       expect(candidate.avgLogprobs).toBe(sum / chosen.length)
     }
+    answered('GeminiResponse', sseJson(response.text))
   })
 
   it.each([
@@ -427,5 +437,10 @@ describe('a, b. several answers and log probabilities between OpenAI and Gemini'
     }
     expect(up.kiro.requests.length).toBe(kiroBefore)
     expect(fake.requests.filter((req) => req.route === 'messages')).toEqual([])
+  })
+
+  it('every answer above fits the vendor’s own type', () => {
+    expect(samples.length).toBeGreaterThanOrEqual(5)
+    expect(typeCheck(samples).map((v) => `${v.label}: ${v.message}`)).toEqual([])
   })
 })

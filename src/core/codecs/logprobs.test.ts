@@ -369,3 +369,17 @@ describe('log probabilities in a stream', () => {
     expect(dropped).toEqual(['logprobs', 'logprobs'])
   })
 })
+
+describe('top_logprobs without logprobs', () => {
+  it('is OpenAI’s own 400, not a request that quietly loses it', () => {
+    const body = {model: 'm', messages: [{role: 'user', content: 'x'}], top_logprobs: 2}
+    expect(() => codecs.openai.decodeRequest(body)).toThrow(
+      expect.objectContaining({
+        status: 400,
+        message: "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.",
+      }),
+    )
+    expect(() => codecs.openai.decodeRequest({...body, logprobs: false})).toThrow(/only allowed when 'logprobs'/)
+    expect(codecs.openai.decodeRequest({...body, top_logprobs: null})).not.toHaveProperty('logprobs')
+  })
+})

@@ -1,6 +1,7 @@
 // Fake public Gemini API upstream (reference §3): generateContent, streamGenerateContent (SSE or JSON array),
 // countTokens and the model list. Like the real API it parses proto-JSON: snake_case and camelCase field names
 // are both accepted, unknown fields are rejected.
+import {answerTexts, fakeTokens} from './answers.js'
 import {
   estimateTokens,
   header,
@@ -384,6 +385,21 @@ function chunks(r: ResolvedReply, split: (s: string) => string[]): Part[][] {
   return out
 }
 
+/** A candidate's `logprobsResult` and `avgLogprobs`; top candidates only with a count asked for */
+function logprobsResult(text: string, top: unknown): {avgLogprobs?: number; logprobsResult: Record<string, unknown>} {
+  const tokens = fakeTokens(text, typeof top === 'number' ? top : 0)
+  const entry = (t: {token: string; logprob: number}) => ({token: t.token, logProbability: t.logprob})
+  const sum = tokens.reduce((total, t) => total + t.logprob, 0)
+  return {
+    ...(tokens.length > 0 ? {avgLogprobs: sum / tokens.length} : {}),
+    logprobsResult: {
+      ...(typeof top === 'number' ? {topCandidates: tokens.map((t) => ({candidates: t.top.map(entry)}))} : {}),
+      chosenCandidates: tokens.map(entry),
+      logProbabilitySum: sum,
+    },
+  }
+}
+
 function usageMetadata(r: ResolvedReply): Record<string, number> {
   const u = r.usage
   return {
@@ -412,9 +428,21 @@ export function geminiAdapter(
   const models = opts.models ?? DEFAULT_MODELS
   const sse = (req: RecordedRequest): boolean => req.query.alt === 'sse'
   type Usage = Record<string, number>
-  const response = (req: RecordedRequest, parts: Part[], finish?: string, usage?: Usage): unknown =>
+  // With responseLogprobs, the log probabilities of the candidate's text (of this chunk, when streaming).
+  const candidate = (req: RecordedRequest, parts: Part[], index: number, finish?: string): Part => {
+    const config = field(req.body, 'generationConfig')
+    const text = parts.map((p) => (p.thought !== true && typeof p.text === 'string' ? p.text : '')).join('')
+    const logprobs = field(config, 'responseLogprobs') === true && text !== ''
+    return {
+      content: {role: 'model', parts},
+      ...(finish ? {finishReason: finish} : {}),
+      index,
+      ...(logprobs ? logprobsResult(text, field(config, 'logprobs')) : {}),
+    }
+  }
+  const response = (req: RecordedRequest, candidates: Part[], usage?: Usage): unknown =>
     wrap(req, {
-      candidates: [{content: {role: 'model', parts}, ...(finish ? {finishReason: finish} : {}), index: 0}],
+      candidates,
       ...(usage ? {usageMetadata: usage} : {}),
       modelVersion: req.model,
       responseId: requestTag(req),
@@ -506,15 +534,18 @@ export function geminiAdapter(
     }),
     conversation,
     unary(req, r) {
-      return response(req, chunks(r, (s) => (s === '' ? [] : [s])).flat(), FINISH[r.stopReason], usageMetadata(r))
+      const parts = (text: string) => chunks({...r, text}, (s) => (s === '' ? [] : [s])).flat()
+      const texts = answerTexts(r.text, field(field(req.body, 'generationConfig'), 'candidateCount'))
+      const candidates = texts.map((text, index) => candidate(req, parts(text), index, FINISH[r.stopReason]))
+      return response(req, candidates, usageMetadata(r))
     },
     events(req, r) {
       const all = chunks(r, (s) => splitCodePoints(s, r.chunkSize))
       const partial = {promptTokenCount: r.usage.input, totalTokenCount: r.usage.input}
       const bodies = all.map((parts, i) =>
         i === all.length - 1
-          ? response(req, parts, FINISH[r.stopReason], usageMetadata(r))
-          : response(req, parts, undefined, partial),
+          ? response(req, [candidate(req, parts, 0, FINISH[r.stopReason])], usageMetadata(r))
+          : response(req, [candidate(req, parts, 0)], partial),
       )
       if (sse(req)) return bodies.map((b) => sseFrame(b, eol))
       // Without alt=sse the API streams one JSON array, element by element

@@ -1,4 +1,5 @@
 // Fake OpenAI Chat Completions upstream (reference §1, §4): the wire format of openai-custom.
+import {answerTexts, fakeTokens} from './answers.js'
 import {
   bearer,
   estimateTokens,
@@ -255,6 +256,17 @@ function usage(r: ResolvedReply): Record<string, unknown> {
   }
 }
 
+/** `logprobs.content` of one choice, with `top_logprobs` likeliest tokens at each step */
+function tokenLogprobs(text: string, top: unknown): Record<string, unknown>[] {
+  const bytes = (token: string) => Array.from(Buffer.from(token, 'utf8'))
+  return fakeTokens(text, typeof top === 'number' ? top : 0).map((t) => ({
+    token: t.token,
+    logprob: t.logprob,
+    bytes: bytes(t.token),
+    top_logprobs: t.top.map((o) => ({token: o.token, logprob: o.logprob, bytes: bytes(o.token)})),
+  }))
+}
+
 /** The inputs of an embeddings request: a string, strings, or token arrays (one or many). */
 function embeddingInputs(input: unknown): unknown[] | undefined {
   if (typeof input === 'string') return [input]
@@ -370,25 +382,35 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
     }),
     conversation,
     unary(req, r) {
-      const message: Record<string, unknown> = {
-        role: 'assistant',
-        content: r.text === '' && r.toolCalls.length > 0 ? null : r.text,
-        refusal: null,
+      const answer = (text: string): Record<string, unknown> => {
+        const message: Record<string, unknown> = {
+          role: 'assistant',
+          content: text === '' && r.toolCalls.length > 0 ? null : text,
+          refusal: null,
+        }
+        if (r.thinking) message.reasoning_content = r.thinking.text
+        if (r.toolCalls.length > 0) {
+          message.tool_calls = r.toolCalls.map((c, i) => ({
+            id: c.id ?? callId(req, i),
+            type: 'function',
+            function: {name: c.name, arguments: JSON.stringify(c.arguments)},
+          }))
+        }
+        return message
       }
-      if (r.thinking) message.reasoning_content = r.thinking.text
-      if (r.toolCalls.length > 0) {
-        message.tool_calls = r.toolCalls.map((c, i) => ({
-          id: c.id ?? callId(req, i),
-          type: 'function',
-          function: {name: c.name, arguments: JSON.stringify(c.arguments)},
-        }))
-      }
+      const logprobs = (text: string): Record<string, unknown> | null =>
+        req.body.logprobs === true ? {content: tokenLogprobs(text, req.body.top_logprobs), refusal: null} : null
       return {
         id: `chatcmpl-${requestTag(req)}`,
         object: 'chat.completion',
         created,
         model: req.model,
-        choices: [{index: 0, message, logprobs: null, finish_reason: FINISH[r.stopReason]}],
+        choices: answerTexts(r.text, req.body.n).map((text, index) => ({
+          index,
+          message: answer(text),
+          logprobs: logprobs(text),
+          finish_reason: FINISH[r.stopReason],
+        })),
         usage: usage(r),
         system_fingerprint: 'fp_fake',
       }
@@ -396,11 +418,13 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
     events(req, r) {
       const includeUsage = isRecord(req.body.stream_options) && req.body.stream_options.include_usage === true
       const base = {id: `chatcmpl-${requestTag(req)}`, object: 'chat.completion.chunk', created, model: req.model}
-      const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
-        sseFrame(
-          {...base, choices: [{index: 0, delta, finish_reason: finish}], ...(includeUsage ? {usage: null} : {})},
-          eol,
-        )
+      const chunk = (delta: Record<string, unknown>, finish: string | null = null): string => {
+        // With logprobs, each chunk carries those of its own text.
+        const text = typeof delta.content === 'string' ? delta.content : ''
+        const logprobs = text === '' ? null : {content: tokenLogprobs(text, req.body.top_logprobs), refusal: null}
+        const choice = {index: 0, delta, ...(req.body.logprobs === true && {logprobs}), finish_reason: finish}
+        return sseFrame({...base, choices: [choice], ...(includeUsage ? {usage: null} : {})}, eol)
+      }
       const events = [chunk({role: 'assistant', content: ''})]
       for (const piece of splitCodePoints(r.thinking?.text ?? '', r.chunkSize))
         events.push(chunk({reasoning_content: piece}))

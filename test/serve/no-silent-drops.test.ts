@@ -1,8 +1,16 @@
 // Nothing silently dropped, through the real proxy and fake upstreams: what the codecs promise reaches the client.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {encodeFrame, parseSse, startAnthropicFake, startOpenAIFake} from '../fakes/index.js'
+import {
+  encodeFrame,
+  fakeTokens,
+  parseSse,
+  splitCodePoints,
+  startAnthropicFake,
+  startOpenAIFake,
+} from '../fakes/index.js'
 import {startOAuthUpstreams, type OAuthUpstreams} from '../helpers/oauth-upstreams.js'
 import {claudeInstance, openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
+import {typeCheck, type Sample, type WireType} from '../conformance/typecheck.js'
 
 const h = useProxyHarness()
 
@@ -206,6 +214,13 @@ describe('what a converted request cannot carry is a 400 in the client’s proto
     })
     expect(chat.status).toBe(400)
     expect(chat.json().error).toMatchObject({type: 'invalid_request_error', message: expect.stringMatching(/n \//)})
+    const logprobs = await post(`${h.proxy.url}/claude-custom/v1/chat/completions`, {
+      model: 'm',
+      logprobs: true,
+      messages: [{role: 'user', content: 'hi'}],
+    })
+    expect(logprobs.status).toBe(400)
+    expect(logprobs.json().error).toMatchObject({message: expect.stringMatching(/Log probabilities/)})
     const gemini = await post(`${h.proxy.url}/claude-custom/v1beta/models/m:generateContent`, {
       ...geminiStream,
       generationConfig: {responseMimeType: 'application/json'},
@@ -213,5 +228,219 @@ describe('what a converted request cannot carry is a 400 in the client’s proto
     expect(gemini.status).toBe(400)
     expect(gemini.json().error).toMatchObject({code: 400, status: 'INVALID_ARGUMENT'})
     expect(fake.requests.filter((req) => req.route === 'messages')).toEqual([])
+  })
+})
+
+// OpenAI chat completions' `logprobs.content` for a text, as the fakes make it (one token per word).
+function openAITokens(text: string, top: number): Json[] {
+  const bytes = (token: string) => Array.from(Buffer.from(token, 'utf8'))
+  return fakeTokens(text, top).map((t) => ({
+    token: t.token,
+    logprob: t.logprob,
+    bytes: bytes(t.token),
+    top_logprobs: t.top.map((o) => ({token: o.token, logprob: o.logprob, bytes: bytes(o.token)})),
+  }))
+}
+
+describe('a, b. several answers and log probabilities between OpenAI and Gemini', () => {
+  let up: OAuthUpstreams
+  beforeAll(async () => {
+    up = await startOAuthUpstreams()
+  })
+  afterAll(async () => {
+    await up.close()
+  })
+
+  // What the clients got, checked at the end against the vendors' own types in one compiler run.
+  const samples: Sample[] = []
+  const answered = (type: WireType, values: unknown[]) =>
+    samples.push(...values.map((value, i) => ({label: `${expect.getState().currentTestName} ${i}`, type, value})))
+
+  const chat = {
+    model: 'gemini-2.5-flash',
+    messages: [{role: 'user', content: 'hi'}],
+    n: 2,
+    logprobs: true,
+    top_logprobs: 2,
+  }
+  const texts = ['Hello there, é', 'Hello there, é (answer 2)']
+
+  it('an OpenAI client’s n and logprobs reach Code Assist (gemini-cli-oauth), and its candidates come back as choices', async () => {
+    h.proxy = await startTestProxy(up.pool())
+    const before = up.codeAssist.requests.length
+    up.codeAssist.enqueue({kind: 'reply', reply: {text: texts[0]}})
+    const response = await post(`${h.proxy.url}/gemini-cli-oauth/v1/chat/completions`, chat)
+    expect(response.status).toBe(200)
+    const sent = up.codeAssist.requests.slice(before).filter((req) => req.route === 'generateContent')
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.body.request.generationConfig).toEqual({candidateCount: 2, responseLogprobs: true, logprobs: 2})
+    const body = response.json()
+    expect(body.choices).toEqual(
+      texts.map((text, index) => ({
+        index,
+        message: {role: 'assistant', content: text, refusal: null},
+        logprobs: {content: openAITokens(text, 2), refusal: null},
+        finish_reason: 'stop',
+      })),
+    )
+    answered('OpenAIChatCompletion', [body])
+  })
+
+  it('streamed, n is a 400 in OpenAI’s shape that says so, and Code Assist is not asked', async () => {
+    h.proxy = await startTestProxy(up.pool())
+    const before = up.codeAssist.requests.filter((req) => req.route.endsWith('GenerateContent')).length
+    const response = await post(`${h.proxy.url}/gemini-cli-oauth/v1/chat/completions`, {...chat, stream: true})
+    expect(response.status).toBe(400)
+    expect(response.json().error).toMatchObject({
+      type: 'invalid_request_error',
+      message: expect.stringMatching(/n \/ candidateCount = 2\) cannot be streamed through this upstream/),
+    })
+    expect(up.codeAssist.requests.filter((req) => req.route.endsWith('GenerateContent')).length).toBe(before)
+  })
+
+  it('streamed, an OpenAI client’s logprobs reach Code Assist, and each chunk’s come back on its text', async () => {
+    h.proxy = await startTestProxy(up.pool())
+    const before = up.codeAssist.requests.length
+    up.codeAssist.enqueue({kind: 'reply', reply: {text: texts[0], chunkSize: 6}})
+    const {n: _, ...one} = chat
+    const response = await post(`${h.proxy.url}/gemini-cli-oauth/v1/chat/completions`, {...one, stream: true})
+    expect(response.status).toBe(200)
+    const sent = up.codeAssist.requests.slice(before).filter((req) => req.route === 'streamGenerateContent')
+    expect(sent[0]!.body.request.generationConfig).toEqual({responseLogprobs: true, logprobs: 2})
+    const chunks = parseSse(response.text)
+      .events.flatMap((event) => (event.data === '[DONE]' ? [] : [JSON.parse(event.data) as Json]))
+      .filter((event) => event.choices[0]?.delta.content)
+    const pieces = splitCodePoints(texts[0]!, 6)
+    expect(chunks.map((event) => event.choices[0])).toEqual(
+      pieces.map((piece) => ({
+        index: 0,
+        delta: {content: piece},
+        logprobs: {content: openAITokens(piece, 2), refusal: null},
+        finish_reason: null,
+      })),
+    )
+    answered('OpenAIChatCompletionChunk', chunks)
+  })
+
+  const geminiAsk = {
+    contents: [{role: 'user', parts: [{text: 'hi'}]}],
+    generationConfig: {candidateCount: 2, responseLogprobs: true, logprobs: 2},
+  }
+
+  it.each([
+    ['openai-custom', 'gpt-4o'],
+    ['openai-qwen-oauth', 'qwen3-coder-plus'],
+  ])(
+    'a Gemini client’s candidateCount and logprobs reach %s, and its choices come back as candidates',
+    async (type, model) => {
+      const fake = type === 'openai-custom' ? await startOpenAIFake({name: 'oa'}) : up.portal
+      if (type === 'openai-custom') h.fakes = [fake]
+      const pool = type === 'openai-custom' ? {'openai-custom': [openaiInstance(fake, 'oa')]} : up.pool()
+      h.proxy = await startTestProxy(pool)
+      const before = fake.requests.length
+      fake.enqueue({kind: 'reply', reply: {text: texts[0]}})
+      const response = await post(`${h.proxy.url}/${type}/v1beta/models/${model}:generateContent`, geminiAsk)
+      expect(response.status).toBe(200)
+      const sent = fake.requests.slice(before).filter((req) => req.route === 'chat.completions')
+      expect(sent).toHaveLength(1)
+      expect(sent[0]!.body).toMatchObject({n: 2, logprobs: true, top_logprobs: 2})
+      expect(sent[0]!.body.stream).toBeUndefined()
+      const body = response.json()
+      expect(body.candidates).toEqual(
+        texts.map((text, index) => {
+          const tokens = fakeTokens(text, 2)
+          const sum = tokens.reduce((total, t) => total + t.logprob, 0)
+          const entry = (t: {token: string; logprob: number}) => ({token: t.token, logProbability: t.logprob})
+          return {
+            content: {role: 'model', parts: [{text}]},
+            finishReason: 'STOP',
+            index,
+            avgLogprobs: sum / tokens.length,
+            logprobsResult: {
+              chosenCandidates: tokens.map(entry),
+              topCandidates: tokens.map((t) => ({candidates: t.top.map(entry)})),
+              logProbabilitySum: sum,
+            },
+          }
+        }),
+      )
+      answered('GeminiResponse', [body])
+    },
+  )
+
+  it('a streamed Gemini client’s candidateCount is a 400 in Gemini’s shape that says so', async () => {
+    const fake = await startOpenAIFake({name: 'oa'})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'oa')]})
+    const response = await post(`${h.proxy.url}/openai-custom${GEMINI_STREAM_PATH}`, geminiAsk)
+    expect(response.status).toBe(400)
+    expect(response.json().error).toMatchObject({
+      code: 400,
+      status: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/Several answers at once .* cannot be streamed/),
+    })
+    expect(fake.requests.filter((req) => req.route === 'chat.completions')).toEqual([])
+  })
+
+  it('a streamed Gemini client’s logprobs reach openai-custom, and each chunk’s come back on its text', async () => {
+    const fake = await startOpenAIFake({name: 'oa'})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({'openai-custom': [openaiInstance(fake, 'oa')]})
+    fake.enqueue({kind: 'reply', reply: {text: texts[0], chunkSize: 6}})
+    const response = await post(`${h.proxy.url}/openai-custom${GEMINI_STREAM_PATH}`, {
+      ...geminiAsk,
+      generationConfig: {responseLogprobs: true, logprobs: 2},
+    })
+    expect(response.status).toBe(200)
+    const sent = fake.requests.filter((req) => req.route === 'chat.completions')
+    expect(sent[0]!.body).toMatchObject({stream: true, logprobs: true, top_logprobs: 2})
+    expect(sent[0]!.body).not.toHaveProperty('n')
+    const entry = (t: {token: string; logprob: number}) => ({token: t.token, logProbability: t.logprob})
+    const candidates = sseJson(response.text)
+      .map((event) => event.candidates[0])
+      .filter((candidate) => candidate.content.parts.length > 0)
+    expect(candidates.map((candidate) => candidate.content.parts[0].text).join('')).toBe(texts[0])
+    // The proxy writes what one read of the upstream brought as one chunk: chunks may hold several of the upstream's.
+    const tokens = splitCodePoints(texts[0]!, 6).flatMap((piece) => fakeTokens(piece, 2))
+    const results = candidates.map((candidate) => candidate.logprobsResult)
+    expect(results.flatMap((result) => result.chosenCandidates)).toEqual(tokens.map(entry))
+    expect(results.flatMap((result) => result.topCandidates)).toEqual(
+      tokens.map((t) => ({candidates: t.top.map(entry)})),
+    )
+    for (const candidate of candidates) {
+      const chosen: {logProbability: number}[] = candidate.logprobsResult.chosenCandidates
+      const sum = chosen.reduce((total, c) => total + c.logProbability, 0)
+      expect(candidate.logprobsResult.logProbabilitySum).toBe(sum)
+      expect(candidate.avgLogprobs).toBe(sum / chosen.length)
+    }
+    answered('GeminiResponse', sseJson(response.text))
+  })
+
+  it.each([
+    ['claude-kiro-oauth', 'claude-sonnet-4-5'],
+    ['claude-custom', 'claude-sonnet-4-5'],
+  ])('a Gemini client’s candidateCount and logprobs are a 400 towards %s', async (type, model) => {
+    const fake = await startAnthropicFake({name: 'an'})
+    h.fakes = [fake]
+    h.proxy = await startTestProxy({...up.pool(), 'claude-custom': [claudeInstance(fake, 'an')]})
+    const kiroBefore = up.kiro.requests.length
+    for (const generationConfig of [{candidateCount: 2}, {responseLogprobs: true}]) {
+      const response = await post(`${h.proxy.url}/${type}/v1beta/models/${model}:generateContent`, {
+        ...geminiAsk,
+        generationConfig,
+      })
+      expect(response.status).toBe(400)
+      expect(response.json().error).toMatchObject({
+        status: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/not supported by this upstream/),
+      })
+    }
+    expect(up.kiro.requests.length).toBe(kiroBefore)
+    expect(fake.requests.filter((req) => req.route === 'messages')).toEqual([])
+  })
+
+  it('every answer above fits the vendor’s own type', () => {
+    expect(samples.length).toBeGreaterThanOrEqual(5)
+    expect(typeCheck(samples).map((v) => `${v.label}: ${v.message}`)).toEqual([])
   })
 })

@@ -2,6 +2,7 @@ import {newId} from './ids.js'
 import type {IRResponse, IRResponseBlock, IRStopReason, IRUsage} from './ir.js'
 import type {CodecOptions} from './types.js'
 import {asArray, asNumber, asObject, asString, compact, expectObject, isObject, type JsonObject} from './values.js'
+import {reportUncarriedAnswer} from './uncarried.js'
 
 const STOP_REASONS: Record<string, IRStopReason> = {
   end_turn: 'end_turn',
@@ -87,6 +88,7 @@ export function decodeAnthropicResponse(body: unknown, opts: CodecOptions = {}):
 
 export function encodeAnthropicResponse(res: IRResponse, opts: CodecOptions = {}): JsonObject {
   const drop = opts.onDropped ?? (() => {})
+  reportUncarriedAnswer(res, drop)
   const content = res.content.map((block): JsonObject => {
     switch (block.type) {
       case 'text':

@@ -164,6 +164,9 @@ function encodeEvent(writer: AnthropicEventWriter, event: IRStreamEvent, drop: D
       return ''
     case 'tool_input_delta':
       return writer.delta({type: 'input_json_delta', partial_json: event.json})
+    case 'logprobs':
+      drop('logprobs')
+      return ''
     case 'block_stop':
       return writer.closeBlock()
     case 'message_end':

@@ -1,5 +1,5 @@
 import {HttpStatusError} from '../http-status-error.js'
-import type {IRResponse, IRResponseBlock, IRStreamEvent, IRUsage} from './ir.js'
+import type {IRResponse, IRResponseBlock, IRStreamEvent, IRTokenLogprob, IRUsage} from './ir.js'
 
 /** A collected stream that carried an error or ended early; `status` is what the client is answered. */
 export class StreamFailure extends HttpStatusError {
@@ -19,6 +19,7 @@ export function collectStream(events: readonly IRStreamEvent[], model: string): 
   let usage: IRUsage = {inputTokens: 0, outputTokens: 0}
   const blocks = new Map<number, IRResponseBlock & {json?: string}>()
   let end: Extract<IRStreamEvent, {type: 'message_end'}> | undefined
+  const logprobs: IRTokenLogprob[] = []
   for (const event of events) {
     switch (event.type) {
       case 'message_start':
@@ -56,6 +57,9 @@ export function collectStream(events: readonly IRStreamEvent[], model: string): 
       }
       case 'block_stop':
         break
+      case 'logprobs':
+        logprobs.push(...event.tokens)
+        break
       case 'message_end':
         end = event
         if (event.usage) usage = event.usage
@@ -78,6 +82,7 @@ export function collectStream(events: readonly IRStreamEvent[], model: string): 
     content,
     stopReason: end.stopReason,
     ...(end.stopSequence ? {stopSequence: end.stopSequence} : {}),
+    ...(logprobs.length > 0 && {logprobs}),
     usage,
   }
 }

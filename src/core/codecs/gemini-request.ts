@@ -7,7 +7,7 @@ import {toGeminiSchema} from './schema.js'
 import {EFFORT_BUDGETS, thinkingEffort} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {compact, type JsonObject} from './values.js'
-import {refuseUncarried} from './uncarried.js'
+import {refuseStreamedUncarried} from './uncarried.js'
 import {usesCacheControl} from './cache-control.js'
 
 const MAX_STOP_SEQUENCES = 5
@@ -41,7 +41,7 @@ function gemini3Thinking(pro: boolean, config: Exclude<IRThinkingConfig, {type: 
 }
 
 export function encodeGeminiRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
-  refuseUncarried(req)
+  refuseStreamedUncarried(req)
   const drop = opts.onDropped ?? (() => {})
   if (usesCacheControl(req)) drop('cache_control')
   if (req.parallelToolCalls !== undefined) drop('parallel_tool_calls')
@@ -69,6 +69,9 @@ export function encodeGeminiRequest(req: IRRequest, opts: CodecOptions = {}): Js
     responseMimeType: format ? 'application/json' : undefined,
     responseSchema: format?.type === 'json_schema' ? toGeminiSchema(format.schema, drop) : undefined,
     thinkingConfig: req.thinking && encodeThinking(req.model, req.thinking, drop),
+    candidateCount: req.candidateCount,
+    responseLogprobs: req.logprobs && true,
+    logprobs: req.logprobs?.top,
   })
   const hasTools = req.tools.length > 0
   if (!hasTools && req.toolChoice !== undefined) drop('tool_choice')

@@ -9,7 +9,8 @@ import {
 } from './gemini-common.js'
 import {decodeGeminiStreamError, geminiStreamErrorEvent} from './gemini-errors.js'
 import {newId} from './ids.js'
-import type {IRStopReason, IRStreamEvent, IRUsage} from './ir.js'
+import type {IRStopReason, IRStreamEvent, IRTokenLogprob, IRUsage} from './ir.js'
+import {decodeGeminiLogprobs, encodeGeminiLogprobs} from './logprobs.js'
 import {createSseParser, formatSse} from './sse.js'
 import {BlockSequencer} from './stream-state.js'
 import type {StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
@@ -39,6 +40,8 @@ export function createGeminiStreamDecoder(opts: StreamDecoderOptions = {}): Stre
     seq.start(id, asString(chunk.modelVersion), usage && {inputTokens: usage.inputTokens, outputTokens: 0})
     const candidate = asObject(asArray(chunk.candidates)[0])
     for (const part of asArray(asObject(candidate.content).parts)) onPart(asObject(part), nextCallId)
+    const tokens = decodeGeminiLogprobs(candidate.logprobsResult)
+    if (tokens !== undefined && tokens.length > 0) seq.push({type: 'logprobs', tokens})
     const reason = asString(candidate.finishReason)
     const blocked = candidate.content === undefined && asObject(chunk.promptFeedback).blockReason !== undefined
     if (reason !== undefined) seq.end(decodeFinishReason(reason, sawToolCall), usage)
@@ -83,10 +86,14 @@ export function createGeminiStreamEncoder(opts: StreamEncoderOptions): StreamEnc
   let id = opts.id
   let closed = false
   let block: {kind: string; id?: string; name?: string; signature?: string; args: string[]} | undefined
+  // Log probabilities of the text of the chunk being made.
+  let tokens: IRTokenLogprob[] = []
 
   function chunk(parts: JsonObject[], finish?: {reason: IRStopReason; usage?: IRUsage}): string {
-    const candidate: JsonObject = {content: {role: 'model', parts}, index: 0}
+    let candidate: JsonObject = {content: {role: 'model', parts}, index: 0}
     if (finish) candidate.finishReason = encodeFinishReason(finish.reason)
+    if (tokens.length > 0) candidate = {...candidate, ...encodeGeminiLogprobs(tokens)}
+    tokens = []
     id ??= newId('')
     const body: JsonObject = {candidates: [candidate]}
     if (finish) body.usageMetadata = encodeGeminiUsage(finish.usage ?? {inputTokens: 0, outputTokens: 0})
@@ -146,6 +153,9 @@ export function createGeminiStreamEncoder(opts: StreamEncoderOptions): StreamEnc
           case 'tool_input_delta':
             block?.args.push(event.json)
             break
+          case 'logprobs':
+            tokens.push(...event.tokens)
+            break
           case 'block_stop':
             closeBlock(parts)
             break
@@ -158,7 +168,7 @@ export function createGeminiStreamEncoder(opts: StreamEncoderOptions): StreamEnc
             return (parts.length > 0 ? chunk(parts) : '') + geminiStreamErrorEvent(event.message, event.status)
         }
       }
-      return parts.length > 0 ? chunk(parts) : ''
+      return parts.length > 0 || tokens.length > 0 ? chunk(parts) : ''
     },
     finish() {
       if (closed) return ''

@@ -1,6 +1,6 @@
 // The internal representation every protocol decodes into and encodes from. It carries what at least one
 // client protocol can express and the proxy must preserve; protocol-only details (cache_control, safety
-// settings, logprobs…) are reported through `onDropped` instead of living here.
+// settings…) are reported through `onDropped` instead of living here.
 
 // `system`: a system instruction given at that point of the conversation (Anthropic accepts a `role: "system"`
 // message anywhere in `messages`; current Claude Code sends one). Its content is text blocks only, and
@@ -125,14 +125,30 @@ export interface IRUsage {
 
 export type IRResponseBlock = IRText | IRThinking | IRRedactedThinking | IRToolCall
 
-export interface IRResponse {
-  // Absent when the upstream sent none; encoders then generate one in their protocol's style.
-  id?: string
-  model: string
+// One token of an answer with its log probability, and the likeliest tokens at its position when asked for.
+export interface IRTokenLogprob {
+  token: string
+  logprob: number
+  top?: {token: string; logprob: number}[]
+}
+
+// One answer: OpenAI `choices[i]`, Gemini `candidates[i]`.
+export interface IRCandidate {
   content: IRResponseBlock[]
   stopReason: IRStopReason
   stopSequence?: string
+  // Only when the client asked for log probabilities and the upstream gave them.
+  logprobs?: IRTokenLogprob[]
+}
+
+// The response is its first answer; the usage counts every answer.
+export interface IRResponse extends IRCandidate {
+  // Absent when the upstream sent none; encoders then generate one in their protocol's style.
+  id?: string
+  model: string
   usage: IRUsage
+  // The answers after the first, in order, when several were asked for (n / candidateCount).
+  alternatives?: IRCandidate[]
 }
 
 export type IRBlockKind = 'text' | 'thinking' | 'redacted_thinking' | 'tool_call'
@@ -142,6 +158,7 @@ export type IRErrorKind =
 
 // A decoded stream always follows one grammar: message_start, then blocks with contiguous indices from 0
 // (block_start, deltas, block_stop; one open at a time), then message_end. `error` may replace the rest.
+// `logprobs` may come anywhere between message_start and message_end.
 export type IRStreamEvent =
   | {type: 'message_start'; id?: string; model?: string; usage?: IRUsage}
   | {
@@ -159,5 +176,7 @@ export type IRStreamEvent =
   | {type: 'signature_delta'; index: number; signature: string}
   | {type: 'tool_input_delta'; index: number; json: string}
   | {type: 'block_stop'; index: number}
+  // Log probabilities of the tokens of the text just streamed, when the client asked for them.
+  | {type: 'logprobs'; tokens: IRTokenLogprob[]}
   | {type: 'message_end'; stopReason: IRStopReason; stopSequence?: string; usage?: IRUsage}
   | {type: 'error'; message: string; kind: IRErrorKind; status: number}

@@ -435,6 +435,7 @@ describe('c. structured output', () => {
 
 describe('a, b. several answers and log probabilities', () => {
   const targets: Target[] = ['openai', 'anthropic', 'gemini', 'responses', 'kiro']
+  const refusing: Target[] = ['anthropic', 'responses', 'kiro']
   const asks: [string, Protocol, Json, RegExp][] = [
     ['OpenAI n: 2', 'openai', {model: 'm', messages: [{role: 'user', content: 'x'}], n: 2}, /Several answers/],
     [
@@ -458,19 +459,51 @@ describe('a, b. several answers and log probabilities', () => {
   ]
 
   for (const [name, from, body, message] of asks) {
-    it.each(targets)(`${name} converted for %s is a 400, not one answer without them`, (to) => {
+    it.each(refusing)(`${name} converted for %s is a 400, not one answer without them`, (to) => {
       expect(() => convertRequest(from, to, body)).toThrow(
         expect.objectContaining({status: 400, message: expect.stringMatching(message)}),
       )
     })
   }
 
+  // OpenAI chat completions and Gemini both have them: the other one's request asks for them.
+  const mapped: [string, Protocol, Protocol, (out: Json) => Json, Json][] = [
+    ['OpenAI n: 2', 'gemini', 'openai', (out) => out.generationConfig, {candidateCount: 2}],
+    ['Gemini candidateCount: 2', 'openai', 'gemini', (out) => out, {n: 2}],
+    ['OpenAI logprobs', 'gemini', 'openai', (out) => out.generationConfig, {responseLogprobs: true, logprobs: 3}],
+    ['Gemini responseLogprobs', 'openai', 'gemini', (out) => out, {logprobs: true, top_logprobs: 3}],
+  ]
+
+  it.each(mapped)('%s converted for %s is asked for there', (name, to, from, pick, asked) => {
+    const body = asks.find(([ask]) => ask === name)![2]
+    const {out, dropped} = convertRequest(from, to, body)
+    expect(pick(out)).toMatchObject(asked)
+    expect(dropped).toEqual([])
+  })
+
+  // A converted stream carries one answer: its log probabilities map, several answers cannot.
+  it.each(mapped)('%s converted for %s streamed', (name, to, from, pick, asked) => {
+    const body = asks.find(([ask]) => ask === name)![2]
+    const streamed = {...codecs[from].decodeRequest(body), stream: true}
+    if (/n: 2|candidateCount/.test(name)) {
+      expect(() => encodeFor(to, streamed)).toThrow(
+        expect.objectContaining({
+          status: 400,
+          message: expect.stringMatching(/Several answers at once .* cannot be streamed through this upstream/),
+        }),
+      )
+    } else expect(pick(encodeFor(to, streamed))).toMatchObject(asked)
+  })
+
   it('one answer (n: 1, candidateCount: 1) and logprobs: false ask for nothing', () => {
     const openai = {model: 'm', messages: [{role: 'user', content: 'x'}], n: 1, logprobs: false}
     const gemini = {model: 'm', contents: [{parts: [{text: 'x'}]}], generationConfig: {candidateCount: 1}}
     for (const to of targets) {
-      expect(convertRequest('openai', to, openai).dropped).toEqual([])
-      expect(convertRequest('gemini', to, gemini).dropped).toEqual([])
+      const fromOpenAI = convertRequest('openai', to, openai)
+      const fromGemini = convertRequest('gemini', to, gemini)
+      expect(fromOpenAI.dropped).toEqual([])
+      expect(fromGemini.dropped).toEqual([])
+      expect(JSON.stringify([fromOpenAI.out, fromGemini.out])).not.toMatch(/"n"|candidateCount|logprobs/i)
     }
   })
 })

@@ -114,7 +114,11 @@ export function decodeOpenAIRequest(body: unknown, ctx: DecodeRequestContext = {
 
 function decodeLogprobs(request: JsonObject): IRRequest['logprobs'] {
   const top = optionalNumber(request.top_logprobs, 'top_logprobs')
-  return optionalBoolean(request.logprobs, 'logprobs') === true ? compact({top}) : undefined
+  const asked = optionalBoolean(request.logprobs, 'logprobs') === true
+  // OpenAI's own answer; any other upstream would quietly give no top tokens.
+  if (top !== undefined && !asked)
+    throw new CodecError("The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.")
+  return asked ? compact({top}) : undefined
 }
 
 function decodeText(content: unknown, path: string): IRText[] {

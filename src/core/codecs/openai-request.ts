@@ -5,14 +5,14 @@ import {encodeToolCall} from './openai-tool-calls.js'
 import {thinkingEffort} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {compact, type JsonObject} from './values.js'
-import {refuseUncarried} from './uncarried.js'
+import {refuseStreamedUncarried} from './uncarried.js'
 import {usesCacheControl} from './cache-control.js'
 
 // Reasoning models reject the legacy `max_tokens`; most OpenAI-compatible servers only know `max_tokens`.
 const REASONING_MODEL = /^(o\d|gpt-5)/
 
 export function encodeOpenAIRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
-  refuseUncarried(req)
+  refuseStreamedUncarried(req)
   const drop = opts.onDropped ?? (() => {})
   if (usesCacheControl(req)) drop('cache_control')
   const messages: JsonObject[] = []
@@ -48,6 +48,9 @@ export function encodeOpenAIRequest(req: IRRequest, opts: CodecOptions = {}): Js
     response_format: req.responseFormat && encodeResponseFormat(req.responseFormat),
     user: req.user,
     prompt_cache_key: req.promptCacheKey,
+    n: req.candidateCount,
+    logprobs: req.logprobs && true,
+    top_logprobs: req.logprobs?.top,
   })
 }
 

@@ -1,6 +1,7 @@
 import {newId} from './ids.js'
-import type {IRResponse, IRResponseBlock, IRStopReason, IRUsage} from './ir.js'
-import type {CodecOptions} from './types.js'
+import type {IRCandidate, IRResponse, IRResponseBlock, IRStopReason, IRUsage} from './ir.js'
+import {decodeOpenAILogprobs, encodeOpenAILogprobs} from './logprobs.js'
+import type {CodecOptions, DropHandler} from './types.js'
 import {decodeArguments, encodeToolCall} from './openai-tool-calls.js'
 import {asArray, asNumber, asObject, asString, compact, expectObject, type JsonObject} from './values.js'
 
@@ -49,9 +50,20 @@ export function encodeOpenAIUsage(usage: IRUsage): JsonObject {
 export function decodeOpenAIResponse(body: unknown, opts: CodecOptions = {}): IRResponse {
   const drop = opts.onDropped ?? (() => {})
   const response = expectObject(body, 'response body')
-  const choices = asArray(response.choices)
-  if (choices.length > 1) drop('choices[1..]')
-  const choice = asObject(choices[0])
+  const choices = asArray(response.choices).map(asObject)
+  // Several choices (n) each carry their index.
+  if (choices.length > 1) choices.sort((a, b) => (asNumber(a.index) ?? 0) - (asNumber(b.index) ?? 0))
+  const [first = {}, ...rest] = choices
+  return compact({
+    id: asString(response.id),
+    model: asString(response.model) ?? '',
+    ...decodeChoice(first, drop),
+    usage: decodeOpenAIUsage(response.usage),
+    alternatives: rest.length > 0 ? rest.map((choice) => decodeChoice(choice, drop)) : undefined,
+  })
+}
+
+function decodeChoice(choice: JsonObject, drop: DropHandler): IRCandidate {
   const message = asObject(choice.message)
   const content: IRResponseBlock[] = []
   const reasoning = asString(message.reasoning_content) ?? asString(message.reasoning)
@@ -74,41 +86,47 @@ export function decodeOpenAIResponse(body: unknown, opts: CodecOptions = {}): IR
     content.push({type: 'tool_call', id, name, input: decodeArguments(fn.arguments, drop)})
   }
   return compact({
-    id: asString(response.id),
-    model: asString(response.model) ?? '',
     content,
     stopReason: decodeFinishReason(
       asString(choice.finish_reason) ?? 'stop',
       content.some((block) => block.type === 'tool_call'),
     ),
-    usage: decodeOpenAIUsage(response.usage),
+    logprobs: decodeOpenAILogprobs(choice.logprobs),
   })
 }
 
 export function encodeOpenAIResponse(res: IRResponse, opts: CodecOptions = {}): JsonObject {
   const drop = opts.onDropped ?? (() => {})
+  return {
+    id: res.id ?? newId('chatcmpl-'),
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: res.model,
+    choices: [res, ...(res.alternatives ?? [])].map((candidate, index) => ({
+      index,
+      message: encodeMessage(candidate, drop),
+      logprobs: candidate.logprobs ? encodeOpenAILogprobs(candidate.logprobs) : null,
+      finish_reason: encodeFinishReason(candidate.stopReason),
+    })),
+    usage: encodeOpenAIUsage(res.usage),
+  }
+}
+
+function encodeMessage(candidate: IRCandidate, drop: DropHandler): JsonObject {
   let text: string | null = null
   let reasoning = ''
   const toolCalls: JsonObject[] = []
-  for (const block of res.content) {
+  for (const block of candidate.content) {
     if (block.type === 'text') text = (text ?? '') + block.text
     else if (block.type === 'thinking') reasoning += block.text
     else if (block.type === 'tool_call') toolCalls.push(encodeToolCall(block))
     else drop(block.type)
   }
-  const message = compact({
+  return compact({
     role: 'assistant',
     content: text,
     refusal: null,
     reasoning_content: reasoning || undefined,
     tool_calls: toolCalls.length > 0 ? toolCalls : undefined,
   })
-  return {
-    id: res.id ?? newId('chatcmpl-'),
-    object: 'chat.completion',
-    created: Math.floor(Date.now() / 1000),
-    model: res.model,
-    choices: [{index: 0, message, logprobs: null, finish_reason: encodeFinishReason(res.stopReason)}],
-    usage: encodeOpenAIUsage(res.usage),
-  }
 }

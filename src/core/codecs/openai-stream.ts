@@ -1,6 +1,7 @@
 import {streamError} from './errors.js'
 import {newId} from './ids.js'
-import type {IRStopReason, IRStreamEvent, IRUsage} from './ir.js'
+import type {IRStopReason, IRStreamEvent, IRTokenLogprob, IRUsage} from './ir.js'
+import {decodeOpenAILogprobs, encodeOpenAILogprobs} from './logprobs.js'
 import {decodeOpenAIStreamError, openAIStreamErrorEvent} from './openai-errors.js'
 import {decodeFinishReason, decodeOpenAIUsage, encodeFinishReason, encodeOpenAIUsage} from './openai-response.js'
 import {createSseParser, formatSse} from './sse.js'
@@ -56,6 +57,8 @@ export function createOpenAIStreamDecoder(opts: StreamDecoderOptions = {}): Stre
     if ((reasoning || content) && !beginPending()) return
     if (reasoning) seq.push({type: 'thinking_delta', index: seq.ensure('thinking'), text: reasoning})
     if (content) seq.push({type: 'text_delta', index: seq.ensure('text'), text: content})
+    const tokens = decodeOpenAILogprobs(choice.logprobs)
+    if (tokens !== undefined && tokens.length > 0) seq.push({type: 'logprobs', tokens})
     for (const call of asArray(delta.tool_calls)) onToolCall(asObject(call))
     const reason = asString(choice.finish_reason)
     if (reason && beginPending()) {
@@ -143,8 +146,9 @@ export function createOpenAIStreamEncoder(opts: StreamEncoderOptions): StreamEnc
     return formatSse(JSON.stringify({id, object: 'chat.completion.chunk', created, model: opts.model, ...body}))
   }
 
-  function chunk(delta: JsonObject, finishReason: string | null = null): string {
-    return frame({choices: [{index: 0, delta, finish_reason: finishReason}], ...usageField})
+  function chunk(delta: JsonObject, finishReason: string | null = null, tokens?: IRTokenLogprob[]): string {
+    const logprobs = tokens && {logprobs: encodeOpenAILogprobs(tokens)}
+    return frame({choices: [{index: 0, delta, ...logprobs, finish_reason: finishReason}], ...usageField})
   }
 
   function start(upstreamId?: string): string {
@@ -191,6 +195,8 @@ export function createOpenAIStreamEncoder(opts: StreamEncoderOptions): StreamEnc
       case 'signature_delta':
         drop('signature')
         return ''
+      case 'logprobs':
+        return start() + chunk({}, null, event.tokens)
       case 'block_stop':
         // Clients parse the concatenated arguments, and '' is not JSON.
         return calls.get(event.index)?.hasArguments === false ? argumentsChunk(event.index, '{}') : ''
@@ -205,9 +211,14 @@ export function createOpenAIStreamEncoder(opts: StreamEncoderOptions): StreamEnc
   return {
     encode(events) {
       let out = ''
-      for (const event of events) {
-        if (closed) break
-        out += encodeOne(event)
+      for (let i = 0; i < events.length && !closed; i++) {
+        const event = events[i]!
+        const next = events[i + 1]
+        // Log probabilities ride on the chunk of the text they belong to, as OpenAI sends them.
+        if (event.type === 'text_delta' && next?.type === 'logprobs') {
+          out += start() + chunk({content: event.text}, null, next.tokens)
+          i++
+        } else out += encodeOne(event)
       }
       return out
     },

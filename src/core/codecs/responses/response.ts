@@ -15,6 +15,7 @@ import {
   type JsonObject,
 } from '../values.js'
 import {clientToolNames, irToolName, type ClientToolName} from './tools.js'
+import {reportUncarriedAnswer} from '../uncarried.js'
 
 export type ClientToolNames = Map<string, ClientToolName>
 
@@ -217,6 +218,7 @@ function encodeBlock(block: IRResponseBlock, suffix: string, names: ClientToolNa
 
 export function encodeResponsesResponse(res: IRResponse, opts: ResponseEncodeOptions = {}): JsonObject {
   const drop = opts.onDropped ?? (() => {})
+  reportUncarriedAnswer(res, drop)
   const names = clientToolNames(opts.request)
   const id = opts.id ?? res.id ?? newResponseId()
   const output = res.content.map((block, index) => encodeBlock(block, itemIdSuffix(id, index), names, drop))

@@ -87,6 +87,9 @@ class ResponsesEventWriter {
         return ''
       case 'tool_input_delta':
         return this.toolInputDelta(event.json)
+      case 'logprobs':
+        this.drop('logprobs')
+        return ''
       case 'block_stop':
         return this.closeItem()
       case 'message_end':

@@ -2,6 +2,7 @@ import {newId} from './ids.js'
 import type {IRResponse, IRResponseBlock, IRStopReason, IRUsage} from './ir.js'
 import type {CodecOptions} from './types.js'
 import {decodeArguments, encodeToolCall} from './openai-tool-calls.js'
+import {joinThinking} from './thinking.js'
 import {asArray, asNumber, asObject, asString, compact, expectObject, type JsonObject} from './values.js'
 
 const FINISH_REASONS: Record<string, IRStopReason> = {
@@ -88,11 +89,11 @@ export function decodeOpenAIResponse(body: unknown, opts: CodecOptions = {}): IR
 export function encodeOpenAIResponse(res: IRResponse, opts: CodecOptions = {}): JsonObject {
   const drop = opts.onDropped ?? (() => {})
   let text: string | null = null
-  let reasoning = ''
+  const reasoning: string[] = []
   const toolCalls: JsonObject[] = []
   for (const block of res.content) {
     if (block.type === 'text') text = (text ?? '') + block.text
-    else if (block.type === 'thinking') reasoning += block.text
+    else if (block.type === 'thinking') reasoning.push(block.text)
     else if (block.type === 'tool_call') toolCalls.push(encodeToolCall(block))
     else drop(block.type)
   }
@@ -100,7 +101,7 @@ export function encodeOpenAIResponse(res: IRResponse, opts: CodecOptions = {}): 
     role: 'assistant',
     content: text,
     refusal: null,
-    reasoning_content: reasoning || undefined,
+    reasoning_content: joinThinking(reasoning) || undefined,
     tool_calls: toolCalls.length > 0 ? toolCalls : undefined,
   })
   return {

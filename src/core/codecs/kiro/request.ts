@@ -193,6 +193,7 @@ function assistantTurn(blocks: IRContentBlock[], names: ToolNames, drop: DropHan
         text += block.text
         break
       case 'thinking':
+        if (block.signature !== undefined) drop('thinking.signature')
         thinking.push(block.text)
         break
       case 'tool_call':

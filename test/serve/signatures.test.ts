@@ -111,7 +111,8 @@ describe('a Gemini signature through an Anthropic client', () => {
   it("never reaches another account's upstream, and still reaches its own", async () => {
     up.codeAssist.reset()
     other.reset()
-    h.proxy = await startTestProxy(geminiPool(2))
+    const dropped: string[] = []
+    h.proxy = await startTestProxy(geminiPool(2), {onDropped: (field) => dropped.push(field)})
     const client = anthropicClient()
     const fakes = [up.codeAssist, other]
     // Round robin: the first turn goes to the first account, each next one to the other.
@@ -124,10 +125,14 @@ describe('a Gemini signature through an Anthropic client', () => {
     expect(elsewhere).toHaveLength(1)
     expect(signedParts(elsewhere[0]!)).toEqual([])
     expect(elsewhere[0]!.rawBody).not.toContain(SIGNATURE)
+    // The debug log says so.
+    expect(dropped).toContain("thinking.signature (another upstream's)")
+    dropped.length = 0
 
     up.codeAssist.enqueue({kind: 'reply', reply: {text: 'Still a.txt.'}})
     await ask(client, messages, false)
     expect(fakes.map((f) => generations(f).length)).toEqual([2, 1])
+    expect(dropped).not.toContain("thinking.signature (another upstream's)")
     expect(signedParts(generations(up.codeAssist)[1]!)).toEqual([{kind: 'functionCall', signature: SIGNATURE}])
   })
 })

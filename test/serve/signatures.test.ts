@@ -254,3 +254,85 @@ describe('claude-custom refusing a signature a Responses client carried', () => 
     expect(anthropic.calls('messages')).toHaveLength(2)
   })
 })
+
+// A conversation moved to an upstream of the client's own protocol, whose body otherwise passes through.
+describe("another upstream's signatures in a body that passes through", () => {
+  it('Anthropic client from gemini-cli-oauth to claude-custom: no tag and no unsigned thinking reach Anthropic', async () => {
+    up.codeAssist.reset()
+    const anthropic = await startAnthropicFake({name: 'anthropic'})
+    h.fakes = [anthropic]
+    const dropped: string[] = []
+    h.proxy = await startTestProxy(
+      {...geminiPool(1), 'claude-custom': [claudeInstance(anthropic, 'anthropic')]},
+      {onDropped: (field) => dropped.push(field)},
+    )
+    const {messages} = await firstTurn(anthropicClient(), up.codeAssist)
+    const body = {
+      model: 'claude-sonnet-4-6',
+      max_tokens: 2000,
+      thinking: {type: 'enabled', budget_tokens: 1024},
+      messages,
+      tools: [LS],
+    }
+    const response = await post(`${h.proxy.url}/claude-custom/v1/messages`, body)
+    expect(response.status, response.text).toBe(200)
+    const sent = anthropic.calls('messages')[0]!
+    expect(sent.rawBody).not.toContain('aic1.')
+    expect(sent.rawBody).not.toContain(SIGNATURE)
+    // Neither Gemini's signature holder nor its unsigned thought: Anthropic refuses both.
+    expect(sent.body.messages[1].content).toEqual([expect.objectContaining({type: 'tool_use', name: 'ls'})])
+    // With the calling turn left without thinking, thinking gives way, as in a conversion.
+    expect(sent.body.thinking).toBeUndefined()
+    expect(dropped).toEqual(
+      expect.arrayContaining([
+        "thinking block (another upstream's)",
+        'thinking block (unsigned)',
+        'thinking (tool loop without thinking blocks)',
+      ]),
+    )
+  })
+
+  it("Anthropic client with claude-custom's own history: the bytes pass unchanged (control)", async () => {
+    const anthropic = await startAnthropicFake({name: 'anthropic'})
+    h.fakes = [anthropic]
+    h.proxy = await startTestProxy({'claude-custom': [claudeInstance(anthropic, 'anthropic')]})
+    const body = JSON.stringify({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 2000,
+      messages: [
+        {role: 'user', content: 'Hi.'},
+        {
+          role: 'assistant',
+          content: [
+            {type: 'thinking', thinking: 'Hmm.', signature: 'EqQBown'},
+            {type: 'text', text: 'Hello.'},
+          ],
+        },
+        {role: 'user', content: 'More.'},
+      ],
+    })
+    expect((await post(`${h.proxy.url}/claude-custom/v1/messages`, body)).status).toBe(200)
+    expect(anthropic.calls('messages')[0]!.rawBody).toBe(body)
+  })
+
+  it("Gemini client from claude-custom to gemini-cli-oauth: Claude's signature never reaches Code Assist", async () => {
+    up.codeAssist.reset()
+    const anthropic = await startAnthropicFake({name: 'anthropic'})
+    h.fakes = [anthropic]
+    h.proxy = await startTestProxy({...geminiPool(1), 'claude-custom': [claudeInstance(anthropic, 'anthropic')]})
+    anthropic.enqueue({kind: 'reply', reply: {thinking: {text: 'Hmm.', signature: 'EqQBclaude'}, text: 'Hello.'}})
+    const contents: unknown[] = [{role: 'user', parts: [{text: 'Hi.'}]}]
+    const first = await post(`${h.proxy.url}/claude-custom/v1beta/models/claude-sonnet-4-6:generateContent`, {contents})
+    expect(first.status, first.text).toBe(200)
+    const answer = first.json().candidates[0].content
+    expect(JSON.stringify(answer)).toContain('aic1.claude-custom.')
+    contents.push(answer, {role: 'user', parts: [{text: 'More.'}]})
+    const second = await post(`${h.proxy.url}/gemini-cli-oauth/v1beta/models/${MODEL}:generateContent`, {contents})
+    expect(second.status, second.text).toBe(200)
+    const sent = generations(up.codeAssist)[0]!
+    expect(sent.rawBody).not.toContain('EqQBclaude')
+    expect(signedParts(sent)).toEqual([])
+    // The thought itself stays.
+    expect(sent.body.request.contents[1].parts).toContainEqual({text: 'Hmm.', thought: true})
+  })
+})

@@ -336,3 +336,89 @@ describe("another upstream's signatures in a body that passes through", () => {
     expect(sent.body.request.contents[1].parts).toContainEqual({text: 'Hmm.', thought: true})
   })
 })
+
+// A refused signature in a body of the upstream's own protocol: an account's own signature sent to another account.
+describe('a refused signature in a body that passes through', () => {
+  const anthropicBody = {
+    model: 'claude-sonnet-4-6',
+    max_tokens: 2000,
+    thinking: {type: 'enabled', budget_tokens: 1024},
+    tools: [LS],
+    messages: [
+      {role: 'user', content: 'List.'},
+      {
+        role: 'assistant',
+        content: [
+          {type: 'thinking', thinking: 'List them.', signature: 'EqQBother-org'},
+          {type: 'tool_use', id: 'toolu_1', name: 'ls', input: {}},
+        ],
+      },
+      {role: 'user', content: [{type: 'tool_result', tool_use_id: 'toolu_1', content: 'a.txt'}]},
+    ],
+  }
+  const anthropicRefusal = (message: string) => ({
+    kind: 'status' as const,
+    status: 400,
+    body: {type: 'error', error: {type: 'invalid_request_error', message}, request_id: 'req_1'},
+  })
+
+  it('Anthropic client to claude-custom: one retry without thinking blocks (and, in a tool loop, thinking)', async () => {
+    const anthropic = await startAnthropicFake({name: 'anthropic'})
+    h.fakes = [anthropic]
+    h.proxy = await startTestProxy({'claude-custom': [claudeInstance(anthropic, 'anthropic')]})
+    anthropic.enqueue(anthropicRefusal('messages.1.content.0: Invalid `signature` in `thinking` block'), {
+      kind: 'reply',
+      reply: {text: 'There is a.txt.'},
+    })
+    const response = await post(`${h.proxy.url}/claude-custom/v1/messages`, anthropicBody)
+    expect(response.status, response.text).toBe(200)
+    const [refused, retried] = anthropic.calls('messages')
+    expect(anthropic.calls('messages')).toHaveLength(2)
+    expect(refused!.rawBody).toBe(JSON.stringify(anthropicBody))
+    expect(retried!.body.messages[1].content).toEqual([{type: 'tool_use', id: 'toolu_1', name: 'ls', input: {}}])
+    expect(retried!.body.thinking).toBeUndefined()
+  })
+
+  it('Anthropic client to claude-custom: another 400 is not retried (control)', async () => {
+    const anthropic = await startAnthropicFake({name: 'anthropic'})
+    h.fakes = [anthropic]
+    h.proxy = await startTestProxy({'claude-custom': [claudeInstance(anthropic, 'anthropic')]})
+    const message =
+      'max_tokens: 200000 > 64000, which is the maximum allowed number of output tokens for claude-sonnet-4-6'
+    anthropic.enqueue(anthropicRefusal(message))
+    const response = await post(`${h.proxy.url}/claude-custom/v1/messages`, anthropicBody)
+    expect(response.status).toBe(400)
+    expect(response.json()).toMatchObject({type: 'error', error: {type: 'invalid_request_error', message}})
+    expect(anthropic.calls('messages')).toHaveLength(1)
+  })
+
+  it('Gemini client to gemini-cli-oauth: one retry without thought signatures', async () => {
+    up.codeAssist.reset()
+    h.proxy = await startTestProxy(geminiPool(1))
+    const contents = [
+      {role: 'user', parts: [{text: 'List.'}]},
+      {
+        role: 'model',
+        parts: [
+          {text: 'List them.', thought: true},
+          {functionCall: {name: 'ls', args: {}}, thoughtSignature: 'CiQBother-account'},
+        ],
+      },
+      {role: 'user', parts: [{functionResponse: {name: 'ls', response: {output: 'a.txt'}}}]},
+    ]
+    up.codeAssist.enqueue(
+      {kind: 'status', status: 400, body: geminiError('Corrupted thought signature.')},
+      {kind: 'reply', reply: {text: 'There is a.txt.'}},
+    )
+    const response = await post(`${h.proxy.url}/gemini-cli-oauth/v1beta/models/${MODEL}:generateContent`, {contents})
+    expect(response.status, response.text).toBe(200)
+    const [refused, retried] = generations(up.codeAssist)
+    expect(generations(up.codeAssist)).toHaveLength(2)
+    expect(signedParts(refused!)).toEqual([{kind: 'functionCall', signature: 'CiQBother-account'}])
+    expect(signedParts(retried!)).toEqual([])
+    expect(retried!.body.request.contents[1].parts).toEqual([
+      {text: 'List them.', thought: true},
+      {functionCall: {name: 'ls', args: {}}},
+    ])
+  })
+})

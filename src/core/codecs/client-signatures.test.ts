@@ -1,6 +1,11 @@
 // Tagged signatures in the history of a client whose body passes through to an upstream of its own protocol.
 import {describe, expect, it} from 'vitest'
-import {mayHoldForeignSignatures, screenClientSignatures} from './client-signatures.js'
+import {
+  mayHoldForeignSignatures,
+  mayHoldSignatures,
+  screenClientSignatures,
+  stripClientSignatures,
+} from './client-signatures.js'
 import {accountTag, tagSignature} from './signatures.js'
 import type {Protocol} from './types.js'
 
@@ -148,5 +153,22 @@ describe('which bodies are looked at', () => {
   it('OpenAI chat bodies hold no signatures', () => {
     const body = {model: 'm', messages: [{role: 'user', content: tagSignature(GEMINI, 'g')}]}
     expect(screenClientSignatures('openai', body, CLAUDE)).toBeUndefined()
+  })
+})
+
+describe('the retry after a refused signature', () => {
+  it.each(SHAPES)('$protocol: every signature goes, tagged or not', ({protocol, own, body, read}) => {
+    for (const signature of ['EqQBraw', tagSignature(own, 'raw-1')]) {
+      const out = stripClientSignatures(protocol, body(signature))
+      expect(read(out)).toEqual(REMOVED[protocol])
+    }
+  })
+
+  it.each(SHAPES)('$protocol: offered only for bodies holding a signature', ({protocol, body}) => {
+    expect(mayHoldSignatures(protocol, JSON.stringify(body('EqQBraw')))).toBe(true)
+    const unsigned = JSON.stringify(body('EqQBraw'))
+      .replace(/"(signature|thoughtSignature|encrypted_content)":"EqQBraw",?/, '')
+      .replace(/,}/g, '}')
+    expect(mayHoldSignatures(protocol, unsigned)).toBe(false)
   })
 })

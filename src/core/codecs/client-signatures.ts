@@ -40,13 +40,39 @@ export function screenClientSignatures(
     changed = true
     return origin.type === target.type && origin.account === target.account && raw ? raw : undefined
   }
-  const drop = (field: string, value: string) =>
-    onDropped?.(`${field} (${value === '' ? 'unsigned' : "another upstream's"})`)
-  let out: JsonObject = json
-  if (protocol === 'anthropic') out = screenAnthropic(json, screen, drop, onDropped)
-  else if (protocol === 'gemini') out = screenGemini(json, screen, drop)
-  else if (protocol === 'responses') out = screenResponses(json, screen, drop)
+  const drop: Drop = (field, value) => onDropped?.(`${field} (${value === '' ? 'unsigned' : "another upstream's"})`)
+  const out = walk(protocol, json, screen, drop, onDropped)
   return changed ? out : undefined
+}
+
+/** Whether the client's bytes may hold a signature of any upstream: then a refused one can be retried without. */
+export function mayHoldSignatures(protocol: Protocol, body: Buffer | string): boolean {
+  if (protocol === 'anthropic') return body.includes('"signature"') || body.includes('"redacted_thinking"')
+  if (protocol === 'gemini') return body.includes('houghtSignature') || body.includes('hought_signature')
+  return protocol === 'responses' && body.includes('"encrypted_content"')
+}
+
+/** The client's body without any signature, for the one retry after the upstream refused one. */
+export function stripClientSignatures(protocol: Protocol, json: JsonObject): JsonObject {
+  return walk(
+    protocol,
+    json,
+    () => undefined,
+    () => {},
+  )
+}
+
+function walk(
+  protocol: Protocol,
+  json: JsonObject,
+  screen: Screen,
+  drop: Drop,
+  onDropped?: (field: string) => void,
+): JsonObject {
+  if (protocol === 'anthropic') return screenAnthropic(json, screen, drop, onDropped)
+  if (protocol === 'gemini') return screenGemini(json, screen, drop)
+  if (protocol === 'responses') return screenResponses(json, screen, drop)
+  return json
 }
 
 // Anthropic refuses a thinking block without its signature: a block whose signature is another's goes whole.

@@ -1,5 +1,10 @@
 import type {Dispatcher} from 'undici'
-import {mayHoldForeignSignatures, screenClientSignatures} from '../codecs/client-signatures.js'
+import {
+  mayHoldForeignSignatures,
+  mayHoldSignatures,
+  screenClientSignatures,
+  stripClientSignatures,
+} from '../codecs/client-signatures.js'
 import {CodecError} from '../codecs/errors.js'
 import type {IRRequest} from '../codecs/ir.js'
 import {
@@ -60,7 +65,8 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
   // alias gives the upstream another model. Such bodies are made once per name and account, on first use.
   const signed = call.protocol !== adapter.protocol && hasSignatures(decode())
   // A client of the upstream's own protocol may hold signatures tagged while it spoke to another upstream type.
-  const tagged = call.protocol === adapter.protocol && mayHoldForeignSignatures(call.body)
+  const own = call.protocol === adapter.protocol
+  const tagged = own && mayHoldForeignSignatures(call.body)
   const perAccount = signed || tagged
   const made = new Map<string, (instance: PoolInstance) => Promise<AttemptBody>>()
   const variant = (live: LiveInstance, model: string, strip: boolean): Promise<AttemptBody> => {
@@ -72,7 +78,14 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
       const origin = {type: call.type, account}
       const screened = (): IRRequest =>
         strip ? withoutSignatures(decode()) : screenRequestSignatures(decode(), origin, call.protocol, deps.onDropped)
-      const clientJson = tagged ? screenClientSignatures(call.protocol, call.json, origin, deps.onDropped) : undefined
+      // A body of the client's own protocol: without signatures for the retry, screened when it holds a tag.
+      const clientJson = !own
+        ? undefined
+        : strip
+          ? stripClientSignatures(call.protocol, call.json)
+          : tagged
+            ? screenClientSignatures(call.protocol, call.json, origin, deps.onDropped)
+            : undefined
       forKey = adapter.exchange.bodies({
         ...input,
         ...(clientJson && {clientJson}),
@@ -87,7 +100,8 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
   const source: BodySource = (live, model) =>
     model === call.model && !perAccount ? bodies(live.config) : variant(live, model, false)
   // After an upstream refused a signature: the same history without any (it has none to refuse, so no second retry).
-  if (signed) source.unsigned = (live, model) => variant(live, model, true)
+  if (signed || (own && mayHoldSignatures(call.protocol, call.body)))
+    source.unsigned = (live, model) => variant(live, model, true)
   return source
 }
 

@@ -59,7 +59,10 @@ describe('a tagged signature in a body that passes through', () => {
     '$protocol: restored raw for the upstream and account that gave it',
     ({protocol, own, body, read}) => {
       const dropped: string[] = []
-      const out = screenClientSignatures(protocol, body(tagSignature(own, 'raw-1')), own, (f) => dropped.push(f))
+      const out = screenClientSignatures(protocol, body(tagSignature(own, 'raw-1')), own, {
+        model: 'm',
+        onDropped: (f) => dropped.push(f),
+      })
       expect(read(out!)).toEqual(read(body('raw-1')))
       expect(dropped).toEqual([])
     },
@@ -68,7 +71,7 @@ describe('a tagged signature in a body that passes through', () => {
   it.each(SHAPES)("$protocol: another account's is removed, and reported", ({protocol, own, body, read}) => {
     const dropped: string[] = []
     const foreign = tagSignature({...own, account: accountTag('instance-b')}, 'raw-1')
-    const out = screenClientSignatures(protocol, body(foreign), own, (f) => dropped.push(f))
+    const out = screenClientSignatures(protocol, body(foreign), own, {model: 'm', onDropped: (f) => dropped.push(f)})
     expect(JSON.stringify(out)).not.toContain('raw-1')
     expect(dropped).toHaveLength(1)
     expect(dropped[0]).toMatch(/\(another upstream's\)$/)
@@ -77,11 +80,11 @@ describe('a tagged signature in a body that passes through', () => {
 
   it.each(SHAPES)("$protocol: another type's is removed", ({protocol, own, body}) => {
     const foreign = tagSignature({type: 'some-other-type', account: ACCOUNT}, 'raw-1')
-    expect(JSON.stringify(screenClientSignatures(protocol, body(foreign), own))).not.toContain('raw-1')
+    expect(JSON.stringify(screenClientSignatures(protocol, body(foreign), own, {model: 'm'}))).not.toContain('raw-1')
   })
 
   it.each(SHAPES)('$protocol: an untagged one leaves the body as it is', ({protocol, own, body}) => {
-    expect(screenClientSignatures(protocol, body('EqQBraw'), own)).toBeUndefined()
+    expect(screenClientSignatures(protocol, body('EqQBraw'), own, {model: 'm'})).toBeUndefined()
   })
 })
 
@@ -113,16 +116,18 @@ describe('Anthropic bodies left without a thinking block', () => {
 
   it('in a tool loop: thinking is switched off, as Anthropic wants the calling turn to start with it', () => {
     const dropped: string[] = []
-    const out = screenClientSignatures('anthropic', loop(tagSignature(GEMINI, 'g')), CLAUDE, (f) =>
-      dropped.push(f),
-    ) as Json
+    const onDropped = (f: string) => dropped.push(f)
+    const out = screenClientSignatures('anthropic', loop(tagSignature(GEMINI, 'g')), CLAUDE, {
+      model: 'm',
+      onDropped,
+    }) as Json
     expect(out.thinking).toBeUndefined()
     expect(out.messages[1].content).toEqual([{type: 'tool_use', id: 'toolu_1', name: 'ls', input: {}}])
     expect(dropped).toEqual(["thinking block (another upstream's)", 'thinking (tool loop without thinking blocks)'])
   })
 
   it('in a tool loop with its own signature: thinking stays (control)', () => {
-    const out = screenClientSignatures('anthropic', loop(tagSignature(CLAUDE, 'c')), CLAUDE) as Json
+    const out = screenClientSignatures('anthropic', loop(tagSignature(CLAUDE, 'c')), CLAUDE, {model: 'm'}) as Json
     expect(out.thinking).toEqual({type: 'enabled', budget_tokens: 1024})
     expect(out.messages[1].content[0]).toEqual({type: 'thinking', thinking: '', signature: 'c'})
   })
@@ -130,7 +135,10 @@ describe('Anthropic bodies left without a thinking block', () => {
   // What an Anthropic client gets for thinking that another upstream did not sign: Anthropic would refuse it.
   it('a thinking block with an empty signature is removed', () => {
     const dropped: string[] = []
-    const out = screenClientSignatures('anthropic', anthropic(''), CLAUDE, (f) => dropped.push(f)) as Json
+    const out = screenClientSignatures('anthropic', anthropic(''), CLAUDE, {
+      model: 'm',
+      onDropped: (f) => dropped.push(f),
+    }) as Json
     expect(out.messages[1].content).toEqual([{type: 'text', text: 'Hello.'}])
     expect(dropped).toEqual(['thinking block (unsigned)'])
   })
@@ -138,7 +146,7 @@ describe('Anthropic bodies left without a thinking block', () => {
   it('a turn that held only a foreign thinking block is left out', () => {
     const body = anthropic('x')
     body.messages[1].content = [{type: 'redacted_thinking', data: tagSignature(GEMINI, 'g')}]
-    const out = screenClientSignatures('anthropic', body, CLAUDE) as Json
+    const out = screenClientSignatures('anthropic', body, CLAUDE, {model: 'm'}) as Json
     expect(out.messages.map((m: Json) => m.role)).toEqual(['user', 'user'])
   })
 })
@@ -152,14 +160,14 @@ describe('which bodies are looked at', () => {
 
   it('OpenAI chat bodies hold no signatures', () => {
     const body = {model: 'm', messages: [{role: 'user', content: tagSignature(GEMINI, 'g')}]}
-    expect(screenClientSignatures('openai', body, CLAUDE)).toBeUndefined()
+    expect(screenClientSignatures('openai', body, CLAUDE, {model: 'm'})).toBeUndefined()
   })
 })
 
 describe('the retry after a refused signature', () => {
   it.each(SHAPES)('$protocol: every signature goes, tagged or not', ({protocol, own, body, read}) => {
     for (const signature of ['EqQBraw', tagSignature(own, 'raw-1')]) {
-      const out = stripClientSignatures(protocol, body(signature))
+      const out = stripClientSignatures(protocol, body(signature), 'm')
       expect(read(out)).toEqual(REMOVED[protocol])
     }
   })
@@ -170,5 +178,23 @@ describe('the retry after a refused signature', () => {
       .replace(/"(signature|thoughtSignature|encrypted_content)":"EqQBraw",?/, '')
       .replace(/,}/g, '}')
     expect(mayHoldSignatures(protocol, unsigned)).toBe(false)
+  })
+})
+
+describe('Gemini 3, which refuses a function call without a signature', () => {
+  it.each([
+    ['screened', (body: Json) => screenClientSignatures('gemini', body, GEMINI, {model: 'gemini-3-pro-preview'})!],
+    ['stripped', (body: Json) => stripClientSignatures('gemini', body, 'gemini-3-pro-preview')],
+  ])('%s: the call gets the placeholder other clients send', (_name, run) => {
+    const out: Json = run(gemini(tagSignature(CLAUDE, 'c')))
+    expect(out.contents[1].parts[0]).toEqual({
+      functionCall: {name: 'ls', args: {}},
+      thoughtSignature: 'skip_thought_signature_validator',
+    })
+  })
+
+  it('Gemini 2.5: the call goes unsigned (control)', () => {
+    const out: Json = stripClientSignatures('gemini', gemini('CiQBraw'), 'gemini-2.5-pro')
+    expect(out.contents[1].parts[0]).toEqual({functionCall: {name: 'ls', args: {}}})
   })
 })

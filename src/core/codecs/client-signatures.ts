@@ -1,3 +1,4 @@
+import {PLACEHOLDER_SIGNATURE} from './gemini-common.js'
 import {readSignature, type SignatureOrigin} from './signatures.js'
 import type {Protocol} from './types.js'
 import {isObject, type JsonObject} from './values.js'
@@ -19,6 +20,12 @@ export function mayHoldForeignSignatures(body: Buffer | string): boolean {
 type Screen = (value: string) => string | undefined
 type Drop = (field: string, value: string) => void
 
+/** The model the body goes to (Gemini 3 wants every function call signed), and where drops are reported. */
+export interface ClientBodyContext {
+  model: string
+  onDropped?: (field: string) => void
+}
+
 /**
  * The client's body with its tagged signatures screened for `target`, or undefined when it holds none (its bytes
  * then pass unchanged).
@@ -27,7 +34,7 @@ export function screenClientSignatures(
   protocol: Protocol,
   json: JsonObject,
   target: SignatureOrigin,
-  onDropped?: (field: string) => void,
+  ctx: ClientBodyContext,
 ): JsonObject | undefined {
   let changed = false
   // The raw signature when the tag is the target's; undefined when it is another's or empty (no upstream takes
@@ -40,8 +47,8 @@ export function screenClientSignatures(
     changed = true
     return origin.type === target.type && origin.account === target.account && raw ? raw : undefined
   }
-  const drop: Drop = (field, value) => onDropped?.(`${field} (${value === '' ? 'unsigned' : "another upstream's"})`)
-  const out = walk(protocol, json, screen, drop, onDropped)
+  const drop: Drop = (field, value) => ctx.onDropped?.(`${field} (${value === '' ? 'unsigned' : "another upstream's"})`)
+  const out = walk(protocol, json, screen, drop, ctx)
   return changed ? out : undefined
 }
 
@@ -53,24 +60,19 @@ export function mayHoldSignatures(protocol: Protocol, body: Buffer | string): bo
 }
 
 /** The client's body without any signature, for the one retry after the upstream refused one. */
-export function stripClientSignatures(protocol: Protocol, json: JsonObject): JsonObject {
+export function stripClientSignatures(protocol: Protocol, json: JsonObject, model: string): JsonObject {
   return walk(
     protocol,
     json,
     () => undefined,
     () => {},
+    {model},
   )
 }
 
-function walk(
-  protocol: Protocol,
-  json: JsonObject,
-  screen: Screen,
-  drop: Drop,
-  onDropped?: (field: string) => void,
-): JsonObject {
-  if (protocol === 'anthropic') return screenAnthropic(json, screen, drop, onDropped)
-  if (protocol === 'gemini') return screenGemini(json, screen, drop)
+function walk(protocol: Protocol, json: JsonObject, screen: Screen, drop: Drop, ctx: ClientBodyContext): JsonObject {
+  if (protocol === 'anthropic') return screenAnthropic(json, screen, drop, ctx.onDropped)
+  if (protocol === 'gemini') return screenGemini(json, screen, drop, /gemini-3/.test(ctx.model))
   if (protocol === 'responses') return screenResponses(json, screen, drop)
   return json
 }
@@ -117,8 +119,9 @@ function inToolLoopWithoutThinking(messages: unknown[]): boolean {
   return caller?.role === 'assistant' && type !== 'thinking' && type !== 'redacted_thinking'
 }
 
-// Gemini takes a part without its signature: only the signature goes.
-function screenGemini(json: JsonObject, screen: Screen, drop: Drop): JsonObject {
+// Gemini takes a part without its signature: only the signature goes. Gemini 3 refuses a function call without
+// one, and takes the placeholder other clients send, as a conversion does.
+function screenGemini(json: JsonObject, screen: Screen, drop: Drop, gemini3: boolean): JsonObject {
   if (!Array.isArray(json.contents)) return json
   const contents = json.contents.map((content: unknown) => {
     if (!isObject(content) || !Array.isArray(content.parts)) return content
@@ -132,7 +135,7 @@ function screenGemini(json: JsonObject, screen: Screen, drop: Drop): JsonObject 
       if (kept !== undefined) return {...part, [key]: kept}
       drop('thoughtSignature', value)
       const {[key]: _dropped, ...bare} = part
-      return bare
+      return gemini3 && isObject(part.functionCall) ? {...bare, thoughtSignature: PLACEHOLDER_SIGNATURE} : bare
     })
     return {...content, parts}
   })

@@ -82,9 +82,9 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
       const clientJson = !own
         ? undefined
         : strip
-          ? stripClientSignatures(call.protocol, call.json)
+          ? stripClientSignatures(call.protocol, call.json, model)
           : tagged
-            ? screenClientSignatures(call.protocol, call.json, origin, deps.onDropped)
+            ? screenClientSignatures(call.protocol, call.json, origin, {model, onDropped: deps.onDropped})
             : undefined
       forKey = adapter.exchange.bodies({
         ...input,

@@ -93,12 +93,15 @@ function encodeThinking(
     drop('thinking (tool loop without thinking blocks)')
     return {maxTokens}
   }
-  let budgetTokens = Math.max(MIN_THINKING_BUDGET, budget)
-  if (req.maxTokens === undefined && maxTokens <= budgetTokens) maxTokens = budgetTokens + defaultMaxTokens
-  budgetTokens = Math.min(budgetTokens, maxTokens - 1)
-  if (budgetTokens >= MIN_THINKING_BUDGET) return {maxTokens, thinking: {type: 'enabled', budget_tokens: budgetTokens}}
-  drop('thinking (max_tokens too small)')
-  return {maxTokens}
+  const wanted = Math.max(MIN_THINKING_BUDGET, budget)
+  if (req.maxTokens === undefined && maxTokens <= wanted) maxTokens = wanted + defaultMaxTokens
+  const budgetTokens = Math.min(wanted, maxTokens - 1)
+  if (budgetTokens < MIN_THINKING_BUDGET) {
+    drop(`thinking (budget ${wanted} does not fit max_tokens ${maxTokens})`)
+    return {maxTokens}
+  }
+  if (budgetTokens < wanted) drop(`thinking (budget ${wanted} cut to ${budgetTokens} to fit max_tokens ${maxTokens})`)
+  return {maxTokens, thinking: {type: 'enabled', budget_tokens: budgetTokens}}
 }
 
 function inToolLoopWithoutThinking(messages: WireMessage[]): boolean {

@@ -14,6 +14,7 @@ import {decodeGeminiLogprobs, encodeGeminiLogprobs} from './logprobs.js'
 import {createSseParser, formatSse} from './sse.js'
 import {BlockSequencer} from './stream-state.js'
 import type {StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
+import {thinkingStream} from './thinking.js'
 import {asArray, asObject, asString, isObject, parseJsonObject, type JsonObject} from './values.js'
 
 export function createGeminiStreamDecoder(opts: StreamDecoderOptions = {}): StreamDecoder {
@@ -88,6 +89,8 @@ export function createGeminiStreamEncoder(opts: StreamEncoderOptions): StreamEnc
   let block: {kind: string; id?: string; name?: string; signature?: string; args: string[]} | undefined
   // Log probabilities of the text of the chunk being made.
   let tokens: IRTokenLogprob[] = []
+  // Gemini readers take thought parts that follow each other as one text; any other part ends it.
+  const thinking = thinkingStream()
 
   function chunk(parts: JsonObject[], finish?: {reason: IRStopReason; usage?: IRUsage}): string {
     let candidate: JsonObject = {content: {role: 'model', parts}, index: 0}
@@ -140,11 +143,16 @@ export function createGeminiStreamEncoder(opts: StreamEncoderOptions): StreamEnc
           case 'block_start':
             closeBlock(parts)
             if (event.kind === 'redacted_thinking') drop('redacted_thinking')
+            if (event.kind === 'thinking') thinking.blockStart()
+            else if (event.kind === 'tool_call') thinking.apart()
             block = {kind: event.kind, id: event.id, name: event.name, signature: event.signature, args: []}
             break
           case 'text_delta':
+            if (event.text !== '') thinking.apart()
+            openPart(parts, false).text += event.text
+            break
           case 'thinking_delta':
-            openPart(parts, event.type === 'thinking_delta').text += event.text
+            openPart(parts, true).text += thinking.delta(event.text)
             break
           case 'signature_delta':
             if (block?.kind === 'tool_call') block.signature = event.signature

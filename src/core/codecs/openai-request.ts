@@ -2,7 +2,7 @@ import {systemTexts, toolResultContent} from './conversation.js'
 import type {IRContentBlock, IRImage, IRRequest, IRResponseFormat, IRText, IRTool, IRToolChoice} from './ir.js'
 import {toDataUrl} from './media.js'
 import {encodeToolCall} from './openai-tool-calls.js'
-import {thinkingEffort} from './thinking.js'
+import {joinThinking, thinkingEffort} from './thinking.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {compact, type JsonObject} from './values.js'
 import {refuseStreamedUncarried} from './uncarried.js'
@@ -62,12 +62,12 @@ function encodeText(blocks: IRText[]): string | JsonObject[] {
 }
 
 function encodeAssistant(blocks: IRContentBlock[], drop: DropHandler): JsonObject {
-  let reasoning = ''
+  const reasoning: string[] = []
   const texts: IRText[] = []
   const toolCalls: JsonObject[] = []
   for (const block of blocks) {
     if (block.type === 'thinking') {
-      reasoning += block.text
+      reasoning.push(block.text)
       if (block.signature !== undefined) drop('thinking.signature')
     } else if (block.type === 'text') {
       texts.push(block)
@@ -80,7 +80,7 @@ function encodeAssistant(blocks: IRContentBlock[], drop: DropHandler): JsonObjec
   return compact({
     role: 'assistant',
     content: texts.length > 0 ? encodeText(texts) : toolCalls.length > 0 ? null : '',
-    reasoning_content: reasoning || undefined,
+    reasoning_content: joinThinking(reasoning) || undefined,
     tool_calls: toolCalls.length > 0 ? toolCalls : undefined,
   })
 }

@@ -3,6 +3,7 @@ import type {IRCandidate, IRResponse, IRResponseBlock, IRStopReason, IRUsage} fr
 import {decodeOpenAILogprobs, encodeOpenAILogprobs} from './logprobs.js'
 import type {CodecOptions, DropHandler} from './types.js'
 import {decodeArguments, encodeToolCall} from './openai-tool-calls.js'
+import {joinThinking} from './thinking.js'
 import {asArray, asNumber, asObject, asString, compact, expectObject, type JsonObject} from './values.js'
 
 const FINISH_REASONS: Record<string, IRStopReason> = {
@@ -114,11 +115,11 @@ export function encodeOpenAIResponse(res: IRResponse, opts: CodecOptions = {}): 
 
 function encodeMessage(candidate: IRCandidate, drop: DropHandler): JsonObject {
   let text: string | null = null
-  let reasoning = ''
+  const reasoning: string[] = []
   const toolCalls: JsonObject[] = []
   for (const block of candidate.content) {
     if (block.type === 'text') text = (text ?? '') + block.text
-    else if (block.type === 'thinking') reasoning += block.text
+    else if (block.type === 'thinking') reasoning.push(block.text)
     else if (block.type === 'tool_call') toolCalls.push(encodeToolCall(block))
     else drop(block.type)
   }
@@ -126,7 +127,7 @@ function encodeMessage(candidate: IRCandidate, drop: DropHandler): JsonObject {
     role: 'assistant',
     content: text,
     refusal: null,
-    reasoning_content: reasoning || undefined,
+    reasoning_content: joinThinking(reasoning) || undefined,
     tool_calls: toolCalls.length > 0 ? toolCalls : undefined,
   })
 }

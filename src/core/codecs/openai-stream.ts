@@ -7,6 +7,7 @@ import {decodeFinishReason, decodeOpenAIUsage, encodeFinishReason, encodeOpenAIU
 import {createSseParser, formatSse} from './sse.js'
 import {BlockSequencer} from './stream-state.js'
 import type {StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
+import {thinkingStream} from './thinking.js'
 import {asArray, asNumber, asObject, asString, isObject, type JsonObject} from './values.js'
 
 interface ToolCall {
@@ -138,6 +139,8 @@ export function createOpenAIStreamEncoder(opts: StreamEncoderOptions): StreamEnc
   const usageField = opts.includeUsage ? {usage: null} : {}
   // IR block index → position of the call among this message's tool calls, and whether arguments were sent.
   const calls = new Map<number, {index: number; hasArguments: boolean}>()
+  // Every thinking block goes to the one reasoning_content.
+  const thinking = thinkingStream()
   let id = opts.id
   let started = false
   let closed = false
@@ -180,6 +183,7 @@ export function createOpenAIStreamEncoder(opts: StreamEncoderOptions): StreamEnc
         return start(event.id)
       case 'block_start': {
         if (event.kind === 'redacted_thinking') drop('redacted_thinking')
+        if (event.kind === 'thinking') thinking.blockStart()
         if (event.kind !== 'tool_call') return start()
         const index = calls.size
         calls.set(event.index, {index, hasArguments: false})
@@ -189,7 +193,7 @@ export function createOpenAIStreamEncoder(opts: StreamEncoderOptions): StreamEnc
       case 'text_delta':
         return start() + chunk({content: event.text})
       case 'thinking_delta':
-        return start() + chunk({reasoning_content: event.text})
+        return start() + chunk({reasoning_content: thinking.delta(event.text)})
       case 'tool_input_delta':
         return argumentsChunk(event.index, event.json)
       case 'signature_delta':

@@ -172,8 +172,37 @@ describe('max_tokens for Anthropic', () => {
     expect(fitted.out).toMatchObject({max_tokens: 4000, thinking: {type: 'enabled', budget_tokens: 3999}})
     const tiny = convert('openai', 'anthropic', {...body, reasoning_effort: 'low', max_tokens: 1000})
     expect(tiny.out.thinking).toBeUndefined()
-    expect(tiny.dropped).toContain('thinking (max_tokens too small)')
+    expect(tiny.dropped).toContain('thinking (budget 2048 does not fit max_tokens 1000)')
   })
+})
+
+// A thinking budget that cannot fit the request's max_tokens is cut or left out, and the debug log says which.
+describe('thinking that does not fit max_tokens, converted for Anthropic', () => {
+  // The client's budget (OpenAI and Responses efforts: low = 2048) with a given max_tokens, in each protocol.
+  const sources: [Protocol, (maxTokens: number) => unknown][] = [
+    ['openai', (max) => ({model: MODEL, messages: [user('x')], reasoning_effort: 'low', max_completion_tokens: max})],
+    ['responses', (max) => ({model: MODEL, input: 'x', reasoning: {effort: 'low'}, max_output_tokens: max})],
+    [
+      'gemini',
+      (max) => ({
+        contents: [{role: 'user', parts: [{text: 'x'}]}],
+        generationConfig: {maxOutputTokens: max, thinkingConfig: {thinkingBudget: 2048}},
+      }),
+    ],
+  ]
+  const cases: [string, number, unknown, string | undefined][] = [
+    ['left out', 1000, undefined, 'thinking (budget 2048 does not fit max_tokens 1000)'],
+    ['cut', 1500, {type: 'enabled', budget_tokens: 1499}, 'thinking (budget 2048 cut to 1499 to fit max_tokens 1500)'],
+    ['kept whole (control)', 4000, {type: 'enabled', budget_tokens: 2048}, undefined],
+  ]
+  for (const [from, body] of sources) {
+    it.each(cases)(`${from}: %s under max_tokens %i`, (_name, max, thinking, line) => {
+      const {out, dropped} = convert(from, 'anthropic', body(max))
+      expect(out.max_tokens).toBe(max)
+      expect(out.thinking).toEqual(thinking)
+      expect(dropped.filter((field) => field.startsWith('thinking'))).toEqual(line === undefined ? [] : [line])
+    })
+  }
 })
 
 describe('sampling parameters for Anthropic', () => {

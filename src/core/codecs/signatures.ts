@@ -119,7 +119,8 @@ export function tagStreamSignatures(decoder: StreamDecoder, origin: SignatureOri
 /** What a signature becomes on its way to `target`: its raw form when the target can verify it, else nothing. */
 function screen(signature: string, target: SignatureOrigin, client: Protocol): string | undefined {
   const {raw, origin} = readSignature(signature)
-  if (origin) return origin.type === target.type && origin.account === target.account ? raw : undefined
+  // A tag with nothing after it has nothing to restore.
+  if (origin) return origin.type === target.type && origin.account === target.account && raw ? raw : undefined
   return NATIVE_TYPE[client] === target.type ? signature : undefined
 }
 

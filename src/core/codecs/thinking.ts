@@ -31,3 +31,33 @@ export function thinkingEffort(config: IRThinkingConfig): IREffort | undefined {
       return config.budgetTokens < 4096 ? 'low' : config.budgetTokens < 16384 ? 'medium' : 'high'
   }
 }
+
+// Where a protocol has a single reasoning text (OpenAI chat's `reasoning_content`, Kiro's `<thinking>`), separate
+// thinking blocks are joined with a blank line, as Responses summary parts are, so that one's last sentence does
+// not run into the next one's first.
+export const THINKING_SEPARATOR = '\n\n'
+
+export function joinThinking(texts: string[]): string {
+  return texts.filter((text) => text !== '').join(THINKING_SEPARATOR)
+}
+
+/**
+ * The same for a stream: `delta` gives the text to send for a thinking delta, with the separator before the first
+ * text of every thinking block after one that had text (empty blocks, such as those holding only a signature,
+ * add none). `apart` says the reader can now tell the thinking before from the thinking after without one.
+ */
+export function thinkingStream(): {blockStart(): void; apart(): void; delta(text: string): string} {
+  let wrote = false
+  let fresh = false
+  return {
+    blockStart: () => void (fresh = true),
+    apart: () => void (wrote = false),
+    delta(text) {
+      if (text === '') return text
+      const out = wrote && fresh ? THINKING_SEPARATOR + text : text
+      wrote = true
+      fresh = false
+      return out
+    },
+  }
+}

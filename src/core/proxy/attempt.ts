@@ -1,4 +1,10 @@
 import type {Dispatcher} from 'undici'
+import {
+  mayHoldForeignSignatures,
+  mayHoldSignatures,
+  screenClientSignatures,
+  stripClientSignatures,
+} from '../codecs/client-signatures.js'
 import {CodecError} from '../codecs/errors.js'
 import type {IRRequest} from '../codecs/ir.js'
 import {
@@ -58,9 +64,13 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
   // A converted history holding signatures is screened per account (each instance verifies only its own); an
   // alias gives the upstream another model. Such bodies are made once per name and account, on first use.
   const signed = call.protocol !== adapter.protocol && hasSignatures(decode())
+  // A client of the upstream's own protocol may hold signatures tagged while it spoke to another upstream type.
+  const own = call.protocol === adapter.protocol
+  const tagged = own && mayHoldForeignSignatures(call.body)
+  const perAccount = signed || tagged
   const made = new Map<string, (instance: PoolInstance) => Promise<AttemptBody>>()
   const variant = (live: LiveInstance, model: string, strip: boolean): Promise<AttemptBody> => {
-    const account = signed && !strip ? accountTag(live.id) : ''
+    const account = perAccount && !strip ? accountTag(live.id) : ''
     const key = `${model}\n${account}\n${strip}`
     let forKey = made.get(key)
     if (!forKey) {
@@ -68,10 +78,19 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
       const origin = {type: call.type, account}
       const screened = (): IRRequest =>
         strip ? withoutSignatures(decode()) : screenRequestSignatures(decode(), origin, call.protocol, deps.onDropped)
+      // A body of the client's own protocol: without signatures for the retry, screened when it holds a tag.
+      const clientJson = !own
+        ? undefined
+        : strip
+          ? stripClientSignatures(call.protocol, call.json, model)
+          : tagged
+            ? screenClientSignatures(call.protocol, call.json, origin, {model, onDropped: deps.onDropped})
+            : undefined
       forKey = adapter.exchange.bodies({
         ...input,
+        ...(clientJson && {clientJson}),
         model,
-        modelRewritten: input.modelRewritten || model !== call.model,
+        modelRewritten: input.modelRewritten || model !== call.model || clientJson !== undefined,
         ir: () => (ir ??= {...(signed || strip ? screened() : decode()), model}),
       })
       made.set(key, forKey)
@@ -79,9 +98,10 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
     return forKey(live.config)
   }
   const source: BodySource = (live, model) =>
-    model === call.model && !signed ? bodies(live.config) : variant(live, model, false)
+    model === call.model && !perAccount ? bodies(live.config) : variant(live, model, false)
   // After an upstream refused a signature: the same history without any (it has none to refuse, so no second retry).
-  if (signed) source.unsigned = (live, model) => variant(live, model, true)
+  if (signed || (own && mayHoldSignatures(call.protocol, call.body)))
+    source.unsigned = (live, model) => variant(live, model, true)
   return source
 }
 

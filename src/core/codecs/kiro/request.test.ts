@@ -140,10 +140,13 @@ describe('encodeKiroRequest: history', () => {
     expect(current(out).content).toBe('a\n\nb')
   })
 
-  it('sends earlier reasoning back as <thinking> text', () => {
+  it('sends earlier reasoning back as <thinking> text, without its signature', () => {
     const thinking: IRContentBlock = {type: 'thinking', text: 'pondering', signature: 'sig'}
-    const out = encode(request([user('q'), assistant(thinking, 'answer'), user('more')]))
+    const dropped: string[] = []
+    const out = encode(request([user('q'), assistant(thinking, 'answer'), user('more')]), dropped)
     expect(state(out).history[1].assistantResponseMessage.content).toBe('<thinking>pondering</thinking>\n\nanswer')
+    expect(JSON.stringify(out)).not.toContain('sig')
+    expect(dropped).toEqual(['thinking.signature'])
   })
 })
 

@@ -6,7 +6,7 @@ import {joinText, systemTexts} from '../conversation.js'
 import {CodecError} from '../errors.js'
 import type {IRContentBlock, IRImage, IRMessage, IRRequest, IRTool} from '../ir.js'
 import {parseDataUrl} from '../media.js'
-import {thinkingBudget} from '../thinking.js'
+import {joinThinking, thinkingBudget} from '../thinking.js'
 import type {DropHandler} from '../types.js'
 import {compact, type JsonObject} from '../values.js'
 import {refuseUncarried} from '../uncarried.js'
@@ -184,7 +184,7 @@ function userTurn(blocks: IRContentBlock[], drop: DropHandler): Turn {
 // to Kiro); redacted thinking has no readable text to send.
 function assistantTurn(blocks: IRContentBlock[], names: ToolNames, drop: DropHandler): Turn {
   const turn = newTurn('assistant')
-  let thinking = ''
+  const thinking: string[] = []
   let text = ''
   for (const block of blocks) {
     switch (block.type) {
@@ -193,7 +193,8 @@ function assistantTurn(blocks: IRContentBlock[], names: ToolNames, drop: DropHan
         text += block.text
         break
       case 'thinking':
-        thinking += block.text
+        if (block.signature !== undefined) drop('thinking.signature')
+        thinking.push(block.text)
         break
       case 'tool_call':
         if (block.signature !== undefined) drop('tool_call.signature')
@@ -203,7 +204,8 @@ function assistantTurn(blocks: IRContentBlock[], names: ToolNames, drop: DropHan
         drop(`assistant.${block.type}`)
     }
   }
-  const parts = [thinking && `<thinking>${thinking}</thinking>`, text].filter(Boolean)
+  const reasoning = joinThinking(thinking)
+  const parts = [reasoning && `<thinking>${reasoning}</thinking>`, text].filter(Boolean)
   if (parts.length > 0) turn.text.push(parts.join('\n\n'))
   return turn
 }

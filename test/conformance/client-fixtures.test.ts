@@ -651,6 +651,9 @@ describe.each(UPSTREAMS)('captured client requests through serve into $type', (u
     }
 
     expect(response.status, response.text).toBe(200)
+    // The client gets the answer the way it asked for it: a stream or one JSON body.
+    const type = String(response.headers['content-type'])
+    expect(type).toMatch(clientStreams(f) ? /^text\/event-stream/ : /^application\/json/)
     const client = READERS[f.protocol](f.body)
     const ask = thinkingAsk(f)
     const want = expectedConversation(client, u, ask)

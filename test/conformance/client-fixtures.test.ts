@@ -329,13 +329,17 @@ afterAll(async () => {
   await Promise.all([openai, anthropic, responses, oauth].map((f) => f?.close()))
 })
 
-const MODEL_CALLS = new Set(['chat.completions', 'messages', 'generateContent', 'streamGenerateContent'])
+const MODEL_CALLS = new Set([
+  'chat.completions',
+  'messages',
+  'generateContent',
+  'streamGenerateContent',
+  'generateAssistantResponse',
+  'responses',
+])
 
 /** The model calls a fake received (Code Assist also gets account calls) */
-const generations = (fake: FakeUpstream): RecordedRequest[] =>
-  fake.requests.filter(
-    (r) => MODEL_CALLS.has(r.route) || r.route === 'generateAssistantResponse' || r.route === 'responses',
-  )
+const generations = (fake: FakeUpstream): RecordedRequest[] => fake.requests.filter((r) => MODEL_CALLS.has(r.route))
 
 /** The client's own headers, without its key and those that describe the captured connection */
 function replayHeaders(f: Fixture): Record<string, string> {

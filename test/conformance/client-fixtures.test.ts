@@ -537,7 +537,21 @@ function checkResponseFormat(f: Fixture, u: Upstream, body: any): void {
   if (u.type === 'claude-custom') expect(body.output_config).toEqual({format: {type: 'json_schema', schema}})
 }
 
+/** Anthropic thinking signatures and Gemini thought signatures in a client's request */
+function signaturesOf(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) signaturesOf(v, out)
+  else if (value && typeof value === 'object') {
+    const node = value as Record<string, unknown>
+    if (node.type === 'thinking' && typeof node.signature === 'string') out.push(node.signature)
+    if (typeof node.thoughtSignature === 'string') out.push(node.thoughtSignature)
+    for (const v of Object.values(node)) signaturesOf(v, out)
+  }
+  return out
+}
+
 function checkNoLeaks(f: Fixture, u: Upstream, request: RecordedRequest, protocol: Protocol): void {
+  // A signature is only valid for the vendor that made it: another protocol's upstream never sees one.
+  for (const signature of signaturesOf(f.body)) expect(request.rawBody).not.toContain(signature)
   const keys = keysOf(request.body)
   for (const [other, markers] of Object.entries(MARKERS)) {
     if (other === protocol) continue
@@ -566,6 +580,12 @@ function samePassage(f: Fixture, u: Upstream): boolean {
 const READINGS: Record<string, {roles: string[]; calls: string[][]; tools: number; system: number}> = {
   'claude-code-2.1.332-tool-loop-first-request.json': {roles: ['user', 'system'], calls: [], tools: 12, system: 3},
   'claude-code-2.1.332-tool-loop-write-result.json': {
+    roles: ['user', 'system', 'assistant', 'tool'],
+    calls: [['toolu_rec_call_1', 'Write']],
+    tools: 12,
+    system: 3,
+  },
+  'claude-code-2.1.332-tool-loop-omitted-thinking.json': {
     roles: ['user', 'system', 'assistant', 'tool'],
     calls: [['toolu_rec_call_1', 'Write']],
     tools: 12,

@@ -62,6 +62,7 @@ type Turn =
 
 interface ToolShape {
   name: string
+  description: string | undefined
   /** Each argument's type, lower-cased, with `?` when it may be null (`["integer", "null"]`, or Gemini's `nullable`) */
   properties: Record<string, string>
   required: string[]
@@ -89,9 +90,9 @@ function typeOf(schema: any): string {
   return `${types.filter((t: string) => t !== 'null').join('|')}${nullable ? '?' : ''}`
 }
 
-function toolShape(name: string, schema: any): ToolShape {
+function toolShape(name: string, description: string | undefined, schema: any): ToolShape {
   const properties = Object.fromEntries(Object.entries(schema?.properties ?? {}).map(([k, v]) => [k, typeOf(v)]))
-  return {name, properties, required: list(schema?.required)}
+  return {name, description, properties, required: list(schema?.required)}
 }
 
 function anthropicConversation(body: any): Conversation {
@@ -112,7 +113,7 @@ function anthropicConversation(body: any): Conversation {
   return {
     system: texts(body.system),
     turns,
-    tools: list(body.tools).map((t) => toolShape(t.name, t.input_schema)),
+    tools: list(body.tools).map((t) => toolShape(t.name, t.description, t.input_schema)),
   }
 }
 
@@ -134,7 +135,7 @@ function openaiConversation(body: any): Conversation {
   return {
     system: messages.slice(0, leading).flatMap((m) => texts(m.content)),
     turns,
-    tools: list(body.tools).map((t) => toolShape(t.function.name, t.function.parameters)),
+    tools: list(body.tools).map((t) => toolShape(t.function.name, t.function.description, t.function.parameters)),
   }
 }
 
@@ -166,7 +167,7 @@ function geminiConversation(wrapped: any): Conversation {
     system: texts(body.systemInstruction?.parts),
     turns,
     tools: list(body.tools).flatMap((t) =>
-      list(t.functionDeclarations).map((f) => toolShape(f.name, f.parametersJsonSchema ?? f.parameters)),
+      list(t.functionDeclarations).map((f) => toolShape(f.name, f.description, f.parametersJsonSchema ?? f.parameters)),
     ),
   }
 }
@@ -190,7 +191,7 @@ function responsesConversation(body: any): Conversation {
   return {
     system: typeof body.instructions === 'string' ? [body.instructions] : [],
     turns,
-    tools: list(body.tools).map((t) => toolShape(t.name, t.parameters)),
+    tools: list(body.tools).map((t) => toolShape(t.name, t.description, t.parameters)),
   }
 }
 
@@ -219,7 +220,7 @@ function kiroConversation(body: any): Conversation {
     system: [],
     turns,
     tools: list(current.userInputMessageContext?.tools).map((t) =>
-      toolShape(t.toolSpecification.name, t.toolSpecification.inputSchema?.json),
+      toolShape(t.toolSpecification.name, t.toolSpecification.description, t.toolSpecification.inputSchema?.json),
     ),
   }
 }
@@ -460,11 +461,24 @@ const thinkingPrefix = (ask: ThinkingAsk): string =>
 /** Whether the request is the second leg of a tool loop: its last turn holds tool results */
 const inToolLoop = (client: Conversation): boolean => client.turns.at(-1)?.role === 'tool'
 
+/** Where each upstream carries the tool choice, and what opencode's `auto` becomes there (Kiro has none) */
+const TOOL_CHOICE: Record<string, {read: (body: any) => unknown; auto: unknown}> = {
+  'openai-custom': {read: (body) => body.tool_choice, auto: 'auto'},
+  'openai-qwen-oauth': {read: (body) => body.tool_choice, auto: 'auto'},
+  'openaiResponses-custom': {read: (body) => body.tool_choice, auto: 'auto'},
+  'claude-custom': {read: (body) => body.tool_choice, auto: {type: 'auto'}},
+  'gemini-cli-oauth': {read: (body) => body.request.toolConfig, auto: {functionCallingConfig: {mode: 'AUTO'}}},
+  'claude-kiro-oauth': {read: () => undefined, auto: undefined},
+}
+
 function checkSettings(f: Fixture, u: Upstream, request: RecordedRequest, client: Conversation): void {
   const body = request.body
   const ask = thinkingAsk(f)
   const max = clientMaxTokens(f)
   const stream = clientStreams(f)
+  const auto = f.body.tool_choice === 'auto' || f.body.tool_choice?.type === 'auto'
+  const choice = TOOL_CHOICE[u.type]!
+  expect(choice.read(body)).toEqual(auto ? choice.auto : undefined)
   switch (u.type) {
     case 'openai-custom':
     case 'openai-qwen-oauth': {

@@ -468,7 +468,7 @@ const TOOL_CHOICE: Record<string, {read: (body: any) => unknown; auto: unknown}>
   'openaiResponses-custom': {read: (body) => body.tool_choice, auto: 'auto'},
   'claude-custom': {read: (body) => body.tool_choice, auto: {type: 'auto'}},
   'gemini-cli-oauth': {read: (body) => body.request.toolConfig, auto: {functionCallingConfig: {mode: 'AUTO'}}},
-  'claude-kiro-oauth': {read: () => undefined, auto: undefined},
+  'claude-kiro-oauth': {read: (body) => /"tool_?[cC]hoice"/.exec(JSON.stringify(body))?.[0], auto: undefined},
 }
 
 function checkSettings(f: Fixture, u: Upstream, request: RecordedRequest, client: Conversation): void {

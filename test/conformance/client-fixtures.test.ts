@@ -622,6 +622,7 @@ const READINGS: Record<string, {roles: string[]; calls: string[][]; tools: numbe
     tools: 10,
     system: 1,
   },
+  'opencode-1.18.33-anthropic-title-request.json': {roles: ['user'], calls: [], tools: 0, system: 1},
   'opencode-1.18.33-openai-title-request.json': {roles: ['user', 'user'], calls: [], tools: 0, system: 1},
   'opencode-1.18.33-openai-tool-result.json': {
     roles: ['user', 'assistant', 'tool'],

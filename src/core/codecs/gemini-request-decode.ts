@@ -180,7 +180,7 @@ function decodeTools(value: unknown, drop: DropHandler): IRTool[] {
       const fn = expectObject(declaration, path)
       const jsonSchema = field(fn, 'parametersJsonSchema')
       const parameters = isObject(jsonSchema)
-        ? jsonSchema
+        ? fromGeminiSchema(jsonSchema)
         : isObject(fn.parameters)
           ? fromGeminiSchema(fn.parameters)
           : {type: 'object', properties: {}}
@@ -221,7 +221,9 @@ function decodeResponseFormat(config: JsonObject): IRResponseFormat | undefined 
   if (asString(field(config, 'responseMimeType')) !== 'application/json') return undefined
   const jsonSchema = field(config, 'responseJsonSchema')
   const schema = field(config, 'responseSchema')
-  if (isObject(jsonSchema)) return {type: 'json_schema', schema: jsonSchema}
+  // Gemini takes OpenAPI's upper-case types here too, and gemini-cli 0.61 sends them (`"type": "OBJECT"`); OpenAI
+  // and Anthropic reject those, so they are lower-cased like `responseSchema`'s.
+  if (isObject(jsonSchema)) return {type: 'json_schema', schema: fromGeminiSchema(jsonSchema)}
   if (isObject(schema)) return {type: 'json_schema', schema: fromGeminiSchema(schema)}
   return {type: 'json'}
 }

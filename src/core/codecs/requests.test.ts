@@ -780,6 +780,28 @@ describe('response format', () => {
     })
   })
 
+  it('lower-cases the OpenAPI types gemini-cli 0.61 puts in responseJsonSchema and parametersJsonSchema', () => {
+    const upper = {
+      type: 'OBJECT',
+      properties: {score: {type: 'INTEGER'}, tags: {type: 'ARRAY', items: {type: 'STRING'}}},
+      required: ['score'],
+    }
+    const lower = {
+      type: 'object',
+      properties: {score: {type: 'integer'}, tags: {type: 'array', items: {type: 'string'}}},
+      required: ['score'],
+    }
+    const body = {
+      contents: [{parts: [{text: 'x'}]}],
+      tools: [{functionDeclarations: [{name: 'rate', parametersJsonSchema: upper}]}],
+      generationConfig: {responseMimeType: 'application/json', responseJsonSchema: upper},
+    }
+    const {out} = convert('gemini', 'openai', body)
+    expect(out.response_format.json_schema.schema).toEqual(lower)
+    expect(out.tools[0].function.parameters).toEqual(lower)
+    expect(convert('gemini', 'anthropic', body).out.output_config.format.schema).toEqual(lower)
+  })
+
   it('refuses JSON mode without a schema for Anthropic, which has none', () => {
     const body = {model: 'm', messages: [user('x')], response_format: {type: 'json_object'}}
     expect(codecError(() => convert('openai', 'anthropic', body)).message).toMatch(/need a JSON schema/)

@@ -40,6 +40,20 @@ function gemini3Thinking(pro: boolean, config: Exclude<IRThinkingConfig, {type: 
   return {thinkingLevel: level, includeThoughts: true}
 }
 
+// The models' output limits: Vertex (behind Code Assist) refuses a larger maxOutputTokens outright, while clients of
+// other vendors ask for more (Claude Code: 128000). Unknown models are sent what the client asked for.
+const OUTPUT_LIMITS: ReadonlyArray<[RegExp, number]> = [
+  [/gemini-(2\.5|3)/, 65536],
+  [/gemini-(1\.5|2\.0)/, 8192],
+]
+
+function fitOutputLimit(model: string, maxTokens: number, drop: DropHandler): number {
+  const limit = OUTPUT_LIMITS.find(([pattern]) => pattern.test(model))?.[1]
+  if (limit === undefined || maxTokens <= limit) return maxTokens
+  drop(`max_tokens (${maxTokens} cut to ${limit}, ${model}'s output limit)`)
+  return limit
+}
+
 export function encodeGeminiRequest(req: IRRequest, opts: CodecOptions = {}): JsonObject {
   refuseStreamedUncarried(req)
   const drop = opts.onDropped ?? (() => {})
@@ -61,7 +75,7 @@ export function encodeGeminiRequest(req: IRRequest, opts: CodecOptions = {}): Js
     temperature: req.temperature,
     topP: req.topP,
     topK: req.topK,
-    maxOutputTokens: req.maxTokens,
+    maxOutputTokens: req.maxTokens && fitOutputLimit(req.model, req.maxTokens, drop),
     stopSequences: req.stop.length > 0 ? req.stop.slice(0, MAX_STOP_SEQUENCES) : undefined,
     presencePenalty: req.presencePenalty,
     frequencyPenalty: req.frequencyPenalty,

@@ -865,3 +865,20 @@ describe('streaming flags and pass-through fields', () => {
     )
   })
 })
+
+// Claude Code asks for 128000 output tokens; Vertex, behind Code Assist, refuses more than the model's limit.
+describe("max_tokens over a Gemini model's output limit", () => {
+  // The model as it reaches the encoder: a MODEL_ALIASES entry has renamed Claude Code's model by then.
+  const anthropic = (model: string, max: number) => ({model, max_tokens: max, messages: [user('x')]})
+  it.each([
+    ['gemini-2.5-pro', 128000, 65536, "max_tokens (128000 cut to 65536, gemini-2.5-pro's output limit)"],
+    ['gemini-3-pro-preview', 100000, 65536, "max_tokens (100000 cut to 65536, gemini-3-pro-preview's output limit)"],
+    ['gemini-2.0-flash', 32000, 8192, "max_tokens (32000 cut to 8192, gemini-2.0-flash's output limit)"],
+    ['gemini-2.5-flash', 65536, 65536, undefined],
+    ['a-model-we-do-not-know', 128000, 128000, undefined],
+  ])('%s: %i becomes %i', (model, max, sent, line) => {
+    const {out, dropped} = convert('anthropic', 'gemini', anthropic(model, max))
+    expect((out.generationConfig as {maxOutputTokens: number}).maxOutputTokens).toBe(sent)
+    expect(dropped.filter((field) => field.startsWith('max_tokens'))).toEqual(line === undefined ? [] : [line])
+  })
+})

@@ -7,17 +7,11 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {
-  startAnthropicFake,
-  startOpenAIFake,
-  startResponsesFake,
-  type FakeUpstream,
-  type Protocol,
-  type RecordedRequest,
-} from '../fakes/index.js'
+import {type FakeUpstream, type Protocol, type RecordedRequest} from '../fakes/index.js'
 import {ROOT} from '../helpers/cli.js'
-import {startOAuthUpstreams, type OAuthUpstreams} from '../helpers/oauth-upstreams.js'
-import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
+import {startEveryPoolType, generations, type EveryPoolType} from '../helpers/every-pool-type.js'
+import type {OAuthUpstreams} from '../helpers/oauth-upstreams.js'
+import {post, type TestProxy} from '../helpers/proxy.js'
 import {textOf} from '../helpers/upstream-view.js'
 
 type ClientProtocol = 'anthropic' | 'openai' | 'gemini'
@@ -307,40 +301,16 @@ const UPSTREAMS: Upstream[] = [
   },
 ]
 
+let every: EveryPoolType | undefined
+
 beforeAll(async () => {
-  ;[openai, anthropic, responses, oauth] = await Promise.all([
-    startOpenAIFake({name: 'openai'}),
-    startAnthropicFake({name: 'anthropic'}),
-    startResponsesFake({name: 'responses'}),
-    startOAuthUpstreams(),
-  ])
-  proxy = await startTestProxy(
-    {
-      ...oauth.pool(),
-      'openai-custom': [openaiInstance(openai, 'openai')],
-      'claude-custom': [claudeInstance(anthropic, 'anthropic')],
-      'openaiResponses-custom': [openaiInstance(responses, 'responses')],
-    },
-    {config: {MODEL_ALIASES: Object.fromEntries(UPSTREAMS.map((u) => [u.type, {'*': u.model}]))}},
-  )
+  every = await startEveryPoolType({MODEL_ALIASES: Object.fromEntries(UPSTREAMS.map((u) => [u.type, {'*': u.model}]))})
+  ;({openai, anthropic, responses, oauth, proxy} = every)
 })
 
 afterAll(async () => {
-  await proxy?.cleanup()
-  await Promise.all([openai, anthropic, responses, oauth].map((f) => f?.close()))
+  await every?.close()
 })
-
-const MODEL_CALLS = new Set([
-  'chat.completions',
-  'messages',
-  'generateContent',
-  'streamGenerateContent',
-  'generateAssistantResponse',
-  'responses',
-])
-
-/** The model calls a fake received (Code Assist also gets account calls) */
-const generations = (fake: FakeUpstream): RecordedRequest[] => fake.requests.filter((r) => MODEL_CALLS.has(r.route))
 
 /** The client's own headers, without its key and those that describe the captured connection */
 function replayHeaders(f: Fixture): Record<string, string> {

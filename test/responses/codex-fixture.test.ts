@@ -3,18 +3,11 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {
-  parseSse,
-  startAnthropicFake,
-  startOpenAIFake,
-  startResponsesFake,
-  type FakeUpstream,
-  type RecordedRequest,
-  type ReplySpec,
-} from '../fakes/index.js'
+import {parseSse, type FakeUpstream, type ReplySpec} from '../fakes/index.js'
 import {ROOT} from '../helpers/cli.js'
-import {startOAuthUpstreams, type OAuthUpstreams} from '../helpers/oauth-upstreams.js'
-import {claudeInstance, openaiInstance, post, startTestProxy, type TestProxy} from '../helpers/proxy.js'
+import {startEveryPoolType, generations, type EveryPoolType} from '../helpers/every-pool-type.js'
+import type {OAuthUpstreams} from '../helpers/oauth-upstreams.js'
+import {post, type TestProxy} from '../helpers/proxy.js'
 import {textOf, upstreamView, type UpstreamView} from '../helpers/upstream-view.js'
 
 interface Fixture {
@@ -62,37 +55,16 @@ const UPSTREAMS: Upstream[] = [
   {type: 'openaiResponses-custom', model: 'gpt-5.4', fake: () => responses, thinking: 'signed'},
 ]
 
+let every: EveryPoolType | undefined
+
 beforeAll(async () => {
-  ;[openai, anthropic, responses, oauth] = await Promise.all([
-    startOpenAIFake({name: 'openai'}),
-    startAnthropicFake({name: 'anthropic'}),
-    startResponsesFake({name: 'responses'}),
-    startOAuthUpstreams(),
-  ])
-  proxy = await startTestProxy({
-    ...oauth.pool(),
-    'openai-custom': [openaiInstance(openai, 'openai')],
-    'claude-custom': [claudeInstance(anthropic, 'anthropic')],
-    'openaiResponses-custom': [openaiInstance(responses, 'responses')],
-  })
+  every = await startEveryPoolType()
+  ;({openai, anthropic, responses, oauth, proxy} = every)
 })
 
 afterAll(async () => {
-  await proxy?.cleanup()
-  await Promise.all([openai, anthropic, responses, oauth].map((f) => f?.close()))
+  await every?.close()
 })
-
-const MODEL_CALLS = new Set([
-  'chat.completions',
-  'messages',
-  'generateContent',
-  'streamGenerateContent',
-  'generateAssistantResponse',
-  'responses',
-])
-
-/** The model calls a fake received (Code Assist also gets account calls) */
-const generations = (fake: FakeUpstream): RecordedRequest[] => fake.requests.filter((r) => MODEL_CALLS.has(r.route))
 
 /** A Responses SSE stream as the openai SDK's stream helper checks it; returns the final response */
 function checkResponsesStream(text: string): Record<string, any> {

@@ -39,7 +39,8 @@ export function createSseParser(maxEventLength = DEFAULT_EVENT_LIMIT): SseParser
 
   function dispatch(): void {
     if (dataLines.length > 0) {
-      out.push(eventName === undefined ? {data: dataLines.join('\n')} : {event: eventName, data: dataLines.join('\n')})
+      const data = dataLines.length === 1 ? dataLines[0]! : dataLines.join('\n')
+      out.push(eventName === undefined ? {data} : {event: eventName, data})
     }
     eventName = undefined
     dataLines = []
@@ -63,6 +64,15 @@ export function createSseParser(maxEventLength = DEFAULT_EVENT_LIMIT): SseParser
     if (text === '') return
     let start = pendingLf && text.startsWith('\n') ? 1 : 0
     pendingLf = false
+    if (!text.includes('\r', start)) {
+      // Most streams end lines with LF alone: found by indexOf, without a match object per line.
+      for (let end = text.indexOf('\n', start); end >= 0; end = text.indexOf('\n', start)) {
+        line(partial + text.slice(start, end))
+        partial = ''
+        start = end + 1
+      }
+      return rest(text, start)
+    }
     LINE_BREAK.lastIndex = start
     for (let m = LINE_BREAK.exec(text); m; m = LINE_BREAK.exec(text)) {
       line(partial + text.slice(start, m.index))
@@ -70,6 +80,11 @@ export function createSseParser(maxEventLength = DEFAULT_EVENT_LIMIT): SseParser
       start = LINE_BREAK.lastIndex
       if (m[0] === '\r' && start === text.length) pendingLf = true
     }
+    rest(text, start)
+  }
+
+  // What follows the last line break waits for the next read.
+  function rest(text: string, start: number): void {
     partial += text.slice(start)
     // Checked once per read, so an event may pass the limit by at most one read before it is refused.
     if (partial.length + dataLength > maxEventLength) throw new EventTooLargeError(maxEventLength)

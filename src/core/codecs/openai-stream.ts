@@ -41,9 +41,7 @@ export function createOpenAIStreamDecoder(opts: StreamDecoderOptions = {}): Stre
     seq.start(asString(chunk.id), asString(chunk.model))
     // Usage may come in its own `choices: []` chunk (include_usage) or, with some servers, in the last choice chunk.
     if (isObject(chunk.usage)) usage = decodeOpenAIUsage(chunk.usage)
-    const choice = asArray(chunk.choices)
-      .map(asObject)
-      .find((entry) => (asNumber(entry.index) ?? 0) === 0)
+    const choice = firstChoice(chunk.choices)
     if (choice) onChoice(choice)
     else if (finish !== undefined && usage !== undefined) complete()
   }
@@ -127,6 +125,15 @@ export function createOpenAIStreamDecoder(opts: StreamDecoderOptions = {}): Stre
       return seq.take()
     },
   }
+}
+
+// The choice with index 0 (an entry without an index counts as 0). A loop: this runs for every chunk of a stream.
+function firstChoice(choices: unknown): JsonObject | undefined {
+  for (const entry of asArray(choices)) {
+    const choice = asObject(entry)
+    if ((asNumber(choice.index) ?? 0) === 0) return choice
+  }
+  return undefined
 }
 
 export function createOpenAIStreamEncoder(opts: StreamEncoderOptions): StreamEncoder {

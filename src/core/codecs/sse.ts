@@ -50,18 +50,14 @@ export function createSseParser(maxEventLength = DEFAULT_EVENT_LIMIT): SseParser
   let partial = ''
   let pendingLf = false
   let eventName: string | undefined
-  let dataLines: string[] = []
-  let dataLength = 0
+  // The event's data lines so far, joined by LF (a string, not an array: there is one event per few lines).
+  let data: string | undefined
   let out: SseEvent[] = []
 
   function dispatch(): void {
-    if (dataLines.length > 0) {
-      const data = dataLines.length === 1 ? dataLines[0]! : dataLines.join('\n')
-      out.push(eventName === undefined ? {data} : {event: eventName, data})
-    }
+    if (data !== undefined) out.push(eventName === undefined ? {data} : {event: eventName, data})
     eventName = undefined
-    dataLines = []
-    dataLength = 0
+    data = undefined
   }
 
   function line(text: string): void {
@@ -72,8 +68,7 @@ export function createSseParser(maxEventLength = DEFAULT_EVENT_LIMIT): SseParser
     let value = colon < 0 ? '' : text.slice(colon + 1)
     if (value.startsWith(' ')) value = value.slice(1)
     if (field === 'data') {
-      dataLines.push(value)
-      dataLength += value.length + 1
+      data = data === undefined ? value : `${data}\n${value}`
     } else if (field === 'event') eventName = value
   }
 
@@ -104,7 +99,8 @@ export function createSseParser(maxEventLength = DEFAULT_EVENT_LIMIT): SseParser
   function rest(text: string, start: number): void {
     partial += text.slice(start)
     // Checked once per read, so an event may pass the limit by at most one read before it is refused.
-    if (partial.length + dataLength > maxEventLength) throw new EventTooLargeError(maxEventLength)
+    if (partial.length + (data === undefined ? 0 : data.length + 1) > maxEventLength)
+      throw new EventTooLargeError(maxEventLength)
   }
 
   function take(): SseEvent[] {

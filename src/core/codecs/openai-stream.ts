@@ -3,7 +3,7 @@ import {newId} from './ids.js'
 import type {IRStopReason, IRStreamEvent, IRUsage} from './ir.js'
 import {decodeOpenAIStreamError, openAIStreamErrorEvent} from './openai-errors.js'
 import {decodeFinishReason, decodeOpenAIUsage, encodeFinishReason, encodeOpenAIUsage} from './openai-response.js'
-import {createSseParser, formatSse} from './sse.js'
+import {createSseParser} from './sse.js'
 import {BlockSequencer} from './stream-state.js'
 import type {StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
 import {asArray, asNumber, asObject, asString, isObject, type JsonObject} from './values.js'
@@ -146,8 +146,15 @@ export function createOpenAIStreamEncoder(opts: StreamEncoderOptions): StreamEnc
   let started = false
   let closed = false
 
+  // Every chunk is `{id, object, created, model, ...body}`. Its leading fields are stringified once, as the id is
+  // fixed by start(), which every chunk follows, and each body's stringified fields are framed after them: the
+  // same bytes without building the spread object, which cost more than the rest of the encoder. No body has those
+  // fields of its own, and JSON.stringify escapes line breaks, so the data is a single line.
+  let head: string | undefined
   function frame(body: JsonObject): string {
-    return formatSse(JSON.stringify({id, object: 'chat.completion.chunk', created, model: opts.model, ...body}))
+    head ??= JSON.stringify({id, object: 'chat.completion.chunk', created, model: opts.model}).slice(0, -1)
+    const fields = JSON.stringify(body)
+    return `data: ${head}${fields.length > 2 ? `,${fields.slice(1)}` : '}'}\n\n`
   }
 
   function chunk(delta: JsonObject, finishReason: string | null = null): string {

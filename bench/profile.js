@@ -3,7 +3,7 @@
 // `node --cpu-prof` on the proxy core, drives it with wrk (or the streaming client), stops it with SIGINT
 // so the profile is written, and prints the top self-time functions (bench/cpuprofile-top.js).
 //
-// node bench/profile.js [--load json|sse|convert-json|convert-sse|sweep] [--seconds 10] [--c 32] [--out DIR]
+// node bench/profile.js [--load json|sse|convert-json|convert-sse|responses-convert-sse|sweep] [--seconds 10] [--c 32] [--out DIR]
 //   [--target aiclient|bare [--bare-mode read|stream]]   (bare: profile bench/bare-pipe.js, the floor)
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
@@ -32,6 +32,8 @@ const LOADS = {
   'convert-json': {path: '/claude-custom/v1/chat/completions', kind: 'json'},
   'convert-sse': {path: '/claude-custom/v1/chat/completions', kind: 'sse'},
   sweep: {path: '/v1/chat/completions', kind: 'sweep'},
+  // A Responses client over the chat-completions upstream: the bench's "Responses → chat-completions" row.
+  'responses-convert-sse': {path: '/openai-custom/v1/responses', kind: 'sse', protocol: 'responses'},
 }
 const load = LOADS[values.load]
 if (!load) {
@@ -70,7 +72,7 @@ try {
   const origin = `http://127.0.0.1:${await listeningPort(aiclient.pid, aiclient)}`
   await waitForHttp(bare ? `${origin}/` : `${origin}/health`)
   const url = `${origin}${load.path}`
-  const bodyFile = bodies[`${load.kind}-openai`]
+  const bodyFile = bodies[`${load.kind}-${load.protocol ?? 'openai'}`]
   log(`warm-up, then ${values.seconds}s of ${values.load} at c=${values.c} against ${url}`)
   let figure
   const now = () => String(process.hrtime.bigint() / 1000n)

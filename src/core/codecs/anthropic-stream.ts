@@ -8,7 +8,7 @@ import {
 } from './anthropic-response.js'
 import {newId} from './ids.js'
 import type {IRStopReason, IRStreamEvent, IRUsage} from './ir.js'
-import {createSseParser, formatSse, type SseEvent} from './sse.js'
+import {createSseParser, type SseEvent} from './sse.js'
 import {BlockSequencer} from './stream-state.js'
 import type {DropHandler, StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
 import {asNumber, asObject, asString, isObject, type JsonObject} from './values.js'
@@ -249,6 +249,10 @@ class AnthropicEventWriter {
   }
 }
 
+// The event is `{type, ...body}`, framed as text around the stringified body: the same bytes without building the
+// spread object, which is slow to build and to stringify (40 % of this encoder's time). No body has a `type`
+// of its own, and JSON.stringify escapes line breaks, so the data is a single line.
 function emit(type: string, body: JsonObject = {}): string {
-  return formatSse(JSON.stringify({type, ...body}), type)
+  const fields = JSON.stringify(body)
+  return `event: ${type}\ndata: {"type":${JSON.stringify(type)}${fields.length > 2 ? `,${fields.slice(1)}` : '}'}\n\n`
 }

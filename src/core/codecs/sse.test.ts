@@ -68,6 +68,37 @@ describe('createSseParser', () => {
     ])
   })
 
+  it('drops a byte order mark at the start of the stream, even one cut across reads, and keeps a later one', () => {
+    const data = Uint8Array.from([0xef, 0xbb, 0xbf, ...bytes('data: \uFEFFa\n\n')])
+    for (let cut = 0; cut <= 4; cut++) expect(parseAll(splitAt(data, cut))).toEqual([{data: '\uFEFFa'}])
+    const later = [bytes('data: a\n\ndata: '), Uint8Array.from([0xef, 0xbb, 0xbf]), bytes('b\n\n')]
+    expect(parseAll(later)).toEqual([{data: 'a'}, {data: '\uFEFFb'}])
+  })
+
+  it('replaces each invalid byte sequence with one U+FFFD, as the WHATWG decoder does, wherever the reads are cut', () => {
+    // A lone continuation byte, an overlong form, a surrogate, a truncated euro sign before "x", and a truncated
+    // emoji at the very end of the stream.
+    const data = Uint8Array.from([
+      ...bytes('data: '),
+      0x80,
+      0xc0,
+      0x80,
+      0xed,
+      0xa0,
+      0x80,
+      0xe2,
+      0x82,
+      0x78,
+      0x0a,
+      ...bytes('data: '),
+      0xf0,
+      0x9f,
+      0x98,
+    ])
+    const expected = [{data: '\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFDx\n\uFFFD'}]
+    for (let cut = 0; cut <= data.length; cut++) expect(parseAll(splitAt(data, cut))).toEqual(expected)
+  })
+
   it('stays linear on a long line delivered in many small chunks', () => {
     const line = `data: ${'x'.repeat(2_000_000)}\n\n`
     const data = bytes(line)

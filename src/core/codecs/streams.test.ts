@@ -98,6 +98,21 @@ describe('OpenAI stream decoder quirks', () => {
     })
   })
 
+  it('reads the choice with index 0 only, an entry without an index counting as 0', () => {
+    const choices = (...list: unknown[]) => `data: ${JSON.stringify({id: 'c1', model: 'm', choices: list})}\n\n`
+    const events = decode(
+      choices({index: 1, delta: {content: 'second choice'}}, {index: 0, delta: {content: 'first'}}) +
+        choices({delta: {content: ' and more'}}) +
+        choices({index: 2, delta: {content: 'third choice'}}) +
+        chunk({index: 0, delta: {}, finish_reason: 'stop'}) +
+        'data: [DONE]\n\n',
+    )
+    expect(events.filter((event) => event.type === 'text_delta').map((event) => event.text)).toEqual([
+      'first',
+      ' and more',
+    ])
+  })
+
   it('separates parallel calls that all claim index 0 but carry new ids', () => {
     const call = (id: string, name: string, args: string) => ({
       index: 0,

@@ -1,6 +1,7 @@
-import {createHash, randomBytes} from 'node:crypto'
+import {createHash} from 'node:crypto'
 import {CodecError} from '../errors.js'
 import type {IRResponse, IRResponseBlock, IRStopReason, IRUsage} from '../ir.js'
+import {randomIdBytes} from '../ids.js'
 import {decodeOpenAIStreamError} from '../openai-errors.js'
 import {decodeArguments} from '../openai-tool-calls.js'
 import type {CodecOptions, DropHandler, ResponseEncodeOptions} from '../types.js'
@@ -21,7 +22,7 @@ export type ClientToolNames = Map<string, ClientToolName>
 
 /** `resp_` and 32 lowercase hex digits, like the ids OpenAI gives. */
 export function newResponseId(): string {
-  return `resp_${randomBytes(16).toString('hex')}`
+  return `resp_${randomIdBytes(16).toString('hex')}`
 }
 
 // Output item ids are a prefix (`msg_`, `rs_`, `fc_`, `ctc_`, `tsc_`) and 32 hex digits that follow from the response

@@ -1,5 +1,4 @@
 import type {IRStopReason, IRStreamEvent, IRUsage} from '../ir.js'
-import {formatSse} from '../sse.js'
 import type {StreamEncoder, StreamEncoderOptions} from '../types.js'
 import type {JsonObject} from '../values.js'
 import {responsesErrorEventBody, responsesFailure} from './errors.js'
@@ -19,6 +18,7 @@ import {clientToolNames} from './tools.js'
 
 type BlockStart = IRStreamEvent & {type: 'block_start'}
 type ToolCallKind = 'function_call' | 'custom_tool_call' | 'tool_search_call'
+type ItemPart = 'content_index' | 'summary_index'
 
 // The output item being streamed. `text` gathers what its `.done` events and the final item repeat in full.
 interface OpenItem {
@@ -31,6 +31,24 @@ interface OpenItem {
   encrypted?: string
   callId: string
   irName: string
+  // See `delta`: the start of this item's delta events, '' for items streamed without deltas.
+  deltaHead: string
+}
+
+// The delta event of each kind of item, if it has one, and where in the item its deltas go.
+const DELTA_EVENTS: Partial<Record<OpenItem['kind'], {type: string; part?: ItemPart}>> = {
+  message: {type: 'response.output_text.delta', part: 'content_index'},
+  reasoning: {type: 'response.reasoning_summary_text.delta', part: 'summary_index'},
+  function_call: {type: 'response.function_call_arguments.delta'},
+}
+
+// `event: TYPE` and the event's JSON up to its last field, the sequence number: `{"type":TYPE,…body,`. Framing the
+// stringified body as text gives the bytes of stringifying `{type, ...body, sequence_number}` without building that
+// object by spreading, which cost more than all the rest of a converted stream. No body has a `type` or
+// `sequence_number` field of its own, and JSON.stringify escapes line breaks, so the data is a single line.
+function eventHead(type: string, body: JsonObject): string {
+  const fields = JSON.stringify(body)
+  return `event: ${type}\ndata: {"type":${JSON.stringify(type)},${fields.length > 2 ? `${fields.slice(1, -1)},` : ''}`
 }
 
 /**
@@ -125,7 +143,17 @@ class ResponsesEventWriter {
   }
 
   private emit(type: string, body: JsonObject): string {
-    return formatSse(JSON.stringify({type, ...body, sequence_number: this.sequence++}), type)
+    return this.frame(eventHead(type, body))
+  }
+
+  private frame(head: string): string {
+    return `${head}"sequence_number":${this.sequence++}}\n\n`
+  }
+
+  // Deltas are nearly every event of a stream, and all of an item's deltas share their leading fields: those are
+  // stringified once, when the item opens, and each delta adds its text (and `rest`, the fields after it).
+  private delta(text: string, rest = ''): string {
+    return this.frame(`${this.open!.deltaHead}"delta":${JSON.stringify(text)},${rest}`)
   }
 
   private response(status: ResponseState['status'], extra: Partial<ResponseState> = {}): JsonObject {
@@ -145,7 +173,15 @@ class ResponsesEventWriter {
     const out = this.start() + this.closeItem()
     const outputIndex = this.output.length
     const suffix = itemIdSuffix(this.id ?? '', outputIndex)
-    const base = {outputIndex, suffix, text: '', summaryOpen: false, callId: event.id ?? '', irName: event.name ?? ''}
+    const base = {
+      outputIndex,
+      suffix,
+      text: '',
+      summaryOpen: false,
+      callId: event.id ?? '',
+      irName: event.name ?? '',
+      deltaHead: '',
+    }
     let item: JsonObject
     if (event.kind === 'text') {
       item = messageItem(`msg_${suffix}`, undefined)
@@ -159,25 +195,24 @@ class ResponsesEventWriter {
       item = reasoningItem(`rs_${suffix}`, undefined)
       this.open = {...base, kind: 'reasoning', itemId: String(item.id), encrypted: event.data}
     }
+    const deltas = DELTA_EVENTS[this.open.kind]
+    if (deltas) this.open.deltaHead = eventHead(deltas.type, this.at(deltas.part))
     let added = out + this.emit('response.output_item.added', {output_index: outputIndex, item})
-    if (event.kind === 'text') added += this.emit('response.content_part.added', {...this.at(0), part: outputText('')})
+    if (event.kind === 'text')
+      added += this.emit('response.content_part.added', {...this.at('content_index'), part: outputText('')})
     return added
   }
 
-  // Where an event of the open item points: its id and output index, and the part within it.
-  private at(contentIndex?: number, key = 'content_index'): JsonObject {
+  // Where an event of the open item points: its id and output index, and the part within it (always the first).
+  private at(part?: ItemPart): JsonObject {
     const open = this.open!
-    return {
-      item_id: open.itemId,
-      output_index: open.outputIndex,
-      ...(contentIndex !== undefined && {[key]: contentIndex}),
-    }
+    return {item_id: open.itemId, output_index: open.outputIndex, ...(part !== undefined && {[part]: 0})}
   }
 
   private textDelta(delta: string): string {
     if (this.open?.kind !== 'message') return ''
     this.open.text += delta
-    return this.emit('response.output_text.delta', {...this.at(0), delta, logprobs: []})
+    return this.delta(delta, '"logprobs":[],')
   }
 
   private thinkingDelta(delta: string): string {
@@ -186,10 +221,10 @@ class ResponsesEventWriter {
     if (!this.open.summaryOpen) {
       this.open.summaryOpen = true
       const part = {type: 'summary_text', text: ''}
-      out = this.emit('response.reasoning_summary_part.added', {...this.at(0, 'summary_index'), part})
+      out = this.emit('response.reasoning_summary_part.added', {...this.at('summary_index'), part})
     }
     this.open.text += delta
-    return out + this.emit('response.reasoning_summary_text.delta', {...this.at(0, 'summary_index'), delta})
+    return out + this.delta(delta)
   }
 
   // Custom tool input arrives as fragments of the IR's `{"input": …}` JSON; it is sent whole once complete, as are
@@ -198,7 +233,7 @@ class ResponsesEventWriter {
     if (this.open === undefined || this.open.kind === 'message' || this.open.kind === 'reasoning') return ''
     this.open.text += json
     if (this.open.kind !== 'function_call') return ''
-    return this.emit('response.function_call_arguments.delta', {...this.at(), delta: json})
+    return this.delta(json)
   }
 
   private closeItem(): string {
@@ -208,12 +243,12 @@ class ResponsesEventWriter {
     let item: JsonObject
     if (open.kind === 'message') {
       item = messageItem(open.itemId, open.text)
-      out += this.emit('response.output_text.done', {...this.at(0), text: open.text, logprobs: []})
-      out += this.emit('response.content_part.done', {...this.at(0), part: outputText(open.text)})
+      out += this.emit('response.output_text.done', {...this.at('content_index'), text: open.text, logprobs: []})
+      out += this.emit('response.content_part.done', {...this.at('content_index'), part: outputText(open.text)})
     } else if (open.kind === 'reasoning') {
       item = reasoningItem(open.itemId, open.summaryOpen ? open.text : undefined, open.encrypted)
       if (open.summaryOpen) {
-        const summary = this.at(0, 'summary_index')
+        const summary = this.at('summary_index')
         out += this.emit('response.reasoning_summary_text.done', {...summary, text: open.text})
         out += this.emit('response.reasoning_summary_part.done', {
           ...summary,
@@ -239,7 +274,7 @@ class ResponsesEventWriter {
     if (item.type === 'function_call') {
       // A call without arguments gets `{}`, in a delta too, so that its deltas add up to the final arguments.
       const empty = this.open!.text === ''
-      const delta = empty ? this.emit('response.function_call_arguments.delta', {...this.at(), delta: '{}'}) : ''
+      const delta = empty ? this.delta('{}') : ''
       const done = {...this.at(), name: item.name, arguments: item.arguments}
       return delta + this.emit('response.function_call_arguments.done', done)
     }

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {startOpenAIFake} from '../fakes/index.js'
-import {openaiInstance, post, startTestProxy, useProxyHarness} from '../helpers/proxy.js'
+import {setRouting} from '../../src/core/pools/operations.js'
+import {openaiInstance, post, startTestProxy, useProxyHarness, waitFor} from '../helpers/proxy.js'
 
 const h = useProxyHarness()
 
@@ -73,5 +74,19 @@ describe('routing strategies through the proxy', () => {
     clock += 2000
     await send(h.proxy.url, 3)
     expect([main.completed, backup.completed]).toEqual([6, 2])
+  })
+
+  it('a priority written with pool set while serving moves the traffic within a moment', async () => {
+    const [first, second] = await Promise.all([startOpenAIFake({name: 'first'}), startOpenAIFake({name: 'second'})])
+    h.fakes = [first, second]
+    h.proxy = await startTestProxy({
+      'openai-custom': [openaiInstance(first, 'first'), openaiInstance(second, 'second')],
+    })
+    await setRouting(h.proxy.store, 'second', {priority: 1})
+    const live = h.proxy.state.list('openai-custom').find((l) => l.config.name === 'second')!
+    await waitFor(() => live.config.priority === 1)
+    const before = first.count
+    await send(h.proxy.url, 4)
+    expect([first.count - before, second.completed]).toEqual([0, 4])
   })
 })

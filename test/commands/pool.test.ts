@@ -151,6 +151,48 @@ describe('pool commands', () => {
         message: /Credential file .*qwen\.json is not valid JSON: at line 1, column \d+[\s\S]*aiclient auth login qwen/,
       },
       {
+        name: 'a priority that is not a number',
+        args: () => ['pool', 'add', 'openai-custom', '--key', 'sk-x-0123456789abc', '--priority', 'high'],
+        exit: 2,
+        message: /--priority must be a number, not "high"/,
+      },
+      {
+        name: 'a negative weight',
+        args: () => ['pool', 'set', '2f579c65', '--weight=-1'],
+        exit: 2,
+        message: /--weight must be a number ≥ 0, not "-1"/,
+      },
+      {
+        name: 'an empty priority',
+        args: () => ['pool', 'set', '2f579c65', '--priority='],
+        exit: 2,
+        message: /--priority must be a number, not ""/,
+      },
+      {
+        name: 'set with nothing to set',
+        args: () => ['pool', 'set', '2f579c65'],
+        exit: 2,
+        message: /Nothing to set: pass --priority N, --weight N or both/,
+      },
+      {
+        name: 'set on an instance that does not exist',
+        args: () => ['pool', 'set', 'nobody', '--priority', '1'],
+        exit: 2,
+        message: /No instance matches "nobody"/,
+      },
+      {
+        name: 'a weight in the file that is not a number',
+        setup: async () => {
+          const doc = JSON.parse(await readFile(pools, 'utf8'))
+          doc['claude-custom'][0].weight = '3'
+          await writeFile(pools, JSON.stringify(doc))
+          return []
+        },
+        args: () => ['pool', 'list'],
+        exit: 1,
+        message: /claude-custom\[0\]\.weight: must be a number ≥ 0/,
+      },
+      {
         name: 'remove without a TTY or --force',
         args: () => ['pool', 'remove', '2f579c65'],
         exit: 2,
@@ -221,6 +263,53 @@ describe('pool commands', () => {
     expect(result.stdout).toMatch(/openai-custom\s+-\s+e284628d\s+○ disabled/)
     expect(result.stdout).toMatch(/2f579c65\s+● healthy\s+0\s+0\s+[4-6]s ago/)
     expect(result.stdout).not.toContain('\u001b[')
+  })
+
+  it('add, set and list carry priority and weight, and set keeps every other field of the entry', async () => {
+    const added = await cli([
+      'pool',
+      'add',
+      'openai-custom',
+      '--key',
+      'sk-tiered-0123456789abcdef',
+      '--name',
+      'backup',
+      '--priority=-1',
+      '--weight',
+      '0.5',
+      '--json',
+    ])
+    expect(added.code, added.stderr).toBe(0)
+    expect(JSON.parse(added.stdout)).toMatchObject({priority: -1, weight: 0.5})
+    const doc = JSON.parse(await readFile(pools, 'utf8'))
+    expect(doc['openai-custom'][2]).toMatchObject({customName: 'backup', priority: -1, weight: 0.5})
+    // Fields of another tool's (AIClient-2-API's) or the user's own must survive our write.
+    doc['openai-custom'][0].concurrencyLimit = 4
+    doc['openai-custom'][0].notes = {keep: ['me']}
+    await writeFile(pools, JSON.stringify(doc, null, 2))
+    const untouched = JSON.stringify(doc['openai-custom'][1])
+
+    const set = await cli(['pool', 'set', '2f579c65', '--priority', '10', '--weight', '3'])
+    expect(set.code, set.stderr).toBe(0)
+    expect(set.stdout).toMatch(/Set priority 10 and weight 3 on openai-custom .*2f579c65/)
+    const weightOnly = await cli(['pool', 'set', 'backup', '--weight', '0', '--json'])
+    expect(JSON.parse(weightOnly.stdout)).toMatchObject({name: 'backup', priority: -1, weight: 0})
+    const after = JSON.parse(await readFile(pools, 'utf8'))
+    expect(after['openai-custom'][0]).toEqual({...doc['openai-custom'][0], priority: 10, weight: 3})
+    expect(JSON.stringify(after['openai-custom'][1])).toBe(untouched)
+    expect(after['openai-custom'][2]).toEqual({...doc['openai-custom'][2], weight: 0})
+
+    const listed = JSON.parse((await cli(['pool', 'list', '--type', 'openai-custom', '--json'])).stdout)
+    expect(listed.map((i: {priority: number; weight: number}) => [i.priority, i.weight])).toEqual([
+      [10, 3],
+      [0, 1],
+      [-1, 0],
+    ])
+    // The columns appear once an instance leaves the defaults (see the plain table below, which has none).
+    const table = (await cli(['pool', 'list', '--type', 'openai-custom'])).stdout
+    expect(table).toMatch(/STATE\s+PRIORITY\s+WEIGHT\s+REQUESTS/)
+    expect(table).toMatch(/2f579c65\s+● healthy\s+10\s+3\s/)
+    expect(table).toMatch(/backup\s+\S+\s+● healthy\s+-1\s+0\s/)
   })
 
   it('stores credential paths absolute and accepts uuid prefixes of 6+ characters', async () => {

@@ -2,9 +2,10 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {UsageError} from '../../core/errors.js'
 import {TYPE_FIELDS} from '../../core/pools/fields.js'
-import {addInstance, parseProviderType} from '../../core/pools/operations.js'
+import {addInstance, parseProviderType, parseRoutingFlags} from '../../core/pools/operations.js'
 import {PROVIDER_TYPES} from '../../core/pools/types.js'
 import {maskSecrets} from '../../core/secrets.js'
+import {ROUTING_FLAGS} from '../../routing-flags.js'
 import {readStdin} from '../../stdin.js'
 
 /** Far above any real API key, so that `--key - < /dev/zero` fails instead of filling memory. */
@@ -25,6 +26,7 @@ Key types take --key; keep keys out of your shell history with --key - (read fro
     'AICLIENT_KEY=sk-ant-... <%= config.bin %> pool add claude-custom --check-model claude-haiku-4-5',
     '<%= config.bin %> pool add gemini-cli-oauth --creds-file ~/.gemini/oauth_creds.json --project-id my-project',
     '<%= config.bin %> pool add openai-qwen-oauth --creds-file ~/.qwen/oauth_creds.json --json',
+    'AICLIENT_KEY=sk-... <%= config.bin %> pool add openai-custom --name paid-backup --priority=-1',
   ]
   static override enableJsonFlag = true
   static override args = {
@@ -44,10 +46,12 @@ Key types take --key; keep keys out of your shell history with --key - (read fro
     'check-model': Flags.string({description: 'model used by health checks (stored as checkModelName)'}),
     disabled: Flags.boolean({description: 'add the instance disabled (isDisabled: true)'}),
     'allow-duplicate': Flags.boolean({description: 'allow a key that is already in the pool of this type'}),
+    ...ROUTING_FLAGS,
   }
 
   async run() {
     const type = parseProviderType(this.args.type)
+    const routing = parseRoutingFlags(this.flags)
     let key = this.flags.key
     if (key === '-') {
       if (process.stdin.isTTY)
@@ -66,6 +70,7 @@ Key types take --key; keep keys out of your shell history with --key - (read fro
       checkModel: this.flags['check-model'],
       disabled: this.flags.disabled,
       allowDuplicate: this.flags['allow-duplicate'],
+      routing,
     })
     this.log(instance.uuid)
     return {type, ...maskSecrets(instance.raw)}

@@ -3,6 +3,7 @@ import {BaseCommand} from '../../base-command.js'
 import {parseProviderType} from '../../core/pools/operations.js'
 import {shortUuid} from '../../core/pools/lookup.js'
 import {persistedState} from '../../core/pools/live-instance.js'
+import {DEFAULT_PRIORITY, DEFAULT_WEIGHT} from '../../core/pools/schema.js'
 import type {PoolInstance} from '../../core/pools/types.js'
 import {describeToken, readTokenSummary, type TokenSummary} from '../../core/oauth/token-summary.js'
 import {maskSecrets} from '../../core/secrets.js'
@@ -13,7 +14,7 @@ import {STATE_STYLE, dim} from '../../ui/theme.js'
 export default class PoolList extends BaseCommand<typeof PoolList> {
   static override summary = 'List the instances in the pool'
   static override description =
-    'Shows every instance with its state (healthy, cooling, unhealthy, disabled), counters and last error. Secrets are always masked. --json prints the full instances, each with its type and computed state.'
+    'Shows every instance with its state (healthy, cooling, unhealthy, disabled), counters, priority and weight (when any instance has them set) and last error. Secrets are always masked. --json prints the full instances, each with its type, computed state, priority and weight.'
   static override examples = [
     '<%= config.bin %> pool list',
     '<%= config.bin %> pool list --type claude-custom',
@@ -43,6 +44,9 @@ export default class PoolList extends BaseCommand<typeof PoolList> {
       state: persistedState(i, now),
       ...(tokens[n] ? {token: tokens[n]} : {}),
       ...maskSecrets(i.raw),
+      // The values routing uses, defaults filled in, whether or not the file spells them out.
+      priority: i.priority,
+      weight: i.weight,
     }))
   }
 }
@@ -55,6 +59,8 @@ function renderInstances(
 ): string {
   const tokenOf = new Map(instances.map((instance, n) => [instance, tokens[n]]))
   const tokenColumn = tokens.some((t) => t !== null)
+  // Routing columns only once someone routes: a pool on the defaults keeps its table narrow.
+  const routingColumns = instances.some((i) => i.priority !== DEFAULT_PRIORITY || i.weight !== DEFAULT_WEIGHT)
   return renderTable(
     instances,
     [
@@ -70,6 +76,12 @@ function renderInstances(
         },
         color: (i, text) => STATE_STYLE[persistedState(i, now)].paint(text),
       },
+      ...(routingColumns
+        ? [
+            {header: 'PRIORITY', value: (i: PoolInstance) => String(i.priority)},
+            {header: 'WEIGHT', value: (i: PoolInstance) => String(i.weight)},
+          ]
+        : []),
       {header: 'REQUESTS', value: (i) => String(i.usageCount)},
       {header: 'ERRORS', value: (i) => String(i.errorCount)},
       {header: 'LAST USED', value: (i) => relativeTime(i.lastUsed, now)},

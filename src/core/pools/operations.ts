@@ -4,7 +4,7 @@ import {AppError, errorMessage, UsageError} from '../errors.js'
 import {readCredentialJson, type CredentialJson} from '../oauth/credential-file.js'
 import {TYPE_FIELDS} from './fields.js'
 import {findInstance} from './lookup.js'
-import {isValidUrl, toInstance} from './schema.js'
+import {isValidUrl, routingProblems, toInstance} from './schema.js'
 import type {PoolStore} from './store.js'
 import {
   PROVIDER_TYPES,
@@ -40,6 +40,30 @@ export interface NewInstance {
   checkModel?: string
   disabled?: boolean
   allowDuplicate?: boolean
+  routing?: RoutingFields
+}
+
+/** An instance's routing fields as `pool add` and `pool set` write them. */
+export interface RoutingFields {
+  priority?: number
+  weight?: number
+}
+
+/**
+ * The `--priority` and `--weight` flags as numbers, or a UsageError that says what is accepted: any number for a
+ * priority (higher first), a number ≥ 0 for a weight (0 keeps the instance out of weighted rotation).
+ */
+export function parseRoutingFlags(flags: {priority?: string; weight?: string}): RoutingFields {
+  const fields: RoutingFields = {}
+  for (const name of ['priority', 'weight'] as const) {
+    const text = flags[name]
+    if (text === undefined) continue
+    const value = text.trim() === '' ? NaN : Number(text)
+    const problem = routingProblems({[name]: value})[name]
+    if (problem) throw new UsageError(`--${name} ${problem}, not "${text}".`, {code: 'invalid_flag'})
+    fields[name] = value
+  }
+  return fields
 }
 
 /** Checks what can be checked without the lock, then appends under it; returns the stored instance. */
@@ -90,6 +114,7 @@ export async function addInstance(
   if (input.name !== undefined) raw.customName = input.name
   Object.assign(raw, newInstanceFields(newUuid(), input.checkModel ?? null))
   if (input.disabled) raw.isDisabled = true
+  Object.assign(raw, input.routing)
 
   const {result: index} = await store.update((doc) => {
     const list = listFor(doc, input.type)
@@ -179,6 +204,16 @@ export function resetInstances(
     if ('lastErrorReason' in raw) raw.lastErrorReason = null
     if ('cooldownUntil' in raw) raw.cooldownUntil = null
   })
+}
+
+/** Sets the routing fields given on one instance; the other fields of its entry are kept as they are. */
+export function setRouting(
+  store: PoolStore,
+  ref: string,
+  fields: RoutingFields,
+  type?: ProviderType,
+): Promise<PoolInstance[]> {
+  return modify(store, ref, type, (raw) => Object.assign(raw, fields))
 }
 
 /** Resolves the instance a command names, for confirmation prompts before a change. */

@@ -3,13 +3,16 @@ import {closeLease, openLease} from './leases.js'
 import {createLive, stateOf, type InstanceStateName, type Lease, type LiveInstance} from './live-instance.js'
 import {PendingChanges, type ChangeSet} from './pending-changes.js'
 import {InstanceRegistry} from './registry.js'
-import {Cursors, roundRobin, sidePick, unavailability, type Strategy, type Unavailability} from './selector.js'
+import {Cursors, sidePick, STRATEGIES, unavailability, type StrategyName, type Unavailability} from './selector.js'
 import type {PoolInstance, ProviderType} from './types.js'
 
 export {DEFAULT_HEALTH_POLICY, type HealthPolicy} from './instance-health.js'
 export {instanceLabel, type InstanceStateName, type Lease, type LiveInstance} from './live-instance.js'
 export type {ChangeSet, OwnedField} from './pending-changes.js'
 export type {PoolEvent, PoolEvents} from './registry.js'
+
+/** ROUTING_STRATEGY resolved per type; a type not named goes round-robin. */
+export type Routing = Partial<Record<ProviderType, StrategyName>>
 
 /**
  * The in-memory truth while `serve` runs, composed of its parts: the registry of instances and their events, the
@@ -27,9 +30,14 @@ export class PoolState extends InstanceRegistry {
   constructor(
     readonly policy: HealthPolicy = DEFAULT_HEALTH_POLICY,
     readonly now: () => number = Date.now,
-    private readonly strategy: Strategy = roundRobin,
+    private readonly routing: Routing = {},
   ) {
     super()
+  }
+
+  /** The strategy that picks among the type's instances; round-robin unless configured. */
+  strategyOf(type: ProviderType): StrategyName {
+    return this.routing[type] ?? 'round-robin'
   }
 
   /** Merges a fresh read of the file; outside edits are adopted, counters we have not written yet are kept. */
@@ -70,15 +78,15 @@ export class PoolState extends InstanceRegistry {
    */
   acquire(type: ProviderType, exclude: ReadonlySet<string>, prefer?: string): Lease | undefined {
     const now = this.now()
-    const selection = this.strategy({
+    const selection = STRATEGIES[this.strategyOf(type)]({
       candidates: this.list(type),
       exclude,
       now,
-      cursor: this.cursors.at(type),
+      ...this.cursors.at(type),
       ...(prefer !== undefined && {prefer}),
     })
     if (!selection) return undefined
-    this.cursors.picked(type, selection.index)
+    this.cursors.picked(type, selection)
     return openLease(selection, now, this.policy.trialTimeoutMs)
   }
 
@@ -88,7 +96,7 @@ export class PoolState extends InstanceRegistry {
 
   /** An instance for a side request (a model list, a token count) that records no outcome and takes no trial. */
   pick(type: ProviderType): LiveInstance | undefined {
-    return sidePick({candidates: this.list(type), now: this.now(), cursor: this.cursors.at(type)})
+    return sidePick({candidates: this.list(type), now: this.now(), cursor: this.cursors.at(type).cursor})
   }
 
   /** Why nothing could be selected: the earliest cooldown end when every candidate is only cooling. */

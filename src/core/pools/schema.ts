@@ -74,6 +74,8 @@ function instanceProblems(type: ProviderType, item: unknown, path: string): Sche
     if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0))
       fail(field, 'must be a whole number ≥ 0')
   }
+  const routing = routingProblems(inst)
+  for (const [field, problem] of Object.entries(routing)) fail(field, problem)
   for (const field of STRING_OR_NULL) {
     const value = inst[field]
     if (value !== undefined && value !== null && typeof value !== 'string') fail(field, 'must be a string or null')
@@ -90,6 +92,20 @@ function instanceProblems(type: ProviderType, item: unknown, path: string): Sche
   if (inst.modelAliases !== undefined)
     for (const {at, problem} of aliasTableProblems(inst.modelAliases)) fail(`modelAliases${at}`, problem)
   return problems
+}
+
+export const DEFAULT_PRIORITY = 0
+export const DEFAULT_WEIGHT = 1
+
+/** What is wrong with an instance's routing fields, by field; `pool add` and `pool set` check their flags with it. */
+export function routingProblems(fields: {priority?: unknown; weight?: unknown}): {priority?: string; weight?: string} {
+  const {priority, weight} = fields
+  return {
+    ...(priority !== undefined &&
+      !(typeof priority === 'number' && Number.isFinite(priority)) && {priority: 'must be a number'}),
+    ...(weight !== undefined &&
+      !(typeof weight === 'number' && Number.isFinite(weight) && weight >= 0) && {weight: 'must be a number ≥ 0'}),
+  }
 }
 
 export function hasUuid(raw: RawInstance): raw is RawInstance & {uuid: string} {
@@ -152,6 +168,8 @@ export function toInstance(type: ProviderType, raw: RawInstance, poolDir: string
     uuid: raw.uuid as string,
     name: typeof raw.customName === 'string' && raw.customName !== '' ? raw.customName : null,
     checkModelName: typeof raw.checkModelName === 'string' ? raw.checkModelName : null,
+    priority: typeof raw.priority === 'number' ? raw.priority : DEFAULT_PRIORITY,
+    weight: typeof raw.weight === 'number' ? raw.weight : DEFAULT_WEIGHT,
     isHealthy: raw.isHealthy !== false,
     isDisabled: raw.isDisabled === true,
     usageCount: typeof raw.usageCount === 'number' ? raw.usageCount : 0,

@@ -2,29 +2,57 @@ import {describe, expect, it} from 'vitest'
 import {closeLease, DEFAULT_TRIAL_TIMEOUT_MS, openLease} from './leases.js'
 import {createLive, type LiveInstance} from './live-instance.js'
 import {toInstance} from './schema.js'
-import {Cursors, roundRobin, sidePick, unavailability, type SelectionInput} from './selector.js'
+import {
+  Cursors,
+  fillFirst,
+  leastBusy,
+  roundRobin,
+  sidePick,
+  STRATEGIES,
+  unavailability,
+  weighted,
+  type SelectionInput,
+  type Strategy,
+} from './selector.js'
 
 const NOW = 1_000_000
 
-function live(name: string, status: Partial<LiveInstance> = {}): LiveInstance {
+function live(name: string, status: Partial<LiveInstance> = {}, routing: {priority?: number; weight?: number} = {}) {
   const config = toInstance(
     'openai-custom',
-    {uuid: `${name}-uuid`, customName: name, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1'},
+    {
+      uuid: `${name}-uuid`,
+      customName: name,
+      OPENAI_API_KEY: 'sk-x',
+      OPENAI_BASE_URL: 'http://127.0.0.1:1/v1',
+      ...routing,
+    },
     '/tmp',
   )
   return Object.assign(createLive(config), status)
 }
 
-/** The instances a strategy picks in turn, moving the cursor as the pool does. */
-function picks(candidates: LiveInstance[], count: number, input: Partial<SelectionInput> = {}): (string | null)[] {
-  let cursor = input.cursor ?? 0
+/** The instances a strategy picks in turn, keeping its position (cursor and credits) as the pool does. */
+function picks(
+  candidates: LiveInstance[],
+  count: number,
+  input: Partial<SelectionInput> = {},
+  strategy: Strategy = roundRobin,
+): (string | null)[] {
+  let position: Pick<SelectionInput, 'cursor' | 'credits'> = {cursor: input.cursor ?? 0}
   const out: (string | null)[] = []
   for (let n = 0; n < count; n++) {
-    const selection = roundRobin({candidates, exclude: new Set(), now: NOW, ...input, cursor})
+    const selection = strategy({candidates, exclude: new Set(), now: NOW, ...input, ...position})
     out.push(selection?.live.config.name ?? null)
-    if (selection) cursor = selection.index + 1
+    if (selection) position = {cursor: selection.index + 1, credits: selection.credits ?? position.credits}
   }
   return out
+}
+
+function tally(names: (string | null)[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const name of names) counts[String(name)] = (counts[String(name)] ?? 0) + 1
+  return counts
 }
 
 describe('round-robin selection', () => {
@@ -90,6 +118,163 @@ describe('round-robin selection', () => {
   })
 })
 
+describe('fill-first selection', () => {
+  it('always takes the first usable instance in file order, whatever the cursor', () => {
+    const pool = [live('a'), live('b'), live('c')]
+    expect(picks(pool, 3, {}, fillFirst)).toEqual(['a', 'a', 'a'])
+    expect(picks(pool, 2, {cursor: 2}, fillFirst)).toEqual(['a', 'a'])
+  })
+
+  it('moves on to the next only while the first cannot serve, and back when it can', () => {
+    const pool = [live('a', {cooldownUntil: NOW + 100}), live('b'), live('c')]
+    expect(picks(pool, 2, {}, fillFirst)).toEqual(['b', 'b'])
+    expect(picks(pool, 1, {exclude: new Set([pool[1]!.id])}, fillFirst)).toEqual(['c'])
+    pool[0]!.cooldownUntil = 0
+    expect(picks(pool, 2, {}, fillFirst)).toEqual(['a', 'a'])
+  })
+})
+
+describe('weighted selection', () => {
+  it('spreads smoothly by weight: 3:1 gives a a b a, not bursts', () => {
+    const pool = [live('a', {}, {weight: 3}), live('b', {}, {weight: 1})]
+    expect(picks(pool, 8, {}, weighted)).toEqual(['a', 'a', 'b', 'a', 'a', 'a', 'b', 'a'])
+  })
+
+  it.each([
+    {weights: [3, 1], share: 0.75},
+    {weights: [1, 1], share: 0.5},
+    {weights: [5, 3], share: 0.625},
+    {weights: [0.5, 1.5], share: 0.25},
+  ])('weights $weights give the first $share of 1,000 picks (± 3 %)', ({weights, share}) => {
+    const pool = [live('a', {}, {weight: weights[0]}), live('b', {}, {weight: weights[1]})]
+    const counts = tally(picks(pool, 1000, {}, weighted))
+    expect(Math.abs(counts.a! / 1000 - share)).toBeLessThanOrEqual(0.03)
+    expect(counts.a! + counts.b!).toBe(1000)
+  })
+
+  it('never picks weight 0 while another can serve, and picks nothing when only weight 0 is left', () => {
+    const pool = [live('zero', {}, {weight: 0}), live('a'), live('b', {}, {weight: 2})]
+    expect(tally(picks(pool, 300, {}, weighted))).toEqual({a: 100, b: 200})
+    expect(picks(pool.slice(0, 1), 1, {}, weighted)).toEqual([null])
+  })
+
+  it('an instance without a weight field counts as weight 1', () => {
+    const pool = [live('plain'), live('double', {}, {weight: 2})]
+    expect(tally(picks(pool, 300, {}, weighted))).toEqual({plain: 100, double: 200})
+  })
+
+  it('skips an instance that cannot serve and keeps the others in proportion', () => {
+    const pool = [live('a', {}, {weight: 3}), live('down', {healthy: false}, {weight: 5}), live('b')]
+    expect(tally(picks(pool, 400, {}, weighted))).toEqual({a: 300, b: 100})
+  })
+
+  it('drops the credit of an instance that left the pool', () => {
+    const [a, b] = [live('a'), live('b')]
+    const first = weighted({candidates: [a, b], exclude: new Set(), now: NOW, cursor: 0})!
+    expect([...first.credits!.keys()].sort()).toEqual([a.id, b.id])
+    const next = weighted({candidates: [b], exclude: new Set(), now: NOW, cursor: 0, credits: first.credits})!
+    expect([...next.credits!.keys()]).toEqual([b.id])
+  })
+})
+
+describe('least-busy selection', () => {
+  it('takes the instance with the fewest requests in flight', () => {
+    const pool = [live('a', {inFlight: 3}), live('b', {inFlight: 1}), live('c', {inFlight: 2})]
+    expect(picks(pool, 3, {}, leastBusy)).toEqual(['b', 'b', 'b'])
+  })
+
+  it('breaks ties round-robin from the cursor', () => {
+    const pool = [live('a', {inFlight: 1}), live('b', {inFlight: 0}), live('c', {inFlight: 5}), live('d')]
+    expect(picks(pool, 4, {}, leastBusy)).toEqual(['b', 'd', 'b', 'd'])
+    expect(picks(pool, 1, {cursor: 2}, leastBusy)).toEqual(['d'])
+  })
+
+  it('follows the leases as they open and close', () => {
+    const pool = [live('a'), live('b')]
+    const first = leastBusy({candidates: pool, exclude: new Set(), now: NOW, cursor: 0})!
+    const lease = openLease(first, NOW)
+    expect(leastBusy({candidates: pool, exclude: new Set(), now: NOW, cursor: 0})!.live.config.name).toBe('b')
+    openLease(leastBusy({candidates: pool, exclude: new Set(), now: NOW, cursor: 0})!, NOW)
+    openLease(leastBusy({candidates: pool, exclude: new Set(), now: NOW, cursor: 0})!, NOW)
+    closeLease(lease)
+    expect(pool.map((l) => l.inFlight)).toEqual([1, 1])
+    expect(leastBusy({candidates: pool, exclude: new Set(), now: NOW, cursor: 1})!.live.config.name).toBe('b')
+    expect(
+      leastBusy({candidates: [...pool, live('idle')], exclude: new Set(), now: NOW, cursor: 0})!.live.config.name,
+    ).toBe('idle')
+  })
+
+  it('skips what cannot serve even when it is idle', () => {
+    const pool = [live('cooling', {cooldownUntil: NOW + 1}), live('busy', {inFlight: 9})]
+    expect(picks(pool, 2, {}, leastBusy)).toEqual(['busy', 'busy'])
+  })
+})
+
+describe('priority tiers', () => {
+  /** A paid backup key below two subscription accounts. */
+  const pool = () => [
+    live('backup', {}, {priority: -1}),
+    live('sub1', {}, {priority: 5}),
+    live('sub2', {}, {priority: 5}),
+  ]
+
+  it.each(Object.entries(STRATEGIES))(
+    '%s leaves a lower tier untouched while a higher one serves',
+    (_name, strategy) => {
+      const names = picks(pool(), 40, {}, strategy)
+      expect(names).not.toContain('backup')
+      expect(names.every((name) => name === 'sub1' || name === 'sub2')).toBe(true)
+    },
+  )
+
+  it.each(Object.entries(STRATEGIES))(
+    '%s uses the lower tier the moment the higher cannot, and goes back',
+    (_n, strategy) => {
+      const instances = pool()
+      const [, sub1, sub2] = instances
+      sub1!.cooldownUntil = NOW + 1000
+      sub2!.healthy = false
+      expect(picks(instances, 2, {}, strategy)).toEqual(['backup', 'backup'])
+      sub2!.healthy = true
+      expect(picks(instances, 1, {exclude: new Set([sub2!.id])}, strategy)).toEqual(['backup'])
+      expect(picks(instances, 2, {}, strategy)).toEqual(['sub2', 'sub2'])
+      sub1!.cooldownUntil = 0
+      sub2!.disabled = true
+      expect(picks(instances, 1, {}, strategy)).toEqual(['sub1'])
+    },
+  )
+
+  it('ranks any numbers, higher first, with no priority field as 0', () => {
+    const instances = [live('none'), live('neg', {}, {priority: -2}), live('half', {}, {priority: 0.5})]
+    expect(picks(instances, 2)).toEqual(['half', 'half'])
+    instances[2]!.disabled = true
+    expect(picks(instances, 2)).toEqual(['none', 'none'])
+    instances[0]!.disabled = true
+    expect(picks(instances, 1)).toEqual(['neg'])
+  })
+
+  it('passes the higher tier by while its only instance runs a half-open trial', () => {
+    const instances = [live('low'), live('high', {cooldownUntil: NOW - 1, trial: {until: NOW + 5}}, {priority: 1})]
+    expect(picks(instances, 1)).toEqual(['low'])
+  })
+
+  it('still sends a request to the instance holding its conversation, whatever its tier', () => {
+    const instances = [live('low'), live('high', {}, {priority: 1})]
+    const prefer = instances[0]!.id
+    for (const strategy of Object.values(STRATEGIES))
+      expect(strategy({candidates: instances, exclude: new Set(), now: NOW, cursor: 0, prefer})!.live.config.name).toBe(
+        'low',
+      )
+  })
+
+  it('apply to side picks', () => {
+    const instances = [live('low'), live('high', {}, {priority: 1})]
+    expect(sidePick({candidates: instances, now: NOW, cursor: 0})?.config.name).toBe('high')
+    instances[1]!.cooldownUntil = NOW + 1
+    expect(sidePick({candidates: instances, now: NOW, cursor: 0})?.config.name).toBe('low')
+  })
+})
+
 describe('side picks', () => {
   it('take a usable instance from the cursor without a trial, and skip one being tried', () => {
     const tried = live('tried', {cooldownUntil: NOW - 1, trial: {until: NOW + 1}})
@@ -120,9 +305,12 @@ describe('unavailability', () => {
 describe('cursors', () => {
   it('start each type at 0 and resume after its last pick', () => {
     const cursors = new Cursors()
-    cursors.picked('openai-custom', 2)
-    expect(cursors.at('openai-custom')).toBe(3)
-    expect(cursors.at('claude-custom')).toBe(0)
+    cursors.picked('openai-custom', {index: 2})
+    expect(cursors.at('openai-custom')).toEqual({cursor: 3})
+    expect(cursors.at('claude-custom')).toEqual({cursor: 0})
+    const credits = new Map([['a', 1]])
+    cursors.picked('openai-custom', {index: 0, credits})
+    expect(cursors.at('openai-custom')).toEqual({cursor: 1, credits})
   })
 })
 

@@ -11,6 +11,8 @@ export interface SelectionInput {
   readonly cursor: number
   /** An instance that should serve the request if it is usable (it holds the conversation the request continues). */
   readonly prefer?: string
+  /** The weighted strategy's running credit of each instance, as its last pick of the type left them. */
+  readonly credits?: ReadonlyMap<string, number>
 }
 
 export interface Selection {
@@ -18,26 +20,114 @@ export interface Selection {
   readonly live: LiveInstance
   /** The instance's cooldown has ended and this request is its one half-open trial. */
   readonly halfOpen: boolean
+  /** The weighted strategy's credits after this pick, for the next one. */
+  readonly credits?: ReadonlyMap<string, number>
 }
 
-/** A routing strategy: a pure choice over a snapshot; the caller takes the lease and moves the cursor. */
+/** A routing strategy: a pure choice over a snapshot; the caller takes the lease and keeps the returned position. */
 export type Strategy = (input: SelectionInput) => Selection | undefined
 
+export const STRATEGY_NAMES = ['round-robin', 'fill-first', 'weighted', 'least-busy'] as const
+export type StrategyName = (typeof STRATEGY_NAMES)[number]
+
+export function isStrategyName(value: unknown): value is StrategyName {
+  return (STRATEGY_NAMES as readonly unknown[]).includes(value)
+}
+
 /**
- * The next usable instance after the cursor, skipping those already tried. An instance whose cooldown has ended is
- * taken as a half-open trial, and passed by while another request's trial of it runs.
+ * Every strategy starts the same way: the instance holding the request's conversation when it is usable, else a
+ * choice among the usable instances of the highest priority that has any (see `tier`).
  */
-export const roundRobin: Strategy = ({candidates, exclude, now, cursor, prefer}) => {
-  if (prefer !== undefined) {
-    const index = candidates.findIndex((live) => live.id === prefer)
-    const chosen = index < 0 ? undefined : usable(candidates[index]!, index, exclude, now)
-    if (chosen) return chosen
+function strategy(choose: (options: Selection[], input: SelectionInput) => Selection, accept?: Accept): Strategy {
+  return (input) => {
+    const preferred = preferredOf(input)
+    if (preferred) return preferred
+    const options = tier(input, accept)
+    return options.length === 0 ? undefined : choose(options, input)
   }
-  for (const index of ring(candidates.length, cursor)) {
-    const chosen = usable(candidates[index]!, index, exclude, now)
-    if (chosen) return chosen
-  }
-  return undefined
+}
+
+/** The next usable instance at or after the cursor, wrapping around. */
+export const roundRobin: Strategy = strategy(nextFrom)
+
+/** Always the first usable instance in file order: one account is used up before the next is touched. */
+export const fillFirst: Strategy = strategy((options) => options[0]!)
+
+/** The usable instance with the fewest requests in flight (its open leases); ties go round-robin. */
+export const leastBusy: Strategy = strategy((options, input) => {
+  const fewest = Math.min(...options.map((option) => option.live.inFlight))
+  return nextFrom(
+    options.filter((option) => option.live.inFlight === fewest),
+    input,
+  )
+})
+
+/**
+ * Smooth weighted round-robin (nginx's): every usable instance earns its weight in credit, the richest is picked
+ * and pays the round's total. Weights 3:1 give a a b a, a a b a… rather than bursts. Weight 0 is out of rotation.
+ */
+export const weighted: Strategy = strategy(
+  (options, {candidates, credits}) => {
+    let total = 0
+    let best: {option: Selection; credit: number} | undefined
+    const next = new Map<string, number>()
+    for (const live of candidates) {
+      const credit = credits?.get(live.id)
+      if (credit !== undefined) next.set(live.id, credit)
+    }
+    for (const option of options) {
+      const weight = option.live.config.weight
+      const credit = (next.get(option.live.id) ?? 0) + weight
+      next.set(option.live.id, credit)
+      total += weight
+      if (!best || credit > best.credit) best = {option, credit}
+    }
+    next.set(best!.option.live.id, best!.credit - total)
+    return {...best!.option, credits: next}
+  },
+  (live) => live.config.weight > 0,
+)
+
+export const STRATEGIES: Record<StrategyName, Strategy> = {
+  'round-robin': roundRobin,
+  'fill-first': fillFirst,
+  weighted,
+  'least-busy': leastBusy,
+}
+
+/** Whether a strategy counts an instance at all, beyond its state (weighted leaves out weight 0). */
+type Accept = (live: LiveInstance) => boolean
+
+function preferredOf({candidates, exclude, now, prefer}: SelectionInput): Selection | undefined {
+  if (prefer === undefined) return undefined
+  const index = candidates.findIndex((live) => live.id === prefer)
+  return index < 0 ? undefined : usable(candidates[index]!, index, exclude, now)
+}
+
+/**
+ * The usable instances of the highest priority among the usable ones, in file order: a lower tier is reached only
+ * while every instance above it is cooling, unhealthy, disabled, being tried out, or already tried by this request.
+ */
+function tier({candidates, exclude, now}: Pick<SelectionInput, 'candidates' | 'exclude' | 'now'>, accept?: Accept) {
+  let top = -Infinity
+  let options: Selection[] = []
+  candidates.forEach((live, index) => {
+    const option = accept && !accept(live) ? undefined : usable(live, index, exclude, now)
+    if (!option) return
+    const priority = live.config.priority
+    if (priority > top) {
+      top = priority
+      options = []
+    }
+    if (priority === top) options.push(option)
+  })
+  return options
+}
+
+/** The first option at or after the cursor's slot, else the first: round-robin over a subset in file order. */
+function nextFrom(options: Selection[], {candidates, cursor}: Pick<SelectionInput, 'candidates' | 'cursor'>) {
+  const start = cursor % candidates.length
+  return options.find((option) => option.index >= start) ?? options[0]!
 }
 
 function usable(live: LiveInstance, index: number, exclude: ReadonlySet<string>, now: number): Selection | undefined {
@@ -48,15 +138,12 @@ function usable(live: LiveInstance, index: number, exclude: ReadonlySet<string>,
 }
 
 /**
- * An instance for a side request (a model list, a token count) that records no outcome: usable and not being tried
- * out. It takes no trial and leaves the cursor alone.
+ * An instance for a side request (a model list, a token count) that records no outcome: usable, not being tried
+ * out, and of the top priority tier. It takes no trial and leaves the cursor alone.
  */
 export function sidePick({candidates, now, cursor}: Omit<SelectionInput, 'exclude'>): LiveInstance | undefined {
-  for (const index of ring(candidates.length, cursor)) {
-    const live = candidates[index]!
-    if (stateOf(live, now) === 'healthy' && !trialRunning(live, now)) return live
-  }
-  return undefined
+  const options = tier({candidates, exclude: new Set(), now})
+  return options.length === 0 ? undefined : nextFrom(options, {candidates, cursor}).live
 }
 
 export interface Unavailability {
@@ -82,21 +169,19 @@ export function unavailability(
   return {coolingUntil, counts}
 }
 
-/** The round-robin position of each type: the only state selection keeps between requests. */
+/** Where each type's last pick left off: the only state selection keeps between requests. */
 export class Cursors {
   private readonly next = new Map<ProviderType, number>()
+  private readonly credits = new Map<ProviderType, ReadonlyMap<string, number>>()
 
-  at(type: ProviderType): number {
-    return this.next.get(type) ?? 0
+  at(type: ProviderType): Pick<SelectionInput, 'cursor' | 'credits'> {
+    const credits = this.credits.get(type)
+    return {cursor: this.next.get(type) ?? 0, ...(credits && {credits})}
   }
 
-  /** The pick was at `index`; the next search starts after it. */
-  picked(type: ProviderType, index: number): void {
-    this.next.set(type, index + 1)
+  /** The pick was at `selection.index`; the next search starts after it. */
+  picked(type: ProviderType, selection: Pick<Selection, 'index' | 'credits'>): void {
+    this.next.set(type, selection.index + 1)
+    if (selection.credits) this.credits.set(type, selection.credits)
   }
-}
-
-/** Every index of a list of `length` once, starting at `start` and wrapping around. */
-function* ring(length: number, start: number): Generator<number> {
-  for (let step = 0; step < length; step++) yield (start + step) % length
 }

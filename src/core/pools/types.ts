@@ -44,6 +44,10 @@ export interface PoolInstance extends InstanceStatus {
   uuid: string
   name: string | null
   checkModelName: string | null
+  /** Routing tier: while any instance of a higher priority can serve, lower ones get no traffic. Default 0. */
+  priority: number
+  /** Share of traffic under the weighted strategy; 0 takes the instance out of rotation. Default 1. */
+  weight: number
   /** The stored object, untouched; credential paths here are as the user wrote them. */
   raw: RawInstance
   /** Credential file path resolved against the pool file's directory, for the OAuth types. */

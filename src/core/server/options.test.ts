@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {PROVIDER_TYPES} from '../pools/types.js'
-import {resolveServeSettings, upstreamTimeouts} from './options.js'
+import {resolveServeSettings, routingOf, upstreamTimeouts} from './options.js'
 
 const each = (headersMs: number, idleMs: number) =>
   Object.fromEntries(PROVIDER_TYPES.map((type) => [type, {headersMs, idleMs}]))
@@ -106,5 +106,44 @@ describe('MODEL_ALIASES', () => {
     expect(refused({}, {modelAliases: {'openai-custom': {a: 'b*'}}}).message).toBe(
       'user setting modelAliases.openai-custom["a"] must be a model name, not the pattern "b*".',
     )
+  })
+})
+
+describe('ROUTING_STRATEGY', () => {
+  const serve = (value: unknown) =>
+    resolveServeSettings({}, {}, {file: null, chosen: true, values: {ROUTING_STRATEGY: value}}, {}).routing
+
+  it('is round-robin for every type when unset', () => {
+    expect(resolveServeSettings({}, {}, {file: null, chosen: true, values: {}}, {}).routing).toEqual({})
+  })
+
+  it('takes one strategy for every type', () => {
+    expect(routingOf('fill-first')).toEqual(Object.fromEntries(PROVIDER_TYPES.map((type) => [type, 'fill-first'])))
+    expect(serve('least-busy')['claude-custom']).toBe('least-busy')
+  })
+
+  it('takes an object by type, with an optional default for the types it does not name', () => {
+    expect(routingOf({'claude-kiro-oauth': 'fill-first', 'openai-custom': 'weighted'})).toEqual({
+      'claude-kiro-oauth': 'fill-first',
+      'openai-custom': 'weighted',
+    })
+    const routing = routingOf({default: 'least-busy', 'claude-kiro-oauth': 'fill-first'})
+    expect(routing['claude-kiro-oauth']).toBe('fill-first')
+    expect(routing['gemini-cli-oauth']).toBe('least-busy')
+  })
+
+  it.each([
+    ['fastest', /ROUTING_STRATEGY must be one of round-robin, fill-first, weighted, least-busy, not "fastest"/],
+    [{'claude-custom': 'random'}, /ROUTING_STRATEGY\.claude-custom must be one of .*, not "random"/],
+    [{kiro: 'fill-first'}, /ROUTING_STRATEGY names an unknown provider type "kiro"\. Valid keys: default, /],
+    [['fill-first'], /ROUTING_STRATEGY must be a strategy .* or an object of them by provider type/],
+    [3, /ROUTING_STRATEGY must be a strategy/],
+  ])('refuses %j as bad config with a clear message', (value, message) => {
+    expect(() => serve(value)).toThrow(message)
+    try {
+      serve(value)
+    } catch (error) {
+      expect((error as {code?: string}).code).toBe('bad_config')
+    }
   })
 })

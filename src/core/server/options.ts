@@ -4,7 +4,8 @@ import type {ModelAliases} from '../models/aliases.js'
 import {UsageError} from '../errors.js'
 import {DEFAULT_MONITOR, type MonitorOptions} from '../health/monitor.js'
 import {DEFAULT_TIMEOUTS, type RequestTimeouts, type Timeouts} from '../http/dispatchers.js'
-import {DEFAULT_HEALTH_POLICY, type HealthPolicy} from '../pools/pool-state.js'
+import {DEFAULT_HEALTH_POLICY, type HealthPolicy, type Routing} from '../pools/pool-state.js'
+import {isStrategyName, STRATEGY_NAMES} from '../pools/selector.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {DEFAULT_RESPONSE_LIMIT} from '../proxy/types.js'
 import {DEFAULT_EVENT_LIMIT} from '../codecs/sse.js'
@@ -49,6 +50,8 @@ export interface ServeSettings {
   monitor: MonitorOptions
   /** MODEL_ALIASES: config.json's, else the user setting's. */
   modelAliases: ModelAliases
+  /** ROUTING_STRATEGY, by provider type. */
+  routing: Routing
   /** Settings that were ignored, each a sentence for stderr. */
   warnings: string[]
 }
@@ -146,6 +149,7 @@ export function resolveServeSettings(
     corsOrigins,
     warnings,
     modelAliases: modelAliasesOf(config, settings),
+    routing: routingOf(config.ROUTING_STRATEGY),
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,
@@ -230,6 +234,46 @@ function checkModels(value: unknown): Partial<Record<ProviderType, string>> {
       })
   }
   return value as Partial<Record<ProviderType, string>>
+}
+
+/**
+ * ROUTING_STRATEGY: one strategy for every type, or an object of them by type with an optional "default" (the same
+ * shape as the per-type timeouts). Types it does not reach stay round-robin.
+ */
+export function routingOf(value: unknown): Routing {
+  if (value === undefined) return {}
+  const names = STRATEGY_NAMES.join(', ')
+  const check = (at: string, name: unknown) => {
+    if (!isStrategyName(name))
+      throw new UsageError(`config.json: ${at} must be one of ${names}, not ${JSON.stringify(name)}.`, {
+        code: 'bad_config',
+      })
+    return name
+  }
+  if (typeof value === 'string') {
+    const name = check('ROUTING_STRATEGY', value)
+    return Object.fromEntries(PROVIDER_TYPES.map((type) => [type, name]))
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new UsageError(
+      `config.json: ROUTING_STRATEGY must be a strategy (${names}) or an object of them by provider type, not ${JSON.stringify(value)}.`,
+      {code: 'bad_config'},
+    )
+  const routing: Routing = {}
+  const byName = value as Record<string, unknown>
+  for (const [key, name] of Object.entries(byName)) {
+    if (key !== 'default' && !isProviderType(key))
+      throw new UsageError(
+        `config.json: ROUTING_STRATEGY names an unknown provider type "${key}". Valid keys: default, ${PROVIDER_TYPES.join(', ')}.`,
+        {code: 'bad_config'},
+      )
+    check(`ROUTING_STRATEGY.${key}`, name)
+  }
+  for (const type of PROVIDER_TYPES) {
+    const name = byName[type] ?? byName.default
+    if (name !== undefined) routing[type] = name as Routing[ProviderType]
+  }
+  return routing
 }
 
 /** A whole layer's value wins: config.json's MODEL_ALIASES replaces the user setting, it is not merged with it. */

@@ -15,6 +15,9 @@ function row(overrides: Partial<InstanceRowData>): InstanceRowData {
     state: 'healthy',
     stateText: 'healthy',
     inFlight: 0,
+    priority: 0,
+    weight: 1,
+    strategy: 'round-robin',
     requests: 0,
     errors: 0,
     errorRate: null,
@@ -139,6 +142,39 @@ describe('StatusBoard', () => {
     // The selected instance scrolls into view.
     expect(frame).toMatch(/› a-very-long-in…/)
     expect(frame).not.toMatch(/number-0 /)
+  })
+
+  it('shows priority, weight and a strategy other than round-robin once routing is configured, within 80 columns', () => {
+    const plainFrame = plain(
+      render(
+        <StatusBoard
+          data={data([row({name: 'one'})])}
+          width={80}
+          height={24}
+          selected={null}
+          filter={null}
+          help={false}
+        />,
+      ).lastFrame(),
+    )
+    expect(plainFrame).toMatch(/NAME\s+STATE\s+INFL\s+REQS/)
+    expect(plainFrame).toMatch(/openai-custom \(1\/1 healthy\)\n/)
+    const rows = [
+      row({name: 'main', priority: 10, weight: 3, inFlight: 2, requests: 7, strategy: 'weighted'}),
+      row({name: 'backup', priority: -1, weight: 0, strategy: 'weighted'}),
+      row({id: 'claude-custom/c', type: 'claude-custom', name: 'claude'}),
+    ]
+    const frame = plain(
+      render(
+        <StatusBoard data={data(rows)} width={80} height={24} selected={null} filter={null} help={false} />,
+      ).lastFrame(),
+    )
+    expect(frame).toMatch(/NAME\s+STATE\s+INFL\s+PRI\s+WT\s+REQS/)
+    expect(frame).toMatch(/openai-custom \(2\/2 healthy\) {2}weighted/)
+    expect(frame).toMatch(/main\s+● healthy\s+2\s+10\s+3\s+7\s/)
+    expect(frame).toMatch(/backup\s+● healthy\s+0\s+-1\s+0\s+0\s/)
+    expect(frame).toMatch(/claude\s+● healthy\s+0\s+0\s+1\s+0\s/)
+    for (const line of frame.split('\n')) expect(line.length).toBeLessThanOrEqual(80)
   })
 
   it('filters by type and shows the help', () => {

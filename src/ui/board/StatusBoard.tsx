@@ -1,6 +1,8 @@
 import {Box, Text} from 'ink'
 import {escapeControls} from '../../core/escape.js'
 import {modelLabel} from '../../core/log.js'
+import {DEFAULT_PRIORITY, DEFAULT_WEIGHT} from '../../core/pools/schema.js'
+import type {StrategyName} from '../../core/pools/selector.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
 import {relativeTime} from '../../core/text.js'
@@ -38,8 +40,13 @@ function duration(ms: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`
 }
 
+interface Column {
+  header: string
+  width: number
+}
+
 /** Fixed-width columns after the name; the name and state columns share what the terminal leaves. */
-const COLUMNS = [
+const COLUMNS: readonly Column[] = [
   {header: 'STATE', width: 15},
   {header: 'INFL', width: 4},
   {header: 'REQS', width: 6},
@@ -48,12 +55,25 @@ const COLUMNS = [
   {header: 'P50', width: 6},
   {header: 'LAST', width: 7},
   {header: 'TOKEN', width: 8},
-] as const
+]
 
-function cells(row: InstanceRowData, now: number): string[] {
+/** Priority and weight after the in-flight count, only while some instance has them set: else they say nothing. */
+const ROUTING_COLUMNS: readonly Column[] = [
+  ...COLUMNS.slice(0, 2),
+  {header: 'PRI', width: 4},
+  {header: 'WT', width: 4},
+  ...COLUMNS.slice(2),
+]
+
+function routed(rows: readonly InstanceRowData[]): boolean {
+  return rows.some((row) => row.priority !== DEFAULT_PRIORITY || row.weight !== DEFAULT_WEIGHT)
+}
+
+function cells(row: InstanceRowData, now: number, routing: boolean): string[] {
   return [
     `${STATE_STYLE[row.state].symbol} ${row.stateText}`,
     String(row.inFlight),
+    ...(routing ? [String(row.priority), String(row.weight)] : []),
     String(row.requests),
     String(row.errors),
     row.errorRate === null ? '-' : `${Math.round(row.errorRate * 100)}%`,
@@ -68,13 +88,13 @@ const MAX_NAME = 32
 const MAX_STATE = 28
 
 /** Names, reasons, models and messages come from the pool file, clients and upstreams: escaped before measuring. */
-function line(name: string, values: readonly string[], width: number): string {
-  const fixed = COLUMNS.reduce((sum, c) => sum + c.width + 1, 0)
+function line(name: string, values: readonly string[], width: number, columns: readonly Column[]): string {
+  const fixed = columns.reduce((sum, c) => sum + c.width + 1, 0)
   const spare = Math.max(0, width - fixed - 2 - MIN_NAME)
   // Wide terminals first show whole state reasons ("unhealthy: re-login needed…"), then longer names.
-  const stateWidth = COLUMNS[0].width + Math.min(spare, MAX_STATE - COLUMNS[0].width)
-  const nameWidth = Math.min(MAX_NAME, Math.max(8, width - fixed - 2 - (stateWidth - COLUMNS[0].width)))
-  const widths = COLUMNS.map((c, i) => (i === 0 ? stateWidth : c.width))
+  const stateWidth = columns[0]!.width + Math.min(spare, MAX_STATE - columns[0]!.width)
+  const nameWidth = Math.min(MAX_NAME, Math.max(8, width - fixed - 2 - (stateWidth - columns[0]!.width)))
+  const widths = columns.map((c, i) => (i === 0 ? stateWidth : c.width))
   const parts = values.map((v, i) => truncate(escapeControls(v), widths[i]!).padEnd(widths[i]!))
   return truncate(
     `${truncate(escapeControls(name), nameWidth).padEnd(nameWidth)} ${parts.join(' ')}`.trimEnd(),
@@ -95,9 +115,12 @@ function recentLine(r: RequestRecord, width: number): string {
 /** The whole `serve --watch` screen for one moment; everything it shows comes in through props. */
 export function StatusBoard({data, width, height, selected, filter, help}: StatusBoardProps) {
   const rows = filter ? data.rows.filter((r) => r.type === filter) : data.rows
+  const routing = routed(rows)
+  const columns = routing ? ROUTING_COLUMNS : COLUMNS
   // Type headings take a line each; keep the selected instance in view by scrolling the list.
   const lines: Array<
-    {kind: 'type'; type: ProviderType; healthy: number; total: number} | {kind: 'row'; row: InstanceRowData}
+    | {kind: 'type'; type: ProviderType; healthy: number; total: number; strategy: StrategyName}
+    | {kind: 'row'; row: InstanceRowData}
   > = []
   for (const row of rows) {
     const last = lines.at(-1)
@@ -108,6 +131,7 @@ export function StatusBoard({data, width, height, selected, filter, help}: Statu
         type: row.type,
         healthy: ofType.filter((r) => r.state === 'healthy').length,
         total: ofType.length,
+        strategy: row.strategy,
       })
     }
     lines.push({kind: 'row', row})
@@ -144,19 +168,23 @@ export function StatusBoard({data, width, height, selected, filter, help}: Statu
           <Text dimColor wrap="truncate">
             {`  ${line(
               'NAME',
-              COLUMNS.map((c) => c.header),
+              columns.map((c) => c.header),
               width,
+              columns,
             )}`}
           </Text>
           {visible.length === 0 ? <Text dimColor>{`  no instances${filter ? ` of type ${filter}` : ''}`}</Text> : null}
           {visible.map((l) =>
             l.kind === 'type' ? (
               <Text key={`type:${l.type}`} bold wrap="truncate">
-                {truncate(`${l.type} (${l.healthy}/${l.total} healthy)`, width)}
+                {truncate(
+                  `${l.type} (${l.healthy}/${l.total} healthy)${l.strategy === 'round-robin' ? '' : `  ${l.strategy}`}`,
+                  width,
+                )}
               </Text>
             ) : (
               <Text key={l.row.id} color={STATE_COLOR[l.row.state]} inverse={l.row.id === selected} wrap="truncate">
-                {`${l.row.id === selected ? '›' : ' '} ${line(l.row.name, cells(l.row, data.now), width)}`}
+                {`${l.row.id === selected ? '›' : ' '} ${line(l.row.name, cells(l.row, data.now, routing), width, columns)}`}
               </Text>
             ),
           )}

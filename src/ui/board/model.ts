@@ -1,5 +1,6 @@
 import type {InstanceStateName} from '../../core/pools/live-instance.js'
 import {instanceLabel, type LiveInstance, type PoolState} from '../../core/pools/pool-state.js'
+import type {StrategyName} from '../../core/pools/selector.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
 
@@ -11,6 +12,10 @@ export interface InstanceRowData {
   /** "cooling 12s", "unhealthy: auth", … */
   stateText: string
   inFlight: number
+  priority: number
+  weight: number
+  /** How the instance's type picks among its instances. */
+  strategy: StrategyName
   requests: number
   errors: number
   /** Errors as a share of all outcomes, 0–1; null before the first outcome. */
@@ -61,6 +66,9 @@ export function buildRows(state: PoolState, now: number, tokenInfo: TokenInfo = 
         state: s,
         stateText: stateText(s, live, now),
         inFlight: live.inFlight,
+        priority: live.config.priority,
+        weight: live.config.weight,
+        strategy: state.strategyOf(type),
         requests: live.usageCount,
         errors: live.errorCount,
         errorRate: outcomes === 0 ? null : live.errorCount / outcomes,

@@ -9,7 +9,7 @@ import {attemptOnce, bodySource, tokenFailure, upstreamModel} from './attempt.js
 import {ClientGone, sendError, type Attempt, type AttemptContext, type BodySource} from './context.js'
 import {operationRefusal} from './operations.js'
 import {decide, type Action, type Decision, type Effect} from './policy.js'
-import {fallbackRoutes, type Fallbacks, type Route} from './fallback.js'
+import {fallbackRoutes, type Fallbacks} from './fallback.js'
 import type {ClientCall, ProxyDeps, RequestRecord} from './types.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ProviderAdapter} from '../providers/types.js'
@@ -67,10 +67,13 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
   let last: LiveInstance | null = null
   const final = (answer: FinalAnswer) => record(answer.status, last, tried.size, answer.message)
   // The requested type first; other types only once it has nothing left to try.
-  const routes: Array<{call: ClientCall; adapter: ProviderAdapter; bodies?: BodySource}> = [{call, adapter, bodies}]
+  const routes: Array<{call: ClientCall; adapter: ProviderAdapter; model: string; bodies?: BodySource}> = [
+    {call, adapter, model: call.model, bodies},
+  ]
   for (const route of call.operation ? [] : fallbackRoutes(call, deps.fallbacks ?? NO_FALLBACKS, hasInstances(deps))) {
     const other = deps.adapters[route.type]
-    if (other) routes.push({call: fallbackCall(call, route), adapter: other})
+    // The client's model stays the call's, so that answers name it as they do under an alias.
+    if (other) routes.push({call: {...call, type: route.type}, adapter: other, model: route.model})
   }
   try {
     for (const route of routes) {
@@ -90,7 +93,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
         const {live} = lease
         tried.add(live.id)
         last = live
-        const model = upstreamModel(deps, on, live)
+        const model = upstreamModel(deps, on, live, route.model)
         renamed = model === call.model ? undefined : model
         const ctx: AttemptContext = {
           deps,
@@ -140,12 +143,6 @@ const NO_FALLBACKS: Fallbacks = {chain: {}, models: {}}
 /** A fallback type is worth trying only while it has instances; whether one is available is acquire's to say. */
 function hasInstances(deps: ProxyDeps): (type: ProviderType) => boolean {
   return (type) => deps.state.list(type).length > 0
-}
-
-/** The request as the fallback type serves it: that type's model name, which its own aliases may rename again. */
-function fallbackCall(call: ClientCall, route: Route): ClientCall {
-  if (route.model === call.model) return {...call, type: route.type}
-  return {...call, type: route.type, model: route.model, modelRewritten: true}
 }
 
 /**

@@ -9,6 +9,7 @@ import {attemptOnce, bodySource, tokenFailure, upstreamModel} from './attempt.js
 import {ClientGone, sendError, type Attempt, type AttemptContext, type BodySource} from './context.js'
 import {operationRefusal} from './operations.js'
 import {decide, type Action, type Decision, type Effect} from './policy.js'
+import {sessionKey} from './session-key.js'
 import type {ClientCall, ProxyDeps, RequestRecord} from './types.js'
 
 /**
@@ -58,13 +59,17 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
 
   const signal = new ClientGone()
   const stopListening = sink.onGone(() => signal.abort())
+  const session = deps.state.sessionOf(call.type, call.model, sessionKey(call.protocol, call.headers, call.json))
   const tried = new Set<string>()
   let lastFailure: string | undefined
   let last: LiveInstance | null = null
   const final = (answer: FinalAnswer) => record(answer.status, last, tried.size, answer.message)
   try {
     while (tried.size < deps.maxAttempts) {
-      const lease = deps.state.acquire(call.type, tried, call.preferInstance)
+      const lease = deps.state.acquire(call.type, tried, {
+        ...(call.preferInstance !== undefined && {prefer: call.preferInstance}),
+        ...(session !== undefined && {session}),
+      })
       if (!lease) break
       const {live} = lease
       tried.add(live.id)
@@ -86,7 +91,10 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
         deps.state.release(lease)
       }
       const {attempt, action} = served
-      if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
+      if (attempt.done) {
+        if (session !== undefined && attempt.latencyMs !== undefined) deps.state.served(session, live)
+        return record(attempt.status, live, tried.size, attempt.error)
+      }
       if (signal.aborted) return record(499, live, tried.size, 'client closed the connection')
       if (action === 'stop') {
         const {outcome} = attempt

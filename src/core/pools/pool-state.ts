@@ -175,11 +175,14 @@ export class PoolState extends InstanceRegistry {
 
   /** The one place the state is written: the change, then its entry in the ledger, then the events. */
   private apply(live: LiveInstance, change: HealthChange): void {
+    const wasDisabled = live.disabled
     const effect = applyHealth(live, change, this.policy)
     this.ledger.record(live.id, effect)
+    // Disabling is not a health event; the board reads it from the file. Both free the instance's sessions.
+    if (live.disabled && !wasDisabled) this.affinity?.forgetInstance(live.id)
     if (effect.health) {
       const state = stateOf(live, this.now())
-      if (state === 'unhealthy' || state === 'disabled') this.affinity?.forgetInstance(live.id)
+      if (state === 'unhealthy') this.affinity?.forgetInstance(live.id)
       this.emit('event', {
         type: 'health',
         instance: live,

@@ -47,76 +47,44 @@ describe('sessionKey', () => {
     expect(sessionKey('anthropic', {}, {metadata: {user_id: '{not json'}})).toBeUndefined()
   })
 
-  const turns: Record<Protocol, [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>]> = {
-    anthropic: [
-      {system: 'be brief', messages: [{role: 'user', content: 'hello'}]},
-      {
-        system: 'be brief',
-        messages: [
-          {role: 'user', content: 'hello'},
-          {role: 'assistant', content: 'hi'},
-          {role: 'user', content: 'more'},
-        ],
-      },
-      {system: 'be brief', messages: [{role: 'user', content: 'another start'}]},
-    ],
-    openai: [
-      {
-        messages: [
-          {role: 'system', content: 'be brief'},
-          {role: 'user', content: 'hello'},
-        ],
-      },
-      {
-        messages: [
-          {role: 'system', content: 'be brief'},
-          {role: 'user', content: 'hello'},
-          {role: 'assistant', content: 'hi'},
-          {role: 'user', content: 'more'},
-        ],
-      },
-      {
-        messages: [
-          {role: 'system', content: 'other system'},
-          {role: 'user', content: 'hello'},
-        ],
-      },
-    ],
-    responses: [
-      {instructions: 'be brief', input: [{role: 'user', content: 'hello'}]},
-      {
-        instructions: 'be brief',
-        input: [
-          {role: 'user', content: 'hello'},
-          {type: 'function_call_output', call_id: 'c', output: 'x'},
-        ],
-      },
-      {instructions: 'be brief', input: 'hello'},
-    ],
-    gemini: [
-      {systemInstruction: {parts: [{text: 'b'}]}, contents: [{role: 'user', parts: [{text: 'hello'}]}]},
-      {
-        systemInstruction: {parts: [{text: 'b'}]},
-        contents: [
-          {role: 'user', parts: [{text: 'hello'}]},
-          {role: 'model', parts: [{text: 'hi'}]},
-        ],
-      },
-      {systemInstruction: {parts: [{text: 'b'}]}, contents: [{role: 'user', parts: [{text: 'bye'}]}]},
-    ],
+  /** One opening, each conversation's messages after it, and a different opening. */
+  const conversations: Record<Protocol, (opening: string, ...later: string[]) => Record<string, unknown>> = {
+    anthropic: (opening, ...later) => ({
+      system: 'be brief',
+      messages: [opening, ...later].map((content, i) => ({role: i % 2 ? 'assistant' : 'user', content})),
+    }),
+    openai: (opening, ...later) => ({
+      messages: [
+        {role: 'system', content: 'be brief'},
+        ...[opening, ...later].map((content, i) => ({role: i % 2 ? 'assistant' : 'user', content})),
+      ],
+    }),
+    responses: (opening, ...later) => ({
+      instructions: 'be brief',
+      input: [opening, ...later].map((content, i) => ({role: i % 2 ? 'assistant' : 'user', content})),
+    }),
+    gemini: (opening, ...later) => ({
+      systemInstruction: {parts: [{text: 'be brief'}]},
+      contents: [opening, ...later].map((text, i) => ({role: i % 2 ? 'model' : 'user', parts: [{text}]})),
+    }),
   }
 
-  it.each(Object.entries(turns))(
-    'falls back to a hash of the opening of a %s conversation',
-    (protocol, [first, later, other]) => {
-      const key = sessionKey(protocol as Protocol, {}, first)
+  it.each(Object.entries(conversations))(
+    'falls back to a hash of the opening of a %s conversation, once it has more than one turn',
+    (name, conversation) => {
+      const protocol = name as Protocol
+      const key = sessionKey(protocol, {}, conversation('hello', 'hi'))
       expect(key).toMatch(/^opening:/)
-      expect(sessionKey(protocol as Protocol, {}, later)).toBe(key)
-      expect(sessionKey(protocol as Protocol, {}, other)).not.toBe(key)
+      expect(sessionKey(protocol, {}, conversation('hello', 'hi', 'more', 'ok', 'again'))).toBe(key)
+      expect(sessionKey(protocol, {}, conversation('bye', 'hi'))).not.toBe(key)
+      expect(sessionKey(protocol, {}, conversation('hello'))).toBeUndefined()
     },
   )
 
-  it('has no key for a request without a user message', () => {
-    expect(sessionKey('openai', {}, {messages: [{role: 'system', content: 'x'}]})).toBeUndefined()
+  it('tells conversations apart by their system prompt', () => {
+    const other = {...conversations.anthropic('hello', 'hi'), system: 'be verbose'}
+    expect(sessionKey('anthropic', {}, other)).not.toBe(
+      sessionKey('anthropic', {}, conversations.anthropic('hello', 'hi')),
+    )
   })
 })

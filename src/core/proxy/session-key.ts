@@ -40,33 +40,33 @@ function userIdSession(metadata: unknown): string | undefined {
   }
 }
 
-/** The system prompt and the first user message are the same on every turn of one conversation. */
+/**
+ * The system prompt and the first user message are the same on every turn of one conversation. Only a request
+ * that continues one is keyed so: identical one-shot requests (a greeting, a script's prompt) stay spread over the
+ * pool, and the map holds conversations only. The second turn binds the conversation, the later ones follow it.
+ */
 function openingHash(protocol: Protocol, json: Record<string, unknown>): string | undefined {
-  const [system, first] = opening(protocol, json)
-  if (first === undefined) return undefined
-  return (
-    'opening:' +
-    createHash('sha256')
-      .update(JSON.stringify([system ?? null, first]))
-      .digest('base64url')
-  )
+  const [system, turns] = opening(protocol, json)
+  const first = turns.find((turn) => turn.role === 'user')
+  if (turns.length < 2 || first === undefined) return undefined
+  const hash = createHash('sha256').update(JSON.stringify([system ?? null, first]))
+  return 'opening:' + hash.digest('base64url')
 }
 
-function opening(protocol: Protocol, json: Record<string, unknown>): [unknown, unknown] {
+/** The system prompt, and the conversation's turns without it. */
+function opening(protocol: Protocol, json: Record<string, unknown>): [unknown, Record<string, unknown>[]] {
   const list = (value: unknown): Record<string, unknown>[] => (Array.isArray(value) ? value : [])
   switch (protocol) {
     case 'anthropic':
-      return [json.system, list(json.messages).find((m) => m.role === 'user')?.content]
+      return [json.system, list(json.messages)]
     case 'openai': {
       const messages = list(json.messages)
-      const system = messages.find((m) => m.role === 'system' || m.role === 'developer')?.content
-      return [system, messages.find((m) => m.role === 'user')?.content]
+      const system = (m: Record<string, unknown>) => m.role === 'system' || m.role === 'developer'
+      return [messages.find(system)?.content, messages.filter((m) => !system(m))]
     }
-    case 'responses': {
-      const input = typeof json.input === 'string' ? json.input : list(json.input).find((m) => m.role === 'user')
-      return [json.instructions, input]
-    }
+    case 'responses':
+      return [json.instructions, list(json.input)]
     case 'gemini':
-      return [json.systemInstruction, list(json.contents).find((c) => c.role === 'user')?.parts]
+      return [json.systemInstruction, list(json.contents)]
   }
 }

@@ -152,7 +152,7 @@ describe('sticky sessions', () => {
     const state = new PoolState(DEFAULT_HEALTH_POLICY, now, {}, new SessionAffinity(DEFAULT_AFFINITY, now))
     const names = ['a', 'b', 'c']
     state.sync(names.map((name) => instance(name, extra[name])))
-    const session = state.sessionOf('openai-custom', 'gpt', 'conversation')!
+    const session = state.sessionOf('openai-custom', 'gpt', () => 'conversation')!
     const none = new Set<string>()
     /** Serves one request of the session, as the proxy does: acquire, answer, bind, release. */
     const serve = () => {

@@ -103,9 +103,13 @@ export class PoolState extends InstanceRegistry {
     return openLease(selection, now, this.policy.trialTimeoutMs)
   }
 
-  /** The affinity key of a client's session for a type and model; undefined when sticky sessions are off. */
-  sessionOf(type: ProviderType, model: string, key: string | undefined): string | undefined {
-    return this.affinity && key !== undefined ? `${type}\0${model}\0${key}` : undefined
+  /**
+   * The affinity key of a client's session for a type and model; undefined when sticky sessions are off, in which
+   * case the client's key is not even looked for.
+   */
+  sessionOf(type: ProviderType, model: string, clientKey: () => string | undefined): string | undefined {
+    const key = this.affinity && clientKey()
+    return key === undefined ? undefined : `${type}\0${model}\0${key}`
   }
 
   /**

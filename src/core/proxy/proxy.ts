@@ -59,7 +59,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
 
   const signal = new ClientGone()
   const stopListening = sink.onGone(() => signal.abort())
-  const session = deps.state.sessionOf(call.type, call.model, sessionKey(call.protocol, call.headers, call.json))
+  const session = deps.state.sessionOf(call.type, call.model, () => sessionKey(call.protocol, call.headers, call.json))
   const tried = new Set<string>()
   let lastFailure: string | undefined
   let last: LiveInstance | null = null

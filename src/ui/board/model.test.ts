@@ -25,7 +25,11 @@ describe('board rows', () => {
       toInstance('openai-custom', {uuid: 'b', customName: 'free'}, '/'),
     ])
     const bound = state.list()[0]!
-    for (const key of ['one', 'two']) state.served(state.sessionOf('openai-custom', 'm', key)!, bound)
+    for (const key of ['one', 'two'])
+      state.served(
+        state.sessionOf('openai-custom', 'm', () => key)!,
+        bound,
+      )
     expect(buildRows(state, Date.now()).map(({name, sessions}) => ({name, sessions}))).toEqual([
       {name: 'bound', sessions: 2},
       {name: 'free', sessions: 0},

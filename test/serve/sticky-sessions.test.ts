@@ -53,6 +53,21 @@ describe('sticky sessions through the proxy', () => {
     expect(served(fakes)).toEqual([20, 1, 0])
   })
 
+  it('keep a Codex conversation on one instance by its session_id header, whatever the input', async () => {
+    const fakes = await three()
+    h.proxy = await startTestProxy(pool(fakes))
+    for (let n = 0; n < 6; n++) {
+      const answer = await post(
+        `${h.proxy.url}/openai-custom/v1/responses`,
+        // Each turn's input differs (Codex may compact it), so only the header ties them together.
+        {model: 'gpt-5-codex', instructions: 'You are Codex.', input: `turn ${n}`, stream: false},
+        {session_id: 'codex-session', originator: 'codex_cli_rs'},
+      )
+      expect(answer.status).toBe(200)
+    }
+    expect(served(fakes)).toEqual([6, 0, 0])
+  })
+
   it('spread the same conversation with SESSION_AFFINITY off', async () => {
     const fakes = await three()
     h.proxy = await startTestProxy(pool(fakes), {config: {SESSION_AFFINITY: false}})

@@ -112,7 +112,11 @@ describe('a Gemini signature through an Anthropic client', () => {
     up.codeAssist.reset()
     other.reset()
     const dropped: string[] = []
-    h.proxy = await startTestProxy(geminiPool(2), {onDropped: (field) => dropped.push(field)})
+    // Sticky sessions would keep the conversation on one account; round robin moves it, as a failover would.
+    h.proxy = await startTestProxy(geminiPool(2), {
+      config: {SESSION_AFFINITY: false},
+      onDropped: (field) => dropped.push(field),
+    })
     const client = anthropicClient()
     const fakes = [up.codeAssist, other]
     // Round robin: the first turn goes to the first account, each next one to the other.
@@ -150,7 +154,8 @@ describe('an upstream that refuses a signature', () => {
   it.each(GEMINI_REFUSALS)('Gemini: one retry on the same account without it (%s)', async (message) => {
     up.codeAssist.reset()
     other.reset()
-    h.proxy = await startTestProxy(geminiPool(2))
+    // Round robin moves the conversation between accounts only without sticky sessions.
+    h.proxy = await startTestProxy(geminiPool(2), {config: {SESSION_AFFINITY: false}})
     const client = anthropicClient()
     const {messages} = await firstTurn(client, up.codeAssist)
     // The next turn goes to the other account, which gets no signature: the third comes back to the first.

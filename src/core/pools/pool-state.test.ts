@@ -1,6 +1,7 @@
 import {afterEach, describe, expect, it, vi} from 'vitest'
 import {DEFAULT_HEALTH_POLICY, PoolState} from './pool-state.js'
 import {toInstance} from './schema.js'
+import {DEFAULT_AFFINITY, SessionAffinity} from './session-affinity.js'
 import type {RawInstance} from './types.js'
 
 function instance(name: string, extra: RawInstance = {}) {
@@ -141,5 +142,71 @@ describe('the default trial timeout', () => {
     expect(state.acquire('openai-custom', none)).toBeUndefined()
     vi.advanceTimersByTime(1)
     expect(state.acquire('openai-custom', none)!.trial).not.toBeNull()
+  })
+})
+
+describe('sticky sessions', () => {
+  function sticky(extra: Record<string, RawInstance> = {}) {
+    let clock = 1_000_000
+    const now = () => clock
+    const state = new PoolState(DEFAULT_HEALTH_POLICY, now, {}, new SessionAffinity(DEFAULT_AFFINITY, now))
+    const names = ['a', 'b', 'c']
+    state.sync(names.map((name) => instance(name, extra[name])))
+    const session = state.sessionOf('openai-custom', 'gpt', () => 'conversation')!
+    const none = new Set<string>()
+    /** Serves one request of the session, as the proxy does: acquire, answer, bind, release. */
+    const serve = () => {
+      const lease = state.acquire('openai-custom', none, {session})!
+      state.served(session, lease.live)
+      state.release(lease)
+      return lease.live.config.name
+    }
+    const byName = (name: string) => state.list().find((live) => live.config.name === name)!
+    return {state, session, serve, byName, advance: (ms: number) => (clock += ms), sync: state.sync.bind(state)}
+  }
+
+  it('keep a session on its instance, which round-robin would leave', () => {
+    const {serve} = sticky()
+    expect([serve(), serve(), serve(), serve()]).toEqual(['a', 'a', 'a', 'a'])
+  })
+
+  it('serve elsewhere while the instance cools, without moving the session', () => {
+    const {state, serve, byName, advance} = sticky()
+    serve()
+    state.cool(byName('a'), 1000, 'rate limited')
+    expect(serve()).not.toBe('a')
+    advance(1001)
+    expect(serve()).toBe('a')
+  })
+
+  it.each([
+    ['unhealthy', (t: ReturnType<typeof sticky>) => t.state.markUnhealthy(t.byName('a'), 'broken')],
+    [
+      'disabled',
+      (t: ReturnType<typeof sticky>) => t.sync([instance('a', {isDisabled: true}), instance('b'), instance('c')]),
+    ],
+    ['removed', (t: ReturnType<typeof sticky>) => t.sync([instance('b'), instance('c')])],
+  ])('move a session off an instance that turns %s, for good', (_name, lose) => {
+    const t = sticky()
+    t.serve()
+    lose(t)
+    expect(t.state.affinity!.counts().size).toBe(0)
+    const moved = t.serve()
+    expect(moved).not.toBe('a')
+    t.sync([instance('a'), instance('b'), instance('c')])
+    t.state.markHealthy(t.byName('a'))
+    expect([t.serve(), t.serve()]).toEqual([moved, moved])
+  })
+
+  it('give way to a higher priority tier, and come back when it cools', () => {
+    const t = sticky({a: {priority: 1}})
+    t.sync([instance('a', {priority: 1}), instance('b'), instance('c')])
+    t.state.cool(t.byName('a'), 1000, 'rate limited')
+    const bound = t.serve()
+    expect(bound).not.toBe('a')
+    t.advance(1001)
+    expect(t.serve()).toBe('a')
+    t.state.cool(t.byName('a'), 1000, 'rate limited')
+    expect([t.serve(), t.serve()]).toEqual([bound, bound])
   })
 })

@@ -3,6 +3,7 @@ import {closeLease, openLease} from './leases.js'
 import {createLive, stateOf, type InstanceStateName, type Lease, type LiveInstance} from './live-instance.js'
 import {PendingChanges, type ChangeSet} from './pending-changes.js'
 import {InstanceRegistry} from './registry.js'
+import type {SessionAffinity} from './session-affinity.js'
 import {Cursors, sidePick, STRATEGIES, unavailability, type StrategyName, type Unavailability} from './selector.js'
 import type {PoolInstance, ProviderType} from './types.js'
 
@@ -31,6 +32,8 @@ export class PoolState extends InstanceRegistry {
     readonly policy: HealthPolicy = DEFAULT_HEALTH_POLICY,
     readonly now: () => number = Date.now,
     private readonly routing: Routing = {},
+    /** Sticky sessions; without it every request is routed on its own. */
+    readonly affinity?: SessionAffinity,
   ) {
     super()
   }
@@ -48,7 +51,10 @@ export class PoolState extends InstanceRegistry {
         return createLive(config)
       },
       adopt: (live, config) => this.adopt(live, config),
-      removed: (id) => this.ledger.forget(id),
+      removed: (id) => {
+        this.ledger.forget(id)
+        this.affinity?.forgetInstance(id)
+      },
     })
   }
 
@@ -74,20 +80,45 @@ export class PoolState extends InstanceRegistry {
    * Takes the next usable instance of the type for a request, skipping those already tried for it. An instance
    * whose cooldown has just ended gets one trial request; the others pass it by until that one answers. The lease
    * must be released when the request is done with the instance, whatever happened. `prefer` names an instance to
-   * take first when it is usable.
+   * take first when it is usable; `session` is a key made with `sessionOf`, whose bound instance goes first within
+   * the tier the strategy chooses from.
    */
-  acquire(type: ProviderType, exclude: ReadonlySet<string>, prefer?: string): Lease | undefined {
+  acquire(
+    type: ProviderType,
+    exclude: ReadonlySet<string>,
+    {prefer, session}: {prefer?: string; session?: string} = {},
+  ): Lease | undefined {
     const now = this.now()
+    const sticky = session === undefined ? undefined : this.affinity?.get(session)
     const selection = STRATEGIES[this.strategyOf(type)]({
       candidates: this.list(type),
       exclude,
       now,
       ...this.cursors.at(type),
       ...(prefer !== undefined && {prefer}),
+      ...(sticky !== undefined && {sticky}),
     })
     if (!selection) return undefined
     this.cursors.picked(type, selection)
     return openLease(selection, now, this.policy.trialTimeoutMs)
+  }
+
+  /**
+   * The affinity key of a client's session for a type and model; undefined when sticky sessions are off, in which
+   * case the client's key is not even looked for.
+   */
+  sessionOf(type: ProviderType, model: string, clientKey: () => string | undefined): string | undefined {
+    const key = this.affinity && clientKey()
+    return key === undefined ? undefined : `${type}\0${model}\0${key}`
+  }
+
+  /**
+   * The instance answered the session's request. An unbound session is bound to it; a bound one keeps its instance,
+   * so that one served elsewhere while its instance cooled or was busy returns there once it is back. Only an
+   * instance turning unhealthy, disabled or removed frees its sessions.
+   */
+  served(session: string, live: LiveInstance): void {
+    if (this.affinity && this.affinity.get(session) === undefined) this.affinity.bind(session, live.id)
   }
 
   release(lease: Lease): void {
@@ -148,10 +179,14 @@ export class PoolState extends InstanceRegistry {
 
   /** The one place the state is written: the change, then its entry in the ledger, then the events. */
   private apply(live: LiveInstance, change: HealthChange): void {
+    const wasDisabled = live.disabled
     const effect = applyHealth(live, change, this.policy)
     this.ledger.record(live.id, effect)
+    // Disabling is not a health event; the board reads it from the file. Both free the instance's sessions.
+    if (live.disabled && !wasDisabled) this.affinity?.forgetInstance(live.id)
     if (effect.health) {
       const state = stateOf(live, this.now())
+      if (state === 'unhealthy') this.affinity?.forgetInstance(live.id)
       this.emit('event', {
         type: 'health',
         instance: live,

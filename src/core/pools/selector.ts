@@ -11,6 +11,11 @@ export interface SelectionInput {
   readonly cursor: number
   /** An instance that should serve the request if it is usable (it holds the conversation the request continues). */
   readonly prefer?: string
+  /**
+   * The instance the request's session is bound to: taken when it is usable and in the tier the strategy would
+   * choose from. Unlike `prefer`, it does not reach below that tier, since a session only saves a cache there.
+   */
+  readonly sticky?: string
   /** The weighted strategy's running credit of each instance, as its last pick of the type left them. */
   readonly credits?: ReadonlyMap<string, number>
 }
@@ -35,15 +40,18 @@ export function isStrategyName(value: unknown): value is StrategyName {
 }
 
 /**
- * Every strategy starts the same way: the instance holding the request's conversation when it is usable, else a
- * choice among the usable instances of the highest priority that has any (see `tier`).
+ * Every strategy starts the same way: the instance holding the request's conversation when it is usable, else the
+ * usable instances of the highest priority that has any (see `tier`), among which the session's bound instance
+ * goes first and the strategy chooses otherwise.
  */
 function strategy(choose: (options: Selection[], input: SelectionInput) => Selection, accept?: Accept): Strategy {
   return (input) => {
     const preferred = preferredOf(input)
     if (preferred) return preferred
     const options = tier(input, accept)
-    return options.length === 0 ? undefined : choose(options, input)
+    if (options.length === 0) return undefined
+    const bound = input.sticky === undefined ? undefined : options.find((option) => option.live.id === input.sticky)
+    return bound ?? choose(options, input)
   }
 }
 

@@ -10,6 +10,7 @@ import {ClientGone, sendError, type Attempt, type AttemptContext, type BodySourc
 import {operationRefusal} from './operations.js'
 import {decide, type Action, type Decision, type Effect} from './policy.js'
 import {fallbackRoutes, type Fallbacks} from './fallback.js'
+import {sessionKey} from './session-key.js'
 import type {ClientCall, ProxyDeps, RequestRecord} from './types.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ProviderAdapter} from '../providers/types.js'
@@ -62,6 +63,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
 
   const signal = new ClientGone()
   const stopListening = sink.onGone(() => signal.abort())
+  const session = deps.state.sessionOf(call.type, call.model, () => sessionKey(call.protocol, call.headers, call.json))
   const tried = new Set<string>()
   let lastFailure: string | undefined
   let last: LiveInstance | null = null
@@ -88,7 +90,9 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
         continue
       }
       for (let attempts = 0; attempts < deps.maxAttempts; attempts++) {
-        const lease = deps.state.acquire(on.type, tried, on === call ? call.preferInstance : undefined)
+        // A session is bound on the requested type only: a fallback serves it without a binding of its own.
+        const pinned = on === call ? {prefer: call.preferInstance, session} : {}
+        const lease = deps.state.acquire(on.type, tried, pinned)
         if (!lease) break
         const {live} = lease
         tried.add(live.id)
@@ -121,7 +125,10 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
           deps.state.release(lease)
         }
         const {attempt, action} = served
-        if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
+        if (attempt.done) {
+          if (on === call && session !== undefined && attempt.latencyMs !== undefined) deps.state.served(session, live)
+          return record(attempt.status, live, tried.size, attempt.error)
+        }
         if (signal.aborted) return record(499, live, tried.size, 'client closed the connection')
         if (action === 'stop') {
           const {outcome} = attempt

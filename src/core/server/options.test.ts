@@ -181,3 +181,20 @@ describe('providerFallbackChain and modelFallbackMapping', () => {
     }
   })
 })
+
+describe('SESSION_AFFINITY', () => {
+  const affinity = (values: Record<string, unknown>) =>
+    resolveServeSettings({}, {}, {file: null, chosen: true, values: values as never}, {}).sessionAffinity
+
+  it('is on by default for an hour and 10,000 sessions, with its limits tunable, and off with false', () => {
+    expect(affinity({})).toEqual({ttlMs: 3_600_000, maxEntries: 10_000})
+    expect(
+      affinity({SESSION_AFFINITY: true, SESSION_AFFINITY_TTL_MINUTES: 5, SESSION_AFFINITY_MAX_ENTRIES: 50}),
+    ).toEqual({ttlMs: 300_000, maxEntries: 50})
+    expect(affinity({SESSION_AFFINITY: false})).toBeNull()
+  })
+
+  it.each([['no'], [0], [null]])('refuses %j', (value) => {
+    expect(() => affinity({SESSION_AFFINITY: value})).toThrow(/SESSION_AFFINITY must be true or false/)
+  })
+})

@@ -6,6 +6,7 @@ import {DEFAULT_MONITOR, type MonitorOptions} from '../health/monitor.js'
 import {DEFAULT_TIMEOUTS, type RequestTimeouts, type Timeouts} from '../http/dispatchers.js'
 import {DEFAULT_HEALTH_POLICY, type HealthPolicy, type Routing} from '../pools/pool-state.js'
 import {isStrategyName, STRATEGY_NAMES} from '../pools/selector.js'
+import {DEFAULT_AFFINITY, type AffinityLimits} from '../pools/session-affinity.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {DEFAULT_RESPONSE_LIMIT} from '../proxy/types.js'
 import {fallbackChainProblem, modelFallbackProblem, type Fallbacks} from '../proxy/fallback.js'
@@ -55,6 +56,8 @@ export interface ServeSettings {
   routing: Routing
   /** providerFallbackChain and modelFallbackMapping. */
   fallbacks: Fallbacks
+  /** SESSION_AFFINITY's limits; null when it is turned off. */
+  sessionAffinity: AffinityLimits | null
   /** Settings that were ignored, each a sentence for stderr. */
   warnings: string[]
 }
@@ -86,6 +89,8 @@ export const TUNABLES = {
   RESPONSES_STORE_MAX_ENTRIES: DEFAULT_RESPONSE_STORE.maxEntries,
   RESPONSES_STORE_MAX_MB: DEFAULT_RESPONSE_STORE.maxBytes / 1024 / 1024,
   RESPONSES_STORE_TTL_MINUTES: DEFAULT_RESPONSE_STORE.ttlMs / 60_000,
+  SESSION_AFFINITY_TTL_MINUTES: DEFAULT_AFFINITY.ttlMs / 60_000,
+  SESSION_AFFINITY_MAX_ENTRIES: DEFAULT_AFFINITY.maxEntries,
   HEALTH_PROBE_INITIAL_SECONDS: DEFAULT_MONITOR.initialDelayMs / 1000,
   HEALTH_PROBE_MAX_SECONDS: DEFAULT_MONITOR.maxDelayMs / 1000,
   HEALTH_CHECK_TIMEOUT_SECONDS: DEFAULT_MONITOR.timeoutMs / 1000,
@@ -154,6 +159,7 @@ export function resolveServeSettings(
     modelAliases: modelAliasesOf(config, settings),
     routing: routingOf(config.ROUTING_STRATEGY),
     fallbacks: fallbacksOf(config),
+    sessionAffinity: sessionAffinityOf(config),
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,
@@ -162,6 +168,21 @@ export function resolveServeSettings(
       cheap: config.HEALTH_CHECK_CHEAP === true,
       defaultModels: checkModels(config.HEALTH_CHECK_MODELS),
     },
+  }
+}
+
+/** SESSION_AFFINITY is on unless `false`; its limits are tunables. */
+function sessionAffinityOf(config: ConfigJson): AffinityLimits | null {
+  const value = config.SESSION_AFFINITY
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new UsageError(`config.json: SESSION_AFFINITY must be true or false, not ${JSON.stringify(value)}.`, {
+      code: 'bad_config',
+    })
+  }
+  if (value === false) return null
+  return {
+    ttlMs: tunable(config, 'SESSION_AFFINITY_TTL_MINUTES') * 60_000,
+    maxEntries: Math.max(1, Math.round(tunable(config, 'SESSION_AFFINITY_MAX_ENTRIES'))),
   }
 }
 

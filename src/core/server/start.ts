@@ -3,6 +3,7 @@ import {codecs} from '../codecs/index.js'
 import {HealthMonitor} from '../health/monitor.js'
 import {Dispatchers} from '../http/dispatchers.js'
 import {PoolState} from '../pools/pool-state.js'
+import {SessionAffinity} from '../pools/session-affinity.js'
 import {PoolStore} from '../pools/store.js'
 import {PoolSync} from '../pools/sync.js'
 import {createAdapters, type Adapters} from '../providers/index.js'
@@ -39,7 +40,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   // The clients' key is a secret this process holds like any other: no error or log line may show it.
   if (options.apiKey) rememberSecrets('serve --api-key', [options.apiKey])
   const store = new PoolStore(options.poolsFile)
-  const state = new PoolState(options.policy, now, options.routing)
+  const affinity = options.sessionAffinity ? new SessionAffinity(options.sessionAffinity, now) : undefined
+  const state = new PoolState(options.policy, now, options.routing, affinity)
   const sync = new PoolSync(store, state, {
     flushDelayMs: options.flushDelayMs,
     pollMs: options.pollMs,

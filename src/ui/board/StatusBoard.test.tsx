@@ -15,6 +15,7 @@ function row(overrides: Partial<InstanceRowData>): InstanceRowData {
     state: 'healthy',
     stateText: 'healthy',
     inFlight: 0,
+    sessions: 0,
     priority: 0,
     weight: 1,
     strategy: 'round-robin',
@@ -196,6 +197,19 @@ describe('StatusBoard', () => {
     expect(frame).toMatch(/main\s+● healthy\s+2\s+10\s+3\s+7\s/)
     expect(frame).toMatch(/backup\s+● healthy\s+0\s+-1\s+0\s+0\s/)
     expect(frame).toMatch(/claude\s+● healthy\s+0\s+0\s+1\s+0\s/)
+    for (const line of frame.split('\n')) expect(line.length).toBeLessThanOrEqual(80)
+  })
+
+  it('shows the sessions bound to each instance while some instance has any', () => {
+    const rows = [row({name: 'bound', sessions: 12, requests: 30}), row({name: 'free', requests: 4})]
+    const frame = plain(
+      render(
+        <StatusBoard data={data(rows)} width={80} height={24} selected={null} filter={null} help={false} />,
+      ).lastFrame(),
+    )
+    expect(frame).toMatch(/NAME\s+STATE\s+INFL\s+SESS\s+REQS/)
+    expect(frame).toMatch(/bound\s+● healthy\s+0\s+12\s+30\s/)
+    expect(frame).toMatch(/free\s+● healthy\s+0\s+0\s+4\s/)
     for (const line of frame.split('\n')) expect(line.length).toBeLessThanOrEqual(80)
   })
 

@@ -57,23 +57,41 @@ const COLUMNS: readonly Column[] = [
   {header: 'TOKEN', width: 8},
 ]
 
-/** Priority and weight after the in-flight count, only while some instance has them set: else they say nothing. */
-const ROUTING_COLUMNS: readonly Column[] = [
-  ...COLUMNS.slice(0, 2),
-  {header: 'PRI', width: 4},
-  {header: 'WT', width: 4},
-  ...COLUMNS.slice(2),
-]
+const PRIORITY: Column = {header: 'PRI', width: 4}
+const WEIGHT: Column = {header: 'WT', width: 4}
+const SESSIONS: Column = {header: 'SESS', width: 5}
 
-function routed(rows: readonly InstanceRowData[]): boolean {
-  return rows.some((row) => row.priority !== DEFAULT_PRIORITY || row.weight !== DEFAULT_WEIGHT)
+/** The columns shown only while they say something: which ones a screen of rows needs. */
+interface Optional {
+  /** Priority and weight, while some instance has them set. */
+  routing: boolean
+  /** Sessions bound to each instance, while some instance has any. */
+  sticky: boolean
 }
 
-function cells(row: InstanceRowData, now: number, routing: boolean): string[] {
+function optional(rows: readonly InstanceRowData[]): Optional {
+  return {
+    routing: rows.some((row) => row.priority !== DEFAULT_PRIORITY || row.weight !== DEFAULT_WEIGHT),
+    sticky: rows.some((row) => row.sessions > 0),
+  }
+}
+
+/** Priority, weight and sessions go after the in-flight count. */
+function columnsOf({routing, sticky}: Optional): readonly Column[] {
+  return [
+    ...COLUMNS.slice(0, 2),
+    ...(routing ? [PRIORITY, WEIGHT] : []),
+    ...(sticky ? [SESSIONS] : []),
+    ...COLUMNS.slice(2),
+  ]
+}
+
+function cells(row: InstanceRowData, now: number, {routing, sticky}: Optional): string[] {
   return [
     `${STATE_STYLE[row.state].symbol} ${row.stateText}`,
     String(row.inFlight),
     ...(routing ? [String(row.priority), String(row.weight)] : []),
+    ...(sticky ? [String(row.sessions)] : []),
     String(row.requests),
     String(row.errors),
     row.errorRate === null ? '-' : `${Math.round(row.errorRate * 100)}%`,
@@ -115,8 +133,8 @@ function recentLine(r: RequestRecord, width: number): string {
 /** The whole `serve --watch` screen for one moment; everything it shows comes in through props. */
 export function StatusBoard({data, width, height, selected, filter, help}: StatusBoardProps) {
   const rows = filter ? data.rows.filter((r) => r.type === filter) : data.rows
-  const routing = routed(rows)
-  const columns = routing ? ROUTING_COLUMNS : COLUMNS
+  const shown = optional(rows)
+  const columns = columnsOf(shown)
   // Type headings take a line each; keep the selected instance in view by scrolling the list.
   const lines: Array<
     | {kind: 'type'; type: ProviderType; healthy: number; total: number; strategy: StrategyName}
@@ -184,7 +202,7 @@ export function StatusBoard({data, width, height, selected, filter, help}: Statu
               </Text>
             ) : (
               <Text key={l.row.id} color={STATE_COLOR[l.row.state]} inverse={l.row.id === selected} wrap="truncate">
-                {`${l.row.id === selected ? '›' : ' '} ${line(l.row.name, cells(l.row, data.now, routing), width, columns)}`}
+                {`${l.row.id === selected ? '›' : ' '} ${line(l.row.name, cells(l.row, data.now, shown), width, columns)}`}
               </Text>
             ),
           )}

@@ -12,6 +12,8 @@ export interface InstanceRowData {
   /** "cooling 12s", "unhealthy: auth", … */
   stateText: string
   inFlight: number
+  /** Sessions bound to the instance (sticky sessions). */
+  sessions: number
   priority: number
   weight: number
   /** How the instance's type picks among its instances. */
@@ -55,6 +57,7 @@ export type TokenInfo = (live: LiveInstance) => string | null
 
 /** Rows for the board, in pool-file order, grouped by type in the order types first appear. */
 export function buildRows(state: PoolState, now: number, tokenInfo: TokenInfo = () => null): InstanceRowData[] {
+  const sessions = state.affinity?.counts()
   return state.types().flatMap((type) =>
     state.list(type).map((live) => {
       const s = state.stateOf(live, now)
@@ -66,6 +69,7 @@ export function buildRows(state: PoolState, now: number, tokenInfo: TokenInfo = 
         state: s,
         stateText: stateText(s, live, now),
         inFlight: live.inFlight,
+        sessions: sessions?.get(live.id) ?? 0,
         priority: live.config.priority,
         weight: live.config.weight,
         strategy: state.strategyOf(type),

@@ -4,6 +4,7 @@ import {createLive, stateOf, type InstanceStateName, type Lease, type LiveInstan
 import {PendingChanges, type ChangeSet} from './pending-changes.js'
 import {InstanceRegistry} from './registry.js'
 import {Cursors, sidePick, STRATEGIES, unavailability, type StrategyName, type Unavailability} from './selector.js'
+import {DEFAULT_QUEUE_TIMEOUT_MS, SlotQueue, type Departure, type WaitResult} from './slot-queue.js'
 import type {PoolInstance, ProviderType} from './types.js'
 
 export {DEFAULT_HEALTH_POLICY, type HealthPolicy} from './instance-health.js'
@@ -26,11 +27,14 @@ export type Routing = Partial<Record<ProviderType, StrategyName>>
 export class PoolState extends InstanceRegistry {
   private readonly cursors = new Cursors()
   private readonly ledger = new PendingChanges()
+  private readonly queue = new SlotQueue()
 
   constructor(
     readonly policy: HealthPolicy = DEFAULT_HEALTH_POLICY,
     readonly now: () => number = Date.now,
     private readonly routing: Routing = {},
+    /** QUEUE_TIMEOUT_SECONDS: how long a request waits for a full type's slot before it is turned away. */
+    readonly queueTimeoutMs: number = DEFAULT_QUEUE_TIMEOUT_MS,
   ) {
     super()
   }
@@ -74,9 +78,9 @@ export class PoolState extends InstanceRegistry {
    * Takes the next usable instance of the type for a request, skipping those already tried for it. An instance
    * whose cooldown has just ended gets one trial request; the others pass it by until that one answers. The lease
    * must be released when the request is done with the instance, whatever happened. `prefer` names an instance to
-   * take first when it is usable.
+   * take first when it is usable. With `model`, only instances that serve it are considered.
    */
-  acquire(type: ProviderType, exclude: ReadonlySet<string>, prefer?: string): Lease | undefined {
+  acquire(type: ProviderType, exclude: ReadonlySet<string>, prefer?: string, model?: string): Lease | undefined {
     const now = this.now()
     const selection = STRATEGIES[this.strategyOf(type)]({
       candidates: this.list(type),
@@ -84,6 +88,7 @@ export class PoolState extends InstanceRegistry {
       now,
       ...this.cursors.at(type),
       ...(prefer !== undefined && {prefer}),
+      ...(model !== undefined && {model}),
     })
     if (!selection) return undefined
     this.cursors.picked(type, selection)
@@ -91,7 +96,23 @@ export class PoolState extends InstanceRegistry {
   }
 
   release(lease: Lease): void {
+    if (lease.released) return
     closeLease(lease)
+    this.queue.freed(lease.live.config.type)
+  }
+
+  /**
+   * Waits, first come first served, until a slot of the type frees up; the line holds as many requests as the
+   * type's instances' `queueLimit` add up to, and each waits at most `queueTimeoutMs`.
+   */
+  waitForSlot(type: ProviderType, departure: Departure): Promise<WaitResult> {
+    const bound = this.list(type).reduce((sum, live) => sum + live.config.queueLimit, 0)
+    return this.queue.wait(type, bound, this.queueTimeoutMs, departure)
+  }
+
+  /** Requests of the type waiting for a slot now. */
+  waiting(type: ProviderType): number {
+    return this.queue.waiting(type)
   }
 
   /** An instance for a side request (a model list, a token count) that records no outcome and takes no trial. */
@@ -100,8 +121,8 @@ export class PoolState extends InstanceRegistry {
   }
 
   /** Why nothing could be selected: the earliest cooldown end when every candidate is only cooling. */
-  unavailability(type: ProviderType, exclude: ReadonlySet<string>): Unavailability {
-    return unavailability(this.list(type), exclude, this.now())
+  unavailability(type: ProviderType, exclude: ReadonlySet<string>, model?: string): Unavailability {
+    return unavailability(this.list(type), exclude, this.now(), model)
   }
 
   succeeded(live: LiveInstance, latencyMs: number): void {

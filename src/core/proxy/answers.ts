@@ -1,6 +1,7 @@
 import type {ProtocolCodec} from '../codecs/types.js'
 import type {ClientSink} from '../http/client-sink.js'
 import {instanceLabel, type LiveInstance} from '../pools/pool-state.js'
+import {servesModel} from '../pools/limits.js'
 import {sendError} from './context.js'
 import type {ClientCall, ProxyDeps} from './types.js'
 
@@ -60,4 +61,31 @@ export function answerUnavailable(
       : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled.`
   sendError(sink, codec, 503, message)
   return {status: 503, message}
+}
+
+/** The model is left out by every instance of the type (`supportedModels` / `notSupportedModels`): a 404. */
+export function answerUnservedModel(deps: ProxyDeps, call: ClientCall, codec: ProtocolCodec, sink: ClientSink) {
+  const instances = deps.state.list(call.type)
+  if (instances.length === 0 || instances.some((live) => servesModel(live.config, call.model))) return undefined
+  const message = `No ${call.type} instance serves the model ${call.model}: each one's supportedModels or notSupportedModels in the pool file leaves it out.`
+  sendError(sink, codec, 404, message)
+  return {status: 404, message}
+}
+
+/** Every instance serving the model was at its concurrency limit, and the queue was full or the wait ran out. */
+export function answerQueueRefused(
+  deps: ProxyDeps,
+  call: ClientCall,
+  codec: ProtocolCodec,
+  sink: ClientSink,
+  full: number,
+  why: 'full' | 'timeout',
+): FinalAnswer {
+  const limited = `All ${full} ${call.type} instance${full === 1 ? ' is' : 's are'} at their concurrency limit`
+  const message =
+    why === 'full'
+      ? `${limited}; the queue is full (${deps.state.waiting(call.type)} waiting). Retry later.`
+      : `${limited}; waited ${deps.state.queueTimeoutMs / 1000}s in the queue without a free slot. Retry later.`
+  sendError(sink, codec, 429, message)
+  return {status: 429, message}
 }

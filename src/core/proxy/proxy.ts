@@ -4,7 +4,7 @@ import {discard} from '../http/body.js'
 import type {ClientSink} from '../http/client-sink.js'
 import {instanceLabel, type LiveInstance, type PoolState} from '../pools/pool-state.js'
 import {redact} from '../secrets.js'
-import {answerTimeout, answerUnavailable, type FinalAnswer} from './answers.js'
+import {answerQueueRefused, answerTimeout, answerUnavailable, answerUnservedModel, type FinalAnswer} from './answers.js'
 import {attemptOnce, bodySource, tokenFailure, upstreamModel} from './attempt.js'
 import {ClientGone, sendError, type Attempt, type AttemptContext, type BodySource} from './context.js'
 import {operationRefusal} from './operations.js'
@@ -47,6 +47,8 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
     sendError(sink, codec, 400, refusal)
     return record(400, null, 0, refusal)
   }
+  const unserved = answerUnservedModel(deps, call, codec, sink)
+  if (unserved) return record(unserved.status, null, 0, unserved.message)
   let bodies: BodySource
   try {
     bodies = bodySource(call, adapter, deps)
@@ -64,8 +66,16 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
   const final = (answer: FinalAnswer) => record(answer.status, last, tried.size, answer.message)
   try {
     while (tried.size < deps.maxAttempts) {
-      const lease = deps.state.acquire(call.type, tried, call.preferInstance)
-      if (!lease) break
+      const lease = deps.state.acquire(call.type, tried, call.preferInstance, call.model)
+      if (!lease) {
+        // Instances that are only full will have a slot again: wait in line for one rather than give up.
+        const {full} = deps.state.unavailability(call.type, tried, call.model)
+        if (full === 0) break
+        const waited = await deps.state.waitForSlot(call.type, signal)
+        if (waited === 'slot') continue
+        if (waited === 'gone') return record(499, last, tried.size, 'client closed the connection')
+        return final(answerQueueRefused(deps, call, codec, sink, full, waited))
+      }
       const {live} = lease
       tried.add(live.id)
       last = live

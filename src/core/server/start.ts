@@ -39,7 +39,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   // The clients' key is a secret this process holds like any other: no error or log line may show it.
   if (options.apiKey) rememberSecrets('serve --api-key', [options.apiKey])
   const store = new PoolStore(options.poolsFile)
-  const state = new PoolState(options.policy, now, options.routing)
+  const state = new PoolState(options.policy, now, options.routing, options.queueTimeoutMs)
   const sync = new PoolSync(store, state, {
     flushDelayMs: options.flushDelayMs,
     pollMs: options.pollMs,

@@ -81,7 +81,10 @@ export function answerQueueRefused(
   full: number,
   why: 'full' | 'timeout',
 ): FinalAnswer {
-  const limited = `All ${full} ${call.type} instance${full === 1 ? ' is' : 's are'} at their concurrency limit`
+  const limited =
+    full === 1
+      ? `The one ${call.type} instance that can serve it is at its concurrency limit`
+      : `All ${full} ${call.type} instances that can serve it are at their concurrency limit`
   const message =
     why === 'full'
       ? `${limited}; the queue is full (${deps.state.waiting(call.type)} waiting). Retry later.`

@@ -15,6 +15,7 @@ function row(overrides: Partial<InstanceRowData>): InstanceRowData {
     state: 'healthy',
     stateText: 'healthy',
     inFlight: 0,
+    concurrencyLimit: 0,
     priority: 0,
     weight: 1,
     strategy: 'round-robin',
@@ -175,6 +176,20 @@ describe('StatusBoard', () => {
     expect(frame).toMatch(/backup\s+● healthy\s+0\s+-1\s+0\s+0\s/)
     expect(frame).toMatch(/claude\s+● healthy\s+0\s+0\s+1\s+0\s/)
     for (const line of frame.split('\n')) expect(line.length).toBeLessThanOrEqual(80)
+  })
+
+  it('shows the requests in flight against the concurrency limit where an instance has one', () => {
+    const rows = [
+      row({name: 'capped', inFlight: 3, concurrencyLimit: 4, requests: 9}),
+      row({name: 'open', inFlight: 2}),
+    ]
+    const frame = plain(
+      render(
+        <StatusBoard data={data(rows)} width={80} height={24} selected={null} filter={null} help={false} />,
+      ).lastFrame(),
+    )
+    expect(frame).toMatch(/capped\s+● healthy\s+3\/4\s+9\s/)
+    expect(frame).toMatch(/open\s+● healthy\s+2\s+0\s/)
   })
 
   it('filters by type and shows the help', () => {

@@ -72,7 +72,8 @@ function routed(rows: readonly InstanceRowData[]): boolean {
 function cells(row: InstanceRowData, now: number, routing: boolean): string[] {
   return [
     `${STATE_STYLE[row.state].symbol} ${row.stateText}`,
-    String(row.inFlight),
+    // Against the limit when there is one: `3/4` says how close the instance is to being passed by.
+    row.concurrencyLimit > 0 ? `${row.inFlight}/${row.concurrencyLimit}` : String(row.inFlight),
     ...(routing ? [String(row.priority), String(row.weight)] : []),
     String(row.requests),
     String(row.errors),

@@ -12,6 +12,8 @@ export interface InstanceRowData {
   /** "cooling 12s", "unhealthy: auth", … */
   stateText: string
   inFlight: number
+  /** The instance's concurrencyLimit; 0 is none. */
+  concurrencyLimit: number
   priority: number
   weight: number
   /** How the instance's type picks among its instances. */
@@ -66,6 +68,7 @@ export function buildRows(state: PoolState, now: number, tokenInfo: TokenInfo = 
         state: s,
         stateText: stateText(s, live, now),
         inFlight: live.inFlight,
+        concurrencyLimit: live.config.concurrencyLimit,
         priority: live.config.priority,
         weight: live.config.weight,
         strategy: state.strategyOf(type),

@@ -32,15 +32,21 @@ export function modelLabel(record: Pick<RequestRecord, 'model' | 'upstreamModel'
   return record.upstreamModel === undefined ? record.model : `${record.model}→${record.upstreamModel}`
 }
 
+/** The type that served a request, after the one asked for when a fallback served it: `claude-kiro-oauth→claude-custom`. */
+export function typeLabel(record: Pick<RequestRecord, 'type' | 'fallbackFrom'>): string {
+  const type = record.type ?? '-'
+  return record.fallbackFrom === undefined ? type : `${record.fallbackFrom}→${type}`
+}
+
 /**
- * One line per request: time, route, provider type, instance, status, duration (and attempts when > 1, both model
+ * One line per request: time, route, provider type (the one asked for first when a fallback served it), instance, status, duration (and attempts when > 1, both model
  * names when an alias renamed the model).
  */
 export function formatRecord(record: RequestRecord): string {
   const parts = [
     new Date(record.time).toISOString(),
     record.route,
-    record.type ?? '-',
+    typeLabel(record),
     record.instance ?? '-',
     String(record.status),
     `${record.ms}ms`,

@@ -68,6 +68,10 @@ export function tagResponseSignatures(res: IRResponse, origin: SignatureOrigin, 
 }
 
 /** The same for a stream: block indices after an inserted thinking block move up by one. */
+// Most streams never shift a block: their events pass on as they are, without a copy each.
+const reindexed = <E extends {index: number}>(event: E, index: number): E =>
+  event.index === index ? event : {...event, index}
+
 export function tagStreamSignatures(decoder: StreamDecoder, origin: SignatureOrigin, client: Protocol): StreamDecoder {
   const carry = THINKING_ONLY.has(client)
   let shift = 0
@@ -97,19 +101,19 @@ export function tagStreamSignatures(decoder: StreamDecoder, origin: SignatureOri
           shift++
           continue
         }
-        out.push({...event, index})
+        out.push(reindexed(event, index))
       } else if (event.type === 'signature_delta') {
         const kind = kinds.get(event.index)
         if (carry && kind === 'text') pending = (pending ?? '') + event.signature
         else if (kind === 'thinking' && !signed.has(event.index)) {
           signed.add(event.index)
           out.push({...event, index, signature: tagSignature(origin, event.signature)})
-        } else out.push({...event, index})
+        } else out.push(reindexed(event, index))
       } else if (event.type === 'block_stop' && pending !== undefined) {
-        out.push({...event, index}, ...holder(index + 1, pending))
+        out.push(reindexed(event, index), ...holder(index + 1, pending))
         pending = undefined
         shift++
-      } else out.push({...event, index})
+      } else out.push(reindexed(event, index))
     }
     return out
   }

@@ -1,7 +1,6 @@
 import type {ProtocolCodec} from '../codecs/types.js'
 import type {ClientSink} from '../http/client-sink.js'
 import {instanceLabel, type LiveInstance} from '../pools/pool-state.js'
-import {servesModel} from '../pools/limits.js'
 import {sendError} from './context.js'
 import type {ClientCall, ProxyDeps} from './types.js'
 
@@ -64,9 +63,7 @@ export function answerUnavailable(
 }
 
 /** The model is left out by every instance of the type (`supportedModels` / `notSupportedModels`): a 404. */
-export function answerUnservedModel(deps: ProxyDeps, call: ClientCall, codec: ProtocolCodec, sink: ClientSink) {
-  const instances = deps.state.list(call.type)
-  if (instances.length === 0 || instances.some((live) => servesModel(live.config, call.model))) return undefined
+export function answerUnservedModel(call: ClientCall, codec: ProtocolCodec, sink: ClientSink): FinalAnswer {
   const message = `No ${call.type} instance serves the model ${call.model}: each one's supportedModels or notSupportedModels in the pool file leaves it out.`
   sendError(sink, codec, 404, message)
   return {status: 404, message}
@@ -76,11 +73,12 @@ export function answerUnservedModel(deps: ProxyDeps, call: ClientCall, codec: Pr
 export function answerQueueRefused(
   deps: ProxyDeps,
   call: ClientCall,
+  model: string,
   codec: ProtocolCodec,
   sink: ClientSink,
-  full: number,
   why: 'full' | 'timeout',
 ): FinalAnswer {
+  const {full} = deps.state.unavailability(call.type, new Set(), model)
   const limited =
     full === 1
       ? `The one ${call.type} instance that can serve it is at its concurrency limit`

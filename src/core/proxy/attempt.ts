@@ -116,10 +116,13 @@ function refusesSignature(text: string): boolean {
 
 const NO_ALIASES = new ModelAliasResolver()
 
-/** The model the instance's upstream is sent: the client's, unless the instance's or the type's aliases rename it. */
-export function upstreamModel(deps: ProxyDeps, call: ClientCall, live: LiveInstance): string {
+/**
+ * The model the instance's upstream is sent: the client's (or the one modelFallbackMapping chose), unless the
+ * instance's or the type's aliases rename it.
+ */
+export function upstreamModel(deps: ProxyDeps, call: ClientCall, live: LiveInstance, model = call.model): string {
   const aliases = deps.modelAliases ?? NO_ALIASES
-  return aliases.resolve(call.type, live.config.raw.modelAliases, call.model) ?? call.model
+  return aliases.resolve(call.type, live.config.raw.modelAliases, model) ?? model
 }
 
 /** A token that cannot be had: a gone login is the instance's credentials refused; a token server hiccup is a network error. */

@@ -2,14 +2,19 @@ import {CodecError} from '../codecs/errors.js'
 import {errorMessage} from '../errors.js'
 import {discard} from '../http/body.js'
 import type {ClientSink} from '../http/client-sink.js'
-import {instanceLabel, type LiveInstance, type PoolState} from '../pools/pool-state.js'
+import {instanceLabel, type Lease, type LiveInstance, type PoolState} from '../pools/pool-state.js'
+import {servesModel} from '../pools/limits.js'
+import type {WaitResult} from '../pools/slot-queue.js'
 import {redact} from '../secrets.js'
 import {answerQueueRefused, answerTimeout, answerUnavailable, answerUnservedModel, type FinalAnswer} from './answers.js'
 import {attemptOnce, bodySource, tokenFailure, upstreamModel} from './attempt.js'
 import {ClientGone, sendError, type Attempt, type AttemptContext, type BodySource} from './context.js'
 import {operationRefusal} from './operations.js'
 import {decide, type Action, type Decision, type Effect} from './policy.js'
+import {fallbackRoutes, type Fallbacks} from './fallback.js'
 import type {ClientCall, ProxyDeps, RequestRecord} from './types.js'
+import type {ProviderType} from '../pools/types.js'
+import type {ProviderAdapter} from '../providers/types.js'
 
 /**
  * Serves one client request from the pool: pick an instance, send, and on a retryable failure before the
@@ -20,13 +25,14 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
   const started = deps.now()
   const codec = deps.codecs[call.protocol]
   const adapter = deps.adapters[call.type]
-  // The model the last instance's upstream was sent, when an alias renamed it.
+  // The model the last instance's upstream was sent, when an alias or a fallback renamed it.
   let renamed: string | undefined
   const record = (status: number, instance: LiveInstance | null, attempts: number, error?: string): RequestRecord => ({
     time: started,
     route: call.route,
     protocol: call.protocol,
-    type: call.type,
+    type: instance ? instance.config.type : call.type,
+    ...(instance && instance.config.type !== call.type && {fallbackFrom: call.type}),
     instance: instance ? instanceLabel(instance) : null,
     ...(instance && {instanceId: instance.id}),
     model: call.model,
@@ -47,8 +53,6 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
     sendError(sink, codec, 400, refusal)
     return record(400, null, 0, refusal)
   }
-  const unserved = answerUnservedModel(deps, call, codec, sink)
-  if (unserved) return record(unserved.status, null, 0, unserved.message)
   let bodies: BodySource
   try {
     bodies = bodySource(call, adapter, deps)
@@ -64,51 +68,123 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
   let lastFailure: string | undefined
   let last: LiveInstance | null = null
   const final = (answer: FinalAnswer) => record(answer.status, last, tried.size, answer.message)
+  // The requested type first; other types only once it has nothing left to try.
+  const routes: Array<{call: ClientCall; adapter: ProviderAdapter; model: string; bodies?: BodySource}> = [
+    {call, adapter, model: call.model, bodies},
+  ]
+  for (const route of call.operation ? [] : fallbackRoutes(call, deps.fallbacks ?? NO_FALLBACKS, hasInstances(deps))) {
+    const other = deps.adapters[route.type]
+    // The client's model stays the call's, so that answers name it as they do under an alias.
+    if (other) routes.push({call: {...call, type: route.type}, adapter: other, model: route.model})
+  }
   try {
-    while (tried.size < deps.maxAttempts) {
-      const lease = deps.state.acquire(call.type, tried, call.preferInstance, call.model)
-      if (!lease) {
-        // Instances that are only full will have a slot again: wait in line for one rather than give up.
-        const {full} = deps.state.unavailability(call.type, tried, call.model)
-        if (full === 0) break
-        const waited = await deps.state.waitForSlot(call.type, signal)
-        if (waited === 'slot') continue
-        if (waited === 'gone') return record(499, last, tried.size, 'client closed the connection')
-        return final(answerQueueRefused(deps, call, codec, sink, full, waited))
-      }
-      const {live} = lease
-      tried.add(live.id)
-      last = live
-      const model = upstreamModel(deps, call, live)
-      renamed = model === call.model ? undefined : model
-      const ctx: AttemptContext = {deps, call, adapter, live, model, bodies, sink, codec, signal, upstreams: []}
-      let served: {attempt: Attempt; action: Action}
+    for (const route of routes) {
+      const on = route.call
+      // Instances whose model lists leave the model out are no route for it (the requested type's say so below).
+      if (!servesAny(deps, on.type, route.model)) continue
+      // A request the fallback's protocol cannot carry is left to the types that can.
+      let routeBodies: BodySource
       try {
-        served = await serveOn(ctx)
+        routeBodies = route.bodies ?? bodySource(on, route.adapter, deps)
       } catch (error) {
-        // A conversion the target cannot carry: the client's request is at fault, whichever instance serves it.
         if (!(error instanceof CodecError)) throw error
-        sendError(sink, codec, error.status, error.message)
-        served = {attempt: {done: true, status: error.status, error: error.message}, action: 'stop'}
-      } finally {
-        // Whatever happened, an upstream answer not read to its end is closed now, not left generating.
-        for (const body of ctx.upstreams) discard(body)
-        deps.state.release(lease)
+        lastFailure = `${on.type}: ${error.message}`
+        continue
       }
-      const {attempt, action} = served
-      if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
-      if (signal.aborted) return record(499, live, tried.size, 'client closed the connection')
-      if (action === 'stop') {
-        const {outcome} = attempt
-        if (outcome.kind === 'timeout' && outcome.phase !== 'connect')
-          return final(answerTimeout(deps, call, codec, sink, live, outcome.phase))
-        return record(499, live, tried.size, 'client closed the connection')
+      for (let attempts = 0; attempts < deps.maxAttempts; attempts++) {
+        const lease = await leaseOrWait(
+          deps,
+          on,
+          tried,
+          route.model,
+          on === call ? call.preferInstance : undefined,
+          signal,
+        )
+        if (lease === 'none') break
+        if (lease === 'gone') return record(499, last, tried.size, 'client closed the connection')
+        if (lease === 'full' || lease === 'timeout')
+          return final(answerQueueRefused(deps, on, route.model, codec, sink, lease))
+        const {live} = lease
+        tried.add(live.id)
+        last = live
+        const model = upstreamModel(deps, on, live, route.model)
+        renamed = model === call.model ? undefined : model
+        const ctx: AttemptContext = {
+          deps,
+          call: on,
+          adapter: route.adapter,
+          live,
+          model,
+          bodies: routeBodies,
+          sink,
+          codec,
+          signal,
+          upstreams: [],
+        }
+        let served: {attempt: Attempt; action: Action}
+        try {
+          served = await serveOn(ctx)
+        } catch (error) {
+          // A conversion the target cannot carry: the client's request is at fault, whichever instance serves it.
+          if (!(error instanceof CodecError)) throw error
+          sendError(sink, codec, error.status, error.message)
+          served = {attempt: {done: true, status: error.status, error: error.message}, action: 'stop'}
+        } finally {
+          // Whatever happened, an upstream answer not read to its end is closed now, not left generating.
+          for (const body of ctx.upstreams) discard(body)
+          deps.state.release(lease)
+        }
+        const {attempt, action} = served
+        if (attempt.done) return record(attempt.status, live, tried.size, attempt.error)
+        if (signal.aborted) return record(499, live, tried.size, 'client closed the connection')
+        if (action === 'stop') {
+          const {outcome} = attempt
+          if (outcome.kind === 'timeout' && outcome.phase !== 'connect')
+            return final(answerTimeout(deps, on, codec, sink, live, outcome.phase))
+          return record(499, live, tried.size, 'client closed the connection')
+        }
+        lastFailure = `${instanceLabel(live)}: ${attempt.message}`
       }
-      lastFailure = `${instanceLabel(live)}: ${attempt.message}`
     }
+    if (tried.size === 0 && !servesAny(deps, call.type, call.model))
+      return final(answerUnservedModel(call, codec, sink))
     return final(answerUnavailable(deps, call, codec, sink, tried.size, lastFailure))
   } finally {
     stopListening()
+  }
+}
+
+const NO_FALLBACKS: Fallbacks = {chain: {}, models: {}}
+
+/** A fallback type is worth trying only while it has instances; whether one is available is acquire's to say. */
+function hasInstances(deps: ProxyDeps): (type: ProviderType) => boolean {
+  return (type) => deps.state.list(type).length > 0
+}
+
+/** Whether some instance of the type serves the model (a type without instances is acquire's to answer for). */
+function servesAny(deps: ProxyDeps, type: ProviderType, model: string): boolean {
+  const instances = deps.state.list(type)
+  return instances.length === 0 || instances.some((live) => servesModel(live.config, model))
+}
+
+/**
+ * A lease on an instance of the call's type; while the only ones left are at their concurrency limit, the request
+ * waits in the type's line for one to free a slot. 'none' when no instance could serve it even then.
+ */
+async function leaseOrWait(
+  deps: ProxyDeps,
+  on: ClientCall,
+  tried: ReadonlySet<string>,
+  model: string,
+  prefer: string | undefined,
+  signal: ClientGone,
+): Promise<Lease | 'none' | Exclude<WaitResult, 'slot'>> {
+  for (;;) {
+    const lease = deps.state.acquire(on.type, tried, prefer, model)
+    if (lease) return lease
+    if (deps.state.unavailability(on.type, tried, model).full === 0) return 'none'
+    const waited = await deps.state.waitForSlot(on.type, signal)
+    if (waited !== 'slot') return waited
   }
 }
 

@@ -4,6 +4,7 @@ import type {RequestTimeouts} from '../http/dispatchers.js'
 import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ModelAliasResolver} from '../models/aliases.js'
+import type {Fallbacks} from './fallback.js'
 import type {Operation, ProviderAdapter} from '../providers/types.js'
 
 /** One client request as the server parsed it, ready to be served from the pool. */
@@ -36,6 +37,8 @@ export interface RequestRecord {
   protocol: Protocol
   /** Null when the request was refused before a type was chosen (an unknown route, a malformed body). */
   type: ProviderType | null
+  /** The type the client asked for, when another one (a fallback) served the request. */
+  fallbackFrom?: ProviderType
   instance: string | null
   /** The instance's id in the pool (`type/uuid`), for who needs to find it again. */
   instanceId?: string
@@ -67,6 +70,8 @@ export interface ProxyDeps {
   onDropped?: (field: string) => void
   /** MODEL_ALIASES; instances' own `modelAliases` apply without it. */
   modelAliases?: ModelAliasResolver
+  /** Other types to serve a request from when its own cannot. */
+  fallbacks?: Fallbacks
 }
 
 export const DEFAULT_RESPONSE_LIMIT = 64 * 1024 * 1024

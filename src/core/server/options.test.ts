@@ -147,3 +147,37 @@ describe('ROUTING_STRATEGY', () => {
     }
   })
 })
+
+describe('providerFallbackChain and modelFallbackMapping', () => {
+  const serve = (values: Record<string, unknown>) =>
+    resolveServeSettings({}, {}, {file: null, chosen: true, values}, {}).fallbacks
+
+  it('are read under AIClient-2-API’s own keys, empty when unset', () => {
+    expect(serve({})).toEqual({chain: {}, models: {}})
+    const chain = {'claude-kiro-oauth': ['claude-custom', 'openai-custom']}
+    const models = {'claude-opus-5-5': {targetProviderType: 'gemini-cli-oauth', targetModel: 'gemini-2.5-pro'}}
+    expect(serve({providerFallbackChain: chain, modelFallbackMapping: models})).toEqual({chain, models})
+  })
+
+  it.each([
+    [
+      {providerFallbackChain: {'claude-kiro-oauth': ['claude-kiro-oauth']}},
+      'config.json: providerFallbackChain.claude-kiro-oauth names its own type; a type cannot fall back to itself.',
+    ],
+    [
+      {providerFallbackChain: {kiro: ['claude-custom']}},
+      `config.json: providerFallbackChain names an unknown provider type "kiro". Valid types: ${PROVIDER_TYPES.join(', ')}.`,
+    ],
+    [
+      {modelFallbackMapping: {m: {targetProviderType: 'gemini', targetModel: 'g'}}},
+      `config.json: modelFallbackMapping["m"].targetProviderType must be a provider type, not "gemini". Valid types: ${PROVIDER_TYPES.join(', ')}.`,
+    ],
+  ])('refuses %j as bad config', (values, message) => {
+    expect(() => serve(values)).toThrow(message)
+    try {
+      serve(values)
+    } catch (error) {
+      expect((error as {code?: string}).code).toBe('bad_config')
+    }
+  })
+})

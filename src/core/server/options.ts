@@ -9,6 +9,7 @@ import {isStrategyName, STRATEGY_NAMES} from '../pools/selector.js'
 import {DEFAULT_QUEUE_TIMEOUT_MS} from '../pools/slot-queue.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {DEFAULT_RESPONSE_LIMIT} from '../proxy/types.js'
+import {fallbackChainProblem, modelFallbackProblem, type Fallbacks} from '../proxy/fallback.js'
 import {DEFAULT_EVENT_LIMIT} from '../codecs/sse.js'
 import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import {exposure} from './exposure.js'
@@ -55,6 +56,8 @@ export interface ServeSettings {
   routing: Routing
   /** QUEUE_TIMEOUT_SECONDS: how long a request waits for a slot when the type's instances are all full. */
   queueTimeoutMs: number
+  /** providerFallbackChain and modelFallbackMapping. */
+  fallbacks: Fallbacks
   /** Settings that were ignored, each a sentence for stderr. */
   warnings: string[]
 }
@@ -155,6 +158,7 @@ export function resolveServeSettings(
     warnings,
     modelAliases: modelAliasesOf(config, settings),
     routing: routingOf(config.ROUTING_STRATEGY),
+    fallbacks: fallbacksOf(config),
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,
@@ -279,6 +283,21 @@ export function routingOf(value: unknown): Routing {
     if (name !== undefined) routing[type] = name as Routing[ProviderType]
   }
   return routing
+}
+
+/** AIClient-2-API's keys, spelt as it spells them (camelCase, unlike the other keys of config.json). */
+export function fallbacksOf(config: ConfigJson): Fallbacks {
+  const checked = <T>(key: string, value: unknown, problem: (value: unknown) => string | undefined): T | undefined => {
+    if (value === undefined) return undefined
+    const found = problem(value)
+    if (found !== undefined)
+      throw new UsageError(`config.json: ${key}${/^[.[]/.test(found) ? '' : ' '}${found}.`, {code: 'bad_config'})
+    return value as T
+  }
+  return {
+    chain: checked('providerFallbackChain', config.providerFallbackChain, fallbackChainProblem) ?? {},
+    models: checked('modelFallbackMapping', config.modelFallbackMapping, modelFallbackProblem) ?? {},
+  }
 }
 
 /** A whole layer's value wins: config.json's MODEL_ALIASES replaces the user setting, it is not merged with it. */

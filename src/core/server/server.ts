@@ -31,6 +31,7 @@ import {ResponsesSockets} from './responses/websocket.js'
 import {unknownType} from './resolve-type.js'
 import {ResponseStore, type ResponseStoreLimits} from './responses/memory.js'
 import {parsePath, parseTarget, protocolForPath, type Route} from './routes.js'
+import type {Fallbacks} from '../proxy/fallback.js'
 
 /** The route table: one handler per kind of route that `parsePath` recognises. */
 const HANDLERS: {readonly [K in Route['kind']]: Handler<K>} = {
@@ -86,6 +87,8 @@ export interface ServerOptions {
   onDropped?: (field: string) => void
   /** MODEL_ALIASES, by provider type. */
   modelAliases?: ModelAliases
+  /** providerFallbackChain and modelFallbackMapping. */
+  fallbacks?: Fallbacks
 }
 
 export const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024
@@ -324,6 +327,7 @@ function handlerDeps(options: ServerOptions): HandlerDeps {
       streamEventLimitBytes: options.streamEventLimitBytes,
       onDropped: options.onDropped,
       modelAliases: new ModelAliasResolver(options.modelAliases),
+      fallbacks: options.fallbacks,
     },
     responseLimitBytes: options.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT,
     errorBodyLimitBytes: options.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT,

@@ -71,6 +71,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     onRecord: options.onRecord,
     onDropped: options.onDropped,
     modelAliases: options.modelAliases,
+    fallbacks: options.fallbacks,
   })
   let address: AddressInfo
   try {

@@ -115,6 +115,28 @@ describe('StatusBoard', () => {
     expect(frame).toContain('claude-custom/work claude-opus-5-5→claude-opus-4-8 200')
   })
 
+  it('shows the requested type before the one that served a request by a fallback', () => {
+    const fallback = {
+      ...record(1),
+      type: 'claude-custom' as const,
+      fallbackFrom: 'claude-kiro-oauth' as const,
+      instance: 'team',
+    }
+    const frame = plain(
+      render(
+        <StatusBoard
+          data={data([row({})], [fallback])}
+          width={120}
+          height={30}
+          selected={null}
+          filter={null}
+          help={false}
+        />,
+      ).lastFrame(),
+    )
+    expect(frame).toContain('openai → claude-kiro-oauth→claude-custom/team claude-sonnet-4-6 200')
+  })
+
   it('fits 80×24: every line within 80 columns, fewer than 24 lines, long names truncated', () => {
     const rows = Array.from({length: 40}, (_, i) =>
       row({id: `openai-custom/${i}`, name: `a-very-long-instance-name-number-${i}`, requests: 123456, p50Ms: 99999}),

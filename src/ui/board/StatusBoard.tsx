@@ -1,6 +1,6 @@
 import {Box, Text} from 'ink'
 import {escapeControls} from '../../core/escape.js'
-import {modelLabel} from '../../core/log.js'
+import {modelLabel, typeLabel} from '../../core/log.js'
 import {DEFAULT_PRIORITY, DEFAULT_WEIGHT} from '../../core/pools/schema.js'
 import type {StrategyName} from '../../core/pools/selector.js'
 import type {ProviderType} from '../../core/pools/types.js'
@@ -109,7 +109,7 @@ function milliseconds(ms: number): string {
 
 function recentLine(r: RequestRecord, width: number): string {
   const time = new Date(r.time).toISOString().slice(11, 19)
-  const text = `${time} ${r.protocol} → ${r.type ?? '-'}/${r.instance ?? '-'} ${modelLabel(r)} ${r.status} ${r.ms}ms${r.stream ? ' stream' : ''}${r.attempts > 1 ? ` (${r.attempts} tries)` : ''}`
+  const text = `${time} ${r.protocol} → ${typeLabel(r)}/${r.instance ?? '-'} ${modelLabel(r)} ${r.status} ${r.ms}ms${r.stream ? ' stream' : ''}${r.attempts > 1 ? ` (${r.attempts} tries)` : ''}`
   return truncate(escapeControls(text), width)
 }
 

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
-import {openaiInstance, post, startTestProxy, useProxyHarness, waitFor} from '../helpers/proxy.js'
+import {startAnthropicFake, startOpenAIFake, type FakeUpstream} from '../fakes/index.js'
+import {claudeInstance, openaiInstance, post, startTestProxy, useProxyHarness, waitFor} from '../helpers/proxy.js'
 
 const h = useProxyHarness()
 
@@ -131,5 +131,21 @@ describe('model lists through the proxy', () => {
     expect(claude.status).toBe(404)
     expect(claude.json()).toMatchObject({type: 'error', error: {type: 'not_found_error', message: why}})
     expect(mini.count + rest.count).toBe(4)
+  })
+
+  it('a type whose model lists leave the model out passes the request on to its fallback type', async () => {
+    const [mini, claude] = await Promise.all([startOpenAIFake({name: 'mini'}), startAnthropicFake({name: 'claude'})])
+    h.fakes.push(mini, claude)
+    h.proxy = await startTestProxy(
+      {
+        'openai-custom': [{...openaiInstance(mini, 'mini'), supportedModels: ['gpt-4o-mini']}],
+        'claude-custom': [claudeInstance(claude, 'team')],
+      },
+      {config: {providerFallbackChain: {'openai-custom': ['claude-custom']}}},
+    )
+    expect((await chat(h.proxy.url, 'claude-sonnet-4-6')).status).toBe(200)
+    expect((await chat(h.proxy.url, 'gpt-4o-mini')).status).toBe(200)
+    expect(claude.calls('messages').map((r) => r.model)).toEqual(['claude-sonnet-4-6'])
+    expect(mini.calls('chat.completions').map((r) => r.model)).toEqual(['gpt-4o-mini'])
   })
 })

@@ -80,8 +80,6 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
   try {
     for (const route of routes) {
       const on = route.call
-      // Instances whose model lists leave the model out are no route for it (the requested type's say so below).
-      if (!servesAny(deps, on.type, route.model)) continue
       // A request the fallback's protocol cannot carry is left to the types that can.
       let routeBodies: BodySource
       try {

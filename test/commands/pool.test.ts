@@ -193,6 +193,30 @@ describe('pool commands', () => {
         message: /claude-custom\[0\]\.weight: must be a number ≥ 0/,
       },
       {
+        name: 'a concurrency limit in the file that is not a whole number',
+        setup: async () => {
+          const doc = JSON.parse(await readFile(pools, 'utf8'))
+          doc['claude-custom'][0].concurrencyLimit = 1.5
+          await writeFile(pools, JSON.stringify(doc))
+          return []
+        },
+        args: () => ['pool', 'list'],
+        exit: 1,
+        message: /claude-custom\[0\]\.concurrencyLimit: must be a whole number ≥ 0 \(0 is no limit\)/,
+      },
+      {
+        name: 'a model list in the file with a name that is not a string',
+        setup: async () => {
+          const doc = JSON.parse(await readFile(pools, 'utf8'))
+          doc['claude-custom'][0].notSupportedModels = ['claude-opus-4', 7]
+          await writeFile(pools, JSON.stringify(doc))
+          return []
+        },
+        args: () => ['pool', 'list'],
+        exit: 1,
+        message: /claude-custom\[0\]\.notSupportedModels\[1\]: must be a non-empty string/,
+      },
+      {
         name: 'remove without a TTY or --force',
         args: () => ['pool', 'remove', '2f579c65'],
         exit: 2,
@@ -310,6 +334,26 @@ describe('pool commands', () => {
     expect(table).toMatch(/STATE\s+PRIORITY\s+WEIGHT\s+REQUESTS/)
     expect(table).toMatch(/2f579c65\s+● healthy\s+10\s+3\s/)
     expect(table).toMatch(/backup\s+\S+\s+● healthy\s+-1\s+0\s/)
+  })
+
+  it('list carries the limits and model lists, and set keeps them in the file', async () => {
+    const doc = JSON.parse(await readFile(pools, 'utf8'))
+    const limits = {
+      concurrencyLimit: 4,
+      queueLimit: 8,
+      supportedModels: ['gpt-4o*'],
+      notSupportedModels: ['gpt-4o-audio'],
+    }
+    Object.assign(doc['openai-custom'][0], limits)
+    await writeFile(pools, JSON.stringify(doc, null, 2))
+    expect((await cli(['pool', 'set', '2f579c65', '--priority', '2'])).code).toBe(0)
+    const after = JSON.parse(await readFile(pools, 'utf8'))
+    expect(after['openai-custom'][0]).toEqual({...doc['openai-custom'][0], priority: 2})
+    const listed = JSON.parse((await cli(['pool', 'list', '--type', 'openai-custom', '--json'])).stdout)
+    expect(listed[0]).toMatchObject(limits)
+    // An instance without them shows the defaults: no limit, no queue.
+    expect(listed[1]).toMatchObject({concurrencyLimit: 0, queueLimit: 0})
+    expect(listed[1]).not.toHaveProperty('supportedModels')
   })
 
   it('stores credential paths absolute and accepts uuid prefixes of 6+ characters', async () => {

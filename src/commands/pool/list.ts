@@ -14,7 +14,7 @@ import {STATE_STYLE, dim} from '../../ui/theme.js'
 export default class PoolList extends BaseCommand<typeof PoolList> {
   static override summary = 'List the instances in the pool'
   static override description =
-    'Shows every instance with its state (healthy, cooling, unhealthy, disabled), counters, priority and weight (when any instance has them set) and last error. Secrets are always masked. --json prints the full instances, each with its type, computed state, priority and weight.'
+    'Shows every instance with its state (healthy, cooling, unhealthy, disabled), counters, priority and weight (when any instance has them set) and last error. Secrets are always masked. --json prints the full instances, each with its type, computed state, priority, weight, concurrencyLimit and queueLimit (0 is no limit).'
   static override examples = [
     '<%= config.bin %> pool list',
     '<%= config.bin %> pool list --type claude-custom',
@@ -47,6 +47,8 @@ export default class PoolList extends BaseCommand<typeof PoolList> {
       // The values routing uses, defaults filled in, whether or not the file spells them out.
       priority: i.priority,
       weight: i.weight,
+      concurrencyLimit: i.concurrencyLimit,
+      queueLimit: i.queueLimit,
     }))
   }
 }

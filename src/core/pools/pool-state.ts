@@ -5,6 +5,7 @@ import {PendingChanges, type ChangeSet} from './pending-changes.js'
 import {InstanceRegistry} from './registry.js'
 import type {SessionAffinity} from './session-affinity.js'
 import {Cursors, sidePick, STRATEGIES, unavailability, type StrategyName, type Unavailability} from './selector.js'
+import {DEFAULT_QUEUE_TIMEOUT_MS, SlotQueue, type Departure, type WaitResult} from './slot-queue.js'
 import type {PoolInstance, ProviderType} from './types.js'
 
 export {DEFAULT_HEALTH_POLICY, type HealthPolicy} from './instance-health.js'
@@ -27,6 +28,7 @@ export type Routing = Partial<Record<ProviderType, StrategyName>>
 export class PoolState extends InstanceRegistry {
   private readonly cursors = new Cursors()
   private readonly ledger = new PendingChanges()
+  private readonly queue = new SlotQueue()
 
   constructor(
     readonly policy: HealthPolicy = DEFAULT_HEALTH_POLICY,
@@ -34,6 +36,8 @@ export class PoolState extends InstanceRegistry {
     private readonly routing: Routing = {},
     /** Sticky sessions; without it every request is routed on its own. */
     readonly affinity?: SessionAffinity,
+    /** QUEUE_TIMEOUT_SECONDS: how long a request waits for a full type's slot before it is turned away. */
+    readonly queueTimeoutMs: number = DEFAULT_QUEUE_TIMEOUT_MS,
   ) {
     super()
   }
@@ -81,12 +85,12 @@ export class PoolState extends InstanceRegistry {
    * whose cooldown has just ended gets one trial request; the others pass it by until that one answers. The lease
    * must be released when the request is done with the instance, whatever happened. `prefer` names an instance to
    * take first when it is usable; `session` is a key made with `sessionOf`, whose bound instance goes first within
-   * the tier the strategy chooses from.
+   * the tier the strategy chooses from. With `model`, only instances that serve it are considered.
    */
   acquire(
     type: ProviderType,
     exclude: ReadonlySet<string>,
-    {prefer, session}: {prefer?: string; session?: string} = {},
+    {prefer, session, model}: {prefer?: string; session?: string; model?: string} = {},
   ): Lease | undefined {
     const now = this.now()
     const sticky = session === undefined ? undefined : this.affinity?.get(session)
@@ -97,6 +101,7 @@ export class PoolState extends InstanceRegistry {
       ...this.cursors.at(type),
       ...(prefer !== undefined && {prefer}),
       ...(sticky !== undefined && {sticky}),
+      ...(model !== undefined && {model}),
     })
     if (!selection) return undefined
     this.cursors.picked(type, selection)
@@ -122,7 +127,23 @@ export class PoolState extends InstanceRegistry {
   }
 
   release(lease: Lease): void {
+    if (lease.released) return
     closeLease(lease)
+    this.queue.freed(lease.live.config.type)
+  }
+
+  /**
+   * Waits, first come first served, until a slot of the type frees up; the line holds as many requests as the
+   * type's instances' `queueLimit` add up to, and each waits at most `queueTimeoutMs`.
+   */
+  waitForSlot(type: ProviderType, departure: Departure): Promise<WaitResult> {
+    const bound = this.list(type).reduce((sum, live) => sum + live.config.queueLimit, 0)
+    return this.queue.wait(type, bound, this.queueTimeoutMs, departure)
+  }
+
+  /** Requests of the type waiting for a slot now. */
+  waiting(type: ProviderType): number {
+    return this.queue.waiting(type)
   }
 
   /** An instance for a side request (a model list, a token count) that records no outcome and takes no trial. */
@@ -131,8 +152,8 @@ export class PoolState extends InstanceRegistry {
   }
 
   /** Why nothing could be selected: the earliest cooldown end when every candidate is only cooling. */
-  unavailability(type: ProviderType, exclude: ReadonlySet<string>): Unavailability {
-    return unavailability(this.list(type), exclude, this.now())
+  unavailability(type: ProviderType, exclude: ReadonlySet<string>, model?: string): Unavailability {
+    return unavailability(this.list(type), exclude, this.now(), model)
   }
 
   succeeded(live: LiveInstance, latencyMs: number): void {

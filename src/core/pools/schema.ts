@@ -19,6 +19,8 @@ export class SchemaError extends AppError {
 const STRING_OR_NULL = ['lastUsed', 'lastErrorTime', 'lastHealthCheckTime', 'checkModelName', 'customName']
 const COUNTERS = ['usageCount', 'errorCount']
 const BOOLEANS = ['isHealthy', 'isDisabled']
+const LIMITS = ['concurrencyLimit', 'queueLimit']
+const MODEL_LISTS = ['supportedModels', 'notSupportedModels']
 
 export function isValidUrl(value: string): boolean {
   try {
@@ -76,6 +78,20 @@ function instanceProblems(type: ProviderType, item: unknown, path: string): Sche
   }
   const routing = routingProblems(inst)
   for (const [field, problem] of Object.entries(routing)) fail(field, problem)
+  for (const field of LIMITS) {
+    const value = inst[field]
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0))
+      fail(field, 'must be a whole number ≥ 0 (0 is no limit)')
+  }
+  for (const field of MODEL_LISTS) {
+    const value = inst[field]
+    if (value === undefined || value === null) continue
+    if (!Array.isArray(value)) fail(field, 'must be an array of model names')
+    else
+      value.forEach((name, index) => {
+        if (typeof name !== 'string' || name === '') fail(`${field}[${index}]`, 'must be a non-empty string')
+      })
+  }
   for (const field of STRING_OR_NULL) {
     const value = inst[field]
     if (value !== undefined && value !== null && typeof value !== 'string') fail(field, 'must be a string or null')
@@ -170,6 +186,10 @@ export function toInstance(type: ProviderType, raw: RawInstance, poolDir: string
     checkModelName: typeof raw.checkModelName === 'string' ? raw.checkModelName : null,
     priority: typeof raw.priority === 'number' ? raw.priority : DEFAULT_PRIORITY,
     weight: typeof raw.weight === 'number' ? raw.weight : DEFAULT_WEIGHT,
+    concurrencyLimit: typeof raw.concurrencyLimit === 'number' ? raw.concurrencyLimit : 0,
+    queueLimit: typeof raw.queueLimit === 'number' ? raw.queueLimit : 0,
+    supportedModels: modelList(raw.supportedModels),
+    notSupportedModels: modelList(raw.notSupportedModels),
     isHealthy: raw.isHealthy !== false,
     isDisabled: raw.isDisabled === true,
     usageCount: typeof raw.usageCount === 'number' ? raw.usageCount : 0,
@@ -186,6 +206,10 @@ export function toInstance(type: ProviderType, raw: RawInstance, poolDir: string
           : resolve(poolDir, credsPath)
         : null,
   }
+}
+
+function modelList(value: unknown): string[] | null {
+  return Array.isArray(value) ? value.filter((name): name is string => typeof name === 'string') : null
 }
 
 function stringOrNull(value: unknown): string | null {

@@ -17,7 +17,7 @@ import {
 
 const NOW = 1_000_000
 
-function live(name: string, status: Partial<LiveInstance> = {}, routing: {priority?: number; weight?: number} = {}) {
+function live(name: string, status: Partial<LiveInstance> = {}, routing: Record<string, unknown> = {}) {
   const config = toInstance(
     'openai-custom',
     {
@@ -297,8 +297,56 @@ describe('unavailability', () => {
     expect(unavailability([...pool, excluded], new Set([excluded.id]), NOW)).toEqual({
       coolingUntil: NOW + 200,
       counts: {healthy: 0, cooling: 2, unhealthy: 1, disabled: 1},
+      full: 0,
     })
     expect(unavailability([live('u', {healthy: false})], new Set(), NOW).coolingUntil).toBeNull()
+  })
+})
+
+describe('concurrency limits', () => {
+  it('pass by an instance at its limit under every strategy, and take it again once a request ends', () => {
+    for (const strategy of Object.values(STRATEGIES)) {
+      const a = live('a', {inFlight: 2}, {concurrencyLimit: 2})
+      const pool = [a, live('b', {inFlight: 5}, {concurrencyLimit: 0})]
+      expect(picks(pool, 3, {}, strategy)).toEqual(['b', 'b', 'b'])
+      a.inFlight = 1
+      expect(picks(pool, 1, {}, strategy)).toEqual(['a'])
+    }
+  })
+
+  it('pass by a full instance even when it holds the conversation, and select none when all are full', () => {
+    const a = live('a', {inFlight: 1}, {concurrencyLimit: 1})
+    const b = live('b', {inFlight: 3}, {concurrencyLimit: 3})
+    expect(picks([a, live('c')], 1, {prefer: a.id})).toEqual(['c'])
+    expect(picks([a, b], 1)).toEqual([null])
+    expect(unavailability([a, b, live('u', {healthy: false}, {concurrencyLimit: 1})], new Set(), NOW).full).toBe(2)
+  })
+
+  it('count the instances that take the model among the full ones', () => {
+    const a = live('a', {inFlight: 1}, {concurrencyLimit: 1, supportedModels: ['gpt-4o']})
+    expect(unavailability([a], new Set(), NOW, 'gpt-4o').full).toBe(1)
+    expect(unavailability([a], new Set(), NOW, 'o3').full).toBe(0)
+  })
+})
+
+describe('model lists', () => {
+  const pool = [
+    live('mini', {}, {supportedModels: ['gpt-4o-mini']}),
+    live('claude', {}, {supportedModels: ['claude-*']}),
+    live('rest', {}, {notSupportedModels: ['claude-*', 'gpt-4o-mini']}),
+  ]
+
+  it('send each model only to the instances that serve it', () => {
+    expect(picks(pool, 2, {model: 'gpt-4o-mini'})).toEqual(['mini', 'mini'])
+    expect(picks(pool, 2, {model: 'claude-sonnet-4-5'})).toEqual(['claude', 'claude'])
+    expect(picks(pool, 2, {model: 'o3'})).toEqual(['rest', 'rest'])
+    expect(picks(pool, 3)).toEqual(['mini', 'claude', 'rest'])
+  })
+
+  it('treat only * as a wildcard', () => {
+    const dotted = [live('dot', {}, {supportedModels: ['gpt-4.1']})]
+    expect(picks(dotted, 1, {model: 'gpt-4x1'})).toEqual([null])
+    expect(picks(dotted, 1, {model: 'gpt-4.1'})).toEqual(['dot'])
   })
 })
 

@@ -1,3 +1,4 @@
+import {atLimit, servesModel} from './limits.js'
 import {stateOf, trialRunning, type InstanceStateName, type LiveInstance} from './live-instance.js'
 import type {ProviderType} from './types.js'
 
@@ -18,6 +19,8 @@ export interface SelectionInput {
   readonly sticky?: string
   /** The weighted strategy's running credit of each instance, as its last pick of the type left them. */
   readonly credits?: ReadonlyMap<string, number>
+  /** The model asked for: instances whose model lists leave it out are passed by. */
+  readonly model?: string
 }
 
 export interface Selection {
@@ -106,21 +109,22 @@ export const STRATEGIES: Record<StrategyName, Strategy> = {
 /** Whether a strategy counts an instance at all, beyond its state (weighted leaves out weight 0). */
 type Accept = (live: LiveInstance) => boolean
 
-function preferredOf({candidates, exclude, now, prefer}: SelectionInput): Selection | undefined {
-  if (prefer === undefined) return undefined
-  const index = candidates.findIndex((live) => live.id === prefer)
-  return index < 0 ? undefined : usable(candidates[index]!, index, exclude, now)
+function preferredOf(input: SelectionInput): Selection | undefined {
+  if (input.prefer === undefined) return undefined
+  const index = input.candidates.findIndex((live) => live.id === input.prefer)
+  return index < 0 ? undefined : usable(input.candidates[index]!, index, input)
 }
 
 /**
  * The usable instances of the highest priority among the usable ones, in file order: a lower tier is reached only
- * while every instance above it is cooling, unhealthy, disabled, being tried out, or already tried by this request.
+ * while every instance above it is cooling, unhealthy, disabled, being tried out, full, or already tried by this
+ * request, or does not serve the model.
  */
-function tier({candidates, exclude, now}: Pick<SelectionInput, 'candidates' | 'exclude' | 'now'>, accept?: Accept) {
+function tier(input: Pick<SelectionInput, 'candidates' | 'exclude' | 'now' | 'model'>, accept?: Accept) {
   let top = -Infinity
   let options: Selection[] = []
-  candidates.forEach((live, index) => {
-    const option = accept && !accept(live) ? undefined : usable(live, index, exclude, now)
+  input.candidates.forEach((live, index) => {
+    const option = accept && !accept(live) ? undefined : usable(live, index, input)
     if (!option) return
     const priority = live.config.priority
     if (priority > top) {
@@ -138,8 +142,13 @@ function nextFrom(options: Selection[], {candidates, cursor}: Pick<SelectionInpu
   return options.find((option) => option.index >= start) ?? options[0]!
 }
 
-function usable(live: LiveInstance, index: number, exclude: ReadonlySet<string>, now: number): Selection | undefined {
-  if (exclude.has(live.id) || stateOf(live, now) !== 'healthy') return undefined
+function usable(
+  live: LiveInstance,
+  index: number,
+  {exclude, now, model}: Pick<SelectionInput, 'exclude' | 'now' | 'model'>,
+): Selection | undefined {
+  if (exclude.has(live.id) || stateOf(live, now) !== 'healthy' || atLimit(live)) return undefined
+  if (model !== undefined && !servesModel(live.config, model)) return undefined
   const halfOpen = live.cooldownUntil !== 0
   if (halfOpen && trialRunning(live, now)) return undefined
   return {index, live, halfOpen}
@@ -158,23 +167,28 @@ export interface Unavailability {
   /** The earliest cooldown end among the candidates that are only cooling, or null when none is. */
   coolingUntil: number | null
   counts: Record<InstanceStateName, number>
+  /** Healthy instances passed by only because they are at their concurrency limit. */
+  full: number
 }
 
-/** Why nothing could be selected, for the answer to the client. */
+/** Why nothing could be selected, for the answer to the client; `full` counts only instances serving `model`. */
 export function unavailability(
   candidates: readonly LiveInstance[],
   exclude: ReadonlySet<string>,
   now: number,
+  model?: string,
 ): Unavailability {
   const counts: Record<InstanceStateName, number> = {healthy: 0, cooling: 0, unhealthy: 0, disabled: 0}
   let coolingUntil: number | null = null
+  let full = 0
   for (const live of candidates) {
     if (exclude.has(live.id)) continue
     const state = stateOf(live, now)
     counts[state]++
     if (state === 'cooling') coolingUntil = Math.min(coolingUntil ?? Infinity, live.cooldownUntil)
+    if (state === 'healthy' && atLimit(live) && (model === undefined || servesModel(live.config, model))) full++
   }
-  return {coolingUntil, counts}
+  return {coolingUntil, counts, full}
 }
 
 /** Where each type's last pick left off: the only state selection keeps between requests. */

@@ -48,6 +48,14 @@ export interface PoolInstance extends InstanceStatus {
   priority: number
   /** Share of traffic under the weighted strategy; 0 takes the instance out of rotation. Default 1. */
   weight: number
+  /** Requests it may have in flight at once; a full instance is passed by. 0 (the default) is no limit. */
+  concurrencyLimit: number
+  /** Requests that may wait for a slot when the type's instances are all full; the type's bound is their sum. */
+  queueLimit: number
+  /** The only models it serves (`*` matches any run of characters); null serves every model. */
+  supportedModels: string[] | null
+  /** Models it never serves, even when `supportedModels` names them. */
+  notSupportedModels: string[] | null
   /** The stored object, untouched; credential paths here are as the user wrote them. */
   raw: RawInstance
   /** Credential file path resolved against the pool file's directory, for the OAuth types. */

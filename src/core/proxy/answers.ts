@@ -61,3 +61,32 @@ export function answerUnavailable(
   sendError(sink, codec, 503, message)
   return {status: 503, message}
 }
+
+/** The model is left out by every instance of the type (`supportedModels` / `notSupportedModels`): a 404. */
+export function answerUnservedModel(call: ClientCall, codec: ProtocolCodec, sink: ClientSink): FinalAnswer {
+  const message = `No ${call.type} instance serves the model ${call.model}: each one's supportedModels or notSupportedModels in the pool file leaves it out.`
+  sendError(sink, codec, 404, message)
+  return {status: 404, message}
+}
+
+/** Every instance serving the model was at its concurrency limit, and the queue was full or the wait ran out. */
+export function answerQueueRefused(
+  deps: ProxyDeps,
+  call: ClientCall,
+  model: string,
+  codec: ProtocolCodec,
+  sink: ClientSink,
+  why: 'full' | 'timeout',
+): FinalAnswer {
+  const {full} = deps.state.unavailability(call.type, new Set(), model)
+  const limited =
+    full === 1
+      ? `The one ${call.type} instance that can serve it is at its concurrency limit`
+      : `All ${full} ${call.type} instances that can serve it are at their concurrency limit`
+  const message =
+    why === 'full'
+      ? `${limited}; the queue is full (${deps.state.waiting(call.type)} waiting). Retry later.`
+      : `${limited}; waited ${deps.state.queueTimeoutMs / 1000}s in the queue without a free slot. Retry later.`
+  sendError(sink, codec, 429, message)
+  return {status: 429, message}
+}

@@ -2,9 +2,11 @@ import {CodecError} from '../codecs/errors.js'
 import {errorMessage} from '../errors.js'
 import {discard} from '../http/body.js'
 import type {ClientSink} from '../http/client-sink.js'
-import {instanceLabel, type LiveInstance, type PoolState} from '../pools/pool-state.js'
+import {instanceLabel, type Lease, type LiveInstance, type PoolState} from '../pools/pool-state.js'
+import {servesModel} from '../pools/limits.js'
+import type {WaitResult} from '../pools/slot-queue.js'
 import {redact} from '../secrets.js'
-import {answerTimeout, answerUnavailable, type FinalAnswer} from './answers.js'
+import {answerQueueRefused, answerTimeout, answerUnavailable, answerUnservedModel, type FinalAnswer} from './answers.js'
 import {attemptOnce, bodySource, tokenFailure, upstreamModel} from './attempt.js'
 import {ClientGone, sendError, type Attempt, type AttemptContext, type BodySource} from './context.js'
 import {operationRefusal} from './operations.js'
@@ -92,8 +94,11 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
       for (let attempts = 0; attempts < deps.maxAttempts; attempts++) {
         // A session is bound on the requested type only: a fallback serves it without a binding of its own.
         const pinned = on === call ? {prefer: call.preferInstance, session} : {}
-        const lease = deps.state.acquire(on.type, tried, pinned)
-        if (!lease) break
+        const lease = await leaseOrWait(deps, on, tried, {...pinned, model: route.model}, signal)
+        if (lease === 'none') break
+        if (lease === 'gone') return record(499, last, tried.size, 'client closed the connection')
+        if (lease === 'full' || lease === 'timeout')
+          return final(answerQueueRefused(deps, on, route.model, codec, sink, lease))
         const {live} = lease
         tried.add(live.id)
         last = live
@@ -139,6 +144,8 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
         lastFailure = `${instanceLabel(live)}: ${attempt.message}`
       }
     }
+    if (tried.size === 0 && !servesAny(deps, call.type, call.model))
+      return final(answerUnservedModel(call, codec, sink))
     return final(answerUnavailable(deps, call, codec, sink, tried.size, lastFailure))
   } finally {
     stopListening()
@@ -150,6 +157,32 @@ const NO_FALLBACKS: Fallbacks = {chain: {}, models: {}}
 /** A fallback type is worth trying only while it has instances; whether one is available is acquire's to say. */
 function hasInstances(deps: ProxyDeps): (type: ProviderType) => boolean {
   return (type) => deps.state.list(type).length > 0
+}
+
+/** Whether some instance of the type serves the model (a type without instances is acquire's to answer for). */
+function servesAny(deps: ProxyDeps, type: ProviderType, model: string): boolean {
+  const instances = deps.state.list(type)
+  return instances.length === 0 || instances.some((live) => servesModel(live.config, model))
+}
+
+/**
+ * A lease on an instance of the call's type; while the only ones left are at their concurrency limit, the request
+ * waits in the type's line for one to free a slot. 'none' when no instance could serve it even then.
+ */
+async function leaseOrWait(
+  deps: ProxyDeps,
+  on: ClientCall,
+  tried: ReadonlySet<string>,
+  pick: {prefer?: string | undefined; session?: string | undefined; model: string},
+  signal: ClientGone,
+): Promise<Lease | 'none' | Exclude<WaitResult, 'slot'>> {
+  for (;;) {
+    const lease = deps.state.acquire(on.type, tried, pick)
+    if (lease) return lease
+    if (deps.state.unavailability(on.type, tried, pick.model).full === 0) return 'none'
+    const waited = await deps.state.waitForSlot(on.type, signal)
+    if (waited !== 'slot') return waited
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import {DEFAULT_TIMEOUTS, type RequestTimeouts, type Timeouts} from '../http/dis
 import {DEFAULT_HEALTH_POLICY, type HealthPolicy, type Routing} from '../pools/pool-state.js'
 import {isStrategyName, STRATEGY_NAMES} from '../pools/selector.js'
 import {DEFAULT_AFFINITY, type AffinityLimits} from '../pools/session-affinity.js'
+import {DEFAULT_QUEUE_TIMEOUT_MS} from '../pools/slot-queue.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {DEFAULT_RESPONSE_LIMIT} from '../proxy/types.js'
 import {fallbackChainProblem, modelFallbackProblem, type Fallbacks} from '../proxy/fallback.js'
@@ -54,6 +55,8 @@ export interface ServeSettings {
   modelAliases: ModelAliases
   /** ROUTING_STRATEGY, by provider type. */
   routing: Routing
+  /** QUEUE_TIMEOUT_SECONDS: how long a request waits for a slot when the type's instances are all full. */
+  queueTimeoutMs: number
   /** providerFallbackChain and modelFallbackMapping. */
   fallbacks: Fallbacks
   /** SESSION_AFFINITY's limits; null when it is turned off. */
@@ -70,6 +73,7 @@ export interface UpstreamTimeouts extends Timeouts {
 /** config.json keys for the pool's behaviour, with their defaults; each is documented in the README. */
 export const TUNABLES = {
   RETRY_MAX_ATTEMPTS: 3,
+  QUEUE_TIMEOUT_SECONDS: DEFAULT_QUEUE_TIMEOUT_MS / 1000,
   ERROR_THRESHOLD: DEFAULT_HEALTH_POLICY.errorThreshold,
   ERROR_WINDOW_SECONDS: DEFAULT_HEALTH_POLICY.errorWindowMs / 1000,
   DEFAULT_COOLDOWN_SECONDS: DEFAULT_HEALTH_POLICY.defaultCooldownMs / 1000,
@@ -133,6 +137,7 @@ export function resolveServeSettings(
     defaultType: typeName as ProviderType | undefined,
     apiKey,
     maxAttempts: Math.max(1, Math.round(tunable(config, 'RETRY_MAX_ATTEMPTS'))),
+    queueTimeoutMs: tunable(config, 'QUEUE_TIMEOUT_SECONDS') * 1000,
     policy: {
       errorThreshold: Math.max(1, Math.round(tunable(config, 'ERROR_THRESHOLD'))),
       errorWindowMs: tunable(config, 'ERROR_WINDOW_SECONDS') * 1000,

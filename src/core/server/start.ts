@@ -41,7 +41,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   if (options.apiKey) rememberSecrets('serve --api-key', [options.apiKey])
   const store = new PoolStore(options.poolsFile)
   const affinity = options.sessionAffinity ? new SessionAffinity(options.sessionAffinity, now) : undefined
-  const state = new PoolState(options.policy, now, options.routing, affinity)
+  const state = new PoolState(options.policy, now, options.routing, affinity, options.queueTimeoutMs)
   const sync = new PoolSync(store, state, {
     flushDelayMs: options.flushDelayMs,
     pollMs: options.pollMs,

@@ -16,6 +16,7 @@ function row(overrides: Partial<InstanceRowData>): InstanceRowData {
     stateText: 'healthy',
     inFlight: 0,
     sessions: 0,
+    concurrencyLimit: 0,
     priority: 0,
     weight: 1,
     strategy: 'round-robin',
@@ -211,6 +212,20 @@ describe('StatusBoard', () => {
     expect(frame).toMatch(/bound\s+● healthy\s+0\s+12\s+30\s/)
     expect(frame).toMatch(/free\s+● healthy\s+0\s+0\s+4\s/)
     for (const line of frame.split('\n')) expect(line.length).toBeLessThanOrEqual(80)
+  })
+
+  it('shows the requests in flight against the concurrency limit where an instance has one', () => {
+    const rows = [
+      row({name: 'capped', inFlight: 3, concurrencyLimit: 4, requests: 9}),
+      row({name: 'open', inFlight: 2}),
+    ]
+    const frame = plain(
+      render(
+        <StatusBoard data={data(rows)} width={80} height={24} selected={null} filter={null} help={false} />,
+      ).lastFrame(),
+    )
+    expect(frame).toMatch(/capped\s+● healthy\s+3\/4\s+9\s/)
+    expect(frame).toMatch(/open\s+● healthy\s+2\s+0\s/)
   })
 
   it('filters by type and shows the help', () => {

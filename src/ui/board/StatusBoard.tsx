@@ -89,7 +89,8 @@ function columnsOf({routing, sticky}: Optional): readonly Column[] {
 function cells(row: InstanceRowData, now: number, {routing, sticky}: Optional): string[] {
   return [
     `${STATE_STYLE[row.state].symbol} ${row.stateText}`,
-    String(row.inFlight),
+    // Against the limit when there is one: `3/4` says how close the instance is to being passed by.
+    row.concurrencyLimit > 0 ? `${row.inFlight}/${row.concurrencyLimit}` : String(row.inFlight),
     ...(routing ? [String(row.priority), String(row.weight)] : []),
     ...(sticky ? [String(row.sessions)] : []),
     String(row.requests),

@@ -14,6 +14,8 @@ export interface InstanceRowData {
   inFlight: number
   /** Sessions bound to the instance (sticky sessions). */
   sessions: number
+  /** The instance's concurrencyLimit; 0 is none. */
+  concurrencyLimit: number
   priority: number
   weight: number
   /** How the instance's type picks among its instances. */
@@ -70,6 +72,7 @@ export function buildRows(state: PoolState, now: number, tokenInfo: TokenInfo = 
         stateText: stateText(s, live, now),
         inFlight: live.inFlight,
         sessions: sessions?.get(live.id) ?? 0,
+        concurrencyLimit: live.config.concurrencyLimit,
         priority: live.config.priority,
         weight: live.config.weight,
         strategy: state.strategyOf(type),

@@ -57,6 +57,21 @@ const record = (i: number): RequestRecord => ({
   stream: i % 2 === 0,
 })
 
+/** The board, plain, with one instance and one recent request, wide enough for the whole request line */
+const recentLine = (request: RequestRecord) =>
+  plain(
+    render(
+      <StatusBoard
+        data={data([row({})], [request])}
+        width={120}
+        height={30}
+        selected={null}
+        filter={null}
+        help={false}
+      />,
+    ).lastFrame(),
+  )
+
 describe('StatusBoard', () => {
   it('shows the header, states as words with symbols, counters and the recent requests', () => {
     const rows = [
@@ -101,18 +116,7 @@ describe('StatusBoard', () => {
 
   it('shows both model names of a request an alias renamed', () => {
     const renamed = {...record(1), model: 'claude-opus-5-5', upstreamModel: 'claude-opus-4-8'}
-    const frame = plain(
-      render(
-        <StatusBoard
-          data={data([row({})], [renamed])}
-          width={120}
-          height={30}
-          selected={null}
-          filter={null}
-          help={false}
-        />,
-      ).lastFrame(),
-    )
+    const frame = recentLine(renamed)
     expect(frame).toContain('claude-custom/work claude-opus-5-5→claude-opus-4-8 200')
   })
 
@@ -123,18 +127,7 @@ describe('StatusBoard', () => {
       fallbackFrom: 'claude-kiro-oauth' as const,
       instance: 'team',
     }
-    const frame = plain(
-      render(
-        <StatusBoard
-          data={data([row({})], [fallback])}
-          width={120}
-          height={30}
-          selected={null}
-          filter={null}
-          help={false}
-        />,
-      ).lastFrame(),
-    )
+    const frame = recentLine(fallback)
     expect(frame).toContain('openai → claude-kiro-oauth→claude-custom/team claude-sonnet-4-6 200')
   })
 

@@ -210,3 +210,22 @@ describe('sticky sessions', () => {
     expect([t.serve(), t.serve()]).toEqual([bound, bound])
   })
 })
+
+describe('cycling the routing strategy from the board', () => {
+  const picks = (state: PoolState, count: number) =>
+    Array.from({length: count}, () => {
+      const lease = state.acquire('openai-custom', new Set())!
+      state.release(lease)
+      return lease.live.config.name
+    })
+
+  it('goes through every strategy in turn, changes how the type is served, and leaves other types alone', () => {
+    const state = new PoolState(DEFAULT_HEALTH_POLICY, () => 1_000_000, {'claude-custom': 'least-busy'})
+    state.sync([instance('a'), instance('b')])
+    expect(picks(state, 2)).toEqual(['a', 'b'])
+    expect(state.cycleStrategy('openai-custom')).toBe('fill-first')
+    expect(picks(state, 3)).toEqual(['a', 'a', 'a'])
+    expect([1, 2, 3].map(() => state.cycleStrategy('openai-custom'))).toEqual(['weighted', 'least-busy', 'round-robin'])
+    expect(state.strategyOf('claude-custom')).toBe('least-busy')
+  })
+})

@@ -4,7 +4,15 @@ import {createLive, stateOf, type InstanceStateName, type Lease, type LiveInstan
 import {PendingChanges, type ChangeSet} from './pending-changes.js'
 import {InstanceRegistry} from './registry.js'
 import type {SessionAffinity} from './session-affinity.js'
-import {Cursors, sidePick, STRATEGIES, unavailability, type StrategyName, type Unavailability} from './selector.js'
+import {
+  Cursors,
+  sidePick,
+  STRATEGIES,
+  STRATEGY_NAMES,
+  unavailability,
+  type StrategyName,
+  type Unavailability,
+} from './selector.js'
 import {DEFAULT_QUEUE_TIMEOUT_MS, SlotQueue, type Departure, type WaitResult} from './slot-queue.js'
 import type {PoolInstance, ProviderType} from './types.js'
 
@@ -33,7 +41,7 @@ export class PoolState extends InstanceRegistry {
   constructor(
     readonly policy: HealthPolicy = DEFAULT_HEALTH_POLICY,
     readonly now: () => number = Date.now,
-    private readonly routing: Routing = {},
+    private routing: Routing = {},
     /** Sticky sessions; without it every request is routed on its own. */
     readonly affinity?: SessionAffinity,
     /** QUEUE_TIMEOUT_SECONDS: how long a request waits for a full type's slot before it is turned away. */
@@ -45,6 +53,13 @@ export class PoolState extends InstanceRegistry {
   /** The strategy that picks among the type's instances; round-robin unless configured. */
   strategyOf(type: ProviderType): StrategyName {
     return this.routing[type] ?? 'round-robin'
+  }
+
+  /** The strategy after the type's current one, in use until `serve` stops; config.json is not touched. */
+  cycleStrategy(type: ProviderType): StrategyName {
+    const next = STRATEGY_NAMES[(STRATEGY_NAMES.indexOf(this.strategyOf(type)) + 1) % STRATEGY_NAMES.length]!
+    this.routing = {...this.routing, [type]: next}
+    return next
   }
 
   /** Merges a fresh read of the file; outside edits are adopted, counters we have not written yet are kept. */

@@ -22,6 +22,7 @@ function setup() {
     toggleDisabled: vi.fn(async (id: string) => `toggled ${id}`),
     reset: vi.fn(async (id: string) => `reset ${id}`),
     check: vi.fn(async (id: string) => `checked ${id}`),
+    cycleStrategy: vi.fn(async (id: string) => `cycled ${id}`),
     quit: vi.fn(),
   }
   const app = render(
@@ -62,6 +63,9 @@ describe('BoardApp keys', () => {
     await until(() => vi.mocked(actions.reset).mock.calls.length === 1, 'reset')
     app.stdin.write('c')
     await until(() => vi.mocked(actions.check).mock.calls.length === 1, 'check')
+    app.stdin.write('s')
+    await until(() => plain(app.lastFrame()).includes('cycled openai-custom/bbbbbbbb-2'), 'strategy message')
+    expect(actions.cycleStrategy).toHaveBeenCalledWith('openai-custom/bbbbbbbb-2')
     app.stdin.write('f')
     await until(() => plain(app.lastFrame()).includes('f filter: openai-custom'), 'filter')
     app.stdin.write('f')

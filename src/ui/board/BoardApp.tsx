@@ -8,6 +8,7 @@ export interface BoardActions {
   toggleDisabled(id: string): Promise<string>
   reset(id: string): Promise<string>
   check(id: string): Promise<string>
+  cycleStrategy(id: string): Promise<string>
   quit(): void
 }
 
@@ -73,6 +74,7 @@ export function BoardApp({sources, actions, intervalMs}: BoardAppProps) {
     if (input === 'd') return run(actions.toggleDisabled)
     if (input === 'r') return run(actions.reset)
     if (input === 'c') return run(actions.check)
+    if (input === 's') return run(actions.cycleStrategy)
   })
 
   return (

@@ -29,6 +29,7 @@ export const KEYS_HELP = [
   ['c', 'check the selected instance now'],
   ['r', 'reset the selected instance (healthy, errors 0)'],
   ['f', 'filter by provider type (cycles)'],
+  ['s', "cycle the selected type's routing strategy (until serve stops)"],
   ['?', 'show or hide this help'],
   ['q, Ctrl-C', 'quit (finishes running requests, saves statistics)'],
 ] as const

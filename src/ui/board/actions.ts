@@ -40,6 +40,10 @@ export function boardActions(proxy: RunningProxy, quit: () => void): BoardAction
       if (!result) return `${label(id)}: nothing to probe (disabled, or no probe for this type)`
       return `${label(id)}: ${result.healthy ? 'healthy' : `${result.state}${result.reason ? ` (${result.reason})` : ''}`} in ${result.latencyMs}ms`
     },
+    async cycleStrategy(id) {
+      const {type} = find(id).config
+      return `${type}: routing ${proxy.state.cycleStrategy(type)} until serve stops (config.json unchanged)`
+    },
     quit,
   }
 }

@@ -1,15 +1,12 @@
 import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {PROVIDER_TYPES} from '../../src/core/pools/types.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 
 let dir: string
 let cleanup: () => Promise<void>
 beforeEach(async () => ({dir, cleanup} = await tempDir()))
 afterEach(async () => cleanup())
-
-const VALID = `Valid types: ${PROVIDER_TYPES.join(', ')}.`
 
 describe('serve refuses bad fallback settings in config.json as bad config', () => {
   it.each([
@@ -18,8 +15,8 @@ describe('serve refuses bad fallback settings in config.json as bad config', () 
       'config.json: providerFallbackChain.claude-kiro-oauth names its own type; a type cannot fall back to itself.',
     ],
     [
-      {providerFallbackChain: {'claude-kiro-oauth': ['anthropic']}},
-      `config.json: providerFallbackChain.claude-kiro-oauth names an unknown provider type "anthropic". ${VALID}`,
+      {providerFallbackChain: {'claude-kiro-oauth': 'claude-custom'}},
+      'config.json: providerFallbackChain.claude-kiro-oauth must be a list of provider types, not "claude-custom".',
     ],
     [
       {modelFallbackMapping: {'claude-opus-5-5': 'gemini-2.5-pro'}},

@@ -1,6 +1,12 @@
 import {describe, expect, it} from 'vitest'
 import type {ProviderType} from '../pools/types.js'
-import {fallbackChainProblem, fallbackRoutes, modelFallbackProblem, type Fallbacks} from './fallback.js'
+import {
+  fallbackChainProblem,
+  fallbackRoutes,
+  modelFallbackProblem,
+  servedFallbacks,
+  type Fallbacks,
+} from './fallback.js'
 
 const all = () => true
 const KIRO = {type: 'claude-kiro-oauth', model: 'claude-opus-5-5'} as const
@@ -59,9 +65,8 @@ describe('config problems', () => {
 
   it.each([
     [['claude-custom'], 'must be an object of provider type → list of provider types, not ["claude-custom"]'],
-    [{'claude-kiro': ['claude-custom']}, 'names an unknown provider type "claude-kiro". Valid types: '],
     [{'claude-custom': 'openai-custom'}, '.claude-custom must be a list of provider types, not "openai-custom"'],
-    [{'claude-custom': ['openai']}, '.claude-custom names an unknown provider type "openai". Valid types: '],
+    [{'claude-custom': ['openai-custom', 7]}, '.claude-custom must list provider types, not 7'],
     [{'claude-custom': ['claude-custom']}, '.claude-custom names its own type; a type cannot fall back to itself'],
   ])('providerFallbackChain %j: %s', (value, problem) => {
     expect(fallbackChainProblem(value)).toContain(problem)
@@ -70,12 +75,36 @@ describe('config problems', () => {
   it.each([
     ['gemini-2.5-pro', 'must be an object of model name → '],
     [{m: 'gemini-2.5-pro'}, '["m"] must be {"targetProviderType": '],
-    [
-      {m: {targetProviderType: 'gemini', targetModel: 'x'}},
-      '["m"].targetProviderType must be a provider type, not "gemini". Valid types: ',
-    ],
+    [{m: {targetProviderType: 7, targetModel: 'x'}}, '["m"].targetProviderType must be a provider type, not 7'],
     [{m: {targetProviderType: 'gemini-cli-oauth'}}, '["m"].targetModel must be a model name, not nothing'],
   ])('modelFallbackMapping %j: %s', (value, problem) => {
     expect(modelFallbackProblem(value)).toContain(problem)
+  })
+})
+
+describe('types aiclient does not serve', () => {
+  it('are left out of the chains and mappings, and named once each', () => {
+    const {fallbacks, unknown} = servedFallbacks(
+      {
+        'gemini-cli-oauth': ['gemini-antigravity'],
+        'gemini-antigravity': ['gemini-cli-oauth'],
+        'claude-kiro-oauth': ['claude-custom', 'openai-iflow'],
+      },
+      {
+        'claude-opus-4-5': {targetProviderType: 'gemini-antigravity', targetModel: 'gemini-claude-opus-4-5-thinking'},
+        'claude-sonnet-4-6': {targetProviderType: 'claude-kiro-oauth', targetModel: 'claude-sonnet-4-6'},
+      },
+    )
+    expect(fallbacks).toEqual({
+      chain: {'claude-kiro-oauth': ['claude-custom']},
+      models: {'claude-sonnet-4-6': {targetProviderType: 'claude-kiro-oauth', targetModel: 'claude-sonnet-4-6'}},
+    })
+    expect(unknown).toEqual(['gemini-antigravity', 'openai-iflow'])
+  })
+
+  it('leave everything else as it is (control)', () => {
+    const chain = {'claude-kiro-oauth': ['claude-custom', 'openai-custom']}
+    const models = {m: {targetProviderType: 'gemini-cli-oauth', targetModel: 'gemini-2.5-pro'}}
+    expect(servedFallbacks(chain, models)).toEqual({fallbacks: {chain, models}, unknown: []})
   })
 })

@@ -41,14 +41,11 @@ export function fallbackRoutes(
 
 /** The first thing wrong with `providerFallbackChain`, as a sentence, or undefined. */
 export function fallbackChainProblem(value: unknown): string | undefined {
-  const types = PROVIDER_TYPES.join(', ')
   if (!isPlainObject(value)) return `must be an object of provider type → list of provider types, not ${show(value)}`
   for (const [from, list] of Object.entries(value)) {
-    if (!isProviderType(from)) return `names an unknown provider type "${from}". Valid types: ${types}`
     if (!Array.isArray(list)) return `.${from} must be a list of provider types, not ${show(list)}`
     for (const to of list) {
-      if (typeof to !== 'string' || !isProviderType(to))
-        return `.${from} names an unknown provider type ${show(to)}. Valid types: ${types}`
+      if (typeof to !== 'string' || to === '') return `.${from} must list provider types, not ${show(to)}`
       if (to === from) return `.${from} names its own type; a type cannot fall back to itself`
     }
   }
@@ -63,12 +60,43 @@ export function modelFallbackProblem(value: unknown): string | undefined {
     const at = `[${JSON.stringify(model)}]`
     if (!isPlainObject(target)) return `${at} must be ${shape}, not ${show(target)}`
     const {targetProviderType: type, targetModel} = target
-    if (typeof type !== 'string' || !isProviderType(type))
-      return `${at}.targetProviderType must be a provider type, not ${show(type)}. Valid types: ${PROVIDER_TYPES.join(', ')}`
+    if (typeof type !== 'string' || type === '')
+      return `${at}.targetProviderType must be a provider type, not ${show(type)}`
     if (typeof targetModel !== 'string' || targetModel === '')
       return `${at}.targetModel must be a model name, not ${show(targetModel)}`
   }
   return undefined
+}
+
+/**
+ * The fallbacks among the types aiclient serves. AIClient-2-API's own config.json names types aiclient does not have
+ * (gemini-antigravity, …); a file both tools read must load here, so entries with such a type are left out, and the
+ * types returned for a warning.
+ */
+export function servedFallbacks(
+  chain: Record<string, string[]>,
+  models: Record<string, {targetProviderType: string; targetModel: string}>,
+): {fallbacks: Fallbacks; unknown: string[]} {
+  const unknown = new Set<string>()
+  const served = (type: string): type is ProviderType => isProviderType(type) || (unknown.add(type), false)
+  const servedChain: ProviderFallbackChain = {}
+  for (const [from, list] of Object.entries(chain)) {
+    const targets = list.filter(served)
+    if (served(from) && targets.length > 0) servedChain[from] = targets
+  }
+  const servedModels: ModelFallbackMapping = {}
+  for (const [model, {targetProviderType, targetModel}] of Object.entries(models))
+    if (served(targetProviderType)) servedModels[model] = {targetProviderType, targetModel}
+  return {fallbacks: {chain: servedChain, models: servedModels}, unknown: [...unknown]}
+}
+
+/** What config.json's fallbacks name that aiclient does not serve, as a warning. */
+export function unservedWarning(unknown: string[]): string {
+  const names = unknown.map((type) => JSON.stringify(type)).join(', ')
+  return (
+    `config.json: providerFallbackChain / modelFallbackMapping name ${names}, which aiclient does not serve; ` +
+    `those entries are ignored. Valid types: ${PROVIDER_TYPES.join(', ')}.`
+  )
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

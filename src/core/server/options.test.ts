@@ -165,12 +165,12 @@ describe('providerFallbackChain and modelFallbackMapping', () => {
       'config.json: providerFallbackChain.claude-kiro-oauth names its own type; a type cannot fall back to itself.',
     ],
     [
-      {providerFallbackChain: {kiro: ['claude-custom']}},
-      `config.json: providerFallbackChain names an unknown provider type "kiro". Valid types: ${PROVIDER_TYPES.join(', ')}.`,
+      {providerFallbackChain: {'claude-kiro-oauth': 'claude-custom'}},
+      'config.json: providerFallbackChain.claude-kiro-oauth must be a list of provider types, not "claude-custom".',
     ],
     [
-      {modelFallbackMapping: {m: {targetProviderType: 'gemini', targetModel: 'g'}}},
-      `config.json: modelFallbackMapping["m"].targetProviderType must be a provider type, not "gemini". Valid types: ${PROVIDER_TYPES.join(', ')}.`,
+      {modelFallbackMapping: {m: {targetProviderType: 7, targetModel: 'g'}}},
+      'config.json: modelFallbackMapping["m"].targetProviderType must be a provider type, not 7.',
     ],
   ])('refuses %j as bad config', (values, message) => {
     expect(() => serve(values)).toThrow(message)
@@ -179,6 +179,44 @@ describe('providerFallbackChain and modelFallbackMapping', () => {
     } catch (error) {
       expect((error as {code?: string}).code).toBe('bad_config')
     }
+  })
+})
+
+describe("AIClient-2-API's own config.json", () => {
+  // configs/config.json.example of AIClient-2-API: its keys, with the fallbacks naming gemini-antigravity, a type
+  // of that tool's that aiclient does not have.
+  const theirs = {
+    REQUIRED_API_KEY: '123456',
+    SERVER_PORT: 3000,
+    HOST: '0.0.0.0',
+    MODEL_PROVIDER: 'gemini-cli-oauth',
+    SYSTEM_PROMPT_MODE: 'overwrite',
+    REQUEST_MAX_RETRIES: 3,
+    PROVIDER_POOLS_FILE_PATH: 'configs/provider_pools.json',
+    MAX_ERROR_COUNT: 3,
+    providerFallbackChain: {
+      'gemini-cli-oauth': ['gemini-antigravity'],
+      'gemini-antigravity': ['gemini-cli-oauth'],
+      'claude-kiro-oauth': ['claude-custom'],
+      'claude-custom': ['claude-kiro-oauth'],
+    },
+    modelFallbackMapping: {
+      'claude-opus-4-5': {targetProviderType: 'gemini-antigravity', targetModel: 'gemini-claude-opus-4-5-thinking'},
+      'gemini-claude-sonnet-4-5': {targetProviderType: 'claude-kiro-oauth', targetModel: 'claude-sonnet-4-5'},
+    },
+    LOG_LEVEL: 'info',
+  }
+
+  it('loads: the fallbacks between types aiclient serves are kept, the others ignored with a warning', () => {
+    const settings = resolveServeSettings({}, {}, {file: null, chosen: true, values: theirs}, {})
+    expect(settings.fallbacks).toEqual({
+      chain: {'claude-kiro-oauth': ['claude-custom'], 'claude-custom': ['claude-kiro-oauth']},
+      models: {'gemini-claude-sonnet-4-5': {targetProviderType: 'claude-kiro-oauth', targetModel: 'claude-sonnet-4-5'}},
+    })
+    expect(settings.warnings).toContain(
+      'config.json: providerFallbackChain / modelFallbackMapping name "gemini-antigravity", which aiclient does not ' +
+        `serve; those entries are ignored. Valid types: ${PROVIDER_TYPES.join(', ')}.`,
+    )
   })
 })
 

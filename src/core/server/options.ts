@@ -10,7 +10,13 @@ import {DEFAULT_AFFINITY, type AffinityLimits} from '../pools/session-affinity.j
 import {DEFAULT_QUEUE_TIMEOUT_MS} from '../pools/slot-queue.js'
 import {PROVIDER_TYPES, isProviderType, type ProviderType} from '../pools/types.js'
 import {DEFAULT_RESPONSE_LIMIT} from '../proxy/types.js'
-import {fallbackChainProblem, modelFallbackProblem, type Fallbacks} from '../proxy/fallback.js'
+import {
+  fallbackChainProblem,
+  modelFallbackProblem,
+  servedFallbacks,
+  unservedWarning,
+  type Fallbacks,
+} from '../proxy/fallback.js'
 import {DEFAULT_EVENT_LIMIT} from '../codecs/sse.js'
 import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import {exposure} from './exposure.js'
@@ -163,7 +169,7 @@ export function resolveServeSettings(
     warnings,
     modelAliases: modelAliasesOf(config, settings),
     routing: routingOf(config.ROUTING_STRATEGY),
-    fallbacks: fallbacksOf(config),
+    fallbacks: fallbacksOf(config, warnings),
     sessionAffinity: sessionAffinityOf(config),
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
@@ -307,7 +313,7 @@ export function routingOf(value: unknown): Routing {
 }
 
 /** AIClient-2-API's keys, spelt as it spells them (camelCase, unlike the other keys of config.json). */
-export function fallbacksOf(config: ConfigJson): Fallbacks {
+export function fallbacksOf(config: ConfigJson, warnings: string[]): Fallbacks {
   const checked = <T>(key: string, value: unknown, problem: (value: unknown) => string | undefined): T | undefined => {
     if (value === undefined) return undefined
     const found = problem(value)
@@ -315,10 +321,12 @@ export function fallbacksOf(config: ConfigJson): Fallbacks {
       throw new UsageError(`config.json: ${key}${/^[.[]/.test(found) ? '' : ' '}${found}.`, {code: 'bad_config'})
     return value as T
   }
-  return {
-    chain: checked('providerFallbackChain', config.providerFallbackChain, fallbackChainProblem) ?? {},
-    models: checked('modelFallbackMapping', config.modelFallbackMapping, modelFallbackProblem) ?? {},
-  }
+  const {fallbacks, unknown} = servedFallbacks(
+    checked('providerFallbackChain', config.providerFallbackChain, fallbackChainProblem) ?? {},
+    checked('modelFallbackMapping', config.modelFallbackMapping, modelFallbackProblem) ?? {},
+  )
+  if (unknown.length > 0) warnings.push(unservedWarning(unknown))
+  return fallbacks
 }
 
 /** A whole layer's value wins: config.json's MODEL_ALIASES replaces the user setting, it is not merged with it. */

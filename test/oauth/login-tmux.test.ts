@@ -26,7 +26,10 @@ it.skipIf(!hasTmux)(
     })
     cleanups.push(session.kill)
 
-    const first = await session.waitFor((s) => /Code: QW\w+/.test(s) && /\d+:\d\d left/.test(s))
+    // The screen is drawn in more than one write: wait for the link too, not only the code and the countdown.
+    const first = await session.waitFor(
+      (s) => /Code: QW\w+/.test(s) && /\d+:\d\d left/.test(s) && s.includes(`${fake!.url}/authorize?`),
+    )
     const code = /Code: (QW\w+)/.exec(first)![1]!
     expect(first).toContain(`${fake.url}/authorize?user_code=${code}&client=qwen-code`)
     expect(first).toMatch(/[╭─]+╮/)

@@ -100,8 +100,9 @@ export function bodySource(call: ClientCall, adapter: ProviderAdapter, deps: Pro
   const source: BodySource = (live, model) =>
     model === call.model && !perAccount ? bodies(live.config) : variant(live, model, false)
   // After an upstream refused a signature: the same history without any (it has none to refuse, so no second retry).
-  if (signed || (own && mayHoldSignatures(call.protocol, call.body)))
-    source.unsigned = (live, model) => variant(live, model, true)
+  const unsigned: BodySource = (live, model) => variant(live, model, true)
+  if (signed) source.unsigned = () => unsigned
+  else if (own) source.unsigned = () => (mayHoldSignatures(call.protocol, call.body) ? unsigned : undefined)
   return source
 }
 
@@ -186,8 +187,8 @@ export async function attemptOnce(ctx: AttemptContext): Promise<Attempt> {
   const text = await errorBody(response, deps.errorBodyLimitBytes)
   const outcome = exchange.classify(response.statusCode, response.headers, text, deps.now())
   // One more try on this instance without the signatures it refused, before anything reached the client.
-  if (ctx.bodies.unsigned && response.statusCode === 400 && refusesSignature(text))
-    return attemptOnce({...ctx, bodies: ctx.bodies.unsigned})
+  const unsigned = response.statusCode === 400 && refusesSignature(text) ? ctx.bodies.unsigned?.() : undefined
+  if (unsigned) return attemptOnce({...ctx, bodies: unsigned})
   if (outcome.kind === 'client_fault' || outcome.kind === 'success')
     return relayClientFault(ctx, response, redact(text))
   return failure(outcome, `${response.statusCode} ${errorDetail(text)}`.trim())

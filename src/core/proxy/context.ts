@@ -16,8 +16,11 @@ import type {ClientCall, ProxyDeps} from './types.js'
  */
 export interface BodySource {
   (live: LiveInstance, model: string): Promise<AttemptBody>
-  /** The bodies without thinking signatures, when the request holds some: for the one retry after a refused one. */
-  unsigned?: BodySource
+  /**
+   * The bodies without thinking signatures, for the one retry after an upstream refused one; undefined when the
+   * request holds none. Asked only then, so that a request that is not refused never pays for looking.
+   */
+  unsigned?: () => BodySource | undefined
 }
 
 /**

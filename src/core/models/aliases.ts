@@ -27,6 +27,11 @@ export interface CompiledAliases {
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
+/** A model name with `*` standing for any run of characters, as a whole-name regular expression. */
+export function namePattern(name: string): RegExp {
+  return new RegExp(`^${name.split('*').map(escape).join('.*')}$`, 's')
+}
+
 /**
  * Exact names beat patterns. Among patterns the longest literal prefix (the text before the first `*`) wins, then
  * the most literal characters in all, then the one written first: `claude-opus-5-*` beats `claude-*` beats `*`.
@@ -40,7 +45,7 @@ export function compileAliases(table: AliasTable): CompiledAliases {
       continue
     }
     patterns.push({
-      regex: new RegExp(`^${name.split('*').map(escape).join('.*')}$`, 's'),
+      regex: namePattern(name),
       prefix: name.indexOf('*'),
       literal: name.replaceAll('*', '').length,
       target,

@@ -1,3 +1,4 @@
+import {namePattern} from '../models/aliases.js'
 import type {LiveInstance} from './live-instance.js'
 import type {PoolInstance} from './types.js'
 
@@ -17,8 +18,12 @@ export function servesModel(config: Pick<PoolInstance, 'supportedModels' | 'notS
   return !notSupportedModels?.some((pattern) => matches(pattern, model))
 }
 
+// Selection asks on every request for every candidate: each pattern of the pool file is compiled once.
+const compiled = new Map<string, RegExp>()
+
 function matches(pattern: string, model: string): boolean {
   if (!pattern.includes('*')) return pattern === model
-  const parts = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-  return new RegExp(`^${parts.join('.*')}$`).test(model)
+  let regex = compiled.get(pattern)
+  if (!regex) compiled.set(pattern, (regex = namePattern(pattern)))
+  return regex.test(model)
 }

@@ -225,25 +225,18 @@ function secondsPerType(config: ConfigJson, key: PerTypeKey): Record<ProviderTyp
   }
   if (!value || typeof value !== 'object' || Array.isArray(value))
     throw new UsageError(`config.json: ${key} must be ${hint}, not ${JSON.stringify(value)}.`, {code: 'bad_config'})
-  const byName = value as Record<string, unknown>
-  for (const [name, seconds] of Object.entries(byName)) {
-    if (name !== 'default' && !isProviderType(name)) {
-      throw new UsageError(
-        `config.json: ${key} names an unknown provider type "${name}". Valid keys: default, ${PROVIDER_TYPES.join(', ')}.`,
-        {code: 'bad_config'},
-      )
-    }
+  const byType = byProviderType(key, value as Record<string, unknown>, (at, seconds) => {
     if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
-      throw new UsageError(
-        `config.json: ${key}.${name} must be a positive number of seconds, not ${JSON.stringify(seconds)}.`,
-        {code: 'bad_config'},
-      )
+      throw new UsageError(`config.json: ${at} must be a positive number of seconds, not ${JSON.stringify(seconds)}.`, {
+        code: 'bad_config',
+      })
     }
-  }
-  const fallback = (byName.default as number | undefined) ?? TUNABLES[key]
-  return Object.fromEntries(
-    PROVIDER_TYPES.map((type) => [type, (byName[type] as number | undefined) ?? fallback]),
-  ) as Record<ProviderType, number>
+    return seconds
+  })
+  return Object.fromEntries(PROVIDER_TYPES.map((type) => [type, byType[type] ?? TUNABLES[key]])) as Record<
+    ProviderType,
+    number
+  >
 }
 
 /** Periodic probes of healthy instances: off unless asked for, because every probe spends quota. */
@@ -295,21 +288,32 @@ export function routingOf(value: unknown): Routing {
       `config.json: ROUTING_STRATEGY must be a strategy (${names}) or an object of them by provider type, not ${JSON.stringify(value)}.`,
       {code: 'bad_config'},
     )
-  const routing: Routing = {}
-  const byName = value as Record<string, unknown>
-  for (const [key, name] of Object.entries(byName)) {
-    if (key !== 'default' && !isProviderType(key))
+  return byProviderType('ROUTING_STRATEGY', value as Record<string, unknown>, check)
+}
+
+/**
+ * A config.json object of values by provider type with an optional "default": each value checked, and spread over
+ * the types it reaches (a type neither names nor the default reaches is left out).
+ */
+function byProviderType<T>(
+  key: string,
+  table: Record<string, unknown>,
+  check: (at: string, value: unknown) => T,
+): Partial<Record<ProviderType, T>> {
+  for (const [name, value] of Object.entries(table)) {
+    if (name !== 'default' && !isProviderType(name))
       throw new UsageError(
-        `config.json: ROUTING_STRATEGY names an unknown provider type "${key}". Valid keys: default, ${PROVIDER_TYPES.join(', ')}.`,
+        `config.json: ${key} names an unknown provider type "${name}". Valid keys: default, ${PROVIDER_TYPES.join(', ')}.`,
         {code: 'bad_config'},
       )
-    check(`ROUTING_STRATEGY.${key}`, name)
+    check(`${key}.${name}`, value)
   }
+  const byType: Partial<Record<ProviderType, T>> = {}
   for (const type of PROVIDER_TYPES) {
-    const name = byName[type] ?? byName.default
-    if (name !== undefined) routing[type] = name as Routing[ProviderType]
+    const value = table[type] ?? table.default
+    if (value !== undefined) byType[type] = value as T
   }
-  return routing
+  return byType
 }
 
 /** AIClient-2-API's keys, spelt as it spells them (camelCase, unlike the other keys of config.json). */

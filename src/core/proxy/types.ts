@@ -5,6 +5,7 @@ import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ModelAliasResolver} from '../models/aliases.js'
 import type {Fallbacks} from './fallback.js'
+import type {TokenUsage} from '../usage/tokens.js'
 import type {Operation, ProviderAdapter} from '../providers/types.js'
 
 /** One client request as the server parsed it, ready to be served from the pool. */
@@ -50,6 +51,10 @@ export interface RequestRecord {
   ms: number
   attempts: number
   stream: boolean
+  /** Milliseconds from the request's arrival to the first byte the client received. */
+  ttftMs?: number
+  /** The tokens the answer used, when one was served. */
+  usage?: TokenUsage
   error?: string
 }
 

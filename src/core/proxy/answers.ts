@@ -3,6 +3,7 @@ import type {ClientSink} from '../http/client-sink.js'
 import {instanceLabel, type LiveInstance} from '../pools/pool-state.js'
 import {sendError} from './context.js'
 import type {ClientCall, ProxyDeps} from './types.js'
+import type {ProviderType} from '../pools/types.js'
 
 /** The status and message the client was answered with when no attempt served it. */
 export interface FinalAnswer {
@@ -57,9 +58,20 @@ export function answerUnavailable(
   const message =
     total === 0
       ? `No ${call.type} instances are configured. Add one with \`aiclient pool add ${call.type}\`.`
-      : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled.`
+      : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled${weightedOut(deps, call.type)}.`
   sendError(sink, codec, 503, message)
   return {status: 503, message}
+}
+
+/** Healthy instances the weighted strategy passes by because their weight is 0, said when there are any. */
+function weightedOut(deps: ProxyDeps, type: ProviderType): string {
+  if (deps.state.strategyOf(type) !== 'weighted') return ''
+  const now = deps.now()
+  const idle = deps.state
+    .list(type)
+    .filter((live) => live.config.weight === 0 && deps.state.stateOf(live, now) === 'healthy').length
+  if (idle === 0) return ''
+  return `, ${idle} healthy with weight 0, which keeps ${idle === 1 ? 'it' : 'them'} out of the weighted rotation (\`aiclient pool set NAME --weight 1\` brings one back)`
 }
 
 /** The model is left out by every instance of the type (`supportedModels` / `notSupportedModels`): a 404. */

@@ -33,7 +33,11 @@ export function answerTimeout(
   return {status: 504, message}
 }
 
-/** No attempt left: every instance cooling (429 with Retry-After), the last failure (502), or none usable (503). */
+/**
+ * Nothing could serve the request: every instance is cooling (429 with the earliest time one of the type or its
+ * fallbacks comes back), or the attempts failed (502), or no instance is usable (503). When fallback types were
+ * tried too, the message says what each of them had.
+ */
 export function answerUnavailable(
   deps: ProxyDeps,
   call: ClientCall,
@@ -41,26 +45,45 @@ export function answerUnavailable(
   sink: ClientSink,
   attempts: number,
   lastFailure: string | undefined,
+  fallbackTypes: readonly ProviderType[] = [],
 ): FinalAnswer {
   const {coolingUntil, counts} = deps.state.unavailability(call.type, new Set())
   const total = counts.healthy + counts.cooling + counts.unhealthy + counts.disabled
+  const fallbacks = fallbackSummary(deps, fallbackTypes)
   if (counts.healthy === 0 && coolingUntil !== null) {
-    const seconds = Math.max(1, Math.ceil((coolingUntil - deps.now()) / 1000))
-    const message = `All ${call.type} instances are cooling down after rate limits; retry in ${seconds}s.`
+    const back = Math.min(coolingUntil, fallbacks.coolingUntil ?? Infinity)
+    const seconds = Math.max(1, Math.ceil((back - deps.now()) / 1000))
+    const message = `All ${call.type} instances are cooling down after rate limits${fallbacks.text}; retry in ${seconds}s.`
     sendError(sink, codec, 429, message, {'retry-after': String(seconds)})
     return {status: 429, message}
   }
   if (lastFailure) {
-    const message = `${attempts === 1 ? 'The only attempt' : `All ${attempts} attempts`} failed; last: ${lastFailure}.`
+    const message = `${attempts === 1 ? 'The only attempt' : `All ${attempts} attempts`} failed${fallbacks.text}; last: ${lastFailure}.`
     sendError(sink, codec, 502, message)
     return {status: 502, message}
   }
   const message =
     total === 0
-      ? `No ${call.type} instances are configured. Add one with \`aiclient pool add ${call.type}\`.`
-      : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled${weightedOut(deps, call.type)}.`
+      ? `No ${call.type} instances are configured${fallbacks.text}. Add one with \`aiclient pool add ${call.type}\`.`
+      : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled${weightedOut(deps, call.type)}${fallbacks.text}.`
   sendError(sink, codec, 503, message)
   return {status: 503, message}
+}
+
+/** `(fallbacks claude-custom: 1 cooling; openai-custom: 2 unhealthy, 1 disabled)`, and when the first comes back. */
+function fallbackSummary(deps: ProxyDeps, types: readonly ProviderType[]): {text: string; coolingUntil: number | null} {
+  if (types.length === 0) return {text: '', coolingUntil: null}
+  let coolingUntil: number | null = null
+  const parts = types.map((type) => {
+    const why = deps.state.unavailability(type, new Set())
+    if (why.coolingUntil !== null && why.counts.healthy === 0)
+      coolingUntil = Math.min(coolingUntil ?? Infinity, why.coolingUntil)
+    const states = (['healthy', 'cooling', 'unhealthy', 'disabled'] as const)
+      .filter((state) => why.counts[state] > 0)
+      .map((state) => `${why.counts[state]} ${state}`)
+    return `${type}: ${states.join(', ') || 'none'}`
+  })
+  return {text: ` (fallbacks ${parts.join('; ')})`, coolingUntil}
 }
 
 /** Healthy instances the weighted strategy passes by because their weight is 0, said when there are any. */

@@ -146,7 +146,8 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
     }
     if (tried.size === 0 && !servesAny(deps, call.type, call.model))
       return final(answerUnservedModel(call, codec, sink))
-    return final(answerUnavailable(deps, call, codec, sink, tried.size, lastFailure))
+    const fallbackTypes = [...new Set(routes.slice(1).map((route) => route.call.type))]
+    return final(answerUnavailable(deps, call, codec, sink, tried.size, lastFailure, fallbackTypes))
   } finally {
     stopListening()
   }

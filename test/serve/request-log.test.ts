@@ -1,6 +1,7 @@
 import {readdir, readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
+import WebSocket from 'ws'
 import {BODY_LOG_LIMIT} from '../../src/core/request-log/capture.js'
 import type {RequestLogOptions} from '../../src/core/request-log/request-log.js'
 import {startOpenAIFake} from '../fakes/index.js'
@@ -162,5 +163,28 @@ describe('serve --log-bodies', () => {
     const [line] = (await linesOf(file)).lines
     expect(line!.requestBodyTruncated).toBe(true)
     expect(line!.requestBody).toBe(JSON.stringify(long).slice(0, BODY_LOG_LIMIT))
+  })
+
+  it('adds the bodies of a Responses turn over a WebSocket too', async () => {
+    const {file, proxy} = await logging({maxBytes: 10 * 1024 * 1024, bodies: true})
+    const ws = new WebSocket(`${proxy.url.replace(/^http/, 'ws')}/v1/responses`, {headers: AUTH})
+    const events: string[] = []
+    const done = new Promise<void>((resolve) =>
+      ws.on('message', (data) => {
+        events.push(JSON.parse(String(data)).type)
+        if (events.at(-1) === 'response.completed') resolve()
+      }),
+    )
+    await new Promise((resolve) => ws.once('open', resolve))
+    ws.send(JSON.stringify({type: 'response.create', model: 'gpt-4o-mini', input: `my key is ${POOL_KEY}`}))
+    await done
+    ws.close()
+    await proxy.stop()
+    const {text, lines} = await linesOf(file)
+    expectNoSecret(text)
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatchObject({protocol: 'responses', status: 200, stream: true})
+    expect(JSON.parse(lines[0]!.requestBody)).toMatchObject({input: 'my key is sk-…cdef', stream: true})
+    expect(lines[0]!.responseBody).toMatch(/^event: response\.created\n[\s\S]*"type":"response\.completed"/)
   })
 })

@@ -352,6 +352,7 @@ function handlerDeps(options: ServerOptions): HandlerDeps {
     errorBodyLimitBytes: options.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT,
     responses: new ResponseStore(options.responseStore, now),
     onRecord: options.onRecord,
+    logBodies: options.logBodies,
   }
 }
 

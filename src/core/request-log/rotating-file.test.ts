@@ -94,6 +94,19 @@ describe('RotatingFile', () => {
     expect(await readFile(file, 'utf8')).toBe('one\ntwo\nthree\nfour\n')
   })
 
+  it('drops lines past the queue limit while the disk is busy, and says how many once it has caught up', async () => {
+    const file = join(dir, 'log.jsonl')
+    const errors: string[] = []
+    const log = await RotatingFile.open(file, {maxBytes: 1_000_000, keep: 1, maxQueued: 25}, (error) =>
+      errors.push(String(error)),
+    )
+    // The first line goes to the disk at once; the next ones queue behind it.
+    for (const line of ['first', 'queued 1', 'queued 2', 'queued 3', 'queued 4']) log.write(line)
+    await log.close()
+    expect(await readFile(file, 'utf8')).toBe('first\nqueued 1\nqueued 2\nqueued 3\n')
+    expect(errors).toEqual(['Error: 1 line was dropped: the disk did not keep up'])
+  })
+
   it('drops lines written after close', async () => {
     const file = join(dir, 'log.jsonl')
     const log = await RotatingFile.open(file, {maxBytes: 1000, keep: 1}, failOnError)

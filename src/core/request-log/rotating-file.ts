@@ -5,7 +5,11 @@ export interface Rotation {
   maxBytes: number
   /** Rotated files kept: FILE.1 (the newest) … FILE.keep; older ones are overwritten. */
   keep: number
+  /** Characters queued for a disk that does not keep up, past which lines are dropped (and counted). */
+  maxQueued?: number
 }
+
+const DEFAULT_MAX_QUEUED = 32 * 1024 * 1024
 
 /**
  * An append-only file of whole lines, rotated by size. Lines are queued and written in batches by one writer at a
@@ -13,6 +17,8 @@ export interface Rotation {
  */
 export class RotatingFile {
   private pending: string[] = []
+  private queued = 0
+  private dropped = 0
   private writing: Promise<void> | undefined
   private closed = false
   /** Set from a failure until a batch goes through without one: a full disk reports once, not once per line. */
@@ -36,6 +42,11 @@ export class RotatingFile {
   /** Queues one line (without its line break); lines written after close are dropped. */
   write(line: string): void {
     if (this.closed) return
+    if (this.queued + line.length > (this.rotation.maxQueued ?? DEFAULT_MAX_QUEUED)) {
+      this.dropped++
+      return
+    }
+    this.queued += line.length
     this.pending.push(`${line}\n`)
     this.writing ??= this.drain()
   }
@@ -51,6 +62,7 @@ export class RotatingFile {
     while (this.pending.length > 0) {
       const lines = this.pending
       this.pending = []
+      this.queued = 0
       const failures = this.failures
       try {
         await this.append(lines)
@@ -59,6 +71,11 @@ export class RotatingFile {
       }
       if (this.failures === failures) this.failing = false
     }
+    if (this.dropped > 0) {
+      const lines = this.dropped === 1 ? '1 line was' : `${this.dropped} lines were`
+      this.onError(new Error(`${lines} dropped: the disk did not keep up`))
+    }
+    this.dropped = 0
     this.writing = undefined
   }
 

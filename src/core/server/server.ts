@@ -84,7 +84,7 @@ export interface ServerOptions {
   /** How often WebSocket connections are pinged (a silent one is cut at the next ping). */
   websocketKeepaliveMs?: number
   now?: () => number
-  /** Each served request; with `logBodies`, HTTP requests' records come with what the client sent and received. */
+  /** Each served request; with `logBodies`, records come with what the client sent and received. */
   onRecord?: (record: RequestRecord, exchange?: Exchange) => void
   logBodies?: boolean
   onDropped?: (field: string) => void

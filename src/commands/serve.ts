@@ -22,6 +22,7 @@ Without --api-key only programs on this machine can use it: web pages of other o
     'AICLIENT_API_KEY=choose-a-secret <%= config.bin %> serve --host 0.0.0.0',
     '<%= config.bin %> serve --api-key choose-a-secret --cors-origin http://localhost:5173',
     '<%= config.bin %> serve --demo',
+    '<%= config.bin %> serve --log-file requests.jsonl --log-max-size 50MB',
   ]
   static override flags = {
     host: Flags.string({description: 'address to listen on (config.json HOST; default 127.0.0.1)'}),
@@ -45,6 +46,18 @@ Without --api-key only programs on this machine can use it: web pages of other o
       description:
         'also probe healthy instances every N seconds (config.json HEALTH_CHECK_INTERVAL_SECONDS; default 0 = off, probes spend quota)',
       min: 0,
+    }),
+    'log-file': Flags.string({
+      description: 'also write one JSON line per request to this file, rotated by size (FILE.1 … FILE.5 kept)',
+    }),
+    'log-max-size': Flags.string({
+      description: 'rotate --log-file before it grows past this size, e.g. 512KB or 10MB (default 10MB)',
+      dependsOn: ['log-file'],
+    }),
+    'log-bodies': Flags.boolean({
+      description:
+        'with --log-file: also log request and response bodies (first 64 KiB of each; keys and secret-named fields masked)',
+      dependsOn: ['log-file'],
     }),
     watch: Flags.boolean({
       char: 'w',
@@ -70,6 +83,9 @@ Without --api-key only programs on this machine can use it: web pages of other o
         apiKey: this.flags['api-key'],
         corsOrigins: this.flags['cors-origin'],
         healthCheckIntervalSeconds: this.flags['health-check-interval'],
+        logFile: this.flags['log-file'],
+        logMaxSize: this.flags['log-max-size'],
+        logBodies: this.flags['log-bodies'],
       },
       process.env,
       await this.configJson(),

@@ -4,6 +4,7 @@ import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ProxyDeps, RequestRecord} from '../proxy/types.js'
 import type {ProviderAdapter} from '../providers/types.js'
+import type {Exchange} from '../request-log/capture.js'
 import {resolveType} from './resolve-type.js'
 import type {ResponseStore} from './responses/memory.js'
 import type {Route} from './routes.js'
@@ -43,7 +44,9 @@ export interface HandlerDeps {
   errorBodyLimitBytes: number
   /** Responses kept for `previous_response_id` and `GET /v1/responses/{id}`. */
   responses: ResponseStore
-  onRecord?: (record: RequestRecord) => void
+  /** With `logBodies`, a record can come with what the client sent and received. */
+  onRecord?: (record: RequestRecord, exchange?: Exchange) => void
+  logBodies?: boolean
 }
 
 export type Handler<K extends Route['kind']> = (

@@ -20,6 +20,7 @@ import {
 import {DEFAULT_EVENT_LIMIT} from '../codecs/sse.js'
 import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import {exposure} from './exposure.js'
+import {requestLogOf, type RequestLogOptions} from '../request-log/request-log.js'
 import {DEFAULT_RESPONSE_STORE, type ResponseStoreLimits} from './responses/memory.js'
 import {
   DEFAULT_BODY_LIMIT,
@@ -35,6 +36,9 @@ export interface ServeFlags {
   apiKey?: string
   corsOrigins?: string[]
   healthCheckIntervalSeconds?: number
+  logFile?: string
+  logMaxSize?: string
+  logBodies?: boolean
 }
 
 export interface ServeSettings {
@@ -67,6 +71,8 @@ export interface ServeSettings {
   fallbacks: Fallbacks
   /** SESSION_AFFINITY's limits; null when it is turned off. */
   sessionAffinity: AffinityLimits | null
+  /** --log-file's; undefined without one. */
+  requestLog: RequestLogOptions | undefined
   /** Settings that were ignored, each a sentence for stderr. */
   warnings: string[]
 }
@@ -171,6 +177,7 @@ export function resolveServeSettings(
     routing: routingOf(config.ROUTING_STRATEGY),
     fallbacks: fallbacksOf(config, warnings),
     sessionAffinity: sessionAffinityOf(config),
+    requestLog: requestLogOf(flags, warnings),
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,

@@ -1,0 +1,68 @@
+import {TOKEN_KINDS, type TokenKind, type TokenUsage} from './tokens.js'
+
+/**
+ * Tokens added up over many answers, by kind, in the answers' convention (OpenAI's, as the IR's): `input` includes
+ * the cached input (`cacheRead`, `cacheWrite`) and `output` includes `reasoning`, so the total is input + output.
+ * `estimated` is the part of that total that was our estimate rather than the upstream's figure.
+ */
+export type TokenTotals = Record<TokenKind | 'estimated', number>
+
+export const TOTAL_KEYS = [...TOKEN_KINDS, 'estimated'] as const satisfies readonly (keyof TokenTotals)[]
+
+/** The pool entry's field for each total, beside `usageCount`; flat whole numbers that other tools can ignore. */
+export const TOKEN_FIELDS = {
+  input: 'inputTokens',
+  output: 'outputTokens',
+  cacheRead: 'cacheReadTokens',
+  cacheWrite: 'cacheWriteTokens',
+  reasoning: 'reasoningTokens',
+  estimated: 'estimatedTokens',
+} as const satisfies Record<keyof TokenTotals, string>
+
+export function zeroTotals(): TokenTotals {
+  return {input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, estimated: 0}
+}
+
+export function totalOf(totals: Pick<TokenTotals, 'input' | 'output'>): number {
+  return totals.input + totals.output
+}
+
+export function isZero(totals: TokenTotals): boolean {
+  return TOTAL_KEYS.every((key) => totals[key] === 0)
+}
+
+/** Adds one answer's usage; a count that is not a number ≥ 0 (a confused upstream) is left out. */
+export function addUsage(into: TokenTotals, usage: TokenUsage): void {
+  let sum = 0
+  for (const kind of TOKEN_KINDS) {
+    const value = count(usage[kind])
+    into[kind] += value
+    if (kind === 'input' || kind === 'output') sum += value
+  }
+  if (usage.estimated) into.estimated += sum
+}
+
+export function addTotals(into: TokenTotals, from: TokenTotals): void {
+  for (const key of TOTAL_KEYS) into[key] += from[key]
+}
+
+/** The totals a pool entry holds; a field that is missing or not a count reads as 0. */
+export function totalsOfEntry(raw: Record<string, unknown>): TokenTotals {
+  const totals = zeroTotals()
+  for (const key of TOTAL_KEYS) totals[key] = count(raw[TOKEN_FIELDS[key]])
+  return totals
+}
+
+/** Adds `delta` to the entry's fields, creating only those that grow: an entry never counted keeps its shape. */
+export function addToEntry(raw: Record<string, unknown>, delta: TokenTotals): void {
+  for (const key of TOTAL_KEYS) {
+    if (delta[key] === 0) continue
+    const field = TOKEN_FIELDS[key]
+    raw[field] = count(raw[field]) + delta[key]
+  }
+}
+
+/** A count as the file keeps it: a whole number ≥ 0 (an estimate may come with a fraction). */
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0
+}

@@ -9,6 +9,8 @@ import {PoolSync} from '../pools/sync.js'
 import {createAdapters, type Adapters} from '../providers/index.js'
 import {rememberSecrets} from '../secrets.js'
 import type {RequestRecord} from '../proxy/types.js'
+import {TokenAccounting} from '../usage/accounting.js'
+import {historyFileOf} from '../usage/history-file.js'
 import type {ServeSettings} from './options.js'
 import {ProxyServer} from './server.js'
 
@@ -30,6 +32,8 @@ export interface RunningProxy {
   store: PoolStore
   monitor: HealthMonitor
   adapters: Adapters
+  /** Counts answers' tokens; undefined when TOKEN_ACCOUNTING is false. */
+  accounting: TokenAccounting | undefined
   startedAt: number
   /** Graceful: stop accepting, drain, save statistics. */
   stop(): Promise<void>
@@ -48,6 +52,21 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     onWarning: options.onWarning,
   })
   await sync.start()
+  const accounting = options.tokenAccounting
+    ? new TokenAccounting(state, {
+        historyFile: historyFileOf(store.file),
+        poolFile: store.file,
+        now,
+        flushDelayMs: options.flushDelayMs,
+        onWarning: options.onWarning,
+      })
+    : undefined
+  const onRecord = accounting
+    ? (record: RequestRecord) => {
+        options.onRecord?.(record)
+        accounting.record(record)
+      }
+    : options.onRecord
   const dispatchers = new Dispatchers(options.timeouts)
   const adapters = createAdapters(dispatchers, store)
   const monitor = new HealthMonitor(state, adapters, options.monitor)
@@ -70,7 +89,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     responseStore: options.responseStore,
     corsOrigins: options.corsOrigins,
     now,
-    onRecord: options.onRecord,
+    onRecord,
     onDropped: options.onDropped,
     modelAliases: options.modelAliases,
     fallbacks: options.fallbacks,
@@ -79,6 +98,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   try {
     address = await server.listen(options.port, options.host)
   } catch (error) {
+    await accounting?.stop()
     await sync.stop()
     throw error
   }
@@ -93,12 +113,14 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     store,
     monitor,
     adapters,
+    accounting,
     startedAt: now(),
     stop: () =>
       (stopping ??= (async () => {
         await server.close(options.shutdownGraceMs)
         await monitor.stop()
         await dispatchers.destroy()
+        await accounting?.stop()
         await sync.stop()
       })()),
   }

@@ -1,7 +1,8 @@
 import {mkdir, mkdtemp, rmdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
+import * as fs from '../fs/read-file.js'
 import {seededRandom} from '../../../test/fakes/random.js'
 import {addInstance} from '../pools/operations.js'
 import {PoolState} from '../pools/pool-state.js'
@@ -157,6 +158,27 @@ describe('TokenAccounting', () => {
     expect(Object.fromEntries(sums)).toEqual(Object.fromEntries(expected))
     expect(counted).toBe(requests)
     expect((await stat(history)).mode & 0o777).toBe(0o600)
+  })
+
+  it('reads the history again when another process wrote it since, and only then', async () => {
+    await writeFile(file, JSON.stringify({'openai-custom': [entry('a')]}))
+    const first = await serving(() => NOON)
+    const second = await serving(() => NOON)
+    const usage = {input: 1, output: 1, cacheRead: 0, cacheWrite: 0, reasoning: 0, estimated: false}
+    for (let round = 0; round < 3; round++)
+      for (const {accounting} of [first, second]) {
+        accounting.record(record('openai-custom/a-uuid', 'm', usage, NOON))
+        await accounting.flush()
+      }
+    const read = vi.spyOn(fs, 'readRegularFile')
+    first.accounting.record(record('openai-custom/a-uuid', 'm', usage, NOON))
+    await first.accounting.flush()
+    first.accounting.record(record('openai-custom/a-uuid', 'm', usage, NOON))
+    await first.accounting.flush()
+    // The second write found the file as the first left it: nothing to read.
+    expect(read.mock.calls.filter(([path]) => path === history)).toHaveLength(1)
+    const cells = [...(await readHistory(history)).cells()]
+    expect(cells.map(({cell}) => [cell.requests, cell.input])).toEqual([[8, 8]])
   })
 
   it('keys the history by the day each answer ended (UTC), model as the upstream saw it, and drops days past 400', async () => {

@@ -1,15 +1,21 @@
 import {errorMessage} from '../errors.js'
 import type {PoolState} from '../pools/pool-state.js'
 import type {RequestRecord} from '../proxy/types.js'
-import {addToHistory} from './history-file.js'
+import {HistoryWriter} from './history-file.js'
 import {dayOf, UsageDays} from './history.js'
+
+/**
+ * The history is written less often than the pool file's statistics: a long history is a large file to rewrite, and
+ * the pool entry's totals (written within a second) are what the board and `pool list` show.
+ */
+export const HISTORY_FLUSH_MS = 5_000
 
 export interface AccountingOptions {
   /** The daily history file (historyFileOf the pool file). */
   historyFile: string
   poolFile: string
   now?: () => number
-  /** Longest time counts wait before they are written; counts in that time share one write. */
+  /** Longest time counts wait before they are written; counts in that time share one write (HISTORY_FLUSH_MS). */
   flushDelayMs?: number
   onWarning?: (message: string) => void
 }
@@ -27,6 +33,7 @@ export class TokenAccounting {
   private reported: string | null = null
   private readonly now: () => number
   private readonly flushDelayMs: number
+  private readonly writer: HistoryWriter
   private stopped = false
   /** The day of the last answer and its bounds: one date formatted per day, not per request. */
   private day = {name: '', start: 0, end: 0}
@@ -36,7 +43,8 @@ export class TokenAccounting {
     private readonly options: AccountingOptions,
   ) {
     this.now = options.now ?? Date.now
-    this.flushDelayMs = options.flushDelayMs ?? 1000
+    this.flushDelayMs = options.flushDelayMs ?? HISTORY_FLUSH_MS
+    this.writer = new HistoryWriter(options.historyFile, options.poolFile)
   }
 
   /** Counts a served request's tokens, if it has any; requests refused before an instance answered have none. */
@@ -74,7 +82,7 @@ export class TokenAccounting {
     this.pending = new UsageDays()
     this.flushing = (async () => {
       try {
-        await addToHistory(batch, {file: this.options.historyFile, poolFile: this.options.poolFile, now: this.now()})
+        await this.writer.add(batch, this.now())
         if (this.reported)
           this.options.onWarning?.(`${this.options.historyFile} is usable again; usage is being saved.`)
         this.reported = null

@@ -66,6 +66,22 @@ export class UsageDays {
         for (const [model, cell] of models) yield {day, instanceId, model, cell}
   }
 
+  /** The days as the file stores them, in order. Object.fromEntries defines keys, so `__proto__` stays a model. */
+  stored(): Record<string, Record<string, Record<string, Record<string, number>>>> {
+    const days = [...this.days].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return Object.fromEntries(
+      days.map(([day, instances]) => [
+        day,
+        Object.fromEntries(
+          [...instances].map(([instanceId, models]) => [
+            instanceId,
+            Object.fromEntries([...models].map(([model, cell]) => [model, storedCell(cell)])),
+          ]),
+        ),
+      ]),
+    )
+  }
+
   private cell(day: string, instanceId: string, model: string): UsageCell {
     const name = model.length > MAX_MODEL_LENGTH ? model.slice(0, MAX_MODEL_LENGTH) : model
     let instances = this.days.get(day)
@@ -84,16 +100,19 @@ export class UsageDays {
  * "estimatedTokens": …}}}}}`, days in order; the token fields are named as in the pool file.
  */
 export function historyText(history: UsageDays): string {
-  const days: Record<string, Record<string, Record<string, Record<string, number>>>> = {}
-  const sorted = [...history.cells()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))
-  for (const {day, instanceId, model, cell} of sorted) {
-    const instances = (days[day] ??= Object.create(null) as Record<string, Record<string, Record<string, number>>>)
-    const models = (instances[instanceId] ??= Object.create(null) as Record<string, Record<string, number>>)
-    const stored: Record<string, number> = {requests: cell.requests}
-    for (const key of TOTAL_KEYS) stored[TOKEN_FIELDS[key]] = cell[key]
-    models[model] = stored
+  return `${JSON.stringify({version: 1, days: history.stored()}, null, 2)}\n`
+}
+
+function storedCell(cell: UsageCell): Record<string, number> {
+  return {
+    requests: cell.requests,
+    [TOKEN_FIELDS.input]: cell.input,
+    [TOKEN_FIELDS.output]: cell.output,
+    [TOKEN_FIELDS.cacheRead]: cell.cacheRead,
+    [TOKEN_FIELDS.cacheWrite]: cell.cacheWrite,
+    [TOKEN_FIELDS.reasoning]: cell.reasoning,
+    [TOKEN_FIELDS.estimated]: cell.estimated,
   }
-  return `${JSON.stringify({version: 1, days}, null, 2)}\n`
 }
 
 /** Reads the history file's text; anything that is not such a file is an error naming the file and the JSON path. */

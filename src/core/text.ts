@@ -58,3 +58,23 @@ export function parseDuration(text: string): number | undefined {
 export function envFlag(value: string | undefined): boolean {
   return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false'
 }
+
+const COUNT_UNITS = ['', 'k', 'M', 'G', 'T']
+
+/** A count in at most four characters and a unit, for narrow columns: 950, 12.3k, 480k, 1.2M. */
+export function compactCount(count: number): string {
+  let value = count
+  let unit = 0
+  // Rounded before it is compared, so 999,960 reads 1M rather than 1000k.
+  while (unit < COUNT_UNITS.length - 1 && Number(value.toPrecision(3)) >= 1000) {
+    value /= 1000
+    unit++
+  }
+  const shown =
+    unit === 0
+      ? String(Math.round(value))
+      : value < 100
+        ? value.toFixed(1).replace(/\.0$/, '')
+        : String(Math.round(value))
+  return `${shown}${COUNT_UNITS[unit]}`
+}

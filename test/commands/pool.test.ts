@@ -302,6 +302,30 @@ describe('pool commands', () => {
     expect(result.stdout).not.toContain('\u001b[')
   })
 
+  it('list shows the tokens each instance used, once one has used some; reset leaves them', async () => {
+    const doc = JSON.parse(await readFile(pools, 'utf8'))
+    Object.assign(doc['openai-custom'][0], {
+      inputTokens: 12_000,
+      outputTokens: 345,
+      cacheReadTokens: 8000,
+      reasoningTokens: 100,
+      estimatedTokens: 45,
+    })
+    await writeFile(pools, JSON.stringify(doc))
+    const table = (await cli(['pool', 'list', '--type', 'openai-custom'])).stdout
+    expect(table).toMatch(/REQUESTS\s+ERRORS\s+TOKENS\s+LAST USED/)
+    // 12,000 uncached + 8,000 cache read in, 345 out.
+    expect(table).toMatch(/2f579c65\s+● healthy\s+0\s+0\s+20\.3k\s+never/)
+    expect(table).toMatch(/e284628d\s+● healthy\s+0\s+0\s+0\s+never/)
+    expect((await cli(['pool', 'reset', '2f579c65'])).code).toBe(0)
+    const listed = JSON.parse((await cli(['pool', 'list', '--type', 'openai-custom', '--json'])).stdout)
+    expect(listed.map((i: {tokenUsage: unknown}) => i.tokenUsage)).toEqual([
+      {input: 12_000, output: 345, cacheRead: 8000, cacheWrite: 0, reasoning: 100, estimated: 45, total: 20_345},
+      {input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, estimated: 0, total: 0},
+    ])
+    expect(listed[0]).toMatchObject({inputTokens: 12_000, outputTokens: 345})
+  })
+
   it('add, set and list carry priority and weight, and set keeps every other field of the entry', async () => {
     const added = await cli([
       'pool',

@@ -147,6 +147,7 @@ describe('no secret in any output', () => {
         startedAt: Date.now(),
         now: Date.now(),
         requestsPerSecond: 0,
+        tokensPerSecond: 0,
         total: 0,
         failed: 0,
         rows: buildRows(proxy.state, Date.now()),

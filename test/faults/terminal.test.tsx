@@ -121,6 +121,7 @@ describe('control characters from the pool file', () => {
         startedAt: now,
         now,
         requestsPerSecond: 0,
+        tokensPerSecond: 0,
         total: 1,
         failed: 0,
         rows: buildRows(proxy.state, now),

@@ -109,7 +109,16 @@ describe('Responses requests in the log and on the board', () => {
     const recent = proxy.records.slice(-requests.length)
     const now = Date.now()
     const data = {
-      ...{url: proxy.url, startedAt: now, now, requestsPerSecond: 0, total: recent.length, failed: 0, message: null},
+      ...{
+        url: proxy.url,
+        startedAt: now,
+        now,
+        requestsPerSecond: 0,
+        tokensPerSecond: 0,
+        total: recent.length,
+        failed: 0,
+        message: null,
+      },
       rows: buildRows(proxy.state, now),
       recent,
     }

@@ -82,7 +82,16 @@ describe('Responses clients over openaiResponses-custom', () => {
     // The board shows the type's group, the cooling instance and the requests, like any other type's.
     const now = Date.now()
     const data = {
-      ...{url: h.proxy.url, startedAt: now, now, requestsPerSecond: 0, total: 2, failed: 0, message: null},
+      ...{
+        url: h.proxy.url,
+        startedAt: now,
+        now,
+        requestsPerSecond: 0,
+        tokensPerSecond: 0,
+        total: 2,
+        failed: 0,
+        message: null,
+      },
       rows: buildRows(h.proxy.state, now),
       recent: h.proxy.records,
     }

@@ -7,14 +7,15 @@ import {DEFAULT_PRIORITY, DEFAULT_WEIGHT} from '../../core/pools/schema.js'
 import type {PoolInstance} from '../../core/pools/types.js'
 import {describeToken, readTokenSummary, type TokenSummary} from '../../core/oauth/token-summary.js'
 import {maskSecrets} from '../../core/secrets.js'
-import {relativeTime} from '../../core/text.js'
+import {compactCount, relativeTime} from '../../core/text.js'
+import {totalOf} from '../../core/usage/totals.js'
 import {renderTable} from '../../ui/table.js'
 import {STATE_STYLE, dim} from '../../ui/theme.js'
 
 export default class PoolList extends BaseCommand<typeof PoolList> {
   static override summary = 'List the instances in the pool'
   static override description =
-    'Shows every instance with its state (healthy, cooling, unhealthy, disabled), counters, priority and weight (when any instance has them set) and last error. Secrets are always masked. --json prints the full instances, each with its type, computed state, priority, weight, concurrencyLimit and queueLimit (0 is no limit).'
+    'Shows every instance with its state (healthy, cooling, unhealthy, disabled), counters, tokens used (input, cached input and output, when any instance has used some), priority and weight (when any instance has them set) and last error. Secrets are always masked. --json prints the full instances, each with its type, computed state, priority, weight, concurrencyLimit, queueLimit (0 is no limit) and tokenUsage (input, output, cacheRead, cacheWrite, reasoning, estimated and total).'
   static override examples = [
     '<%= config.bin %> pool list',
     '<%= config.bin %> pool list --type claude-custom',
@@ -49,6 +50,7 @@ export default class PoolList extends BaseCommand<typeof PoolList> {
       weight: i.weight,
       concurrencyLimit: i.concurrencyLimit,
       queueLimit: i.queueLimit,
+      tokenUsage: {...i.tokens, total: totalOf(i.tokens)},
     }))
   }
 }
@@ -63,6 +65,7 @@ function renderInstances(
   const tokenColumn = tokens.some((t) => t !== null)
   // Routing columns only once someone routes: a pool on the defaults keeps its table narrow.
   const routingColumns = instances.some((i) => i.priority !== DEFAULT_PRIORITY || i.weight !== DEFAULT_WEIGHT)
+  const tokensColumn = instances.some((i) => totalOf(i.tokens) > 0)
   return renderTable(
     instances,
     [
@@ -86,6 +89,7 @@ function renderInstances(
         : []),
       {header: 'REQUESTS', value: (i) => String(i.usageCount)},
       {header: 'ERRORS', value: (i) => String(i.errorCount)},
+      ...(tokensColumn ? [{header: 'TOKENS', value: (i: PoolInstance) => compactCount(totalOf(i.tokens))}] : []),
       {header: 'LAST USED', value: (i) => relativeTime(i.lastUsed, now)},
       {
         header: 'LAST ERROR',

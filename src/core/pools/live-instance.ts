@@ -1,3 +1,4 @@
+import type {TokenTotals} from '../usage/totals.js'
 import type {PoolInstance} from './types.js'
 
 export type InstanceStateName = 'healthy' | 'cooling' | 'unhealthy' | 'disabled'
@@ -29,6 +30,8 @@ export interface LiveInstance {
   inFlight: number
   usageCount: number
   errorCount: number
+  /** The file's token totals plus what this process has counted since. */
+  tokens: TokenTotals
   /** Milliseconds; turned into the file's ISO string only when written, not on every request. */
   lastUsedAt: number | null
   lastErrorTime: string | null
@@ -52,6 +55,7 @@ export function createLive(config: PoolInstance): LiveInstance {
     inFlight: 0,
     usageCount: config.usageCount,
     errorCount: config.errorCount,
+    tokens: {...config.tokens},
     lastUsedAt: config.lastUsed === null ? null : Date.parse(config.lastUsed),
     lastErrorTime: config.lastErrorTime,
     lastHealthCheckTime: config.lastHealthCheckTime,

@@ -1,3 +1,5 @@
+import {addTotals, addUsage, isZero, zeroTotals, type TokenTotals} from '../usage/totals.js'
+import type {TokenUsage} from '../usage/tokens.js'
 import {parseTime, type LiveInstance} from './live-instance.js'
 import type {PoolInstance} from './types.js'
 
@@ -9,6 +11,8 @@ export type OwnedField =
 export interface InstanceChanges {
   usage: number
   errors: number
+  /** Tokens to add to the entry's token fields. */
+  tokens: TokenTotals
   fields: Partial<Record<OwnedField, unknown>>
 }
 
@@ -18,6 +22,7 @@ export type ChangeSet = Map<string, InstanceChanges>
 interface Entry {
   usage: number
   errors: number
+  tokens: TokenTotals
   fields: Set<OwnedField>
   /** The file's isHealthy and cooldownUntil as last seen, to tell an outside `pool reset` from our own writes. */
   diskHealthy: boolean
@@ -34,7 +39,14 @@ export class PendingChanges {
   /** Starts the book of an instance from the file's entry. */
   open(config: PoolInstance): void {
     const diskCooldown = parseTime(config.raw.cooldownUntil)
-    this.entries.set(config.id, {usage: 0, errors: 0, fields: new Set(), diskHealthy: config.isHealthy, diskCooldown})
+    this.entries.set(config.id, {
+      usage: 0,
+      errors: 0,
+      tokens: zeroTotals(),
+      fields: new Set(),
+      diskHealthy: config.isHealthy,
+      diskCooldown,
+    })
   }
 
   /** The instance left the file: what it had not written goes with it. */
@@ -50,10 +62,15 @@ export class PendingChanges {
     for (const field of change.fields) entry.fields.add(field)
   }
 
-  /** Counter increments not written yet, which a fresh read of the file does not hold. */
-  unwritten(id: string): {usage: number; errors: number} {
+  countTokens(id: string, usage: TokenUsage): void {
     const entry = this.entries.get(id)
-    return {usage: entry?.usage ?? 0, errors: entry?.errors ?? 0}
+    if (entry) addUsage(entry.tokens, usage)
+  }
+
+  /** Counter increments not written yet, which a fresh read of the file does not hold. */
+  unwritten(id: string): {usage: number; errors: number; tokens: TokenTotals} {
+    const entry = this.entries.get(id)
+    return {usage: entry?.usage ?? 0, errors: entry?.errors ?? 0, tokens: entry?.tokens ?? zeroTotals()}
   }
 
   /** Whether the file's isHealthy was changed by someone else, to a value that differs from ours. */
@@ -81,12 +98,14 @@ export class PendingChanges {
     const out: ChangeSet = new Map()
     for (const [id, entry] of this.entries) {
       const live = lookup(id)
-      if (!live || (entry.usage === 0 && entry.errors === 0 && entry.fields.size === 0)) continue
+      if (!live || (entry.usage === 0 && entry.errors === 0 && entry.fields.size === 0 && isZero(entry.tokens)))
+        continue
       const fields: InstanceChanges['fields'] = {}
       for (const field of entry.fields) fields[field] = ownedValue(live, field)
-      out.set(id, {usage: entry.usage, errors: entry.errors, fields})
+      out.set(id, {usage: entry.usage, errors: entry.errors, tokens: entry.tokens, fields})
       entry.usage = 0
       entry.errors = 0
+      entry.tokens = zeroTotals()
       entry.fields = new Set()
     }
     return out
@@ -94,7 +113,11 @@ export class PendingChanges {
 
   /** The write failed: the changes are unwritten again, and go with the next one. */
   restore(changes: ChangeSet): void {
-    for (const [id, change] of changes) this.record(id, {...change, fields: Object.keys(change.fields) as OwnedField[]})
+    for (const [id, change] of changes) {
+      this.record(id, {...change, fields: Object.keys(change.fields) as OwnedField[]})
+      const entry = this.entries.get(id)
+      if (entry) addTotals(entry.tokens, change.tokens)
+    }
   }
 
   /** After a successful write: the file now says what we wrote, so a later difference is someone else's edit. */

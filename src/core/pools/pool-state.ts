@@ -15,6 +15,8 @@ import {
 } from './selector.js'
 import {DEFAULT_QUEUE_TIMEOUT_MS, SlotQueue, type Departure, type Ticket} from './slot-queue.js'
 import type {PoolInstance, ProviderType} from './types.js'
+import {addTotals, addUsage} from '../usage/totals.js'
+import type {TokenUsage} from '../usage/tokens.js'
 
 export {DEFAULT_HEALTH_POLICY, type HealthPolicy} from './instance-health.js'
 export {instanceLabel, type InstanceStateName, type Lease, type LiveInstance} from './live-instance.js'
@@ -84,6 +86,8 @@ export class PoolState extends InstanceRegistry {
     const unwritten = this.ledger.unwritten(live.id)
     live.usageCount = config.usageCount + unwritten.usage
     live.errorCount = config.errorCount + unwritten.errors
+    live.tokens = {...config.tokens}
+    addTotals(live.tokens, unwritten.tokens)
     if (this.ledger.healthEditedOutside(live, config)) {
       this.apply(live, {type: 'edited-health', healthy: config.isHealthy, reason: config.lastErrorReason})
     }
@@ -197,6 +201,18 @@ export class PoolState extends InstanceRegistry {
   probed(live: LiveInstance, healthy: boolean, reason: string | null): void {
     this.emit('event', {type: 'probe', instance: live, healthy, reason})
     this.apply(live, {type: 'probed', at: this.now(), healthy})
+  }
+
+  /**
+   * Adds an answer's tokens to its instance's totals and to what the file has not got yet; an instance no longer in
+   * the pool (removed while the request ran) has nothing to add them to.
+   */
+  countTokens(instanceId: string, usage: TokenUsage): void {
+    const live = this.get(instanceId)
+    if (!live) return
+    addUsage(live.tokens, usage)
+    this.ledger.countTokens(instanceId, usage)
+    this.emit('dirty')
   }
 
   /** Takes the unwritten changes, for the persister; they are given back with `restore` if the write fails. */

@@ -2,6 +2,7 @@ import {isAbsolute, resolve} from 'node:path'
 import {AppError} from '../errors.js'
 import {aliasTableProblems} from '../models/aliases.js'
 import {rememberSecrets, secretValues} from '../secrets.js'
+import {TOKEN_FIELDS, totalsOfEntry} from '../usage/totals.js'
 import {TYPE_FIELDS} from './fields.js'
 import {PROVIDER_TYPES, type PoolDocument, type PoolInstance, type ProviderType, type RawInstance} from './types.js'
 
@@ -17,7 +18,7 @@ export class SchemaError extends AppError {
 }
 
 const STRING_OR_NULL = ['lastUsed', 'lastErrorTime', 'lastHealthCheckTime', 'checkModelName', 'customName']
-const COUNTERS = ['usageCount', 'errorCount']
+const COUNTERS = ['usageCount', 'errorCount', ...Object.values(TOKEN_FIELDS)]
 const BOOLEANS = ['isHealthy', 'isDisabled']
 const MODEL_LISTS = ['supportedModels', 'notSupportedModels']
 
@@ -199,6 +200,7 @@ export function toInstance(type: ProviderType, raw: RawInstance, poolDir: string
     isDisabled: raw.isDisabled === true,
     usageCount: typeof raw.usageCount === 'number' ? raw.usageCount : 0,
     errorCount: typeof raw.errorCount === 'number' ? raw.errorCount : 0,
+    tokens: totalsOfEntry(raw),
     lastUsed: stringOrNull(raw.lastUsed),
     lastErrorTime: stringOrNull(raw.lastErrorTime),
     lastHealthCheckTime: stringOrNull(raw.lastHealthCheckTime),

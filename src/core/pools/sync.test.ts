@@ -5,6 +5,7 @@ import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {PoolState} from './pool-state.js'
 import {PoolStore} from './store.js'
 import {PoolSync} from './sync.js'
+import type {TokenUsage} from '../usage/tokens.js'
 
 let dir: string
 let file: string
@@ -149,5 +150,73 @@ describe('PoolSync writing statistics', () => {
     expect(update).toHaveBeenCalledTimes(1)
     vi.useRealTimers()
     await vi.waitFor(async () => expect((await readPool())['openai-custom'][0]!.usageCount).toBe(7))
+  })
+
+  describe('token totals', () => {
+    const usage = (input: number, output: number, more: Partial<TokenUsage> = {}): TokenUsage => ({
+      input,
+      output,
+      cacheRead: 0,
+      cacheWrite: 0,
+      reasoning: 0,
+      estimated: false,
+      ...more,
+    })
+
+    it('adds them to the fields beside usageCount, merged with the file; an entry never counted keeps its shape', async () => {
+      await writeFile(
+        file,
+        JSON.stringify({'openai-custom': [entry({inputTokens: 100}), entry({uuid: 'b-uuid', customName: 'b'})]}),
+      )
+      const {state, live, sync} = await started()
+      state.countTokens(live.id, usage(10, 5, {cacheRead: 4, reasoning: 2}))
+      state.countTokens(live.id, usage(7, 3, {estimated: true, cacheWrite: 1}))
+      state.countTokens('openai-custom/gone', usage(1, 1))
+      expect(live.tokens).toEqual({input: 117, output: 8, cacheRead: 4, cacheWrite: 1, reasoning: 2, estimated: 10})
+      // Another process counted too, and someone added a note, while we served.
+      const outside = await readPool()
+      outside['openai-custom'][0]!.inputTokens = 150
+      outside['openai-custom'][0]!.note = 'mine'
+      await writeFile(file, JSON.stringify(outside))
+      await sync.flush()
+      const [a, b] = (await readPool())['openai-custom']
+      expect(a).toMatchObject({
+        inputTokens: 167,
+        outputTokens: 8,
+        cacheReadTokens: 4,
+        cacheWriteTokens: 1,
+        reasoningTokens: 2,
+        estimatedTokens: 10,
+        note: 'mine',
+      })
+      expect(Object.keys(b!).filter((key) => key.endsWith('Tokens'))).toEqual([])
+      await sync.flush()
+      expect((await readPool())['openai-custom'][0]!.inputTokens).toBe(167)
+    })
+
+    it('respects totals zeroed in the file and counts on from there; a failed write keeps them for the next', async () => {
+      await writePool({inputTokens: 50, outputTokens: 20})
+      const store = new PoolStore(file)
+      const {state, live, sync} = await started(store)
+      state.countTokens(live.id, usage(5, 5))
+      const update = vi.spyOn(store, 'update').mockRejectedValueOnce(new Error('disk full'))
+      await sync.flush()
+      expect((await readPool())['openai-custom'][0]).toMatchObject({inputTokens: 50, outputTokens: 20})
+      await writePool({inputTokens: 0, outputTokens: 0})
+      await sync.reload()
+      // What was never written is still ours to add: the file's 0 plus the unwritten 5.
+      expect(live.tokens).toMatchObject({input: 5, output: 5})
+      state.countTokens(live.id, usage(1, 2))
+      await sync.flush()
+      expect(update).toHaveBeenCalledTimes(2)
+      expect((await readPool())['openai-custom'][0]).toMatchObject({inputTokens: 6, outputTokens: 7})
+    })
+
+    it('leaves them to the file when the tokens are counted: the file rejects a total that is not a count', async () => {
+      await writePool({outputTokens: -1})
+      await expect(new PoolStore(file).read()).rejects.toThrow(
+        /openai-custom\[0\]\.outputTokens: must be a whole number/,
+      )
+    })
   })
 })

@@ -5,6 +5,7 @@ import type {PoolState} from './pool-state.js'
 import type {PoolStore} from './store.js'
 import {entriesById} from './schema.js'
 import type {PoolDocument} from './types.js'
+import {addToEntry} from '../usage/totals.js'
 
 export interface PoolSyncOptions {
   /** Longest time a change waits before it is written; changes in that time share one write. */
@@ -171,6 +172,7 @@ function applyChanges(doc: PoolDocument, changes: ChangeSet): boolean {
     if (!raw) continue
     if (change.usage) raw.usageCount = (typeof raw.usageCount === 'number' ? raw.usageCount : 0) + change.usage
     if (change.errors) raw.errorCount = (typeof raw.errorCount === 'number' ? raw.errorCount : 0) + change.errors
+    addToEntry(raw, change.tokens)
     for (const [field, value] of Object.entries(change.fields) as [OwnedField, unknown][]) {
       // Do not add empty optional fields to instances that never had them.
       if (value === null && !(field in raw)) continue

@@ -1,3 +1,5 @@
+import type {TokenTotals} from '../usage/totals.js'
+
 export const PROVIDER_TYPES = [
   'openai-custom',
   'claude-custom',
@@ -24,6 +26,8 @@ export interface InstanceStatus {
   isDisabled: boolean
   usageCount: number
   errorCount: number
+  /** The tokens answers have used, from the `inputTokens`… fields beside usageCount (see usage/totals.ts). */
+  tokens: TokenTotals
   lastUsed: string | null
   lastErrorTime: string | null
   lastHealthCheckTime: string | null

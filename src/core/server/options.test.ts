@@ -236,3 +236,18 @@ describe('SESSION_AFFINITY', () => {
     expect(() => affinity({SESSION_AFFINITY: value})).toThrow(/SESSION_AFFINITY must be true or false/)
   })
 })
+
+describe('TOKEN_ACCOUNTING', () => {
+  const accounting = (values: Record<string, unknown>) =>
+    resolveServeSettings({}, {}, {file: null, chosen: true, values: values as never}, {}).tokenAccounting
+
+  it('is on unless false', () => {
+    expect(accounting({})).toBe(true)
+    expect(accounting({TOKEN_ACCOUNTING: true})).toBe(true)
+    expect(accounting({TOKEN_ACCOUNTING: false})).toBe(false)
+  })
+
+  it.each([['false'], [0], [null]])('refuses %j', (value) => {
+    expect(() => accounting({TOKEN_ACCOUNTING: value})).toThrow(/TOKEN_ACCOUNTING must be true or false, not/)
+  })
+})

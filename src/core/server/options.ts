@@ -73,6 +73,8 @@ export interface ServeSettings {
   sessionAffinity: AffinityLimits | null
   /** --log-file's; undefined without one. */
   requestLog: RequestLogOptions | undefined
+  /** TOKEN_ACCOUNTING: count answers' tokens into the pool file and the daily history (on unless `false`). */
+  tokenAccounting: boolean
   /** Settings that were ignored, each a sentence for stderr. */
   warnings: string[]
 }
@@ -178,6 +180,7 @@ export function resolveServeSettings(
     fallbacks: fallbacksOf(config, warnings),
     sessionAffinity: sessionAffinityOf(config),
     requestLog: requestLogOf(flags, warnings),
+    tokenAccounting: switchOf(config, 'TOKEN_ACCOUNTING'),
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,
@@ -189,15 +192,20 @@ export function resolveServeSettings(
   }
 }
 
-/** SESSION_AFFINITY is on unless `false`; its limits are tunables. */
-function sessionAffinityOf(config: ConfigJson): AffinityLimits | null {
-  const value = config.SESSION_AFFINITY
+/** A config.json switch that is on unless `false`. */
+function switchOf(config: ConfigJson, key: 'SESSION_AFFINITY' | 'TOKEN_ACCOUNTING'): boolean {
+  const value = config[key]
   if (value !== undefined && typeof value !== 'boolean') {
-    throw new UsageError(`config.json: SESSION_AFFINITY must be true or false, not ${JSON.stringify(value)}.`, {
+    throw new UsageError(`config.json: ${key} must be true or false, not ${JSON.stringify(value)}.`, {
       code: 'bad_config',
     })
   }
-  if (value === false) return null
+  return value !== false
+}
+
+/** SESSION_AFFINITY is on unless `false`; its limits are tunables. */
+function sessionAffinityOf(config: ConfigJson): AffinityLimits | null {
+  if (!switchOf(config, 'SESSION_AFFINITY')) return null
   return {
     ttlMs: tunable(config, 'SESSION_AFFINITY_TTL_MINUTES') * 60_000,
     maxEntries: Math.max(1, Math.round(tunable(config, 'SESSION_AFFINITY_MAX_ENTRIES'))),

@@ -8,8 +8,11 @@ import {PoolStore} from '../pools/store.js'
 import {PoolSync} from '../pools/sync.js'
 import {createAdapters, type Adapters} from '../providers/index.js'
 import {rememberSecrets} from '../secrets.js'
+import type {Exchange} from '../request-log/capture.js'
 import {openRequestLog} from '../request-log/request-log.js'
 import type {RequestRecord} from '../proxy/types.js'
+import {TokenAccounting} from '../usage/accounting.js'
+import {historyFileOf} from '../usage/history-file.js'
 import type {ServeSettings} from './options.js'
 import {ProxyServer} from './server.js'
 
@@ -31,6 +34,8 @@ export interface RunningProxy {
   store: PoolStore
   monitor: HealthMonitor
   adapters: Adapters
+  /** Counts answers' tokens; undefined when TOKEN_ACCOUNTING is false. */
+  accounting: TokenAccounting | undefined
   startedAt: number
   /** Graceful: stop accepting, drain, save statistics. */
   stop(): Promise<void>
@@ -56,6 +61,20 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     await requestLog?.close()
     throw error
   }
+  const accounting = options.tokenAccounting
+    ? new TokenAccounting(state, {
+        historyFile: historyFileOf(store.file),
+        poolFile: store.file,
+        now,
+        flushDelayMs: options.flushDelayMs,
+        onWarning: options.onWarning,
+      })
+    : undefined
+  // The records' consumers, the caller's first; the server calls one function per request.
+  const consumers: RecordConsumer[] = []
+  if (options.onRecord) consumers.push(options.onRecord)
+  if (accounting) consumers.push((record) => accounting.record(record))
+  if (requestLog) consumers.push((record, exchange) => requestLog.write(record, exchange))
   const dispatchers = new Dispatchers(options.timeouts)
   const adapters = createAdapters(dispatchers, store)
   const monitor = new HealthMonitor(state, adapters, options.monitor)
@@ -78,12 +97,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     responseStore: options.responseStore,
     corsOrigins: options.corsOrigins,
     now,
-    onRecord: requestLog
-      ? (record, exchange) => {
-          options.onRecord?.(record)
-          requestLog.write(record, exchange)
-        }
-      : options.onRecord,
+    onRecord: fanOut(consumers),
     logBodies: options.requestLog?.bodies,
     onDropped: options.onDropped,
     modelAliases: options.modelAliases,
@@ -93,6 +107,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   try {
     address = await server.listen(options.port, options.host)
   } catch (error) {
+    await accounting?.stop()
     await sync.stop()
     await requestLog?.close()
     throw error
@@ -108,14 +123,26 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     store,
     monitor,
     adapters,
+    accounting,
     startedAt: now(),
     stop: () =>
       (stopping ??= (async () => {
         await server.close(options.shutdownGraceMs)
         await monitor.stop()
         await dispatchers.destroy()
+        await accounting?.stop()
         await sync.stop()
         await requestLog?.close()
       })()),
+  }
+}
+
+type RecordConsumer = (record: RequestRecord, exchange?: Exchange) => void
+
+/** One consumer as it is, several one after another, none when nobody listens. */
+function fanOut(consumers: RecordConsumer[]): RecordConsumer | undefined {
+  if (consumers.length <= 1) return consumers[0]
+  return (record, exchange) => {
+    for (const consume of consumers) consume(record, exchange)
   }
 }

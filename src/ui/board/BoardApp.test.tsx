@@ -111,4 +111,46 @@ describe('BoardApp keys', () => {
     state.markUnhealthy(state.list('openai-custom')[0]!, 'auth')
     await until(() => plain(app.lastFrame()).includes('unhealthy: auth'), 'health change')
   })
+
+  it('shows each instance’s tokens and its tokens per second over the last five seconds of the board’s clock', async () => {
+    const state = new PoolState()
+    state.sync([toInstance('openai-custom', {uuid: 'aaaaaaaa-1', customName: 'first', usageCount: 3}, '/')])
+    const feed = new EventEmitter()
+    const clock = {now: Date.parse('2026-12-04T12:00:00Z')}
+    const app = render(
+      <BoardApp
+        sources={{state, feed, url: 'http://127.0.0.1:1', startedAt: clock.now, now: () => clock.now}}
+        actions={{} as BoardActions}
+        intervalMs={20}
+      />,
+    )
+    cleanup = app.unmount
+    const frame = () => plain(app.lastFrame())
+    lastSeen = frame
+    const first = state.list('openai-custom')[0]!
+    const usage = {input: 9000, output: 1000, cacheRead: 0, cacheWrite: 0, reasoning: 0, estimated: false}
+    state.countTokens(first.id, usage)
+    const answer = (ms: number): RequestRecord => ({
+      time: clock.now - ms,
+      route: '/v1/chat/completions',
+      protocol: 'openai',
+      type: 'openai-custom',
+      instance: 'first',
+      instanceId: first.id,
+      model: 'm',
+      status: 200,
+      ms,
+      attempts: 1,
+      stream: true,
+      usage,
+    })
+    // A 30-second stream that ended just now counts now, not when it began.
+    feed.emit('record', answer(30_000))
+    await until(() => /ERR%\s+TOKENS\s+TOK\/S\s+P50/.test(frame()), 'token columns')
+    await until(() => /first\s+● healthy\s+0\s+3\s+0\s+0%\s+10k\s+2k\s/.test(frame()), '10k tokens at 2k/s')
+    expect(frame()).toMatch(/req\/s {2}2k tok\/s {2}total 1/)
+    clock.now += 5_000
+    await until(() => /first\s+● healthy\s+0\s+3\s+0\s+0%\s+10k\s+0\s/.test(frame()), 'the rate after the window')
+    expect(frame()).toMatch(/req\/s {2}0 tok\/s/)
+  })
 })

@@ -22,6 +22,8 @@ function row(overrides: Partial<InstanceRowData>): InstanceRowData {
     strategy: 'round-robin',
     requests: 0,
     errors: 0,
+    tokens: 0,
+    tokensPerSecond: 0,
     errorRate: null,
     p50Ms: null,
     lastUsed: null,
@@ -36,6 +38,7 @@ function data(rows: InstanceRowData[], recent: RequestRecord[] = []): BoardData 
     startedAt: NOW - 3_725_000,
     now: NOW,
     requestsPerSecond: 12.4,
+    tokensPerSecond: 0,
     total: 1234,
     failed: 5,
     rows,
@@ -236,5 +239,43 @@ describe('StatusBoard', () => {
     )
     expect(help).toMatch(/d\s+disable or enable the selected instance/)
     expect(help).toMatch(/q, Ctrl-C\s+quit/)
+  })
+
+  it('shows tokens and tokens per second per instance, and the overall rate, once some instance has used tokens', () => {
+    const quiet = plain(
+      render(
+        <StatusBoard
+          data={data([row({name: 'one'})])}
+          width={100}
+          height={24}
+          selected={null}
+          filter={null}
+          help={false}
+        />,
+      ).lastFrame(),
+    )
+    expect(quiet).not.toContain('TOKENS')
+    expect(quiet).not.toContain('tok/s')
+    const rows = [
+      row({name: 'busy', requests: 40, tokens: 1_234_567, tokensPerSecond: 1520.4}),
+      row({name: 'idle', requests: 2, tokens: 950}),
+    ]
+    const frame = plain(
+      render(
+        <StatusBoard
+          data={{...data(rows), tokensPerSecond: 1520.4}}
+          width={100}
+          height={24}
+          selected={null}
+          filter={null}
+          help={false}
+        />,
+      ).lastFrame(),
+    )
+    expect(frame).toMatch(/12\.4 req\/s {2}1\.5k tok\/s {2}total 1234/)
+    expect(frame).toMatch(/NAME\s+STATE\s+INFL\s+REQS\s+ERRS\s+ERR%\s+TOKENS\s+TOK\/S\s+P50\s+LAST\s+TOKEN/)
+    expect(frame).toMatch(/busy\s+● healthy\s+0\s+40\s+0\s+-\s+1\.2M\s+1\.5k\s+-\s+-\s+-/)
+    expect(frame).toMatch(/idle\s+● healthy\s+0\s+2\s+0\s+-\s+950\s+0\s+-/)
+    for (const line of frame.split('\n')) expect(line.length).toBeLessThanOrEqual(100)
   })
 })

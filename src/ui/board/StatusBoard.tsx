@@ -5,7 +5,7 @@ import {DEFAULT_PRIORITY, DEFAULT_WEIGHT} from '../../core/pools/schema.js'
 import type {StrategyName} from '../../core/pools/selector.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
-import {relativeTime} from '../../core/text.js'
+import {compactCount, relativeTime} from '../../core/text.js'
 import {truncate} from '../table.js'
 import {STATE_STYLE} from '../theme.js'
 import type {BoardData, InstanceRowData} from './model.js'
@@ -61,6 +61,8 @@ const COLUMNS: readonly Column[] = [
 const PRIORITY: Column = {header: 'PRI', width: 4}
 const WEIGHT: Column = {header: 'WT', width: 4}
 const SESSIONS: Column = {header: 'SESS', width: 5}
+const TOKENS: Column = {header: 'TOKENS', width: 6}
+const TOKEN_RATE: Column = {header: 'TOK/S', width: 5}
 
 /** The columns shown only while they say something: which ones a screen of rows needs. */
 interface Optional {
@@ -68,26 +70,31 @@ interface Optional {
   routing: boolean
   /** Sessions bound to each instance, while some instance has any. */
   sticky: boolean
+  /** Tokens used and tokens per second, once some instance has used any. */
+  tokens: boolean
 }
 
 function optional(rows: readonly InstanceRowData[]): Optional {
   return {
     routing: rows.some((row) => row.priority !== DEFAULT_PRIORITY || row.weight !== DEFAULT_WEIGHT),
     sticky: rows.some((row) => row.sessions > 0),
+    tokens: rows.some((row) => row.tokens > 0 || row.tokensPerSecond > 0),
   }
 }
 
-/** Priority, weight and sessions go after the in-flight count. */
-function columnsOf({routing, sticky}: Optional): readonly Column[] {
+/** Priority, weight and sessions go after the in-flight count, tokens after the errors. */
+function columnsOf({routing, sticky, tokens}: Optional): readonly Column[] {
   return [
     ...COLUMNS.slice(0, 2),
     ...(routing ? [PRIORITY, WEIGHT] : []),
     ...(sticky ? [SESSIONS] : []),
-    ...COLUMNS.slice(2),
+    ...COLUMNS.slice(2, 5),
+    ...(tokens ? [TOKENS, TOKEN_RATE] : []),
+    ...COLUMNS.slice(5),
   ]
 }
 
-function cells(row: InstanceRowData, now: number, {routing, sticky}: Optional): string[] {
+function cells(row: InstanceRowData, now: number, {routing, sticky, tokens}: Optional): string[] {
   return [
     `${STATE_STYLE[row.state].symbol} ${row.stateText}`,
     // Against the limit when there is one: `3/4` says how close the instance is to being passed by.
@@ -97,6 +104,7 @@ function cells(row: InstanceRowData, now: number, {routing, sticky}: Optional): 
     String(row.requests),
     String(row.errors),
     row.errorRate === null ? '-' : `${Math.round(row.errorRate * 100)}%`,
+    ...(tokens ? [compactCount(row.tokens), compactCount(row.tokensPerSecond)] : []),
     row.p50Ms === null ? '-' : milliseconds(row.p50Ms),
     row.lastUsed ? relativeTime(row.lastUsed, now) : '-',
     row.token ?? '-',
@@ -167,7 +175,8 @@ export function StatusBoard({data, width, height, selected, filter, help}: Statu
   )
   const first = Math.min(Math.max(0, selectedLine - listHeight + 1), Math.max(0, lines.length - listHeight))
   const visible = lines.slice(first, first + listHeight)
-  const header = `aiclient ${data.url}  up ${duration(data.now - data.startedAt)}  ${data.requestsPerSecond.toFixed(1)} req/s  total ${data.total}  errors ${data.failed}`
+  const tokenRate = shown.tokens ? `  ${compactCount(data.tokensPerSecond)} tok/s` : ''
+  const header = `aiclient ${data.url}  up ${duration(data.now - data.startedAt)}  ${data.requestsPerSecond.toFixed(1)} req/s${tokenRate}  total ${data.total}  errors ${data.failed}`
   const footer = `↑↓ select  d disable/enable  c check  r reset  f filter: ${filter ?? 'all'}  ? help  q quit`
   return (
     <Box flexDirection="column" width={width}>

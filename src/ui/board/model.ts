@@ -3,6 +3,7 @@ import {instanceLabel, type LiveInstance, type PoolState} from '../../core/pools
 import type {StrategyName} from '../../core/pools/selector.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
+import {totalOf} from '../../core/usage/totals.js'
 
 export interface InstanceRowData {
   id: string
@@ -22,6 +23,10 @@ export interface InstanceRowData {
   strategy: StrategyName
   requests: number
   errors: number
+  /** Tokens its answers used (all input and output), the pool file's count and this run's. */
+  tokens: number
+  /** Tokens per second of its answers over the last few seconds. */
+  tokensPerSecond: number
   /** Errors as a share of all outcomes, 0–1; null before the first outcome. */
   errorRate: number | null
   p50Ms: number | null
@@ -35,6 +40,7 @@ export interface BoardData {
   startedAt: number
   now: number
   requestsPerSecond: number
+  tokensPerSecond: number
   total: number
   failed: number
   rows: InstanceRowData[]
@@ -58,7 +64,12 @@ function stateText(state: InstanceStateName, live: LiveInstance, now: number): s
 export type TokenInfo = (live: LiveInstance) => string | null
 
 /** Rows for the board, in pool-file order, grouped by type in the order types first appear. */
-export function buildRows(state: PoolState, now: number, tokenInfo: TokenInfo = () => null): InstanceRowData[] {
+export function buildRows(
+  state: PoolState,
+  now: number,
+  tokenInfo: TokenInfo = () => null,
+  tokenRates: ReadonlyMap<string, number> = new Map(),
+): InstanceRowData[] {
   const sessions = state.affinity?.counts()
   return state.types().flatMap((type) =>
     state.list(type).map((live) => {
@@ -78,6 +89,8 @@ export function buildRows(state: PoolState, now: number, tokenInfo: TokenInfo = 
         strategy: state.strategyOf(type),
         requests: live.usageCount,
         errors: live.errorCount,
+        tokens: totalOf(live.tokens),
+        tokensPerSecond: tokenRates.get(live.id) ?? 0,
         errorRate: outcomes === 0 ? null : live.errorCount / outcomes,
         p50Ms: median(live.latencies),
         lastUsed: live.lastUsedAt === null ? null : new Date(live.lastUsedAt).toISOString(),

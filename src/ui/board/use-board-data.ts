@@ -2,7 +2,9 @@ import type {EventEmitter} from 'node:events'
 import {useEffect, useRef, useState} from 'react'
 import type {PoolState} from '../../core/pools/pool-state.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
+import {totalOf} from '../../core/usage/totals.js'
 import {buildRows, type BoardData, type TokenInfo} from './model.js'
+import {TokenRate} from './token-rate.js'
 
 export interface BoardSources {
   state: PoolState
@@ -26,16 +28,22 @@ export function useBoardData(sources: BoardSources, intervalMs = 100, keepRecent
   const times = useRef<number[]>([])
   const totals = useRef({total: 0, failed: 0})
   const message = useRef<string | null>(null)
-  const snapshot = () => ({
-    url: sources.url,
-    startedAt: sources.startedAt,
-    now: now(),
-    requestsPerSecond: times.current.filter((t) => now() - t < RATE_WINDOW_MS).length / (RATE_WINDOW_MS / 1000),
-    ...totals.current,
-    rows: buildRows(sources.state, now(), sources.tokenInfo),
-    recent: [...recent.current],
-    message: message.current,
-  })
+  const tokenRate = useRef(new TokenRate(RATE_WINDOW_MS))
+  const snapshot = (): BoardData => {
+    const at = now()
+    const tokens = tokenRate.current.at(at)
+    return {
+      url: sources.url,
+      startedAt: sources.startedAt,
+      now: at,
+      requestsPerSecond: times.current.filter((t) => at - t < RATE_WINDOW_MS).length / (RATE_WINDOW_MS / 1000),
+      tokensPerSecond: tokens.total,
+      ...totals.current,
+      rows: buildRows(sources.state, at, sources.tokenInfo, tokens.byInstance),
+      recent: [...recent.current],
+      message: message.current,
+    }
+  }
   const [data, setData] = useState<BoardData>(snapshot)
   useEffect(() => {
     let dirty = false
@@ -45,6 +53,9 @@ export function useBoardData(sources: BoardSources, intervalMs = 100, keepRecent
       times.current.push(record.time)
       const cutoff = now() - RATE_WINDOW_MS
       while (times.current.length > 0 && times.current[0]! < cutoff) times.current.shift()
+      // Counted when the answer ended: a long stream's tokens arrive then, not when it was asked for.
+      if (record.usage && record.instanceId !== undefined)
+        tokenRate.current.add(record.instanceId, totalOf(record.usage), record.time + record.ms)
       totals.current.total++
       if (record.status >= 500 || record.error) totals.current.failed++
       dirty = true

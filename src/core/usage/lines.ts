@@ -23,6 +23,7 @@ const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const COLON = 0x3a
 const OPEN_BRACE = 0x7b
+const CAPITAL_M = 0x4d
 
 /**
  * The keys whose string values are what the model wrote, per protocol, for the output estimate of a stream that
@@ -44,11 +45,15 @@ const TEXT_KEYS: Record<Protocol, string[]> = {
  * the text: it was asked for by the proxy, not by the client.
  */
 export class UsageLines implements StreamUsage {
-  /** Characters of the text values in the stream, for an estimate when it reports no usage. */
+  /**
+   * Characters of the text values in the stream, for an estimate when it reports no usage: counted only until
+   * the stream first names its usage, since counting costs more than everything else here.
+   */
   chars = 0
   private first: string | undefined
   private last: string | undefined
   private found: IRUsage | undefined
+  private named = false
   private readonly keys: Needle[]
 
   constructor(
@@ -60,10 +65,12 @@ export class UsageLines implements StreamUsage {
 
   scan(text: Text): Text {
     if (text.length === 0) return text
-    this.chars += textChars(text, this.keys)
     let out = text
     for (let at = find(text, USAGE); at !== -1; at = find(text, USAGE, at + 5)) {
-      if (at === 0 || code(text, at - 1) !== QUOTE || !opensObject(text, at + 5)) continue
+      if (at === 0 || code(text, at - 1) !== QUOTE) continue
+      const value = valueAfterKey(text, at + 5)
+      if (value !== undefined) this.named = true
+      if (value !== OPEN_BRACE) continue
       const start = text.lastIndexOf('\n', at) + 1
       const newline = text.indexOf('\n', at)
       const line = slice(text, start, newline === -1 ? text.length : newline)
@@ -78,6 +85,8 @@ export class UsageLines implements StreamUsage {
       if (this.first === undefined) this.first = line
       else this.last = line
     }
+    // An upstream that names usage at all (`"usage":null` included) reports it: only others need the text counted.
+    if (!this.named) this.chars += textChars(text, this.keys)
     return out
   }
 
@@ -101,14 +110,17 @@ function code(text: Text, at: number): number | undefined {
   return typeof text === 'string' ? text.charCodeAt(at) : text[at]
 }
 
-/** Whether the key ending before `from` (`usage`, or `usageMetadata`) is followed by a quote, a colon and `{`. */
-function opensObject(text: Text, from: number): boolean {
+/**
+ * After a key's name (from `from`: `usage`, or `usageMetadata`), the first character of its value; undefined where
+ * the name is not a key (not followed by a quote and a colon).
+ */
+function valueAfterKey(text: Text, from: number): number | undefined {
   let at = from
-  if (slice(text, at, at + 8) === 'Metadata') at += 8
-  if (code(text, at) !== QUOTE) return false
+  if (code(text, at) === CAPITAL_M && slice(text, at, at + 8) === 'Metadata') at += 8
+  if (code(text, at) !== QUOTE) return undefined
   at = skipSpace(text, at + 1)
-  if (code(text, at) !== COLON) return false
-  return code(text, skipSpace(text, at + 1)) === OPEN_BRACE
+  if (code(text, at) !== COLON) return undefined
+  return code(text, skipSpace(text, at + 1))
 }
 
 function skipSpace(text: Text, from: number): number {

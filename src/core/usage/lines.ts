@@ -24,13 +24,15 @@ const BACKSLASH = 0x5c
 const COLON = 0x3a
 const OPEN_BRACE = 0x7b
 const CAPITAL_M = 0x4d
+const UNDERSCORE = 0x5f
 
 /**
  * The keys whose string values are what the model wrote, per protocol, for the output estimate of a stream that
- * reports no usage. Searched without their opening quote (see scrub.ts: a needle starting with `"` is slow).
+ * reports no usage. Searched without their opening quote (see scrub.ts: a needle starting with `"` is slow), and
+ * each search costs, so OpenAI's `content` also finds `reasoning_content` (see textChars).
  */
 const TEXT_KEYS: Record<Protocol, string[]> = {
-  openai: ['content"', 'reasoning_content"', 'arguments"'],
+  openai: ['content"', 'arguments"'],
   anthropic: ['text"', 'thinking"', 'partial_json"'],
   responses: ['delta"'],
   gemini: ['text"'],
@@ -71,8 +73,8 @@ export class UsageLines implements StreamUsage {
       const value = valueAfterKey(text, at + 5)
       if (value !== undefined) this.named = true
       if (value !== OPEN_BRACE) continue
-      const start = text.lastIndexOf('\n', at) + 1
-      const newline = text.indexOf('\n', at)
+      const start = lastByte(text, LF, at) + 1
+      const newline = findByte(text, LF, at)
       const line = slice(text, start, newline === -1 ? text.length : newline)
       if (this.dropUsageChunk && this.protocol === 'openai') {
         const chunk = parseLine(line)
@@ -100,6 +102,15 @@ export class UsageLines implements StreamUsage {
       reportedUsage(this.protocol, parseLine(this.last), this.protocol === 'anthropic' ? first : undefined) ?? first
     )
   }
+}
+
+/** A byte's position: searched for as a number in bytes, which is much faster there than a one-character string. */
+function findByte(text: Text, byte: number, from: number): number {
+  return typeof text === 'string' ? text.indexOf(String.fromCharCode(byte), from) : text.indexOf(byte, from)
+}
+
+function lastByte(text: Text, byte: number, from: number): number {
+  return typeof text === 'string' ? text.lastIndexOf(String.fromCharCode(byte), from) : text.lastIndexOf(byte, from)
 }
 
 function slice(text: Text, start: number, end: number): string {
@@ -164,7 +175,8 @@ function textChars(text: Text, keys: readonly Needle[]): number {
   for (const key of keys) {
     const {length} = key.text
     for (let at = find(text, key); at !== -1; at = find(text, key, at + length)) {
-      if (code(text, at - 1) !== QUOTE) continue
+      const before = code(text, at - 1)
+      if (before !== QUOTE && before !== UNDERSCORE) continue
       let from = skipSpace(text, at + length)
       if (code(text, from) !== COLON) continue
       from = skipSpace(text, from + 1)
@@ -179,7 +191,7 @@ function textChars(text: Text, keys: readonly Needle[]): number {
 }
 
 function closingQuote(text: Text, from: number): number {
-  for (let at = text.indexOf('"', from); at !== -1; at = text.indexOf('"', at + 1)) {
+  for (let at = findByte(text, QUOTE, from); at !== -1; at = findByte(text, QUOTE, at + 1)) {
     let slashes = 0
     while (code(text, at - 1 - slashes) === BACKSLASH) slashes++
     if (slashes % 2 === 0) return at

@@ -115,7 +115,7 @@ function streamTransform(ctx: AttemptContext, createDecoder: () => StreamDecoder
       const reshape = adapter.exchange.reshape.stream(decoderOptions(deps))
       const usage = new UsageLines(adapter.protocol)
       const text = (piece: string) => {
-        const scanned = usage.scan(piece) as string
+        const scanned = usage.scan(piece)
         return scrubErrorText(renamed === undefined ? scanned : renameModelFields(scanned, renamed))
       }
       return {push: (chunk) => ({text: text(reshape.push(chunk))}), end: () => ({text: text(reshape.end())}), usage}

@@ -47,7 +47,8 @@ function usageObject(protocol: Protocol, json: Record<string, unknown>): unknown
   }
 }
 
-function decodeUsage(protocol: Protocol, value: unknown, base?: IRUsage): IRUsage {
+/** A usage object of the protocol in the IR's terms, over what earlier events of the stream said (`base`). */
+export function usageOf(protocol: Protocol, value: unknown, base?: IRUsage): IRUsage {
   switch (protocol) {
     case 'openai':
       return decodeOpenAIUsage(value)
@@ -67,7 +68,7 @@ function decodeUsage(protocol: Protocol, value: unknown, base?: IRUsage): IRUsag
 export function reportedUsage(protocol: Protocol, json: unknown, base?: IRUsage): IRUsage | undefined {
   if (!isObject(json)) return undefined
   const value = usageObject(protocol, json)
-  return isObject(value) ? decodeUsage(protocol, value, base) : undefined
+  return isObject(value) ? usageOf(protocol, value, base) : undefined
 }
 
 /** The characters of everything a model wrote in an answer: what an output estimate counts. */

@@ -71,4 +71,13 @@ describe('UsageLines', () => {
     lines.scan(data({choices: [{delta: {content: 'ijkl'}}], usage: null}))
     expect(lines.chars).toBe(4)
   })
+  it('reads the usage of a line that came in pieces, from the piece that holds it', () => {
+    const lines = new UsageLines('responses')
+    const usage = {input_tokens: 30, input_tokens_details: {cached_tokens: 10}, output_tokens: 5}
+    const completed = data({type: 'response.completed', response: {output: [{text: 'x'.repeat(100)}], usage}})
+    const cut = completed.indexOf('xxxx') + 50
+    lines.scan(completed.slice(0, cut))
+    lines.scan(completed.slice(cut))
+    expect(lines.usage()).toEqual({inputTokens: 30, outputTokens: 5, cachedInputTokens: 10})
+  })
 })

@@ -1,6 +1,6 @@
 import type {IRUsage} from '../codecs/ir.js'
 import type {Protocol} from '../codecs/types.js'
-import {reportedUsage, type StreamUsage} from './extract.js'
+import {usageOf, type StreamUsage} from './extract.js'
 
 type Text = string | Buffer
 
@@ -23,6 +23,7 @@ const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const COLON = 0x3a
 const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
 const CAPITAL_M = 0x4d
 const UNDERSCORE = 0x5f
 
@@ -40,11 +41,11 @@ const TEXT_KEYS: Record<Protocol, string[]> = {
 
 /**
  * Reads the usage of a stream that passes to the client as whole lines (same-protocol bytes, or a reshaped
- * stream), without decoding it: only a line where `usage` or `usageMetadata` opens an object is parsed, and of
- * those only the ones that count (the last; for Anthropic also message_start's, which message_delta updates).
- * Every chunk of a Gemini stream carries usage and OpenAI ones say `"usage":null`, so lines are kept as text and
- * parsed once the stream ends. With `dropUsageChunk`, OpenAI's usage-only chunk (`choices: []`) is left out of
- * the text: it was asked for by the proxy, not by the client.
+ * stream), without decoding it: only where `usage` or `usageMetadata` is a key whose value is an object is that
+ * object cut out, and only the ones that count are parsed once the stream ends (the last; for Anthropic also
+ * message_start's, which message_delta updates). Every chunk of a Gemini stream carries usage, and a Responses
+ * stream's carries the whole answer beside it, hence the object alone. With `dropUsageChunk`, OpenAI's usage-only
+ * chunk (`choices: []`) is left out of the text: it was asked for by the proxy, not by the client.
  */
 export class UsageLines implements StreamUsage {
   /**
@@ -65,42 +66,52 @@ export class UsageLines implements StreamUsage {
     this.keys = TEXT_KEYS[protocol].map(needle)
   }
 
-  scan(text: Text): Text {
+  /** The text as the client gets it: as it came, or without the usage-only chunk. */
+  scan<T extends Text>(text: T): T {
     if (text.length === 0) return text
-    let out = text
+    let out: Text = text
     for (let at = find(text, USAGE); at !== -1; at = find(text, USAGE, at + 5)) {
       if (at === 0 || code(text, at - 1) !== QUOTE) continue
       const value = valueAfterKey(text, at + 5)
-      if (value !== undefined) this.named = true
-      if (value !== OPEN_BRACE) continue
-      const start = lastByte(text, LF, at) + 1
-      const newline = findByte(text, LF, at)
-      const line = slice(text, start, newline === -1 ? text.length : newline)
+      if (value === -1) continue
+      this.named = true
+      if (code(text, value) !== OPEN_BRACE) continue
+      const end = objectEnd(text, value)
+      if (end === -1) continue
+      const object = slice(text, value, end)
       if (this.dropUsageChunk && this.protocol === 'openai') {
-        const chunk = parseLine(line)
-        if (isUsageChunk(chunk)) {
-          this.found = reportedUsage('openai', chunk)
+        const newline = findByte(text, LF, end)
+        const line = slice(text, lastByte(text, LF, at) + 1, newline === -1 ? text.length : newline)
+        if (isUsageChunk(line)) {
+          this.found = parseUsage('openai', object)
           out = without(out, line)
           continue
         }
       }
-      if (this.first === undefined) this.first = line
-      else this.last = line
+      if (this.first === undefined) this.first = object
+      else this.last = object
     }
     // An upstream that names usage at all (`"usage":null` included) reports it: only others need the text counted.
     if (!this.named) this.chars += textChars(text, this.keys)
-    return out
+    // `without` keeps the kind of text it is given.
+    return out as T
   }
 
   /** What the stream reported, undefined when it reported nothing. */
   usage(): IRUsage | undefined {
     if (this.found) return this.found
-    const first = this.first === undefined ? undefined : reportedUsage(this.protocol, parseLine(this.first))
+    const first = this.first === undefined ? undefined : parseUsage(this.protocol, this.first)
     if (this.last === undefined) return first
     // Anthropic's message_delta counts on from message_start; elsewhere the last report is the whole answer's.
-    return (
-      reportedUsage(this.protocol, parseLine(this.last), this.protocol === 'anthropic' ? first : undefined) ?? first
-    )
+    return parseUsage(this.protocol, this.last, this.protocol === 'anthropic' ? first : undefined) ?? first
+  }
+}
+
+function parseUsage(protocol: Protocol, object: string, base?: IRUsage): IRUsage | undefined {
+  try {
+    return usageOf(protocol, JSON.parse(object), base)
+  } catch {
+    return undefined
   }
 }
 
@@ -122,16 +133,32 @@ function code(text: Text, at: number): number | undefined {
 }
 
 /**
- * After a key's name (from `from`: `usage`, or `usageMetadata`), the first character of its value; undefined where
- * the name is not a key (not followed by a quote and a colon).
+ * After a key's name (from `from`: `usage`, or `usageMetadata`), where its value starts; -1 where the name is not
+ * a key (not followed by a quote and a colon).
  */
-function valueAfterKey(text: Text, from: number): number | undefined {
+function valueAfterKey(text: Text, from: number): number {
   let at = from
   if (code(text, at) === CAPITAL_M && slice(text, at, at + 8) === 'Metadata') at += 8
-  if (code(text, at) !== QUOTE) return undefined
+  if (code(text, at) !== QUOTE) return -1
   at = skipSpace(text, at + 1)
-  if (code(text, at) !== COLON) return undefined
-  return code(text, skipSpace(text, at + 1))
+  if (code(text, at) !== COLON) return -1
+  return skipSpace(text, at + 1)
+}
+
+/** Just past the object that opens at `from`; -1 when it does not close in this text. */
+function objectEnd(text: Text, from: number): number {
+  let depth = 0
+  let quoted = false
+  for (let at = from; at < text.length; at++) {
+    const c = code(text, at)
+    if (quoted) {
+      if (c === BACKSLASH) at++
+      else if (c === QUOTE) quoted = false
+    } else if (c === QUOTE) quoted = true
+    else if (c === OPEN_BRACE) depth++
+    else if (c === CLOSE_BRACE && --depth === 0) return at + 1
+  }
+  return -1
 }
 
 function skipSpace(text: Text, from: number): number {
@@ -140,20 +167,16 @@ function skipSpace(text: Text, from: number): number {
   return at
 }
 
-/** The JSON of an SSE `data:` line (or of one element of a streamed array). */
-function parseLine(line: string): unknown {
+/** Whether an OpenAI chunk's line is the usage-only one, which has no choices. */
+function isUsageChunk(line: string): boolean {
   const start = line.indexOf('{')
   try {
-    return JSON.parse(line.slice(start, line.lastIndexOf('}') + 1))
+    const chunk: unknown = JSON.parse(line.slice(start, line.lastIndexOf('}') + 1))
+    const {choices} = (chunk ?? {}) as {choices?: unknown}
+    return Array.isArray(choices) && choices.length === 0
   } catch {
-    return undefined
+    return false
   }
-}
-
-function isUsageChunk(chunk: unknown): boolean {
-  if (typeof chunk !== 'object' || chunk === null) return false
-  const {choices} = chunk as {choices?: unknown}
-  return Array.isArray(choices) && choices.length === 0
 }
 
 /** The text without one of its lines and the line break after it. */

@@ -243,29 +243,41 @@ describe('usage the upstream did not report', () => {
     })
   })
 
-  it('is estimated for a stream that passes through without usage', async () => {
-    const {proxy, fake} = await openaiProxy()
+  /** An OpenAI stream of TEXT in two pieces that says nothing of its usage, as servers that ignore include_usage. */
+  const silentStream = (): string => {
     const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
       `data: ${JSON.stringify({id: 'c', object: 'chat.completion.chunk', choices: [{index: 0, delta, finish_reason: finish}]})}\n\n`
-    const body = [
-      chunk({role: 'assistant', content: ''}),
-      chunk({content: 'Counted, '}),
-      chunk({content: 'every token of it.'}),
+    const body = [chunk({role: 'assistant', content: ''}), chunk({content: 'Counted, '})]
+    body.push(chunk({content: 'every token of it.'}), chunk({}, 'stop'), 'data: [DONE]\n\n')
+    return body.join('')
+  }
+
+  it('is estimated for a stream without usage, passed through or converted', async () => {
+    const {proxy, fake} = await openaiProxy()
+    const anthropic = {model: 'gpt-4o-mini', max_tokens: 100, messages: chat.messages, stream: true}
+    const cases = [
+      {path: '/v1/chat/completions', body: {...chat, stream: true}, input: estimatedInput()},
+      {
+        path: '/openai-custom/v1/messages',
+        body: anthropic,
+        input: estimateInputTokens(codecs.anthropic.decodeRequest(anthropic, {model: 'gpt-4o-mini'})),
+      },
     ]
-    body.push(chunk({}, 'stop'), 'data: [DONE]\n\n')
-    fake.enqueue({kind: 'raw', status: 200, headers: {'content-type': 'text/event-stream'}, body: body.join('')})
+    for (const {path, body, input} of cases) {
+      fake.enqueue({kind: 'raw', status: 200, headers: {'content-type': 'text/event-stream'}, body: silentStream()})
 
-    const {text, record} = await served(proxy, '/v1/chat/completions', {...chat, stream: true})
+      const {text, record} = await served(proxy, path, body)
 
-    expect(text).toContain('every token of it.')
-    expect(record.usage).toEqual({
-      input: estimatedInput(),
-      output: Math.ceil(TEXT.length / CHARS_PER_TOKEN),
-      cacheRead: 0,
-      cacheWrite: 0,
-      reasoning: 0,
-      estimated: true,
-    })
+      expect(text).toContain('every token of it.')
+      expect(record.usage).toEqual({
+        input,
+        output: Math.ceil(TEXT.length / CHARS_PER_TOKEN),
+        cacheRead: 0,
+        cacheWrite: 0,
+        reasoning: 0,
+        estimated: true,
+      })
+    }
   })
 
   it('is estimated for a Kiro answer without a metadataEvent, from its context usage', async () => {

@@ -13,6 +13,7 @@ import {answerUsage, partialUsage} from './usage.js'
 import {EventUsage, type StreamUsage} from '../usage/extract.js'
 import {UsageLines} from '../usage/lines.js'
 import type {Outcome} from '../providers/outcome.js'
+import type {ClientCall} from './types.js'
 
 interface StreamOutput {
   text: string | Buffer
@@ -141,7 +142,7 @@ function streamTransform(ctx: AttemptContext, createDecoder: () => StreamDecoder
 }
 
 /** Whether an OpenAI client asked for the usage chunk at the end of its stream. */
-function asksForUsage(call: AttemptContext['call']): boolean {
+function asksForUsage(call: ClientCall): boolean {
   return Boolean((call.json.stream_options as {include_usage?: unknown} | undefined)?.include_usage)
 }
 

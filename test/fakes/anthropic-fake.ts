@@ -409,9 +409,9 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
           stop_reason: STOP[r.stopReason],
           stop_sequence: stopSequence(req, r),
           usage: {
-            input_tokens: u.input - u.cached,
+            input_tokens: u.input - u.cached - u.cacheWrite,
             output_tokens: u.output,
-            cache_creation_input_tokens: 0,
+            cache_creation_input_tokens: u.cacheWrite,
             cache_read_input_tokens: u.cached,
           },
         }
@@ -427,9 +427,9 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
           stop_reason: null,
           stop_sequence: null,
           usage: {
-            input_tokens: u.input - u.cached,
+            input_tokens: u.input - u.cached - u.cacheWrite,
             output_tokens: 1,
-            cache_creation_input_tokens: 0,
+            cache_creation_input_tokens: u.cacheWrite,
             cache_read_input_tokens: u.cached,
           },
         }

@@ -18,13 +18,15 @@ export interface ToolCallSpec {
 }
 
 /**
- * Token counts in OpenAI terms: `input` includes `cached`, `output` includes `reasoning`. Each protocol
- * renders its own split (Anthropic input_tokens excludes cache reads, Gemini candidatesTokenCount excludes thoughts).
+ * Token counts in OpenAI terms: `input` includes `cached` (cache reads) and `cacheWrite`, `output` includes
+ * `reasoning`. Each protocol renders its own split (Anthropic input_tokens excludes cache reads and writes, Gemini
+ * candidatesTokenCount excludes thoughts); protocols without cache writes (OpenAI chat, Gemini) leave them out.
  */
 export interface UsageSpec {
   input?: number
   output?: number
   cached?: number
+  cacheWrite?: number
   reasoning?: number
 }
 
@@ -273,6 +275,7 @@ export function resolveReply(
       input: r.usage?.input ?? conv.inputTokens,
       output: r.usage?.output ?? estimateTokens(visible) + reasoning,
       cached: r.usage?.cached ?? 0,
+      cacheWrite: r.usage?.cacheWrite ?? 0,
       reasoning,
     },
     chunkSize: Math.max(1, r.chunkSize ?? 8),

@@ -271,11 +271,11 @@ function renderFrames(req: RecordedRequest, r: ResolvedReply, opts: KiroFakeOpti
   event('contextUsageEvent', {contextUsagePercentage: ((u.input + u.output) / window) * 100})
   if (opts.metadata) {
     const tokenUsage = {
-      uncachedInputTokens: u.input - u.cached,
+      uncachedInputTokens: u.input - u.cached - u.cacheWrite,
       outputTokens: u.output,
       totalTokens: u.input + u.output,
       cacheReadInputTokens: u.cached,
-      cacheWriteInputTokens: 0,
+      cacheWriteInputTokens: u.cacheWrite,
     }
     event('metadataEvent', {tokenUsage, stopReason: STOP[r.stopReason]})
   }

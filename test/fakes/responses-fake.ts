@@ -73,7 +73,7 @@ function usage(r: ResolvedReply): Record<string, unknown> {
   const u = r.usage
   return {
     input_tokens: u.input,
-    input_tokens_details: {cached_tokens: u.cached, cache_write_tokens: 0},
+    input_tokens_details: {cached_tokens: u.cached, cache_write_tokens: u.cacheWrite},
     output_tokens: u.output,
     output_tokens_details: {reasoning_tokens: u.reasoning},
     total_tokens: u.input + u.output,

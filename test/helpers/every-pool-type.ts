@@ -7,7 +7,7 @@ import {
   type FakeUpstream,
   type RecordedRequest,
 } from '../fakes/index.js'
-import {startOAuthUpstreams, type OAuthUpstreams} from './oauth-upstreams.js'
+import {startOAuthUpstreams, type OAuthUpstreamOptions, type OAuthUpstreams} from './oauth-upstreams.js'
 import {claudeInstance, openaiInstance, startTestProxy, type TestProxy} from './proxy.js'
 
 export interface EveryPoolType {
@@ -19,12 +19,15 @@ export interface EveryPoolType {
   close(): Promise<void>
 }
 
-export async function startEveryPoolType(config?: Record<string, unknown>): Promise<EveryPoolType> {
+export async function startEveryPoolType(
+  config?: Record<string, unknown>,
+  upstreams: OAuthUpstreamOptions = {},
+): Promise<EveryPoolType> {
   const [openai, anthropic, responses, oauth] = await Promise.all([
     startOpenAIFake({name: 'openai'}),
     startAnthropicFake({name: 'anthropic'}),
     startResponsesFake({name: 'responses'}),
-    startOAuthUpstreams(),
+    startOAuthUpstreams(upstreams),
   ])
   const proxy = await startTestProxy(
     {

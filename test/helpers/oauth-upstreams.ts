@@ -5,6 +5,7 @@ import {
   startKiroFake,
   startQwenPortalFake,
   type FakeUpstream,
+  type KiroFakeOptions,
   type KiroFakeUpstream,
 } from '../fakes/index.js'
 import {
@@ -46,7 +47,12 @@ export interface OAuthUpstreams {
   close(): Promise<void>
 }
 
-export async function startOAuthUpstreams(): Promise<OAuthUpstreams> {
+/** Options of the fakes beyond the defaults, e.g. a Kiro that reports exact usage (`metadata`). */
+export interface OAuthUpstreamOptions {
+  kiro?: Partial<KiroFakeOptions>
+}
+
+export async function startOAuthUpstreams(options: OAuthUpstreamOptions = {}): Promise<OAuthUpstreams> {
   const env = {...process.env}
   const {dir, cleanup} = await tempDir()
   const qwenTokens = new IssuedTokens('qwen-at')
@@ -68,7 +74,12 @@ export async function startOAuthUpstreams(): Promise<OAuthUpstreams> {
     callToolsWhenOffered: true,
     account: {currentTier: 'standard-tier', project: 'fake-project-123'},
   })
-  const kiro = await startKiroFake({name: 'kiro', splitBytes: {seed: 7, max: 11}, callToolsWhenOffered: true})
+  const kiro = await startKiroFake({
+    name: 'kiro',
+    splitBytes: {seed: 7, max: 11},
+    callToolsWhenOffered: true,
+    ...options.kiro,
+  })
   const files = {qwen: join(dir, 'qwen.json'), gemini: join(dir, 'gemini.json'), kiro: join(dir, 'kiro.json')}
   const hour = Date.now() + 3_600_000
   await writeFile(

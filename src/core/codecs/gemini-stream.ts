@@ -15,7 +15,7 @@ import {createSseParser, formatSse} from './sse.js'
 import {BlockSequencer} from './stream-state.js'
 import type {StreamDecoder, StreamDecoderOptions, StreamEncoder, StreamEncoderOptions} from './types.js'
 import {thinkingStream} from './thinking.js'
-import {asArray, asObject, asString, isObject, parseJsonObject, type JsonObject} from './values.js'
+import {asArray, asObject, asString, compact, isObject, parseJsonObject, type JsonObject} from './values.js'
 
 export function createGeminiStreamDecoder(opts: StreamDecoderOptions = {}): StreamDecoder {
   const drop = opts.onDropped ?? (() => {})
@@ -38,7 +38,10 @@ export function createGeminiStreamDecoder(opts: StreamDecoderOptions = {}): Stre
     if (chunk.usageMetadata !== undefined) usage = decodeGeminiUsage(chunk.usageMetadata)
     const id = asString(chunk.responseId)
     nextCallId ??= toolCallIds(id)
-    seq.start(id, asString(chunk.modelVersion), usage && {inputTokens: usage.inputTokens, outputTokens: 0})
+    // The input as counted so far, with its cached part: what a stream cut short has cost.
+    const input =
+      usage && compact({inputTokens: usage.inputTokens, outputTokens: 0, cachedInputTokens: usage.cachedInputTokens})
+    seq.start(id, asString(chunk.modelVersion), input)
     const candidate = asObject(asArray(chunk.candidates)[0])
     for (const part of asArray(asObject(candidate.content).parts)) onPart(asObject(part), nextCallId)
     const tokens = decodeGeminiLogprobs(candidate.logprobsResult)

@@ -121,6 +121,8 @@ export interface IRUsage {
   cachedInputTokens?: number
   cacheCreationInputTokens?: number
   reasoningTokens?: number
+  // The upstream reported no counts and these are the decoder's guess (Kiro without `metadataEvent`).
+  estimated?: boolean
 }
 
 export type IRResponseBlock = IRText | IRThinking | IRRedactedThinking | IRToolCall

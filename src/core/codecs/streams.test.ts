@@ -271,6 +271,12 @@ describe('Gemini stream decoder', () => {
     })
   })
 
+  it('opens with the input counted so far, its cached part included', () => {
+    const text = {content: {role: 'model', parts: [{text: 'x'}]}}
+    const events = decode({candidates: [text], usageMetadata: {promptTokenCount: 40, cachedContentTokenCount: 30}})
+    expect(events[0]).toMatchObject({usage: {inputTokens: 40, outputTokens: 0, cachedInputTokens: 30}})
+  })
+
   it('turns an error object into an IR error', () => {
     expect(decode({error: {code: 429, message: 'Quota exceeded', status: 'RESOURCE_EXHAUSTED'}})).toEqual([
       {type: 'error', message: 'Quota exceeded', kind: 'rate_limit', status: 429},

@@ -77,10 +77,16 @@ export function protocolExchange(protocol: Protocol, overrides: ExchangeOverride
   return {
     alwaysStreams: false,
     bodies(input) {
+      // An OpenAI upstream reports a stream's usage only when asked: it always is, so that every count is exact.
+      const askUsage = protocol === 'openai' && input.stream
       let body: string | Buffer
-      if (input.clientProtocol === protocol)
-        body = input.modelRewritten ? JSON.stringify({...input.clientJson, model: input.model}) : input.clientBody
-      else body = JSON.stringify(codec.encodeRequest(input.ir(), {onDropped: input.onDropped}))
+      if (input.clientProtocol === protocol) body = askUsage ? withIncludeUsage(input) : clientBytes(input)
+      else {
+        const ir = input.ir()
+        body = JSON.stringify(
+          codec.encodeRequest(askUsage ? {...ir, includeUsage: true} : ir, {onDropped: input.onDropped}),
+        )
+      }
       const shared = Promise.resolve({body, createStreamDecoder})
       return () => shared
     },
@@ -90,4 +96,28 @@ export function protocolExchange(protocol: Protocol, overrides: ExchangeOverride
     classify: (status, headers, body, now) =>
       special?.(status, headers, body, now) ?? classifyStatus(status, headers, now),
   }
+}
+
+/** The client's request as the upstream gets it when the protocols match: its own bytes, unless the model changed. */
+function clientBytes(input: BodyInput): string | Buffer {
+  return input.modelRewritten ? JSON.stringify({...input.clientJson, model: input.model}) : input.clientBody
+}
+
+const INCLUDE_USAGE = Buffer.from(',"stream_options":{"include_usage":true}}')
+const CLOSING_BRACE = 0x7d
+
+/**
+ * An OpenAI chat body that asks for the stream's usage. A client's own bytes, when they name no stream_options and
+ * keep their model, get the field added before their closing brace, so a long conversation is not serialized anew.
+ */
+function withIncludeUsage(input: BodyInput): string | Buffer {
+  const options = input.clientJson.stream_options
+  const kept = options !== null && typeof options === 'object' ? (options as Record<string, unknown>) : {}
+  if (kept.include_usage === true) return clientBytes(input)
+  if (options === undefined && !input.modelRewritten) {
+    const bytes = Buffer.isBuffer(input.clientBody) ? input.clientBody : Buffer.from(input.clientBody)
+    const close = bytes.lastIndexOf(CLOSING_BRACE)
+    if (close > 0) return Buffer.concat([bytes.subarray(0, close), INCLUDE_USAGE])
+  }
+  return JSON.stringify({...input.clientJson, model: input.model, stream_options: {...kept, include_usage: true}})
 }

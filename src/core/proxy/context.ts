@@ -8,6 +8,7 @@ import type {AttemptBody} from '../providers/exchange.js'
 import type {ProviderAdapter} from '../providers/types.js'
 import {redact} from '../secrets.js'
 import {describeOutcome, type Outcome} from '../providers/outcome.js'
+import type {TokenUsage} from '../usage/tokens.js'
 import type {ClientCall, ProxyDeps} from './types.js'
 
 /**
@@ -64,13 +65,17 @@ export interface Received {
 /**
  * One attempt's result. Done: the client has its answer, with `latencyMs` when it was a success and `failure` when
  * the instance failed while answering (a stream cut short). Not done: the instance failed before anything reached
- * the client, and `message` says how.
+ * the client, and `message` says how. `usage` is the tokens of an answer the upstream gave.
  */
 export type Attempt =
-  | {done: true; status: number; error?: string; latencyMs?: number; failure?: Outcome}
+  | {done: true; status: number; error?: string; latencyMs?: number; failure?: Outcome; usage?: TokenUsage}
   | {done: false; outcome: Outcome; message: string}
 
-export const CLIENT_GONE: Attempt = {done: true, status: 499, error: 'client closed the connection'}
+export const CLIENT_GONE: Extract<Attempt, {done: true}> = {
+  done: true,
+  status: 499,
+  error: 'client closed the connection',
+}
 
 /** A failed attempt; the upstream's words are quoted redacted, as the message goes to the log, the board and the client. */
 export function failure(outcome: Outcome, upstreamMessage: string): Attempt {

@@ -13,6 +13,8 @@ import {operationRefusal} from './operations.js'
 import {decide, type Action, type Decision, type Effect} from './policy.js'
 import {fallbackRoutes, type Fallbacks} from './fallback.js'
 import {sessionKey} from './session-key.js'
+import {timedSink} from './first-byte.js'
+import type {TokenUsage} from '../usage/tokens.js'
 import type {ClientCall, ProxyDeps, RequestRecord} from './types.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ProviderAdapter} from '../providers/types.js'
@@ -22,13 +24,20 @@ import type {ProviderAdapter} from '../providers/types.js'
  * first byte reached the client, try the next (never the same one twice). The request body is converted
  * from the original for every attempt's protocol, or passed through as bytes when the protocols match.
  */
-export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: ClientSink): Promise<RequestRecord> {
+export async function proxyRequest(deps: ProxyDeps, call: ClientCall, client: ClientSink): Promise<RequestRecord> {
   const started = deps.now()
+  const sink = timedSink(client, deps.now)
   const codec = deps.codecs[call.protocol]
   const adapter = deps.adapters[call.type]
   // The model the last instance's upstream was sent, when an alias or a fallback renamed it.
   let renamed: string | undefined
-  const record = (status: number, instance: LiveInstance | null, attempts: number, error?: string): RequestRecord => ({
+  const record = (
+    status: number,
+    instance: LiveInstance | null,
+    attempts: number,
+    error?: string,
+    usage?: TokenUsage,
+  ): RequestRecord => ({
     time: started,
     route: call.route,
     protocol: call.protocol,
@@ -42,6 +51,9 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
     ms: deps.now() - started,
     attempts,
     stream: call.stream,
+    // Time to first byte, of answers: an error's says nothing of how fast the upstream answers.
+    ...(sink.firstByteAt !== undefined && (status < 400 || usage) && {ttftMs: sink.firstByteAt - started}),
+    ...(usage && {usage}),
     // The record is what the log and the board show: whatever the error quotes, no secret goes with it.
     ...(error === undefined ? {} : {error: redact(error)}),
   })
@@ -132,7 +144,7 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
         const {attempt, action} = served
         if (attempt.done) {
           if (on === call && session !== undefined && attempt.latencyMs !== undefined) deps.state.served(session, live)
-          return record(attempt.status, live, tried.size, attempt.error)
+          return record(attempt.status, live, tried.size, attempt.error, attempt.usage)
         }
         if (signal.aborted) return record(499, live, tried.size, 'client closed the connection')
         if (action === 'stop') {

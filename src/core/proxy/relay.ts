@@ -1,7 +1,7 @@
 import type {Dispatcher} from 'undici'
 import {CodecError} from '../codecs/errors.js'
 import {StreamFailure, collectStream} from '../codecs/collect.js'
-import type {IRResponse, IRStreamEvent} from '../codecs/ir.js'
+import type {IRResponse, IRStreamEvent, IRUsage} from '../codecs/ir.js'
 import {accountTag, tagResponseSignatures} from '../codecs/signatures.js'
 import type {ResponseEncodeOptions} from '../codecs/types.js'
 import {errorMessage} from '../errors.js'
@@ -13,6 +13,8 @@ import {failure, sendError, type Attempt, type AttemptContext, type Received} fr
 import {passesThrough} from './operations.js'
 import {errorDetail, readAnswer} from './read-answer.js'
 import {DEFAULT_RESPONSE_LIMIT} from './types.js'
+import {answerUsage} from './usage.js'
+import {EventUsage, answerChars, reportedUsage} from '../usage/extract.js'
 
 const RELAYED_HEADERS = ['content-type', 'retry-after', 'x-request-id', 'request-id']
 
@@ -35,13 +37,20 @@ export function relayClientFault(ctx: AttemptContext, response: Dispatcher.Respo
   return {done: true, status, error: detail}
 }
 
-function sendJsonAnswer(ctx: AttemptContext, out: string | Buffer, latencyMs: number): Attempt {
+/** Sends the answer, then works out its usage: whatever an estimate costs comes after the client has it. */
+function sendJsonAnswer(
+  ctx: AttemptContext,
+  out: string | Buffer,
+  latencyMs: number,
+  reported: IRUsage | undefined,
+  outputChars: () => number,
+): Attempt {
   ctx.sink.send(
     200,
     {'content-type': 'application/json', 'x-aiclient-instance': headerValue(instanceLabel(ctx.live))},
     out,
   )
-  return {done: true, status: 200, latencyMs}
+  return {done: true, status: 200, latencyMs, usage: answerUsage(ctx, reported, outputChars)}
 }
 
 /** A plain answer: read whole (within the limit), and converted to the client's protocol unless it passes through. */
@@ -52,6 +61,7 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
   // The client's own model name, where an alias sent the upstream another.
   const renamed = ctx.model === call.model ? undefined : call.model
   let out: Buffer | string = read.bytes
+  let decoded: IRResponse | undefined
   if (passesThrough(call, adapter)) {
     if (renamed !== undefined) out = JSON.stringify(withClientModel(read.json, renamed))
   } else {
@@ -60,7 +70,7 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
         const reshaped = adapter.exchange.reshape.json(read.json)
         out = JSON.stringify(renamed === undefined ? reshaped : withClientModel(reshaped, renamed))
       } else {
-        const decoded = adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped})
+        decoded = adapter.exchange.decodeJson(read.json, {onDropped: deps.onDropped})
         const answer = tagResponseSignatures(
           decoded,
           {type: call.type, account: accountTag(ctx.live.id)},
@@ -75,7 +85,15 @@ export async function relayJson(ctx: AttemptContext, received: Received): Promis
       return failure({kind: 'server', status: 502}, `unreadable response: ${errorMessage(error)}`)
     }
   }
-  return sendJsonAnswer(ctx, out, received.latencyMs)
+  // Every JSON path reads the usage from the upstream's own answer; only an estimate needs it decoded.
+  const outputChars = (): number => {
+    try {
+      return answerChars(decoded ?? adapter.exchange.decodeJson(read.json))
+    } catch {
+      return 0
+    }
+  }
+  return sendJsonAnswer(ctx, out, received.latencyMs, reportedUsage(adapter.protocol, read.json), outputChars)
 }
 
 /**
@@ -112,7 +130,10 @@ export async function relayCollected(ctx: AttemptContext, received: Received): P
     }
     return failure({kind: 'server', status}, errorMessage(error))
   }
-  return sendJsonAnswer(ctx, JSON.stringify(codec.encodeResponse(answer, encodeOptions(ctx))), received.latencyMs)
+  const usage = new EventUsage()
+  usage.observe(events)
+  const out = JSON.stringify(codec.encodeResponse(answer, encodeOptions(ctx)))
+  return sendJsonAnswer(ctx, out, received.latencyMs, usage.usage(), () => answerChars(answer))
 }
 
 /** How a plain answer is written for the client: echoing its request, under the id the server chose, if any. */

@@ -9,6 +9,11 @@ import {CLIENT_GONE, decoderOptions, failure, type Attempt, type AttemptContext,
 import {errorBody, errorDetail} from './read-answer.js'
 import {renameModelFields} from './client-model.js'
 import {scrubErrorLines, scrubErrorText} from './scrub.js'
+import {answerUsage, partialUsage} from './usage.js'
+import {EventUsage, type StreamUsage} from '../usage/extract.js'
+import {UsageLines} from '../usage/lines.js'
+import type {Outcome} from '../providers/outcome.js'
+import type {ClientCall} from './types.js'
 
 interface StreamOutput {
   text: string | Buffer
@@ -18,6 +23,8 @@ interface StreamOutput {
 interface StreamTransform {
   push(chunk: Buffer): StreamOutput
   end(): StreamOutput
+  /** What the stream reported of its usage, as it passed. */
+  usage: StreamUsage
 }
 
 /**
@@ -58,7 +65,9 @@ export async function relayStream(ctx: AttemptContext, received: Received): Prom
     try {
       out = await next()
     } catch (error) {
-      if (signal.aborted) return CLIENT_GONE
+      // Tokens an answer cut short had already cost are counted as far as the upstream reported them.
+      const usage = partialUsage(transform.usage.usage())
+      if (signal.aborted) return usage ? {...CLIENT_GONE, usage} : CLIENT_GONE
       if (!sink.started) return failure(classifyError(error), errorMessage(error))
       if (!sink.gone) sink.end(codec.streamErrorEvent(redact(`Upstream stream failed: ${errorMessage(error)}`), 502))
       return {
@@ -66,6 +75,7 @@ export async function relayStream(ctx: AttemptContext, received: Received): Prom
         status: 200,
         error: `stream interrupted: ${errorMessage(error)}`,
         failure: classifyError(error),
+        ...(usage && {usage}),
       }
     }
     if (out && out.text.length > 0) {
@@ -76,9 +86,14 @@ export async function relayStream(ctx: AttemptContext, received: Received): Prom
   } while (out && !out.error)
   start()
   sink.end()
-  if (failed)
-    return {done: true, status: 200, error: failed, failure: {kind: 'server', status: 502, reason: 'error in stream'}}
-  return {done: true, status: 200, latencyMs: received.latencyMs}
+  const reported = transform.usage.usage()
+  if (failed) {
+    const usage = partialUsage(reported)
+    const failure: Outcome = {kind: 'server', status: 502, reason: 'error in stream'}
+    return {done: true, status: 200, error: failed, failure, ...(usage && {usage})}
+  }
+  const usage = answerUsage(ctx, reported, () => transform.usage.chars)
+  return {done: true, status: 200, latencyMs: received.latencyMs, usage}
 }
 
 function streamTransform(ctx: AttemptContext, createDecoder: () => StreamDecoder): StreamTransform {
@@ -88,34 +103,47 @@ function streamTransform(ctx: AttemptContext, createDecoder: () => StreamDecoder
     const renamed = ctx.model === call.model ? undefined : call.model
     if (adapter.passthrough) {
       const lines = scrubErrorLines()
-      if (renamed !== undefined) {
-        const rename = (text: string | Buffer) => ({text: renameModelFields(text, renamed)})
-        return {push: (chunk) => rename(lines.push(chunk)), end: () => rename(lines.end())}
+      // The usage chunk the proxy asked an OpenAI upstream for, and the client did not, is not the client's.
+      const usage = new UsageLines(adapter.protocol, adapter.protocol === 'openai' && !asksForUsage(call))
+      const out = (text: string | Buffer) => {
+        const scanned = usage.scan(text)
+        return {text: renamed === undefined ? scanned : renameModelFields(scanned, renamed)}
       }
-      return {push: (chunk) => ({text: lines.push(chunk)}), end: () => ({text: lines.end()})}
+      return {push: (chunk) => out(lines.push(chunk)), end: () => out(lines.end()), usage}
     }
     if (adapter.exchange.reshape) {
       // The reshaped text is whole events, so each piece can be checked on its own.
       const reshape = adapter.exchange.reshape.stream(decoderOptions(deps))
-      const text = (piece: string) => scrubErrorText(renamed === undefined ? piece : renameModelFields(piece, renamed))
-      return {push: (chunk) => ({text: text(reshape.push(chunk))}), end: () => ({text: text(reshape.end())})}
+      const usage = new UsageLines(adapter.protocol)
+      const text = (piece: string) => {
+        const scanned = usage.scan(piece)
+        return scrubErrorText(renamed === undefined ? scanned : renameModelFields(scanned, renamed))
+      }
+      return {push: (chunk) => ({text: text(reshape.push(chunk))}), end: () => ({text: text(reshape.end())}), usage}
     }
   }
   const decoder = createDecoder()
+  const usage = new EventUsage()
   const encoder = codec.createStreamEncoder({
     model: call.model,
-    includeUsage: Boolean((call.json.stream_options as {include_usage?: unknown} | undefined)?.include_usage),
+    includeUsage: asksForUsage(call),
     request: call.json,
     onDropped: deps.onDropped,
     ...(call.answerId !== undefined && {id: call.answerId}),
   })
   const convert = (events: IRStreamEvent[], finish: boolean) => {
+    usage.observe(events)
     const error = events.find((e) => e.type === 'error')
     let text = encoder.encode(events)
     if (finish) text += encoder.finish()
     return error && error.type === 'error' ? {text, error: error.message} : {text}
   }
-  return {push: (chunk) => convert(decoder.push(chunk), false), end: () => convert(decoder.end(), true)}
+  return {push: (chunk) => convert(decoder.push(chunk), false), end: () => convert(decoder.end(), true), usage}
+}
+
+/** Whether an OpenAI client asked for the usage chunk at the end of its stream. */
+function asksForUsage(call: ClientCall): boolean {
+  return Boolean((call.json.stream_options as {include_usage?: unknown} | undefined)?.include_usage)
 }
 
 /** Upstream error events quote the upstream, which may quote the key: scrubbed before they are encoded or logged. */

@@ -71,7 +71,7 @@ describe('createKiroStreamDecoder', () => {
     ])
     expect(events.find((e) => e.type === 'block_start' && e.name === 'get_weather')).toMatchObject({id: 'tooluse_1'})
     // Output: 115 characters / 4; input: 2.5 % of 200k minus that.
-    const usage = {inputTokens: 4971, outputTokens: 29}
+    const usage = {inputTokens: 4971, outputTokens: 29, estimated: true}
     expect(events.at(-1)).toEqual({type: 'message_end', stopReason: 'tool_use', usage})
     const encoder = codecs.anthropic.createStreamEncoder({model: 'claude-sonnet-4-6'})
     expect(streamProblems('anthropic', encoder.encode(events) + encoder.finish())).toEqual([])
@@ -135,7 +135,7 @@ describe('createKiroStreamDecoder: tool calls', () => {
       {type: 'block_start', index: 2, kind: 'tool_call', id: 'a', name: 'a_very_long_original_name'},
       {type: 'tool_input_delta', index: 2, json: '{"p":1}'},
       {type: 'block_stop', index: 2},
-      {type: 'message_end', stopReason: 'tool_use', usage: {inputTokens: 0, outputTokens: 13}},
+      {type: 'message_end', stopReason: 'tool_use', usage: {inputTokens: 0, outputTokens: 13, estimated: true}},
     ])
   })
 

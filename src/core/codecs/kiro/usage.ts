@@ -37,7 +37,15 @@ export function kiroUsage({model, tokenUsage, outputChars, contextPercent}: Kiro
   const window = kiroContextWindow(model)
   const estimated = contextPercent === undefined ? 0 : Math.round((window * contextPercent) / 100) - outputTokens
   const inputTokens = uncached === undefined ? Math.max(0, estimated) : uncached + (cacheRead ?? 0) + (cacheWrite ?? 0)
-  return compact({inputTokens, outputTokens, cachedInputTokens: cacheRead, cacheCreationInputTokens: cacheWrite})
+  // Counts Kiro did not give in full are ours, and said to be: a record never mixes the two.
+  const guessed = uncached === undefined || asNumber(reported.outputTokens) === undefined
+  return compact({
+    inputTokens,
+    outputTokens,
+    cachedInputTokens: cacheRead,
+    cacheCreationInputTokens: cacheWrite,
+    estimated: guessed || undefined,
+  })
 }
 
 // Kiro's own reason wins, except that a turn with tool calls must say tool_use for clients to run them.

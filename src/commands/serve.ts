@@ -46,6 +46,10 @@ Without --api-key only programs on this machine can use it: web pages of other o
         'also probe healthy instances every N seconds (config.json HEALTH_CHECK_INTERVAL_SECONDS; default 0 = off, probes spend quota)',
       min: 0,
     }),
+    'allow-local-admin': Flags.boolean({
+      description:
+        'without an API key, still accept changes through the management API (POST /aiclient/v1/instances/…) from this machine',
+    }),
     watch: Flags.boolean({
       char: 'w',
       description:
@@ -70,6 +74,7 @@ Without --api-key only programs on this machine can use it: web pages of other o
         apiKey: this.flags['api-key'],
         corsOrigins: this.flags['cors-origin'],
         healthCheckIntervalSeconds: this.flags['health-check-interval'],
+        allowLocalAdmin: this.flags['allow-local-admin'],
       },
       process.env,
       await this.configJson(),

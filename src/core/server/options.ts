@@ -35,6 +35,7 @@ export interface ServeFlags {
   apiKey?: string
   corsOrigins?: string[]
   healthCheckIntervalSeconds?: number
+  allowLocalAdmin?: boolean
 }
 
 export interface ServeSettings {
@@ -67,6 +68,10 @@ export interface ServeSettings {
   fallbacks: Fallbacks
   /** SESSION_AFFINITY's limits; null when it is turned off. */
   sessionAffinity: AffinityLimits | null
+  /** METRICS_ENABLED: /metrics and the counting behind it. */
+  metricsEnabled: boolean
+  /** --allow-local-admin: the management API takes changes without an API key. */
+  allowLocalAdmin: boolean
   /** Settings that were ignored, each a sentence for stderr. */
   warnings: string[]
 }
@@ -171,6 +176,8 @@ export function resolveServeSettings(
     routing: routingOf(config.ROUTING_STRATEGY),
     fallbacks: fallbacksOf(config, warnings),
     sessionAffinity: sessionAffinityOf(config),
+    metricsEnabled: booleanKey(config, 'METRICS_ENABLED') ?? true,
+    allowLocalAdmin: flags.allowLocalAdmin ?? false,
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,
@@ -182,15 +189,19 @@ export function resolveServeSettings(
   }
 }
 
-/** SESSION_AFFINITY is on unless `false`; its limits are tunables. */
-function sessionAffinityOf(config: ConfigJson): AffinityLimits | null {
-  const value = config.SESSION_AFFINITY
+function booleanKey(config: ConfigJson, key: string): boolean | undefined {
+  const value = config[key]
   if (value !== undefined && typeof value !== 'boolean') {
-    throw new UsageError(`config.json: SESSION_AFFINITY must be true or false, not ${JSON.stringify(value)}.`, {
+    throw new UsageError(`config.json: ${key} must be true or false, not ${JSON.stringify(value)}.`, {
       code: 'bad_config',
     })
   }
-  if (value === false) return null
+  return value
+}
+
+/** SESSION_AFFINITY is on unless `false`; its limits are tunables. */
+function sessionAffinityOf(config: ConfigJson): AffinityLimits | null {
+  if (booleanKey(config, 'SESSION_AFFINITY') === false) return null
   return {
     ttlMs: tunable(config, 'SESSION_AFFINITY_TTL_MINUTES') * 60_000,
     maxEntries: Math.max(1, Math.round(tunable(config, 'SESSION_AFFINITY_MAX_ENTRIES'))),

@@ -11,6 +11,7 @@ import {rememberSecrets} from '../secrets.js'
 import type {RequestRecord} from '../proxy/types.js'
 import type {ServeSettings} from './options.js'
 import {ProxyServer} from './server.js'
+import {ProxyMetrics} from '../metrics/metrics.js'
 
 export interface StartOptions extends ServeSettings {
   poolsFile: string
@@ -51,6 +52,9 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const dispatchers = new Dispatchers(options.timeouts)
   const adapters = createAdapters(dispatchers, store)
   const monitor = new HealthMonitor(state, adapters, options.monitor)
+  const startedAt = now()
+  // Off, nothing is counted per request and nothing collects: the benchmark compares the two.
+  const metrics = options.metricsEnabled ? new ProxyMetrics({state, adapters, now}) : undefined
   const server = new ProxyServer({
     state,
     adapters,
@@ -70,7 +74,26 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     responseStore: options.responseStore,
     corsOrigins: options.corsOrigins,
     now,
-    onRecord: options.onRecord,
+    onRecord: metrics ? composeRecord(metrics.record, options.onRecord) : options.onRecord,
+    metrics,
+    admin: {
+      state,
+      store,
+      sync,
+      adapters,
+      startedAt,
+      now,
+      metrics,
+      check: {
+        timeoutMs: options.monitor.timeoutMs,
+        cheap: options.monitor.cheap,
+        defaultModels: options.monitor.defaultModels,
+        now,
+        defaultCooldownMs: options.policy.defaultCooldownMs,
+      },
+      keyRequired: options.apiKey !== undefined,
+      allowLocalAdmin: options.allowLocalAdmin,
+    },
     onDropped: options.onDropped,
     modelAliases: options.modelAliases,
     fallbacks: options.fallbacks,
@@ -93,7 +116,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     store,
     monitor,
     adapters,
-    startedAt: now(),
+    startedAt,
     stop: () =>
       (stopping ??= (async () => {
         await server.close(options.shutdownGraceMs)
@@ -102,4 +125,16 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
         await sync.stop()
       })()),
   }
+}
+
+function composeRecord(
+  first: (record: RequestRecord) => void,
+  then: ((record: RequestRecord) => void) | undefined,
+): (record: RequestRecord) => void {
+  return then
+    ? (record) => {
+        first(record)
+        then(record)
+      }
+    : first
 }

@@ -15,14 +15,17 @@ export function parseMetrics(text: string): Families {
       histograms.includes(name) ? `# TYPE ${name} untyped` : line,
     ),
   )
-  return [...typed.filter((f) => f.type !== 'HISTOGRAM'), ...untyped.filter((f) => !histograms.includes(f.name))]
+  return [
+    ...typed.filter((f) => f.type !== 'HISTOGRAM'),
+    ...untyped.filter((f) => histograms.some((h) => f.name.startsWith(`${h}_`))),
+  ]
 }
 
-/** The samples of one metric whose labels include `labels`. */
+/** The samples of one metric whose labels include `labels` (read as untyped, a histogram's series each make families). */
 export function samples(families: Families, name: string, labels: Record<string, string> = {}) {
-  const family = families.find((f) => f.name === name)
-  if (!family) throw new Error(`no metric ${name} in the scrape`)
-  return family.metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
+  const named = families.filter((f) => f.name === name)
+  if (named.length === 0) throw new Error(`no metric ${name} in the scrape`)
+  return named.flatMap((f) => f.metrics).filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
 }
 
 /** The sum of the samples whose labels include `labels`. */

@@ -103,6 +103,9 @@ describe('GET /metrics', () => {
     const wrong = await post(`${proxy.url}/metrics`, {})
     expect(wrong.status).toBe(405)
     expect(wrong.headers.allow).toBe('GET')
+    // The server's own routes, not a provider type's.
+    expect((await get(`${proxy.url}/openai-custom/metrics`)).status).toBe(404)
+    expect((await get(`${proxy.url}/openai-custom/aiclient/v1/status`)).status).toBe(404)
   })
 
   it('is not there with METRICS_ENABLED false, and nothing is counted', async () => {

@@ -1,5 +1,6 @@
 import type {ProbeOptions} from '../health/probe.js'
 import type {Adapters} from '../providers/index.js'
+import type {ServeSettings} from '../server/options.js'
 import type {ManagedPool} from './instances.js'
 import type {StatusSources} from './status.js'
 
@@ -12,4 +13,17 @@ export interface Management extends ManagedPool, StatusSources {
   keyRequired: boolean
   /** `serve --allow-local-admin`: changes are accepted without a key (the server is loopback-only then). */
   allowLocalAdmin: boolean
+}
+
+export function management(
+  parts: ManagedPool & StatusSources,
+  settings: Pick<ServeSettings, 'apiKey' | 'allowLocalAdmin' | 'monitor' | 'policy'>,
+): Management {
+  const {timeoutMs, cheap, defaultModels} = settings.monitor
+  return {
+    ...parts,
+    check: {timeoutMs, cheap, defaultModels, now: parts.now, defaultCooldownMs: settings.policy.defaultCooldownMs},
+    keyRequired: settings.apiKey !== undefined,
+    allowLocalAdmin: settings.allowLocalAdmin,
+  }
 }

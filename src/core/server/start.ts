@@ -12,6 +12,7 @@ import type {RequestRecord} from '../proxy/types.js'
 import type {ServeSettings} from './options.js'
 import {ProxyServer} from './server.js'
 import {ProxyMetrics} from '../metrics/metrics.js'
+import {management} from '../admin/management.js'
 
 export interface StartOptions extends ServeSettings {
   poolsFile: string
@@ -76,24 +77,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     now,
     onRecord: metrics ? composeRecord(metrics.record, options.onRecord) : options.onRecord,
     metrics,
-    admin: {
-      state,
-      store,
-      sync,
-      adapters,
-      startedAt,
-      now,
-      metrics,
-      check: {
-        timeoutMs: options.monitor.timeoutMs,
-        cheap: options.monitor.cheap,
-        defaultModels: options.monitor.defaultModels,
-        now,
-        defaultCooldownMs: options.policy.defaultCooldownMs,
-      },
-      keyRequired: options.apiKey !== undefined,
-      allowLocalAdmin: options.allowLocalAdmin,
-    },
+    admin: management({state, store, sync, adapters, startedAt, now, metrics}, options),
     onDropped: options.onDropped,
     modelAliases: options.modelAliases,
     fallbacks: options.fallbacks,

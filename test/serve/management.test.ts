@@ -44,8 +44,11 @@ function doc() {
   }
 }
 
-async function serve(options: {apiKey?: string; allowLocalAdmin?: boolean; now?: () => number} = {}) {
-  proxy = await startTestProxy(doc(), options)
+async function serve(
+  options: {apiKey?: string; allowLocalAdmin?: boolean; now?: () => number; pool?: Record<string, unknown>} = {},
+) {
+  const {pool = doc(), ...overrides} = options
+  proxy = await startTestProxy(pool, overrides)
   return proxy
 }
 
@@ -178,6 +181,15 @@ describe('POST /aiclient/v1/instances/{uuid}/…', () => {
     expect(nothing.json().error.message).toMatch(
       /^Unknown route POST \/aiclient\/v1\/instances\/a-uuid-0000\/explode\./,
     )
+  })
+
+  it('refuse a reference that names several instances with 409, as `pool disable` refuses it', async () => {
+    const twins = [openaiInstance(openai, 'a', KEY_A), {...openaiInstance(openai, 'b', KEY_B), customName: 'a'}]
+    const p = await serve({apiKey: API_KEY, pool: {'openai-custom': twins}})
+    const ambiguous = await post(admin(p, 'instances/a/disable'), '', AUTH)
+    expect(ambiguous.status).toBe(409)
+    expect(ambiguous.json().error.message).toMatch(/^"a" matches 2 instances:/)
+    expect(p.state.list().map((live) => live.disabled)).toEqual([false, false])
   })
 })
 

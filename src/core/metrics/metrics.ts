@@ -1,6 +1,7 @@
 import {Counter, Gauge, Histogram, Registry} from 'prom-client'
 import {instanceLabel, type LiveInstance, type PoolState} from '../pools/pool-state.js'
 import type {InstanceStateName} from '../pools/live-instance.js'
+import type {PoolInstance} from '../pools/types.js'
 import type {Adapters} from '../providers/index.js'
 import type {RequestRecord} from '../proxy/types.js'
 import {TOKEN_KINDS} from '../usage/tokens.js'
@@ -159,6 +160,11 @@ export class ProxyMetrics {
   }
 }
 
+/** By the file's entry, which a sync replaces when it changes: each scrape need not scrub every name again. */
+const liveLabels = new WeakMap<PoolInstance, InstanceLabels>()
+
 function labelsOfLive(live: LiveInstance): InstanceLabels {
-  return labelsOf(live.config.type, instanceLabel(live), live.config.uuid)
+  let labels = liveLabels.get(live.config)
+  if (!labels) liveLabels.set(live.config, (labels = labelsOf(live.config.type, instanceLabel(live), live.config.uuid)))
+  return labels
 }

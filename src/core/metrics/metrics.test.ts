@@ -126,6 +126,16 @@ describe('ProxyMetrics', () => {
     expect(total(families, 'aiclient_time_to_first_token_seconds_sum', series)).toBeCloseTo(0.008)
   })
 
+  it('takes a record with a figure that is not a number without throwing, and keeps scraping', async () => {
+    const metrics = new ProxyMetrics({state: pool(), adapters: {}, now: () => NOW})
+    const odd = {...usage(2, 1), output: Number.NaN, reasoning: undefined as unknown as number}
+    expect(() => metrics.record(record({ms: Number.NaN, ttftMs: Number.NaN, usage: odd}))).not.toThrow()
+    const {families} = await scrape(metrics)
+    expect(total(families, 'aiclient_requests_total')).toBe(1)
+    expect(total(families, 'aiclient_tokens_total', {kind: 'input'})).toBe(2)
+    expect(total(families, 'aiclient_tokens_total', {kind: 'output'})).toBe(0)
+  })
+
   it('reads instance state, in flight, cooldown and token expiry from the pool when scraped', async () => {
     const state = pool()
     const metrics = new ProxyMetrics({state, adapters: {'openai-qwen-oauth': qwenAdapter}, now: () => NOW})

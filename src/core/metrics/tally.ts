@@ -65,8 +65,9 @@ export class RequestTally {
       this.requests.set(key, series)
     }
     series.byClass[statusClass(record.status)]++
-    series.timings.duration(record.ms / 1000)
-    if (record.ttftMs !== undefined) series.timings.firstToken(record.ttftMs / 1000)
+    // prom-client throws on a value that is not a finite number; a record must never fail its request.
+    if (Number.isFinite(record.ms)) series.timings.duration(record.ms / 1000)
+    if (Number.isFinite(record.ttftMs)) series.timings.firstToken(record.ttftMs! / 1000)
     if (record.attempts > 1) add(this.failovers, record.fallbackFrom ?? type, record.attempts - 1)
     if (record.fallbackFrom !== undefined) add(this.fallbacks, `${record.fallbackFrom}\0${type}`, 1)
     if (record.usage) this.countTokens(record, type, uuid)
@@ -93,7 +94,8 @@ export class RequestTally {
       }
       this.tokens.set(key, series)
     }
-    for (let i = 0; i < TOKEN_KINDS.length; i++) series.counts[i]! += usage[TOKEN_KINDS[i]!]
+    // A count that is not a number would make every later scrape fail.
+    for (let i = 0; i < TOKEN_KINDS.length; i++) series.counts[i]! += usage[TOKEN_KINDS[i]!] || 0
   }
 
   /** Requests so far by status class, over every series. */

@@ -41,8 +41,9 @@ export const MODEL_OVERFLOW = '(other)'
 
 /**
  * What /metrics counts, tallied from each request's record. This is the only part that runs per request, so it is
- * a map lookup and a few additions: label values are built (and scrubbed of secrets) once per new series, and
- * prom-client's own per-call label hashing is left to scrape time.
+ * a map lookup, a few additions and the histograms' observations: label values are built (and scrubbed of secrets)
+ * and histogram children made once per new series, and the counters' label hashing in prom-client is left to scrape
+ * time.
  */
 export class RequestTally {
   readonly requests = new Map<string, RequestSeries>()

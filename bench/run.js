@@ -3,7 +3,7 @@
 // interleaved rounds on a pinned 2-core layout, reported as medians with the issue's targets.
 // See bench/README.md for the layout and what each figure means.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {cpus, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -166,6 +166,7 @@ function targets(origins) {
     aiclientResponsesConvert: {url: `${origins.aiclient}/openai-custom${responses}`, protocol: 'responses'},
   }
   if (origins.watch) t.aiclientWatch = {url: `${origins.watch}${openai}`, protocol: 'openai'}
+  for (const {system} of VARIANTS) t[system] = {url: `${origins[system]}${openai}`, protocol: 'openai'}
   return t
 }
 
@@ -174,6 +175,21 @@ const bodyProtocol = (system) =>
   system === 'directAnthropic' ? 'anthropic' : /Responses/.test(system) ? 'responses' : 'openai'
 
 const PASS = ['direct', 'bare', 'aiclient']
+
+/**
+ * The same build with features turned off in its config.json, each a serve of its own with its own copy of the pool
+ * file, measured in the same rounds as plain serve: what a feature costs is plain serve's figure against its
+ * variant's. A build that does not know a key ignores it, and the row then shows no difference.
+ */
+const VARIANTS = [
+  {system: 'aiclientNoAffinity', config: {SESSION_AFFINITY: false}, what: 'sticky sessions (SESSION_AFFINITY)'},
+  {
+    system: 'aiclientNoStats',
+    config: {TOKEN_ACCOUNTING: false, METRICS_ENABLED: false},
+    what: 'token accounting and metrics (TOKEN_ACCOUNTING, METRICS_ENABLED)',
+  },
+]
+const V = VARIANTS.map((v) => v.system)
 const CONVERT = ['directAnthropic', 'aiclientConvert']
 const RESPONSES = ['directResponses', 'bareResponses', 'aiclientResponses']
 
@@ -181,11 +197,11 @@ function scenarios(watch, convertsResponses) {
   const W = watch ? ['aiclientWatch'] : []
   return [
     {id: 'json-c1', tool: 'wrk', kind: 'json', c: 1, systems: [...PASS, ...W], cpu: true},
-    {id: 'json-c32', tool: 'wrk', kind: 'json', c: 32, systems: [...PASS, ...W], cpu: true},
+    {id: 'json-c32', tool: 'wrk', kind: 'json', c: 32, systems: [...PASS, ...W, ...V], cpu: true},
     {id: 'json-c128', tool: 'wrk', kind: 'json', c: 128, systems: PASS},
     {id: 'conv-json-c1', tool: 'wrk', kind: 'json', c: 1, systems: CONVERT},
     {id: 'conv-json-c32', tool: 'wrk', kind: 'json', c: 32, systems: CONVERT, cpu: true},
-    {id: 'sse-c32', tool: 'wrk', kind: 'sse', c: 32, systems: [...PASS, ...W], cpu: true},
+    {id: 'sse-c32', tool: 'wrk', kind: 'sse', c: 32, systems: [...PASS, ...W, ...V], cpu: true},
     {id: 'conv-sse-c32', tool: 'wrk', kind: 'sse', c: 32, systems: CONVERT, cpu: true},
     {id: 'rs-sse-c32', tool: 'wrk', kind: 'sse', c: 32, systems: RESPONSES, cpu: true},
     ...(convertsResponses
@@ -310,11 +326,30 @@ async function main() {
       stderr: join(dir, 'aiclient.stderr'),
     })
     children.push(aiclient)
+    const variants = VARIANTS.map(({system, config}) => {
+      const configFile = join(dir, `${system}.config.json`)
+      const poolsCopy = join(dir, `${system}.pools.json`)
+      writeFileSync(configFile, JSON.stringify(config))
+      copyFileSync(pools, poolsCopy)
+      const args = serveArgs.map((arg) => (arg === pools ? poolsCopy : arg))
+      const child = startPinned(CORES.proxy, [process.execPath, ...args, '--config', configFile], {
+        cwd: dir,
+        env,
+        stderr: join(dir, `${system}.stderr`),
+      })
+      children.push(child)
+      return {system, child}
+    })
     origins.bare = `http://127.0.0.1:${await listeningPort(bare.pid, bare)}`
     origins.aiclient = `http://127.0.0.1:${await listeningPort(aiclient.pid, aiclient)}`
     await waitForHttp(`${origins.bare}/`)
     await waitForHttp(`${origins.aiclient}/health`)
+    for (const {system, child} of variants) {
+      origins[system] = `http://127.0.0.1:${await listeningPort(child.pid, child)}`
+      await waitForHttp(`${origins[system]}/health`)
+    }
     const pids = {
+      ...Object.fromEntries(variants.map(({system, child}) => [system, child.pid])),
       bare: bare.pid,
       bareResponses: bare.pid,
       aiclient: aiclient.pid,
@@ -348,7 +383,14 @@ async function main() {
       idle: {bare: rssMb(bare.pid), aiclient: rssMb(aiclient.pid), watch: watchPid ? rssMb(watchPid) : null},
     }
     // CPU used by anything but the bench, so a quiet run can be told from one that shared the machine.
-    const ourPids = [nginx.pid, ...childPids(nginx.pid), bare.pid, aiclient.pid, ...(watchPid ? [watchPid] : [])]
+    const ourPids = [
+      nginx.pid,
+      ...childPids(nginx.pid),
+      bare.pid,
+      aiclient.pid,
+      ...variants.map(({child}) => child.pid),
+      ...(watchPid ? [watchPid] : []),
+    ]
     const ours = () => ownCpuSeconds() + ourPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
     const cpuStart = {machine: machineCpuSeconds(), ours: ours(), at: Date.now()}
     // Retries stop when their time budget is spent: on a machine that stays busy they would only add time.
@@ -961,6 +1003,41 @@ function buildReport({
       'info',
     )
   } else row('`serve --watch` vs `serve`', '–', '–', 'skipped: this build has no `serve --watch`', '', '', 'n/a')
+
+  // Each feature's cost: plain serve (everything on) against the same build with the feature off, same rounds.
+  for (const {system, what} of VARIANTS) {
+    if (!results['json-c32']?.[system]) continue
+    const on = med('json-c32', 'aiclient', rps)
+    const off = med('json-c32', system, rps)
+    const byCpu = cpuOf('json-c32', system) / cpuOf('json-c32', 'aiclient')
+    row(
+      `JSON, c=32: req/s with ${what} on vs off`,
+      '–',
+      '–',
+      `${fmt(on)} on, ${fmt(off)} off`,
+      `${pct(on / off)}; ${pct(byCpu)} by CPU`,
+      '≥ 97 % of off',
+      withCpu(
+        verdict(on / off >= 0.97),
+        [
+          ['json-c32', 'aiclient'],
+          ['json-c32', system],
+        ],
+        byCpu >= 0.97,
+      ) + errorNote(['json-c32', system]),
+    )
+    const sseOn = med('sse-c32', 'aiclient', rps)
+    const sseOff = med('sse-c32', system, rps)
+    row(
+      `SSE, c=32: streams/s with ${what} on vs off`,
+      '–',
+      '–',
+      `${fmt(sseOn)} on, ${fmt(sseOff)} off`,
+      `${pct(sseOn / sseOff)}; ${pct(cpuOf('sse-c32', system) / cpuOf('sse-c32', 'aiclient'))} by CPU`,
+      '',
+      'info' + errorNote(['sse-c32', system]),
+    )
+  }
 
   const header = [
     `## aiclient benchmark (${MODE.name})`,

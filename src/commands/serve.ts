@@ -22,6 +22,7 @@ Without --api-key only programs on this machine can use it: web pages of other o
     'AICLIENT_API_KEY=choose-a-secret <%= config.bin %> serve --host 0.0.0.0',
     '<%= config.bin %> serve --api-key choose-a-secret --cors-origin http://localhost:5173',
     '<%= config.bin %> serve --demo',
+    '<%= config.bin %> serve --log-file requests.jsonl --log-max-size 50MB',
   ]
   static override flags = {
     host: Flags.string({description: 'address to listen on (config.json HOST; default 127.0.0.1)'}),
@@ -50,6 +51,18 @@ Without --api-key only programs on this machine can use it: web pages of other o
       description:
         'without an API key, still accept changes through the management API (POST /aiclient/v1/instances/…) from this machine',
     }),
+    'log-file': Flags.string({
+      description: 'also write one JSON line per request to this file, rotated by size (FILE.1 … FILE.5 kept)',
+    }),
+    'log-max-size': Flags.string({
+      description: 'rotate --log-file before it grows past this size, e.g. 512KB or 10MB (default 10MB)',
+      dependsOn: ['log-file'],
+    }),
+    'log-bodies': Flags.boolean({
+      description:
+        'with --log-file: also log request and response bodies (first 64 KiB of each; keys and secret-named fields masked)',
+      dependsOn: ['log-file'],
+    }),
     watch: Flags.boolean({
       char: 'w',
       description:
@@ -75,6 +88,9 @@ Without --api-key only programs on this machine can use it: web pages of other o
         corsOrigins: this.flags['cors-origin'],
         healthCheckIntervalSeconds: this.flags['health-check-interval'],
         allowLocalAdmin: this.flags['allow-local-admin'],
+        logFile: this.flags['log-file'],
+        logMaxSize: this.flags['log-max-size'],
+        logBodies: this.flags['log-bodies'],
       },
       process.env,
       await this.configJson(),

@@ -169,10 +169,22 @@ describe('pool commands', () => {
         message: /--priority must be a number, not ""/,
       },
       {
+        name: 'a concurrency limit that is not a whole number',
+        args: () => ['pool', 'set', '2f579c65', '--concurrency-limit', '1.5'],
+        exit: 2,
+        message: /--concurrency-limit must be a whole number ≥ 0 \(0 is no limit\), not "1\.5"/,
+      },
+      {
+        name: 'a negative queue limit on add',
+        args: () => ['pool', 'add', 'openai-custom', '--key', 'sk-x-0123456789abc', '--queue-limit=-2'],
+        exit: 2,
+        message: /--queue-limit must be a whole number ≥ 0 \(0 is no limit\), not "-2"/,
+      },
+      {
         name: 'set with nothing to set',
         args: () => ['pool', 'set', '2f579c65'],
         exit: 2,
-        message: /Nothing to set: pass --priority N, --weight N or both/,
+        message: /Nothing to set: pass one or more of --priority, --weight, --concurrency-limit, --queue-limit/,
       },
       {
         name: 'set on an instance that does not exist',
@@ -279,13 +291,14 @@ describe('pool commands', () => {
       lastErrorTime: new Date(Date.now() - 120_000).toISOString(),
     }
     doc['openai-custom'][1].isDisabled = true
-    doc['openai-custom'][0].lastUsed = new Date(Date.now() - 5_000).toISOString()
+    // Thirty seconds back, so a CLI slow to start on a busy machine still reads "3Xs ago".
+    doc['openai-custom'][0].lastUsed = new Date(Date.now() - 30_000).toISOString()
     await writeFile(pools, JSON.stringify(doc))
     const result = await cli(['pool', 'list'])
     expect(result.stdout).toMatch(/TYPE\s+NAME\s+UUID\s+STATE\s+REQUESTS\s+ERRORS\s+LAST USED\s+LAST ERROR/)
     expect(result.stdout).toMatch(/claude-custom\s+-\s+bb87047a\s+✖ unhealthy: auth\s+0\s+3\s+never\s+2m ago \(auth\)/)
     expect(result.stdout).toMatch(/openai-custom\s+-\s+e284628d\s+○ disabled/)
-    expect(result.stdout).toMatch(/2f579c65\s+● healthy\s+0\s+0\s+[4-6]s ago/)
+    expect(result.stdout).toMatch(/2f579c65\s+● healthy\s+0\s+0\s+3\ds ago/)
     expect(result.stdout).not.toContain('\u001b[')
   })
 
@@ -354,6 +367,58 @@ describe('pool commands', () => {
     // An instance without them shows the defaults: no limit, no queue.
     expect(listed[1]).toMatchObject({concurrencyLimit: 0, queueLimit: 0})
     expect(listed[1]).not.toHaveProperty('supportedModels')
+  })
+
+  it('add and set write the limits and model lists from flags; an empty list takes the field out', async () => {
+    const added = await cli([
+      'pool',
+      'add',
+      'openai-custom',
+      '--key',
+      'sk-limited-0123456789',
+      '--name',
+      'limited',
+      '--concurrency-limit',
+      '2',
+      '--queue-limit',
+      '4',
+      '--supported-models',
+      'gpt-5*, o3',
+      '--json',
+    ])
+    expect(added.code, added.stderr).toBe(0)
+    expect(JSON.parse(added.stdout)).toMatchObject({
+      concurrencyLimit: 2,
+      queueLimit: 4,
+      supportedModels: ['gpt-5*', 'o3'],
+    })
+    const before = JSON.parse(await readFile(pools, 'utf8'))['openai-custom'][2]
+
+    const set = await cli([
+      'pool',
+      'set',
+      'limited',
+      '--supported-models',
+      '',
+      '--not-supported-models',
+      'o3-pro',
+      '--concurrency-limit',
+      '0',
+    ])
+    expect(set.code, set.stderr).toBe(0)
+    expect(set.stdout).toMatch(
+      /Set concurrencyLimit 0, supportedModels cleared and notSupportedModels o3-pro on openai-custom/,
+    )
+    const after = JSON.parse(await readFile(pools, 'utf8'))['openai-custom'][2]
+    const {supportedModels: _cleared, ...rest} = before
+    expect(after).toEqual({...rest, concurrencyLimit: 0, notSupportedModels: ['o3-pro']})
+    const json = JSON.parse((await cli(['pool', 'set', 'limited', '--queue-limit', '1', '--json'])).stdout)
+    expect(json).toMatchObject({
+      concurrencyLimit: 0,
+      queueLimit: 1,
+      supportedModels: null,
+      notSupportedModels: ['o3-pro'],
+    })
   })
 
   it('stores credential paths absolute and accepts uuid prefixes of 6+ characters', async () => {

@@ -119,6 +119,19 @@ describe('providerFallbackChain', () => {
     expect(formatRecord(p.records[0]!)).toContain(' claude-kiro-oauth→openai-custom backup 200 ')
   })
 
+  it('when every fallback is out too, the 429 says what each had and retries when the first one is back', async () => {
+    const p = await serve({providerFallbackChain: CHAIN})
+    kiroOut()
+    claude.enqueue({kind: 'status', status: 429, retryAfter: 30})
+    openai.enqueue({kind: 'status', status: 429, retryAfter: 10})
+    const answer = await ask(p)
+    expect(answer.status).toBe(429)
+    expect(answer.headers['retry-after']).toBe('10')
+    expect(answer.json().error.message).toBe(
+      'All claude-kiro-oauth instances are cooling down after rate limits (fallbacks claude-custom: 1 cooling; openai-custom: 1 cooling); retry in 10s.',
+    )
+  })
+
   it('answers the Kiro 429 when no fallback is configured', async () => {
     const p = await serve({})
     kiroOut()

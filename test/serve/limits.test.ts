@@ -105,6 +105,38 @@ describe('concurrency limits through the proxy', () => {
     // The one that left never reached the upstream.
     expect(fake.count).toBe(2)
   })
+
+  it('a request waiting for a full instance is served by another the moment its cooldown ends', async () => {
+    let refuseNext = true
+    const rests = await startOpenAIFake({
+      name: 'rests',
+      script: {
+        handler: () => {
+          if (!refuseNext) return undefined
+          refuseNext = false
+          return {kind: 'status', status: 429, retryAfter: 1}
+        },
+      },
+    })
+    h.fakes.push(rests)
+    const {fake: slow} = await slowFake('slow', 4000)
+    h.proxy = await startTestProxy({
+      'openai-custom': [
+        openaiInstance(rests, 'rests'),
+        {...openaiInstance(slow, 'slow'), concurrencyLimit: 1, queueLimit: 2},
+      ],
+    })
+    // The first goes to `rests`, which asks for a one-second rest, and then holds `slow`'s one slot for 4 s.
+    const held = chat(h.proxy.url)
+    await waitFor(() => slow.count === 1 && rests.count === 1)
+    const started = Date.now()
+    const waiting = await chat(h.proxy.url)
+    expect(waiting.status).toBe(200)
+    expect(waiting.headers['x-aiclient-instance']).toBe('rests')
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(slow.completed).toBe(0)
+    expect((await held).status).toBe(200)
+  }, 10_000)
 })
 
 describe('model lists through the proxy', () => {

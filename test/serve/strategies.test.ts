@@ -90,3 +90,22 @@ describe('routing strategies through the proxy', () => {
     expect([first.count - before, second.completed]).toEqual([0, 4])
   })
 })
+
+it('with every healthy instance at weight 0, the weighted strategy answers 503 saying so', async () => {
+  const only = await startOpenAIFake({name: 'only'})
+  h.fakes = [only]
+  h.proxy = await startTestProxy(
+    {'openai-custom': [{...openaiInstance(only, 'only'), weight: 0}]},
+    {config: {ROUTING_STRATEGY: 'weighted'}},
+  )
+  const refused = await chat(h.proxy.url)
+  expect(refused.status).toBe(503)
+  expect(refused.json().error.message).toBe(
+    'No usable openai-custom instance: 0 unhealthy, 0 disabled, 1 healthy with weight 0, which keeps it out of the weighted rotation (`aiclient pool set NAME --weight 1` brings one back).',
+  )
+  expect(only.count).toBe(0)
+  // Positive control: the weight the message names brings the instance back.
+  await setRouting(h.proxy.store, 'only', {weight: 1})
+  await waitFor(() => h.proxy!.state.list('openai-custom')[0]!.config.weight === 1)
+  expect((await chat(h.proxy.url)).status).toBe(200)
+})

@@ -43,27 +43,79 @@ export interface NewInstance {
   routing?: RoutingFields
 }
 
-/** An instance's routing fields as `pool add` and `pool set` write them. */
+/** An instance's routing fields as `pool add` and `pool set` write them; a null model list is taken out. */
 export interface RoutingFields {
   priority?: number
   weight?: number
+  concurrencyLimit?: number
+  queueLimit?: number
+  supportedModels?: string[] | null
+  notSupportedModels?: string[] | null
 }
 
+/** The routing flags of `pool add` and `pool set`, as typed. */
+export interface RoutingFlags {
+  priority?: string
+  weight?: string
+  'concurrency-limit'?: string
+  'queue-limit'?: string
+  'supported-models'?: string
+  'not-supported-models'?: string
+}
+
+const NUMBER_FLAGS = [
+  ['priority', 'priority'],
+  ['weight', 'weight'],
+  ['concurrency-limit', 'concurrencyLimit'],
+  ['queue-limit', 'queueLimit'],
+] as const
+
+const LIST_FLAGS = [
+  ['supported-models', 'supportedModels'],
+  ['not-supported-models', 'notSupportedModels'],
+] as const
+
 /**
- * The `--priority` and `--weight` flags as numbers, or a UsageError that says what is accepted: any number for a
- * priority (higher first), a number ≥ 0 for a weight (0 keeps the instance out of weighted rotation).
+ * The routing flags as field values, or a UsageError that says what is accepted: any number for a priority (higher
+ * first), a number ≥ 0 for a weight (0 keeps the instance out of weighted rotation), whole numbers ≥ 0 for the
+ * limits, and comma-separated model names for the lists ("" takes a list out).
  */
-export function parseRoutingFlags(flags: {priority?: string; weight?: string}): RoutingFields {
+export function parseRoutingFlags(flags: RoutingFlags): RoutingFields {
   const fields: RoutingFields = {}
-  for (const name of ['priority', 'weight'] as const) {
-    const text = flags[name]
+  for (const [flag, field] of NUMBER_FLAGS) {
+    const text = flags[flag]
     if (text === undefined) continue
     const value = text.trim() === '' ? NaN : Number(text)
-    const problem = routingProblems({[name]: value})[name]
-    if (problem) throw new UsageError(`--${name} ${problem}, not "${text}".`, {code: 'invalid_flag'})
-    fields[name] = value
+    const problem = routingProblems({[field]: value})[field]
+    if (problem) throw new UsageError(`--${flag} ${problem}, not "${text}".`, {code: 'invalid_flag'})
+    fields[field] = value
+  }
+  for (const [flag, field] of LIST_FLAGS) {
+    const text = flags[flag]
+    if (text === undefined) continue
+    const names = text
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '')
+    fields[field] = names.length === 0 ? null : names
   }
   return fields
+}
+
+/** How `pool set` and `pool add` say what they wrote: `priority 10`, `supportedModels gpt-5*, o3`, `queueLimit none`. */
+export function describeRoutingFields(fields: RoutingFields): string[] {
+  return Object.entries(fields).map(([name, value]) =>
+    value === null ? `${name} cleared` : `${name} ${Array.isArray(value) ? value.join(', ') : String(value)}`,
+  )
+}
+
+/** Writes routing fields into an entry: a null list is removed, so the instance serves every model again. */
+function writeRouting(raw: RawInstance, fields: RoutingFields): RawInstance {
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === null) delete raw[name]
+    else raw[name] = value
+  }
+  return raw
 }
 
 /** Checks what can be checked without the lock, then appends under it; returns the stored instance. */
@@ -114,7 +166,7 @@ export async function addInstance(
   if (input.name !== undefined) raw.customName = input.name
   Object.assign(raw, newInstanceFields(newUuid(), input.checkModel ?? null))
   if (input.disabled) raw.isDisabled = true
-  Object.assign(raw, input.routing)
+  if (input.routing) writeRouting(raw, input.routing)
 
   const {result: index} = await store.update((doc) => {
     const list = listFor(doc, input.type)
@@ -213,7 +265,7 @@ export function setRouting(
   fields: RoutingFields,
   type?: ProviderType,
 ): Promise<PoolInstance[]> {
-  return modify(store, ref, type, (raw) => Object.assign(raw, fields))
+  return modify(store, ref, type, (raw) => writeRouting(raw, fields))
 }
 
 /** Resolves the instance a command names, for confirmation prompts before a change. */

@@ -13,7 +13,7 @@ import {
   type StrategyName,
   type Unavailability,
 } from './selector.js'
-import {DEFAULT_QUEUE_TIMEOUT_MS, SlotQueue, type Departure, type WaitResult} from './slot-queue.js'
+import {DEFAULT_QUEUE_TIMEOUT_MS, SlotQueue, type Departure, type Ticket} from './slot-queue.js'
 import type {PoolInstance, ProviderType} from './types.js'
 
 export {DEFAULT_HEALTH_POLICY, type HealthPolicy} from './instance-health.js'
@@ -148,12 +148,12 @@ export class PoolState extends InstanceRegistry {
   }
 
   /**
-   * Waits, first come first served, until a slot of the type frees up; the line holds as many requests as the
-   * type's instances' `queueLimit` add up to, and each waits at most `queueTimeoutMs`.
+   * A place in the type's line for a slot, first come first served; the line holds as many requests as the type's
+   * instances' `queueLimit` add up to, and each waits at most `queueTimeoutMs`. The ticket must be left when done.
    */
-  waitForSlot(type: ProviderType, departure: Departure): Promise<WaitResult> {
+  joinLine(type: ProviderType, departure: Departure): Ticket | 'full' | 'gone' {
     const bound = this.list(type).reduce((sum, live) => sum + live.config.queueLimit, 0)
-    return this.queue.wait(type, bound, this.queueTimeoutMs, departure)
+    return this.queue.join(type, bound, this.queueTimeoutMs, departure)
   }
 
   /** Requests of the type waiting for a slot now. */

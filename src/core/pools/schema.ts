@@ -19,7 +19,6 @@ export class SchemaError extends AppError {
 const STRING_OR_NULL = ['lastUsed', 'lastErrorTime', 'lastHealthCheckTime', 'checkModelName', 'customName']
 const COUNTERS = ['usageCount', 'errorCount']
 const BOOLEANS = ['isHealthy', 'isDisabled']
-const LIMITS = ['concurrencyLimit', 'queueLimit']
 const MODEL_LISTS = ['supportedModels', 'notSupportedModels']
 
 export function isValidUrl(value: string): boolean {
@@ -78,11 +77,6 @@ function instanceProblems(type: ProviderType, item: unknown, path: string): Sche
   }
   const routing = routingProblems(inst)
   for (const [field, problem] of Object.entries(routing)) fail(field, problem)
-  for (const field of LIMITS) {
-    const value = inst[field]
-    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0))
-      fail(field, 'must be a whole number ≥ 0 (0 is no limit)')
-  }
   for (const field of MODEL_LISTS) {
     const value = inst[field]
     if (value === undefined || value === null) continue
@@ -113,16 +107,27 @@ function instanceProblems(type: ProviderType, item: unknown, path: string): Sche
 export const DEFAULT_PRIORITY = 0
 export const DEFAULT_WEIGHT = 1
 
-/** What is wrong with an instance's routing fields, by field; `pool add` and `pool set` check their flags with it. */
-export function routingProblems(fields: {priority?: unknown; weight?: unknown}): {priority?: string; weight?: string} {
+/** What is wrong with an instance's routing numbers, by field; `pool add` and `pool set` check their flags with it. */
+export function routingProblems(fields: {
+  priority?: unknown
+  weight?: unknown
+  concurrencyLimit?: unknown
+  queueLimit?: unknown
+}): {priority?: string; weight?: string; concurrencyLimit?: string; queueLimit?: string} {
   const {priority, weight} = fields
+  const limit = (value: unknown) =>
+    value !== undefined && !(Number.isInteger(value) && (value as number) >= 0) && LIMIT_PROBLEM
   return {
     ...(priority !== undefined &&
       !(typeof priority === 'number' && Number.isFinite(priority)) && {priority: 'must be a number'}),
     ...(weight !== undefined &&
       !(typeof weight === 'number' && Number.isFinite(weight) && weight >= 0) && {weight: 'must be a number ≥ 0'}),
+    ...(limit(fields.concurrencyLimit) && {concurrencyLimit: LIMIT_PROBLEM}),
+    ...(limit(fields.queueLimit) && {queueLimit: LIMIT_PROBLEM}),
   }
 }
+
+const LIMIT_PROBLEM = 'must be a whole number ≥ 0 (0 is no limit)'
 
 export function hasUuid(raw: RawInstance): raw is RawInstance & {uuid: string} {
   return typeof raw.uuid === 'string' && raw.uuid.trim() !== ''

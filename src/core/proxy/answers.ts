@@ -3,6 +3,7 @@ import type {ClientSink} from '../http/client-sink.js'
 import {instanceLabel, type LiveInstance} from '../pools/pool-state.js'
 import {sendError} from './context.js'
 import type {ClientCall, ProxyDeps} from './types.js'
+import type {ProviderType} from '../pools/types.js'
 
 /** The status and message the client was answered with when no attempt served it. */
 export interface FinalAnswer {
@@ -32,7 +33,11 @@ export function answerTimeout(
   return {status: 504, message}
 }
 
-/** No attempt left: every instance cooling (429 with Retry-After), the last failure (502), or none usable (503). */
+/**
+ * Nothing could serve the request: every instance is cooling (429 with the earliest time one of the type or its
+ * fallbacks comes back), or the attempts failed (502), or no instance is usable (503). When fallback types were
+ * tried too, the message says what each of them had.
+ */
 export function answerUnavailable(
   deps: ProxyDeps,
   call: ClientCall,
@@ -40,26 +45,56 @@ export function answerUnavailable(
   sink: ClientSink,
   attempts: number,
   lastFailure: string | undefined,
+  fallbackTypes: readonly ProviderType[] = [],
 ): FinalAnswer {
   const {coolingUntil, counts} = deps.state.unavailability(call.type, new Set())
   const total = counts.healthy + counts.cooling + counts.unhealthy + counts.disabled
+  const fallbacks = fallbackSummary(deps, fallbackTypes)
   if (counts.healthy === 0 && coolingUntil !== null) {
-    const seconds = Math.max(1, Math.ceil((coolingUntil - deps.now()) / 1000))
-    const message = `All ${call.type} instances are cooling down after rate limits; retry in ${seconds}s.`
+    const back = Math.min(coolingUntil, fallbacks.coolingUntil ?? Infinity)
+    const seconds = Math.max(1, Math.ceil((back - deps.now()) / 1000))
+    const message = `All ${call.type} instances are cooling down after rate limits${fallbacks.text}; retry in ${seconds}s.`
     sendError(sink, codec, 429, message, {'retry-after': String(seconds)})
     return {status: 429, message}
   }
   if (lastFailure) {
-    const message = `${attempts === 1 ? 'The only attempt' : `All ${attempts} attempts`} failed; last: ${lastFailure}.`
+    const message = `${attempts === 1 ? 'The only attempt' : `All ${attempts} attempts`} failed${fallbacks.text}; last: ${lastFailure}.`
     sendError(sink, codec, 502, message)
     return {status: 502, message}
   }
   const message =
     total === 0
-      ? `No ${call.type} instances are configured. Add one with \`aiclient pool add ${call.type}\`.`
-      : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled.`
+      ? `No ${call.type} instances are configured${fallbacks.text}. Add one with \`aiclient pool add ${call.type}\`.`
+      : `No usable ${call.type} instance: ${counts.unhealthy} unhealthy, ${counts.disabled} disabled${weightedOut(deps, call.type)}${fallbacks.text}.`
   sendError(sink, codec, 503, message)
   return {status: 503, message}
+}
+
+/** `(fallbacks claude-custom: 1 cooling; openai-custom: 2 unhealthy, 1 disabled)`, and when the first comes back. */
+function fallbackSummary(deps: ProxyDeps, types: readonly ProviderType[]): {text: string; coolingUntil: number | null} {
+  if (types.length === 0) return {text: '', coolingUntil: null}
+  let coolingUntil: number | null = null
+  const parts = types.map((type) => {
+    const why = deps.state.unavailability(type, new Set())
+    if (why.coolingUntil !== null && why.counts.healthy === 0)
+      coolingUntil = Math.min(coolingUntil ?? Infinity, why.coolingUntil)
+    const states = (['healthy', 'cooling', 'unhealthy', 'disabled'] as const)
+      .filter((state) => why.counts[state] > 0)
+      .map((state) => `${why.counts[state]} ${state}`)
+    return `${type}: ${states.join(', ') || 'none'}`
+  })
+  return {text: ` (fallbacks ${parts.join('; ')})`, coolingUntil}
+}
+
+/** Healthy instances the weighted strategy passes by because their weight is 0, said when there are any. */
+function weightedOut(deps: ProxyDeps, type: ProviderType): string {
+  if (deps.state.strategyOf(type) !== 'weighted') return ''
+  const now = deps.now()
+  const idle = deps.state
+    .list(type)
+    .filter((live) => live.config.weight === 0 && deps.state.stateOf(live, now) === 'healthy').length
+  if (idle === 0) return ''
+  return `, ${idle} healthy with weight 0, which keeps ${idle === 1 ? 'it' : 'them'} out of the weighted rotation (\`aiclient pool set NAME --weight 1\` brings one back)`
 }
 
 /** The model is left out by every instance of the type (`supportedModels` / `notSupportedModels`): a 404. */

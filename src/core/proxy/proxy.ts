@@ -4,7 +4,7 @@ import {discard} from '../http/body.js'
 import type {ClientSink} from '../http/client-sink.js'
 import {instanceLabel, type Lease, type LiveInstance, type PoolState} from '../pools/pool-state.js'
 import {servesModel} from '../pools/limits.js'
-import type {WaitResult} from '../pools/slot-queue.js'
+import type {Ticket, WaitResult} from '../pools/slot-queue.js'
 import {redact} from '../secrets.js'
 import {answerQueueRefused, answerTimeout, answerUnavailable, answerUnservedModel, type FinalAnswer} from './answers.js'
 import {attemptOnce, bodySource, tokenFailure, upstreamModel} from './attempt.js'
@@ -146,7 +146,8 @@ export async function proxyRequest(deps: ProxyDeps, call: ClientCall, sink: Clie
     }
     if (tried.size === 0 && !servesAny(deps, call.type, call.model))
       return final(answerUnservedModel(call, codec, sink))
-    return final(answerUnavailable(deps, call, codec, sink, tried.size, lastFailure))
+    const fallbackTypes = [...new Set(routes.slice(1).map((route) => route.call.type))]
+    return final(answerUnavailable(deps, call, codec, sink, tried.size, lastFailure, fallbackTypes))
   } finally {
     stopListening()
   }
@@ -167,7 +168,8 @@ function servesAny(deps: ProxyDeps, type: ProviderType, model: string): boolean 
 
 /**
  * A lease on an instance of the call's type; while the only ones left are at their concurrency limit, the request
- * waits in the type's line for one to free a slot. 'none' when no instance could serve it even then.
+ * waits in the type's line for one to free a slot, or for a cooling instance to come back, whichever is first.
+ * 'none' when no instance could serve it even then.
  */
 async function leaseOrWait(
   deps: ProxyDeps,
@@ -176,12 +178,23 @@ async function leaseOrWait(
   pick: {prefer?: string | undefined; session?: string | undefined; model: string},
   signal: ClientGone,
 ): Promise<Lease | 'none' | Exclude<WaitResult, 'slot'>> {
-  for (;;) {
-    const lease = deps.state.acquire(on.type, tried, pick)
-    if (lease) return lease
-    if (deps.state.unavailability(on.type, tried, pick.model).full === 0) return 'none'
-    const waited = await deps.state.waitForSlot(on.type, signal)
-    if (waited !== 'slot') return waited
+  let ticket: Ticket | undefined
+  try {
+    for (;;) {
+      const lease = deps.state.acquire(on.type, tried, pick)
+      if (lease) return lease
+      const {full, coolingUntil} = deps.state.unavailability(on.type, tried, pick.model)
+      if (full === 0) return 'none'
+      if (!ticket) {
+        const joined = deps.state.joinLine(on.type, signal)
+        if (typeof joined === 'string') return joined
+        ticket = joined
+      }
+      const waited = await ticket.next(coolingUntil === null ? undefined : Math.max(0, coolingUntil - deps.now()))
+      if (waited !== 'slot') return waited
+    }
+  } finally {
+    ticket?.leave()
   }
 }
 

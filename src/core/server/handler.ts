@@ -6,6 +6,7 @@ import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ProxyDeps, RequestRecord} from '../proxy/types.js'
 import type {ProviderAdapter} from '../providers/types.js'
+import type {Exchange} from '../request-log/capture.js'
 import {resolveType} from './resolve-type.js'
 import type {ResponseStore} from './responses/memory.js'
 import type {Route} from './routes.js'
@@ -45,7 +46,9 @@ export interface HandlerDeps {
   errorBodyLimitBytes: number
   /** Responses kept for `previous_response_id` and `GET /v1/responses/{id}`. */
   responses: ResponseStore
-  onRecord?: (record: RequestRecord) => void
+  /** With `logBodies`, a record can come with what the client sent and received. */
+  onRecord?: (record: RequestRecord, exchange?: Exchange) => void
+  logBodies?: boolean
   /** /metrics; absent when METRICS_ENABLED is false, and the route with it. */
   metrics?: ProxyMetrics
   /** /aiclient/v1/…; absent, the routes are too. */

@@ -20,6 +20,7 @@ import {
 import {DEFAULT_EVENT_LIMIT} from '../codecs/sse.js'
 import {DEFAULT_ERROR_BODY_LIMIT} from '../http/body.js'
 import {exposure} from './exposure.js'
+import {requestLogOf, type RequestLogOptions} from '../request-log/request-log.js'
 import {DEFAULT_RESPONSE_STORE, type ResponseStoreLimits} from './responses/memory.js'
 import {
   DEFAULT_BODY_LIMIT,
@@ -36,6 +37,9 @@ export interface ServeFlags {
   corsOrigins?: string[]
   healthCheckIntervalSeconds?: number
   allowLocalAdmin?: boolean
+  logFile?: string
+  logMaxSize?: string
+  logBodies?: boolean
 }
 
 export interface ServeSettings {
@@ -72,6 +76,8 @@ export interface ServeSettings {
   metricsEnabled: boolean
   /** --allow-local-admin: the management API takes changes without an API key. */
   allowLocalAdmin: boolean
+  /** --log-file's; undefined without one. */
+  requestLog: RequestLogOptions | undefined
   /** Settings that were ignored, each a sentence for stderr. */
   warnings: string[]
 }
@@ -178,6 +184,7 @@ export function resolveServeSettings(
     sessionAffinity: sessionAffinityOf(config),
     metricsEnabled: booleanKey(config, 'METRICS_ENABLED') ?? true,
     allowLocalAdmin: flags.allowLocalAdmin ?? false,
+    requestLog: requestLogOf(flags, warnings),
     monitor: {
       initialDelayMs: tunable(config, 'HEALTH_PROBE_INITIAL_SECONDS') * 1000,
       maxDelayMs: tunable(config, 'HEALTH_PROBE_MAX_SECONDS') * 1000,

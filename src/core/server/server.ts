@@ -1,4 +1,4 @@
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer, ServerResponse, type IncomingMessage, type Server} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
@@ -11,6 +11,7 @@ import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
 import {DEFAULT_RESPONSE_LIMIT, type RequestRecord} from '../proxy/types.js'
 import type {ProviderAdapter} from '../providers/types.js'
+import {CapturingResponse, type Exchange} from '../request-log/capture.js'
 import {redact} from '../secrets.js'
 import {checkAccess} from './access.js'
 import {KEY_REFUSAL, keyMatches, presentedKey} from './auth.js'
@@ -89,7 +90,9 @@ export interface ServerOptions {
   /** How often WebSocket connections are pinged (a silent one is cut at the next ping). */
   websocketKeepaliveMs?: number
   now?: () => number
-  onRecord?: (record: RequestRecord) => void
+  /** Each served request; with `logBodies`, records come with what the client sent and received. */
+  onRecord?: (record: RequestRecord, exchange?: Exchange) => void
+  logBodies?: boolean
   onDropped?: (field: string) => void
   /** MODEL_ALIASES, by provider type. */
   modelAliases?: ModelAliases
@@ -133,7 +136,13 @@ export class ProxyServer {
     // nobody reads (after a 401 or 404) and stands in should the first ever fail.
     const requestTimeout = headersTimeout + bodyTimeout + 1000
     this.server = createServer(
-      {keepAliveTimeout: 65_000, requestTimeout, headersTimeout, connectionsCheckingInterval},
+      {
+        keepAliveTimeout: 65_000,
+        requestTimeout,
+        headersTimeout,
+        connectionsCheckingInterval,
+        ServerResponse: options.logBodies ? CapturingResponse : ServerResponse,
+      },
       (req, res) => this.track(this.handle(req, res).catch((error: unknown) => this.internalError(req, res, error))),
     )
     this.server.on('connection', (socket: Socket) => this.connections.admit(socket))
@@ -284,7 +293,7 @@ export class ProxyServer {
     const body = codec.errorBody(404, message) as {error?: Record<string, unknown>}
     if ((protocol === 'openai' || protocol === 'responses') && body.error) body.error = {...body.error, code: null}
     sendJson(res, 404, body)
-    this.options.onRecord?.({
+    this.withBodies(res, NO_BODY).onRecord?.({
       time: started,
       route: pathname,
       protocol,
@@ -304,14 +313,24 @@ export class ProxyServer {
     const handler = HANDLERS[request.route.kind] as Handler<Route['kind']>
     if (!TAKES_BODY.has(request.route.kind)) {
       req.resume()
-      return handler(this.deps, {...request, body: NO_BODY})
+      return handler(this.withBodies(request.res, NO_BODY), {...request, body: NO_BODY})
     }
     const {body, release} = await this.bodies.read(req)
     try {
-      return await handler(this.deps, {...request, body})
+      return await handler(this.withBodies(request.res, body), {...request, body})
     } finally {
       release()
     }
+  }
+
+  /**
+   * The handlers' deps, whose records carry the bodies of the exchange when they are logged: a record then waits
+   * for its answer to be complete, which some handlers send only after recording.
+   */
+  private withBodies(res: ServerResponse, body: Buffer): HandlerDeps {
+    const onRecord = this.options.onRecord
+    if (!onRecord || !(res instanceof CapturingResponse)) return this.deps
+    return {...this.deps, onRecord: (record) => res.whenEnded(() => onRecord(record, res.exchange(body)))}
   }
 }
 
@@ -347,6 +366,7 @@ function handlerDeps(options: ServerOptions): HandlerDeps {
     onRecord: options.onRecord,
     metrics: options.metrics,
     admin: options.admin,
+    logBodies: options.logBodies,
   }
 }
 

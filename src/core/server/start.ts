@@ -8,6 +8,7 @@ import {PoolStore} from '../pools/store.js'
 import {PoolSync} from '../pools/sync.js'
 import {createAdapters, type Adapters} from '../providers/index.js'
 import {rememberSecrets} from '../secrets.js'
+import {openRequestLog} from '../request-log/request-log.js'
 import type {RequestRecord} from '../proxy/types.js'
 import type {ServeSettings} from './options.js'
 import {ProxyServer} from './server.js'
@@ -41,6 +42,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const now = options.now ?? Date.now
   // The clients' key is a secret this process holds like any other: no error or log line may show it.
   if (options.apiKey) rememberSecrets('serve --api-key', [options.apiKey])
+  // Opened first: a log file that cannot be written stops the start before anything else runs.
+  const requestLog = options.requestLog && (await openRequestLog(options.requestLog, options.onWarning))
   const store = new PoolStore(options.poolsFile)
   const affinity = options.sessionAffinity ? new SessionAffinity(options.sessionAffinity, now) : undefined
   const state = new PoolState(options.policy, now, options.routing, affinity, options.queueTimeoutMs)
@@ -49,7 +52,12 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     pollMs: options.pollMs,
     onWarning: options.onWarning,
   })
-  await sync.start()
+  try {
+    await sync.start()
+  } catch (error) {
+    await requestLog?.close()
+    throw error
+  }
   const dispatchers = new Dispatchers(options.timeouts)
   const adapters = createAdapters(dispatchers, store)
   const monitor = new HealthMonitor(state, adapters, options.monitor)
@@ -75,7 +83,15 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     responseStore: options.responseStore,
     corsOrigins: options.corsOrigins,
     now,
-    onRecord: metrics ? composeRecord(metrics.record, options.onRecord) : options.onRecord,
+    onRecord:
+      metrics || requestLog
+        ? (record, exchange) => {
+            metrics?.record(record)
+            options.onRecord?.(record)
+            requestLog?.write(record, exchange)
+          }
+        : options.onRecord,
+    logBodies: options.requestLog?.bodies,
     metrics,
     admin: management({state, store, sync, adapters, startedAt, now, metrics}, options),
     onDropped: options.onDropped,
@@ -87,6 +103,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     address = await server.listen(options.port, options.host)
   } catch (error) {
     await sync.stop()
+    await requestLog?.close()
     throw error
   }
   monitor.start()
@@ -107,18 +124,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
         await monitor.stop()
         await dispatchers.destroy()
         await sync.stop()
+        await requestLog?.close()
       })()),
   }
-}
-
-function composeRecord(
-  first: (record: RequestRecord) => void,
-  then: ((record: RequestRecord) => void) | undefined,
-): (record: RequestRecord) => void {
-  return then
-    ? (record) => {
-        first(record)
-        then(record)
-      }
-    : first
 }

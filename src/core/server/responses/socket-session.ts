@@ -6,6 +6,7 @@ import {HttpStatusError} from '../../http-status-error.js'
 import type {ProviderType} from '../../pools/types.js'
 import type {RequestRecord} from '../../proxy/types.js'
 import {redact} from '../../secrets.js'
+import {BodyKeeper, excerpt, keepingSink} from '../../request-log/capture.js'
 import {requestType, type HandlerDeps} from '../handler.js'
 import {ConnectionMemory} from './connection-memory.js'
 import type {ResponseMemory} from './memory.js'
@@ -105,15 +106,18 @@ export class SocketSession {
   private async turn(json: Record<string, unknown>): Promise<void> {
     const {deps, pathname, typePrefix, headers} = this.context
     const body = {...json, stream: true}
-    const sink = new SocketSink(this.socket, deps.proxy.streamEventLimitBytes)
+    const bytes = Buffer.from(JSON.stringify(body))
+    const socketSink = new SocketSink(this.socket, deps.proxy.streamEventLimitBytes)
+    // The events as they go into the socket sink (SSE), kept only while bodies are logged.
+    const kept = deps.logBodies ? new BodyKeeper() : undefined
     const record = await serveResponses(
       deps,
-      {json: body, body: Buffer.from(JSON.stringify(body)), pathname, typePrefix, headers},
-      sink,
+      {json: body, body: bytes, pathname, typePrefix, headers},
+      kept ? keepingSink(socketSink, kept) : socketSink,
       this.memory.forRequest(json.store !== false),
       true,
     )
-    deps.onRecord?.(record)
+    deps.onRecord?.(record, kept && {request: excerpt(bytes), response: kept.excerpt()})
   }
 
   /**

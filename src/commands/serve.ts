@@ -47,6 +47,10 @@ Without --api-key only programs on this machine can use it: web pages of other o
         'also probe healthy instances every N seconds (config.json HEALTH_CHECK_INTERVAL_SECONDS; default 0 = off, probes spend quota)',
       min: 0,
     }),
+    'allow-local-admin': Flags.boolean({
+      description:
+        'without an API key, still accept changes through the management API (POST /aiclient/v1/instances/…) from this machine',
+    }),
     'log-file': Flags.string({
       description: 'also write one JSON line per request to this file, rotated by size (FILE.1 … FILE.5 kept)',
     }),
@@ -83,6 +87,7 @@ Without --api-key only programs on this machine can use it: web pages of other o
         apiKey: this.flags['api-key'],
         corsOrigins: this.flags['cors-origin'],
         healthCheckIntervalSeconds: this.flags['health-check-interval'],
+        allowLocalAdmin: this.flags['allow-local-admin'],
         logFile: this.flags['log-file'],
         logMaxSize: this.flags['log-max-size'],
         logBodies: this.flags['log-bodies'],

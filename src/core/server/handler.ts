@@ -1,5 +1,7 @@
 import type {IncomingHttpHeaders, ServerResponse} from 'node:http'
+import type {Management} from '../admin/management.js'
 import type {Protocol, ProtocolCodec} from '../codecs/types.js'
+import type {ProxyMetrics} from '../metrics/metrics.js'
 import type {PoolState} from '../pools/pool-state.js'
 import type {ProviderType} from '../pools/types.js'
 import type {ProxyDeps, RequestRecord} from '../proxy/types.js'
@@ -47,6 +49,10 @@ export interface HandlerDeps {
   /** With `logBodies`, a record can come with what the client sent and received. */
   onRecord?: (record: RequestRecord, exchange?: Exchange) => void
   logBodies?: boolean
+  /** /metrics; absent when METRICS_ENABLED is false, and the route with it. */
+  metrics?: ProxyMetrics
+  /** /aiclient/v1/…; absent, the routes are too. */
+  admin?: Management
 }
 
 export type Handler<K extends Route['kind']> = (

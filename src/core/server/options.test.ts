@@ -251,3 +251,20 @@ describe('TOKEN_ACCOUNTING', () => {
     expect(() => accounting({TOKEN_ACCOUNTING: value})).toThrow(/TOKEN_ACCOUNTING must be true or false, not/)
   })
 })
+
+describe('METRICS_ENABLED and --allow-local-admin', () => {
+  const settings = (values: Record<string, unknown>, flags = {}) =>
+    resolveServeSettings(flags, {}, {file: null, chosen: true, values: values as never}, {})
+
+  it('turn metrics on unless false, and local changes over HTTP off unless the flag is given', () => {
+    expect(settings({})).toMatchObject({metricsEnabled: true, allowLocalAdmin: false})
+    expect(settings({METRICS_ENABLED: false}).metricsEnabled).toBe(false)
+    expect(settings({}, {allowLocalAdmin: true}).allowLocalAdmin).toBe(true)
+  })
+
+  it('refuses a METRICS_ENABLED that is not a boolean', () => {
+    expect(() => settings({METRICS_ENABLED: 'no'})).toThrow(
+      'config.json: METRICS_ENABLED must be true or false, not "no".',
+    )
+  })
+})

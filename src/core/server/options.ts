@@ -36,6 +36,7 @@ export interface ServeFlags {
   apiKey?: string
   corsOrigins?: string[]
   healthCheckIntervalSeconds?: number
+  allowLocalAdmin?: boolean
   logFile?: string
   logMaxSize?: string
   logBodies?: boolean
@@ -71,6 +72,10 @@ export interface ServeSettings {
   fallbacks: Fallbacks
   /** SESSION_AFFINITY's limits; null when it is turned off. */
   sessionAffinity: AffinityLimits | null
+  /** METRICS_ENABLED: /metrics and the counting behind it. */
+  metricsEnabled: boolean
+  /** --allow-local-admin: the management API takes changes without an API key. */
+  allowLocalAdmin: boolean
   /** --log-file's; undefined without one. */
   requestLog: RequestLogOptions | undefined
   /** TOKEN_ACCOUNTING: count answers' tokens into the pool file and the daily history (on unless `false`). */
@@ -179,6 +184,8 @@ export function resolveServeSettings(
     routing: routingOf(config.ROUTING_STRATEGY),
     fallbacks: fallbacksOf(config, warnings),
     sessionAffinity: sessionAffinityOf(config),
+    metricsEnabled: switchOf(config, 'METRICS_ENABLED'),
+    allowLocalAdmin: flags.allowLocalAdmin ?? false,
     requestLog: requestLogOf(flags, warnings),
     tokenAccounting: switchOf(config, 'TOKEN_ACCOUNTING'),
     monitor: {
@@ -193,7 +200,7 @@ export function resolveServeSettings(
 }
 
 /** A config.json switch that is on unless `false`. */
-function switchOf(config: ConfigJson, key: 'SESSION_AFFINITY' | 'TOKEN_ACCOUNTING'): boolean {
+function switchOf(config: ConfigJson, key: 'SESSION_AFFINITY' | 'TOKEN_ACCOUNTING' | 'METRICS_ENABLED'): boolean {
   const value = config[key]
   if (value !== undefined && typeof value !== 'boolean') {
     throw new UsageError(`config.json: ${key} must be true or false, not ${JSON.stringify(value)}.`, {

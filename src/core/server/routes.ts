@@ -12,6 +12,9 @@ export type Route =
   | {kind: 'embeddings'}
   | {kind: 'gemini_count_tokens'; model: string}
   | {kind: 'gemini_embed'; model: string; method: GeminiEmbedMethod}
+  | {kind: 'metrics'; method: string}
+  /** The management API: `path` is what follows ADMIN_PREFIX, still percent-encoded. */
+  | {kind: 'admin'; method: string; path: string}
 
 export type GeminiEmbedMethod = 'embedContent' | 'batchEmbedContents'
 
@@ -25,10 +28,17 @@ export interface ParsedPath {
   malformedSegment?: string
 }
 
+export const ADMIN_PREFIX = '/aiclient/v1/'
+/** The server's own routes, which a provider-type prefix does not reach. */
+const UNPREFIXED: ReadonlySet<Route['kind']> = new Set(['health', 'metrics', 'admin'])
+
 const GEMINI_CALL = /^\/v1beta\/models\/([^/]+):(\w+)$/
 const STORED_RESPONSE = /^(?:\/v1)?\/responses\/([^/]+)$/
 
 function match(method: string, path: string): Route | undefined {
+  // Any method: their handlers answer a wrong one with a 405 that names the right one.
+  if (path === '/metrics') return {kind: 'metrics', method}
+  if (path.startsWith(ADMIN_PREFIX)) return {kind: 'admin', method, path: path.slice(ADMIN_PREFIX.length)}
   if (method === 'POST') {
     if (path === '/v1/chat/completions' || path === '/chat/completions') return {kind: 'chat', protocol: 'openai'}
     if (path === '/v1/responses' || path === '/responses') return {kind: 'chat', protocol: 'responses'}
@@ -75,7 +85,7 @@ export function parsePath(method: string, pathname: string): ParsedPath {
     const raw = pathname.slice(1, slash)
     const first = decodeSegment(raw)
     const rest = match(method, pathname.slice(slash))
-    if (rest && rest.kind !== 'health') {
+    if (rest && !UNPREFIXED.has(rest.kind)) {
       if (first === undefined) return {route: rest, malformedSegment: raw}
       return decodeModel(isProviderType(first) ? {route: rest, typePrefix: first} : {route: rest, unknownPrefix: first})
     }

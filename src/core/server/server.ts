@@ -18,6 +18,7 @@ import {KEY_REFUSAL, keyMatches, presentedKey} from './auth.js'
 import {BodyReader} from './body.js'
 import {ConnectionCap} from './connections.js'
 import type {ClientRequest, Handler, HandlerDeps, Reply} from './handler.js'
+import {admin} from './handlers/admin.js'
 import {chat} from './handlers/chat.js'
 import {compact} from './handlers/compact.js'
 import {countTokens} from './handlers/count-tokens.js'
@@ -25,6 +26,7 @@ import {embeddings} from './handlers/embeddings.js'
 import {geminiCountTokens} from './handlers/gemini-count-tokens.js'
 import {geminiEmbed} from './handlers/gemini-embed.js'
 import {health} from './handlers/health.js'
+import {metrics} from './handlers/metrics.js'
 import {models} from './handlers/models.js'
 import {storedResponse} from './handlers/stored-response.js'
 import {sendError, sendJson} from './respond.js'
@@ -33,6 +35,8 @@ import {unknownType} from './resolve-type.js'
 import {ResponseStore, type ResponseStoreLimits} from './responses/memory.js'
 import {parsePath, parseTarget, protocolForPath, type Route} from './routes.js'
 import type {Fallbacks} from '../proxy/fallback.js'
+import type {Management} from '../admin/management.js'
+import type {ProxyMetrics} from '../metrics/metrics.js'
 
 /** The route table: one handler per kind of route that `parsePath` recognises. */
 const HANDLERS: {readonly [K in Route['kind']]: Handler<K>} = {
@@ -45,6 +49,8 @@ const HANDLERS: {readonly [K in Route['kind']]: Handler<K>} = {
   embeddings,
   gemini_count_tokens: geminiCountTokens,
   gemini_embed: geminiEmbed,
+  metrics,
+  admin,
 }
 
 /** Routes whose handler needs the request body; the others' bodies are drained unread. */
@@ -92,6 +98,10 @@ export interface ServerOptions {
   modelAliases?: ModelAliases
   /** providerFallbackChain and modelFallbackMapping. */
   fallbacks?: Fallbacks
+  /** Served at /metrics when given. */
+  metrics?: ProxyMetrics
+  /** The management API at /aiclient/v1/, when given. */
+  admin?: Management
 }
 
 export const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024
@@ -237,7 +247,9 @@ export class ProxyServer {
     }
     if (parsed.malformedSegment !== undefined)
       return refuse(codec, 400, `The path segment "${parsed.malformedSegment}" has malformed percent-encoding.`)
-    const route = parsed.route
+    // Routes of parts this server was built without are unknown to it.
+    const kind = parsed.route?.kind
+    const route = (kind === 'metrics' || kind === 'admin') && !this.deps[kind] ? undefined : parsed.route
     if (!route) return this.unknownRoute(req, res, codec, errorProtocol, url.pathname)
     // Health answers monitors, which hold no key.
     if (
@@ -352,6 +364,8 @@ function handlerDeps(options: ServerOptions): HandlerDeps {
     errorBodyLimitBytes: options.errorBodyLimitBytes ?? DEFAULT_ERROR_BODY_LIMIT,
     responses: new ResponseStore(options.responseStore, now),
     onRecord: options.onRecord,
+    metrics: options.metrics,
+    admin: options.admin,
     logBodies: options.logBodies,
   }
 }

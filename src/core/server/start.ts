@@ -15,6 +15,8 @@ import {TokenAccounting} from '../usage/accounting.js'
 import {historyFileOf} from '../usage/history-file.js'
 import type {ServeSettings} from './options.js'
 import {ProxyServer} from './server.js'
+import {ProxyMetrics} from '../metrics/metrics.js'
+import {management} from '../admin/management.js'
 
 export interface StartOptions extends ServeSettings {
   poolsFile: string
@@ -70,14 +72,18 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
         onWarning: options.onWarning,
       })
     : undefined
-  // The records' consumers, the caller's first; the server calls one function per request.
-  const consumers: RecordConsumer[] = []
-  if (options.onRecord) consumers.push(options.onRecord)
-  if (accounting) consumers.push((record) => accounting.record(record))
-  if (requestLog) consumers.push((record, exchange) => requestLog.write(record, exchange))
   const dispatchers = new Dispatchers(options.timeouts)
   const adapters = createAdapters(dispatchers, store)
   const monitor = new HealthMonitor(state, adapters, options.monitor)
+  const startedAt = now()
+  // Off, nothing is counted per request and nothing collects: the benchmark compares the two.
+  const metrics = options.metricsEnabled ? new ProxyMetrics({state, adapters, now}) : undefined
+  // The records' consumers, metrics first, then the caller's; the server calls one function per request.
+  const consumers: RecordConsumer[] = []
+  if (metrics) consumers.push((record) => metrics.record(record))
+  if (options.onRecord) consumers.push(options.onRecord)
+  if (accounting) consumers.push((record) => accounting.record(record))
+  if (requestLog) consumers.push((record, exchange) => requestLog.write(record, exchange))
   const server = new ProxyServer({
     state,
     adapters,
@@ -99,6 +105,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     now,
     onRecord: fanOut(consumers),
     logBodies: options.requestLog?.bodies,
+    metrics,
+    admin: management({state, store, sync, adapters, startedAt, now, metrics}, options),
     onDropped: options.onDropped,
     modelAliases: options.modelAliases,
     fallbacks: options.fallbacks,
@@ -124,7 +132,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     monitor,
     adapters,
     accounting,
-    startedAt: now(),
+    startedAt,
     stop: () =>
       (stopping ??= (async () => {
         await server.close(options.shutdownGraceMs)

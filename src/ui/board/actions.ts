@@ -1,6 +1,5 @@
-import {setDisabled, resetInstances} from '../../core/pools/operations.js'
-import {instanceLabel, type LiveInstance} from '../../core/pools/pool-state.js'
-import {instancePath} from '../../core/pools/schema.js'
+import {resetInstance, setInstanceDisabled} from '../../core/admin/instances.js'
+import {instanceLabel} from '../../core/pools/pool-state.js'
 import type {RunningProxy} from '../../core/server/start.js'
 import type {BoardActions} from './BoardApp.js'
 
@@ -11,11 +10,6 @@ export function boardActions(proxy: RunningProxy, quit: () => void): BoardAction
     if (!live) throw new Error('that instance is no longer in the pool')
     return live
   }
-  // A uuid that a hand-copied entry repeats names no single entry: the position in the file does.
-  const ref = (live: LiveInstance) =>
-    proxy.state.list(live.config.type).some((other) => other !== live && other.config.uuid === live.config.uuid)
-      ? instancePath(live.config)
-      : live.config.uuid
   const label = (id: string) => {
     const live = find(id)
     return `${live.config.type} ${instanceLabel(live)}`
@@ -24,15 +18,11 @@ export function boardActions(proxy: RunningProxy, quit: () => void): BoardAction
     async toggleDisabled(id) {
       const live = find(id)
       const disable = !live.disabled
-      await setDisabled(proxy.store, ref(live), disable, live.config.type)
-      await proxy.sync.reload()
+      await setInstanceDisabled(proxy, live, disable)
       return `${disable ? 'Disabled' : 'Enabled'} ${label(id)}`
     },
     async reset(id) {
-      const live = find(id)
-      await resetInstances(proxy.store, ref(live), live.config.type)
-      await proxy.sync.reload()
-      proxy.state.markHealthy(live)
+      await resetInstance(proxy, find(id))
       return `Reset ${label(id)}`
     },
     async check(id) {

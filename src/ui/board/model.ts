@@ -1,3 +1,4 @@
+import {median} from '../../core/pools/latency.js'
 import type {InstanceStateName} from '../../core/pools/live-instance.js'
 import {instanceLabel, type LiveInstance, type PoolState} from '../../core/pools/pool-state.js'
 import type {StrategyName} from '../../core/pools/selector.js'
@@ -46,13 +47,6 @@ export interface BoardData {
   rows: InstanceRowData[]
   recent: RequestRecord[]
   message: string | null
-}
-
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle]! : Math.round((sorted[middle - 1]! + sorted[middle]!) / 2)
 }
 
 function stateText(state: InstanceStateName, live: LiveInstance, now: number): string {

@@ -1,3 +1,4 @@
+import {latestQuota, storedQuota, type Quota} from '../quota/types.js'
 import type {PoolInstance} from './types.js'
 
 export type InstanceStateName = 'healthy' | 'cooling' | 'unhealthy' | 'disabled'
@@ -38,6 +39,8 @@ export interface LiveInstance {
   latencies: number[]
   /** A half-open trial request is running: the cooldown ended and this one request tests the water. */
   trial: Trial | null
+  /** The quota as the health monitor last read it; the file's may be newer (`pool check` writes it too). */
+  quota: Quota | null
 }
 
 export function createLive(config: PoolInstance): LiveInstance {
@@ -58,7 +61,13 @@ export function createLive(config: PoolInstance): LiveInstance {
     recentErrors: [],
     latencies: [],
     trial: null,
+    quota: storedQuota(config.raw.quota),
   }
+}
+
+/** The latest quota reading of an instance: serve's own, or a newer one `pool check` wrote to the file. */
+export function quotaOf(live: LiveInstance): Quota | null {
+  return latestQuota(live.quota, storedQuota(live.config.raw.quota))
 }
 
 /** How logs, errors and the board name an instance: its name, else the start of its uuid. */

@@ -14,6 +14,7 @@ import {
   type Unavailability,
 } from './selector.js'
 import {DEFAULT_QUEUE_TIMEOUT_MS, SlotQueue, type Departure, type WaitResult} from './slot-queue.js'
+import type {Quota} from '../quota/types.js'
 import type {PoolInstance, ProviderType} from './types.js'
 
 export {DEFAULT_HEALTH_POLICY, type HealthPolicy} from './instance-health.js'
@@ -197,6 +198,11 @@ export class PoolState extends InstanceRegistry {
   probed(live: LiveInstance, healthy: boolean, reason: string | null): void {
     this.emit('event', {type: 'probe', instance: live, healthy, reason})
     this.apply(live, {type: 'probed', at: this.now(), healthy})
+  }
+
+  /** Keeps what a probe learnt of the instance's quota, for the board and the pool file. */
+  quotaRead(live: LiveInstance, quota: Quota): void {
+    this.apply(live, {type: 'quota', quota})
   }
 
   /** Takes the unwritten changes, for the persister; they are given back with `restore` if the write fails. */

@@ -26,6 +26,7 @@ function row(overrides: Partial<InstanceRowData>): InstanceRowData {
     p50Ms: null,
     lastUsed: null,
     token: null,
+    quota: null,
     ...overrides,
   }
 }
@@ -236,5 +237,31 @@ describe('StatusBoard', () => {
     )
     expect(help).toMatch(/d\s+disable or enable the selected instance/)
     expect(help).toMatch(/q, Ctrl-C\s+quit/)
+  })
+
+  it('shows what is left of a quota and when it refills, once some vendor reported one', () => {
+    const quota = (remainingPercent: number, resetInMs: number) => ({
+      remainingPercent,
+      resetAt: new Date(NOW + resetInMs).toISOString(),
+      exhausted: remainingPercent === 0,
+      source: 'rate-limit-headers' as const,
+      checkedAt: new Date(NOW).toISOString(),
+    })
+    const board = (rows: InstanceRowData[]) =>
+      plain(
+        render(
+          <StatusBoard data={data(rows)} width={120} height={24} selected={null} filter={null} help={false} />,
+        ).lastFrame(),
+      )
+    expect(board([row({name: 'plain'})])).not.toContain('QUOTA')
+    const frame = board([
+      row({name: 'kiro', quota: quota(62, (3 * 60 + 12) * 60_000)}),
+      row({name: 'spent', state: 'cooling', stateText: 'cooling 11520s', quota: quota(0, 192 * 60_000)}),
+      row({name: 'unknown'}),
+    ])
+    expect(frame).toMatch(/NAME.*TOKEN\s+QUOTA/)
+    expect(frame).toMatch(/kiro\s+● healthy.*-\s+62% 3h12m/)
+    expect(frame).toMatch(/spent\s+◐ cooling.*0% 3h12m/)
+    expect(frame).toMatch(/unknown\s+● healthy.*-\s+-\n/)
   })
 })

@@ -5,6 +5,7 @@ import {DEFAULT_PRIORITY, DEFAULT_WEIGHT} from '../../core/pools/schema.js'
 import type {StrategyName} from '../../core/pools/selector.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
+import {describeQuota} from '../../core/quota/format.js'
 import {relativeTime} from '../../core/text.js'
 import {truncate} from '../table.js'
 import {STATE_STYLE} from '../theme.js'
@@ -61,6 +62,8 @@ const COLUMNS: readonly Column[] = [
 const PRIORITY: Column = {header: 'PRI', width: 4}
 const WEIGHT: Column = {header: 'WT', width: 4}
 const SESSIONS: Column = {header: 'SESS', width: 5}
+/** `62% 3h12m`: what is left and when it refills. */
+const QUOTA: Column = {header: 'QUOTA', width: 11}
 
 /** The columns shown only while they say something: which ones a screen of rows needs. */
 interface Optional {
@@ -68,26 +71,30 @@ interface Optional {
   routing: boolean
   /** Sessions bound to each instance, while some instance has any. */
   sticky: boolean
+  /** Quotas, once some vendor reported one. */
+  quota: boolean
 }
 
 function optional(rows: readonly InstanceRowData[]): Optional {
   return {
     routing: rows.some((row) => row.priority !== DEFAULT_PRIORITY || row.weight !== DEFAULT_WEIGHT),
     sticky: rows.some((row) => row.sessions > 0),
+    quota: rows.some((row) => row.quota !== null),
   }
 }
 
-/** Priority, weight and sessions go after the in-flight count. */
-function columnsOf({routing, sticky}: Optional): readonly Column[] {
+/** Priority, weight and sessions go after the in-flight count; the quota goes last. */
+function columnsOf({routing, sticky, quota}: Optional): readonly Column[] {
   return [
     ...COLUMNS.slice(0, 2),
     ...(routing ? [PRIORITY, WEIGHT] : []),
     ...(sticky ? [SESSIONS] : []),
     ...COLUMNS.slice(2),
+    ...(quota ? [QUOTA] : []),
   ]
 }
 
-function cells(row: InstanceRowData, now: number, {routing, sticky}: Optional): string[] {
+function cells(row: InstanceRowData, now: number, {routing, sticky, quota}: Optional): string[] {
   return [
     `${STATE_STYLE[row.state].symbol} ${row.stateText}`,
     // Against the limit when there is one: `3/4` says how close the instance is to being passed by.
@@ -100,6 +107,7 @@ function cells(row: InstanceRowData, now: number, {routing, sticky}: Optional): 
     row.p50Ms === null ? '-' : milliseconds(row.p50Ms),
     row.lastUsed ? relativeTime(row.lastUsed, now) : '-',
     row.token ?? '-',
+    ...(quota ? [describeQuota(row.quota, now, true)] : []),
   ]
 }
 

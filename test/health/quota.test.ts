@@ -21,6 +21,7 @@ import {
   type KiroFakeUpstream,
   type OpenAIFakeOptions,
 } from '../fakes/index.js'
+import {runCli} from '../helpers/cli.js'
 import {startOAuthUpstreams, type OAuthUpstreams} from '../helpers/oauth-upstreams.js'
 import {claudeInstance, openaiInstance} from '../helpers/proxy.js'
 
@@ -265,5 +266,38 @@ describe('the health monitor while serving', () => {
       await monitor.stop()
       await dispatchers.destroy()
     }
+  })
+})
+
+describe('the commands', () => {
+  it('pool check --json reports the quota, and pool list shows it in its table and its --json', async () => {
+    const hour = 3_600_000
+    const limited = await startOpenAIFake({
+      name: 'limited',
+      // 30 s of slack so that "3h12m" holds however long the commands take to start.
+      rateLimits: {requests: {limit: 500, remaining: 310, reset: '3h12m30s'}},
+    })
+    fakes.push(limited)
+    const pools = join(up.dir, 'commands-pools.json')
+    await writeFile(
+      pools,
+      JSON.stringify({
+        'openai-custom': [
+          openaiInstance(limited, 'limited', 'sk-PLANTED-list-0123456789'),
+          {...openaiInstance(limited, 'unread'), isDisabled: true, quota: 'not a quota'},
+        ],
+      }),
+    )
+    const checked = await runCli(['pool', 'check', '--json', '--pools-file', pools], {cwd: up.dir})
+    const [entry] = JSON.parse(checked.stdout) as Array<{quota: Record<string, unknown>}>
+    expect(entry!.quota).toMatchObject({remainingPercent: 62, remaining: 310, limit: 500, exhausted: false})
+    expect(Date.parse(entry!.quota.resetAt as string) - Date.now()).toBeGreaterThan(3 * hour)
+    const table = await runCli(['pool', 'list', '--pools-file', pools], {cwd: up.dir})
+    expect(table.stdout).toMatch(/QUOTA\n/)
+    expect(table.stdout).toMatch(/limited .* 62 % left, resets in 3h12m\n/)
+    expect(table.stdout).toMatch(/unread .* -\s*$/)
+    const listed = JSON.parse((await runCli(['pool', 'list', '--json', '--pools-file', pools], {cwd: up.dir})).stdout)
+    expect(listed[0].quota).toEqual(entry!.quota)
+    expect(checked.stdout + table.stdout).not.toContain('PLANTED')
   })
 })

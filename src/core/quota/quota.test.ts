@@ -37,6 +37,8 @@ describe('rate-limit headers', () => {
       checkedAt: at(0),
     })
     expect(openAIRateLimits({'x-request-id': 'r'}, NOW)).toBeNull()
+    // Some compatible servers send 0 of 0 for "unlimited": no reading, and certainly no spent quota.
+    expect(openAIRateLimits({'x-ratelimit-limit-requests': '0', 'x-ratelimit-remaining-requests': '0'}, NOW)).toBeNull()
   })
 
   it('an empty window makes the key wait for that window', () => {

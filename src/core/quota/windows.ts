@@ -40,7 +40,12 @@ export interface Reading {
  * waits for is the one whose reset comes last, since nothing is usable before then.
  */
 export function summarize(windows: readonly QuotaWindow[], reading: Reading): Quota | null {
-  const known = windows.filter((w) => w.refused || w.remaining !== undefined || percentOf(w) !== undefined)
+  // A limit of 0 is how some OpenAI-compatible servers say "no limit": it must not read as a spent one.
+  const known = windows.filter(
+    (w) =>
+      !(w.limit !== undefined && w.limit <= 0) &&
+      (w.refused || w.remaining !== undefined || percentOf(w) !== undefined),
+  )
   if (known.length === 0 && reading.tier === undefined) return null
   const emptyOnes = known.filter(empty)
   const exhausted = emptyOnes.length > 0 && (reading.exhaustedWhen === 'any' || emptyOnes.length === known.length)

@@ -14,6 +14,7 @@ import {
   startKiroFake,
   startOpenAIFake,
   startQwenPortalFake,
+  startResponsesFake,
   type AnthropicFakeOptions,
   type CodeAssistFakeOptions,
   type FakeUpstream,
@@ -40,6 +41,7 @@ const kiroOptions: KiroFakeOptions = {name: 'kiro'}
 const codeAssistOptions: CodeAssistFakeOptions = {name: 'gemini'}
 let openai: FakeUpstream
 let anthropic: FakeUpstream
+let responses: FakeUpstream
 let kiro: KiroFakeUpstream
 let codeAssist: FakeUpstream
 let portal: FakeUpstream
@@ -50,8 +52,9 @@ beforeAll(async () => {
   up = await startOAuthUpstreams()
   codeAssistOptions.tokens = up.googleTokens
   codeAssistOptions.account = {currentTier: 'standard-tier', project: 'fake-project-123'}
-  ;[openai, anthropic, kiro, codeAssist, portal] = await Promise.all([
+  ;[openai, responses, anthropic, kiro, codeAssist, portal] = await Promise.all([
     startOpenAIFake(openaiOptions),
+    startResponsesFake({name: 'responses', rateLimits: {tokens: {limit: 30_000, remaining: 0, reset: '20s'}}}),
     startAnthropicFake(anthropicOptions),
     startKiroFake(kiroOptions),
     startCodeAssistFake(codeAssistOptions),
@@ -62,7 +65,7 @@ beforeAll(async () => {
       rateLimits: {requests: {limit: 2000, remaining: 1240, reset: '3h12m0s'}},
     }),
   ])
-  fakes = [openai, anthropic, kiro, codeAssist, portal]
+  fakes = [openai, responses, anthropic, kiro, codeAssist, portal]
   // A Qwen account whose resource_url is the portal above.
   qwenCreds = join(up.dir, 'qwen-quota.json')
   await writeFile(
@@ -85,6 +88,7 @@ async function writePool(): Promise<PoolStore> {
   doc['openai-qwen-oauth']![0]!.QWEN_OAUTH_CREDS_FILE_PATH = qwenCreds
   doc['openai-custom'] = [openaiInstance(openai, 'openai', 'sk-PLANTED-quota-0123456789')]
   doc['claude-custom'] = [claudeInstance(anthropic, 'anthropic', 'sk-ant-PLANTED-quota-0123')]
+  doc['openaiResponses-custom'] = [openaiInstance(responses, 'responses', 'sk-PLANTED-responses-0123456789')]
   await writeFile(file, JSON.stringify(doc, null, 2))
   return new PoolStore(file)
 }
@@ -136,6 +140,13 @@ describe('pool check records what each vendor says of the quota', () => {
     setQuotas(false)
     const store = await writePool()
     const result = await check(store)
+    // The Responses key's tokens for this minute are spent: it rests the 20 s its window has left.
+    expect(result['openaiResponses-custom']).toMatchObject({
+      state: 'cooling',
+      reason: 'quota',
+      quota: {source: 'rate-limit-headers', exhausted: true, remainingPercent: 0, scope: 'tokens', resetAt: at(20_000)},
+    })
+    delete result['openaiResponses-custom']
     for (const entry of Object.values(result)) expect(entry, entry.type).toMatchObject({state: 'healthy'})
     const headers = {source: 'rate-limit-headers', checkedAt: at(0), exhausted: false}
     expect(result['openai-custom']!.quota).toEqual({
@@ -184,12 +195,12 @@ describe('pool check records what each vendor says of the quota', () => {
     // Recorded in the pool entries through the locked write, each as the check reported it.
     const written = await entries()
     for (const [type, entry] of Object.entries(result)) expect(written[type]!.quota, type).toEqual(entry.quota)
-    const text = await readFile(file, 'utf8')
     const quotas = JSON.stringify(Object.values(written).map((e) => e.quota))
     expect(quotas).not.toContain('PLANTED')
     for (const token of [...up.googleTokens, ...up.qwenTokens]) expect(quotas).not.toContain(token)
     expect(quotas).not.toMatch(/Bearer|@/)
-    expect(text).not.toContain('cooldownUntil')
+    expect(written['openaiResponses-custom']!.cooldownUntil).toBe(at(20_000))
+    for (const type of Object.keys(result)) expect(written[type]!.cooldownUntil, type).toBeUndefined()
   })
 
   it('a spent quota cools the instance until the reset its vendor named', async () => {

@@ -139,10 +139,11 @@ function summaryTable(entries: CheckEntry[]): string {
       {header: 'STATUS', value: (e) => (e.status === null ? '-' : String(e.status))},
       {header: 'LATENCY', value: (e) => (e.latencyMs === null ? '-' : `${e.latencyMs}ms`)},
       {header: 'MODEL', value: (e) => e.model ?? '-'},
-      {header: 'ERROR', value: (e) => e.error ?? '', color: (_e, text) => dim(text), flexible: true},
+      // Compact, and before the error, which gives way first.
       ...(entries.some((e) => e.quota)
-        ? [{header: 'QUOTA', value: (e: CheckEntry) => describeQuota(e.quota, Date.now()), flexible: true}]
+        ? [{header: 'QUOTA', value: (e: CheckEntry) => describeQuota(e.quota, Date.now(), true)}]
         : []),
+      {header: 'ERROR', value: (e) => e.error ?? '', color: (_e, text) => dim(text), flexible: true},
     ],
     process.stdout.columns ?? 120,
   )

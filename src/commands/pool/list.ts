@@ -111,13 +111,13 @@ function renderInstances(
             },
           ]
         : []),
-      // Last and flexible: on a narrow terminal the quota gives way first (`--json` has all of it).
+      // A terminal too narrow for it goes without (`--json` has all of it).
       ...(quotaColumn
         ? [
             {
               header: 'QUOTA',
               value: (i: PoolInstance) => describeQuota(storedQuota(i.raw.quota), now),
-              flexible: true,
+              optional: true,
             },
           ]
         : []),

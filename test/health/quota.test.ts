@@ -93,10 +93,10 @@ async function writePool(): Promise<PoolStore> {
   return new PoolStore(file)
 }
 
-async function check(store: PoolStore) {
+async function check(store: PoolStore, timeoutMs = 5000) {
   const dispatchers = new Dispatchers()
   try {
-    const entries = await runChecks(store, createAdapters(dispatchers, store), {timeoutMs: 5000, concurrency: 5, now})
+    const entries = await runChecks(store, createAdapters(dispatchers, store), {timeoutMs, concurrency: 6, now})
     return Object.fromEntries(entries.map((e) => [e.type, e]))
   } finally {
     await dispatchers.destroy()
@@ -246,6 +246,20 @@ describe('pool check records what each vendor says of the quota', () => {
     } finally {
       kiro.script.aux = undefined
       codeAssist.script.aux = undefined
+    }
+  })
+
+  it('a quota endpoint that hangs costs no more than the check deadline', async () => {
+    setQuotas(false)
+    const store = await writePool()
+    kiro.script.aux = (req) => (req.route === 'getUsageLimits' ? {kind: 'hang'} : undefined)
+    try {
+      const started = Date.now()
+      const result = await check(store, 1500)
+      expect(Date.now() - started).toBeLessThan(4000)
+      expect(result['claude-kiro-oauth']).toMatchObject({healthy: true, state: 'healthy', quota: null})
+    } finally {
+      kiro.script.aux = undefined
     }
   })
 })

@@ -295,7 +295,7 @@ describe('the health monitor while serving', () => {
 })
 
 describe('the commands', () => {
-  it('pool check --json reports the quota, and pool list shows it in its table and its --json', async () => {
+  it('pool check (lines and --json) reports the quota, and pool list shows it in its table and its --json', async () => {
     const hour = 3_600_000
     const limited = await startOpenAIFake({
       name: 'limited',
@@ -313,6 +313,8 @@ describe('the commands', () => {
         ],
       }),
     )
+    const lines = await runCli(['pool', 'check', '--pools-file', pools], {cwd: up.dir})
+    expect(lines.stdout).toMatch(/limited healthy \d+ms · 62 % left, resets in 3h12m\n/)
     const checked = await runCli(['pool', 'check', '--json', '--pools-file', pools], {cwd: up.dir})
     const [entry] = JSON.parse(checked.stdout) as Array<{quota: Record<string, unknown>}>
     expect(entry!.quota).toMatchObject({remainingPercent: 62, remaining: 310, limit: 500, exhausted: false})
@@ -323,6 +325,6 @@ describe('the commands', () => {
     expect(table.stdout).toMatch(/unread .* -\s*$/)
     const listed = JSON.parse((await runCli(['pool', 'list', '--json', '--pools-file', pools], {cwd: up.dir})).stdout)
     expect(listed[0].quota).toEqual(entry!.quota)
-    expect(checked.stdout + table.stdout).not.toContain('PLANTED')
+    expect(checked.stdout + lines.stdout + table.stdout).not.toContain('PLANTED')
   })
 })

@@ -80,7 +80,7 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
           if (progress) progress.finish(instance, entry, label(entry))
           else if (!this.jsonEnabled())
             this.log(
-              `${STATE_STYLE[entry.state].symbol} ${escapeControls(label(entry))} ${verdict(entry)}${entry.error ? dim(` — ${escapeControls(entry.error)}`) : ''}`,
+              `${STATE_STYLE[entry.state].symbol} ${escapeControls(label(entry))} ${verdict(entry)}${entry.quota ? ` · ${describeQuota(entry.quota, Date.now())}` : ''}${entry.error ? dim(` — ${escapeControls(entry.error)}`) : ''}`,
             )
         },
       })

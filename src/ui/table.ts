@@ -7,6 +7,8 @@ export interface Column<Row> {
   color?: (row: Row, text: string) => string
   /** Shrunk first when the table is wider than the terminal. */
   flexible?: boolean
+  /** Left out, rather than shrunk to an ellipsis, when the table is wider than the terminal. */
+  optional?: boolean
 }
 
 const ELLIPSIS = '…'
@@ -20,11 +22,23 @@ export function truncate(text: string, width: number): string {
  * A plain-text table that fits `maxWidth` by shrinking the flexible columns; colour is applied after padding.
  * Cells show names and messages from files and upstreams: their control characters are escaped before measuring.
  */
-export function renderTable<Row>(rows: Row[], columns: Column<Row>[], maxWidth = 120): string {
-  const cells = rows.map((row) => columns.map((column) => escapeControls(column.value(row))))
-  const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((r) => r[i]!.length)))
+export function renderTable<Row>(rows: Row[], all: Column<Row>[], maxWidth = 120): string {
   const gap = 2
-  let overflow = widths.reduce((a, b) => a + b, 0) + gap * (columns.length - 1) - maxWidth
+  const measure = (columns: Column<Row>[]) => {
+    const cells = rows.map((row) => columns.map((column) => escapeControls(column.value(row))))
+    const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((r) => r[i]!.length)))
+    return {cells, widths, overflow: widths.reduce((a, b) => a + b, 0) + gap * (columns.length - 1) - maxWidth}
+  }
+  // Optional columns go first, from the right, until the table fits.
+  let columns = all
+  let measured = measure(columns)
+  for (let i = all.length - 1; i >= 0 && measured.overflow > 0; i--) {
+    if (!all[i]!.optional) continue
+    columns = columns.filter((column) => column !== all[i])
+    measured = measure(columns)
+  }
+  const {cells, widths} = measured
+  let overflow = measured.overflow
   for (let i = columns.length - 1; i >= 0 && overflow > 0; i--) {
     if (!columns[i]!.flexible) continue
     const shrink = Math.min(overflow, widths[i]! - Math.max(6, columns[i]!.header.length))

@@ -19,7 +19,55 @@ import {
   type StopReason,
 } from './fake-server.js'
 
-export type AnthropicFakeOptions = FakeOptions
+export interface AnthropicFakeOptions extends FakeOptions {
+  /** Rate-limit headers on every answer; read on every request, so a test may change them */
+  rateLimits?: AnthropicRateLimits
+}
+
+/** An API key's window: `reset` in RFC 3339 (reference upstreams.md §2.4) */
+export interface AnthropicRateLimitWindow {
+  limit: number
+  remaining: number
+  reset: string
+}
+
+/**
+ * A subscription's window as Claude Code sees it: `utilization` is the used share 0–1, `reset` epoch seconds,
+ * `status` `rejected` once spent (undocumented; as public clients read them)
+ */
+export interface AnthropicUnifiedWindow {
+  utilization: number
+  reset: number
+  status: 'allowed' | 'allowed_warning' | 'rejected'
+}
+
+export interface AnthropicRateLimits {
+  requests?: AnthropicRateLimitWindow
+  tokens?: AnthropicRateLimitWindow
+  'input-tokens'?: AnthropicRateLimitWindow
+  'output-tokens'?: AnthropicRateLimitWindow
+  unified?: {'5h'?: AnthropicUnifiedWindow; '7d'?: AnthropicUnifiedWindow}
+}
+
+/** `anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}` and the unified ones */
+export function anthropicRateLimitHeaders(limits: AnthropicRateLimits = {}): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const scope of ['requests', 'tokens', 'input-tokens', 'output-tokens'] as const) {
+    const w = limits[scope]
+    if (!w) continue
+    out[`anthropic-ratelimit-${scope}-limit`] = String(w.limit)
+    out[`anthropic-ratelimit-${scope}-remaining`] = String(w.remaining)
+    out[`anthropic-ratelimit-${scope}-reset`] = w.reset
+  }
+  for (const window of ['5h', '7d'] as const) {
+    const w = limits.unified?.[window]
+    if (!w) continue
+    out[`anthropic-ratelimit-unified-${window}-utilization`] = String(w.utilization)
+    out[`anthropic-ratelimit-unified-${window}-reset`] = String(w.reset)
+    out[`anthropic-ratelimit-unified-${window}-status`] = w.status
+  }
+  return out
+}
 
 export interface AnthropicErrorBody {
   type: 'error'
@@ -478,7 +526,7 @@ export function startAnthropicFake(opts: AnthropicFakeOptions = {}): Promise<Fak
         const ids = opts.models ?? DEFAULT_MODELS
         return {data: ids.map(entry), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null}
       },
-      headers: (req) => ({'request-id': requestId(req)}),
+      headers: (req) => ({'request-id': requestId(req), ...anthropicRateLimitHeaders(opts.rateLimits)}),
     }
   })
 }

@@ -73,6 +73,17 @@ describe('code assist fake: project discovery', () => {
     await Promise.all(fakes.splice(0).map((f) => f.close()))
   })
 
+  it("answers retrieveUserQuota with gemini-cli's buckets, for the account's own project only", async () => {
+    const buckets = [{remainingAmount: '12', remainingFraction: 0.012, resetTime: '2026-12-05T00:00:00Z', modelId: 'm'}]
+    const fake = await start({account: {project: 'p-1'}, quotaBuckets: buckets})
+    const quota = await call(fake, 'retrieveUserQuota', {project: 'p-1'})
+    expect(quota).toMatchObject({status: 200, json: {buckets}})
+    expect((await call(fake, 'retrieveUserQuota', {project: 'someone-else'})).status).toBe(403)
+    expect((await call(fake, 'retrieveUserQuota', {project: 'p-1'}, 'ya29.stale')).status).toBe(200)
+    const guarded = await start({account: {project: 'p-1'}, tokens: new Set([TOKEN])})
+    expect((await call(guarded, 'retrieveUserQuota', {project: 'p-1'}, 'ya29.stale')).status).toBe(401)
+  })
+
   it('describes an onboarded account, whose project discovery takes', async () => {
     const fake = await start()
     const load = await call(fake, 'loadCodeAssist', {metadata: METADATA})

@@ -48,7 +48,21 @@ export interface CodeAssistAccount {
   onboardingStyle?: 'operation' | 'repost'
 }
 
+/**
+ * One `buckets[]` entry of `v1internal:retrieveUserQuota`, as gemini-cli reads it (google-gemini/gemini-cli
+ * packages/core/src/code_assist/types.ts BucketInfo): remainingAmount is an int64 carried as a string
+ */
+export interface CodeAssistQuotaBucket {
+  remainingAmount?: string
+  remainingFraction?: number
+  resetTime?: string
+  tokenType?: string
+  modelId?: string
+}
+
 export interface CodeAssistFakeOptions extends Omit<GeminiFakeOptions, 'keys'> {
+  /** What retrieveUserQuota answers; read on every request, so a test may change it. Default: one bucket, 80 % left */
+  quotaBuckets?: CodeAssistQuotaBucket[]
   /** Accepted access tokens; tests add and delete entries while the fake runs. Absent: any token, or none */
   tokens?: Set<string>
   account?: CodeAssistAccount
@@ -158,6 +172,19 @@ interface Onboarding {
   reads: number
 }
 
+function defaultBuckets(): CodeAssistQuotaBucket[] {
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString()
+  return [
+    {
+      remainingAmount: '800',
+      remainingFraction: 0.8,
+      resetTime: tomorrow,
+      tokenType: 'REQUESTS',
+      modelId: 'gemini-2.5-pro',
+    },
+  ]
+}
+
 export function startCodeAssistFake(opts: CodeAssistFakeOptions = {}): Promise<FakeUpstream> {
   return startFake({name: 'code-assist-fake', eol: '\r\n'}, opts, ({eol}) => {
     const gemini = geminiAdapter(opts, eol, (req, response) => ({response, traceId: `trace-${requestTag(req)}`}))
@@ -260,7 +287,7 @@ export function startCodeAssistFake(opts: CodeAssistFakeOptions = {}): Promise<F
             isRecord(body.request) && typeof body.request.model === 'string' ? body.request.model : undefined
           return {name: method, generate: false, stream: false, model: model?.replace(/^models\//, '')}
         }
-        if (method === 'loadCodeAssist' || method === 'onboardUser')
+        if (method === 'loadCodeAssist' || method === 'onboardUser' || method === 'retrieveUserQuota')
           return {name: method, generate: false, stream: false}
         return undefined
       },
@@ -275,6 +302,10 @@ export function startCodeAssistFake(opts: CodeAssistFakeOptions = {}): Promise<F
             return isRecord(req.body) ? undefined : invalid(NOT_JSON)
           case 'onboardUser':
             return validateOnboarding(req)
+          case 'retrieveUserQuota':
+            return isRecord(req.body) && req.body.project === project && currentTier !== null
+              ? undefined
+              : invalid(`Permission denied on resource project ${String(bodyOf(req).project)}.`, 403)
           case 'operation':
             return onboarding && decodeURIComponent(req.path) === `/v1internal/${onboarding.name}`
               ? undefined
@@ -292,6 +323,7 @@ export function startCodeAssistFake(opts: CodeAssistFakeOptions = {}): Promise<F
       aux(req) {
         if (req.route === 'loadCodeAssist') return loadCodeAssist()
         if (req.route === 'onboardUser') return onboardUser(req)
+        if (req.route === 'retrieveUserQuota') return {buckets: opts.quotaBuckets ?? defaultBuckets()}
         // validate() has answered 404 to an operation that does not exist
         if (req.route === 'operation') return onboarding && read(onboarding)
         return gemini.aux(inner(req))

@@ -92,6 +92,23 @@ describe('kiro fake: routes, auth and validation', () => {
     expect(fake.completed).toBe(1)
   })
 
+  it('answers getUsageLimits with the allowance, and refuses the call without its query or token', async () => {
+    const usage = (query: string, token = 'tok-1') =>
+      request(`${fake.url}/getUsageLimits${query}`, {dispatcher: agent, headers: {authorization: `Bearer ${token}`}})
+    const answer = await usage('?origin=AI_EDITOR&resourceType=AGENTIC_REQUEST')
+    expect(answer.statusCode).toBe(200)
+    const body = (await answer.body.json()) as {usageBreakdownList: Array<Record<string, unknown>>}
+    expect(body).toMatchObject({subscriptionInfo: {subscriptionTitle: 'KIRO FREE'}, nextDateReset: expect.any(Number)})
+    expect(body.usageBreakdownList[0]).toMatchObject({resourceType: 'AGENTIC_REQUEST', currentUsage: 3, usageLimit: 50})
+    const bare = await usage('')
+    expect(bare.statusCode).toBe(400)
+    await bare.body.dump()
+    const stranger = await usage('?origin=AI_EDITOR&resourceType=AGENTIC_REQUEST', 'tok-2')
+    expect(stranger.statusCode).toBe(403)
+    await stranger.body.dump()
+    expect(fake.calls('getUsageLimits')).toHaveLength(3)
+  })
+
   it('answers the JSON-RPC style on / with x-amz-target', async () => {
     const body = kiroRequest([user('rpc')]).body
     const headers = {

@@ -59,6 +59,59 @@ export interface KiroFakeOptions extends Omit<FakeOptions<KiroBehaviour>, 'keys'
   metadata?: boolean
   /** Send every content event twice, as Kiro sometimes does */
   duplicateContent?: boolean
+  /** The allowance getUsageLimits reports; read on every request, so a test may change it. Default: 3 of 50 used */
+  usageLimits?: KiroUsageLimits
+}
+
+/**
+ * The agentic-request allowance as `GET /getUsageLimits?origin=AI_EDITOR&resourceType=AGENTIC_REQUEST` reports it
+ * (observed in AIClient-2-API src/providers/claude/claude-kiro.js getUsageLimits and the fields its
+ * src/services/usage-service.js formatKiroUsage reads). Times are epoch seconds, as Kiro sends them
+ */
+export interface KiroUsageLimits {
+  used: number
+  limit: number
+  nextDateReset: number
+  subscriptionTitle?: string
+  freeTrial?: {used: number; limit: number; status: 'ACTIVE' | 'EXPIRED'; expiry: number}
+}
+
+export const KIRO_USAGE_ROUTE = 'getUsageLimits'
+
+/** The getUsageLimits answer body; `currentUsageWithPrecision` and its kin carry the same counts as floats */
+export function kiroUsageLimitsAnswer(u: KiroUsageLimits): Record<string, unknown> {
+  const counts = (used: number, limit: number) => ({
+    currentUsage: Math.floor(used),
+    currentUsageWithPrecision: used,
+    usageLimit: Math.floor(limit),
+    usageLimitWithPrecision: limit,
+  })
+  return {
+    daysUntilReset: 0,
+    nextDateReset: u.nextDateReset,
+    subscriptionInfo: {subscriptionTitle: u.subscriptionTitle ?? 'KIRO FREE', type: 'Q_DEVELOPER_STANDALONE_FREE'},
+    usageBreakdownList: [
+      {
+        resourceType: 'AGENTIC_REQUEST',
+        displayName: 'Credit',
+        unit: 'INVOCATIONS',
+        nextDateReset: u.nextDateReset,
+        ...counts(u.used, u.limit),
+        ...(u.freeTrial && {
+          freeTrialInfo: {
+            ...counts(u.freeTrial.used, u.freeTrial.limit),
+            freeTrialStatus: u.freeTrial.status,
+            freeTrialExpiry: u.freeTrial.expiry,
+          },
+        }),
+      },
+    ],
+  }
+}
+
+function defaultUsage(): KiroUsageLimits {
+  const now = new Date()
+  return {used: 3, limit: 50, nextDateReset: Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) / 1000}
 }
 
 export const KIRO_ROUTE = 'generateAssistantResponse'
@@ -345,6 +398,8 @@ function kiroAdapter(opts: KiroFakeOptions): ProtocolAdapter<KiroBehaviour> {
     midStreamStatus: 500,
     baseUrl: (origin) => origin,
     route(req) {
+      if (req.method === 'GET' && req.path === `/${KIRO_USAGE_ROUTE}`)
+        return {name: KIRO_USAGE_ROUTE, generate: false, stream: false}
       const rpc = req.method === 'POST' && req.path === '/' && header(req, 'x-amz-target') === RPC_TARGET
       if (!rpc && !(req.method === 'POST' && req.path === `/${KIRO_ROUTE}`)) return undefined
       const model: unknown = req.body?.conversationState?.currentMessage?.userInputMessage?.modelId
@@ -359,6 +414,10 @@ function kiroAdapter(opts: KiroFakeOptions): ProtocolAdapter<KiroBehaviour> {
       return {...kiroError(authStatus, body), headers: {'x-amzn-errortype': type}}
     },
     validate(req) {
+      if (req.route === KIRO_USAGE_ROUTE)
+        return req.query.resourceType && req.query.origin
+          ? undefined
+          : kiroError(400, {message: 'resourceType and origin are required.'})
       const problem = kiroBodyProblem(req.body)
       // The real answer never says what was wrong; the extra header spares tests the guessing
       if (problem) {
@@ -389,7 +448,7 @@ function kiroAdapter(opts: KiroFakeOptions): ProtocolAdapter<KiroBehaviour> {
     streamContentType: () => 'application/vnd.amazon.eventstream',
     writes: (frames) => splitWrites(frames.map(bytesOf), opts.splitBytes),
     custom: damage,
-    aux: () => ({}),
+    aux: (req) => (req.route === KIRO_USAGE_ROUTE ? kiroUsageLimitsAnswer(opts.usageLimits ?? defaultUsage()) : {}),
     headers: (req) => ({'x-amzn-requestid': requestTag(req)}),
   }
 }

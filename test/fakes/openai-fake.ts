@@ -23,6 +23,33 @@ import {
 export interface OpenAIFakeOptions extends FakeOptions {
   /** End streams without `data: [DONE]`, as some OpenAI-compatible servers do */
   omitDone?: boolean
+  /** Rate-limit headers on every answer; read on every request, so a test may change them */
+  rateLimits?: OpenAIRateLimits
+}
+
+/** One window: `reset` is a duration from now as OpenAI writes it (`1s`, `6m0s`, `1h2m3.5s`) */
+export interface OpenAIRateLimitWindow {
+  limit: number
+  remaining: number
+  reset: string
+}
+
+export interface OpenAIRateLimits {
+  requests?: OpenAIRateLimitWindow
+  tokens?: OpenAIRateLimitWindow
+}
+
+/** `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` (reference upstreams.md §1.4) */
+export function openAIRateLimitHeaders(limits: OpenAIRateLimits = {}): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const scope of ['requests', 'tokens'] as const) {
+    const w = limits[scope]
+    if (!w) continue
+    out[`x-ratelimit-limit-${scope}`] = String(w.limit)
+    out[`x-ratelimit-remaining-${scope}`] = String(w.remaining)
+    out[`x-ratelimit-reset-${scope}`] = w.reset
+  }
+  return out
 }
 
 export interface OpenAIErrorBody {
@@ -453,6 +480,6 @@ export function openAIAdapter(opts: OpenAIFakeOptions, eol: string): ProtocolAda
       if (req.route === 'embeddings') return embeddingList(req)
       return {object: 'list', data: (opts.models ?? DEFAULT_MODELS).map(entry)}
     },
-    headers: (req) => ({'x-request-id': `req_${requestTag(req)}`}),
+    headers: (req) => ({'x-request-id': `req_${requestTag(req)}`, ...openAIRateLimitHeaders(opts.rateLimits)}),
   }
 }

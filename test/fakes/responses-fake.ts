@@ -19,9 +19,10 @@ import {
   type RecordedRequest,
   type ResolvedReply,
 } from './fake-server.js'
-import {openAIAdapter, openAIError} from './openai-fake.js'
+import {openAIAdapter, openAIError, type OpenAIFakeOptions} from './openai-fake.js'
 
-export type ResponsesFakeOptions = FakeOptions
+/** `rateLimits` as on the Chat Completions fake: the same headers on every answer */
+export type ResponsesFakeOptions = FakeOptions & Pick<OpenAIFakeOptions, 'rateLimits'>
 
 /** The Responses API's smallest `max_output_tokens`. */
 const MIN_OUTPUT_TOKENS = 16

@@ -94,6 +94,7 @@ describe('pool check', () => {
         'latencyMs',
         'model',
         'name',
+        'quota',
         'reason',
         'state',
         'status',

@@ -339,14 +339,21 @@ describe('pool check and pool list for OAuth instances', () => {
         ['claude-kiro-oauth', 'healthy'],
         ['openai-qwen-oauth', 'healthy'],
       ])
-      const calls = portal.count + codeAssist.count + kiro.count
+      // A cheap check spends no generation; it still reads the free quota endpoints (Kiro's, Code Assist's).
+      const generations = () =>
+        portal.calls('chat.completions').length +
+        codeAssist.calls('generateContent').length +
+        codeAssist.calls('streamGenerateContent').length +
+        kiro.calls('generateAssistantResponse').length
+      const calls = generations()
       const cheap = await runChecks(store, createAdapters(dispatchers, store), {
         timeoutMs: 5000,
         concurrency: 3,
         cheap: true,
       })
       expect(cheap.every((e) => e.healthy)).toBe(true)
-      expect(portal.count + codeAssist.count + kiro.count).toBe(calls)
+      expect(generations()).toBe(calls)
+      expect(cheap.map((e) => e.quota?.source ?? null)).toEqual(['user-quota', 'usage-limits', null])
     } finally {
       await dispatchers.destroy()
     }

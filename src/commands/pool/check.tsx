@@ -9,6 +9,7 @@ import {parseProviderType} from '../../core/pools/operations.js'
 import type {PoolInstance, ProviderType} from '../../core/pools/types.js'
 import {createAdapters} from '../../core/providers/index.js'
 import {escapeControls} from '../../core/escape.js'
+import {describeQuota} from '../../core/quota/format.js'
 import {parseDuration} from '../../core/text.js'
 import {SIGNAL_EXIT, onTermination, terminatedBy} from '../../signals.js'
 import {CheckProgress, verdict, type CheckRow} from '../../ui/CheckProgress.js'
@@ -18,6 +19,8 @@ import {STATE_STYLE, dim} from '../../ui/theme.js'
 export default class PoolCheck extends BaseCommand<typeof PoolCheck> {
   static override summary = 'Probe instances and record which work'
   static override description = `Sends each selected enabled instance a one-token generation (or, with --cheap, a free model-list call), in parallel, each within --timeout. Results are written to the pool file (isHealthy, errorCount reset on success, lastErrorTime, lastHealthCheckTime, lastErrorReason; a rate limit sets cooldownUntil instead of marking the instance unhealthy).
+
+Where the vendor reports a quota, it is recorded in the instance's entry as \`quota\` (remaining share and count, limit, reset time, tier): Kiro's usage limits, Code Assist's user quota and tier, and the rate-limit headers of the OpenAI, Anthropic and Qwen answers. Reading it is best-effort: a quota endpoint that fails leaves the last reading in place and never fails the check. An instance whose quota is spent cools until the reset its vendor named.
 
 Each instance is classified as healthy, or: auth (401/403), rate_limited (429), quota, server (5xx), network (refused, DNS, reset), timeout, model_not_found (404). Disabled instances are listed as skipped and never contacted. Exit 0 when every checked instance is healthy, 1 when any is not. Ctrl-C, SIGTERM and SIGHUP stop the check, record the results it has, and exit 130, 143 and 129.`
   static override examples = [
@@ -77,7 +80,7 @@ Each instance is classified as healthy, or: auth (401/403), rate_limited (429), 
           if (progress) progress.finish(instance, entry, label(entry))
           else if (!this.jsonEnabled())
             this.log(
-              `${STATE_STYLE[entry.state].symbol} ${escapeControls(label(entry))} ${verdict(entry)}${entry.error ? dim(` — ${escapeControls(entry.error)}`) : ''}`,
+              `${STATE_STYLE[entry.state].symbol} ${escapeControls(label(entry))} ${verdict(entry)}${entry.quota ? ` · ${describeQuota(entry.quota, Date.now())}` : ''}${entry.error ? dim(` — ${escapeControls(entry.error)}`) : ''}`,
             )
         },
       })
@@ -136,6 +139,10 @@ function summaryTable(entries: CheckEntry[]): string {
       {header: 'STATUS', value: (e) => (e.status === null ? '-' : String(e.status))},
       {header: 'LATENCY', value: (e) => (e.latencyMs === null ? '-' : `${e.latencyMs}ms`)},
       {header: 'MODEL', value: (e) => e.model ?? '-'},
+      // Compact, and before the error, which gives way first.
+      ...(entries.some((e) => e.quota)
+        ? [{header: 'QUOTA', value: (e: CheckEntry) => describeQuota(e.quota, Date.now(), true)}]
+        : []),
       {header: 'ERROR', value: (e) => e.error ?? '', color: (_e, text) => dim(text), flexible: true},
     ],
     process.stdout.columns ?? 120,

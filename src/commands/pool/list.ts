@@ -6,6 +6,8 @@ import {persistedState} from '../../core/pools/live-instance.js'
 import {DEFAULT_PRIORITY, DEFAULT_WEIGHT} from '../../core/pools/schema.js'
 import type {PoolInstance} from '../../core/pools/types.js'
 import {describeToken, readTokenSummary, type TokenSummary} from '../../core/oauth/token-summary.js'
+import {describeQuota} from '../../core/quota/format.js'
+import {storedQuota} from '../../core/quota/types.js'
 import {maskSecrets} from '../../core/secrets.js'
 import {compactCount, relativeTime} from '../../core/text.js'
 import {totalOf} from '../../core/usage/totals.js'
@@ -63,6 +65,7 @@ function renderInstances(
 ): string {
   const tokenOf = new Map(instances.map((instance, n) => [instance, tokens[n]]))
   const tokenColumn = tokens.some((t) => t !== null)
+  const quotaColumn = instances.some((i) => storedQuota(i.raw.quota) !== null)
   // Routing columns only once someone routes: a pool on the defaults keeps its table narrow.
   const routingColumns = instances.some((i) => i.priority !== DEFAULT_PRIORITY || i.weight !== DEFAULT_WEIGHT)
   const tokensColumn = instances.some((i) => totalOf(i.tokens) > 0)
@@ -109,6 +112,16 @@ function renderInstances(
                 return token ? describeToken(token, now) : '-'
               },
               flexible: true,
+            },
+          ]
+        : []),
+      // A terminal too narrow for it goes without (`--json` has all of it).
+      ...(quotaColumn
+        ? [
+            {
+              header: 'QUOTA',
+              value: (i: PoolInstance) => describeQuota(storedQuota(i.raw.quota), now),
+              optional: true,
             },
           ]
         : []),

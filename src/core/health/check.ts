@@ -4,6 +4,7 @@ import {findInstance} from '../pools/lookup.js'
 import {entriesById} from '../pools/schema.js'
 import type {PoolInstance, ProviderType, RawInstance} from '../pools/types.js'
 import type {Adapters} from '../providers/index.js'
+import type {Quota} from '../quota/types.js'
 import {probeInstance, type ProbeOptions, type ProbeReason, type ProbeResult} from './probe.js'
 
 export interface CheckEntry {
@@ -17,6 +18,8 @@ export interface CheckEntry {
   latencyMs: number | null
   model: string | null
   error: string | null
+  /** What the vendor reported of the quota during the check; null when it reported nothing or could not be asked. */
+  quota: Quota | null
 }
 
 export interface CheckOptions extends ProbeOptions {
@@ -57,6 +60,7 @@ function entryOf(instance: PoolInstance, probe: ProbeResult | null, skipReason?:
     latencyMs: probe?.latencyMs ?? null,
     model: probe?.model ?? null,
     error: probe?.error ?? skipReason ?? null,
+    quota: probe?.quota ?? null,
   }
 }
 
@@ -105,6 +109,8 @@ export async function runChecks(store: PoolStore, adapters: Adapters, options: C
 export function applyProbe(raw: RawInstance, probe: ProbeResult, now: number, defaultCooldownMs: number): void {
   const time = new Date(now).toISOString()
   raw.lastHealthCheckTime = time
+  // An unread quota leaves the last reading in place: its checkedAt tells how old it is.
+  if (probe.quota) raw.quota = probe.quota
   if (probe.healthy) {
     raw.isHealthy = true
     raw.errorCount = 0
@@ -115,7 +121,8 @@ export function applyProbe(raw: RawInstance, probe: ProbeResult, now: number, de
   raw.lastErrorReason = probe.reason
   raw.lastErrorTime = time
   if (probe.state === 'cooling') {
-    // A rate limit says nothing about the key being bad: the instance rests instead of being marked unhealthy.
+    // A rate limit says nothing about the key being bad: the instance rests instead of being marked unhealthy. A
+    // spent quota rests it until the reset its vendor named.
     raw.cooldownUntil = new Date(now + (probe.retryAfterMs ?? defaultCooldownMs)).toISOString()
     return
   }

@@ -92,11 +92,19 @@ export class HealthMonitor {
   }
 
   private record(live: LiveInstance, result: ProbeResult): void {
+    if (result.quota) this.state.quotaRead(live, result.quota)
     this.state.probed(live, result.healthy, result.reason)
     if (result.healthy) return
-    if (result.state === 'cooling')
-      this.state.cool(live, result.retryAfterMs ?? this.state.policy.defaultCooldownMs, result.reason ?? 'rate limited')
-    else if (live.healthy) this.state.markUnhealthy(live, result.reason ?? 'probe failed')
+    if (result.state === 'cooling') {
+      // A spent quota whose reset the vendor named rests until then, however far off (next day, next month).
+      const named = result.reason === 'quota' && result.retryAfterMs !== null
+      this.state.cool(
+        live,
+        result.retryAfterMs ?? this.state.policy.defaultCooldownMs,
+        result.reason ?? 'rate limited',
+        !named,
+      )
+    } else if (live.healthy) this.state.markUnhealthy(live, result.reason ?? 'probe failed')
   }
 
   /** Probes one instance at once (the board's "check now"), whatever its state; records the result. */

@@ -9,6 +9,8 @@ import {redact} from '../secrets.js'
 import type {AttemptBody} from '../providers/exchange.js'
 import {classifyError, upstreamErrorMessage, type Outcome} from '../providers/outcome.js'
 import type {ProviderAdapter} from '../providers/types.js'
+import {readQuota} from '../quota/read.js'
+import {exhaustedFor, type Quota} from '../quota/types.js'
 
 export type ProbeReason = 'auth' | 'rate_limited' | 'quota' | 'server' | 'network' | 'timeout' | 'model_not_found'
 
@@ -25,6 +27,8 @@ export interface ProbeResult {
   /** For rate limits and quotas: how long the upstream asked us to wait, when it said. */
   retryAfterMs: number | null
   cheap: boolean
+  /** What the vendor says is left of the quota, when it says (best-effort: null when it could not be read). */
+  quota: Quota | null
 }
 
 /** Models the generation probe asks for when an instance has no `checkModelName`; `HEALTH_CHECK_MODELS` overrides. */
@@ -165,6 +169,7 @@ export async function probeInstance(
     status: null,
     error: null,
     retryAfterMs: null,
+    quota: null,
     ...fields,
     latencyMs: now() - started,
     model,
@@ -175,20 +180,26 @@ export async function probeInstance(
   try {
     if (cheap && adapter.cheapProbe) {
       await adapter.cheapProbe(instance, signal)
-      return result({healthy: true, state: 'healthy', reason: null})
+      const verdict = result({healthy: true, state: 'healthy', reason: null})
+      return withQuota(verdict, await readQuota(adapter, instance, {}, signal, now), now())
     }
     // Everything said below quotes the text (reasons included), and it goes to the terminal, the log and the pool file.
     const judge = ({status, headers, text}: ProbeAnswer) => {
       const redacted = redact(text)
       return {status, text: redacted, outcome: adapter.exchange.classify(status, headers, redacted, now())}
     }
-    let probe = judge(await sendProbe(adapter, instance, model, signal))
+    let answer = await sendProbe(adapter, instance, model, signal)
+    let probe = judge(answer)
     // As in serving: refused credentials get one token refresh and one more try.
     if (probe.outcome.kind === 'auth' && adapter.refresh) {
       await adapter.refresh(instance)
-      probe = judge(await sendProbe(adapter, instance, model, signal))
+      answer = await sendProbe(adapter, instance, model, signal)
+      probe = judge(answer)
     }
-    return result(verdictOf(probe.status, probe.text, probe.outcome))
+    const verdict = result(verdictOf(probe.status, probe.text, probe.outcome))
+    // Refused credentials would be refused by the quota endpoint too.
+    if (verdict.reason === 'auth') return verdict
+    return withQuota(verdict, await readQuota(adapter, instance, answer.headers, signal, now), now())
   } catch (error) {
     // A probe given up says nothing about the instance.
     if (options.signal?.aborted) throw new CancelledError()
@@ -207,6 +218,24 @@ export async function probeInstance(
     const reason: ProbeReason =
       outcome.kind === 'timeout' ? 'timeout' : outcome.kind === 'server' ? 'server' : 'network'
     return result({healthy: false, state: 'unhealthy', reason, error: networkMessage(error)})
+  }
+}
+
+/**
+ * A quota the vendor reports spent makes the instance rest until its reset, whatever the probe's own answer was (a
+ * request may succeed on the last of a window).
+ */
+function withQuota(result: ProbeResult, quota: Quota | null, now: number): ProbeResult {
+  const out = exhaustedFor(quota, now)
+  if (!quota || !out) return {...result, quota}
+  return {
+    ...result,
+    quota,
+    healthy: false,
+    state: 'cooling',
+    reason: 'quota',
+    retryAfterMs: out.ms ?? result.retryAfterMs,
+    error: result.error ?? `no quota left${quota.resetAt === undefined ? '' : ` until ${quota.resetAt}`}`,
   }
 }
 

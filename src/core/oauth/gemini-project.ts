@@ -16,7 +16,8 @@ export interface CodeAssistProject {
   tier: string | null
 }
 
-const METADATA = {ideType: 'IDE_UNSPECIFIED', platform: 'PLATFORM_UNSPECIFIED', pluginType: 'GEMINI'}
+/** The client metadata gemini-cli's setup calls carry. */
+export const CODE_ASSIST_METADATA = {ideType: 'IDE_UNSPECIFIED', platform: 'PLATFORM_UNSPECIFIED', pluginType: 'GEMINI'}
 
 const NO_LICENCE_HINT =
   'Gemini Code Assist now serves only Standard and Enterprise licences; pass --project-id if your organisation gave you a project.'
@@ -33,7 +34,7 @@ export async function discoverGeminiProject(options: ProjectDiscoveryOptions): P
   const call = (method: string, body: unknown) =>
     postJson(`${options.baseUrl}/v1internal:${method}`, body, httpOf(options), auth)
   options.onEvent?.({type: 'step', message: 'Looking up the Code Assist project'})
-  const loadReply = await call('loadCodeAssist', {metadata: METADATA})
+  const loadReply = await call('loadCodeAssist', {metadata: CODE_ASSIST_METADATA})
   const load = objectOf(loadReply.json)
   if (!isOk(loadReply) || !load) throw failure('loadCodeAssist', loadReply)
   const currentTier = objectOf(load.currentTier)
@@ -55,7 +56,7 @@ export async function discoverGeminiProject(options: ProjectDiscoveryOptions): P
   options.onEvent?.({type: 'step', message: `Onboarding the account (${tierId})`})
   const deadline = now() + (options.onboardTimeoutMs ?? 60_000)
   // A free tier must not name a project: the server answers "Precondition Failed".
-  let reply = await call('onboardUser', {tierId, metadata: METADATA})
+  let reply = await call('onboardUser', {tierId, metadata: CODE_ASSIST_METADATA})
   for (;;) {
     const operation = objectOf(reply.json)
     if (!isOk(reply) || !operation) throw failure('onboardUser', reply)
@@ -74,7 +75,7 @@ export async function discoverGeminiProject(options: ProjectDiscoveryOptions): P
     throwIfCancelled(options.signal)
     reply = name
       ? await getJson(`${options.baseUrl}/v1internal/${name}`, httpOf(options), auth)
-      : await call('onboardUser', {tierId, metadata: METADATA})
+      : await call('onboardUser', {tierId, metadata: CODE_ASSIST_METADATA})
   }
 }
 

@@ -1,3 +1,4 @@
+import type {Quota} from '../quota/types.js'
 import type {LiveInstance} from './live-instance.js'
 import type {OwnedField} from './pending-changes.js'
 
@@ -36,6 +37,8 @@ export type HealthChange =
   | {type: 'cooled'; at: number; durationMs: number; reason: string; capped: boolean}
   /** A probe's verdict while serving: success brings the instance back, failure is only noted. */
   | {type: 'probed'; at: number; healthy: boolean}
+  /** What a probe learnt of the instance's quota; a spent one comes with its own `cooled`. */
+  | {type: 'quota'; quota: Quota}
   /** Edits made to the file by someone else (`pool disable`, `pool reset`, a hand edit). */
   | {type: 'disabled'; disabled: boolean}
   | {type: 'edited-health'; healthy: boolean; reason: string | null}
@@ -80,6 +83,9 @@ export function applyHealth(live: LiveInstance, change: HealthChange, policy: He
       const noted = effect({fields: ['lastHealthCheckTime'], dirty: !change.healthy})
       return change.healthy ? healthy(live, noted) : noted
     }
+    case 'quota':
+      live.quota = change.quota
+      return effect({fields: ['quota'], dirty: true})
     case 'disabled':
       // Disabled or enabled by the user: a trial that was running ends with the change.
       if (live.disabled !== change.disabled) live.trial = null

@@ -1,4 +1,5 @@
 import type {TokenTotals} from '../usage/totals.js'
+import {latestQuota, storedQuota, type Quota} from '../quota/types.js'
 import type {PoolInstance} from './types.js'
 
 export type InstanceStateName = 'healthy' | 'cooling' | 'unhealthy' | 'disabled'
@@ -41,6 +42,8 @@ export interface LiveInstance {
   latencies: number[]
   /** A half-open trial request is running: the cooldown ended and this one request tests the water. */
   trial: Trial | null
+  /** The quota as the health monitor last read it; the file's may be newer (`pool check` writes it too). */
+  quota: Quota | null
 }
 
 export function createLive(config: PoolInstance): LiveInstance {
@@ -62,7 +65,13 @@ export function createLive(config: PoolInstance): LiveInstance {
     recentErrors: [],
     latencies: [],
     trial: null,
+    quota: storedQuota(config.raw.quota),
   }
+}
+
+/** The latest quota reading of an instance: serve's own, or a newer one `pool check` wrote to the file. */
+export function quotaOf(live: LiveInstance): Quota | null {
+  return latestQuota(live.quota, storedQuota(live.config.raw.quota))
 }
 
 /** How logs, errors and the board name an instance: its name, else the start of its uuid. */

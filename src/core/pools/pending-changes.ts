@@ -5,7 +5,7 @@ import type {PoolInstance} from './types.js'
 
 /** Fields `serve` owns and writes back; everything else in the file belongs to the user and the CLI. */
 export type OwnedField =
-  'isHealthy' | 'lastErrorReason' | 'cooldownUntil' | 'lastUsed' | 'lastErrorTime' | 'lastHealthCheckTime'
+  'isHealthy' | 'lastErrorReason' | 'cooldownUntil' | 'lastUsed' | 'lastErrorTime' | 'lastHealthCheckTime' | 'quota'
 
 /** One instance's unwritten changes: counter increments to add to the file's, and owned fields to set. */
 export interface InstanceChanges {
@@ -146,5 +146,7 @@ function ownedValue(live: LiveInstance, field: OwnedField): unknown {
       return live.lastErrorTime
     case 'lastHealthCheckTime':
       return live.lastHealthCheckTime
+    case 'quota':
+      return live.quota
   }
 }

@@ -14,6 +14,7 @@ import {
   type Unavailability,
 } from './selector.js'
 import {DEFAULT_QUEUE_TIMEOUT_MS, SlotQueue, type Departure, type Ticket} from './slot-queue.js'
+import type {Quota} from '../quota/types.js'
 import type {PoolInstance, ProviderType} from './types.js'
 import {addTotals, addUsage} from '../usage/totals.js'
 import type {TokenUsage} from '../usage/tokens.js'
@@ -213,6 +214,11 @@ export class PoolState extends InstanceRegistry {
     addUsage(live.tokens, usage)
     this.ledger.countTokens(instanceId, usage)
     this.emit('dirty')
+  }
+
+  /** Keeps what a probe learnt of the instance's quota, for the board and the pool file. */
+  quotaRead(live: LiveInstance, quota: Quota): void {
+    this.apply(live, {type: 'quota', quota})
   }
 
   /** Takes the unwritten changes, for the persister; they are given back with `restore` if the write fails. */

@@ -1,6 +1,7 @@
 import type {Protocol} from '../codecs/types.js'
 import type {Dispatchers} from '../http/dispatchers.js'
 import type {PoolInstance} from '../pools/types.js'
+import {anthropicRateLimits, openAIRateLimits} from '../quota/headers.js'
 import {protocolExchange} from './exchange.js'
 import {dataIds, instanceField, proxyOf} from './instance.js'
 import type {CallContext, Operation, ProviderAdapter, UpstreamCall} from './types.js'
@@ -75,6 +76,7 @@ function openAIKeyAdapter(
     },
     modelsCall: async (instance) => call(instance, '/models'),
     modelIds: dataIds,
+    quotaFromHeaders: openAIRateLimits,
   }
 }
 
@@ -135,5 +137,6 @@ export function claudeCustom(dispatchers: Dispatchers): ProviderAdapter {
     modelsCall: async (instance) => call(instance, '/models'),
     countTokensCall: async (instance, ctx) => call(instance, '/messages/count_tokens', ctx),
     modelIds: dataIds,
+    quotaFromHeaders: anthropicRateLimits,
   }
 }

@@ -13,13 +13,17 @@ import {createKiroStreamDecoder, encodeKiroRequest, kiroModelId} from '../codecs
 import type {StreamDecoderOptions} from '../codecs/types.js'
 import type {Dispatchers} from '../http/dispatchers.js'
 import {resolveEndpoints, withRegion, type OAuthEndpoints} from '../oauth/endpoints.js'
-import {discoverGeminiProject} from '../oauth/gemini-project.js'
+import {CODE_ASSIST_METADATA, discoverGeminiProject} from '../oauth/gemini-project.js'
 import {geminiCredentialSpec} from '../oauth/gemini.js'
-import {kiroCredentialSpec} from '../oauth/kiro.js'
+import {kiroCredentialSpec, type KiroToken} from '../oauth/kiro.js'
 import {qwenApiBaseUrl, qwenCredentialSpec} from '../oauth/qwen.js'
 import {tokenManagers, type AccessToken, type CredentialSpec, type TokenManager} from '../oauth/token-manager.js'
 import type {PoolInstance} from '../pools/types.js'
+import {readCodeAssistQuota} from '../quota/code-assist.js'
+import {openAIRateLimits} from '../quota/headers.js'
+import {kiroUsageLimitsPath, readKiroUsageLimits} from '../quota/kiro.js'
 import {retryAfterMs, upstreamErrorMessage, type Outcome} from './outcome.js'
+import {fetchJson} from './side-calls.js'
 import {protocolExchange, type BodyInput} from './exchange.js'
 import {dataIds, instanceField, proxyOf} from './instance.js'
 import type {ProviderAdapter, UpstreamCall} from './types.js'
@@ -33,6 +37,8 @@ export interface OAuthAdapterOptions {
 
 const JSON_TYPE = 'application/json'
 const USER_AGENT = `aiclient (${platform()}; ${arch()})`
+/** Largest quota answer read; Kiro's and Code Assist's are a few kilobytes. */
+const QUOTA_ANSWER_LIMIT = 256 * 1024
 
 /** The credential file's token manager and the endpoints this instance uses (its own fields, then AICLIENT_*). */
 function credentials<T extends AccessToken>(
@@ -93,6 +99,7 @@ export function qwenOAuth(options: OAuthAdapterOptions): ProviderAdapter {
     prepare: (instance) => call(instance, '/chat/completions'),
     modelsCall: (instance) => call(instance, '/models'),
     modelIds: dataIds,
+    quotaFromHeaders: openAIRateLimits,
     exchange: protocolExchange('openai', {
       classify: (status, _headers, body, now): Outcome | undefined => {
         if ((status === 403 || status === 429) && /insufficient_quota|quota_exceeded|quota exceeded/i.test(body)) {
@@ -148,6 +155,21 @@ export function geminiCodeAssist(options: OAuthAdapterOptions): ProviderAdapter 
     countTokensCall: (instance) => call(instance, 'countTokens'),
     // Code Assist counts contents only, as gemini-cli sends them (upstreams.md §6.1).
     countTokensBody: (request, model) => ({request: {model: `models/${model}`, contents: request.contents}}),
+    // gemini-cli's quota display: the tier from loadCodeAssist, the per-model buckets from retrieveUserQuota.
+    async fetchQuota(instance, signal, now) {
+      const ask = async (method: string, body: unknown) =>
+        fetchJson(
+          await call(instance, method),
+          {method: 'POST', body: JSON.stringify(body), signal},
+          QUOTA_ANSWER_LIMIT,
+        )
+      const {manager, endpoints} = credentials(geminiCredentialSpec, instance, options)
+      const project = await projectFor(instance, (await manager.getAccessToken()).token, endpoints.GEMINI_BASE_URL)
+      const load = await ask('loadCodeAssist', {cloudaicompanionProject: project, metadata: CODE_ASSIST_METADATA})
+      const quota = await ask('retrieveUserQuota', {project})
+      // Without the buckets there is no reading: the tier alone would replace the last one in the pool entry.
+      return quota === undefined ? null : readCodeAssistQuota(quota, load, now)
+    },
     exchange: protocolExchange('gemini', {
       bodies: (input) => async (instance) => {
         const {manager, endpoints} = credentials(geminiCredentialSpec, instance, options)
@@ -183,26 +205,34 @@ export function geminiCodeAssist(options: OAuthAdapterOptions): ProviderAdapter 
 
 /** `claude-kiro-oauth`: CodeWhisperer's generateAssistantResponse, answered as an AWS event stream. */
 export function kiroOAuth(options: OAuthAdapterOptions): ProviderAdapter {
+  const call = async (instance: PoolInstance, path: (token: KiroToken) => string, accept: string) => {
+    const {manager, endpoints} = credentials(kiroCredentialSpec, instance, options)
+    const token = await manager.getAccessToken()
+    return {
+      url: `${withRegion(endpoints.KIRO_BASE_URL, token.region)}${path(token)}`,
+      headers: {
+        authorization: `Bearer ${token.token}`,
+        'content-type': JSON_TYPE,
+        accept,
+        'amz-sdk-invocation-id': randomUUID(),
+        'amz-sdk-request': 'attempt=1; max=1',
+        // One stable, honest agent per instance: never a rotated fingerprint or another product's name.
+        'user-agent': instanceField(instance, 'KIRO_USER_AGENT') ?? USER_AGENT,
+      },
+      dispatcher: options.dispatchers.get(proxyOf(instance)),
+    }
+  }
   return {
     type: 'claude-kiro-oauth',
     protocol: 'anthropic',
     passthrough: false,
-    async prepare(instance) {
-      const {manager, endpoints} = credentials(kiroCredentialSpec, instance, options)
-      const token = await manager.getAccessToken()
-      return {
-        url: `${withRegion(endpoints.KIRO_BASE_URL, token.region)}/generateAssistantResponse`,
-        headers: {
-          authorization: `Bearer ${token.token}`,
-          'content-type': JSON_TYPE,
-          accept: 'application/vnd.amazon.eventstream',
-          'amz-sdk-invocation-id': randomUUID(),
-          'amz-sdk-request': 'attempt=1; max=1',
-          // One stable, honest agent per instance: never a rotated fingerprint or another product's name.
-          'user-agent': instanceField(instance, 'KIRO_USER_AGENT') ?? USER_AGENT,
-        },
-        dispatcher: options.dispatchers.get(proxyOf(instance)),
-      }
+    prepare: (instance) => call(instance, () => '/generateAssistantResponse', 'application/vnd.amazon.eventstream'),
+    async fetchQuota(instance, signal, now) {
+      // Only social logins carry a profile, as in their generation requests.
+      const path = (token: KiroToken) =>
+        kiroUsageLimitsPath(token.authMethod === 'social' ? (token.profileArn ?? undefined) : undefined)
+      const answer = await fetchJson(await call(instance, path, JSON_TYPE), {method: 'GET', signal}, QUOTA_ANSWER_LIMIT)
+      return readKiroUsageLimits(answer, now)
     },
     exchange: protocolExchange('anthropic', {
       alwaysStreams: true,

@@ -1,7 +1,8 @@
 import type {Dispatcher} from 'undici'
 import {discard, readLimited, readText} from '../http/body.js'
 import type {PoolInstance} from '../pools/types.js'
-import type {CallContext, ProviderAdapter} from './types.js'
+import {sendUpstream, type SendInit} from './send.js'
+import type {CallContext, ProviderAdapter, UpstreamCall} from './types.js'
 
 /**
  * Side requests: asked of one instance, advisory, and recording no outcome. Each sends through the adapter's
@@ -47,6 +48,21 @@ export function listModels(
       const bytes = await readLimited(response.body, limits.limitBytes)
       const ids = bytes ? modelIds(JSON.parse(bytes.toString('utf8'))) : []
       return ids.length > 0 ? ids : undefined
+    },
+  )
+}
+
+/** A JSON answer to a side request (a quota endpoint); undefined for any other status, a long answer or no answer. */
+export function fetchJson(call: UpstreamCall, init: SendInit, limitBytes: number): Promise<unknown> {
+  return sideCall(
+    () => sendUpstream(call, init),
+    async (response) => {
+      if (response.statusCode !== 200) {
+        await response.body.dump()
+        return undefined
+      }
+      const bytes = await readLimited(response.body, limitBytes)
+      return bytes ? (JSON.parse(bytes.toString('utf8')) as unknown) : undefined
     },
   )
 }

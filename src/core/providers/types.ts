@@ -3,6 +3,7 @@ import type {Dispatcher} from 'undici'
 import type {Protocol} from '../codecs/types.js'
 import type {TokenStatus} from '../oauth/token-manager.js'
 import type {PoolInstance, ProviderType} from '../pools/types.js'
+import type {Quota} from '../quota/types.js'
 import type {Exchange} from './exchange.js'
 
 /**
@@ -61,4 +62,8 @@ export interface ProviderAdapter {
   countTokensCall?(instance: PoolInstance, ctx: CallContext): Promise<UpstreamCall>
   /** The count request as the upstream takes it, when that is not the client's request (Code Assist's envelope). */
   countTokensBody?(request: Record<string, unknown>, model: string): unknown
+  /** What is left of the quota, read from a health check's answer headers (the key types, the Qwen portal). */
+  quotaFromHeaders?(headers: IncomingHttpHeaders, now: number): Quota | null
+  /** What is left of the quota, asked of the vendor's quota endpoint (Kiro, Code Assist); null when it says nothing. */
+  fetchQuota?(instance: PoolInstance, signal: AbortSignal, now: number): Promise<Quota | null>
 }

@@ -28,6 +28,7 @@ function row(overrides: Partial<InstanceRowData>): InstanceRowData {
     p50Ms: null,
     lastUsed: null,
     token: null,
+    quota: null,
     ...overrides,
   }
 }
@@ -277,5 +278,31 @@ describe('StatusBoard', () => {
     expect(frame).toMatch(/busy\s+● healthy\s+0\s+40\s+0\s+-\s+1\.2M\s+1\.5k\s+-\s+-\s+-/)
     expect(frame).toMatch(/idle\s+● healthy\s+0\s+2\s+0\s+-\s+950\s+0\s+-/)
     for (const line of frame.split('\n')) expect(line.length).toBeLessThanOrEqual(100)
+  })
+
+  it('shows what is left of a quota and when it refills, once some vendor reported one', () => {
+    const quota = (remainingPercent: number, resetInMs: number) => ({
+      remainingPercent,
+      resetAt: new Date(NOW + resetInMs).toISOString(),
+      exhausted: remainingPercent === 0,
+      source: 'rate-limit-headers' as const,
+      checkedAt: new Date(NOW).toISOString(),
+    })
+    const board = (rows: InstanceRowData[]) =>
+      plain(
+        render(
+          <StatusBoard data={data(rows)} width={120} height={24} selected={null} filter={null} help={false} />,
+        ).lastFrame(),
+      )
+    expect(board([row({name: 'plain'})])).not.toContain('QUOTA')
+    const frame = board([
+      row({name: 'kiro', quota: quota(62, (3 * 60 + 12) * 60_000)}),
+      row({name: 'spent', state: 'cooling', stateText: 'cooling 11520s', quota: quota(0, 192 * 60_000)}),
+      row({name: 'unknown'}),
+    ])
+    expect(frame).toMatch(/NAME.*TOKEN\s+QUOTA/)
+    expect(frame).toMatch(/kiro\s+● healthy.*-\s+62% 3h12m/)
+    expect(frame).toMatch(/spent\s+◐ cooling.*0% 3h12m/)
+    expect(frame).toMatch(/unknown\s+● healthy.*-\s+-\n/)
   })
 })

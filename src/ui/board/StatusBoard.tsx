@@ -5,6 +5,7 @@ import {DEFAULT_PRIORITY, DEFAULT_WEIGHT} from '../../core/pools/schema.js'
 import type {StrategyName} from '../../core/pools/selector.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
+import {describeQuota} from '../../core/quota/format.js'
 import {compactCount, relativeTime} from '../../core/text.js'
 import {truncate} from '../table.js'
 import {STATE_STYLE} from '../theme.js'
@@ -63,6 +64,8 @@ const WEIGHT: Column = {header: 'WT', width: 4}
 const SESSIONS: Column = {header: 'SESS', width: 5}
 const TOKENS: Column = {header: 'TOKENS', width: 6}
 const TOKEN_RATE: Column = {header: 'TOK/S', width: 5}
+/** `62% 3h12m`: what is left and when it refills. */
+const QUOTA: Column = {header: 'QUOTA', width: 11}
 
 /** The columns shown only while they say something: which ones a screen of rows needs. */
 interface Optional {
@@ -72,6 +75,8 @@ interface Optional {
   sticky: boolean
   /** Tokens used and tokens per second, once some instance has used any. */
   tokens: boolean
+  /** Quotas, once some vendor reported one. */
+  quota: boolean
 }
 
 function optional(rows: readonly InstanceRowData[]): Optional {
@@ -79,11 +84,12 @@ function optional(rows: readonly InstanceRowData[]): Optional {
     routing: rows.some((row) => row.priority !== DEFAULT_PRIORITY || row.weight !== DEFAULT_WEIGHT),
     sticky: rows.some((row) => row.sessions > 0),
     tokens: rows.some((row) => row.tokens > 0 || row.tokensPerSecond > 0),
+    quota: rows.some((row) => row.quota !== null),
   }
 }
 
-/** Priority, weight and sessions go after the in-flight count, tokens after the errors. */
-function columnsOf({routing, sticky, tokens}: Optional): readonly Column[] {
+/** Priority, weight and sessions go after the in-flight count, tokens after the errors; the quota goes last. */
+function columnsOf({routing, sticky, tokens, quota}: Optional): readonly Column[] {
   return [
     ...COLUMNS.slice(0, 2),
     ...(routing ? [PRIORITY, WEIGHT] : []),
@@ -91,10 +97,11 @@ function columnsOf({routing, sticky, tokens}: Optional): readonly Column[] {
     ...COLUMNS.slice(2, 5),
     ...(tokens ? [TOKENS, TOKEN_RATE] : []),
     ...COLUMNS.slice(5),
+    ...(quota ? [QUOTA] : []),
   ]
 }
 
-function cells(row: InstanceRowData, now: number, {routing, sticky, tokens}: Optional): string[] {
+function cells(row: InstanceRowData, now: number, {routing, sticky, tokens, quota}: Optional): string[] {
   return [
     `${STATE_STYLE[row.state].symbol} ${row.stateText}`,
     // Against the limit when there is one: `3/4` says how close the instance is to being passed by.
@@ -108,6 +115,7 @@ function cells(row: InstanceRowData, now: number, {routing, sticky, tokens}: Opt
     row.p50Ms === null ? '-' : milliseconds(row.p50Ms),
     row.lastUsed ? relativeTime(row.lastUsed, now) : '-',
     row.token ?? '-',
+    ...(quota ? [describeQuota(row.quota, now, true)] : []),
   ]
 }
 

@@ -35,4 +35,24 @@ describe('board rows', () => {
       {name: 'free', sessions: 0},
     ])
   })
+
+  it("show the later quota reading: serve's own probe, or one `pool check` wrote to the file meanwhile", () => {
+    const reading = (remainingPercent: number, checkedAt: string) => ({
+      remainingPercent,
+      exhausted: false,
+      source: 'usage-limits' as const,
+      checkedAt,
+    })
+    const state = new PoolState(DEFAULT_HEALTH_POLICY, Date.now)
+    const entry = (quota: unknown) => toInstance('claude-kiro-oauth', {uuid: 'k', customName: 'kiro', quota}, '/')
+    state.sync([entry(reading(80, '2026-12-04T10:00:00Z'))])
+    const quota = () => buildRows(state, Date.now())[0]!.quota?.remainingPercent
+    expect(quota()).toBe(80)
+    state.quotaRead(state.list()[0]!, reading(70, '2026-12-04T11:00:00Z'))
+    expect(quota()).toBe(70)
+    state.sync([entry(reading(60, '2026-12-04T12:00:00Z'))])
+    expect(quota()).toBe(60)
+    state.sync([entry('not a quota')])
+    expect(quota()).toBe(70)
+  })
 })

@@ -1,10 +1,11 @@
 import {median} from '../../core/pools/latency.js'
-import type {InstanceStateName} from '../../core/pools/live-instance.js'
+import {quotaOf, type InstanceStateName} from '../../core/pools/live-instance.js'
 import {instanceLabel, type LiveInstance, type PoolState} from '../../core/pools/pool-state.js'
 import type {StrategyName} from '../../core/pools/selector.js'
 import type {ProviderType} from '../../core/pools/types.js'
 import type {RequestRecord} from '../../core/proxy/types.js'
 import {totalOf} from '../../core/usage/totals.js'
+import type {Quota} from '../../core/quota/types.js'
 
 export interface InstanceRowData {
   id: string
@@ -34,6 +35,8 @@ export interface InstanceRowData {
   lastUsed: string | null
   /** For OAuth types: when the access token expires (or why refreshing fails). */
   token: string | null
+  /** What the vendor last reported of the quota. */
+  quota: Quota | null
 }
 
 export interface BoardData {
@@ -89,6 +92,7 @@ export function buildRows(
         p50Ms: median(live.latencies),
         lastUsed: live.lastUsedAt === null ? null : new Date(live.lastUsedAt).toISOString(),
         token: tokenInfo(live),
+        quota: quotaOf(live),
       }
     }),
   )

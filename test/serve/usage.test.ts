@@ -1,11 +1,13 @@
 // Token usage on every served request's record: each fake upstream reports its own counts (cache reads and writes
 // and reasoning where its vendor has them), and every client protocol, streamed or not, must find them on the record
 // exactly, split the same way whatever the vendor: input without the cached part, output with the reasoning in it.
+import {readFile} from 'node:fs/promises'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import WebSocket from 'ws'
 import {codecs} from '../../src/core/codecs/index.js'
 import {CHARS_PER_TOKEN, estimateInputTokens} from '../../src/core/proxy/estimate.js'
 import type {RequestRecord} from '../../src/core/proxy/types.js'
+import {historyFileOf} from '../../src/core/usage/history-file.js'
 import type {TokenUsage} from '../../src/core/usage/tokens.js'
 import {startAnthropicFake, startOpenAIFake, type FakeUpstream, type UsageSpec} from '../fakes/index.js'
 import {startEveryPoolType, type EveryPoolType} from '../helpers/every-pool-type.js'
@@ -332,4 +334,64 @@ describe('what a record tells of the answer', () => {
     // message_start's counts: the input, and the one output token it always says.
     expect(record.usage).toEqual({input: 600, output: 1, cacheRead: 200, cacheWrite: 0, reasoning: 0, estimated: false})
   })
+})
+
+describe('a mixed run of every client protocol × upstream type, streamed and not', () => {
+  let every: EveryPoolType | undefined
+  afterAll(() => every?.close())
+
+  it('leaves token totals in the pool file, the history and /metrics equal to what the fakes reported', async () => {
+    every = await startEveryPoolType(undefined, {kiro: {metadata: true}})
+    const fakes: Record<UpstreamType, FakeUpstream> = {
+      'openai-custom': every.openai,
+      'openai-qwen-oauth': every.oauth.portal,
+      'openaiResponses-custom': every.responses,
+      'claude-custom': every.anthropic,
+      'gemini-cli-oauth': every.oauth.codeAssist,
+      'claude-kiro-oauth': every.oauth.kiro as unknown as FakeUpstream,
+    }
+    for (const {client, type, stream} of ROWS) {
+      fakes[type].enqueue({kind: 'reply', reply: {text: TEXT, usage: REPORTED[type]}})
+      const {path, body} = clientRequest(client, type, stream)
+      await served(every.proxy, path, body)
+    }
+    const metrics = await fetch(`${every.proxy.url}/metrics`).then((r) => r.text())
+    await every.proxy.stop()
+
+    const perType = ROWS.length / TYPES.length
+    const pool = await every.proxy.readPool()
+    const history = JSON.parse(await readFile(historyFileOf(every.proxy.poolsFile), 'utf8')) as {
+      days: Record<string, Record<string, Record<string, Record<string, number>>>>
+    }
+    for (const type of TYPES) {
+      const one = expected(REPORTED[type])
+      const want = {
+        inputTokens: one.input * perType,
+        outputTokens: one.output * perType,
+        cacheReadTokens: one.cacheRead * perType,
+        cacheWriteTokens: one.cacheWrite * perType,
+        reasoningTokens: one.reasoning * perType,
+      }
+      const [entry] = pool[type]!
+      const got = Object.fromEntries(Object.keys(want).map((field) => [field, entry![field] ?? 0]))
+      expect(got, type).toEqual(want)
+      expect(entry!.estimatedTokens ?? 0).toBe(0)
+      // The daily history holds the same sums, under the instance's id, for whatever day it is.
+      const id = `${type}/${String(entry!.uuid)}`
+      const days = Object.values(history.days).flatMap((day) => (day[id] ? Object.values(day[id]) : []))
+      const sum = (field: string) => days.reduce((total, cell) => total + (cell[field] ?? 0), 0)
+      expect(Object.fromEntries(Object.keys(want).map((field) => [field, sum(field)])), type).toEqual(want)
+      expect(sum('requests')).toBe(perType)
+      // /metrics counted the same output tokens for the type.
+      const output = [
+        ...metrics.matchAll(
+          new RegExp(`^aiclient_tokens_total\\{[^}]*type="${type}"[^}]*kind="output"[^}]*\\} (\\d+)$`, 'gm'),
+        ),
+      ]
+      expect(
+        output.reduce((total, m) => total + Number(m[1]), 0),
+        type,
+      ).toBe(want.outputTokens)
+    }
+  }, 60_000)
 })

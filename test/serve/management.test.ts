@@ -194,8 +194,18 @@ describe('POST /aiclient/v1/instances/{uuid}/…', () => {
 })
 
 describe('GET /aiclient/v1/status', () => {
-  it('gives the board’s data: instances, states, counts, tokens, sessions', async () => {
-    const p = await serve({apiKey: API_KEY})
+  it('gives the board’s data: instances, states, counts, tokens, quotas, sessions', async () => {
+    const quota = {
+      remainingPercent: 62,
+      resetAt: '2026-12-04T15:12:00.000Z',
+      exhausted: false,
+      source: 'rate-limit-headers',
+      checkedAt: '2026-12-04T11:59:00.000Z',
+    }
+    const pool = doc()
+    Object.assign(pool['openai-custom'][0]!, {inputTokens: 1000, outputTokens: 100, cacheReadTokens: 50, quota})
+    const p = await serve({apiKey: API_KEY, pool})
+    openai.enqueue({kind: 'reply', reply: {text: 'hi', usage: {input: 30, output: 7, cached: 10}}})
     await post(`${p.url}/v1/chat/completions`, {model: 'gpt-4o-mini', messages: [{role: 'user', content: 'hi'}]}, AUTH)
     const status = await get(admin(p, 'status'), AUTH)
     expect(status.status).toBe(200)
@@ -215,9 +225,12 @@ describe('GET /aiclient/v1/status', () => {
         inFlight: 0,
         limits: {concurrency: 0, queue: 0},
         token: null,
-        usage: expect.objectContaining({input: expect.any(Number)}),
+        usage: expect.objectContaining({input: 20, cacheRead: 10, output: 7}),
+        // The file's totals and this run's: 1,000 + 20 uncached in, 50 + 10 from the cache, 100 + 7 out.
+        tokens: {input: 1020, output: 107, cacheRead: 60, cacheWrite: 0, reasoning: 0, estimated: 0, total: 1187},
+        quota: expect.objectContaining({remainingPercent: 62, resetAt: quota.resetAt}),
       }),
-      expect.objectContaining({name: 'b', state: 'unhealthy', reason: 'server', errors: 4}),
+      expect.objectContaining({name: 'b', state: 'unhealthy', reason: 'server', errors: 4, quota: null}),
     ])
     for (const secret of [KEY_A, KEY_B, API_KEY]) expect(status.text).not.toContain(secret)
   })

@@ -2,11 +2,14 @@ import type {ProxyMetrics} from '../metrics/metrics.js'
 import {zeroTokens} from '../metrics/tally.js'
 import {summariseStatus, type TokenSummary} from '../oauth/token-summary.js'
 import {median} from '../pools/latency.js'
+import {quotaOf} from '../pools/live-instance.js'
 import {instanceLabel, type InstanceStateName, type LiveInstance, type PoolState} from '../pools/pool-state.js'
+import type {Quota} from '../quota/types.js'
 import type {StrategyName} from '../pools/selector.js'
 import type {ProviderType} from '../pools/types.js'
 import type {Adapters} from '../providers/index.js'
 import type {TokenKind} from '../usage/tokens.js'
+import {totalOf, type TokenTotals} from '../usage/totals.js'
 
 export interface StatusSources {
   state: PoolState
@@ -45,6 +48,10 @@ export interface InstanceStatusJson {
   token: TokenSummary | null
   /** Tokens its answers used since serve started, by kind; null when metrics are off. */
   usage: Record<TokenKind, number> | null
+  /** All the tokens it used: the pool file's totals plus this run's not yet written (see TokenTotals). */
+  tokens: TokenTotals & {total: number}
+  /** What its vendor last said is left of its quota (pool check or serve's probes); null when none said. */
+  quota: Quota | null
 }
 
 export interface StatusJson {
@@ -111,6 +118,8 @@ export function statusOf({state, adapters, startedAt, now, metrics}: StatusSourc
       lastHealthCheckTime: live.lastHealthCheckTime,
       token: token ? summariseStatus(token) : null,
       usage: totals ? (totals.tokens.get(live.id) ?? zeroTokens()) : null,
+      tokens: {...live.tokens, total: totalOf(live.tokens)},
+      quota: quotaOf(live),
     }
   }
 }

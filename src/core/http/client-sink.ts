@@ -79,3 +79,41 @@ function write(res: ServerResponse, chunk: string | Uint8Array): Promise<void> |
     res.on('close', done)
   })
 }
+
+/** What a watcher of an answer (its timing, a copy of it) is told as the answer leaves through a sink. */
+export interface SinkTap {
+  /** The status line is about to leave: a whole answer (`send`) or the start of a streamed one. */
+  head?(status: number): void
+  /** A part of the body is about to leave: a whole answer's body, or a piece of a streamed one. */
+  body?(part: string | Uint8Array, status?: number): void
+}
+
+/** `sink` as it is, with `tap` told of what passes through it before it goes on. */
+export function tappedSink(sink: ClientSink, tap: SinkTap): ClientSink {
+  return {
+    get started() {
+      return sink.started
+    },
+    get gone() {
+      return sink.gone
+    },
+    send(status, headers, body) {
+      tap.head?.(status)
+      tap.body?.(body, status)
+      sink.send(status, headers, body)
+    },
+    start(status, headers) {
+      tap.head?.(status)
+      sink.start(status, headers)
+    },
+    write(chunk) {
+      tap.body?.(chunk)
+      return sink.write(chunk)
+    },
+    end(chunk) {
+      if (chunk !== undefined) tap.body?.(chunk)
+      sink.end(chunk)
+    },
+    onGone: (listener) => sink.onGone(listener),
+  }
+}

@@ -1,5 +1,5 @@
 import {ServerResponse} from 'node:http'
-import type {ClientSink} from '../http/client-sink.js'
+import {tappedSink, type ClientSink} from '../http/client-sink.js'
 
 /** How much of each body a log line keeps. */
 export const BODY_LOG_LIMIT = 64 * 1024
@@ -82,26 +82,5 @@ export class CapturingResponse extends ServerResponse {
 
 /** `sink`, keeping the start of what goes through it in `keeper` (for answers that are no HTTP response). */
 export function keepingSink(sink: ClientSink, keeper: BodyKeeper): ClientSink {
-  return {
-    get started() {
-      return sink.started
-    },
-    get gone() {
-      return sink.gone
-    },
-    send: (status, headers, body) => {
-      keeper.keep(body)
-      sink.send(status, headers, body)
-    },
-    start: (status, headers) => sink.start(status, headers),
-    write: (chunk) => {
-      keeper.keep(chunk)
-      return sink.write(chunk)
-    },
-    end: (chunk) => {
-      if (chunk !== undefined) keeper.keep(chunk)
-      sink.end(chunk)
-    },
-    onGone: (listener) => sink.onGone(listener),
-  }
+  return tappedSink(sink, {body: (part) => keeper.keep(part)})
 }

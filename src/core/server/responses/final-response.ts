@@ -1,4 +1,4 @@
-import type {ClientSink} from '../../http/client-sink.js'
+import {tappedSink, type ClientSink} from '../../http/client-sink.js'
 import {createSseParser} from '../../codecs/sse.js'
 import {parseObject} from './items.js'
 
@@ -21,28 +21,13 @@ export class FinalResponseCapture {
 
   /** The sink that writes to `sink` and watches on the way. */
   wrap(sink: ClientSink): ClientSink {
-    return {
-      get started() {
-        return sink.started
+    return tappedSink(sink, {
+      body: (part, status) => {
+        if (status === undefined) this.push(part)
+        // A whole answer's body is a string or a Buffer (ClientSink.send).
+        else if (status === 200) this.plain = (part as string | Buffer).toString('utf8')
       },
-      get gone() {
-        return sink.gone
-      },
-      send: (status, headers, body) => {
-        if (status === 200) this.plain = typeof body === 'string' ? body : body.toString('utf8')
-        sink.send(status, headers, body)
-      },
-      start: (status, headers) => sink.start(status, headers),
-      write: (chunk) => {
-        this.push(chunk)
-        return sink.write(chunk)
-      },
-      end: (chunk) => {
-        if (chunk !== undefined) this.push(chunk)
-        sink.end(chunk)
-      },
-      onGone: (listener) => sink.onGone(listener),
-    }
+    })
   }
 
   /** The finished response, or undefined when the answer was an error, failed, or was cut off. */
